@@ -1,0 +1,1 @@
+"""The command line: `ipctop` (the monitor) and its scripting subcommands."""

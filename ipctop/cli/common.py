@@ -1,0 +1,72 @@
+"""What every subcommand shares: argument types that validate, and how errors are shown.
+
+A usage error exits 2, a refusal by the kernel exits 1; either is one line on
+stderr that names the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ipctop.kernel.errors import IpcError
+
+
+class CliError(Exception):
+    """An error to show as one line on stderr with an exit code."""
+
+    exit_code = 1
+
+
+class UsageError(CliError):
+    exit_code = 2
+
+
+def print_error(message: str) -> None:
+    print(f"ipctop: {message}", file=sys.stderr)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside 0.1..3600 seconds")
+    return value
+
+
+def pid_list(text: str | None) -> frozenset[int] | None:
+    """Parse `PID,PID,...`; None means no filter."""
+    if text is None:
+        return None
+    pids = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0 or int(part) > 4194304:
+            raise UsageError(f"--pid: {part!r} is not a process id")
+        pids.add(int(part))
+    return frozenset(pids)
+
+
+def user_id(text: str | None) -> int | None:
+    """A user name or numeric uid; None means no filter."""
+    if text is None:
+        return None
+    import pwd
+
+    if text.isdigit():
+        return int(text)
+    try:
+        return pwd.getpwnam(text).pw_uid
+    except KeyError:
+        raise UsageError(f"--user: no user is named {text!r}") from None
+
+
+def refuse_if_readonly(args: argparse.Namespace, what: str) -> None:
+    if getattr(args, "readonly", False):
+        raise UsageError(f"{what} changes the system and --readonly is set")
+
+
+def kernel_refusal(error: IpcError) -> CliError:
+    return CliError(str(error))

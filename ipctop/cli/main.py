@@ -1,0 +1,71 @@
+"""Entry point: parse the command line and hand over to a subcommand or the TUI.
+
+Subcommand modules are imported to register their parsers, so they must stay
+light at import time (no textual): `ipctop list --json` has to start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ipctop.cli.common import CliError, UsageError, positive_float, print_error
+
+# Each module has `register(subparsers, common)`; its parsers set `func`.
+COMMAND_MODULES = [
+    "ipctop.cli.list_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--readonly",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="refuse every action that changes anything",
+    )
+    parser = argparse.ArgumentParser(
+        prog="ipctop",
+        description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
+        "semaphores, pipes and FIFOs. With no command, opens the live monitor.",
+        parents=[common],
+    )
+    parser.add_argument("-d", "--delay", type=positive_float, default=2.0, metavar="SECONDS",
+                        help="refresh interval of the monitor (default 2)")
+    parser.add_argument("-p", "--pid", default=None, metavar="PID,...",
+                        help="show only what these processes hold or last used")
+    parser.add_argument("-u", "--user", default=None, metavar="USER", help="show only what USER owns or holds")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "readonly"):
+        args.readonly = False
+    try:
+        if args.command is None:
+            from ipctop.cli.monitor import run_monitor
+
+            return run_monitor(args)
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        print_error(str(error))
+        return 2
+    except CliError as error:
+        print_error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

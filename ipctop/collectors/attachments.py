@@ -1,0 +1,111 @@
+"""Who is attached to which System V segment, from /proc/PID/maps.
+
+An attachment is a mapping named `/SYSV%08x` (the key) whose inode is the shmid.
+Device 00:01 is shared with memfd and /dev/zero mappings, so both the name and
+the inode are matched.  Reading maps is the most expensive read of a scan, so it
+stops as soon as the attachments found add up to the sum of nattch, and it reads
+the likeliest processes (creators and last users) first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ipctop.collectors.procfs import Denied, Gone, ProcFS
+
+
+@dataclass(frozen=True, slots=True)
+class MapsAttachment:
+    shmid: int
+    pid: int
+    start: int
+    end: int
+    mode: str  # "r" or "rw"
+    name_key: int  # the key in the mapping's name (the original key of a `dest` segment)
+
+
+@dataclass(slots=True)
+class AttachmentScan:
+    by_shmid: dict[int, list[MapsAttachment]] = field(default_factory=dict)
+    denied: dict[int, str] = field(default_factory=dict)
+    complete: bool = True  # False when some nattch could not be accounted for
+
+
+def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> list[MapsAttachment]:
+    """Every /SYSV mapping in one maps file, with split mappings of one attach merged."""
+    found: list[MapsAttachment] = []
+    if b"/SYSV" not in data:
+        return found
+    for line in data.split(b"\n"):
+        slash = line.find(b"/SYSV")
+        if slash < 0:
+            continue
+        fields = line[:slash].split()
+        if len(fields) < 5:
+            continue
+        try:
+            inode = int(fields[4])
+            name_key = int(line[slash + 5 : slash + 13], 16)
+            start_text, end_text = fields[0].split(b"-")
+            start, end = int(start_text, 16), int(end_text, 16)
+        except ValueError:
+            continue
+        if shmids is not None and inode not in shmids:
+            continue
+        mode = "rw" if fields[1][1:2] == b"w" else "r"
+        previous = found[-1] if found else None
+        if previous and previous.shmid == inode and previous.end == start and previous.mode == mode:
+            found[-1] = MapsAttachment(inode, pid, previous.start, end, mode, name_key)
+        else:
+            found.append(MapsAttachment(inode, pid, start, end, mode, name_key))
+    return found
+
+
+def scan_attachments(
+    proc: ProcFS,
+    nattch_by_shmid: dict[int, int],
+    likely_pids: Iterable[int],
+    all_pids: Iterable[int],
+    own_ipc_ns: str,
+) -> AttachmentScan:
+    """Find the attachments of every segment, reading no more maps than needed."""
+    scan = AttachmentScan()
+    remaining = sum(nattch_by_shmid.values())
+    if remaining <= 0:
+        return scan
+    shmids = set(nattch_by_shmid)
+    seen: set[int] = set()
+    for pid in _in_order(likely_pids, all_pids):
+        if remaining <= 0:
+            break
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            data = proc.read_pid_bytes(pid, "maps")
+        except Gone:
+            continue
+        except Denied:
+            scan.denied[pid] = "permission denied"
+            continue
+        attachments = parse_sysv_maps(pid, data, shmids)
+        if attachments and own_ipc_ns and _ipc_ns(proc, pid) not in ("", own_ipc_ns):
+            continue  # same shmids in another IPC namespace are other segments
+        for attachment in attachments:
+            scan.by_shmid.setdefault(attachment.shmid, []).append(attachment)
+            remaining -= 1
+    scan.complete = remaining <= 0
+    return scan
+
+
+def _in_order(first: Iterable[int], rest: Iterable[int]) -> Iterable[int]:
+    yield from first
+    yield from rest
+
+
+def _ipc_ns(proc: ProcFS, pid: int) -> str:
+    try:
+        return proc.readlink_pid(pid, "ns/ipc")
+    except (Gone, Denied):
+        return ""

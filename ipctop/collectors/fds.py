@@ -1,0 +1,129 @@
+"""Pipe and FIFO ends from /proc/PID/fd and /proc/PID/fdinfo, and how full each pipe is.
+
+An anonymous pipe's fd links to `pipe:[INODE]`; a FIFO's links to its path and
+stats as S_IFIFO.  The access mode of an end comes from the `flags` line of
+fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read by opening
+/proc/PID/fd/N with O_RDONLY|O_NONBLOCK, which opens the same pipe.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import struct
+import termios
+from dataclasses import dataclass, field
+
+from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
+
+F_GETPIPE_SZ = 1032
+
+# Link targets that are never FIFOs, so that they need no stat().
+_NOT_FIFO_PREFIXES = ("socket:", "anon_inode:", "/dev/pts/", "/dev/null", "/dev/tty", "/proc/", "/sys/", "/memfd:")
+
+
+@dataclass(slots=True)
+class RawEnd:
+    """One fd on a pipe or FIFO, before process names are known."""
+
+    pid: int
+    fd: int
+    mode: str
+
+
+@dataclass(slots=True)
+class FdScan:
+    """Every pipe and FIFO end found, and the processes that could not be read."""
+
+    pipe_ends: dict[int, list[RawEnd]] = field(default_factory=dict)
+    fifo_ends: dict[int, list[RawEnd]] = field(default_factory=dict)
+    fifo_paths: dict[int, str] = field(default_factory=dict)
+    denied: dict[int, str] = field(default_factory=dict)
+
+
+def mode_from_flags(flags: int) -> str:
+    """The access mode in the low bits of the open flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2."""
+    return {0: "r", 1: "w"}.get(flags & 0o3, "rw")
+
+
+def parse_fdinfo_flags(text: str) -> int:
+    for line in text.splitlines():
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8)
+    raise ValueError("no flags line in fdinfo")
+
+
+def pipe_inode(target: str) -> int | None:
+    if target.startswith("pipe:[") and target.endswith("]"):
+        return int(target[6:-1])
+    return None
+
+
+def _end_mode(proc: ProcFS, pid: int, fd: str) -> str:
+    try:
+        return mode_from_flags(parse_fdinfo_flags(proc.read_pid_text(pid, f"fdinfo/{fd}")))
+    except (Gone, Denied, ValueError):
+        return "rw"  # unknown: an fd that closed meanwhile; say both rather than guess
+
+
+def scan_process_fds(proc: ProcFS, pid: int, scan: FdScan) -> None:
+    """Add the pipe and FIFO ends of one process to `scan`."""
+    fd_dir = proc.path(pid, "fd")
+    try:
+        names = os.listdir(fd_dir)
+    except OSError as error:
+        outcome = classify(error)
+        if isinstance(outcome, Denied):
+            scan.denied[pid] = "permission denied"
+        return
+    for name in names:
+        link = f"{fd_dir}/{name}"
+        try:
+            target = os.readlink(link)
+        except OSError:
+            continue  # closed meanwhile
+        inode = pipe_inode(target)
+        if inode is not None:
+            scan.pipe_ends.setdefault(inode, []).append(RawEnd(pid, int(name), _end_mode(proc, pid, name)))
+            continue
+        if not target.startswith("/") or target.startswith(_NOT_FIFO_PREFIXES):
+            continue
+        try:
+            st = os.stat(link)
+        except OSError:
+            continue
+        if stat.S_ISFIFO(st.st_mode):
+            scan.fifo_ends.setdefault(st.st_ino, []).append(RawEnd(pid, int(name), _end_mode(proc, pid, name)))
+            scan.fifo_paths.setdefault(st.st_ino, target)
+
+
+def scan_fds(proc: ProcFS, pids: list[int]) -> FdScan:
+    scan = FdScan()
+    for pid in pids:
+        scan_process_fds(proc, pid, scan)
+    return scan
+
+
+def pipe_fill(proc: ProcFS, ends: list[RawEnd]) -> tuple[int | None, int | None]:
+    """(bytes waiting, capacity) of a pipe, read through one of its ends; None where unreadable."""
+    for end in ends:
+        try:
+            fd = os.open(proc.path(end.pid, "fd", end.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
+            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            return waiting, capacity
+        except OSError:
+            return None, None
+        finally:
+            os.close(fd)
+    return None, None
+
+
+def fifo_can_be_measured(ends: list[RawEnd]) -> bool:
+    """Opening a FIFO for reading can wake a writer blocked in open(): only measure
+    one that already has both a reader and a writer."""
+    return any("r" in e.mode for e in ends) and any("w" in e.mode for e in ends)

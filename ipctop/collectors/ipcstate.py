@@ -1,0 +1,39 @@
+"""Per-object state that only the IPC system calls give: a queue's capacity and
+the value, waiters and last pid of every semaphore in a set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+
+
+@dataclass(frozen=True, slots=True)
+class SemState:
+    values: tuple[int, ...]
+    ncnt: tuple[int, ...]
+    zcnt: tuple[int, ...]
+    pids: tuple[int, ...]
+
+
+NO_SEM_STATE = SemState((), (), (), ())
+
+
+def queue_capacity(msqid: int) -> int | None:
+    """msg_qbytes, or None when the reader may not IPC_STAT the queue."""
+    try:
+        return sysv.msg_stat(msqid).qbytes
+    except IpcError:
+        return None
+
+
+def semaphore_state(semid: int, nsems: int) -> SemState:
+    try:
+        values = sysv.sem_getall(semid, nsems)
+        ncnt = tuple(sysv.sem_get(semid, i, sysv.GETNCNT) for i in range(nsems))
+        zcnt = tuple(sysv.sem_get(semid, i, sysv.GETZCNT) for i in range(nsems))
+        pids = tuple(sysv.sem_get(semid, i, sysv.GETPID) for i in range(nsems))
+    except IpcError:
+        return NO_SEM_STATE
+    return SemState(values, ncnt, zcnt, pids)

@@ -1,0 +1,110 @@
+"""Process facts from /proc/PID: stat, cmdline, wchan, owner and IPC namespace."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ipctop.collectors.procfs import Denied, Gone, ProcFS
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    pid: int
+    ppid: int
+    comm: str
+    cmdline: str
+    uid: int
+    user: str
+    state: str
+    wchan: str
+    start_time: float
+    ipc_ns: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatFields:
+    comm: str
+    state: str
+    ppid: int
+    start_ticks: int
+
+
+def parse_stat(text: str) -> StatFields:
+    """Parse /proc/PID/stat; the command name may hold spaces and parentheses."""
+    open_paren = text.index("(")
+    close_paren = text.rindex(")")
+    comm = text[open_paren + 1 : close_paren]
+    rest = text[close_paren + 2 :].split()
+    # rest[0] is field 3 (state); starttime is field 22.
+    return StatFields(comm=comm, state=rest[0], ppid=int(rest[1]), start_ticks=int(rest[19]))
+
+
+@lru_cache(maxsize=4096)
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+@lru_cache(maxsize=4096)
+def group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def boot_time(proc: ProcFS) -> float:
+    try:
+        for line in proc.read_text("stat").splitlines():
+            if line.startswith("btime"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def read_comm(proc: ProcFS, pid: int) -> str:
+    return parse_stat(proc.read_pid_text(pid, "stat")).comm
+
+
+def read_process(proc: ProcFS, pid: int, btime: float) -> ProcessInfo | None:
+    """Everything about one process, or None when it is gone."""
+    try:
+        fields = parse_stat(proc.read_pid_text(pid, "stat"))
+        uid = os.stat(proc.path(pid)).st_uid
+    except (Gone, Denied, OSError, ValueError, IndexError):
+        return None
+    try:
+        cmdline = proc.read_pid_bytes(pid, "cmdline").rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    except (Gone, Denied):
+        cmdline = ""
+    try:
+        wchan = proc.read_pid_text(pid, "wchan").strip()
+    except (Gone, Denied):
+        wchan = ""
+    try:
+        ipc_ns = proc.readlink_pid(pid, "ns/ipc")
+    except (Gone, Denied):
+        ipc_ns = ""
+    return ProcessInfo(
+        pid=pid,
+        ppid=fields.ppid,
+        comm=fields.comm,
+        cmdline=cmdline,
+        uid=uid,
+        user=user_name(uid),
+        state=fields.state,
+        wchan="" if wchan == "0" else wchan,
+        start_time=btime + fields.start_ticks / CLOCK_TICKS,
+        ipc_ns=ipc_ns,
+    )

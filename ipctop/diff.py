@@ -1,0 +1,163 @@
+"""What changed between two snapshots, as a list of events.
+
+The TUI's event log and the lifetime in its detail screens are built from these.
+An id that comes back with another creator (segments) or key (queues, sets) is a
+new object, since ids are reused; it reads as removed and created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ipctop.model import Fifo, Pipe, Snapshot
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    REMOVED = "removed"
+    MARKED_FOR_REMOVAL = "marked for removal"
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    QUEUE_GREW = "queue grew"
+    QUEUE_DRAINED = "queue drained"
+    SEM_CHANGED = "values changed"
+    END_OPENED = "end opened"
+    END_CLOSED = "end closed"
+    PROCESS_EXITED = "process exited"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    time: float
+    kind: EventKind
+    object_kind: str  # shm, msg, sem, pipe, fifo, process
+    object_id: int  # shmid, msqid, semid, inode or pid
+    pid: int | None = None
+    detail: str = ""
+
+    @property
+    def object_label(self) -> str:
+        return f"{self.object_kind} {self.object_id}"
+
+
+def diff(previous: Snapshot, current: Snapshot) -> list[Event]:
+    """Events that turn `previous` into `current`, in a stable order."""
+    events: list[Event] = []
+    events += _diff_shm(previous, current)
+    events += _diff_msg(previous, current)
+    events += _diff_sem(previous, current)
+    events += _diff_pipes("pipe", previous.pipes, current.pipes, current.time)
+    events += _diff_pipes("fifo", previous.fifos, current.fifos, current.time)
+    events += _diff_processes(previous, current)
+    return events
+
+
+def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
+    t = current.time
+    events = []
+    for shmid, before in previous.shm.items():
+        after = current.shm.get(shmid)
+        if after is None or after.cpid != before.cpid:
+            events.append(Event(t, EventKind.REMOVED, "shm", shmid, None, f"key {before.display_key:#010x}"))
+    for shmid, after in current.shm.items():
+        before = previous.shm.get(shmid)
+        if before is None or before.cpid != after.cpid:
+            events.append(
+                Event(t, EventKind.CREATED, "shm", shmid, after.cpid, f"key {after.key:#010x}, {after.size} bytes")
+            )
+            before_attachers: set[tuple[int, int]] = set()
+        else:
+            if after.marked_for_removal and not before.marked_for_removal:
+                events.append(
+                    Event(t, EventKind.MARKED_FOR_REMOVAL, "shm", shmid, None, f"{after.nattch} still attached")
+                )
+            before_attachers = {(a.pid, a.start) for a in before.attachers}
+        after_attachers = {(a.pid, a.start) for a in after.attachers}
+        for attacher in after.attachers:
+            if (attacher.pid, attacher.start) not in before_attachers:
+                detail = f"{attacher.comm} at {attacher.start:#x} ({attacher.mode}), nattch {after.nattch}"
+                events.append(Event(t, EventKind.ATTACHED, "shm", shmid, attacher.pid, detail))
+        if before is not None and before.cpid == after.cpid:
+            for attacher in before.attachers:
+                if (attacher.pid, attacher.start) not in after_attachers:
+                    detail = f"{attacher.comm}, nattch {after.nattch}"
+                    events.append(Event(t, EventKind.DETACHED, "shm", shmid, attacher.pid, detail))
+    return events
+
+
+def _diff_msg(previous: Snapshot, current: Snapshot) -> list[Event]:
+    t = current.time
+    events = []
+    for msqid, before in previous.msg.items():
+        if msqid not in current.msg or current.msg[msqid].key != before.key:
+            events.append(Event(t, EventKind.REMOVED, "msg", msqid, None, f"key {before.key:#010x}"))
+    for msqid, after in current.msg.items():
+        before = previous.msg.get(msqid)
+        if before is None or before.key != after.key:
+            events.append(Event(t, EventKind.CREATED, "msg", msqid, after.lspid or None, f"key {after.key:#010x}"))
+            continue
+        if after.qnum > before.qnum:
+            detail = f"{before.qnum} → {after.qnum} messages, {after.cbytes} bytes"
+            events.append(Event(t, EventKind.QUEUE_GREW, "msg", msqid, after.lspid or None, detail))
+        elif after.qnum < before.qnum:
+            detail = f"{before.qnum} → {after.qnum} messages, {after.cbytes} bytes"
+            events.append(Event(t, EventKind.QUEUE_DRAINED, "msg", msqid, after.lrpid or None, detail))
+    return events
+
+
+def _diff_sem(previous: Snapshot, current: Snapshot) -> list[Event]:
+    t = current.time
+    events = []
+    for semid, before in previous.sem.items():
+        if semid not in current.sem or current.sem[semid].key != before.key:
+            events.append(Event(t, EventKind.REMOVED, "sem", semid, None, f"key {before.key:#010x}"))
+    for semid, after in current.sem.items():
+        before = previous.sem.get(semid)
+        if before is None or before.key != after.key:
+            detail = f"key {after.key:#010x}, {after.nsems} semaphores"
+            events.append(Event(t, EventKind.CREATED, "sem", semid, None, detail))
+        elif before.values != after.values and after.values:
+            last = next((p for p, a, b in zip(after.pids, after.values, before.values, strict=False) if a != b), None)
+            detail = f"{list(before.values)} → {list(after.values)}"
+            events.append(Event(t, EventKind.SEM_CHANGED, "sem", semid, last or None, detail))
+    return events
+
+
+def _diff_pipes(kind: str, before_map, after_map, t: float) -> list[Event]:  # type: ignore[no-untyped-def]
+    events = []
+    for inode, before in before_map.items():
+        if inode not in after_map:
+            events.append(Event(t, EventKind.REMOVED, kind, inode, None, _pipe_label(before)))
+    for inode, after in after_map.items():
+        before = before_map.get(inode)
+        if before is None:
+            events.append(Event(t, EventKind.CREATED, kind, inode, None, _pipe_label(after)))
+            continue
+        before_ends = {(e.pid, e.fd): e for e in before.ends}
+        after_ends = {(e.pid, e.fd): e for e in after.ends}
+        for key, end in after_ends.items():
+            if key not in before_ends:
+                detail = f"{end.comm} fd {end.fd} ({end.mode})"
+                events.append(Event(t, EventKind.END_OPENED, kind, inode, end.pid, detail))
+        for key, end in before_ends.items():
+            if key not in after_ends:
+                detail = f"{end.comm} fd {end.fd} ({end.mode})"
+                events.append(Event(t, EventKind.END_CLOSED, kind, inode, end.pid, detail))
+    return events
+
+
+def _pipe_label(pipe: Pipe | Fifo) -> str:
+    holders = ", ".join(f"{e.comm}[{e.pid}] {e.mode}" for e in pipe.ends)
+    prefix = f"{pipe.path}: " if isinstance(pipe, Fifo) else ""
+    return prefix + holders
+
+
+def _diff_processes(previous: Snapshot, current: Snapshot) -> list[Event]:
+    events = []
+    for pid, process in previous.processes.items():
+        gone = pid not in current.live_pids if current.live_pids else pid not in current.processes
+        replaced = pid in current.processes and current.processes[pid].start_time != process.start_time
+        if gone or replaced:
+            events.append(Event(current.time, EventKind.PROCESS_EXITED, "process", pid, pid, process.comm))
+    return events

@@ -1,0 +1,258 @@
+"""The snapshot model: typed, immutable records of every IPC object ipctop sees.
+
+Everything above the collectors (diff, CLI, TUI, cleanup) reads these types and
+nothing else.  Field names are the JSON field names of `ipctop list --json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+AccessMode = Literal["r", "w", "rw"]
+
+SHM_DEST = 0o1000
+SHM_LOCKED = 0o2000
+MODE_BITS = 0o777
+
+
+def _frozen_map(items: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(items or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Attacher:
+    """One attachment of a System V segment in a process (one line of maps)."""
+
+    pid: int
+    comm: str
+    start: int
+    end: int
+    mode: AccessMode  # "r" or "rw"
+
+
+@dataclass(frozen=True, slots=True)
+class ShmSegment:
+    """A System V shared memory segment, a row of /proc/sysvipc/shm plus attachers."""
+
+    shmid: int
+    key: int
+    perms: int  # the nine mode bits
+    size: int
+    nattch: int
+    cpid: int
+    lpid: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    owner: str
+    atime: int
+    dtime: int
+    ctime: int
+    rss: int
+    swap: int
+    status: tuple[str, ...] = ()
+    attachers: tuple[Attacher, ...] = ()
+    original_key: int | None = None  # key from the maps name when the table says 0
+
+    @property
+    def marked_for_removal(self) -> bool:
+        return "dest" in self.status
+
+    @property
+    def display_key(self) -> int:
+        """The key a user knows the segment by, even after IPC_RMID zeroed it."""
+        return self.original_key if self.original_key is not None else self.key
+
+
+@dataclass(frozen=True, slots=True)
+class MsgQueue:
+    """A System V message queue, a row of /proc/sysvipc/msg plus its capacity."""
+
+    msqid: int
+    key: int
+    perms: int
+    cbytes: int
+    qnum: int
+    qbytes: int | None  # None when msgctl(IPC_STAT) is not allowed
+    lspid: int
+    lrpid: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    owner: str
+    stime: int
+    rtime: int
+    ctime: int
+
+    @property
+    def fill(self) -> float | None:
+        if not self.qbytes:
+            return None
+        return self.cbytes / self.qbytes
+
+
+@dataclass(frozen=True, slots=True)
+class SemSet:
+    """A System V semaphore set with the state of every semaphore in it.
+
+    `values`, `ncnt`, `zcnt` and `pids` have one entry per semaphore, or are
+    empty when semctl is not allowed for the reader.
+    """
+
+    semid: int
+    key: int
+    perms: int
+    nsems: int
+    values: tuple[int, ...]
+    ncnt: tuple[int, ...]
+    zcnt: tuple[int, ...]
+    pids: tuple[int, ...]
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    owner: str
+    otime: int
+    ctime: int
+
+    @property
+    def waiters(self) -> int:
+        return sum(self.ncnt) + sum(self.zcnt)
+
+
+@dataclass(frozen=True, slots=True)
+class PipeEnd:
+    """One open file descriptor on a pipe or FIFO."""
+
+    pid: int
+    comm: str
+    fd: int
+    mode: AccessMode
+
+
+@dataclass(frozen=True, slots=True)
+class Pipe:
+    """An anonymous pipe (pipe:[inode]) with every end that is open on it."""
+
+    inode: int
+    fill: int | None  # bytes waiting (FIONREAD); None when not readable
+    capacity: int | None  # F_GETPIPE_SZ
+    ends: tuple[PipeEnd, ...]
+
+    @property
+    def readers(self) -> tuple[PipeEnd, ...]:
+        return tuple(e for e in self.ends if "r" in e.mode)
+
+    @property
+    def writers(self) -> tuple[PipeEnd, ...]:
+        return tuple(e for e in self.ends if "w" in e.mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Fifo:
+    """A named pipe, known by its path, with every end that is open on it."""
+
+    path: str
+    inode: int
+    fill: int | None
+    capacity: int | None
+    ends: tuple[PipeEnd, ...]
+
+    @property
+    def readers(self) -> tuple[PipeEnd, ...]:
+        return tuple(e for e in self.ends if "r" in e.mode)
+
+    @property
+    def writers(self) -> tuple[PipeEnd, ...]:
+        return tuple(e for e in self.ends if "w" in e.mode)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPipeEnd:
+    """A pipe or FIFO end seen from the process that holds it."""
+
+    kind: Literal["pipe", "fifo"]
+    inode: int
+    fd: int
+    mode: AccessMode
+    peers: tuple[int, ...]  # pids holding other ends of the same pipe
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """A process that holds or last used an IPC object."""
+
+    pid: int
+    ppid: int
+    comm: str
+    cmdline: str
+    uid: int
+    user: str
+    state: str  # one letter, as in /proc/PID/stat
+    wchan: str  # kernel function it sleeps in, "" when running
+    start_time: float  # epoch seconds
+    ipc_ns: str
+    shm: tuple[int, ...] = ()  # shmids it maps
+    pipes: tuple[HeldPipeEnd, ...] = ()
+    msg: tuple[int, ...] = ()  # msqids it last sent to or received from
+    sem: tuple[int, ...] = ()  # semids it last operated on
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """System-wide IPC limits from /proc/sys/kernel and /proc/sys/fs."""
+
+    shmmax: int
+    shmall: int
+    shmmni: int
+    msgmax: int
+    msgmnb: int
+    msgmni: int
+    semmsl: int
+    semmns: int
+    semopm: int
+    semmni: int
+    pipe_max_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Uninspectable:
+    """A process whose fds or maps could not be read, and why."""
+
+    pid: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything ipctop saw in one scan, keyed by id (or inode / pid)."""
+
+    time: float
+    ipc_ns: str
+    shm: Mapping[int, ShmSegment] = field(default_factory=_frozen_map)
+    msg: Mapping[int, MsgQueue] = field(default_factory=_frozen_map)
+    sem: Mapping[int, SemSet] = field(default_factory=_frozen_map)
+    pipes: Mapping[int, Pipe] = field(default_factory=_frozen_map)
+    fifos: Mapping[int, Fifo] = field(default_factory=_frozen_map)
+    processes: Mapping[int, Process] = field(default_factory=_frozen_map)
+    limits: Limits | None = None
+    uninspectable: tuple[Uninspectable, ...] = ()
+    live_pids: frozenset[int] = frozenset()  # every pid in /proc at scan time
+
+    def is_alive(self, pid: int) -> bool:
+        return pid in self.live_pids or pid in self.processes
+
+    @property
+    def uninspectable_pids(self) -> tuple[int, ...]:
+        return tuple(u.pid for u in self.uninspectable)
+
+    def __post_init__(self) -> None:
+        for name in ("shm", "msg", "sem", "pipes", "fifos", "processes"):
+            value = getattr(self, name)
+            if not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, _frozen_map(value))

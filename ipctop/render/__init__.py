@@ -1,0 +1,1 @@
+"""Plain-text and JSON renderings of a snapshot (no textual, no rich)."""

@@ -1,0 +1,238 @@
+"""Take one snapshot: run every collector once and join what they found.
+
+The join is where a pipe inode gets its ends' process names, a segment its
+attachers and original key, and a process the objects it holds.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc
+from ipctop.collectors.limits import read_limits
+from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.model import (
+    MODE_BITS,
+    SHM_DEST,
+    SHM_LOCKED,
+    Attacher,
+    Fifo,
+    HeldPipeEnd,
+    MsgQueue,
+    Pipe,
+    PipeEnd,
+    Process,
+    SemSet,
+    ShmSegment,
+    Snapshot,
+    Uninspectable,
+)
+
+LIVE = ProcFS()
+
+
+def shm_status(perms: int) -> tuple[str, ...]:
+    status = []
+    if perms & SHM_DEST:
+        status.append("dest")
+    if perms & SHM_LOCKED:
+        status.append("locked")
+    return tuple(status)
+
+
+def own_ipc_namespace(proc: ProcFS) -> str:
+    try:
+        return proc.readlink_pid("self", "ns/ipc")  # type: ignore[arg-type]
+    except (Gone, Denied):
+        return ""
+
+
+def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
+    """Read the kernel's IPC state once; never raises for vanished or closed processes."""
+    now = time.time()
+    own_ns = own_ipc_namespace(proc)
+    shm_rows = sysvipc.read_shm(proc)
+    msg_rows = sysvipc.read_msg(proc)
+    sem_rows = sysvipc.read_sem(proc)
+    all_pids = proc.pids()
+
+    fd_scan = fds.scan_fds(proc, all_pids)
+    attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
+    likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
+    maps_scan = attachments.scan_attachments(proc, attached, likely, sorted(all_pids, reverse=True), own_ns)
+
+    sem_states = {
+        row.semid: (ipcstate.semaphore_state(row.semid, row.nsems) if proc.is_live else ipcstate.NO_SEM_STATE)
+        for row in sem_rows
+    }
+
+    interesting: set[int] = set()
+    for ends in (*fd_scan.pipe_ends.values(), *fd_scan.fifo_ends.values()):
+        interesting.update(end.pid for end in ends)
+    for found in maps_scan.by_shmid.values():
+        interesting.update(a.pid for a in found)
+    interesting.update(pid for row in shm_rows for pid in (row.cpid, row.lpid))
+    interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
+    interesting.update(pid for state in sem_states.values() for pid in state.pids)
+    interesting.discard(0)
+
+    btime = processes.boot_time(proc)
+    infos = {}
+    for pid in interesting:
+        info = processes.read_process(proc, pid, btime)
+        if info is not None:
+            infos[pid] = info
+
+    def comm(pid: int) -> str:
+        info = infos.get(pid)
+        return info.comm if info else "?"
+
+    def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
+        return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=lambda e: (e.pid, e.fd)))
+
+    pipes = {}
+    for inode, raw in fd_scan.pipe_ends.items():
+        fill, capacity = fds.pipe_fill(proc, raw) if proc.is_live else (None, None)
+        pipes[inode] = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends_of(raw))
+    fifos = {}
+    for inode, raw in fd_scan.fifo_ends.items():
+        measurable = proc.is_live and fds.fifo_can_be_measured(raw)
+        fill, capacity = fds.pipe_fill(proc, raw) if measurable else (None, None)
+        fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+
+    segments = {}
+    for row in shm_rows:
+        found = maps_scan.by_shmid.get(row.shmid, [])
+        original_key = None
+        if row.key == 0 and row.perms & SHM_DEST and found:
+            original_key = found[0].name_key
+        segments[row.shmid] = ShmSegment(
+            shmid=row.shmid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            size=row.size,
+            nattch=row.nattch,
+            cpid=row.cpid,
+            lpid=row.lpid,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            atime=row.atime,
+            dtime=row.dtime,
+            ctime=row.ctime,
+            rss=row.rss,
+            swap=row.swap,
+            status=shm_status(row.perms),
+            attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode) for a in found),
+            original_key=original_key,
+        )
+
+    queues = {
+        row.msqid: MsgQueue(
+            msqid=row.msqid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            cbytes=row.cbytes,
+            qnum=row.qnum,
+            qbytes=ipcstate.queue_capacity(row.msqid) if proc.is_live else None,
+            lspid=row.lspid,
+            lrpid=row.lrpid,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            stime=row.stime,
+            rtime=row.rtime,
+            ctime=row.ctime,
+        )
+        for row in msg_rows
+    }
+
+    sets = {}
+    for row in sem_rows:
+        state = sem_states[row.semid]
+        sets[row.semid] = SemSet(
+            semid=row.semid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            nsems=row.nsems,
+            values=state.values,
+            ncnt=state.ncnt,
+            zcnt=state.zcnt,
+            pids=state.pids,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            otime=row.otime,
+            ctime=row.ctime,
+        )
+
+    procs = _join_processes(infos, pipes, fifos, segments, queues, sets)
+    denied = {**fd_scan.denied, **maps_scan.denied}
+    uninspectable = tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items()))
+    return Snapshot(
+        time=now,
+        ipc_ns=own_ns,
+        shm=segments,
+        msg=queues,
+        sem=sets,
+        pipes=pipes,
+        fifos=fifos,
+        processes=procs,
+        limits=read_limits(proc),
+        uninspectable=uninspectable,
+        live_pids=frozenset(all_pids),
+    )
+
+
+def _join_processes(
+    infos: dict[int, processes.ProcessInfo],
+    pipes: dict[int, Pipe],
+    fifos: dict[int, Fifo],
+    segments: dict[int, ShmSegment],
+    queues: dict[int, MsgQueue],
+    sets: dict[int, SemSet],
+) -> dict[int, Process]:
+    held_pipes: dict[int, list[HeldPipeEnd]] = {}
+    for kind, table in (("pipe", pipes), ("fifo", fifos)):
+        for inode, pipe in table.items():
+            for end in pipe.ends:
+                peers = tuple(sorted({e.pid for e in pipe.ends if e.pid != end.pid}))
+                held = HeldPipeEnd(kind, inode, end.fd, end.mode, peers)  # type: ignore[arg-type]
+                held_pipes.setdefault(end.pid, []).append(held)
+    mapped: dict[int, set[int]] = {}
+    for shmid, segment in segments.items():
+        for attacher in segment.attachers:
+            mapped.setdefault(attacher.pid, set()).add(shmid)
+    used_queues: dict[int, set[int]] = {}
+    for msqid, queue in queues.items():
+        for pid in (queue.lspid, queue.lrpid):
+            used_queues.setdefault(pid, set()).add(msqid)
+    used_sets: dict[int, set[int]] = {}
+    for semid, sem_set in sets.items():
+        for pid in sem_set.pids:
+            used_sets.setdefault(pid, set()).add(semid)
+    result = {}
+    for pid, info in infos.items():
+        result[pid] = Process(
+            pid=pid,
+            ppid=info.ppid,
+            comm=info.comm,
+            cmdline=info.cmdline,
+            uid=info.uid,
+            user=info.user,
+            state=info.state,
+            wchan=info.wchan,
+            start_time=info.start_time,
+            ipc_ns=info.ipc_ns,
+            shm=tuple(sorted(mapped.get(pid, ()))),
+            pipes=tuple(sorted(held_pipes.get(pid, ()), key=lambda h: h.fd)),
+            msg=tuple(sorted(used_queues.get(pid, ()))),
+            sem=tuple(sorted(used_sets.get(pid, ()))),
+        )
+    return result

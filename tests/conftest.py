@@ -1,0 +1,58 @@
+"""Fixtures shared by the suite, and the leak guard that fails any test which
+leaves behind an IPC object or a process it made."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.holders import Holders
+from tests.support.keys import KeyAllocator
+from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
+
+_allocator = KeyAllocator()
+_registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
+
+
+@pytest.fixture
+def ipc_key() -> KeyAllocator:
+    """Call it to get a fresh key from the test range that nothing uses."""
+    return _allocator
+
+
+@pytest.fixture
+def register_ipc():
+    """register_ipc(kind, id): an IPC_PRIVATE object the test made, for the leak guard."""
+
+    def register(kind: str, ident: int) -> int:
+        _registered[kind].add(ident)
+        return ident
+
+    return register
+
+
+@pytest.fixture
+def holders():
+    group = Holders()
+    yield group
+    group.close()
+
+
+@pytest.fixture(autouse=True)
+def leak_guard(request):
+    yield
+    problems = []
+    children = leftover_children()
+    if children:
+        problems.append("processes " + ", ".join(f"{c.pid}" for c in children))
+        kill_children(children)
+    left = objects_with_keys(_allocator.handed_out)
+    for kind, ident, key in left:
+        problems.append(f"{kind} {ident} (key {key:#010x})")
+        remove_object(kind, ident)
+    for kind, ids in _registered.items():
+        for ident in existing_ids(kind, ids):
+            problems.append(f"{kind} {ident} (private)")
+            remove_object(kind, ident)
+        ids.clear()
+    if problems:
+        pytest.fail(f"{request.node.nodeid} left behind: {'; '.join(problems)}", pytrace=False)

@@ -1,0 +1,1 @@
+"""Test support: key allocation, child processes that hold real IPC objects, the leak guard."""

@@ -1,0 +1,75 @@
+"""Start and end the child processes that hold IPC objects for a test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+CHILD = os.path.join(os.path.dirname(__file__), "child.py")
+
+
+@dataclass
+class Held:
+    pid: int
+    ready: str
+    popen: subprocess.Popen
+
+
+class Holders:
+    """Spawns holder children; `close()` ends every one of them by pid."""
+
+    def __init__(self) -> None:
+        self.children: list[Held] = []
+
+    def spawn(self, *args: object, pass_fds: tuple[int, ...] = (), wait_ready: bool = True) -> Held:
+        popen = subprocess.Popen(
+            [sys.executable, CHILD, *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            pass_fds=pass_fds,
+            text=True,
+        )
+        line = popen.stdout.readline().strip() if wait_ready else ""
+        held = Held(popen.pid, line, popen)
+        self.children.append(held)
+        if wait_ready and not line.startswith("ready"):
+            raise RuntimeError(f"holder {args} failed: {line!r}")
+        return held
+
+    def end(self, held: Held, sig: int = signal.SIGTERM) -> int:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(held.pid, sig)
+        code = held.popen.wait(timeout=10)
+        if held.popen.stdout:
+            held.popen.stdout.close()
+        return code
+
+    def close(self) -> None:
+        for held in self.children:
+            if held.popen.poll() is None:
+                self.end(held, signal.SIGKILL)
+            elif held.popen.stdout:
+                held.popen.stdout.close()
+        self.children.clear()
+
+
+def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy; return that, or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def wchan(pid: int) -> str:
+    with open(f"/proc/{pid}/wchan") as f:
+        return f.read().strip()
