@@ -49,13 +49,17 @@ def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> li
             name_key = int(line[slash + 5 : slash + 13], 16)
             start_text, end_text = fields[0].split(b"-")
             start, end = int(start_text, 16), int(end_text, 16)
+            offset = int(fields[2], 16)
         except ValueError:
             continue
         if shmids is not None and inode not in shmids:
             continue
         mode = "rw" if fields[1][1:2] == b"w" else "r"
         previous = found[-1] if found else None
-        if previous and previous.shmid == inode and previous.end == start and previous.mode == mode:
+        # mprotect can split one attach into several lines; a split continues the file
+        # offset, while a second attach of the same segment starts again at offset 0.
+        continues = previous is not None and previous.end == start and offset == start - previous.start
+        if previous and continues and previous.shmid == inode and previous.pid == pid:
             found[-1] = MapsAttachment(inode, pid, previous.start, end, mode, name_key)
         else:
             found.append(MapsAttachment(inode, pid, start, end, mode, name_key))

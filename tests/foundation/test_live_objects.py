@@ -1,0 +1,170 @@
+"""The snapshot against real kernel objects held by real child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from ipctop.kernel import sysv
+from ipctop.snapshot import take_snapshot
+from tests.support.holders import wait_until, wchan
+
+
+def test_segment_attached_by_two_children(ipc_key, holders):
+    key = ipc_key()
+    shmid = sysv.shmget(key, 8192, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o640)
+    try:
+        rw = holders.spawn("shm-attach", shmid)
+        ro = holders.spawn("shm-attach", shmid, "ro")
+        segment = take_snapshot().shm[shmid]
+        assert (segment.key, segment.perms, segment.size, segment.nattch) == (key, 0o640, 8192, 2)
+        assert segment.cpid == os.getpid() and segment.lpid in (rw.pid, ro.pid)
+        found = {(a.pid, a.mode, a.start) for a in segment.attachers}
+        assert found == {(rw.pid, "rw", int(rw.ready.split()[1], 16)), (ro.pid, "r", int(ro.ready.split()[1], 16))}
+        assert all(a.comm.startswith("python") and a.end - a.start == 8192 for a in segment.attachers)
+        assert segment.status == () and segment.original_key is None
+        assert segment.owner == "root" and segment.ctime > 0 and segment.atime > 0
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_two_attaches_in_one_process_count_twice(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        holder = holders.spawn("shm-attach", shmid, "rw", 2)
+        segment = take_snapshot().shm[shmid]
+        assert segment.nattch == 2
+        assert [a.pid for a in segment.attachers] == [holder.pid, holder.pid]
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_segment_marked_for_removal_keeps_its_original_key(ipc_key, holders):
+    key = ipc_key()
+    shmid = sysv.shmget(key, 4096, sysv.IPC_CREAT | 0o600)
+    holder = holders.spawn("shm-attach", shmid)
+    sysv.shm_remove(shmid)
+    segment = take_snapshot().shm[shmid]
+    assert segment.status == ("dest",)
+    assert segment.key == 0 and segment.original_key == key and segment.display_key == key
+    assert [a.pid for a in segment.attachers] == [holder.pid]
+    holders.end(holder)
+    assert shmid not in take_snapshot().shm
+
+
+def test_segment_whose_creator_exited(ipc_key, holders):
+    key = ipc_key()
+    creator = holders.spawn("shm-create-exit", key, 4096)
+    shmid = int(creator.ready.split()[1])
+    creator.popen.wait(timeout=10)
+    try:
+        snapshot = take_snapshot()
+        segment = snapshot.shm[shmid]
+        assert segment.cpid == creator.pid and segment.nattch == 0 and segment.attachers == ()
+        assert not snapshot.is_alive(creator.pid)
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_queue_holding_messages(ipc_key):
+    key = ipc_key()
+    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o620)
+    try:
+        sysv.msgsnd(msqid, 1, b"hello")
+        sysv.msgsnd(msqid, 7, b"world!!")
+        queue = take_snapshot().msg[msqid]
+        kernel = sysv.msg_stat(msqid)
+        assert (queue.key, queue.perms, queue.qnum, queue.cbytes) == (key, 0o620, 2, 12)
+        assert queue.qbytes == kernel.qbytes > 0 and queue.fill == 12 / kernel.qbytes
+        assert queue.lspid == os.getpid() and queue.lrpid == 0 and queue.stime > 0
+    finally:
+        sysv.msg_remove(msqid)
+
+
+def test_three_semaphores_with_a_process_blocked_on_one(ipc_key, holders):
+    key = ipc_key()
+    semid = sysv.semget(key, 3, sysv.IPC_CREAT | 0o600)
+    try:
+        sysv.sem_setall(semid, [5, 0, 2])
+        waiter = holders.spawn("sem-wait", semid, 1, -1)
+        wait_until(lambda: sysv.sem_get(semid, 1, sysv.GETNCNT) == 1)
+        snapshot = take_snapshot()
+        sem_set = snapshot.sem[semid]
+        assert (sem_set.key, sem_set.nsems, sem_set.values) == (key, 3, (5, 0, 2))
+        assert sem_set.ncnt == (0, 1, 0) and sem_set.zcnt == (0, 0, 0)
+        assert sem_set.pids == tuple(sysv.sem_get(semid, i, sysv.GETPID) for i in range(3))
+        assert snapshot.processes.get(waiter.pid) is None or "sem" in snapshot.processes[waiter.pid].wchan
+        assert "sem" in wchan(waiter.pid)
+        sysv.semop(semid, 1, 1)  # wakes the waiter
+        wait_until(lambda: take_snapshot().sem[semid].ncnt == (0, 0, 0))
+    finally:
+        sysv.sem_remove(semid)
+
+
+def test_pipe_with_bytes_between_two_processes(holders):
+    read_fd, write_fd = os.pipe()
+    inode = os.fstat(read_fd).st_ino
+    writer = holders.spawn("hold", pass_fds=(write_fd,))
+    reader = holders.spawn("hold", pass_fds=(read_fd,))
+    os.write(write_fd, b"x" * 1000)
+    os.close(read_fd)
+    os.close(write_fd)
+    snapshot = take_snapshot()
+    pipe = snapshot.pipes[inode]
+    assert (pipe.fill, pipe.capacity) == (1000, 65536)
+    assert {(e.pid, e.fd, e.mode) for e in pipe.ends} == {(writer.pid, write_fd, "w"), (reader.pid, read_fd, "r")}
+    held = snapshot.processes[writer.pid].pipes
+    assert any(h.inode == inode and h.mode == "w" and h.peers == (reader.pid,) for h in held)
+
+
+def test_fifo_with_a_reader_and_a_writer(tmp_path, holders):
+    path = tmp_path / "chan"
+    os.mkfifo(path)
+    reader = holders.spawn("fifo-open", path, "r")
+    writer = holders.spawn("fifo-open", path, "w")
+    wait_until(lambda: len(take_snapshot().fifos.get(os.stat(path).st_ino, _NoFifo).ends) == 2)
+    fifo = take_snapshot().fifos[os.stat(path).st_ino]
+    assert fifo.path == str(path) and fifo.fill == 0 and fifo.capacity == 65536
+    assert {(e.pid, e.mode) for e in fifo.ends} == {(reader.pid, "r"), (writer.pid, "w")}
+    assert os.stat(path).st_size == 0
+
+
+def test_a_fifo_with_only_a_reader_is_not_opened_so_a_blocked_writer_stays_blocked(tmp_path, holders):
+    path = tmp_path / "half"
+    os.mkfifo(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    reader = holders.spawn("hold", pass_fds=(fd,))
+    os.close(fd)
+    snapshot = take_snapshot()
+    fifo = snapshot.fifos[os.stat(path).st_ino]
+    assert [e.pid for e in fifo.ends] == [reader.pid] and fifo.fill is None
+    # A writer now opening would not block (a reader exists); with no reader a writer blocks in open():
+    holders.end(reader)
+    writer = holders.spawn("fifo-open", path, "w")
+    wait_until(lambda: "fifo" in wchan(writer.pid) or "wait_for_partner" in wchan(writer.pid))
+    take_snapshot()
+    assert writer.popen.poll() is None and ("fifo" in wchan(writer.pid) or "partner" in wchan(writer.pid))
+
+
+def test_processes_show_what_they_hold_and_block_in(holders):
+    read_fd, write_fd = os.pipe()
+    reader = holders.spawn("hold", pass_fds=(read_fd,))
+    os.close(read_fd)
+    try:
+        process = take_snapshot().processes[reader.pid]
+        assert process.ppid == os.getpid() and process.user == "root" and process.state in "SR"
+        assert "child.py hold" in process.cmdline and process.ipc_ns.startswith("ipc:[")
+        assert process.start_time > 0
+    finally:
+        os.close(write_fd)
+
+
+def test_a_process_that_exits_mid_scan_is_not_an_error(holders):
+    children = [holders.spawn("hold") for _ in range(3)]
+    for child in children:
+        os.kill(child.pid, signal.SIGKILL)
+    take_snapshot()
+
+
+class _NoFifo:
+    ends = ()
