@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
     if snapshot.uninspectable:
-        blocks.append(
-            f"{len(snapshot.uninspectable)} processes could not be inspected (permission denied; run as root to see them)"
-        )
+        count = len(snapshot.uninspectable)
+        blocks.append(f"{count} processes could not be inspected (permission denied; run as root to see them)")
     print("\n\n".join(blocks))
     return 0

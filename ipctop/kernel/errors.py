@@ -15,7 +15,9 @@ _MEANINGS: dict[str, dict[int, str]] = {
         errno_codes.EEXIST: "a segment with that key exists",
         errno_codes.EACCES: "its mode does not let you",
         errno_codes.EPERM: "you are neither its owner nor its creator nor privileged",
-        errno_codes.EINVAL: "the size is outside SHMMIN..SHMMAX or larger than the existing segment, or the id is not valid",
+        errno_codes.EINVAL: (
+            "the size is outside SHMMIN..SHMMAX or larger than the existing segment, or the id is not valid"
+        ),
         errno_codes.ENOENT: "no segment has that key",
         errno_codes.EIDRM: "it was removed meanwhile",
         errno_codes.ENOSPC: "the system limit of segments (shmmni) or of shared memory (shmall) is reached",

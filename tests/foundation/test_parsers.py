@@ -89,7 +89,8 @@ def _fixture_proc(root) -> ProcFS:
     """A /proc with one dest segment attached by pid 100, which also holds a pipe end."""
     (root / "sysvipc").mkdir(parents=True)
     (root / "sysvipc" / "shm").write_text(SHM_HEADER + "0 5 1600 8192 100 100 1 0 0 0 0 0 0 1700000000 0 0\n")
-    (root / "sysvipc" / "msg").write_text("key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime\n")
+    msg_header = "key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime\n"
+    (root / "sysvipc" / "msg").write_text(msg_header)
     (root / "sysvipc" / "sem").write_text("key semid perms nsems uid gid cuid cgid otime ctime\n")
     (root / "stat").write_text("cpu 0 0 0 0\nbtime 1700000000\n")
     proc_dir = root / "100"

@@ -1,0 +1,93 @@
+"""diff() over real changes: an object's life seen as events."""
+
+from __future__ import annotations
+
+import os
+
+from ipctop.diff import EventKind, diff
+from ipctop.kernel import sysv
+from ipctop.snapshot import take_snapshot
+
+
+def _events(before, after, object_kind, object_id):
+    return [(e.kind, e.pid) for e in diff(before, after) if e.object_kind == object_kind and e.object_id == object_id]
+
+
+def test_a_segment_lifetime(ipc_key, holders):
+    s0 = take_snapshot()
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    s1 = take_snapshot()
+    assert _events(s0, s1, "shm", shmid) == [(EventKind.CREATED, os.getpid())]
+    holder = holders.spawn("shm-attach", shmid)
+    s2 = take_snapshot()
+    assert _events(s1, s2, "shm", shmid) == [(EventKind.ATTACHED, holder.pid)]
+    sysv.shm_remove(shmid)
+    s3 = take_snapshot()
+    assert _events(s2, s3, "shm", shmid) == [(EventKind.MARKED_FOR_REMOVAL, None)]
+    holders.end(holder)
+    s4 = take_snapshot()
+    assert _events(s3, s4, "shm", shmid) == [(EventKind.REMOVED, None)]
+    assert (EventKind.PROCESS_EXITED, holder.pid) in _events(s3, s4, "process", holder.pid)
+
+
+def test_a_detach_while_another_stays(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        first = holders.spawn("shm-attach", shmid)
+        second = holders.spawn("shm-attach", shmid)
+        before = take_snapshot()
+        holders.end(first)
+        after = take_snapshot()
+        assert _events(before, after, "shm", shmid) == [(EventKind.DETACHED, first.pid)]
+        assert [a.pid for a in after.shm[shmid].attachers] == [second.pid]
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_a_queue_grows_and_drains(ipc_key):
+    msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | 0o600)
+    try:
+        s0 = take_snapshot()
+        sysv.msgsnd(msqid, 1, b"abc")
+        s1 = take_snapshot()
+        sysv.msgrcv(msqid, 0, 100)
+        s2 = take_snapshot()
+        assert [e.kind for e in diff(s0, s1) if e.object_id == msqid and e.object_kind == "msg"] == [
+            EventKind.QUEUE_GREW
+        ]
+        assert [e.kind for e in diff(s1, s2) if e.object_id == msqid and e.object_kind == "msg"] == [
+            EventKind.QUEUE_DRAINED
+        ]
+    finally:
+        sysv.msg_remove(msqid)
+    assert [e.kind for e in diff(s2, take_snapshot()) if e.object_id == msqid and e.object_kind == "msg"] == [
+        EventKind.REMOVED
+    ]
+
+
+def test_semaphore_values_change(ipc_key):
+    semid = sysv.semget(ipc_key(), 2, sysv.IPC_CREAT | 0o600)
+    try:
+        before = take_snapshot()
+        sysv.semop(semid, 1, 3)
+        events = [e for e in diff(before, take_snapshot()) if e.object_kind == "sem" and e.object_id == semid]
+        assert [(e.kind, e.pid, e.detail) for e in events] == [(EventKind.SEM_CHANGED, os.getpid(), "[0, 0] → [0, 3]")]
+    finally:
+        sysv.sem_remove(semid)
+
+
+def test_pipe_ends_open_and_close(holders):
+    read_fd, write_fd = os.pipe()
+    inode = os.fstat(read_fd).st_ino
+    try:
+        before = take_snapshot()
+        reader = holders.spawn("hold", pass_fds=(read_fd,))
+        after_open = take_snapshot()
+        opened = [(e.kind, e.pid) for e in diff(before, after_open) if e.object_id == inode]
+        assert opened == [(EventKind.END_OPENED, reader.pid)]
+        holders.end(reader)
+        closed = [(e.kind, e.pid) for e in diff(after_open, take_snapshot()) if e.object_id == inode]
+        assert closed == [(EventKind.END_CLOSED, reader.pid)]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

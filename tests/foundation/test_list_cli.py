@@ -1,0 +1,91 @@
+"""`ipctop list` as a user runs it: the installed command, tables and JSON, filters, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from ipctop.kernel import sysv
+
+
+def ipctop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ipctop", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_json_has_typed_values_and_documented_fields(ipc_key, holders):
+    key = ipc_key()
+    shmid = sysv.shmget(key, 10000, sysv.IPC_CREAT | 0o640)
+    semid = sysv.semget(ipc_key(), 2, sysv.IPC_CREAT | 0o600)
+    try:
+        holder = holders.spawn("shm-attach", shmid, "ro")
+        result = ipctop("list", "--json")
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert set(data) >= {"shm", "msg", "sem", "pipes", "fifos", "processes", "limits", "uninspectable_pids"}
+        segment = next(s for s in data["shm"] if s["shmid"] == shmid)
+        assert segment["key"] == key and segment["perms"] == 0o640 and segment["size"] == 10000
+        assert segment["nattch"] == 1 and segment["status"] == [] and segment["original_key"] is None
+        fields = "shmid key perms size nattch cpid lpid uid gid cuid cgid owner atime dtime ctime rss swap status"
+        assert set(segment) >= set(fields.split()) | {"attachers", "original_key"}
+        assert [(a["pid"], a["mode"]) for a in segment["attachers"]] == [(holder.pid, "r")]
+        assert set(segment["attachers"][0]) == {"pid", "comm", "start", "end", "mode"}
+        sem_set = next(s for s in data["sem"] if s["semid"] == semid)
+        assert sem_set["values"] == [0, 0] and sem_set["nsems"] == 2 and sem_set["ncnt"] == [0, 0]
+        assert isinstance(data["limits"]["shmmni"], int)
+    finally:
+        sysv.shm_remove(shmid)
+        sysv.sem_remove(semid)
+
+
+def test_tables_show_hex_keys_and_human_sizes(ipc_key):
+    key = ipc_key()
+    shmid = sysv.shmget(key, 3 * 1024 * 1024, sysv.IPC_CREAT | 0o600)
+    try:
+        result = ipctop("list", "--type", "shm")
+        assert result.returncode == 0
+        line = next(line for line in result.stdout.splitlines() if line.startswith(f"0x{key:08x}"))
+        assert str(shmid) in line and "3M" in line and "rw-------" in line
+        assert "Pipes" not in result.stdout
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_pid_filter_keeps_only_what_the_process_holds(ipc_key, holders):
+    mine = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    other = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        holder = holders.spawn("shm-attach", mine)
+        data = json.loads(ipctop("list", "--json", "--pid", str(holder.pid)).stdout)
+        assert [s["shmid"] for s in data["shm"]] == [mine]
+        assert [p["pid"] for p in data["processes"]] == [holder.pid]
+        assert all(any(e["pid"] == holder.pid for e in p["ends"]) for p in data["pipes"])
+    finally:
+        sysv.shm_remove(mine)
+        sysv.shm_remove(other)
+
+
+def test_user_filter(ipc_key):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        assert any(s["shmid"] == shmid for s in json.loads(ipctop("list", "--json", "--user", "root").stdout)["shm"])
+        for_nobody = json.loads(ipctop("list", "--json", "--user", "nobody").stdout)["shm"]
+        assert all(65534 in (s["uid"], s["cuid"]) for s in for_nobody)
+        assert shmid not in [s["shmid"] for s in for_nobody]
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_bad_input_is_one_sentence_and_exit_2():
+    for args in (["list", "--type", "shm,bogus"], ["list", "--pid", "abc"], ["list", "--user", "no-such-user-xyz"]):
+        result = ipctop(*args)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_console_script_and_module_agree():
+    installed = subprocess.run(["ipctop", "list", "--type", "sem"], capture_output=True, text=True, timeout=60)
+    assert installed.returncode == 0 and installed.stdout.startswith("Semaphore sets")
+    assert os.path.exists(subprocess.run(["which", "ipctop"], capture_output=True, text=True).stdout.strip())

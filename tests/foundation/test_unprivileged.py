@@ -1,0 +1,92 @@
+"""As a user who is not root: list what may be seen, report the rest as not inspectable.
+
+The child is forked after the imports and drops to `nobody`: that user cannot read
+/root, where this Python lives, so it could not start a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+
+import pytest
+
+from ipctop.cli.main import main
+from ipctop.kernel import sysv
+from ipctop.snapshot import take_snapshot
+
+NOBODY = 65534
+
+
+def run_as_nobody(function) -> dict:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            result = function()
+            os.write(write_fd, json.dumps(result).encode())
+        except BaseException as error:  # the parent reports what went wrong
+            os.write(write_fd, json.dumps({"error": repr(error)}).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    return json.loads(b"".join(chunks))
+
+
+@pytest.mark.unprivileged
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to nobody")
+def test_nobody_sees_the_tables_and_is_told_what_it_cannot_inspect(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    semid = sysv.semget(ipc_key(), 2, sysv.IPC_CREAT | 0o600)
+    read_fd, write_fd = os.pipe()
+    try:
+        holder = holders.spawn("shm-attach", shmid)
+        piper = holders.spawn("hold", pass_fds=(read_fd,))
+
+        def scan() -> dict:
+            snapshot = take_snapshot()
+            return {
+                "shm": {str(k): [len(v.attachers), v.nattch] for k, v in snapshot.shm.items()},
+                "sem_values": list(snapshot.sem[semid].values) if semid in snapshot.sem else None,
+                "uninspectable": list(snapshot.uninspectable_pids),
+                "reasons": sorted({u.reason for u in snapshot.uninspectable}),
+                "pipe_pids": sorted({e.pid for p in snapshot.pipes.values() for e in p.ends}),
+            }
+
+        seen = run_as_nobody(scan)
+        assert "error" not in seen, seen
+        assert seen["shm"][str(shmid)] == [0, 1]  # the table is world-readable; the attacher's maps are not
+        assert seen["sem_values"] == []  # mode 0600: semctl refused, values left empty
+        assert holder.pid in seen["uninspectable"] and piper.pid in seen["uninspectable"]
+        assert seen["reasons"] == ["permission denied"]
+        assert piper.pid not in seen["pipe_pids"]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+        sysv.shm_remove(shmid)
+        sysv.sem_remove(semid)
+
+
+@pytest.mark.unprivileged
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to nobody")
+def test_list_as_nobody_says_how_many_it_could_not_inspect():
+    def listing() -> dict:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["list"])
+        return {"code": code, "out": out.getvalue()}
+
+    seen = run_as_nobody(listing)
+    assert seen.get("code") == 0, seen
+    assert "processes could not be inspected (permission denied" in seen["out"]
