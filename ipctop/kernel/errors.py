@@ -47,6 +47,11 @@ _MEANINGS: dict[str, dict[int, str]] = {
         errno_codes.EFBIG: "the index is outside the set",
         errno_codes.ENOSPC: "the system limit of semaphores (semmni or semmns) is reached",
     },
+    "process": {
+        errno_codes.ESRCH: "no such process; it has exited",
+        errno_codes.EPERM: "you may not signal a process of another user",
+        errno_codes.EINVAL: "that is not a valid signal",
+    },
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import platform
 from dataclasses import dataclass
 
@@ -326,3 +327,77 @@ def semop(semid: int, index: int, delta: int, nowait: bool = False, undo: bool =
     flags = (IPC_NOWAIT if nowait else 0) | (SEM_UNDO if undo else 0)
     op = _Sembuf(index, delta, flags)
     _check(_libc.semop(semid, ctypes.byref(op), 1), "sem", f"semaphore {semid}[{index}]", "semop")
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+
+
+_libc.semtimedop.argtypes = [ctypes.c_int, ctypes.POINTER(_Sembuf), ctypes.c_size_t, ctypes.POINTER(_Timespec)]
+
+
+def semtimedop(semid: int, index: int, delta: int, timeout: float, undo: bool = False) -> bool:
+    """semop that waits at most `timeout` seconds; False when the time ran out.
+
+    While it waits the caller counts in GETNCNT / GETZCNT like any other waiter,
+    which lets a caller that must stay cancellable wait in short slices.
+    """
+    op = _Sembuf(index, delta, SEM_UNDO if undo else 0)
+    whole = int(timeout)
+    limit = _Timespec(whole, int((timeout - whole) * 1_000_000_000))
+    if _libc.semtimedop(semid, ctypes.byref(op), 1, ctypes.byref(limit)) == -1:
+        err = ctypes.get_errno()
+        if err == errno.EAGAIN:
+            return False
+        raise IpcError("sem", f"semaphore {semid}[{index}]", err, "semtimedop")
+    return True
+
+
+# --- added for the cleanup: copy a queue's messages, set a queue's or a set's owner and mode ---
+
+MSG_COPY = 0o40000
+
+
+def msg_copy(msqid: int, index: int, max_size: int) -> tuple[int, bytes]:
+    """Copy message number `index` (0 is the oldest) without receiving it.
+
+    MSG_COPY leaves the queue, its lrpid and its rtime untouched; it needs a
+    kernel built with CONFIG_CHECKPOINT_RESTORE (ENOSYS otherwise) and raises
+    ENOMSG past the last message.
+    """
+    buf = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + max_size)
+    size = _libc.msgrcv(msqid, buf, max_size, index, IPC_NOWAIT | MSG_COPY)
+    _check(size, "msg", f"queue {msqid}", "msgrcv(MSG_COPY)")
+    received_type = ctypes.c_long.from_buffer(buf).value
+    offset = ctypes.sizeof(ctypes.c_long)
+    return received_type, buf.raw[offset : offset + size]
+
+
+def msg_set(
+    msqid: int, *, mode: int | None = None, uid: int | None = None, gid: int | None = None, qbytes: int | None = None
+) -> None:
+    ds = _MsqidDs()
+    target = f"queue {msqid}"
+    _check(_libc.msgctl(msqid, IPC_STAT, ctypes.byref(ds)), "msg", target, "msgctl(IPC_STAT)")
+    if mode is not None:
+        ds.perm.mode = (ds.perm.mode & ~0o777) | (mode & 0o777)
+    if uid is not None:
+        ds.perm.uid = uid
+    if gid is not None:
+        ds.perm.gid = gid
+    if qbytes is not None:
+        ds.qbytes = qbytes
+    _check(_libc.msgctl(msqid, IPC_SET, ctypes.byref(ds)), "msg", target, "msgctl(IPC_SET)")
+
+
+def sem_set(semid: int, *, mode: int | None = None, uid: int | None = None, gid: int | None = None) -> None:
+    ds = _SemidDs()
+    target = f"semaphore set {semid}"
+    _check(_libc.semctl(semid, 0, IPC_STAT, ctypes.addressof(ds)), "sem", target, "semctl(IPC_STAT)")
+    if mode is not None:
+        ds.perm.mode = (ds.perm.mode & ~0o777) | (mode & 0o777)
+    if uid is not None:
+        ds.perm.uid = uid
+    if gid is not None:
+        ds.perm.gid = gid
+    _check(_libc.semctl(semid, 0, IPC_SET, ctypes.addressof(ds)), "sem", target, "semctl(IPC_SET)")

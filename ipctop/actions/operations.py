@@ -1,0 +1,194 @@
+"""The actions themselves, over ipctop.kernel.sysv, taking values already validated.
+
+Each function does one thing or nothing: when a step after the first fails
+(semctl SETALL after semget), what the first step made is removed again.
+Failures are IpcError (from the kernel) or HoldingError; the next snapshot shows
+the effect, nothing here keeps state about the objects.
+
+`create_*` without `excl` behave like the C calls with IPC_CREAT alone: when an
+object with the key exists, they return it unchanged (`Created.created` is False).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from dataclasses import dataclass
+
+from ipctop.actions import requests as rq
+from ipctop.actions.holdings import Holdings
+from ipctop.actions.validators import OBJECT_NAMES, current_limits, signal_name
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+
+# How often a cancellable wait looks at its cancel event.
+WAIT_SLICE = 0.1
+
+
+class Cancelled(Exception):
+    """A waiting receive or semaphore operation was cancelled before it completed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    kind: str
+    ident: int
+    key: int  # 0 for a private object
+    created: bool  # False: an object with that key existed and is returned unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    mtype: int
+    data: bytes
+
+
+def _create(kind: str, key: int, excl: bool, make, open_existing) -> Created:  # type: ignore[no-untyped-def]
+    try:
+        return Created(kind, make(), key, True)
+    except IpcError as error:
+        if key == sysv.IPC_PRIVATE or excl or error.errno != errno.EEXIST:
+            raise
+    return Created(kind, open_existing(), key, False)
+
+
+def create_shm(key: int, size: int, mode: int, excl: bool) -> Created:
+    return _create(
+        "shm", key, excl,
+        lambda: sysv.shmget(key, size, sysv.IPC_CREAT | sysv.IPC_EXCL | mode),
+        lambda: sysv.shmget(key, size, 0),
+    )
+
+
+def create_msg(key: int, mode: int, excl: bool) -> Created:
+    return _create(
+        "msg", key, excl,
+        lambda: sysv.msgget(key, sysv.IPC_CREAT | sysv.IPC_EXCL | mode),
+        lambda: sysv.msgget(key, 0),
+    )
+
+
+def create_sem(key: int, values: list[int] | tuple[int, ...], mode: int, excl: bool) -> Created:
+    """A new set with these initial values; an existing set keeps the values it has."""
+
+    def make() -> int:
+        semid = sysv.semget(key, len(values), sysv.IPC_CREAT | sysv.IPC_EXCL | mode)
+        try:
+            sysv.sem_setall(semid, list(values))
+        except IpcError:
+            sysv.sem_remove(semid)
+            raise
+        return semid
+
+    return _create("sem", key, excl, make, lambda: sysv.semget(key, len(values), 0))
+
+
+def remove(kind: str, ident: int) -> None:
+    {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
+
+
+def shm_set(shmid: int, mode: int | None = None, uid: int | None = None, gid: int | None = None) -> None:
+    sysv.shm_set(shmid, mode=mode, uid=uid, gid=gid)
+
+
+def send(msqid: int, mtype: int, data: bytes, nowait: bool = False) -> None:
+    sysv.msgsnd(msqid, mtype, data, nowait=nowait)
+
+
+def receive(
+    msqid: int, mtype: int, max_size: int, nowait: bool = False, cancel: threading.Event | None = None
+) -> Received:
+    """One message as msgrcv(2) picks it by type.
+
+    With `cancel`, a waiting receive polls with IPC_NOWAIT so that it can stop
+    (a thread blocked in msgrcv cannot be woken); without it, it blocks in msgrcv.
+    """
+    if nowait or cancel is None:
+        return Received(*sysv.msgrcv(msqid, mtype, max_size, nowait=nowait))
+    while True:
+        try:
+            return Received(*sysv.msgrcv(msqid, mtype, max_size, nowait=True))
+        except IpcError as error:
+            if error.errno != errno.ENOMSG:
+                raise
+        if cancel.wait(WAIT_SLICE):
+            raise Cancelled(f"receiving from queue {msqid} was cancelled")
+
+
+def sem_op(semid: int, index: int, delta: int, nowait: bool = False, cancel: threading.Event | None = None) -> None:
+    """semop on one semaphore; with `cancel`, a waiting operation waits in slices and can stop."""
+    if nowait or cancel is None:
+        sysv.semop(semid, index, delta, nowait=nowait)
+        return
+    while not sysv.semtimedop(semid, index, delta, WAIT_SLICE):
+        if cancel.is_set():
+            raise Cancelled(f"the operation on semaphore {semid}[{index}] was cancelled")
+
+
+def sem_set(semid: int, index: int, value: int) -> None:
+    sysv.sem_setval(semid, index, value)
+
+
+def send_signal(pid: int, signum: int) -> None:
+    """kill(2) to one process by pid; refusals are IpcError like the rest."""
+    try:
+        os.kill(pid, signum)
+    except OSError as error:
+        raise IpcError("process", f"process {pid}", error.errno or errno.EINVAL, "kill") from None
+
+
+def perform(
+    request: rq.Request, holdings: Holdings, cancel: threading.Event | None = None, max_message: int | None = None
+) -> str:
+    """Carry out a request from a form and say in one sentence what was done.
+
+    Raises IpcError, HoldingError or Cancelled.  Receives and waiting semaphore
+    operations can block: call this from a worker thread and pass `cancel`.
+    """
+    match request:
+        case rq.ShmCreateRequest(key, size, mode, excl):
+            return _created_sentence(create_shm(key, size, mode, excl))
+        case rq.MsgCreateRequest(key, mode, excl):
+            return _created_sentence(create_msg(key, mode, excl))
+        case rq.SemCreateRequest(key, values, mode, excl):
+            return _created_sentence(create_sem(key, values, mode, excl))
+        case rq.AttachRequest(shmid, readonly):
+            holding = holdings.attach(shmid, readonly=readonly)
+            return f"attached segment {shmid} {'read-only' if readonly else 'read-write'} at {holding.address:#x}"
+        case rq.DetachRequest(shmid):
+            holdings.detach(shmid)
+            return f"detached segment {shmid}"
+        case rq.WriteRequest(shmid, offset, data):
+            holdings.write(shmid, offset, data)
+            return f"wrote {len(data)} bytes at offset {offset} of segment {shmid}"
+        case rq.ShmSetRequest(shmid, mode, uid, gid):
+            shm_set(shmid, mode=mode, uid=uid, gid=gid)
+            return f"changed segment {shmid}"
+        case rq.RemoveRequest(kind, ident):
+            remove(kind, ident)
+            return f"removed {OBJECT_NAMES[kind]} {ident}"
+        case rq.MsgSendRequest(msqid, mtype, data, nowait):
+            send(msqid, mtype, data, nowait)
+            return f"sent {len(data)} bytes of type {mtype} to queue {msqid}"
+        case rq.MsgReceiveRequest(msqid, mtype, nowait):
+            received = receive(msqid, mtype, max_message or current_limits().msgmax, nowait, cancel)
+            text = received.data.decode("utf-8", "replace")
+            return f"received type {received.mtype} from queue {msqid}: {text!r}"
+        case rq.SemOpRequest(semid, index, delta, nowait):
+            sem_op(semid, index, delta, nowait, cancel)
+            return f"semaphore {semid}[{index}] {delta:+d} done"
+        case rq.SemSetRequest(semid, index, value):
+            sem_set(semid, index, value)
+            return f"set semaphore {semid}[{index}] to {value}"
+        case rq.KillRequest(pid, signum):
+            send_signal(pid, signum)
+            return f"sent {signal_name(signum)} to process {pid}"
+    raise TypeError(f"not a request: {request!r}")
+
+
+def _created_sentence(created: Created) -> str:
+    noun = OBJECT_NAMES[created.kind]
+    key = "private" if created.key == 0 else f"key {created.key:#010x}"
+    verb = "created" if created.created else "found existing"
+    return f"{verb} {noun} {created.ident} ({key})"

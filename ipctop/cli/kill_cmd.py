@@ -1,0 +1,26 @@
+"""`ipctop kill PID [--signal NAME]`: send a signal to one process, by pid only."""
+
+from __future__ import annotations
+
+import argparse
+
+from ipctop.cli.object_args import guarded
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    kill = subparsers.add_parser("kill", parents=[common], help="send a signal to a process (TERM by default)",
+                                 description="Send a signal to one process, given by its pid (never a group).")
+    kill.add_argument("pid", metavar="PID")
+    kill.add_argument("--signal", default="TERM", metavar="NAME",
+                      help="a name (TERM, INT, HUP, KILL, USR1, ...) or number (default TERM)")
+    kill.set_defaults(func=run_kill)
+
+
+@guarded("kill", mutating=True)
+def run_kill(args: argparse.Namespace) -> int:
+    from ipctop.actions import operations, validators
+
+    pid = validators.parse_pid(args.pid, field="PID")
+    signum = validators.parse_signal(args.signal, field="--signal")
+    operations.send_signal(pid, signum)
+    return 0

@@ -1,0 +1,204 @@
+"""`ipctop shm`: create, remove, chmod, chown, read, write and hold System V segments."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+
+from ipctop.cli.common import UsageError, print_error
+from ipctop.cli.object_args import (
+    add_key_arguments,
+    add_rm_arguments,
+    guarded,
+    ids_or_key,
+    key_from_args,
+    print_created,
+    remove_each,
+    write_bytes,
+)
+
+READ_CHUNK = 64 * 1024
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    shm = subparsers.add_parser("shm", parents=[common], help="act on System V shared memory segments",
+                                description="Create, remove, change, read, write and hold shared memory segments.")
+    actions = shm.add_subparsers(dest="shm_action", metavar="ACTION", required=True)
+
+    create = actions.add_parser("create", parents=[common], help="create a segment (shmget) and print its id")
+    add_key_arguments(create)
+    create.add_argument("--size", required=True, metavar="BYTES", help="size in bytes (or 64K, 1M), 1..shmmax")
+    create.set_defaults(func=run_create)
+
+    rm = actions.add_parser("rm", parents=[common], help="remove segments (IPC_RMID)",
+                            description="Remove segments. One that is still attached is only marked for removal "
+                            "and goes away when the last process detaches.")
+    add_rm_arguments(rm)
+    rm.set_defaults(func=run_rm)
+
+    chmod = actions.add_parser("chmod", parents=[common], help="change a segment's mode (IPC_SET)")
+    chmod.add_argument("id", metavar="ID")
+    chmod.add_argument("mode", metavar="MODE", help="octal, such as 600 or 0640")
+    chmod.set_defaults(func=run_chmod)
+
+    chown = actions.add_parser("chown", parents=[common], help="change a segment's owner (IPC_SET)")
+    chown.add_argument("id", metavar="ID")
+    chown.add_argument("owner", metavar="USER[:GROUP]", help="names or numbers; :GROUP changes the group only")
+    chown.set_defaults(func=run_chown)
+
+    read = actions.add_parser("read", parents=[common], help="print a segment's contents as a hex dump",
+                              description="Attach read-only for a moment and print the contents like xxd.")
+    read.add_argument("id", metavar="ID")
+    read.add_argument("--offset", default="0", metavar="N", help="first byte to read (default 0)")
+    read.add_argument("--length", default=None, metavar="N", help="how many bytes (default: to the end)")
+    read.add_argument("--raw", action="store_true", help="write the bytes as they are instead of a hex dump")
+    read.set_defaults(func=run_read)
+
+    write = actions.add_parser("write", parents=[common], help="write text or a file's bytes into a segment")
+    write.add_argument("id", metavar="ID")
+    write.add_argument("text", nargs="?", default=None, metavar="TEXT", help="the text to write (UTF-8)")
+    write.add_argument("--offset", default="0", metavar="N", help="where to write (default 0)")
+    write.add_argument("--file", default=None, metavar="PATH", help="write this file's bytes instead of TEXT")
+    write.set_defaults(func=run_write)
+
+    # No `common` parent here: after `hold`, --readonly means attaching read-only (SHM_RDONLY).
+    hold = actions.add_parser("hold", help="attach a segment and hold it until interrupted",
+                              description="Attach the segment and keep it attached until SIGINT or SIGTERM.")
+    hold.add_argument("id", metavar="ID")
+    hold.add_argument("--readonly", dest="attach_readonly", action="store_true", help="attach read-only")
+    hold.set_defaults(func=run_hold)
+
+
+@guarded("shm create", mutating=True)
+def run_create(args: argparse.Namespace) -> int:
+    from ipctop.actions import operations, validators
+
+    key = key_from_args(args)
+    size = validators.parse_size(args.size, field="--size")
+    mode = validators.parse_mode(args.mode, field="--mode")
+    print_created(operations.create_shm(key, size, mode, args.excl), args.json)
+    return 0
+
+
+@guarded("shm rm", mutating=True)
+def run_rm(args: argparse.Namespace) -> int:
+    from ipctop.actions import validators
+
+    def say_if_only_marked(shmid: int) -> None:
+        row = validators.lookup("shm", shmid)
+        if row is not None and row.nattch > 0:  # type: ignore[union-attr]
+            print_error(
+                f"segment {shmid} is still attached {row.nattch} time(s): it is marked for removal "  # type: ignore[union-attr]
+                "and goes away when the last process detaches"
+            )
+
+    return remove_each("shm", ids_or_key(args, "shm"), after_each=say_if_only_marked)
+
+
+@guarded("shm chmod", mutating=True)
+def run_chmod(args: argparse.Namespace) -> int:
+    from ipctop.actions import operations, validators
+
+    shmid = validators.parse_id(args.id, "shm", field="ID")
+    mode = validators.parse_mode(args.mode, field="MODE")
+    operations.shm_set(shmid, mode=mode)
+    return 0
+
+
+@guarded("shm chown", mutating=True)
+def run_chown(args: argparse.Namespace) -> int:
+    from ipctop.actions import operations, validators
+
+    shmid = validators.parse_id(args.id, "shm", field="ID")
+    owner = validators.parse_owner(args.owner, field="USER[:GROUP]")
+    operations.shm_set(shmid, uid=owner.uid, gid=owner.gid)
+    return 0
+
+
+@guarded("shm read", mutating=False)
+def run_read(args: argparse.Namespace) -> int:
+    from ipctop.actions import validators
+    from ipctop.actions.hexdump import hexdump_lines
+    from ipctop.actions.holdings import attached
+
+    shmid = validators.parse_id(args.id, "shm", field="ID")
+    size = validators.segment_size(shmid)
+    offset = validators.parse_offset(args.offset, size, field="--offset")
+    length = size - offset
+    if args.length is not None:
+        length = validators.parse_length(args.length, size - offset, field="--length")
+    with attached(shmid, readonly=True) as (holdings, _):
+        for start in range(offset, offset + length, READ_CHUNK):
+            chunk = holdings.read(shmid, start, min(READ_CHUNK, offset + length - start))
+            if args.raw:
+                write_bytes(chunk)
+            else:
+                print("\n".join(hexdump_lines(chunk, start)))
+    return 0
+
+
+def _read_file(path: str, limit: int) -> bytes:
+    """At most `limit` bytes of a file, all read before anything is written."""
+    from ipctop.actions.validators import ValidationError, show
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except (OSError, ValueError) as error:
+        reason = error.strerror.lower() if isinstance(error, OSError) and error.strerror else "it cannot be opened"
+        raise ValidationError("--file", f"{show(path)} cannot be read: {reason}") from None
+    if len(data) > limit:
+        raise ValidationError("--file", f"{show(path)} is larger than the {limit} bytes left from that offset")
+    return data
+
+
+@guarded("shm write", mutating=True)
+def run_write(args: argparse.Namespace) -> int:
+    from ipctop.actions import validators
+    from ipctop.actions.holdings import attached
+
+    if (args.text is None) == (args.file is None):
+        raise UsageError("give either TEXT or --file PATH")
+    shmid = validators.parse_id(args.id, "shm", field="ID")
+    size = validators.segment_size(shmid)
+    offset = validators.parse_offset(args.offset, size, field="--offset")
+    if args.file is not None:
+        data = _read_file(args.file, size - offset)
+    else:
+        data = validators.encode_text(args.text, field="TEXT")
+        validators.check_fits(offset, len(data), size, field="TEXT")
+    with attached(shmid, readonly=False) as (holdings, _):
+        holdings.write(shmid, offset, data)
+    return 0
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+@guarded("shm hold", mutating=True)
+def run_hold(args: argparse.Namespace) -> int:
+    import os
+
+    from ipctop.actions import validators
+    from ipctop.actions.holdings import Holdings
+
+    shmid = validators.parse_id(args.id, "shm", field="ID")
+    # Set before attaching, so that the release handlers Holdings installs chain to these.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    holdings = Holdings()
+    try:
+        holding = holdings.attach(shmid, readonly=args.attach_readonly)
+        print(f"holding segment {shmid} {holding.mode} at {holding.address:#x} in process {os.getpid()}; "
+              "interrupt to detach", flush=True)
+        while True:
+            signal.pause()
+    except _Interrupted:
+        return 0
+    finally:
+        holdings.release_all()
