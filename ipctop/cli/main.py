@@ -16,6 +16,7 @@ from ipctop.cli.common import CliError, UsageError, positive_float, print_error
 # Each module has `register(subparsers, common)`; its parsers set `func`.
 COMMAND_MODULES = [
     "ipctop.cli.list_cmd",
+    "ipctop.cli.clean_cmd",
     "ipctop.cli.shm_cmd",
     "ipctop.cli.msg_cmd",
     "ipctop.cli.sem_cmd",

@@ -1,0 +1,125 @@
+"""Remove leak candidates, each only after checking it again and backing it up if asked.
+
+For each removable candidate, in order: IPC_STAT by id to see it is still the
+object judged and still unused (else skip, saying why); write the backup (if
+that fails, do not remove); check again, since the backup read the object;
+IPC_RMID.  Candidates that are reported only are never touched.  Each one
+gives a RemovalResult whose message is the line a cron job should log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ipctop.cleanup import backup as backups
+from ipctop.cleanup.leaks import LeakCandidate
+from ipctop.cleanup.recheck import check_unchanged
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+
+Outcome = Literal["removed", "skipped", "failed", "reported"]
+
+_REMOVE = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}
+
+
+@dataclass(frozen=True, slots=True)
+class RemovalResult:
+    """What happened to one candidate.
+
+    removed: gone, after the checks (and the backup, if asked).
+    skipped: left alone because it changed, vanished or came into use since the scan.
+    failed: left alone because the kernel refused or the backup could not be made.
+    reported: a candidate that is reported only; never touched.
+    """
+
+    candidate: LeakCandidate
+    outcome: Outcome
+    message: str
+    backup_path: str | None = None
+
+    @property
+    def removed(self) -> bool:
+        return self.outcome == "removed"
+
+
+def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.PathLike | None = None
+                      ) -> list[RemovalResult]:
+    """Remove every removable candidate that is still what it was; one result each, in order.
+
+    Never raises for a kernel refusal: that candidate's result says "failed".
+    The caller decides whether removing is allowed at all (--readonly).
+    """
+    return [_remove_one(candidate, backup_dir) for candidate in candidates]
+
+
+def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) -> RemovalResult:
+    label = candidate.label
+    if not candidate.removable:
+        return RemovalResult(candidate, "reported", f"kept {label}: {candidate.reason}")
+    try:
+        why = check_unchanged(candidate)
+    except IpcError as error:
+        return RemovalResult(candidate, "failed", f"kept {label}: cannot check it again before removing ({error})")
+    if why:
+        return RemovalResult(candidate, "skipped", f"skipped {label}: {why}")
+    path: Path | None = None
+    record: backups.Backup | None = None
+    if backup_dir is not None:
+        made = _back_up(candidate, backup_dir)
+        if isinstance(made, RemovalResult):
+            return made
+        path, record = made
+    try:
+        _REMOVE[candidate.kind](candidate.id)
+    except IpcError as error:
+        return _undo(candidate, path, record, f"kept {label}: {error}", "failed")
+    saved = f"; backup in {path}" if path else ""
+    return RemovalResult(candidate, "removed", f"removed {label}: {candidate.reason}{saved}",
+                         str(path) if path else None)
+
+
+def _back_up(candidate: LeakCandidate, backup_dir: str | os.PathLike) -> RemovalResult | tuple[Path, backups.Backup]:
+    """Write the backup and check the object again; a RemovalResult when it must be kept."""
+    label = candidate.label
+    try:
+        record = backups.capture(candidate.kind, candidate.id, candidate.reason)
+    except IpcError as error:
+        return RemovalResult(candidate, "failed", f"kept {label}: cannot read it for the backup ({error})")
+    try:
+        path = backups.write_backup(record, backup_dir)
+    except backups.BackupError as error:
+        return _undo(candidate, None, record, f"kept {label}: {error}", "failed")
+    # Attaching a segment (or receiving a queue's messages) for the backup is a use
+    # of our own; anything else that changed means another process came.
+    read_by_us = candidate.kind == "shm" or record.received
+    try:
+        why = check_unchanged(candidate, read_by_us=read_by_us)
+    except IpcError as error:
+        return _undo(candidate, path, record, f"kept {label}: cannot check it again after the backup ({error})",
+                     "failed")
+    if why:
+        return _undo(candidate, path, record, f"skipped {label}: {why}", "skipped")
+    return path, record
+
+
+def _undo(candidate: LeakCandidate, path: Path | None, record: backups.Backup | None, message: str,
+          outcome: Outcome) -> RemovalResult:
+    """The object stays: give back messages we received and drop the now pointless backup file."""
+    if record is not None and record.received and record.messages:
+        lost = backups.put_back(candidate.id, record.messages)
+        if lost:
+            message += f"; {lost} of its {len(record.messages)} messages could not be sent back to it"
+            if path is not None:
+                message += f" (they are in the backup {path}, kept)"
+                return RemovalResult(candidate, outcome, message, str(path))
+        else:
+            message += f"; its {len(record.messages)} messages were sent back to it"
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return RemovalResult(candidate, outcome, message)

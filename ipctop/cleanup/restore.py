@@ -1,0 +1,113 @@
+"""Recreate an object from its backup: same key, mode and contents, a new id.
+
+It creates with IPC_EXCL, so it never touches an object that has the key now
+(EEXIST: it refuses and says which id has it).  It creates the object with mode
+0600 first, fills it, then sets the saved mode (a read-only mode would forbid
+the filling) and, when run as root, the saved owner.  If any step fails the new
+object is removed again: a restore either completes or leaves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+from dataclasses import dataclass
+
+from ipctop.cleanup.backup import Backup
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+from ipctop.render.formatting import hex_key
+
+_NAMES = {"shm": "a segment", "msg": "a queue", "sem": "a semaphore set"}
+_REMOVE = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}
+_FILL_MODE = 0o600
+
+
+class RestoreError(Exception):
+    """The restore was refused or failed; nothing was left behind.  str() is one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    kind: str
+    id: int
+    key: int
+    notes: tuple[str, ...] = ()
+
+
+def _existing_id(kind: str, key: int) -> int | None:
+    get = {"shm": lambda: sysv.shmget(key, 0, 0), "msg": lambda: sysv.msgget(key, 0),
+           "sem": lambda: sysv.semget(key, 0, 0)}[kind]
+    try:
+        return get()
+    except IpcError:
+        return None
+
+
+def _create(backup: Backup) -> int:
+    flags = sysv.IPC_CREAT | sysv.IPC_EXCL | _FILL_MODE
+    if backup.kind == "shm":
+        return sysv.shmget(backup.key, backup.size, flags)
+    if backup.kind == "msg":
+        return sysv.msgget(backup.key, flags)
+    return sysv.semget(backup.key, len(backup.values), flags)
+
+
+def _fill(backup: Backup, ident: int) -> None:
+    if backup.kind == "shm":
+        address = sysv.shmat(ident)
+        try:
+            ctypes.memmove(address, backup.data, len(backup.data))
+        finally:
+            sysv.shmdt(address)
+    elif backup.kind == "msg":
+        if backup.qbytes and backup.qbytes != sysv.msg_stat(ident).qbytes:
+            sysv.msg_set(ident, qbytes=backup.qbytes)
+        for mtype, data in backup.messages:
+            sysv.msgsnd(ident, mtype, data, nowait=True)
+    else:
+        sysv.sem_setall(ident, list(backup.values))
+
+
+def _set_mode_and_owner(backup: Backup, ident: int) -> tuple[str, ...]:
+    owner: dict[str, int] = {}
+    notes: tuple[str, ...] = ()
+    if (backup.uid, backup.gid) != (os.geteuid(), os.getegid()):
+        if os.geteuid() == 0:
+            owner = {"uid": backup.uid, "gid": backup.gid}
+        else:
+            notes = (f"it belongs to you (uid {os.geteuid()}), not to uid {backup.uid} as before: "
+                     "only root may give it away",)
+    setter = {"shm": sysv.shm_set, "msg": sysv.msg_set, "sem": sysv.sem_set}[backup.kind]
+    setter(ident, mode=backup.mode, **owner)
+    return notes
+
+
+def restore(backup: Backup) -> Restored:
+    """Recreate `backup`'s object; raises RestoreError, leaving nothing half-made."""
+    what = _NAMES[backup.kind]
+    try:
+        ident = _create(backup)
+    except IpcError as error:
+        if error.errno == errno.EEXIST:
+            holder = _existing_id(backup.kind, backup.key)
+            held = f" (id {holder})" if holder is not None else ""
+            raise RestoreError(
+                f"{what} with key {hex_key(backup.key)} exists{held}; restore never replaces an object, "
+                "so remove that one first if it is the one to replace"
+            ) from None
+        raise RestoreError(f"cannot create {what} with key {hex_key(backup.key)}: {error}") from None
+    try:
+        _fill(backup, ident)
+        notes = _set_mode_and_owner(backup, ident)
+    except IpcError as error:
+        with contextlib.suppress(IpcError):
+            _REMOVE[backup.kind](ident)
+        raise RestoreError(f"cannot fill the new {backup.kind} {ident}, so it was removed again: {error}") from None
+    except BaseException:
+        with contextlib.suppress(IpcError):
+            _REMOVE[backup.kind](ident)
+        raise
+    return Restored(backup.kind, ident, backup.key, notes)

@@ -1,0 +1,171 @@
+"""`ipctop clean` (find leaked System V objects; remove them with --yes) and `ipctop restore`.
+
+Dry run by default: the table of candidates and the reason for each.  With
+--yes every removal, skip and failure is printed, one line each, so a cron job
+leaves a record; --json prints the same as a list.  Exit 1 when a removal or a
+backup failed, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ipctop.cli.common import CliError, UsageError, print_error, refuse_if_readonly, user_id
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    clean = subparsers.add_parser(
+        "clean", parents=[common], help="find leaked shm/msg/sem objects; remove them with --yes",
+        description="Find System V objects that were leaked (their creator and last users are gone) and say why "
+        "for each. Nothing is removed without --yes; just before each removal the object is checked again.",
+    )
+    clean.add_argument("--yes", action="store_true", help="remove the candidates (default: dry run)")
+    clean.add_argument("--type", default=None, metavar="TYPES", help="comma-separated: shm,msg,sem")
+    clean.add_argument("--user", dest="clean_user", default=None, metavar="USER",
+                       help="only objects USER owns or created")
+    clean.add_argument("--key", action="append", default=None, metavar="KEY[,KEY...]",
+                       help="only objects with these keys (hex 0x... or decimal); may be repeated")
+    clean.add_argument("--older-than", default=None, metavar="DURATION",
+                       help="only objects untouched for longer than DURATION (90s, 10m, 2h, 3d); also lets "
+                       "queues and semaphore sets that were never used be removed")
+    clean.add_argument("--backup", default=None, metavar="DIR",
+                       help="before removing an object, write its metadata and contents to a file in DIR "
+                       "(an object whose backup fails is kept)")
+    clean.add_argument("--json", action="store_true", help="print the candidates (or the removals) as JSON")
+    clean.set_defaults(func=run_clean)
+
+    restore = subparsers.add_parser(
+        "restore", parents=[common], help="recreate objects from `clean --backup` files",
+        description="Recreate each object from its backup file with the same key, mode and contents, and print "
+        "its new id. Refuses when an object with that key exists.",
+    )
+    restore.add_argument("files", nargs="+", metavar="FILE", help="a backup file written by clean --backup")
+    restore.set_defaults(func=run_restore)
+
+
+def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ipctop.cleanup.filters import LeakFilters, parse_duration, parse_keys, parse_types
+
+    try:
+        types = parse_types(args.type)
+    except ValueError as error:
+        raise UsageError(f"--type: {error}") from None
+    try:
+        keys = parse_keys(args.key) if args.key is not None else None
+    except ValueError as error:
+        raise UsageError(f"--key: {error}") from None
+    try:
+        older_than = parse_duration(args.older_than) if args.older_than is not None else None
+    except ValueError as error:
+        raise UsageError(f"--older-than: {error}") from None
+    return LeakFilters(types=types, uid=user_id(args.clean_user or args.user), keys=keys, older_than=older_than)
+
+
+def _check_backup_dir(directory: str) -> None:
+    import os
+
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"--backup: cannot use {directory!r} for backups: {error.strerror or error}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CliError(f"--backup: cannot write in {directory!r}")
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    import time
+
+    from ipctop.cleanup import find_leaks, remove_candidates, scan_queue_waiters
+    from ipctop.snapshot import take_snapshot
+
+    filters = _filters(args)
+    if args.yes:
+        refuse_if_readonly(args, "clean --yes")
+        if args.backup is not None:
+            _check_backup_dir(args.backup)
+    snapshot = take_snapshot()
+    candidates = find_leaks(snapshot, filters, time.time(), queue_waiters=scan_queue_waiters())
+    if not args.yes:
+        if args.json:
+            print(json.dumps([_candidate_json(c) for c in candidates], indent=2))
+        else:
+            print(_dry_run_text(candidates, args.backup))
+        return 0
+    results = remove_candidates(candidates, args.backup)
+    if args.json:
+        print(json.dumps([_result_json(r) for r in results], indent=2))
+    else:
+        for result in results:
+            print(result.message)
+        print(_summary(results))
+    return 1 if any(r.outcome == "failed" for r in results) else 0
+
+
+def _candidate_json(candidate: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from ipctop.render.formatting import hex_key
+
+    doc = asdict(candidate)
+    doc["key_hex"] = hex_key(candidate.key)
+    doc["action"] = "remove" if candidate.removable else "report"
+    return doc
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    return {**_candidate_json(result.candidate), "outcome": result.outcome, "message": result.message,
+            "backup_path": result.backup_path}
+
+
+def _dry_run_text(candidates: list, backup: str | None) -> str:
+    from ipctop.render.formatting import hex_key, rwx
+    from ipctop.render.tables import table
+
+    if not candidates:
+        return "No leaked objects found."
+    rows = [[c.kind, c.id, hex_key(c.key), c.owner, rwx(c.perms), c.detail,
+             "remove" if c.removable else "report", c.reason] for c in candidates]
+    text = table(["TYPE", "ID", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"], rows, numeric={1})
+    removable = sum(c.removable for c in candidates)
+    reported = len(candidates) - removable
+    then = f", backing each up in {backup} first" if backup else ""
+    tail = f"Dry run: nothing was removed. {removable} to remove, {reported} reported only"
+    tail += f"; `ipctop clean --yes` with the same options removes the {removable}{then}." if removable else "."
+    return f"{text}\n\n{tail}"
+
+
+def _summary(results: list) -> str:
+    counts = {outcome: sum(r.outcome == outcome for r in results)
+              for outcome in ("removed", "skipped", "failed", "reported")}
+    if not results:
+        return "No leaked objects found."
+    return (f"{counts['removed']} removed, {counts['skipped']} skipped (changed or in use since the scan), "
+            f"{counts['failed']} failed, {counts['reported']} reported only.")
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from ipctop.cleanup.backup import BackupError, read_backup
+    from ipctop.cleanup.restore import RestoreError, restore
+    from ipctop.render.formatting import hex_key
+
+    refuse_if_readonly(args, "restore")
+    worst = 0
+    for path in args.files:
+        try:
+            backup = read_backup(path)
+        except BackupError as error:
+            print_error(str(error))
+            worst = 2
+            continue
+        try:
+            restored = restore(backup)
+        except RestoreError as error:
+            print_error(f"{path}: {error}")
+            worst = max(worst, 1)
+            continue
+        print(f"restored {backup.kind} key {hex_key(restored.key)} from {path} as id {restored.id}")
+        for note in restored.notes:
+            print(f"  note: {note}")
+    return worst
