@@ -1,0 +1,202 @@
+"""The leader of a benchmark world's process group: builds the load, then waits to be killed.
+
+Run by benchmarks.world as `python -m benchmarks.host SPEC_JSON DIR READY_FD` in a
+session of its own, so that the whole world is one process group that the runner
+kills by its pgid.  Every IPC object is written to DIR/manifest the moment it is
+made (with SIGTERM blocked in between, so that a SIGTERM from the runner lands
+only between objects), so the runner can remove each one by id whatever happens.
+
+Memory stays small: pipelines, FIFO holders and idle processes are `sleep`
+processes; only segment servers and semaphore waiters are forks of this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO
+
+from benchmarks.spec import WorldSpec
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+from ipctop.keys import BENCH_KEYS
+
+_DEFERRED = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold back termination while an object is made and not yet in the manifest."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class Builder:
+    def __init__(self, spec: WorldSpec, directory: str, ready_fd: int) -> None:
+        self.spec = spec
+        self.directory = directory
+        self.ready_fd = ready_fd
+        self.manifest: IO[str] = open(os.path.join(directory, "manifest"), "a", encoding="ascii")  # noqa: SIM115
+        self.keys = iter(BENCH_KEYS)
+        self.sleep = shutil.which("sleep") or "/bin/sleep"
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def _record(self, kind: str, ident: int, key: int) -> None:
+        self.manifest.write(f"{kind} {ident} {key}\n")
+        self.manifest.flush()
+
+    def _create(self, kind: str, make) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        """Make one object with the next free bench key (IPC_EXCL); never touches an existing one."""
+        for key in self.keys:
+            with deferred_signals():
+                try:
+                    ident = make(key)
+                except IpcError as error:
+                    if error.errno == errno.EEXIST:
+                        continue
+                    raise
+                self._record(kind, ident, key)
+            return ident, key
+        raise RuntimeError("ran out of BENCH_KEYS")
+
+    def _fork(self, body) -> int:  # type: ignore[no-untyped-def]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with contextlib.suppress(OSError):
+                    os.close(self.ready_fd)
+                self.manifest.close()
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                body()
+                while True:
+                    signal.pause()
+            finally:
+                os._exit(0)
+        return pid
+
+    def _sleep(self, stdin: int = subprocess.DEVNULL, stdout: int = subprocess.DEVNULL) -> None:
+        self.children.append(
+            subprocess.Popen([self.sleep, "infinity"], stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL)
+        )
+
+    # -- the parts of the world, in pid order: attaching processes get the lowest pids,
+    #    so a scan from the highest pid down meets them last.
+
+    def segments(self) -> None:
+        spec = self.spec
+        flags = sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600
+        shmids = [
+            self._create("shm", lambda k: sysv.shmget(k, spec.segment_size, flags))[0] for _ in range(spec.segments)
+        ]
+        if not shmids:
+            return
+        per_server = -(-len(shmids) // spec.servers)
+        for start in range(0, len(shmids), per_server):
+            mine = shmids[start : start + per_server]
+
+            def serve(mine: list[int] = mine) -> None:
+                for shmid in mine:
+                    sysv.shmat(shmid)
+                self._fork(lambda: None)  # a pre-fork worker: inherits every attachment
+
+            self._fork(serve)
+        self._wait_for(lambda: all(sysv.shm_stat(s).nattch >= 2 for s in shmids), "segment attachments")
+
+    def queues(self) -> None:
+        flags = sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600
+        for n in range(self.spec.queues):
+            msqid, _ = self._create("msg", lambda k: sysv.msgget(k, flags))
+            for m in range(self.spec.messages_per_queue):
+                sysv.msgsnd(msqid, 1 + m % 3, bytes(64 + (n * 7 + m) % 128), nowait=True)
+
+    def semaphores(self) -> None:
+        spec = self.spec
+        flags = sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600
+        semids = []
+        for n in range(spec.sem_sets):
+            semid, _ = self._create("sem", lambda k: sysv.semget(k, spec.sems_per_set, flags))
+            sysv.sem_setall(semid, [(n + i) % 5 for i in range(spec.sems_per_set)])
+            semids.append(semid)
+        waited = []
+        for semid in semids[: spec.sem_waiters]:
+            sysv.sem_setval(semid, 0, 0)
+            self._fork(lambda semid=semid: sysv.semop(semid, 0, -1))
+            waited.append(semid)
+        self._wait_for(lambda: all(sysv.sem_get(s, 0, sysv.GETNCNT) == 1 for s in waited), "semaphore waiters")
+
+    def fifos(self) -> None:
+        fifo_dir = os.path.join(self.directory, "fifos")
+        os.makedirs(fifo_dir, exist_ok=True)
+        for n in range(self.spec.fifos):
+            path = os.path.join(fifo_dir, f"fifo-{n}")
+            os.mkfifo(path, 0o600)
+            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            writer = os.open(path, os.O_WRONLY)
+            os.write(writer, bytes(100 * n))
+            self._sleep(stdin=reader)
+            self._sleep(stdout=writer)
+            os.close(reader)
+            os.close(writer)
+
+    def pipelines(self) -> None:
+        length = self.spec.pipeline_length
+        for n in range(self.spec.pipelines):
+            pipes = [os.pipe() for _ in range(length - 1)]
+            for i, (_, w) in enumerate(pipes):
+                os.write(w, bytes((n * 37 + i * 101) % 4096))
+            for stage in range(length):
+                stdin = pipes[stage - 1][0] if stage > 0 else subprocess.DEVNULL
+                stdout = pipes[stage][1] if stage < length - 1 else subprocess.DEVNULL
+                self._sleep(stdin=stdin, stdout=stdout)
+            for r, w in pipes:
+                os.close(r)
+                os.close(w)
+
+    def idle(self) -> None:
+        for _ in range(self.spec.idle_processes):
+            self._sleep()
+
+    def _wait_for(self, predicate, what: str, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out waiting for {what}")
+            time.sleep(0.02)
+
+    def build(self) -> None:
+        self.segments()
+        self.semaphores()
+        self.queues()
+        self.fifos()
+        self.pipelines()
+        self.idle()
+        self.manifest.close()
+        os.write(self.ready_fd, f"ready {os.getpid()}\n".encode())
+        os.close(self.ready_fd)
+
+
+def main(argv: list[str]) -> None:
+    spec = WorldSpec.from_json(argv[0])
+    builder = Builder(spec, argv[1], int(argv[2]))
+    try:
+        builder.build()
+    except Exception as error:  # the runner shows this line and tears the world down
+        with contextlib.suppress(OSError):
+            os.write(builder.ready_fd, f"error {error}\n".encode())
+        raise
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

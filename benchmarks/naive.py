@@ -1,0 +1,324 @@
+"""A naive full scan, the reference that the optimized snapshot must equal.
+
+It reads everything the plain way: every fd of every process (readlink, stat and
+fdinfo), every maps file of every process, and every fact of every process that
+holds or last used something.  It shares no collector code with ipctop, only the
+model, so that an optimization that loses something shows up as a difference.
+`compare` lists the differences between two snapshots over one world's objects.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pwd
+import stat
+import struct
+import termios
+import time
+from collections.abc import Iterable
+
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+from ipctop.model import (
+    Attacher,
+    Fifo,
+    HeldPipeEnd,
+    Limits,
+    MsgQueue,
+    Pipe,
+    PipeEnd,
+    Process,
+    SemSet,
+    ShmSegment,
+    Snapshot,
+    Uninspectable,
+)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _table(kind: str) -> list[dict[str, int]]:
+    with open(f"/proc/sysvipc/{kind}") as f:
+        lines = f.read().splitlines()
+    header = lines[0].split()
+    rows = []
+    for line in lines[1:]:
+        values = line.split()
+        if len(values) >= len(header):
+            row = {name: int(value) for name, value in zip(header, values, strict=False) if name != "perms"}
+            row["perms"] = int(values[header.index("perms")], 8)
+            row["key"] &= 0xFFFFFFFF
+            rows.append(row)
+    return rows
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _mode(pid: int, fd: str) -> str:
+    try:
+        text = _read(f"/proc/{pid}/fdinfo/{fd}").decode()
+    except OSError:
+        return "rw"
+    for line in text.splitlines():
+        if line.startswith("flags:"):
+            return {0: "r", 1: "w"}.get(int(line.split()[1], 8) & 3, "rw")
+    return "rw"
+
+
+def _fill(ends: Iterable[tuple[int, int, str]]) -> tuple[int | None, int | None]:
+    for pid, fd, _ in ends:
+        try:
+            handle = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            capacity = fcntl.fcntl(handle, 1032)
+            waiting = struct.unpack("i", fcntl.ioctl(handle, termios.FIONREAD, b"\0\0\0\0"))[0]
+            return waiting, capacity
+        except OSError:
+            return None, None
+        finally:
+            os.close(handle)
+    return None, None
+
+
+def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
+    """(shmid, name_key, start, end, mode) of every /SYSV mapping, adjacent pieces merged."""
+    found: list[tuple[int, int, int, int, str]] = []
+    for line in data.decode(errors="replace").splitlines():
+        if "/SYSV" not in line:
+            continue
+        fields = line.split()
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        mode = "rw" if fields[1][1] == "w" else "r"
+        shmid = int(fields[4])
+        name_key = int(line[line.index("/SYSV") + 5 :][:8], 16)
+        if found and found[-1][0] == shmid and found[-1][3] == start and found[-1][4] == mode:
+            found[-1] = (shmid, name_key, found[-1][2], end, mode)
+        else:
+            found.append((shmid, name_key, start, end, mode))
+    return found
+
+
+def naive_snapshot() -> Snapshot:
+    now = time.time()
+    own_ns = os.readlink("/proc/self/ns/ipc")
+    shm_rows, msg_rows, sem_rows = _table("shm"), _table("msg"), _table("sem")
+    pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    pipe_ends: dict[int, list[tuple[int, int, str]]] = {}
+    fifo_ends: dict[int, list[tuple[int, int, str]]] = {}
+    fifo_paths: dict[int, str] = {}
+    denied: dict[int, str] = {}
+    attached: dict[int, list[tuple[int, int, int, int, str]]] = {}
+    live_shmids = {r["shmid"] for r in shm_rows if r["nattch"] > 0}
+    for pid in pids:
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except PermissionError:
+            denied[pid] = "permission denied"
+            names = []
+        except OSError:
+            continue
+        for name in names:
+            link = f"/proc/{pid}/fd/{name}"
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target.startswith("pipe:["):
+                pipe_ends.setdefault(int(target[6:-1]), []).append((pid, int(name), _mode(pid, name)))
+            elif target.startswith("/"):
+                try:
+                    st = os.stat(link)
+                except OSError:
+                    continue
+                if stat.S_ISFIFO(st.st_mode):
+                    fifo_ends.setdefault(st.st_ino, []).append((pid, int(name), _mode(pid, name)))
+                    fifo_paths.setdefault(st.st_ino, target)
+        try:
+            maps = _maps(pid, _read(f"/proc/{pid}/maps"))
+        except PermissionError:
+            denied[pid] = "permission denied"
+            continue
+        except OSError:
+            continue
+        maps = [m for m in maps if m[0] in live_shmids]
+        if maps:
+            try:
+                ns = os.readlink(f"/proc/{pid}/ns/ipc")
+            except OSError:
+                ns = ""
+            if ns not in ("", own_ns):
+                continue
+        for shmid, name_key, start, end, mode in maps:
+            attached.setdefault(shmid, []).append((pid, name_key, start, end, mode))
+
+    sem_state = {}
+    for r in sem_rows:
+        semid, n = r["semid"], r["nsems"]
+        try:
+            sem_state[semid] = (
+                sysv.sem_getall(semid, n),
+                tuple(sysv.sem_get(semid, i, sysv.GETNCNT) for i in range(n)),
+                tuple(sysv.sem_get(semid, i, sysv.GETZCNT) for i in range(n)),
+                tuple(sysv.sem_get(semid, i, sysv.GETPID) for i in range(n)),
+            )
+        except IpcError:
+            sem_state[semid] = ((), (), (), ())
+
+    interesting = {p for ends in (*pipe_ends.values(), *fifo_ends.values()) for p, _, _ in ends}
+    interesting |= {a[0] for found in attached.values() for a in found}
+    interesting |= {r[k] for r in shm_rows for k in ("cpid", "lpid")}
+    interesting |= {r[k] for r in msg_rows for k in ("lspid", "lrpid")}
+    interesting |= {p for s in sem_state.values() for p in s[3]}
+    interesting.discard(0)
+    stat_lines = _read("/proc/stat").decode().splitlines()
+    btime = next(float(line.split()[1]) for line in stat_lines if line.startswith("btime"))
+    facts = {}
+    for pid in interesting:
+        try:
+            text = _read(f"/proc/{pid}/stat").decode(errors="replace")
+            uid = os.stat(f"/proc/{pid}").st_uid
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        rest = text[text.rindex(")") + 2 :].split()
+        try:
+            cmdline = _read(f"/proc/{pid}/cmdline").rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            cmdline = ""
+        try:
+            wchan = _read(f"/proc/{pid}/wchan").decode(errors="replace").strip()
+        except OSError:
+            wchan = ""
+        try:
+            ns = os.readlink(f"/proc/{pid}/ns/ipc")
+        except OSError:
+            ns = ""
+        facts[pid] = dict(
+            comm=comm, state=rest[0], ppid=int(rest[1]), start_time=btime + int(rest[19]) / TICKS,
+            uid=uid, cmdline=cmdline, wchan="" if wchan == "0" else wchan, ipc_ns=ns,
+        )
+
+    def comm(pid: int) -> str:
+        return facts[pid]["comm"] if pid in facts else "?"
+
+    def ends(raw: list[tuple[int, int, str]]) -> tuple[PipeEnd, ...]:
+        return tuple(PipeEnd(p, comm(p), fd, mode) for p, fd, mode in sorted(raw))  # type: ignore[arg-type]
+
+    pipes = {i: Pipe(i, *_fill(raw), ends(raw)) for i, raw in pipe_ends.items()}
+    fifos = {}
+    for inode, raw in fifo_ends.items():
+        both = any("r" in m for _, _, m in raw) and any("w" in m for _, _, m in raw)
+        fill, capacity = _fill(raw) if both else (None, None)
+        fifos[inode] = Fifo(fifo_paths[inode], inode, fill, capacity, ends(raw))
+
+    shm = {}
+    for r in shm_rows:
+        found = sorted(attached.get(r["shmid"], []), key=lambda a: (a[0], a[2]))
+        status = tuple(s for bit, s in ((0o1000, "dest"), (0o2000, "locked")) if r["perms"] & bit)
+        original = found[0][1] if r["key"] == 0 and "dest" in status and found else None
+        shm[r["shmid"]] = ShmSegment(
+            r["shmid"], r["key"], r["perms"] & 0o777, r["size"], r["nattch"], r["cpid"], r["lpid"], r["uid"],
+            r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["atime"], r["dtime"], r["ctime"], r.get("rss", 0),
+            r.get("swap", 0), status,
+            tuple(Attacher(p, comm(p), s, e, m) for p, _, s, e, m in found), original,  # type: ignore[arg-type]
+        )
+    msg = {}
+    for r in msg_rows:
+        try:
+            qbytes: int | None = sysv.msg_stat(r["msqid"]).qbytes
+        except IpcError:
+            qbytes = None
+        msg[r["msqid"]] = MsgQueue(
+            r["msqid"], r["key"], r["perms"] & 0o777, r["cbytes"], r["qnum"], qbytes, r["lspid"], r["lrpid"],
+            r["uid"], r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["stime"], r["rtime"], r["ctime"],
+        )
+    sem = {
+        r["semid"]: SemSet(
+            r["semid"], r["key"], r["perms"] & 0o777, r["nsems"], *sem_state[r["semid"]], r["uid"], r["gid"],
+            r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"],
+        )
+        for r in sem_rows
+    }
+
+    held: dict[int, list[HeldPipeEnd]] = {}
+    for kind, table in (("pipe", pipes), ("fifo", fifos)):
+        for inode, p in table.items():
+            for e in p.ends:
+                peers = tuple(sorted({o.pid for o in p.ends if o.pid != e.pid}))
+                held.setdefault(e.pid, []).append(HeldPipeEnd(kind, inode, e.fd, e.mode, peers))  # type: ignore[arg-type]
+    procs = {}
+    for pid, f in facts.items():
+        procs[pid] = Process(
+            pid=pid, ppid=f["ppid"], comm=f["comm"], cmdline=f["cmdline"], uid=f["uid"], user=_user(f["uid"]),
+            state=f["state"], wchan=f["wchan"], start_time=f["start_time"], ipc_ns=f["ipc_ns"],
+            shm=tuple(sorted(s.shmid for s in shm.values() if any(a.pid == pid for a in s.attachers))),
+            pipes=tuple(sorted(held.get(pid, ()), key=lambda h: h.fd)),
+            msg=tuple(sorted(q.msqid for q in msg.values() if pid in (q.lspid, q.lrpid))),
+            sem=tuple(sorted(s.semid for s in sem.values() if pid in s.pids)),
+        )
+    return Snapshot(
+        time=now, ipc_ns=own_ns, shm=shm, msg=msg, sem=sem, pipes=pipes, fifos=fifos, processes=procs,
+        limits=_limits(), uninspectable=tuple(Uninspectable(p, r) for p, r in sorted(denied.items())),
+        live_pids=frozenset(pids),
+    )
+
+
+def _limits() -> Limits:
+    def number(path: str) -> int:
+        with open(path) as f:
+            return int(f.read().split()[0])
+
+    k = "/proc/sys/kernel/"
+    with open(k + "sem") as f:
+        semmsl, semmns, semopm, semmni = (int(v) for v in f.read().split())
+    return Limits(
+        number(k + "shmmax"), number(k + "shmall"), number(k + "shmmni"), number(k + "msgmax"), number(k + "msgmnb"),
+        number(k + "msgmni"), semmsl, semmns, semopm, semmni, number("/proc/sys/fs/pipe-max-size"),
+    )
+
+
+def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int]) -> list[str]:
+    """Differences between two snapshots over the objects with `keys` and the processes in `pids`."""
+    problems = []
+    for name in ("shm", "msg", "sem"):
+        mine_fast = {i: o for i, o in getattr(fast, name).items() if o.key in keys}
+        mine_ref = {i: o for i, o in getattr(reference, name).items() if o.key in keys}
+        if set(mine_fast) != set(mine_ref):
+            problems.append(f"{name}: ids differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
+        problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
+                     if mine_fast[i] != mine_ref[i]]
+    for name in ("pipes", "fifos"):
+        mine_fast = {i: o for i, o in getattr(fast, name).items() if {e.pid for e in o.ends} <= pids}
+        mine_ref = {i: o for i, o in getattr(reference, name).items() if {e.pid for e in o.ends} <= pids}
+        if set(mine_fast) != set(mine_ref):
+            problems.append(f"{name}: inodes differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
+        problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
+                     if mine_fast[i] != mine_ref[i]]
+    procs_fast = {p: o for p, o in fast.processes.items() if p in pids}
+    procs_ref = {p: o for p, o in reference.processes.items() if p in pids}
+    if set(procs_fast) != set(procs_ref):
+        problems.append(f"processes differ: {sorted(set(procs_fast) ^ set(procs_ref))[:5]}")
+    problems += [f"process {p}: {procs_fast[p]} != {procs_ref[p]}" for p in procs_fast.keys() & procs_ref.keys()
+                 if procs_fast[p] != procs_ref[p]]
+    if fast.limits != reference.limits:
+        problems.append(f"limits: {fast.limits} != {reference.limits}")
+    if fast.ipc_ns != reference.ipc_ns:
+        problems.append("ipc_ns differs")
+    # The snapshot reads maps only until every attachment is found, so it may name fewer
+    # unreadable processes than a full scan; it must not name others.
+    if not set(fast.uninspectable) <= set(reference.uninspectable):
+        problems.append(f"uninspectable: {set(fast.uninspectable) - set(reference.uninspectable)}")
+    return problems

@@ -1,0 +1,67 @@
+"""What a benchmark world holds: counts of processes, pipes and System V objects.
+
+The default world is the one the targets of issue 7 are stated for; `large` has
+10,000 attached segments; `idle` holds nothing (for start-up times).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    name: str
+    processes: int = 1000  # every process of the world, the host included
+    pipes: int = 500  # anonymous pipes, in pipelines of `pipeline_length` sleeps
+    pipeline_length: int = 3
+    segments: int = 200  # System V segments, every one attached twice
+    servers: int = 25  # processes that attach the segments; each forks one worker that inherits them
+    queues: int = 50
+    messages_per_queue: int = 8
+    sem_sets: int = 50
+    sems_per_set: int = 4
+    sem_waiters: int = 10  # processes blocked in semop on one set each
+    fifos: int = 20  # each held open by a reader and a writer process
+    segment_size: int = 4096
+
+    @property
+    def pipelines(self) -> int:
+        return self.pipes // (self.pipeline_length - 1) if self.pipes else 0
+
+    @property
+    def attaching_processes(self) -> int:
+        return 2 * self.servers if self.segments else 0
+
+    @property
+    def idle_processes(self) -> int:
+        """Plain sleeps with no IPC at all, to make up `processes`."""
+        busy = (
+            1
+            + self.pipelines * self.pipeline_length
+            + self.attaching_processes
+            + self.sem_waiters
+            + 2 * self.fifos
+        )
+        return max(0, self.processes - busy)
+
+    @property
+    def keys_needed(self) -> int:
+        return self.segments + self.queues + self.sem_sets
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorldSpec:
+        return cls(**json.loads(text))
+
+
+WORLDS = {
+    "default": WorldSpec("default"),
+    "large": WorldSpec("large", segments=10_000),
+    "idle": WorldSpec(
+        "idle", processes=0, pipes=0, segments=0, servers=0, queues=0, sem_sets=0, sem_waiters=0, fifos=0
+    ),
+}
