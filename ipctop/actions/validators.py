@@ -181,10 +181,10 @@ def parse_receive_type(text: str, field: str = "type") -> int:
     return _in_range(mtype, -LONG_MAX, LONG_MAX, field, text, "message types")
 
 
-def parse_message(text: str, limits: Limits | None = None, field: str = "text") -> bytes:
+def parse_message(text: str, limits: Limits | None = None, field: str = "text", msgmax: int | None = None) -> bytes:
     """The text of a message as bytes, at most msgmax of them."""
     data = encode_text(text, field)
-    msgmax = current_limits(limits).msgmax
+    msgmax = msgmax if msgmax is not None else current_limits(limits).msgmax
     if len(data) > msgmax:
         raise ValidationError(field, f"the message is {len(data)} bytes, more than msgmax ({msgmax})")
     return data
