@@ -144,8 +144,10 @@ def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilte
         return None
     idle = now - last
     # The creator existed when the segment was made, which is no later than any time
-    # the table shows; ctime alone will not do, because IPC_SET moves it forward and a
-    # creator that started before creation could then look younger than ctime.
+    # the table shows, so the earliest of them is the best bound we have.  ctime alone
+    # is not: IPC_SET moves it forward, and a pid reused between the creation and the
+    # IPC_SET would then pass for the creator (the safe side, but a leak missed).  When
+    # ctime is all we know, such a reused pid is taken for the creator: kept, not removed.
     known = [t for t in (segment.atime, segment.dtime, segment.ctime) if t]
     created_by = min(known) if known else None
     creator = _judge_pid(snapshot, segment.cpid, created_by) if segment.cpid else _Verdict("unknown")
@@ -211,10 +213,6 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
             parts.append(f"holds {queue.qnum} messages ({human_bytes(queue.cbytes)})")
         parts.append(f"untouched for {age(last, now)}")
         found = LeakCandidate(**base, reason="; ".join(parts), removable=True)
-    if found is not None and found.removable and waiters is not None and waiters.uninspected:
-        reason = (f"{found.reason}; but {len(waiters.uninspected)} processes could not be inspected "
-                  "and one may be blocked on it (run as root to check)")
-        return LeakCandidate(**{**base, "reason": reason, "removable": False})
     return found
 
 

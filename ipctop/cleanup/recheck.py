@@ -105,12 +105,9 @@ def _msg_in_use(candidate: LeakCandidate, stat: sysv.MsgStat, read_by_us: bool) 
             return _used("lrpid", (lrpid,), (stat.lrpid,))
     elif (stat.lrpid, stat.rtime) != (lrpid, rtime):
         return _used("lrpid, rtime", (lrpid, rtime), (stat.lrpid, stat.rtime))
-    waiters = scan_queue_waiters()
-    blocked = waiters.by_msqid.get(candidate.id, ())
+    blocked = scan_queue_waiters().by_msqid.get(candidate.id, ())
     if blocked:
         return f"process {', '.join(map(str, blocked))} is blocked on it"
-    if waiters.uninspected:
-        return f"{len(waiters.uninspected)} processes could not be inspected and one may be blocked on it"
     return None
 
 

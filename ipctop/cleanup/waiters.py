@@ -4,7 +4,9 @@ A queue's table row does not show them: lrpid and lspid change only when a
 call succeeds, so a restarted worker waiting on a queue whose old users died
 looks exactly like a leak.  /proc/PID/syscall names the blocked call and its
 first argument, the msqid.  It needs ptrace access: a process we may not read
-is listed as uninspected, and the rules then keep any queue it could reach.
+is listed as uninspected.  The rules do not keep a queue for such a process
+(one uninspectable process, like a sandbox's init, would then keep every queue
+forever); the CLI says which processes it could not look at instead.
 """
 
 from __future__ import annotations

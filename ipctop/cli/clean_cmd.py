@@ -86,7 +86,12 @@ def run_clean(args: argparse.Namespace) -> int:
         if args.backup is not None:
             _check_backup_dir(args.backup)
     snapshot = take_snapshot()
-    candidates = find_leaks(snapshot, filters, time.time(), queue_waiters=scan_queue_waiters())
+    waiters = scan_queue_waiters()
+    candidates = find_leaks(snapshot, filters, time.time(), queue_waiters=waiters)
+    if waiters.uninspected and any(c.kind == "msg" and c.removable for c in candidates):
+        shown = ", ".join(map(str, waiters.uninspected[:5])) + (", ..." if len(waiters.uninspected) > 5 else "")
+        print_error(f"note: {len(waiters.uninspected)} processes could not be inspected (pid {shown}), so ipctop "
+                    "cannot tell whether one of them is blocked on a queue listed here")
     if not args.yes:
         if args.json:
             print(json.dumps([_candidate_json(c) for c in candidates], indent=2))

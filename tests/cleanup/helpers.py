@@ -1,0 +1,135 @@
+"""Helpers for the cleanup tests: real processes that use an object and exit, and
+runs of the CLI confined to the tests' own keys."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from ipctop.cli.main import main
+from ipctop.collectors import processes
+from ipctop.collectors.procfs import ProcFS
+from ipctop.kernel import sysv
+from ipctop.model import Process, Snapshot
+
+NOBODY = 65534
+
+
+def in_exited_child(action: Callable[[], object]) -> int:
+    """Run `action` in a forked child that then exits; return the child's (now dead) pid.
+
+    The kernel records that child as the object's creator or last user, which is
+    what a crashed program leaves behind.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            action()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, f"child {pid} failed"
+    return pid
+
+
+def create_segment_and_exit(key: int, data: bytes = b"", size: int = 4096, mode: int = 0o600) -> tuple[int, int]:
+    """(shmid, dead creator pid) of a segment a child created, filled with `data` and left."""
+    read_fd, write_fd = os.pipe()
+
+    def create() -> None:
+        shmid = sysv.shmget(key, size, sysv.IPC_CREAT | sysv.IPC_EXCL | mode)
+        if data:
+            address = sysv.shmat(shmid)
+            ctypes.memmove(address, data, len(data))
+            sysv.shmdt(address)
+        os.write(write_fd, str(shmid).encode())
+
+    try:
+        creator = in_exited_child(create)
+        return int(os.read(read_fd, 64)), creator
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def objects_present(keys: set[int]) -> set[tuple[str, int]]:
+    """(kind, key) of each object in /proc/sysvipc whose key is in `keys`."""
+    found = set()
+    for kind in ("shm", "msg", "sem"):
+        with open(f"/proc/sysvipc/{kind}") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields and int(fields[0]) & 0xFFFFFFFF in keys:
+                    found.add((kind, int(fields[0]) & 0xFFFFFFFF))
+    return found
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """ipctop ARGV in this process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def key_args(*keys: int) -> list[str]:
+    """`--key` confining a run to the test's own objects: never run clean without it."""
+    assert keys, "a clean run in the tests must be confined to the test's keys"
+    return ["--key", ",".join(hex(k) for k in keys)]
+
+
+def with_process(snapshot: Snapshot, pid: int) -> Snapshot:
+    """`snapshot` with the real process `pid` read from /proc added to its processes."""
+    proc = ProcFS()
+    info = processes.read_process(proc, pid, processes.boot_time(proc))
+    assert info is not None, f"process {pid} is not running"
+    process = Process(pid=info.pid, ppid=info.ppid, comm=info.comm, cmdline=info.cmdline, uid=info.uid,
+                      user=info.user, state=info.state, wchan=info.wchan, start_time=info.start_time,
+                      ipc_ns=info.ipc_ns)
+    return replace(snapshot, processes={**snapshot.processes, pid: process},
+                   live_pids=snapshot.live_pids | {pid})
+
+
+def wait_for_clock(target: float) -> None:
+    """Sleep until the wall clock reaches `target` (a few seconds at most)."""
+    delay = target - time.time()
+    assert delay < 10
+    if delay > 0:
+        time.sleep(delay)
+
+
+def run_as_nobody(function: Callable[[], dict]) -> dict:
+    """Run `function` in a child forked after the imports that dropped to `nobody`.
+
+    `nobody` cannot read /root, where this Python lives, so a fresh interpreter
+    would not start: everything it needs must already be imported.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            result = function()
+            os.write(write_fd, json.dumps(result).encode())
+        except BaseException as error:  # the parent reports what went wrong
+            os.write(write_fd, json.dumps({"error": repr(error)}).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    return json.loads(b"".join(chunks))
