@@ -6,7 +6,8 @@ Failures are IpcError (from the kernel) or HoldingError; the next snapshot shows
 the effect, nothing here keeps state about the objects.
 
 `create_*` without `excl` behave like the C calls with IPC_CREAT alone: when an
-object with the key exists, they return it unchanged (`Created.created` is False).
+object with the key exists, they return it unchanged (`Created.created` is False),
+provided its mode grants the access `mode` asks for (else EACCES, as in C).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from ipctop.actions import requests as rq
 from ipctop.actions.holdings import Holdings
-from ipctop.actions.validators import OBJECT_NAMES, current_limits, signal_name
+from ipctop.actions.validators import OBJECT_NAMES, current_limits, lookup, signal_name
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
@@ -57,7 +58,7 @@ def create_shm(key: int, size: int, mode: int, excl: bool) -> Created:
     return _create(
         "shm", key, excl,
         lambda: sysv.shmget(key, size, sysv.IPC_CREAT | sysv.IPC_EXCL | mode),
-        lambda: sysv.shmget(key, size, 0),
+        lambda: sysv.shmget(key, size, mode),
     )
 
 
@@ -65,7 +66,7 @@ def create_msg(key: int, mode: int, excl: bool) -> Created:
     return _create(
         "msg", key, excl,
         lambda: sysv.msgget(key, sysv.IPC_CREAT | sysv.IPC_EXCL | mode),
-        lambda: sysv.msgget(key, 0),
+        lambda: sysv.msgget(key, mode),
     )
 
 
@@ -81,7 +82,7 @@ def create_sem(key: int, values: list[int] | tuple[int, ...], mode: int, excl: b
             raise
         return semid
 
-    return _create("sem", key, excl, make, lambda: sysv.semget(key, len(values), 0))
+    return _create("sem", key, excl, make, lambda: sysv.semget(key, len(values), mode))
 
 
 def remove(kind: str, ident: int) -> None:
@@ -89,7 +90,16 @@ def remove(kind: str, ident: int) -> None:
 
 
 def shm_set(shmid: int, mode: int | None = None, uid: int | None = None, gid: int | None = None) -> None:
-    sysv.shm_set(shmid, mode=mode, uid=uid, gid=gid)
+    """IPC_SET; what is None stays as /proc/sysvipc shows it (readable without the segment's permission)."""
+    row = lookup("shm", shmid)
+    if row is None:
+        raise IpcError("shm", f"segment {shmid}", errno.EINVAL, "shmctl(IPC_SET)")
+    sysv.shm_set_perm(
+        shmid,
+        uid=row.uid if uid is None else uid,  # type: ignore[union-attr]
+        gid=row.gid if gid is None else gid,  # type: ignore[union-attr]
+        mode=(row.perms & 0o777) if mode is None else mode,  # type: ignore[union-attr]
+    )
 
 
 def send(msqid: int, mtype: int, data: bytes, nowait: bool = False) -> None:

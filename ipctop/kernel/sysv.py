@@ -401,3 +401,16 @@ def sem_set(semid: int, *, mode: int | None = None, uid: int | None = None, gid:
     if gid is not None:
         ds.perm.gid = gid
     _check(_libc.semctl(semid, 0, IPC_SET, ctypes.addressof(ds)), "sem", target, "semctl(IPC_SET)")
+
+
+def shm_set_perm(shmid: int, uid: int, gid: int, mode: int) -> None:
+    """IPC_SET with all three values given, so no IPC_STAT (read permission) is needed first.
+
+    The owner or creator may change a segment it cannot read; `shm_set` would be
+    refused EACCES by its IPC_STAT before the kernel could answer the IPC_SET.
+    """
+    ds = _ShmidDs()
+    ds.perm.uid = uid
+    ds.perm.gid = gid
+    ds.perm.mode = mode & 0o777
+    _check(_libc.shmctl(shmid, IPC_SET, ctypes.byref(ds)), "shm", f"segment {shmid}", "shmctl(IPC_SET)")
