@@ -1,0 +1,90 @@
+"""--readonly refuses every command that changes anything (exit 2, nothing done), and
+`ipctop kill` signals one process by pid."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from ipctop.kernel import sysv
+from tests.actions.helpers import ipctop
+from tests.support.keys import keys_in_use
+
+
+@pytest.fixture
+def objects(ipc_key):
+    shmid = sysv.shmget(ipc_key(), 64, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    semid = sysv.semget(ipc_key(), 1, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    sysv.msgsnd(msqid, 1, b"keep me")
+    yield shmid, msqid, semid
+    sysv.shm_remove(shmid)
+    sysv.msg_remove(msqid)
+    sysv.sem_remove(semid)
+
+
+def mutating_commands(shmid: int, msqid: int, semid: int, pid: int, key: int) -> list[list[object]]:
+    return [
+        ["shm", "create", "--key", hex(key), "--size", "64"],
+        ["shm", "rm", shmid],
+        ["shm", "chmod", shmid, "666"],
+        ["shm", "chown", shmid, "nobody"],
+        ["shm", "write", shmid, "changed"],
+        ["shm", "hold", shmid],
+        ["msg", "create", "--key", hex(key)],
+        ["msg", "send", msqid, "more"],
+        ["msg", "recv", msqid, "--nowait"],
+        ["msg", "rm", msqid],
+        ["sem", "create", "--key", hex(key), "--values", "1"],
+        ["sem", "set", semid, 0, 5],
+        ["sem", "op", semid, 0, "1", "--nowait"],
+        ["sem", "rm", semid],
+        ["kill", pid],
+    ]
+
+
+def test_readonly_refuses_every_mutating_command_before_or_after_the_subcommand(objects, ipc_key, holders):
+    shmid, msqid, semid = objects
+    child = holders.spawn("hold")
+    key = ipc_key()
+    for argv in mutating_commands(shmid, msqid, semid, child.pid, key):
+        for placed in (["--readonly", *argv], [*argv[:2], "--readonly", *argv[2:]] if argv[0] != "kill" else
+                       [argv[0], "--readonly", *argv[1:]]):
+            if argv[:2] == ["shm", "hold"] and placed[0] != "--readonly":
+                placed = [argv[0], "--readonly", *argv[1:]]  # after `hold`, --readonly means SHM_RDONLY
+            result = ipctop(*placed)
+            assert result.code == 2, (placed, result)
+            assert len(result.error_lines) == 1 and "--readonly is set" in result.err, (placed, result.err)
+    assert key not in keys_in_use()
+    assert sysv.shm_stat(shmid).mode & 0o777 == 0o600 and sysv.shm_stat(shmid).uid == 0
+    assert ipctop("shm", "read", shmid, "--raw", "--readonly").raw == bytes(64)  # reading is allowed
+    assert sysv.msg_stat(msqid).qnum == 1
+    assert sysv.sem_getall(semid, 1) == (0,)
+    assert child.popen.poll() is None
+
+
+def test_kill_sends_term_by_default_and_a_named_signal(holders):
+    first = holders.spawn("hold")
+    assert ipctop("kill", first.pid).code == 0
+    assert first.popen.wait(timeout=10) == 0  # the holder exits 0 on SIGTERM
+    second = holders.spawn("hold")
+    assert ipctop("kill", second.pid, "--signal", "sigusr1").code == 0
+    assert second.popen.wait(timeout=10) == -signal.SIGUSR1
+
+
+def test_kill_checks_pid_and_signal_first(holders):
+    child = holders.spawn("hold")
+    for argv, message in [
+        ([child.pid, "--signal", "NOPE"], "--signal: 'NOPE' is not a signal name"),
+        ([child.pid, "--signal", "0"], "--signal: '0' is outside 1..64"),
+        (["-5"], "PID: '-5' is outside 1..4194304"),  # a pid, never a process group
+        (["abc"], "PID: 'abc' is not a process id"),
+        (["4194305"], "PID: '4194305' is outside 1..4194304"),
+    ]:
+        result = ipctop("kill", *argv)
+        assert result.code == 2 and message in result.err, (argv, result.err)
+    assert child.popen.poll() is None
+    holders.end(child)
+    gone = ipctop("kill", child.pid)
+    assert gone.code == 2 and gone.error_lines == [f"ipctop: PID: no process has pid {child.pid}"]
