@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 
 from ipctop.actions import requests as rq
-from ipctop.actions.holdings import Holdings
+from ipctop.actions.holdings import Holding, Holdings
 from ipctop.actions.validators import OBJECT_NAMES, current_limits, lookup, signal_name
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
@@ -148,9 +148,17 @@ def send_signal(pid: int, signum: int) -> None:
         raise IpcError("process", f"process {pid}", error.errno or errno.EINVAL, "kill") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What `perform` did: one sentence for a notification, and what it produced, if anything."""
+
+    message: str
+    result: Created | Received | Holding | None = None
+
+
 def perform(
     request: rq.Request, holdings: Holdings, cancel: threading.Event | None = None, max_message: int | None = None
-) -> str:
+) -> Outcome:
     """Carry out a request from a form and say in one sentence what was done.
 
     Raises IpcError, HoldingError or Cancelled.  Receives and waiting semaphore
@@ -158,47 +166,48 @@ def perform(
     """
     match request:
         case rq.ShmCreateRequest(key, size, mode, excl):
-            return _created_sentence(create_shm(key, size, mode, excl))
+            return _created(create_shm(key, size, mode, excl))
         case rq.MsgCreateRequest(key, mode, excl):
-            return _created_sentence(create_msg(key, mode, excl))
+            return _created(create_msg(key, mode, excl))
         case rq.SemCreateRequest(key, values, mode, excl):
-            return _created_sentence(create_sem(key, values, mode, excl))
+            return _created(create_sem(key, values, mode, excl))
         case rq.AttachRequest(shmid, readonly):
             holding = holdings.attach(shmid, readonly=readonly)
-            return f"attached segment {shmid} {'read-only' if readonly else 'read-write'} at {holding.address:#x}"
+            how = "read-only" if readonly else "read-write"
+            return Outcome(f"attached segment {shmid} {how} at {holding.address:#x}", holding)
         case rq.DetachRequest(shmid):
             holdings.detach(shmid)
-            return f"detached segment {shmid}"
+            return Outcome(f"detached segment {shmid}")
         case rq.WriteRequest(shmid, offset, data):
             holdings.write(shmid, offset, data)
-            return f"wrote {len(data)} bytes at offset {offset} of segment {shmid}"
+            return Outcome(f"wrote {len(data)} bytes at offset {offset} of segment {shmid}")
         case rq.ShmSetRequest(shmid, mode, uid, gid):
             shm_set(shmid, mode=mode, uid=uid, gid=gid)
-            return f"changed segment {shmid}"
+            return Outcome(f"changed the mode or owner of segment {shmid}")
         case rq.RemoveRequest(kind, ident):
             remove(kind, ident)
-            return f"removed {OBJECT_NAMES[kind]} {ident}"
+            return Outcome(f"removed {OBJECT_NAMES[kind]} {ident}")
         case rq.MsgSendRequest(msqid, mtype, data, nowait):
             send(msqid, mtype, data, nowait)
-            return f"sent {len(data)} bytes of type {mtype} to queue {msqid}"
+            return Outcome(f"sent {len(data)} bytes of type {mtype} to queue {msqid}")
         case rq.MsgReceiveRequest(msqid, mtype, nowait):
             received = receive(msqid, mtype, max_message or current_limits().msgmax, nowait, cancel)
             text = received.data.decode("utf-8", "replace")
-            return f"received type {received.mtype} from queue {msqid}: {text!r}"
+            return Outcome(f"received a message of type {received.mtype} from queue {msqid}: {text!r}", received)
         case rq.SemOpRequest(semid, index, delta, nowait):
             sem_op(semid, index, delta, nowait, cancel)
-            return f"semaphore {semid}[{index}] {delta:+d} done"
+            return Outcome(f"did {delta:+d} on semaphore {semid}[{index}]")
         case rq.SemSetRequest(semid, index, value):
             sem_set(semid, index, value)
-            return f"set semaphore {semid}[{index}] to {value}"
+            return Outcome(f"set semaphore {semid}[{index}] to {value}")
         case rq.KillRequest(pid, signum):
             send_signal(pid, signum)
-            return f"sent {signal_name(signum)} to process {pid}"
+            return Outcome(f"sent {signal_name(signum)} to process {pid}")
     raise TypeError(f"not a request: {request!r}")
 
 
-def _created_sentence(created: Created) -> str:
+def _created(created: Created) -> Outcome:
     noun = OBJECT_NAMES[created.kind]
     key = "private" if created.key == 0 else f"key {created.key:#010x}"
-    verb = "created" if created.created else "found existing"
-    return f"{verb} {noun} {created.ident} ({key})"
+    verb = "created" if created.created else "found the existing"
+    return Outcome(f"{verb} {noun} {created.ident} ({key})", created)
