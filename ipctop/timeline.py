@@ -1,0 +1,82 @@
+"""The lifetime of each IPC object as the monitor saw it, built from diff events.
+
+For every object (shm, msg, sem, pipe, fifo, process) the timeline keeps what
+happened to it in order: first seen or created, attached and detached, marked
+for removal, removed, and so on.  A process also collects what it did to other
+objects (it attached a segment, closed a pipe end).  Pure: no textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ipctop.diff import Event, EventKind
+from ipctop.model import Snapshot
+
+ObjectRef = tuple[str, int]  # (object_kind, object_id): ("shm", shmid), ("process", pid), ...
+
+FIRST_SEEN = "first seen"
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEntry:
+    """One thing that happened to an object."""
+
+    time: float
+    what: str  # an EventKind value, or FIRST_SEEN
+    pid: int | None = None
+    detail: str = ""
+
+
+class Timeline:
+    """Lifetimes of objects, oldest entry first; bounded in entries and in objects kept."""
+
+    def __init__(self, max_entries: int = 100, max_objects: int = 2000) -> None:
+        self.max_entries = max_entries
+        self.max_objects = max_objects
+        self._lives: dict[ObjectRef, list[LifeEntry]] = {}
+
+    def seed(self, snapshot: Snapshot) -> None:
+        """Note every object of the first snapshot as already there when watching began."""
+        tables = {
+            "shm": snapshot.shm,
+            "msg": snapshot.msg,
+            "sem": snapshot.sem,
+            "pipe": snapshot.pipes,
+            "fifo": snapshot.fifos,
+            "process": snapshot.processes,
+        }
+        for kind, table in tables.items():
+            for ident in table:
+                self._lives.setdefault((kind, ident), [LifeEntry(snapshot.time, FIRST_SEEN)])
+        self._trim_objects()
+
+    def record(self, events: Iterable[Event]) -> None:
+        for event in events:
+            ref = (event.object_kind, event.object_id)
+            entry = LifeEntry(event.time, event.kind.value, event.pid, event.detail)
+            if event.kind is EventKind.CREATED:
+                # Ids are reused: a creation starts a new life under the same id.
+                self._lives.pop(ref, None)
+            self._append(ref, entry)
+            if event.pid and event.object_kind != "process":
+                what = f"{event.kind.value} {event.object_label}"
+                self._append(("process", event.pid), LifeEntry(event.time, what, event.pid, event.detail))
+        self._trim_objects()
+
+    def lifetime(self, kind: str, ident: int) -> tuple[LifeEntry, ...]:
+        return tuple(self._lives.get((kind, ident), ()))
+
+    def _append(self, ref: ObjectRef, entry: LifeEntry) -> None:
+        entries = self._lives.pop(ref, [])
+        entries.append(entry)
+        if len(entries) > self.max_entries:
+            # Keep how it began; drop the oldest of the rest.
+            del entries[1 : len(entries) - self.max_entries + 1]
+        self._lives[ref] = entries  # re-inserted last: recently active objects are kept longest
+
+    def _trim_objects(self) -> None:
+        excess = len(self._lives) - self.max_objects
+        for ref in list(self._lives)[: max(0, excess)]:
+            del self._lives[ref]

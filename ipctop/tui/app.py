@@ -1,0 +1,123 @@
+"""The ipctop monitor app: scans in a worker thread, publishes each update to the screens.
+
+Everything visible lives in screens/ and panes/; every key in registry.py and
+handlers/.  The app owns the timing (interval, pause), the feed and the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.signal import Signal
+from textual.timer import Timer
+
+from ipctop.snapshot import take_snapshot
+from ipctop.tui.commands import ActionCommands
+from ipctop.tui.screens.main import MainScreen
+from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
+
+INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+
+
+class IpctopApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "ipctop"
+    COMMANDS = App.COMMANDS | {ActionCommands}
+
+    def __init__(
+        self,
+        provider: SnapshotProvider = take_snapshot,
+        *,
+        interval: float = 2.0,
+        pids: frozenset[int] | None = None,
+        uid: int | None = None,
+        user: str | None = None,
+        readonly: bool = False,
+        handle_signals: bool = False,
+    ) -> None:
+        super().__init__()
+        self.feed = SnapshotFeed(provider, pids, uid)
+        self.state = MonitorState()
+        self.interval = interval
+        self.paused = False
+        self.readonly = readonly
+        self.scope = tuple(
+            text
+            for text in (
+                f"only pid {','.join(map(str, sorted(pids)))}" if pids else "",
+                f"only user {user or uid}" if uid is not None else "",
+                "readonly" if readonly else "",
+            )
+            if text
+        )
+        self.updated: Signal[Update] = Signal(self, "updated")
+        self.main_screen = MainScreen()
+        self._handle_signals = handle_signals
+        self._timer: Timer | None = None
+        self._scanning = False
+        self._again = False
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main_screen)
+        self._timer = self.set_interval(self.interval, self._tick)
+        self.request_refresh()
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self.exit, 0)
+
+    def _tick(self) -> None:
+        if not self.paused:
+            self.request_refresh()
+
+    def request_refresh(self) -> None:
+        """Scan now; if a scan is running, scan again as soon as it ends (never two at once)."""
+        if self._scanning:
+            self._again = True
+            return
+        self._scanning = True
+        self._scan()
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self) -> None:
+        try:
+            update = self.feed.next()
+        except Exception as error:  # a scan that fails must not take the monitor down
+            self.call_from_thread(self._scan_done, None, f"The scan failed: {error}")
+            return
+        self.call_from_thread(self._scan_done, update, None)
+
+    def _scan_done(self, update: Update | None, error: str | None) -> None:
+        self._scanning = False
+        if update is not None:
+            self.state.apply(update)
+            self.updated.publish(update)
+        if error:
+            self.notify(error, severity="error")
+        if self._again:
+            self._again = False
+            self.request_refresh()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.main_screen.show_summary()
+
+    def step_interval(self, direction: int) -> None:
+        """Move the refresh interval one step along INTERVALS (+1 longer, -1 shorter)."""
+        if direction > 0:
+            longer = [i for i in INTERVALS if i > self.interval]
+            self.set_interval_seconds(longer[0] if longer else self.interval)
+        else:
+            shorter = [i for i in INTERVALS if i < self.interval]
+            self.set_interval_seconds(shorter[-1] if shorter else self.interval)
+
+    def set_interval_seconds(self, seconds: float) -> None:
+        self.interval = seconds
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(seconds, self._tick)
+        self.main_screen.show_summary()

@@ -1,0 +1,215 @@
+"""The detail of one object: every field, the processes using it, for the detail screen.
+
+`describe(kind, ident, snapshot, last_known)` looks the object up in the latest
+snapshot; an object that is gone is described from the last copy seen and says so.
+Plain strings only (no textual), so it is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ipctop.diff import Event
+from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
+from ipctop.pipelines import chains, pipe_state
+from ipctop.render.formatting import clock, hex_key, human_bytes, proc_label, rwx
+
+KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
+KIND_NAMES = {
+    "shm": "Shared memory segment",
+    "msg": "Message queue",
+    "sem": "Semaphore set",
+    "pipe": "Pipe",
+    "fifo": "FIFO",
+    "process": "Process",
+}
+MODE_WORDS = {"r": "reading", "w": "writing", "rw": "reading and writing"}
+
+
+@dataclass
+class Detail:
+    title: str
+    kind: str  # shm, msg, sem, pipe, fifo, process: the timeline's kind
+    ident: int
+    fields: list[tuple[str, str]]
+    users: list[tuple[int, str]] = field(default_factory=list)  # (pid, how it uses the object)
+    notes: list[str] = field(default_factory=list)
+
+
+def kind_of(obj: object) -> tuple[str, int] | None:
+    """The (kind, id) the timeline and snapshot know `obj` by."""
+    if isinstance(obj, ShmSegment):
+        return "shm", obj.shmid
+    if isinstance(obj, MsgQueue):
+        return "msg", obj.msqid
+    if isinstance(obj, SemSet):
+        return "sem", obj.semid
+    if isinstance(obj, Fifo):
+        return "fifo", obj.inode
+    if isinstance(obj, Pipe):
+        return "pipe", obj.inode
+    if isinstance(obj, Process):
+        return "process", obj.pid
+    if isinstance(obj, Event):
+        return obj.object_kind, obj.object_id
+    return None
+
+
+def lookup(snapshot: Snapshot, kind: str, ident: int) -> object | None:
+    return getattr(snapshot, KIND_TABLES[kind]).get(ident)
+
+
+def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | None) -> Detail:
+    obj = lookup(snapshot, kind, ident)
+    gone = obj is None
+    obj = obj if obj is not None else last_known
+    if obj is None or isinstance(obj, Event):
+        return Detail(f"{KIND_NAMES[kind]} {ident}", kind, ident, [], notes=["It is gone; only its lifetime is left."])
+    detail = _DESCRIBERS[kind](obj, snapshot)
+    if gone:
+        detail.notes.insert(0, "Gone: this is the last state seen before it vanished.")
+    return detail
+
+
+def _pid(snapshot: Snapshot, pid: int) -> str:
+    if not pid:
+        return "-"
+    process = snapshot.processes.get(pid)
+    label = proc_label(process.comm, pid) if process else str(pid)
+    return label if snapshot.is_alive(pid) else f"{label} (gone)"
+
+
+def _owner(uid: int, gid: int, cuid: int, cgid: int, owner: str) -> list[tuple[str, str]]:
+    return [("owner", f"{owner} (uid {uid}, gid {gid})"), ("creator ids", f"uid {cuid}, gid {cgid}")]
+
+
+def _perms(perms: int) -> str:
+    return f"{rwx(perms)} ({perms:04o})"
+
+
+def _key(key: int) -> str:
+    return "IPC_PRIVATE (0x00000000)" if key == 0 else f"{hex_key(key)} ({key})"
+
+
+def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
+    fields = [
+        ("shmid", str(segment.shmid)),
+        ("key", _key(segment.key)),
+    ]
+    if segment.original_key is not None:
+        fields.append(("original key", f"{hex_key(segment.original_key)} (from the maps name; IPC_RMID zeroed it)"))
+    fields += [
+        *_owner(segment.uid, segment.gid, segment.cuid, segment.cgid, segment.owner),
+        ("perms", _perms(segment.perms)),
+        ("size", f"{human_bytes(segment.size)} ({segment.size} bytes)"),
+        ("nattch", str(segment.nattch)),
+        ("status", ", ".join(segment.status) or "-"),
+        ("creator (cpid)", _pid(snapshot, segment.cpid)),
+        ("last shmat/shmdt (lpid)", _pid(snapshot, segment.lpid)),
+        ("last attach", clock(segment.atime)),
+        ("last detach", clock(segment.dtime)),
+        ("last change", clock(segment.ctime)),
+        ("resident", human_bytes(segment.rss)),
+        ("swapped", human_bytes(segment.swap)),
+    ]
+    users = [(a.pid, f"attached {a.mode} at {a.start:#x}-{a.end:#x}") for a in segment.attachers]
+    users.append((segment.cpid, "created it"))
+    notes = []
+    if segment.nattch > len(segment.attachers):
+        notes.append(f"{segment.nattch - len(segment.attachers)} attachment(s) in processes ipctop cannot inspect.")
+    if segment.marked_for_removal:
+        notes.append("Marked for removal: it is destroyed when the last process detaches.")
+    return Detail(f"Shared memory segment {segment.shmid}", "shm", segment.shmid, fields, users, notes)
+
+
+def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
+    fill = f"{queue.fill:.0%}" if queue.fill is not None else "-"
+    fields = [
+        ("msqid", str(queue.msqid)),
+        ("key", _key(queue.key)),
+        *_owner(queue.uid, queue.gid, queue.cuid, queue.cgid, queue.owner),
+        ("perms", _perms(queue.perms)),
+        ("messages", str(queue.qnum)),
+        ("bytes queued", f"{human_bytes(queue.cbytes)} ({queue.cbytes} bytes)"),
+        ("capacity (qbytes)", "-" if queue.qbytes is None else f"{human_bytes(queue.qbytes)} ({queue.qbytes} bytes)"),
+        ("fill", fill),
+        ("last sender (lspid)", _pid(snapshot, queue.lspid)),
+        ("last receiver (lrpid)", _pid(snapshot, queue.lrpid)),
+        ("last send", clock(queue.stime)),
+        ("last receive", clock(queue.rtime)),
+        ("last change", clock(queue.ctime)),
+    ]
+    users = [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
+    return Detail(f"Message queue {queue.msqid}", "msg", queue.msqid, fields, users)
+
+
+def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
+    fields = [
+        ("semid", str(sem_set.semid)),
+        ("key", _key(sem_set.key)),
+        *_owner(sem_set.uid, sem_set.gid, sem_set.cuid, sem_set.cgid, sem_set.owner),
+        ("perms", _perms(sem_set.perms)),
+        ("semaphores", str(sem_set.nsems)),
+        ("last semop", clock(sem_set.otime)),
+        ("last change", clock(sem_set.ctime)),
+    ]
+    for i, value in enumerate(sem_set.values):
+        ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
+        waits = f"waiting for increase {ncnt}, for zero {zcnt}"
+        fields.append((f"#{i}", f"value {value}, {waits}, last op by {_pid(snapshot, pid)}"))
+    users = [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
+    notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
+    if sem_set.waiters:
+        notes.append(f"{sem_set.waiters} process(es) are blocked in semop on this set.")
+    return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
+
+
+def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
+    kind = "fifo" if isinstance(pipe, Fifo) else "pipe"
+    state = pipe_state(pipe, snapshot.processes)
+    fields = [("inode", str(pipe.inode))]
+    if isinstance(pipe, Fifo):
+        fields.append(("path", pipe.path))
+    fields += [
+        ("bytes waiting", "-" if pipe.fill is None else f"{human_bytes(pipe.fill)} ({pipe.fill} bytes)"),
+        ("capacity", "-" if pipe.capacity is None else f"{human_bytes(pipe.capacity)} ({pipe.capacity} bytes)"),
+        ("writers", str(len({e.pid for e in pipe.writers}))),
+        ("readers", str(len({e.pid for e in pipe.readers}))),
+        ("state", state.explanation),
+    ]
+    chain = next((c for c in chains(snapshot) if pipe.inode in c.inodes), None) if kind == "pipe" else None
+    if chain:
+        fields.append(("pipeline", " | ".join(_pid(snapshot, pid) for pid in chain.pids)))
+    users = [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
+    title = f"FIFO {pipe.path}" if isinstance(pipe, Fifo) else f"Pipe {pipe.inode}"
+    return Detail(title, kind, pipe.inode, fields, users)
+
+
+def _process(process: Process, snapshot: Snapshot) -> Detail:
+    fields = [
+        ("pid", str(process.pid)),
+        ("parent", _pid(snapshot, process.ppid)),
+        ("name", process.comm),
+        ("command", process.cmdline or "-"),
+        ("user", f"{process.user} (uid {process.uid})"),
+        ("state", process.state),
+        ("sleeping in (wchan)", process.wchan or "-"),
+        ("started", clock(int(process.start_time))),
+        ("ipc namespace", process.ipc_ns or "-"),
+        ("shared memory", ", ".join(map(str, process.shm)) or "-"),
+        ("message queues", ", ".join(map(str, process.msg)) or "-"),
+        ("semaphore sets", ", ".join(map(str, process.sem)) or "-"),
+    ]
+    for end in process.pipes:
+        name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
+        fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
+    users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes for peer in end.peers]
+    return Detail(f"Process {proc_label(process.comm, process.pid)}", "process", process.pid, fields, users)
+
+
+def _fifo_path(snapshot: Snapshot, inode: int) -> str:
+    fifo = snapshot.fifos.get(inode)
+    return fifo.path if fifo else str(inode)
+
+
+_DESCRIBERS = {"shm": _shm, "msg": _msg, "sem": _sem, "pipe": _pipe, "fifo": _pipe, "process": _process}

@@ -1,0 +1,111 @@
+"""What every pane shares: a keyed table, its filter and its sort.
+
+A pane subclass declares its columns and turns the monitor state into rows
+(`build_rows`); filtering, sorting, header clicks and keeping the table in step
+are here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from ipctop.model import Snapshot
+from ipctop.render.formatting import proc_label
+from ipctop.tui.rows import Column, Row
+from ipctop.tui.state import MonitorState
+from ipctop.tui.widgets.object_table import ObjectTable
+
+
+def who(snapshot: Snapshot, pid: int) -> str:
+    """A process as `comm[pid]`, `[pid]` when it holds nothing we saw, `-` for none."""
+    if not pid:
+        return "-"
+    process = snapshot.processes.get(pid)
+    return proc_label(process.comm, pid) if process else f"[{pid}]"
+
+
+def shorten(items: list[str], limit: int = 40) -> str:
+    """Join items with ', ' within about `limit` characters, ending with '+N' for the rest."""
+    shown: list[str] = []
+    for i, item in enumerate(items):
+        if shown and len(", ".join([*shown, item])) > limit:
+            return ", ".join(shown) + f" +{len(items) - i}"
+        shown.append(item)
+    return ", ".join(shown)
+
+
+class Pane(Vertical):
+    pane_id: ClassVar[str]
+    title: ClassVar[str]
+    columns: ClassVar[tuple[Column, ...]]
+    default_sort: ClassVar[str]
+    default_reverse: ClassVar[bool] = False
+    empty_text: ClassVar[str] = "Nothing to show."
+
+    def __init__(self) -> None:
+        super().__init__(id=f"pane-{self.pane_id}", classes="pane")
+        self.filter_text = ""
+        self._state: MonitorState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ObjectTable(self.columns, id=f"table-{self.pane_id}")
+        yield Static(self.empty_text, classes="empty")
+
+    def on_mount(self) -> None:
+        self.table.set_sort(self.default_sort, self.default_reverse)
+
+    @property
+    def table(self) -> ObjectTable:
+        return self.query_one(ObjectTable)
+
+    @property
+    def selected(self) -> Any:
+        return self.table.selected
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        raise NotImplementedError
+
+    def show(self, state: MonitorState, *, fade: bool = True, highlight: bool = True) -> None:
+        """Bring the table up to date with `state` (a new scan, or a new filter or sort)."""
+        self._state = state
+        if state.snapshot is None:
+            return
+        rows = self.build_rows(state)
+        needle = self.filter_text.lower()
+        if needle:
+            rows = [row for row in rows if needle in row.text.lower()]
+        self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1)
+        empty = self.query_one(".empty", Static)
+        empty.display = not rows
+        empty.update(f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._reshow()
+
+    def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
+        table = self.table
+        if reverse is None:
+            reverse = not table.sort_reverse if column_key == table.sort_column else False
+        table.set_sort(column_key, reverse)
+        self._reshow()
+
+    def cycle_sort(self, step: int) -> None:
+        keys = [c.key for c in self.columns]
+        current = keys.index(self.table.sort_column) if self.table.sort_column in keys else 0
+        self.sort_by(keys[(current + step) % len(keys)], self.table.sort_reverse)
+
+    def invert_sort(self) -> None:
+        self.sort_by(self.table.sort_column or self.default_sort, not self.table.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def _reshow(self) -> None:
+        if self._state is not None:
+            self.show(self._state, fade=False, highlight=False)

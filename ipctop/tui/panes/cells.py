@@ -1,0 +1,50 @@
+"""Cells the panes share: keys, owners, permissions, ages, processes, fill gauges."""
+
+from __future__ import annotations
+
+from ipctop.model import Snapshot
+from ipctop.render.bars import bar, percent
+from ipctop.render.formatting import age, hex_key, human_bytes, rwx
+from ipctop.tui.panes.base import who
+from ipctop.tui.rows import Cell, num
+
+GAUGE_WIDTH = 8
+
+
+def key_cell(key: int, original: int | None = None) -> Cell:
+    if original is not None:
+        return Cell(hex_key(original), sort=original, role="muted")  # IPC_RMID zeroed it; the maps name kept it
+    if key == 0:
+        return Cell("private", sort=0, role="muted")
+    return Cell(hex_key(key), sort=key)
+
+
+def perms_cell(perms: int) -> Cell:
+    return Cell(rwx(perms), sort=perms)
+
+
+def bytes_cell(n: int | None) -> Cell:
+    return num(n, human_bytes(n))
+
+
+def age_cell(since: float, now: float) -> Cell:
+    if not since:
+        return Cell("-", sort=-1, role="muted", justify="right")
+    return Cell(age(since, now), sort=now - since, justify="right")
+
+
+def process_cell(snapshot: Snapshot, pid: int) -> Cell:
+    if not pid:
+        return Cell("-", sort="", role="muted")
+    label = who(snapshot, pid)
+    alive = snapshot.is_alive(pid)
+    return Cell(label if alive else f"{label} gone", sort=label.lower(), role=None if alive else "warn")
+
+
+def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH) -> Cell:
+    """`████····  50%`; alert from 90 %, warn from 70 %."""
+    if level is None or not capacity:
+        return Cell("-", sort=-1.0, role="muted")
+    fraction = level / capacity
+    role = "alert" if fraction >= 0.9 else "warn" if fraction >= 0.7 else None
+    return Cell(f"{bar(fraction, width)} {percent(fraction):>4}", sort=fraction, role=role)

@@ -1,0 +1,48 @@
+"""Pane 6: the log of what the diff saw between scans, newest first."""
+
+from __future__ import annotations
+
+import time
+
+from ipctop.diff import EventKind
+from ipctop.tui.panes.base import Pane, who
+from ipctop.tui.rows import Cell, Column, Role, Row
+from ipctop.tui.state import LoggedEvent, MonitorState
+
+KIND_ROLES: dict[EventKind, Role] = {
+    EventKind.CREATED: "good",
+    EventKind.REMOVED: "alert",
+    EventKind.MARKED_FOR_REMOVAL: "warn",
+    EventKind.PROCESS_EXITED: "muted",
+    EventKind.END_CLOSED: "muted",
+}
+
+
+class EventsPane(Pane):
+    pane_id = "events"
+    title = "Events"
+    empty_text = "No changes seen yet: events appear here as objects come, change and go."
+    default_sort = "time"
+    default_reverse = True
+    columns = (
+        Column("time", "Time", 8),
+        Column("kind", "Event"),
+        Column("object", "Object"),
+        Column("process", "Process"),
+        Column("detail", "Detail"),
+    )
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        return [self._row(logged, state) for logged in state.events]
+
+    def _row(self, logged: LoggedEvent, state: MonitorState) -> Row:
+        assert state.snapshot is not None
+        event = logged.event
+        cells = (
+            Cell(time.strftime("%H:%M:%S", time.localtime(event.time)), sort=logged.seq),
+            Cell(event.kind.value, role=KIND_ROLES.get(event.kind)),
+            Cell(event.object_label, sort=(event.object_kind, event.object_id)),
+            Cell(who(state.snapshot, event.pid) if event.pid else "", sort=event.pid or 0),
+            Cell(event.detail),
+        )
+        return Row(f"e{logged.seq}", event, cells)

@@ -1,0 +1,53 @@
+"""Pane 2: System V message queues, with a fill gauge and the depth over the last minutes."""
+
+from __future__ import annotations
+
+from ipctop.history import sparkline
+from ipctop.model import MsgQueue
+from ipctop.tui.panes.base import Pane
+from ipctop.tui.panes.cells import bytes_cell, gauge_cell, key_cell, perms_cell, process_cell
+from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.state import MonitorState
+
+SPARK_WIDTH = 16
+
+
+class MsgPane(Pane):
+    pane_id = "msg"
+    title = "Queues"
+    empty_text = "No message queues."
+    default_sort = "msqid"
+    columns = (
+        Column("msqid", "MsqID", 6),
+        Column("key", "Key", 10),
+        Column("owner", "Owner"),
+        Column("qnum", "Msgs", 5),
+        Column("cbytes", "Bytes", 6),
+        Column("fill", "Fill", 13),
+        Column("depth", "Depth", SPARK_WIDTH, volatile=True),
+        Column("sender", "Last sender"),
+        Column("receiver", "Last receiver"),
+        Column("perms", "Perms", 9),
+    )
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        assert state.snapshot is not None
+        return [self._row(queue, state) for queue in state.snapshot.msg.values()]
+
+    def _row(self, queue: MsgQueue, state: MonitorState) -> Row:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        depths = state.history.depths(queue.msqid, queue.key)
+        cells = (
+            num(queue.msqid),
+            key_cell(queue.key),
+            Cell(queue.owner),
+            num(queue.qnum, role="muted" if not queue.qnum else None),
+            bytes_cell(queue.cbytes),
+            gauge_cell(queue.cbytes, queue.qbytes),
+            Cell(sparkline(depths, SPARK_WIDTH), sort=max(depths, default=0)),
+            process_cell(snapshot, queue.lspid),
+            process_cell(snapshot, queue.lrpid),
+            perms_cell(queue.perms),
+        )
+        return Row(str(queue.msqid), queue, cells)

@@ -1,0 +1,83 @@
+"""Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds.
+
+Sorted by the Process column it is a tree (siblings that inherited a pipe from
+their parent stand together); sorted by any other column it is a flat list.
+"""
+
+from __future__ import annotations
+
+from ipctop.model import Process
+from ipctop.proctree import process_tree
+from ipctop.tui.panes.base import Pane, shorten
+from ipctop.tui.panes.cells import age_cell
+from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.state import MonitorState
+
+IPC_WAITS = {"pipe_read", "pipe_write", "do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner", "fifo_open"}
+
+
+def holdings(process: Process) -> list[str]:
+    """What a process holds, briefly: `shm 3`, `pipe 50001 w`, `fifo /tmp/x r`, `msg 1`, `sem 2`."""
+    held = [f"shm {shmid}" for shmid in process.shm]
+    for end in process.pipes:
+        held.append(f"{end.kind} {end.inode} {end.mode}")
+    held += [f"msg {msqid}" for msqid in process.msg]
+    held += [f"sem {semid}" for semid in process.sem]
+    return held
+
+
+class ProcessesPane(Pane):
+    pane_id = "processes"
+    title = "Processes"
+    empty_text = "No process holds an IPC object that ipctop can see."
+    default_sort = "process"
+    columns = (
+        Column("process", "Process"),
+        Column("pid", "PID", 7),
+        Column("user", "User"),
+        Column("state", "State"),
+        Column("holds", "Holds"),
+        Column("age", "Age", 6, volatile=True),
+        Column("command", "Command"),
+    )
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        tree = self.table.sort_column == "process"
+        if not tree:
+            return [self._row(p, state, "", p.pid) for p in snapshot.processes.values()]
+        rows = []
+        for order, line in enumerate(process_tree(snapshot.processes)):
+            if line.is_group:
+                rows.append(self._group_row(line.pid, order))
+            else:
+                rows.append(self._row(snapshot.processes[line.pid], state, line.prefix, order))
+        return rows
+
+    def _row(self, process: Process, state: MonitorState, prefix: str, order: int) -> Row:
+        held = holdings(process)
+        waiting = process.wchan if process.wchan else ""
+        cells = (
+            Cell(prefix + process.comm, sort=order),
+            num(process.pid),
+            Cell(process.user),
+            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting in IPC_WAITS else None),
+            Cell(shorten(held, 44), sort=len(held)),
+            age_cell(process.start_time, state.now),
+            Cell(process.cmdline, role="muted"),
+        )
+        return Row(f"p{process.pid}", process, cells, search=" ".join(held))
+
+    def _group_row(self, ppid: int, order: int) -> Row:
+        muted = Cell("", sort="", role="muted")
+        cells = (
+            Cell("(parent)", sort=order, role="muted"),
+            num(ppid, role="muted"),
+            muted,
+            muted,
+            muted,
+            Cell("", sort=-1),
+            muted,
+        )
+        return Row(f"g{ppid}", None, cells)

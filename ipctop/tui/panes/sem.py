@@ -1,0 +1,65 @@
+"""Pane 3: System V semaphore sets; a set with blocked waiters stands out in the alert colour."""
+
+from __future__ import annotations
+
+from ipctop.model import SemSet
+from ipctop.tui.panes.base import Pane, shorten, who
+from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell
+from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.state import MonitorState
+
+
+def waiting_text(sem_set: SemSet) -> str:
+    """`⏳ 2 blocked: #1 ×2 await increase` — how many wait on which semaphore, and for what."""
+    if not sem_set.ncnt and not sem_set.zcnt:
+        return "?"
+    parts = []
+    for index, (ncnt, zcnt) in enumerate(zip(sem_set.ncnt, sem_set.zcnt, strict=False)):
+        if ncnt:
+            parts.append(f"#{index} ×{ncnt} await increase")
+        if zcnt:
+            parts.append(f"#{index} ×{zcnt} await zero")
+    if not parts:
+        return "none"
+    return f"⏳ {sem_set.waiters} blocked: " + ", ".join(parts)
+
+
+class SemPane(Pane):
+    pane_id = "sem"
+    title = "Semaphores"
+    empty_text = "No semaphore sets."
+    default_sort = "semid"
+    columns = (
+        Column("semid", "SemID", 6),
+        Column("key", "Key", 10),
+        Column("owner", "Owner"),
+        Column("nsems", "N", 4),
+        Column("values", "Values"),
+        Column("waiting", "Waiting"),
+        Column("last", "Last op by"),
+        Column("age", "Last op", 7, volatile=True),
+        Column("perms", "Perms", 9),
+    )
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        assert state.snapshot is not None
+        return [self._row(sem_set, state) for sem_set in state.snapshot.sem.values()]
+
+    def _row(self, sem_set: SemSet, state: MonitorState) -> Row:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
+        last = [who(snapshot, pid) for pid in dict.fromkeys(sem_set.pids) if pid]
+        blocked = sem_set.waiters > 0
+        cells = (
+            num(sem_set.semid),
+            key_cell(sem_set.key),
+            Cell(sem_set.owner),
+            num(sem_set.nsems),
+            Cell(values if len(values) <= 30 else values[:29] + "…", sort=sem_set.values),
+            Cell(waiting_text(sem_set), sort=sem_set.waiters, role=None if blocked else "muted"),
+            Cell(shorten(last, 24)),
+            age_cell(sem_set.otime, state.now),
+            perms_cell(sem_set.perms),
+        )
+        return Row(str(sem_set.semid), sem_set, cells, role="alert" if blocked else None)

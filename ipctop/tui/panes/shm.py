@@ -1,0 +1,55 @@
+"""Pane 1: System V shared memory segments, with who has them attached."""
+
+from __future__ import annotations
+
+from ipctop.model import ShmSegment
+from ipctop.render.formatting import proc_label
+from ipctop.tui.panes.base import Pane, shorten
+from ipctop.tui.panes.cells import age_cell, bytes_cell, key_cell, perms_cell, process_cell
+from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.state import MonitorState
+
+
+class ShmPane(Pane):
+    pane_id = "shm"
+    title = "Shared memory"
+    empty_text = "No shared memory segments."
+    default_sort = "shmid"
+    columns = (
+        Column("shmid", "ShmID", 6),
+        Column("key", "Key", 10),
+        Column("owner", "Owner"),
+        Column("size", "Size", 6),
+        Column("nattch", "Att", 4),
+        Column("attachers", "Attached by"),
+        Column("status", "Status"),
+        Column("perms", "Perms", 9),
+        Column("age", "Age", 6, volatile=True),
+        Column("creator", "Creator"),
+    )
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        return [self._row(segment, state) for segment in snapshot.shm.values()]
+
+    def _row(self, segment: ShmSegment, state: MonitorState) -> Row:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        attachers = [proc_label(a.comm, a.pid) for a in segment.attachers]
+        if segment.nattch > len(segment.attachers):
+            attachers.append(f"{segment.nattch - len(segment.attachers)} unseen")
+        status = ", ".join(segment.status)
+        cells = (
+            num(segment.shmid),
+            key_cell(segment.key, segment.original_key),
+            Cell(segment.owner),
+            bytes_cell(segment.size),
+            num(segment.nattch, role="muted" if not segment.nattch else None),
+            Cell(shorten(attachers), sort=len(attachers)),
+            Cell(status, role="warn" if segment.marked_for_removal else None),
+            perms_cell(segment.perms),
+            age_cell(segment.ctime, state.now),
+            process_cell(snapshot, segment.cpid),
+        )
+        return Row(str(segment.shmid), segment, cells, search=" ".join(attachers))

@@ -1,0 +1,1 @@
+"""The monitor's screens: main (panes), detail, help, confirm, sort chooser."""

@@ -1,0 +1,116 @@
+"""Enter on a row: every field of the object, the processes using it, and its lifetime.
+
+The screen follows the object live: each scan re-describes it from the latest
+snapshot (or from the last copy seen, once it is gone).  Escape returns.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ipctop.render.formatting import proc_label
+from ipctop.tui.details import Detail, describe
+from ipctop.tui.state import Update
+
+if TYPE_CHECKING:
+    from ipctop.tui.app import IpctopApp
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def detail_renderable(detail: Detail, app: IpctopApp) -> Group:
+    state = app.state
+    snapshot = state.snapshot
+    parts: list = [Text(detail.title, style="bold")]
+    parts += [Text(note, style="italic") for note in detail.notes]
+
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="bold", no_wrap=True)
+    fields.add_column()
+    for name, value in detail.fields:
+        fields.add_row(name, value)
+    if detail.fields:
+        parts += [_section("Fields"), fields]
+
+    parts.append(_section("Processes using it" if detail.kind != "process" else "Processes at the other ends"))
+    if detail.users and snapshot is not None:
+        users = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("PID", "Process", "User", "State", "How"):
+            users.add_column(column, no_wrap=column != "How")
+        for pid, how in detail.users:
+            process = snapshot.processes.get(pid)
+            alive = snapshot.is_alive(pid)
+            name = proc_label(process.comm, pid) if process else "?"
+            user = process.user if process else "-"
+            run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
+            users.add_row(str(pid), name, user, run if alive else "gone", how)
+        parts.append(users)
+    else:
+        parts.append(Text("none seen", style="italic"))
+
+    parts.append(_section("Lifetime as seen by ipctop"))
+    lifetime = state.timeline.lifetime(detail.kind, detail.ident)
+    if lifetime:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("Time", "What", "PID", "Detail"):
+            table.add_column(column, no_wrap=column != "Detail")
+        for entry in lifetime:
+            table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
+                          str(entry.pid or ""), entry.detail)  # fmt: skip
+        parts.append(table)
+    else:
+        parts.append(Text("nothing recorded yet", style="italic"))
+    return Group(*parts)
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, kind: str, ident: int, last_known: object | None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.ident = ident
+        self.last_known = last_known
+
+    @property
+    def ipctop(self) -> IpctopApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Static(id="detail-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.ipctop.updated.subscribe(self, self._on_update)
+        self.show_detail()
+
+    def _on_update(self, _update: Update) -> None:
+        self.show_detail()
+
+    @property
+    def detail(self) -> Detail | None:
+        snapshot = self.ipctop.state.snapshot
+        if snapshot is None:
+            return None
+        return describe(self.kind, self.ident, snapshot, self.last_known)
+
+    def show_detail(self) -> None:
+        detail = self.detail
+        if detail is not None:
+            self.query_one("#detail-body", Static).update(detail_renderable(detail, self.ipctop))

@@ -1,0 +1,161 @@
+"""The main screen: summary line, the six panes in tabs, the filter line and the Footer.
+
+Its bindings come from the action registry; `check_action` decides per pane,
+selection and --readonly which of them are shown and usable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+
+from ipctop.diff import Event
+from ipctop.tui import registry
+from ipctop.tui.context import ActionContext
+from ipctop.tui.details import kind_of
+from ipctop.tui.panes import PANES
+from ipctop.tui.panes.base import Pane
+from ipctop.tui.screens.detail import DetailScreen
+from ipctop.tui.state import Update
+from ipctop.tui.widgets.filter_bar import FilterBar
+from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
+
+if TYPE_CHECKING:
+    from ipctop.tui.app import IpctopApp
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = registry.bindings()
+
+    @property
+    def ipctop(self) -> IpctopApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield SummaryBar(id="summary")
+        yield Static(id="notice")
+        with TabbedContent(id="tabs"):
+            for number, pane in enumerate(PANES, 1):
+                with TabPane(f"{number} {pane.title}", id=f"tab-{pane.pane_id}"):
+                    yield pane()
+        yield FilterBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.ipctop.updated.subscribe(self, self.show_update)
+        self.show_state()
+        self.current_pane.table.focus()
+
+    # --- what the handlers and the app see -------------------------------------------
+
+    @property
+    def current_pane(self) -> Pane:
+        active = self.query_one(TabbedContent).active or f"tab-{PANES[0].pane_id}"
+        return self.query_one(f"#pane-{active.removeprefix('tab-')}", Pane)
+
+    def pane(self, pane_id: str) -> Pane:
+        return self.query_one(f"#pane-{pane_id}", Pane)
+
+    def context(self) -> ActionContext:
+        pane = self.current_pane
+        app = self.ipctop
+        return ActionContext(app, pane.pane_id, pane.selected, app.state.snapshot, app.readonly)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "do":
+            return True
+        spec = registry.get_action(str(parameters[0]))
+        pane = self.current_pane
+        return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+
+    async def action_do(self, action_id: str) -> None:
+        await self.run_registered(action_id)
+
+    async def run_registered(self, action_id: str) -> None:
+        spec = registry.get_action(action_id)
+        pane = self.current_pane
+        if not registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly):
+            return
+        result = spec.handler(self.context())
+        if hasattr(result, "__await__"):
+            await result  # type: ignore[misc]
+
+    # --- keeping up with scans ---------------------------------------------------------
+
+    def show_update(self, _update: Update) -> None:
+        self.show_state()
+
+    def show_state(self) -> None:
+        state = self.ipctop.state
+        for pane in self.query(Pane):
+            pane.show(state)
+        self.show_summary()
+        notice = uninspectable_notice(state.snapshot)
+        self.query_one("#notice", Static).update(notice)
+        self.query_one("#notice").display = bool(notice)
+        self.refresh_bindings()
+
+    def show_summary(self) -> None:
+        app = self.ipctop
+        compact = self.size.width < 100
+        markup = summary_markup(app.state.snapshot, app.interval, app.paused, app.scope, compact=compact)
+        self.query_one(SummaryBar).update(markup)
+
+    # --- view operations used by the view handlers ------------------------------------
+
+    def show_pane(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{pane_id}"
+
+    def open_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = self.current_pane.filter_text
+        bar.add_class("-open")
+        bar.focus()
+
+    def clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        pane = self.current_pane
+        pane.set_filter("")
+        bar.value = ""
+        bar.remove_class("-open")
+        pane.table.focus()
+
+    def open_detail(self) -> None:
+        selected = self.current_pane.selected
+        ref = kind_of(selected) if selected is not None else None
+        if ref is None:
+            return
+        kind, ident = ref
+        self.app.push_screen(DetailScreen(kind, ident, None if isinstance(selected, Event) else selected))
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
+        pane = self.current_pane
+        bar = self.query_one(FilterBar)
+        bar.value = pane.filter_text
+        bar.set_class(bool(pane.filter_text), "-open")
+        pane.table.focus()
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.current_pane.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.clear_filter()
+        else:
+            self.current_pane.table.focus()
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, _event: DataTable.RowSelected) -> None:
+        self.open_detail()
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self, _event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()

@@ -1,0 +1,80 @@
+"""What the monitor knows between scans, and the feed that produces each scan.
+
+`SnapshotFeed.next()` runs off the UI thread: it takes a snapshot through the
+provider (take_snapshot, or fixed snapshots in tests), applies the --pid/--user
+filter and diffs it against the previous one.  `MonitorState.apply()` runs on the
+UI thread and keeps the latest snapshot, the event log, the queue depth history
+and the timeline.  Neither imports textual.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ipctop.diff import Event, diff
+from ipctop.history import QueueHistory
+from ipctop.model import Snapshot
+from ipctop.query import filter_snapshot
+from ipctop.timeline import Timeline
+
+SnapshotProvider = Callable[[], Snapshot]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    snapshot: Snapshot
+    events: tuple[Event, ...]
+    first: bool  # the first scan: nothing to diff against
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    seq: int  # increasing: the events pane sorts newest first by it
+    event: Event
+
+
+class SnapshotFeed:
+    """Snapshots with their events, one scan per call of `next()`; not for two threads at once."""
+
+    def __init__(self, provider: SnapshotProvider, pids: frozenset[int] | None = None, uid: int | None = None):
+        self.provider = provider
+        self.pids = pids
+        self.uid = uid
+        self._previous: Snapshot | None = None
+
+    def next(self) -> Update:
+        snapshot = self.provider()
+        if self.pids is not None or self.uid is not None:
+            snapshot = filter_snapshot(snapshot, pids=self.pids, uid=self.uid)
+        previous, self._previous = self._previous, snapshot
+        if previous is None:
+            return Update(snapshot, (), True)
+        return Update(snapshot, tuple(diff(previous, snapshot)), False)
+
+
+class MonitorState:
+    def __init__(self, max_events: int = 1000) -> None:
+        self.snapshot: Snapshot | None = None
+        self.events: deque[LoggedEvent] = deque(maxlen=max_events)
+        self.history = QueueHistory()
+        self.timeline = Timeline()
+        self.scans = 0
+        self._seq = 0
+
+    def apply(self, update: Update) -> None:
+        self.snapshot = update.snapshot
+        if update.first:
+            self.timeline.seed(update.snapshot)
+        self.timeline.record(update.events)
+        self.history.record(update.snapshot)
+        for event in update.events:
+            self._seq += 1
+            self.events.append(LoggedEvent(self._seq, event))
+        self.scans += 1
+
+    @property
+    def now(self) -> float:
+        """The time of the latest scan: ages are measured to it, so a paused screen does not drift."""
+        return self.snapshot.time if self.snapshot else 0.0

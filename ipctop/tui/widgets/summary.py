@@ -1,0 +1,67 @@
+"""The line at the top: what the machine holds against its limits, the interval, PAUSED."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ipctop.model import Snapshot
+from ipctop.render.formatting import human_bytes
+
+
+def interval_text(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+def summary_markup(
+    snapshot: Snapshot | None, interval: float, paused: bool, scope: Iterable[str] = (), *, compact: bool = False
+) -> Content:
+    """`shm 3/4096 150M  msg 2/32000 12K queued  sem …  every 2s  PAUSED`; `compact` fits 80 columns."""
+    parts: list[Content] = []
+
+    def part(label: str, value: str) -> None:
+        parts.append(Content.from_markup("[$text-muted]$label[/] [b]$value[/b]", label=label, value=value))
+
+    if snapshot is None:
+        parts.append(Content.from_markup("[$text-muted]scanning…[/]"))
+    else:
+        limits = snapshot.limits
+        shm_bytes = sum(s.size for s in snapshot.shm.values())
+        queued = sum(q.cbytes for q in snapshot.msg.values())
+        part("shm", f"{len(snapshot.shm)}/{limits.shmmni if limits else '?'} {human_bytes(shm_bytes)}")
+        queued_text = human_bytes(queued) if compact else f"{human_bytes(queued)} queued"
+        part("msg", f"{len(snapshot.msg)}/{limits.msgmni if limits else '?'} {queued_text}")
+        part("sem", f"{len(snapshot.sem)}/{limits.semmni if limits else '?'}")
+        part("pipes", str(len(snapshot.pipes)))
+        part("fifos", str(len(snapshot.fifos)))
+    if compact:
+        parts.append(Content.from_markup("[b]$value[/b]", value=interval_text(interval)))
+    else:
+        part("every", interval_text(interval))
+    for text in scope:
+        parts.append(Content.from_markup("[$text-accent]$text[/]", text=text))
+    if paused:
+        parts.append(Content.from_markup("[b $text-warning reverse] PAUSED [/]"))
+    return Content(" " if compact else "  ").join(parts)
+
+
+class SummaryBar(Static):
+    """One line summing up the machine's IPC; compact below 100 columns."""
+
+    def on_resize(self) -> None:
+        self.screen.call_later(getattr(self.screen, "show_summary", lambda: None))
+
+
+def uninspectable_notice(snapshot: Snapshot | None) -> str:
+    """One sentence on the processes whose fds or maps could not be read, or ''."""
+    if snapshot is None or not snapshot.uninspectable:
+        return ""
+    reasons: dict[str, int] = {}
+    for item in snapshot.uninspectable:
+        reasons[item.reason] = reasons.get(item.reason, 0) + 1
+    count = len(snapshot.uninspectable)
+    why = ", ".join(f"{reason}" + (f" ×{n}" if len(reasons) > 1 else "") for reason, n in reasons.items())
+    noun = "process" if count == 1 else "processes"
+    return f"{count} {noun} not inspected ({why}): what they hold is not shown."
