@@ -84,7 +84,7 @@ def _shm_in_use(candidate: LeakCandidate, stat: sysv.ShmStat, read_by_us: bool) 
         return f"a process attached it since the scan (nattch {stat.nattch})"
     cpid, lpid = candidate.users
     if stat.cpid != cpid:
-        return _used("cpid", (cpid,), (stat.cpid,))
+        return f"id {candidate.id} now names another segment (created by pid {stat.cpid}, not {cpid})"
     if read_by_us:
         if stat.lpid != os.getpid():
             return _used("lpid", (os.getpid(),), (stat.lpid,))
