@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ipctop.cli.msg_cmd",
     "ipctop.cli.sem_cmd",
     "ipctop.cli.kill_cmd",
+    "ipctop.cli.demo_cmd",
 ]
 
 

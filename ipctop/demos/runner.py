@@ -1,0 +1,421 @@
+"""DemoRun: start a demo in the background, follow its narration, gate its steps,
+know what it made, and stop it from any thread leaving nothing behind.
+
+The demo runs in a process of its own (worker.py), in a new session so that a
+Ctrl-C at the terminal reaches only the caller, which then calls stop().  A
+reader thread receives the demo's records (protocol.py) and calls `narrate`
+and `step_gate` from that thread.  If the demo process dies without cleaning
+up (SIGKILL), the runner removes what it was told about: processes by pid
+(checked against their start time), IPC objects by id (checked against their
+key) and the demo's temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from ipctop.demos import catalog, proc, protocol
+from ipctop.demos.context import TEMP_PREFIX
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+
+Narrate = Callable[[str], None]
+StepGate = Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStep:
+    number: int
+    total: int
+    slug: str
+    title: str
+
+    @property
+    def heading(self) -> str:
+        return f"[{self.number}/{self.total}] {self.title}"
+
+
+@dataclass(frozen=True, slots=True)
+class MadeObjects:
+    """What a demo made: process ids with their roles, IPC ids, keys and paths."""
+
+    pids: MappingProxyType[int, str]
+    shm: frozenset[int]
+    msg: frozenset[int]
+    sem: frozenset[int]
+    keys: frozenset[int]
+    paths: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.pids or self.shm or self.msg or self.sem or self.paths)
+
+    def pid_of(self, role: str) -> int:
+        """The (last made) process that plays `role`."""
+        return max(pid for pid, r in self.pids.items() if r == role)
+
+
+class DemoRun:
+    """One run of a demo.  `narrate(line)` and `step_gate()` are called from the
+    run's reader thread; `step_gate` is called before each step and the demo waits
+    until it returns.  Use it as a context manager, or call start() and then
+    wait() or stop(); either way everything the demo made is removed."""
+
+    def __init__(self, name: str, speed: float = 1.0, narrate: Narrate | None = None,
+                 step_gate: StepGate | None = None) -> None:
+        info = catalog.find(name)
+        if info is None:
+            raise ValueError(f"no demo is named {name!r}; the demos are: {', '.join(catalog.NAMES)}")
+        if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
+            raise ValueError(f"the speed must be a positive number, not {speed!r}")
+        self.info = info
+        self.speed = float(speed)
+        self._narrate = narrate or (lambda _line: None)
+        self._step_gate = step_gate
+        self._lock = threading.RLock()
+        self._done = threading.Event()
+        self._pids: dict[int, tuple[str, int | None]] = {}
+        self._ipc: dict[tuple[str, int], int] = {}
+        self._paths: list[str] = []
+        self._gone: set[tuple[str, Any]] = set()
+        self._kept: dict[tuple[str, int], int] = {}
+        self._results: dict[str, Any] = {}
+        self._step: DemoStep | None = None
+        self._outcome: str | None = None
+        self._error: str | None = None
+        self._callback_error: BaseException | None = None
+        self._stop_requested = False
+        self._finished_cleanup = False
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._stderr: Any = None
+        self._reader: threading.Thread | None = None
+        self.started_at = 0.0
+        self.ended_at = 0.0
+
+    # --- control -----------------------------------------------------------------
+
+    def start(self) -> DemoRun:
+        if self._popen is not None:
+            raise RuntimeError("a DemoRun starts once")
+        mine, theirs = protocol.socket_pair()
+        mine.settimeout(0.2)
+        self._sock = mine
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the demo's stderr, closed in _finish
+        command = [sys.executable, "-m", "ipctop.demos.worker", "--fd", str(theirs.fileno()),
+                   "--speed", repr(self.speed)]
+        if self._step_gate is not None:
+            command.append("--gated")
+        command.append(self.info.name)
+        self.started_at = time.monotonic()
+        try:
+            self._popen = subprocess.Popen(
+                command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self._stderr, start_new_session=True, env=_child_environment(),
+            )
+        finally:
+            theirs.close()
+        with self._lock:
+            self._pids[self._popen.pid] = (self.info.role, proc.start_time(self._popen.pid))
+        self._reader = threading.Thread(target=self._read_loop, name=f"demo {self.info.name}", daemon=True)
+        self._reader.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the demo (from any thread, any number of times) and remove what it made."""
+        if self._popen is None:
+            return
+        with self._lock:
+            self._stop_requested = True
+        self._ask_to_stop()
+        try:
+            self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._popen.kill()
+            self._popen.wait()
+        # Let the reader thread take the demo's last records, unless it is the caller or stuck in a callback.
+        if threading.current_thread() is not self._reader:
+            self._done.wait(2.0)
+        self._finish()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the end; True once ended.  Re-raises an exception a callback raised."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.wait(0.1):
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+        error, self._callback_error = self._callback_error, None
+        if error is not None:
+            raise error
+        return True
+
+    def __enter__(self) -> DemoRun:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+        if kind is None:
+            self.wait()
+
+    # --- what it is doing and what it made -----------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen else None
+
+    @property
+    def running(self) -> bool:
+        return self._popen is not None and not self._done.is_set()
+
+    @property
+    def outcome(self) -> str | None:
+        """None while it runs, then 'finished', 'stopped' or 'failed'."""
+        return self._outcome
+
+    @property
+    def error(self) -> str | None:
+        """Why it failed, in one sentence."""
+        return self._error
+
+    @property
+    def current_step(self) -> DemoStep | None:
+        """The step being taken, or about to be taken while the gate is called."""
+        return self._step
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """Figures the demo measured (e.g. pipe_capacity, race_lost)."""
+        with self._lock:
+            return dict(self._results)
+
+    @property
+    def made(self) -> MadeObjects:
+        """Everything this run has made so far, including what is gone since."""
+        return self._objects(include_gone=True)
+
+    @property
+    def current(self) -> MadeObjects:
+        """What this run made that still exists by its own account: for marking in panes."""
+        return self._objects(include_gone=False)
+
+    @property
+    def kept(self) -> dict[tuple[str, int], int]:
+        """(kind, id) -> key of objects left behind on purpose (shm-leak)."""
+        with self._lock:
+            return dict(self._kept)
+
+    def _objects(self, include_gone: bool) -> MadeObjects:
+        with self._lock:
+            def keep(kind: str, ident: Any) -> bool:
+                return include_gone or (kind, ident) not in self._gone
+
+            ipc = {kind: frozenset(i for (k, i) in self._ipc if k == kind and keep(kind, i))
+                   for kind in ("shm", "msg", "sem")}
+            return MadeObjects(
+                pids=MappingProxyType({pid: role for pid, (role, _) in self._pids.items() if keep("pid", pid)}),
+                shm=ipc["shm"], msg=ipc["msg"], sem=ipc["sem"],
+                keys=frozenset(key for (kind, i), key in self._ipc.items() if keep(kind, i)),
+                paths=frozenset(p for p in self._paths if keep("path", p)),
+            )
+
+    def leftovers(self) -> list[str]:
+        """What this run made that still exists, apart from what it kept on purpose."""
+        with self._lock:
+            pids = dict(self._pids)
+            ipc = {k: v for k, v in self._ipc.items() if k not in self._kept}
+            paths = list(self._paths)
+        found = [f"process {pid} ({role})" for pid, (role, started) in pids.items()
+                 if started is not None and proc.is_same_process(pid, started) and proc.state(pid) != "Z"]
+        found += [f"{kind} {ident}" for (kind, ident), key in ipc.items() if _ipc_still_there(kind, ident, key)]
+        found += [path for path in paths if os.path.lexists(path)]
+        return found
+
+    # --- the reader thread -----------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        assert self._sock is not None and self._popen is not None
+        try:
+            while True:
+                try:
+                    record = self._sock.recv(protocol.MAX_RECORD)
+                except TimeoutError:
+                    if self._popen.poll() is not None:
+                        self._drain()
+                        break
+                    continue
+                except OSError:
+                    break
+                if not record:
+                    break
+                self._handle(protocol.decode(record))
+        finally:
+            self._finish()
+
+    def _drain(self) -> None:
+        assert self._sock is not None
+        self._sock.setblocking(False)
+        with contextlib.suppress(OSError):
+            while record := self._sock.recv(protocol.MAX_RECORD):
+                self._handle(protocol.decode(record))
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["m"]
+        if kind == protocol.LINE:
+            self._call(self._narrate, message["text"])
+        elif kind == protocol.STEP:
+            self._take_step(DemoStep(message["number"], message["total"], message["slug"], message["title"]))
+        elif kind in (protocol.MADE, protocol.GONE, protocol.KEPT):
+            self._record(kind, message)
+        elif kind == protocol.RESULT:
+            with self._lock:
+                self._results[message["name"]] = message["value"]
+        elif kind == protocol.END:
+            with self._lock:
+                self._outcome = "stopped" if self._stop_requested and message["outcome"] != "finished" \
+                    else message["outcome"]
+                self._error = message.get("error")
+
+    def _take_step(self, step: DemoStep) -> None:
+        self._step = step
+        if self._step_gate is not None:
+            self._call(self._step_gate)
+            if self._stop_requested:
+                return
+            self._call(self._narrate, step.heading)
+            with contextlib.suppress(OSError):
+                assert self._sock is not None
+                protocol.send(self._sock, protocol.GO)
+        else:
+            self._call(self._narrate, step.heading)
+
+    def _call(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run a caller's callback; if it raises, stop the demo and keep the error for wait()."""
+        try:
+            callback(*args)
+        except BaseException as error:  # noqa: BLE001 - handed back to the caller by wait()
+            if self._callback_error is None:
+                self._callback_error = error
+            with self._lock:
+                self._stop_requested = True
+            self._ask_to_stop()
+
+    def _record(self, kind: str, message: dict[str, Any]) -> None:
+        what = message["what"]
+        ident = message.get("pid") if what == "pid" else message.get("path") if what == "path" else message["id"]
+        with self._lock:
+            if kind == protocol.MADE:
+                if what == "pid":
+                    self._pids[ident] = (message["role"], message.get("start"))
+                elif what == "path":
+                    self._paths.append(ident)
+                else:
+                    self._ipc[(what, ident)] = message["key"]
+            elif kind == protocol.GONE:
+                self._gone.add((what, ident))
+            else:
+                self._kept[(what, ident)] = message["key"]
+
+    # --- the end ---------------------------------------------------------------------
+
+    def _ask_to_stop(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                protocol.send(self._sock, protocol.STOP)
+        if self._popen is not None and self._popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.send_signal(signal.SIGTERM)
+
+    def _finish(self) -> None:
+        """Once the demo process has ended: remove whatever it could not, and mark the run done."""
+        assert self._popen is not None
+        with self._lock:
+            if self._finished_cleanup:
+                return
+            self._finished_cleanup = True
+        try:
+            self._popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self._popen.kill()
+            self._popen.wait()
+        self._gone.add(("pid", self._popen.pid))
+        self._remove_leftovers()
+        if self._outcome is None:
+            self._outcome = "stopped" if self._stop_requested else "failed"
+            if not self._stop_requested:
+                self._error = self._worker_error()
+        self.ended_at = time.monotonic()
+        if self._sock is not None:
+            self._sock.close()
+        if self._stderr is not None:
+            self._stderr.close()
+        self._done.set()
+
+    def _remove_leftovers(self) -> None:
+        with self._lock:
+            pids = dict(self._pids)
+            ipc = {k: v for k, v in self._ipc.items() if k not in self._kept}
+            paths = list(self._paths)
+        for pid, (_role, started) in pids.items():
+            if started is not None and proc.is_same_process(pid, started):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        for (kind, ident), key in ipc.items():
+            if _ipc_still_there(kind, ident, key):
+                with contextlib.suppress(IpcError):
+                    {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
+        for path in reversed(paths):
+            if os.path.basename(os.path.dirname(path)).startswith(TEMP_PREFIX) or os.path.basename(path).startswith(
+                TEMP_PREFIX
+            ):
+                with contextlib.suppress(FileNotFoundError):
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path)
+                    else:
+                        os.unlink(path)
+        with self._lock:
+            self._gone.update(("pid", pid) for pid in pids)
+            self._gone.update(ipc)
+            self._gone.update(("path", path) for path in paths)
+
+    def _worker_error(self) -> str:
+        if self._stderr is None:
+            return "the demo process ended without a word"
+        self._stderr.seek(0)
+        lines = [line for line in self._stderr.read().decode(errors="replace").splitlines() if line.strip()]
+        code = self._popen.returncode if self._popen else None
+        if lines:
+            return f"the demo process failed: {lines[-1].strip()}"
+        return f"the demo process ended with status {code} before the end of the demo"
+
+
+def _ipc_still_there(kind: str, ident: int, key: int) -> bool:
+    stat = {"shm": sysv.shm_stat, "msg": sysv.msg_stat, "sem": sysv.sem_stat}[kind]
+    try:
+        current = stat(ident).key
+    except IpcError:
+        return False
+    return current == key or (kind == "shm" and current == 0)
+
+
+def _child_environment() -> dict[str, str]:
+    """The caller's environment, with ipctop importable however the caller found it."""
+    import ipctop
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ipctop.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env

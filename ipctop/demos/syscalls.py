@@ -1,0 +1,33 @@
+"""The few calls the demos make that ipctop's kernel layer has no use for.
+
+ftok(3) is how a C server and client agree on a key; prctl(PR_SET_NAME) gives
+each demo process a name (its role) that ps, top and ipctop show as its command.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.ftok.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.ftok.restype = ctypes.c_int
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+PR_SET_NAME = 15
+COMM_LENGTH = 15
+
+
+def ftok(path: str, project_id: int) -> int:
+    """The key glibc derives from the file's inode and device and `project_id`."""
+    key = _libc.ftok(os.fsencode(path), project_id)
+    if key == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
+    return key & 0xFFFFFFFF
+
+
+def set_process_name(name: str) -> None:
+    """Set /proc/self/comm (at most 15 bytes), which ps and ipctop show."""
+    _libc.prctl(PR_SET_NAME, name.encode()[:COMM_LENGTH], 0, 0, 0)
