@@ -32,13 +32,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, text: str, *, title: str = "Confirm", danger: bool = True) -> None:
         super().__init__(classes="-danger" if danger else None)
-        self.text = text
+        self.question = text
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.title_text, id="title", markup=False)
-            yield Static(self.text, id="question", markup=False)
+            yield Static(self.question, id="question", markup=False)
             yield Static("y / Enter: yes     n / Escape: no", id="keys", markup=False)
 
     def action_answer(self, yes: bool) -> None:

@@ -48,11 +48,11 @@ class SemOpForm(FormScreen[SemOpRequest]):
         super().__init__()
         self.semid = semid
         self.nsems = nsems
-        self.index = index
+        self.initial_index = index
         self.form_title = f"Operate on semaphore set {semid} ({nsems} semaphores)"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.input_field("index", "Index", value=str(self.index), hint=f"0..{self.nsems - 1}")
+        yield from self.input_field("index", "Index", value=str(self.initial_index), hint=f"0..{self.nsems - 1}")
         yield from self.input_field("delta", "Change", value="-1",
                                     hint="> 0 adds; < 0 takes, waiting until the value is large enough; "
                                     "0 waits until the value is 0")
@@ -72,14 +72,14 @@ class SemSetForm(FormScreen[SemSetRequest]):
         super().__init__()
         self.semid = semid
         self.nsems = nsems
-        self.index = index
-        self.value = value
+        self.initial_index = index
+        self.initial_value = value
         self.form_title = f"Set a value in semaphore set {semid} ({nsems} semaphores)"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.input_field("index", "Index", value=str(self.index), hint=f"0..{self.nsems - 1}")
-        yield from self.input_field("value", "Value", value="" if self.value is None else str(self.value),
-                                    placeholder="0", hint=f"0..{validators.SEMVMX}")
+        yield from self.input_field("index", "Index", value=str(self.initial_index), hint=f"0..{self.nsems - 1}")
+        value = "" if self.initial_value is None else str(self.initial_value)
+        yield from self.input_field("value", "Value", value=value, placeholder="0", hint=f"0..{validators.SEMVMX}")
 
     def build_request(self) -> SemSetRequest:
         index = validators.parse_sem_index(self.text("index"), self.nsems, field="index")

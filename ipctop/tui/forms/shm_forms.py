@@ -60,19 +60,19 @@ class WriteForm(FormScreen[WriteRequest]):
     def __init__(self, shmid: int, size: int) -> None:
         super().__init__()
         self.shmid = shmid
-        self.size = size
+        self.segment_size = size
         self.form_title = f"Write into segment {shmid} ({size} bytes)"
 
     def compose_fields(self) -> ComposeResult:
         yield from self.input_field("text", "Text (UTF-8)", placeholder="hello")
-        yield from self.input_field("offset", "Offset", value="0", hint=f"0..{self.size - 1}")
+        yield from self.input_field("offset", "Offset", value="0", hint=f"0..{self.segment_size - 1}")
 
     def build_request(self) -> WriteRequest:
-        offset = validators.parse_offset(self.text("offset"), self.size, field="offset")
+        offset = validators.parse_offset(self.text("offset"), self.segment_size, field="offset")
         data = validators.encode_text(self.text("text"), field="text")
         if not data:
             raise validators.ValidationError("text", "there is nothing to write")
-        validators.check_fits(offset, len(data), self.size, field="text")
+        validators.check_fits(offset, len(data), self.segment_size, field="text")
         return WriteRequest(self.shmid, offset, data)
 
 
