@@ -102,9 +102,10 @@ def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
         fields = line.split()
         start, end = (int(x, 16) for x in fields[0].split("-"))
         mode = "rw" if fields[1][1] == "w" else "r"
-        shmid = int(fields[4])
+        offset, shmid = int(fields[2], 16), int(fields[4])
         name_key = int(line[line.index("/SYSV") + 5 :][:8], 16)
-        if found and found[-1][0] == shmid and found[-1][3] == start and found[-1][4] == mode:
+        # a piece of one attach split by mprotect continues the offset; a new attach restarts at 0
+        if found and found[-1][0] == shmid and found[-1][3] == start and offset == start - found[-1][2]:
             found[-1] = (shmid, name_key, found[-1][2], end, mode)
         else:
             found.append((shmid, name_key, start, end, mode))

@@ -102,7 +102,8 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
 
     segments = {}
     for row in shm_rows:
-        found = maps_scan.by_shmid.get(row.shmid, [])
+        # in pid order, not in the order the scan happened to find them
+        found = sorted(maps_scan.by_shmid.get(row.shmid, ()), key=lambda a: (a.pid, a.start))
         original_key = None
         if row.key == 0 and row.perms & SHM_DEST and found:
             original_key = found[0].name_key

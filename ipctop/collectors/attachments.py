@@ -4,11 +4,14 @@ An attachment is a mapping named `/SYSV%08x` (the key) whose inode is the shmid.
 Device 00:01 is shared with memfd and /dev/zero mappings, so both the name and
 the inode are matched.  Reading maps is the most expensive read of a scan, so it
 stops as soon as the attachments found add up to the sum of nattch, and it reads
-the likeliest processes (creators and last users) first.
+the likeliest processes first: creators and last users, then the children of
+every process found attached (a fork copies attachments).  The order only
+changes how soon the scan stops, never what it finds.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -80,8 +83,11 @@ def scan_attachments(
         return scan
     shmids = set(nattch_by_shmid)
     seen: set[int] = set()
-    for pid in _in_order(likely_pids, all_pids):
-        if remaining <= 0:
+    first = deque(likely_pids)
+    rest = iter(all_pids)
+    while remaining > 0:
+        pid = first.popleft() if first else next(rest, None)
+        if pid is None:
             break
         if pid in seen:
             continue
@@ -99,13 +105,19 @@ def scan_attachments(
         for attachment in attachments:
             scan.by_shmid.setdefault(attachment.shmid, []).append(attachment)
             remaining -= 1
+        if attachments and remaining > 0:
+            # fork copies attachments (and names the parent as lpid): pre-fork servers'
+            # workers hold them too, so an attacher's children are read next.
+            first.extendleft(reversed(_children(proc, pid)))
     scan.complete = remaining <= 0
     return scan
 
 
-def _in_order(first: Iterable[int], rest: Iterable[int]) -> Iterable[int]:
-    yield from first
-    yield from rest
+def _children(proc: ProcFS, pid: int) -> list[int]:
+    try:
+        return [int(child) for child in proc.read_pid_record(pid, f"task/{pid}/children").split()]
+    except (Gone, Denied, ValueError):
+        return []
 
 
 def _ipc_ns(proc: ProcFS, pid: int) -> str:

@@ -60,7 +60,20 @@ def pipe_inode(target: str) -> int | None:
     return None
 
 
+# The kernel gives a /proc/PID/fd/N link the permission bits of the open mode
+# (S_IRUSR for FMODE_READ, S_IWUSR for FMODE_WRITE), so one lstat() tells the mode
+# without opening and parsing fdinfo.  Neither bit (O_PATH, access mode 3): ask fdinfo.
+_LINK_MODES = {0o400: "r", 0o200: "w", 0o600: "rw"}
+
+
 def _end_mode(proc: ProcFS, pid: int, fd: str) -> str:
+    if proc.is_live:
+        try:
+            mode = _LINK_MODES.get(os.lstat(f"{proc.root}/{pid}/fd/{fd}").st_mode & 0o600)
+        except OSError:
+            mode = None
+        if mode is not None:
+            return mode
     try:
         return mode_from_flags(parse_fdinfo_flags(proc.read_pid_text(pid, f"fdinfo/{fd}")))
     except (Gone, Denied, ValueError):
@@ -69,7 +82,7 @@ def _end_mode(proc: ProcFS, pid: int, fd: str) -> str:
 
 def scan_process_fds(proc: ProcFS, pid: int, scan: FdScan) -> None:
     """Add the pipe and FIFO ends of one process to `scan`."""
-    fd_dir = proc.path(pid, "fd")
+    fd_dir = f"{proc.root}/{pid}/fd"
     try:
         names = os.listdir(fd_dir)
     except OSError as error:

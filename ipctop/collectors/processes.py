@@ -80,16 +80,16 @@ def read_comm(proc: ProcFS, pid: int) -> str:
 def read_process(proc: ProcFS, pid: int, btime: float) -> ProcessInfo | None:
     """Everything about one process, or None when it is gone."""
     try:
-        fields = parse_stat(proc.read_pid_text(pid, "stat"))
-        uid = os.stat(proc.path(pid)).st_uid
+        fields = parse_stat(proc.read_pid_record(pid, "stat").decode("utf-8", "replace"))
+        uid = os.stat(f"{proc.root}/{pid}").st_uid
     except (Gone, Denied, OSError, ValueError, IndexError):
         return None
     try:
-        cmdline = proc.read_pid_bytes(pid, "cmdline").rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+        cmdline = proc.read_pid_record(pid, "cmdline").rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
     except (Gone, Denied):
         cmdline = ""
     try:
-        wchan = proc.read_pid_text(pid, "wchan").strip()
+        wchan = proc.read_pid_record(pid, "wchan").decode("utf-8", "replace").strip()
     except (Gone, Denied):
         wchan = ""
     try:

@@ -1,0 +1,163 @@
+"""The four measurements of issue 7, each returning plain numbers (seconds, percent, MB).
+
+1. `snapshot_vs_tools`: take_snapshot() against `lsof -n` and `lsfd`, interleaved in
+   one run, after checking that the snapshot equals a naive full scan of the world.
+2. `tui_cpu_vs_htop`: CPU of `ipctop -d 1` and `htop -d 10` side by side under tmux.
+3. `tui_probe`: refresh tick, key presses and peak RSS of the monitor (benchmarks.tui_probe).
+4. `startup`: `ipctop list --json` and the monitor's first full screen on an idle machine.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.naive import compare, naive_snapshot
+from benchmarks.tmux import TerminalSession, cpu_seconds, peak_rss_mb
+from benchmarks.world import REPO, World
+
+# The monitor's summary line shows `shm N/LIMIT` once the first scan is on screen.
+TUI_READY = r"shm \d+/\d+"
+HTOP_READY = r"PID\s+USER"
+
+
+def ipctop_command() -> list[str]:
+    beside = Path(sys.executable).with_name("ipctop")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("ipctop")
+    return [found] if found else [sys.executable, "-m", "ipctop"]
+
+
+def wall_seconds(argv: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False, timeout=600)
+    return time.perf_counter() - started
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[str, bool]) -> dict[str, Any]:
+    from ipctop.snapshot import take_snapshot
+
+    take_snapshot()  # imports and caches, as a running monitor has them
+    differences = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
+    result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
+    snapshot_wall, snapshot_cpu, lsof, lsfd, naive = [], [], [], [], []
+    for i in range(repeat):  # interleaved, so that every tool meets the same load
+        started, cpu = time.perf_counter(), time.process_time()
+        take_snapshot()
+        snapshot_wall.append(time.perf_counter() - started)
+        snapshot_cpu.append(time.process_time() - cpu)
+        if i < tool_repeat:
+            if tools.get("lsof"):
+                lsof.append(wall_seconds(["lsof", "-n"]))
+            if tools.get("lsfd"):
+                lsfd.append(wall_seconds(["lsfd"]))
+            if i < 3:
+                started = time.perf_counter()
+                naive_snapshot()
+                naive.append(time.perf_counter() - started)
+    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive)
+    again = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
+    result["differences"] += again[:20]
+    result["identical"] = result["identical"] and not again
+    return result
+
+
+def tui_cpu_vs_htop(seconds: float, size: tuple[int, int]) -> dict[str, Any]:
+    width, height = size
+    with tempfile.TemporaryDirectory(prefix="ipctop-bench-home-") as home:
+        # htop reads (and may write) its settings under $HOME: give it an empty one.
+        htop_env = {"HOME": home, "XDG_CONFIG_HOME": home}
+        with TerminalSession([*ipctop_command(), "-d", "1"], width, height) as tui, \
+                TerminalSession(["htop", "-d", "10"], width, height, env=htop_env) as htop:
+            tui.wait_for(TUI_READY)
+            htop.wait_for(HTOP_READY)
+            time.sleep(3)  # past start-up: the steady state is what is compared
+            tui_before, htop_before, started = cpu_seconds(tui.pid), cpu_seconds(htop.pid), time.perf_counter()
+            time.sleep(seconds)
+            tui_after, htop_after, elapsed = cpu_seconds(tui.pid), cpu_seconds(htop.pid), time.perf_counter() - started
+            rss = peak_rss_mb(tui.pid)
+    return {
+        "seconds": elapsed,
+        "ipctop_cpu_percent": 100 * (tui_after - tui_before) / elapsed,
+        "htop_cpu_percent": 100 * (htop_after - htop_before) / elapsed,
+        "ipctop_peak_rss_mb": rss,
+    }
+
+
+def tui_probe(ticks: int, presses: int, size: tuple[int, int]) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tui_probe", "--ticks", str(ticks), "--presses", str(presses),
+         "--size", f"{size[0]}x{size[1]}"],
+        capture_output=True, text=True, cwd=REPO, check=False, timeout=1800,
+    )
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the monitor probe failed: {last}")
+    return json.loads(completed.stdout)
+
+
+def startup(repeat: int, size: tuple[int, int], with_tui: bool) -> dict[str, Any]:
+    ipctop = ipctop_command()
+    interpreter, listing = [], []
+    for _ in range(repeat):
+        interpreter.append(wall_seconds([sys.executable, "-c", "pass"]))
+        listing.append(wall_seconds([*ipctop, "list", "--json"]))
+    result: dict[str, Any] = {"command": ipctop, "python_s": interpreter, "list_json_s": listing}
+    if with_tui:
+        first = []
+        for _ in range(max(3, repeat // 3)):
+            with TerminalSession([*ipctop, "-d", "3600"], *size) as tui:
+                first.append(tui.wait_for(TUI_READY))
+        result["tui_first_screen_s"] = first
+    return result
+
+
+def machine() -> dict[str, Any]:
+    def version(argv: list[str], marker: str = "") -> str:
+        if not shutil.which(argv[0]):
+            return "missing"
+        out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=10)
+        lines = [line.strip() for line in (out.stdout + out.stderr).splitlines() if marker in line]
+        return lines[0] if lines else "?"
+
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    os_name = "?"
+    if Path("/etc/os-release").exists():
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "kernel": os.uname().release,
+        "os": os_name,
+        "python": sys.version.split()[0],
+        "textual": importlib.metadata.version("textual"),
+        "lsof": version(["lsof", "-v"], "revision"),
+        "lsfd": version(["lsfd", "--version"]),
+        "htop": version(["htop", "--version"]),
+        "tmux": version(["tmux", "-V"]),
+    }

@@ -1,0 +1,211 @@
+"""Run the benchmark of issue 7 and print the table: `python -m benchmarks.run [--world ...] [--quick]`.
+
+Start-up times are taken first, on the idle machine; then each world is built,
+measured and torn down.  The table gives medians and the ratios to lsof, lsfd and
+htop measured in the same run, and whether each target is met (or by how much it
+is missed).  Results go to benchmarks/results/ (git-ignored) as JSON and text.
+
+Needs root (to read every process, and to raise kernel.shmmni for the large
+world), and lsof, lsfd (util-linux), htop and tmux: `apt-get install lsof
+util-linux htop tmux`.  A missing tool skips its comparison and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Any
+
+from benchmarks import measure
+from benchmarks.measure import median
+from benchmarks.spec import WORLDS, WorldSpec
+from benchmarks.world import REPO, World, WorldError, interrupts_as_keyboard_interrupt
+
+RESULTS = REPO / "benchmarks" / "results"
+SIZE = (200, 50)
+TOOLS = {"lsof": "lsof", "lsfd": "util-linux", "htop": "htop", "tmux": "tmux"}
+
+
+def describe(spec: WorldSpec) -> str:
+    return (f"{spec.processes} processes, {spec.pipes} pipes in {spec.pipelines} pipelines, "
+            f"{spec.segments} segments attached twice by {spec.attaching_processes} processes, "
+            f"{spec.queues} queues of {spec.messages_per_queue} messages, {spec.sem_sets} semaphore sets "
+            f"({spec.sem_waiters} with a waiter), {spec.fifos} FIFOs")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds == seconds else "-"
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def add(self, what: str, ipctop: str, reference: str = "", ratio: str = "", target: str = "",
+            verdict: str = "") -> None:
+        self.rows.append((what, ipctop, reference, ratio, target, verdict))
+
+    def text(self) -> str:
+        header = ("measure", "ipctop", "reference (same run)", "ratio", "target", "result")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(6)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                 for row in [header, *self.rows]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+def verdict_under(value: float, limit: float, unit: str = "ms", scale: float = 1000) -> str:
+    if value != value:
+        return "not measured"
+    if value <= limit:
+        return "met"
+    over = (value - limit) * scale
+    return f"MISSED by {over:.0f} {unit} ({100 * (value - limit) / limit:.0f}%)"
+
+
+def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
+    snap = median(data["snapshot_s"])
+    lsof, lsfd = median(data["lsof_s"]), median(data["lsfd_s"])
+    tools = [t for t in (lsof, lsfd) if t == t]
+    faster = min(tools) if tools else float("nan")
+    table.add(f"[{world}] snapshot, median of {len(data['snapshot_s'])}", ms(snap),
+              f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}",
+              f"{faster / snap:.1f}x faster" if tools else "",
+              f"<= 1/5 of the faster ({ms(faster / 5)})", verdict_under(snap, faster / 5))
+    table.add(f"[{world}] snapshot CPU time, median", ms(median(data["snapshot_cpu_s"])))
+    table.add(f"[{world}] naive full scan (reference)", ms(median(data["naive_s"])),
+              ratio=f"{median(data['naive_s']) / snap:.1f}x slower")
+    table.add(f"[{world}] snapshot == naive full scan", "yes" if data["identical"] else "NO", target="identical",
+              verdict="met" if data["identical"] else "FAILED")
+
+
+def cpu_rows(table: Table, world: str, data: dict[str, Any]) -> None:
+    mine, htop = data["ipctop_cpu_percent"], data["htop_cpu_percent"]
+    table.add(f"[{world}] monitor CPU at 1 s over {data['seconds']:.0f} s", f"{mine:.1f}%",
+              f"htop -d 10: {htop:.1f}%", f"{mine / htop:.2f}x htop" if htop else "", "<= htop",
+              "met" if mine <= htop else f"MISSED by {mine - htop:.1f} points ({100 * (mine - htop) / htop:.0f}%)")
+    table.add(f"[{world}] monitor peak RSS under tmux", f"{data['ipctop_peak_rss_mb']:.0f} MB")
+
+
+def probe_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> None:
+    def judge(value: float, limit: float, unit: str = "ms", scale: float = 1000) -> tuple[str, str]:
+        target = f"< {limit * scale:.0f} {unit}"
+        return (target, verdict_under(value, limit, unit, scale)) if judged else (f"({target} at 10k)", "")
+
+    tick = median(data["tick_s"])
+    table.add(f"[{world}] refresh tick, median of {len(data['tick_s'])}", ms(tick),
+              f"scan+diff {ms(median(data['tick_scan_s']))}", "", *judge(tick, 0.1))
+    for kind, times in data["keys_s"].items():
+        value = median(times)
+        table.add(f"[{world}] key press: {kind}, median", ms(value), f"max {ms(max(times))}", "",
+                  *judge(value, 0.1))
+    rss = data["peak_rss_mb"]
+    table.add(f"[{world}] monitor peak RSS (probe)", f"{rss:.0f} MB", "", "", *judge(rss / 1000, 0.15, "MB"))
+
+
+def startup_rows(table: Table, data: dict[str, Any]) -> None:
+    listing, python = median(data["list_json_s"]), median(data["python_s"])
+    table.add(f"[idle] ipctop list --json, median of {len(data['list_json_s'])}", ms(listing),
+              f"python -c pass {ms(python)}", "", "< 150 ms", verdict_under(listing, 0.15))
+    if "tui_first_screen_s" in data:
+        table.add("[idle] monitor to first full screen, median", ms(median(data["tui_first_screen_s"])),
+                  "under tmux, polled every 5 ms")
+
+
+def check_tools() -> dict[str, bool]:
+    found = {tool: shutil.which(tool) is not None for tool in TOOLS}
+    for tool, ok in found.items():
+        if not ok:
+            print(f"missing {tool}: its comparison is skipped (install: apt-get install {TOOLS[tool]})")
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:
+        print("benchmarks.run needs root: it reads every process and may raise kernel.shmmni", file=sys.stderr)
+        return 2
+    quick = args.quick
+    tools = check_tools()
+    tui = tools["tmux"] and not args.no_tui
+    worlds = ["default", "large"] if args.world == "both" else [args.world]
+    results: dict[str, Any] = {"machine": measure.machine(), "quick": quick, "started": time.time(), "worlds": {}}
+    results["load_before"] = os.getloadavg()
+    table = Table()
+    print("start-up on the idle machine ...", flush=True)
+    results["startup"] = measure.startup(10 if quick else 15, SIZE, tui)
+    startup_rows(table, results["startup"])
+    for name in worlds:
+        spec = WORLDS[name]
+        print(f"building world {name}: {describe(spec)} ...", flush=True)
+        with World(spec) as world:
+            print(f"  built in {world.build_seconds:.1f} s; {len(world.pids())} processes in group {world.pgid}",
+                  flush=True)
+            data: dict[str, Any] = {"spec": describe(spec)}
+            print("  snapshot against lsof and lsfd ...", flush=True)
+            data["snapshot"] = measure.snapshot_vs_tools(world, 10 if quick else 15, 3 if quick else 5, tools)
+            snapshot_rows(table, name, data["snapshot"])
+            if tui and tools["htop"]:
+                seconds = 10 if quick else args.cpu_seconds
+                print(f"  monitor and htop side by side for {seconds} s ...", flush=True)
+                data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE)
+                cpu_rows(table, name, data["cpu"])
+            if not args.no_tui:
+                print("  monitor ticks and key presses ...", flush=True)
+                data["probe"] = measure.tui_probe(5 if quick else 10, 3 if quick else 5, SIZE)
+                probe_rows(table, name, data["probe"], judged=spec.segments >= 10_000)
+            results["worlds"][name] = data
+        print(f"  world {name} torn down", flush=True)
+    results["load_after"] = os.getloadavg()
+    text = report(results, table)
+    print("\n" + text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / f"{stamp}.txt").write_text(text + "\n")
+    print(f"\nwritten to {RESULTS / stamp}.json and .txt")
+    identical = all(w["snapshot"]["identical"] for w in results["worlds"].values())
+    return 0 if identical else 1
+
+
+def report(results: dict[str, Any], table: Table) -> str:
+    m = results["machine"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Linux {m['kernel']}, "
+        f"Python {m['python']}, Textual {m['textual']}",
+        f"tools: {m['lsof']} (lsof), {m['lsfd']}, {m['htop']}, {m['tmux']}",
+        "load average before/after: " + " / ".join(f"{results[k][0]:.2f}" for k in ("load_before", "load_after"))
+        + ("  (quick run)" if results["quick"] else ""),
+    ]
+    for name, data in results["worlds"].items():
+        lines.append(f"world {name}: {data['spec']}")
+        if not data["snapshot"]["identical"]:
+            differences = data["snapshot"]["differences"]
+            lines += ["  SNAPSHOT DIFFERS FROM THE NAIVE SCAN:", *("    " + d[:200] for d in differences)]
+    return "\n".join(lines) + "\n\n" + table.text()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", choices=["default", "large", "both"], default="both",
+                        help="which world to build (default: both, one after the other)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and 10 s of CPU sampling")
+    parser.add_argument("--cpu-seconds", type=float, default=30.0, help="how long to sample CPU (default 30)")
+    parser.add_argument("--no-tui", action="store_true", help="skip the monitor's measurements")
+    args = parser.parse_args(argv)
+    try:
+        with interrupts_as_keyboard_interrupt():
+            return run(args)
+    except KeyboardInterrupt:
+        print("interrupted: the world was torn down", file=sys.stderr)
+        return 130
+    except (WorldError, RuntimeError, TimeoutError) as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

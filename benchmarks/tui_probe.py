@@ -1,0 +1,132 @@
+"""Time the monitor from the inside: refresh ticks, key presses, peak memory.
+
+Run by benchmarks.run in a subprocess of its own (so that its peak RSS is the
+monitor's): `python -m benchmarks.tui_probe --ticks 10 --presses 5`; prints JSON.
+
+The app runs headless under Textual's test harness at 200x50 with its timer set
+out of the way; the probe drives every tick itself.  A tick is timed from the
+request to scan until the screen is composed again (worker scan + diff, then the
+panes' update and the layout and render of the screen); a key press from posting
+the key until every message it caused is handled and the screen is composed.
+Textual's own `pilot.pause()` sleeps in 20 ms steps to detect idleness, so the
+probe waits on the message queues directly instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import events
+from textual.pilot import Pilot
+
+from ipctop.tui.app import IpctopApp
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed(record: list[float], function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            record.append(time.perf_counter() - started)
+
+    return wrapper
+
+
+async def settle(pilot: Pilot) -> None:
+    """Handle every pending message (handlers post more, hence the rounds), then compose."""
+    for _ in range(3):
+        await pilot._wait_for_screen()
+    pilot.app.screen._on_timer_update()
+    await pilot._wait_for_screen()
+
+
+async def press(pilot: Pilot, key: str, character: str | None = None) -> float:
+    started = time.perf_counter()
+    event = events.Key(key, character)
+    event.set_sender(pilot.app)
+    pilot.app._driver.send_message(event)  # type: ignore[union-attr]
+    await settle(pilot)
+    return time.perf_counter() - started
+
+
+async def probe(ticks: int, presses: int, width: int, height: int) -> dict[str, Any]:
+    app = IpctopApp(interval=3600.0)
+    scans: list[float] = []
+    ui_updates: list[float] = []
+    app.feed.next = timed(scans, app.feed.next)  # type: ignore[method-assign]
+    app._scan_done = timed(ui_updates, app._scan_done)  # type: ignore[method-assign]
+    result: dict[str, Any] = {}
+    async with app.run_test(size=(width, height)) as pilot:
+        started = time.perf_counter()
+        while app.state.scans < 1:
+            await asyncio.sleep(0.001)
+        await settle(pilot)
+        result["first_screen_s"] = time.perf_counter() - started
+        snapshot = app.state.snapshot
+        assert snapshot is not None
+        result["objects"] = {"shm": len(snapshot.shm), "msg": len(snapshot.msg), "sem": len(snapshot.sem),
+                             "pipes": len(snapshot.pipes), "processes": len(snapshot.processes)}
+        tick_times = []
+        scans.clear()
+        ui_updates.clear()
+        for _ in range(ticks):
+            count = app.state.scans
+            started = time.perf_counter()
+            app.request_refresh()
+            while app.state.scans <= count:
+                await asyncio.sleep(0.001)
+            await settle(pilot)
+            tick_times.append(time.perf_counter() - started)
+        result["tick_s"] = tick_times
+        result["tick_scan_s"] = scans[:]
+        result["tick_ui_s"] = ui_updates[:]
+
+        keys: dict[str, list[float]] = {"pane switch": [], "sort": [], "filter": []}
+        await press(pilot, "1", "1")
+        for _ in range(presses):
+            keys["pane switch"].append(await press(pilot, "2", "2"))
+            keys["pane switch"].append(await press(pilot, "1", "1"))  # back to the segments: the biggest pane
+        for _ in range(presses):
+            keys["sort"].append(await press(pilot, "greater_than_sign", ">"))
+        for _ in range(presses):
+            keys["filter"].append(await press(pilot, "slash", "/"))  # open the filter line
+            keys["filter"].append(await press(pilot, "4", "4"))  # every row is filtered again
+            keys["filter"].append(await press(pilot, "escape"))  # and shown again in full
+        result["keys_s"] = keys
+        result["key_s"] = [t for times in keys.values() for t in times]
+        result["peak_rss_mb"] = peak_rss_mb()
+        await pilot.press("q")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=10)
+    parser.add_argument("--presses", type=int, default=5)
+    parser.add_argument("--size", default="200x50")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    result = asyncio.run(probe(args.ticks, args.presses, width, height))
+    result["tick_median_s"] = statistics.median(result["tick_s"])
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
