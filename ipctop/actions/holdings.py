@@ -72,7 +72,8 @@ class Holdings:
         with self._lock:
             if shmid in self._held:
                 raise HoldingError(f"segment {shmid} is already attached by ipctop ({self._held[shmid].mode})")
-            _install_release(self)
+            _registries.add(self)
+            install_release_handlers()
             size = sysv.shm_stat(shmid).size
             address = sysv.shmat(shmid, readonly=readonly)
             holding = Holding(shmid, address, size, readonly)
@@ -139,15 +140,19 @@ def _release_everything() -> None:
         registry.release_all()
 
 
-def _install_release(holdings: Holdings) -> None:
-    """Register `holdings` for release at exit and on signals (handlers set once per process)."""
+def install_release_handlers() -> None:
+    """Release every Holdings at exit and on SIGTERM, SIGHUP, SIGINT, SIGQUIT (once per process).
+
+    `attach` calls it; an app whose attaches run in worker threads should call it
+    once from the main thread at start, since only the main thread can set handlers.
+    A handler the app sets before this call is chained to: it runs after the release.
+    """
     global _atexit_registered, _signals_installed
-    _registries.add(holdings)
     with _install_lock:
         if not _atexit_registered:
             _atexit_registered = True
             atexit.register(_release_everything)
-        # Signal handlers can only be set from the main thread; until then atexit still releases.
+        # Until it is called from the main thread, atexit alone releases.
         if _signals_installed or threading.current_thread() is not threading.main_thread():
             return
         _signals_installed = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ipctop.cli.object_args import (
     add_key_arguments,
@@ -78,6 +77,8 @@ def run_recv(args: argparse.Namespace) -> int:
     mtype = validators.parse_receive_type(args.type, field="--type")
     received = operations.receive(msqid, mtype, validators.current_limits().msgmax, nowait=args.nowait)
     if args.json:
+        import json
+
         print(json.dumps({"type": received.mtype, "text": received.data.decode("utf-8", "replace")}))
     else:
         write_bytes(received.data + b"\n")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from collections.abc import Callable
 
@@ -72,6 +71,8 @@ def key_from_args(args: argparse.Namespace) -> int:
 
 def print_created(created, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Print the new id (or JSON); say on stderr when an existing object was returned."""
+    import json
+
     from ipctop.actions.validators import OBJECT_NAMES
 
     if not created.created:
