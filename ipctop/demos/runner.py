@@ -64,8 +64,8 @@ class MadeObjects:
         return bool(self.pids or self.shm or self.msg or self.sem or self.paths)
 
     def pid_of(self, role: str) -> int:
-        """The (last made) process that plays `role`."""
-        return max(pid for pid, r in self.pids.items() if r == role)
+        """The process that plays `role` (the latest made, if several did)."""
+        return [pid for pid, r in self.pids.items() if r == role][-1]
 
 
 class DemoRun:
@@ -103,6 +103,7 @@ class DemoRun:
         self._sock: socket.socket | None = None
         self._stderr: Any = None
         self._reader: threading.Thread | None = None
+        self._in_gate = False
         self.started_at = 0.0
         self.ended_at = 0.0
 
@@ -146,8 +147,8 @@ class DemoRun:
         except subprocess.TimeoutExpired:
             self._popen.kill()
             self._popen.wait()
-        # Let the reader thread take the demo's last records, unless it is the caller or stuck in a callback.
-        if threading.current_thread() is not self._reader:
+        # Let the reader thread take the demo's last records, unless it is the caller or waits in the gate.
+        if threading.current_thread() is not self._reader and not self._in_gate:
             self._done.wait(2.0)
         self._finish()
 
@@ -292,7 +293,11 @@ class DemoRun:
     def _take_step(self, step: DemoStep) -> None:
         self._step = step
         if self._step_gate is not None:
-            self._call(self._step_gate)
+            self._in_gate = True
+            try:
+                self._call(self._step_gate)
+            finally:
+                self._in_gate = False
             if self._stop_requested:
                 return
             self._call(self._narrate, step.heading)
@@ -369,10 +374,18 @@ class DemoRun:
             pids = dict(self._pids)
             ipc = {k: v for k, v in self._ipc.items() if k not in self._kept}
             paths = list(self._paths)
+        killed = []
         for pid, (_role, started) in pids.items():
-            if started is not None and proc.is_same_process(pid, started):
+            if started is not None and proc.is_same_process(pid, started) and proc.state(pid) != "Z":
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+                    killed.append((pid, started))
+        # An orphan's attachments and pipe ends go only once it has really exited.
+        deadline = time.monotonic() + 5
+        while killed and time.monotonic() < deadline:
+            killed = [(pid, started) for pid, started in killed
+                      if proc.is_same_process(pid, started) and proc.state(pid) != "Z"]
+            time.sleep(0.01)
         for (kind, ident), key in ipc.items():
             if _ipc_still_there(kind, ident, key):
                 with contextlib.suppress(IpcError):
