@@ -104,7 +104,8 @@ def _run_demo(info: DemoInfo, speed: float, step: bool) -> int:
     def on_sigterm(_number: int, _frame: FrameType | None) -> None:
         raise _Terminated
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    previous_sigint = signal.getsignal(signal.SIGINT)
+    previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
     code = 0
     try:
         run.start()
@@ -118,7 +119,8 @@ def _run_demo(info: DemoInfo, speed: float, step: bool) -> int:
         print("\nStopped.", flush=True)
     finally:
         run.stop()
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        signal.signal(signal.SIGINT, previous_sigint)
     return _report(run, code)
 
 
@@ -131,7 +133,7 @@ def _report(run: DemoRun, code: int) -> int:
     if code == 0:
         print(f"\nDone in {run.ended_at - run.started_at:.1f} s.")
     for (kind, ident), key in run.kept.items():
-        print(f"Left behind on purpose: {kind} {ident} (key {key:#010x}). Remove it with `ipctop clean` "
-              f"or `ipctop {kind} rm {ident}`.")
+        print(f"Left behind on purpose: {kind} {ident} (key {key:#010x}). Remove it with "
+              f"`ipctop clean --key {key:#010x} --yes` or `ipctop {kind} rm {ident}`.")
     print("Everything else the demo made is gone." if run.kept else "Everything the demo made is gone.")
     return code

@@ -193,10 +193,11 @@ class DemoContext(Narrator):
             record = self.sock.recv(protocol.MAX_RECORD)
         except OSError:
             record = b""
-        if not record or protocol.decode(record).get("m") == protocol.STOP:
+        kind = protocol.decode(record).get("m") if record else protocol.STOP
+        if kind == protocol.STOP:
             self.stopping = True
             raise DemoStopped("the runner asked to stop")
-        return protocol.decode(record).get("m") == protocol.GO
+        return kind == protocol.GO
 
     @property
     def patience(self) -> float:

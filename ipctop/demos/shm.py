@@ -301,7 +301,8 @@ def shm_leak(ctx: DemoContext) -> None:
     ctx.result("leaked_shmid", shmid)
     ctx.result("leaked_key", key)
     ctx.note(f"this demo leaves segment {shmid} (key {ccalls.key(key)}) behind on purpose")
-    ctx.note(f"remove it with: ipctop clean   or: ipctop shm rm {shmid}   or: ipcrm -m {shmid}")
+    ctx.note(f"ipctop clean lists it as leaked; remove it with: ipctop clean --key {ccalls.key(key)} --yes   "
+             f"or: ipctop shm rm {shmid}   or: ipcrm -m {shmid}")
 
 
 def shm_fork(ctx: DemoContext) -> None:

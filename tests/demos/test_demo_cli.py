@@ -73,7 +73,9 @@ def test_shm_leak_says_what_it_left_and_how_to_remove_it():
     try:
         assert result.returncode == 0, result.stderr
         assert match and sysvipc_row("shm", shmid)["key"] == int(match.group(2), 16)
-        assert "ipctop clean" in out and f"ipctop shm rm {shmid}" in out
+        assert f"ipctop clean --key {match.group(2)} --yes" in out and f"ipctop shm rm {shmid}" in out
+        listed = ipctop("clean", "--key", match.group(2), "--json")
+        assert listed.returncode == 0 and str(shmid) in listed.stdout.decode(), "ipctop clean finds it"
     finally:
         if shmid is not None:
             with contextlib.suppress(IpcError):
