@@ -49,6 +49,16 @@ def tell_nattch(who: Narrator, shmid: int) -> int:
     return stat.nattch
 
 
+def tell_gone(who: Narrator, shmid: int) -> None:
+    """IPC_STAT on a segment that no longer exists, told: EINVAL."""
+    try:
+        sysv.shm_stat(shmid)
+    except IpcError as error:
+        who.call(f"shmctl({shmid}, IPC_STAT, &ds)", ccalls.failure(error.errno))
+    else:
+        who.note(f"segment {shmid} still exists")
+
+
 def shm(ctx: DemoContext) -> None:
     ctx.step("create", "The server makes a key from a file with ftok and creates a segment")
     directory = ctx.make_temp_dir()
@@ -109,6 +119,7 @@ def shm(ctx: DemoContext) -> None:
         ctx.pause(1.0)
         ctx.call(f"printf(\"%s\", {ccalls.pointer(server_address)})", ccalls.cstr(get_text(server_address).encode()))
     ctx.wait_ack(client)
+    tell_nattch(ctx, shmid)
     ctx.note("no system call moves the data: both processes read and write the same memory")
 
     ctx.step("client-detach", "The client detaches and exits: nattch 1")
@@ -122,6 +133,7 @@ def shm(ctx: DemoContext) -> None:
 
     ctx.step("remove", "The server removes the segment with IPC_RMID")
     ctx.remove("shm", shmid)
+    tell_gone(ctx, shmid)
     ctx.result("nattch", ",".join(map(str, nattch)))
     ctx.note(f"nattch went {' → '.join(map(str, nattch))}; the segment is gone from ipcs -m")
 
@@ -253,10 +265,7 @@ def shm_dest(ctx: DemoContext) -> None:
     ctx.poke(user)
     ctx.wait_ack(user)
     ctx.wait_until(lambda: _sysvipc_line(shmid) is None, f"segment {shmid} vanishing")
-    try:
-        sysv.shm_stat(shmid)
-    except IpcError as error:
-        ctx.call(f"shmctl({shmid}, IPC_STAT, &ds)", ccalls.failure(error.errno))
+    tell_gone(ctx, shmid)
     ctx.forget("shm", shmid)
     ctx.poke(user)
     ctx.reap_and_tell(user)
