@@ -7,6 +7,8 @@ attachers and original key, and a process the objects it holds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc
 from ipctop.collectors.limits import read_limits
@@ -66,11 +68,9 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
         for row in sem_rows
     }
 
-    interesting: set[int] = set()
-    for ends in (*fd_scan.pipe_ends.values(), *fd_scan.fifo_ends.values()):
-        interesting.update(end.pid for end in ends)
-    for found in maps_scan.by_shmid.values():
-        interesting.update(a.pid for a in found)
+    interesting = {end.pid for ends in fd_scan.pipe_ends.values() for end in ends}
+    interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
+    interesting.update(a.pid for found in maps_scan.by_shmid.values() for a in found)
     interesting.update(pid for row in shm_rows for pid in (row.cpid, row.lpid))
     interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
     interesting.update(pid for state in sem_states.values() for pid in state.pids)
@@ -83,9 +83,10 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
         if info is not None:
             infos[pid] = info
 
+    comms = {pid: info.comm for pid, info in infos.items()}
+
     def comm(pid: int) -> str:
-        info = infos.get(pid)
-        return info.comm if info else "?"
+        return comms.get(pid, "?")
 
     def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
         return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=lambda e: (e.pid, e.fd)))
@@ -100,35 +101,7 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
         fill, capacity = fds.pipe_fill(proc, raw) if measurable else (None, None)
         fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
 
-    segments = {}
-    for row in shm_rows:
-        # in pid order, not in the order the scan happened to find them
-        found = sorted(maps_scan.by_shmid.get(row.shmid, ()), key=lambda a: (a.pid, a.start))
-        original_key = None
-        if row.key == 0 and row.perms & SHM_DEST and found:
-            original_key = found[0].name_key
-        segments[row.shmid] = ShmSegment(
-            shmid=row.shmid,
-            key=row.key,
-            perms=row.perms & MODE_BITS,
-            size=row.size,
-            nattch=row.nattch,
-            cpid=row.cpid,
-            lpid=row.lpid,
-            uid=row.uid,
-            gid=row.gid,
-            cuid=row.cuid,
-            cgid=row.cgid,
-            owner=processes.user_name(row.uid),
-            atime=row.atime,
-            dtime=row.dtime,
-            ctime=row.ctime,
-            rss=row.rss,
-            swap=row.swap,
-            status=shm_status(row.perms),
-            attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode) for a in found),
-            original_key=original_key,
-        )
+    segments = _segments(proc, shm_rows, maps_scan.by_shmid, comm)
 
     queues = {
         row.msqid: MsgQueue(
@@ -189,6 +162,67 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
         uninspectable=uninspectable,
         live_pids=frozenset(all_pids),
     )
+
+
+# The segments of the previous snapshot (per procfs root), each with what it was made
+# from.  A monitor at 10,000 segments would otherwise build 10,000 frozen records and
+# their attachers every tick; equal inputs give an equal (immutable) record, so it is
+# reused.  No lock: an entry is only used when its inputs are equal to the new ones.
+_previous_segments: tuple[str, dict[int, tuple[tuple, ShmSegment]]] = ("", {})
+_PID_START = attrgetter("pid", "start")
+
+
+def _segments(
+    proc: ProcFS,
+    shm_rows: list[sysvipc.ShmRow],
+    by_shmid: dict[int, list[attachments.MapsAttachment]],
+    comm: Callable[[int], str],
+) -> dict[int, ShmSegment]:
+    global _previous_segments
+    root, previous = _previous_segments
+    if root != proc.root:
+        previous = {}
+    segments: dict[int, ShmSegment] = {}
+    made: dict[int, tuple[tuple, ShmSegment]] = {}
+    for row in shm_rows:
+        found = by_shmid.get(row.shmid, ())
+        if len(found) > 1:
+            found = sorted(found, key=_PID_START)  # in pid order, not in the order the scan found them
+        inputs = (row, tuple(found), tuple(comm(a.pid) for a in found))
+        earlier = previous.get(row.shmid)
+        if earlier is not None and earlier[0] == inputs:
+            segments[row.shmid] = earlier[1]
+            made[row.shmid] = earlier
+            continue
+        original_key = None
+        if row.key == 0 and row.perms & SHM_DEST and found:
+            original_key = found[0].name_key
+        segment = ShmSegment(
+            shmid=row.shmid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            size=row.size,
+            nattch=row.nattch,
+            cpid=row.cpid,
+            lpid=row.lpid,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            atime=row.atime,
+            dtime=row.dtime,
+            ctime=row.ctime,
+            rss=row.rss,
+            swap=row.swap,
+            status=shm_status(row.perms),
+            attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode) for a in found),
+            original_key=original_key,
+        )
+        segments[row.shmid] = segment
+        made[row.shmid] = (inputs, segment)
+    _previous_segments = (proc.root, made)
+    return segments
 
 
 def _join_processes(

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 
 
-@dataclass(frozen=True, slots=True)
-class MapsAttachment:
+class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000 segments
     shmid: int
     pid: int
     start: int
@@ -37,13 +37,25 @@ class AttachmentScan:
 
 def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> list[MapsAttachment]:
     """Every /SYSV mapping in one maps file, with split mappings of one attach merged."""
+    return _parse_maps(pid, data, shmids)[0]
+
+
+def _parse_maps(pid: int, data: bytes, shmids: set[int] | None) -> tuple[list[MapsAttachment], frozenset[int]]:
+    """parse_sysv_maps, and the inodes of every /SYSV line read (kept by `shmids` or not)."""
     found: list[MapsAttachment] = []
-    if b"/SYSV" not in data:
-        return found
-    for line in data.split(b"\n"):
-        slash = line.find(b"/SYSV")
-        if slash < 0:
-            continue
+    inodes: set[int] = set()
+    # Jump from one /SYSV to the next rather than splitting every line: most lines of a
+    # maps file are libraries.  Each line is then read as before, from its first /SYSV.
+    find = data.find
+    at = find(b"/SYSV")
+    while at >= 0:
+        line_start = data.rfind(b"\n", 0, at) + 1
+        line_end = find(b"\n", at)
+        if line_end < 0:
+            line_end = len(data)
+        line = data[line_start:line_end]
+        slash = at - line_start
+        at = find(b"/SYSV", line_end)
         fields = line[:slash].split()
         if len(fields) < 5:
             continue
@@ -55,6 +67,7 @@ def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> li
             offset = int(fields[2], 16)
         except ValueError:
             continue
+        inodes.add(inode)
         if shmids is not None and inode not in shmids:
             continue
         mode = "rw" if fields[1][1:2] == b"w" else "r"
@@ -66,7 +79,23 @@ def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> li
             found[-1] = MapsAttachment(inode, pid, previous.start, end, mode, name_key)
         else:
             found.append(MapsAttachment(inode, pid, start, end, mode, name_key))
-    return found
+    return found, frozenset(inodes)
+
+
+# (pid, maps text) -> (inodes of its /SYSV lines, those that were kept, attachments)
+# from the latest scan.  The attachments are a function of the text and of which of
+# its inodes are kept, so an unchanged maps file is not parsed again: at 10,000
+# segments the parse, not the read, was most of a scan's time.
+_previous_parses: dict[tuple[int, bytes], tuple[frozenset[int], frozenset[int], tuple[MapsAttachment, ...]]] = {}
+
+
+def _attachments_in(pid: int, data: bytes, shmids: set[int], now: dict) -> list[MapsAttachment]:
+    entry = _previous_parses.get((pid, data))
+    if entry is None or entry[0] & shmids != entry[1]:
+        found, inodes = _parse_maps(pid, data, shmids)
+        entry = (inodes, inodes & shmids, tuple(found))
+    now[(pid, data)] = entry
+    return list(entry[2])
 
 
 def scan_attachments(
@@ -81,7 +110,9 @@ def scan_attachments(
     remaining = sum(nattch_by_shmid.values())
     if remaining <= 0:
         return scan
+    global _previous_parses
     shmids = set(nattch_by_shmid)
+    parsed_now: dict[tuple[int, bytes], tuple] = {}
     seen: set[int] = set()
     first = deque(likely_pids)
     rest = iter(all_pids)
@@ -99,7 +130,7 @@ def scan_attachments(
         except Denied:
             scan.denied[pid] = "permission denied"
             continue
-        attachments = parse_sysv_maps(pid, data, shmids)
+        attachments = _attachments_in(pid, data, shmids, parsed_now)
         if attachments and own_ipc_ns and _ipc_ns(proc, pid) not in ("", own_ipc_ns):
             continue  # same shmids in another IPC namespace are other segments
         for attachment in attachments:
@@ -110,6 +141,7 @@ def scan_attachments(
             # workers hold them too, so an attacher's children are read next.
             first.extendleft(reversed(_children(proc, pid)))
     scan.complete = remaining <= 0
+    _previous_parses = parsed_now
     return scan
 
 

@@ -7,13 +7,13 @@ unsigned 32-bit numbers; perms are octal and keep the SHM_DEST / SHM_LOCKED bits
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 from ipctop.collectors.procfs import ProcFS
 
 
-@dataclass(frozen=True, slots=True)
-class ShmRow:
+class ShmRow(NamedTuple):
     key: int
     shmid: int
     perms: int  # with SHM_DEST / SHM_LOCKED bits
@@ -32,8 +32,7 @@ class ShmRow:
     swap: int
 
 
-@dataclass(frozen=True, slots=True)
-class MsgRow:
+class MsgRow(NamedTuple):
     key: int
     msqid: int
     perms: int
@@ -50,8 +49,7 @@ class MsgRow:
     ctime: int
 
 
-@dataclass(frozen=True, slots=True)
-class SemRow:
+class SemRow(NamedTuple):
     key: int
     semid: int
     perms: int
@@ -69,43 +67,75 @@ def unsigned_key(text: str) -> int:
     return int(text) & 0xFFFFFFFF
 
 
-def _rows(text: str) -> list[dict[str, str]]:
+# row type -> (header line, {line: row}) of the latest parse; see _parse.
+_previous_rows: dict[type, tuple[str, dict[str, object]]] = {}
+
+
+def _parse(text: str, row_type: type, id_name: str) -> list:
+    """One row per line; columns found by header name once per table, not once per line."""
     lines = text.splitlines()
     if not lines:
         return []
     header = lines[0].split()
-    rows = []
-    for line in lines[1:]:
-        values = line.split()
-        if len(values) >= len(header):
-            rows.append(dict(zip(header, values, strict=False)))
-    return rows
+    position = {name: i for i, name in enumerate(header)}  # a repeated name: the last one, as dict(zip()) did
+    if id_name not in position:
+        return []
+    names = row_type._fields
+    key_at, perms_at = position.get("key"), position.get("perms")
+    plain = [(i, position.get(name)) for i, name in enumerate(names) if name not in ("key", "perms")]
+    blank = [0] * len(names)
+    key_slot, perms_slot = names.index("key"), names.index("perms")
 
-
-def _build(row_type: type, id_name: str, row: dict[str, str]) -> object:
-    values: dict[str, int] = {}
-    for name in row_type.__slots__:
-        raw = row.get(name)
-        if name == "key":
-            values[name] = unsigned_key(raw or "0")
-        elif name == "perms":
-            values[name] = int(raw or "0", 8)
-        elif raw is None:
-            if name == id_name:
-                raise ValueError(f"no {id_name} column")
-            values[name] = 0
-        else:
-            values[name] = int(raw)
-    return row_type(**values)
-
-
-def _parse(text: str, row_type: type, id_name: str) -> list:
-    parsed = []
-    for row in _rows(text):
+    def parse_used_columns(values: list[str]) -> object | None:
         try:
-            parsed.append(_build(row_type, id_name, row))
+            fields = blank[:]
+            for slot, at in plain:
+                if at is not None:
+                    fields[slot] = int(values[at])
+            if key_at is not None:
+                fields[key_slot] = int(values[key_at]) & 0xFFFFFFFF
+            if perms_at is not None:
+                fields[perms_slot] = int(values[perms_at], 8)
         except ValueError:
-            continue  # a torn or malformed line: skip it rather than fail the scan
+            return None  # a torn or malformed line: skip it rather than fail the scan
+        return row_type._make(fields)
+
+    width = len(header)
+    # Every column of the kernel's tables is a number: convert a whole line at C speed
+    # and pick the columns; a line that does not convert falls back to the column loop.
+    pick = itemgetter(*(position[n] for n in names)) if all(n in position for n in names) else None
+    # A row is a function of its line (under one header): the rows of the previous read
+    # are reused for lines that did not change, which at 10,000 segments is most of them.
+    earlier_header, earlier = _previous_rows.get(row_type, ("", {}))
+    if earlier_header != lines[0]:
+        earlier = {}
+    now: dict[str, object] = {}
+    _previous_rows[row_type] = (lines[0], now)
+    parsed = []
+    for line in lines[1:]:
+        row = earlier.get(line)
+        if row is not None:
+            now[line] = row
+            parsed.append(row)
+            continue
+        values = line.split()
+        if len(values) < width:
+            continue
+        if pick is not None:
+            try:
+                numbers = list(map(int, values))
+                numbers[perms_at] = int(values[perms_at], 8)  # type: ignore[index]
+            except ValueError:
+                pass
+            else:
+                numbers[key_at] &= 0xFFFFFFFF  # type: ignore[index]
+                row = now[line] = row_type._make(pick(numbers))
+                parsed.append(row)
+                continue
+        row = parse_used_columns(values)
+        if row is not None:
+            now[line] = row
+            parsed.append(row)
     return parsed
 
 
