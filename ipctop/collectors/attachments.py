@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
@@ -28,11 +27,13 @@ class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000
     name_key: int  # the key in the mapping's name (the original key of a `dest` segment)
 
 
-@dataclass(slots=True)
 class AttachmentScan:
-    by_shmid: dict[int, list[MapsAttachment]] = field(default_factory=dict)
-    denied: dict[int, str] = field(default_factory=dict)
-    complete: bool = True  # False when some nattch could not be accounted for
+    __slots__ = ("by_shmid", "denied", "complete")
+
+    def __init__(self) -> None:
+        self.by_shmid: dict[int, list[MapsAttachment]] = {}
+        self.denied: dict[int, str] = {}
+        self.complete = True  # False when some nattch could not be accounted for
 
 
 def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> list[MapsAttachment]:

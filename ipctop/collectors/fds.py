@@ -13,7 +13,7 @@ import os
 import stat
 import struct
 import termios
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 
@@ -23,8 +23,7 @@ F_GETPIPE_SZ = 1032
 _NOT_FIFO_PREFIXES = ("socket:", "anon_inode:", "/dev/pts/", "/dev/null", "/dev/tty", "/proc/", "/sys/", "/memfd:")
 
 
-@dataclass(slots=True)
-class RawEnd:
+class RawEnd(NamedTuple):
     """One fd on a pipe or FIFO, before process names are known."""
 
     pid: int
@@ -32,14 +31,16 @@ class RawEnd:
     mode: str
 
 
-@dataclass(slots=True)
 class FdScan:
     """Every pipe and FIFO end found, and the processes that could not be read."""
 
-    pipe_ends: dict[int, list[RawEnd]] = field(default_factory=dict)
-    fifo_ends: dict[int, list[RawEnd]] = field(default_factory=dict)
-    fifo_paths: dict[int, str] = field(default_factory=dict)
-    denied: dict[int, str] = field(default_factory=dict)
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied")
+
+    def __init__(self) -> None:
+        self.pipe_ends: dict[int, list[RawEnd]] = {}
+        self.fifo_ends: dict[int, list[RawEnd]] = {}
+        self.fifo_paths: dict[int, str] = {}
+        self.denied: dict[int, str] = {}
 
 
 def mode_from_flags(flags: int) -> str:

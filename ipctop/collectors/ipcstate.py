@@ -3,14 +3,15 @@ the value, waiters and last pid of every semaphore in a set."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
+# ipctop.kernel.sysv (ctypes, libc) is imported on the first call, not here: most
+# machines hold no queue or semaphore set, and `ipctop list` should not pay for it.
 
-@dataclass(frozen=True, slots=True)
-class SemState:
+
+class SemState(NamedTuple):
     values: tuple[int, ...]
     ncnt: tuple[int, ...]
     zcnt: tuple[int, ...]
@@ -22,6 +23,8 @@ NO_SEM_STATE = SemState((), (), (), ())
 
 def queue_capacity(msqid: int) -> int | None:
     """msg_qbytes, or None when the reader may not IPC_STAT the queue."""
+    from ipctop.kernel import sysv
+
     try:
         return sysv.msg_stat(msqid).qbytes
     except IpcError:
@@ -29,6 +32,8 @@ def queue_capacity(msqid: int) -> int | None:
 
 
 def semaphore_state(semid: int, nsems: int) -> SemState:
+    from ipctop.kernel import sysv
+
     try:
         values = sysv.sem_getall(semid, nsems)
         ncnt = tuple(sysv.sem_get(semid, i, sysv.GETNCNT) for i in range(nsems))
