@@ -54,6 +54,7 @@ class Row:
     cells: tuple[Cell, ...]
     role: Role = None  # a style for the whole row ("alert": someone is blocked)
     search: str = ""  # extra text the filter matches besides the cells
+    parent: str | None = None  # key of the row it hangs under (a tree); kept when a child matches the filter
 
     @property
     def text(self) -> str:

@@ -38,6 +38,20 @@ def shorten(items: list[str], limit: int = 40) -> str:
     return ", ".join(shown)
 
 
+def matching(rows: list[Row], needle: str) -> list[Row]:
+    """The rows whose text contains `needle`, with the rows they hang under (so a tree stays a tree)."""
+    by_key = {row.key: row for row in rows}
+    keep: set[str] = set()
+    for row in rows:
+        if needle in row.text.lower():
+            key: str | None = row.key
+            while key is not None and key not in keep:
+                keep.add(key)
+                parent = by_key.get(key)
+                key = parent.parent if parent else None
+    return [row for row in rows if row.key in keep]
+
+
 class Pane(Vertical):
     pane_id: ClassVar[str]
     title: ClassVar[str]
@@ -49,6 +63,7 @@ class Pane(Vertical):
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.filter_text = ""
+        self.stale = False  # a scan came while the pane was hidden
         self._state: MonitorState | None = None
 
     def compose(self) -> ComposeResult:
@@ -72,12 +87,13 @@ class Pane(Vertical):
     def show(self, state: MonitorState, *, fade: bool = True, highlight: bool = True) -> None:
         """Bring the table up to date with `state` (a new scan, or a new filter or sort)."""
         self._state = state
+        self.stale = False
         if state.snapshot is None:
             return
         rows = self.build_rows(state)
         needle = self.filter_text.lower()
         if needle:
-            rows = [row for row in rows if needle in row.text.lower()]
+            rows = matching(rows, needle)
         self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1)
         empty = self.query_one(".empty", Static)
         empty.display = not rows

@@ -25,8 +25,8 @@ class MsgPane(Pane):
         Column("cbytes", "Bytes", 6),
         Column("fill", "Fill", 13),
         Column("depth", "Depth", SPARK_WIDTH, volatile=True),
-        Column("sender", "Last sender"),
-        Column("receiver", "Last receiver"),
+        Column("sender", "Sender"),
+        Column("receiver", "Receiver"),
         Column("perms", "Perms", 9),
     )
 

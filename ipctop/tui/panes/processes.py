@@ -48,14 +48,19 @@ class ProcessesPane(Pane):
         if not tree:
             return [self._row(p, state, "", p.pid) for p in snapshot.processes.values()]
         rows = []
+        parents: list[str] = []  # the key of the latest row at each depth
         for order, line in enumerate(process_tree(snapshot.processes)):
+            del parents[line.depth :]
+            parent = parents[-1] if parents else None
             if line.is_group:
-                rows.append(self._group_row(line.pid, order))
+                row = self._group_row(line.pid, order)
             else:
-                rows.append(self._row(snapshot.processes[line.pid], state, line.prefix, order))
+                row = self._row(snapshot.processes[line.pid], state, line.prefix, order, parent)
+            parents.append(row.key)
+            rows.append(row)
         return rows
 
-    def _row(self, process: Process, state: MonitorState, prefix: str, order: int) -> Row:
+    def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
         held = holdings(process)
         waiting = process.wchan if process.wchan else ""
         cells = (
@@ -67,7 +72,7 @@ class ProcessesPane(Pane):
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),
         )
-        return Row(f"p{process.pid}", process, cells, search=" ".join(held))
+        return Row(f"p{process.pid}", process, cells, search=" ".join(held), parent=parent)
 
     def _group_row(self, ppid: int, order: int) -> Row:
         muted = Cell("", sort="", role="muted")

@@ -10,7 +10,7 @@ from ipctop.tui.state import MonitorState
 
 
 def waiting_text(sem_set: SemSet) -> str:
-    """`⏳ 2 blocked: #1 ×2 await increase` — how many wait on which semaphore, and for what."""
+    """`BLOCKED 2: #1 ×2 await increase` — how many wait on which semaphore, and for what."""
     if not sem_set.ncnt and not sem_set.zcnt:
         return "?"
     parts = []
@@ -21,7 +21,7 @@ def waiting_text(sem_set: SemSet) -> str:
             parts.append(f"#{index} ×{zcnt} await zero")
     if not parts:
         return "none"
-    return f"⏳ {sem_set.waiters} blocked: " + ", ".join(parts)
+    return f"BLOCKED {sem_set.waiters}: " + ", ".join(parts)
 
 
 class SemPane(Pane):

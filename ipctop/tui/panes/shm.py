@@ -23,9 +23,9 @@ class ShmPane(Pane):
         Column("nattch", "Att", 4),
         Column("attachers", "Attached by"),
         Column("status", "Status"),
-        Column("perms", "Perms", 9),
         Column("age", "Age", 6, volatile=True),
         Column("creator", "Creator"),
+        Column("perms", "Perms", 9),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -48,8 +48,8 @@ class ShmPane(Pane):
             num(segment.nattch, role="muted" if not segment.nattch else None),
             Cell(shorten(attachers), sort=len(attachers)),
             Cell(status, role="warn" if segment.marked_for_removal else None),
-            perms_cell(segment.perms),
             age_cell(segment.ctime, state.now),
             process_cell(snapshot, segment.cpid),
+            perms_cell(segment.perms),
         )
         return Row(str(segment.shmid), segment, cells, search=" ".join(attachers))

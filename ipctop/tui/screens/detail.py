@@ -97,10 +97,10 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.ipctop.updated.subscribe(self, self._on_update)
+        self.ipctop.updated.subscribe(self, self._scan_arrived)
         self.show_detail()
 
-    def _on_update(self, _update: Update) -> None:
+    def _scan_arrived(self, _update: Update) -> None:
         self.show_detail()
 
     @property

@@ -14,17 +14,17 @@ from ipctop.tui.registry import ActionSpec, all_actions
 
 PANE_TITLES = {pane.pane_id: f"{i} {pane.title}" for i, pane in enumerate(PANES, 1)}
 OTHER_KEYS = (
-    ("ctrl+p", "Command palette: every action by name", "everywhere"),
-    ("tab / shift+tab", "Move the focus (tabs, table)", "everywhere"),
-    ("↑ ↓ PgUp PgDn", "Move the cursor", "panes"),
-    ("click", "Choose a tab, a row; a column header sorts by it", "panes"),
-    ("escape", "Close this screen, a detail or a dialog", "everywhere"),
+    ("ctrl+p", "Command palette: every action by name", ""),
+    ("tab shift+tab", "Move the focus (tabs, table)", ""),
+    ("↑ ↓ PgUp PgDn", "Move the cursor", ""),
+    ("click", "Choose a tab or a row; a click on a column header sorts by it", ""),
+    ("escape", "Close this screen, a detail or a dialog", ""),
 )
 
 
 def where(spec: ActionSpec) -> str:
     if not spec.panes:
-        return "all panes"
+        return ""
     return ", ".join(PANE_TITLES.get(p, p) for p in sorted(spec.panes, key=list(PANE_TITLES).index))
 
 
@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Key", "Action", "Where")
+        table.add_columns("Key", "Action", "Only in")
         for spec in all_actions():
             if spec.mutates and self.readonly:
                 continue

@@ -90,9 +90,13 @@ class MainScreen(Screen[None]):
         self.show_state()
 
     def show_state(self) -> None:
+        """Bring the visible pane up to date; the others catch up when they are shown."""
         state = self.ipctop.state
+        current = self.current_pane
+        current.show(state)
         for pane in self.query(Pane):
-            pane.show(state)
+            if pane is not current:
+                pane.stale = True
         self.show_summary()
         notice = uninspectable_notice(state.snapshot)
         self.query_one("#notice", Static).update(notice)
@@ -114,7 +118,7 @@ class MainScreen(Screen[None]):
         bar = self.query_one(FilterBar)
         bar.value = self.current_pane.filter_text
         bar.add_class("-open")
-        bar.focus()
+        bar.input.focus()
 
     def clear_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -135,6 +139,8 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
         pane = self.current_pane
+        if pane.stale:
+            pane.show(self.ipctop.state, fade=False, highlight=False)
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")

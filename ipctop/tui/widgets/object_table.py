@@ -32,13 +32,14 @@ class ObjectTable(DataTable[Cell]):
     ObjectTable > .object-table--good { color: $text-success; }
     ObjectTable > .object-table--muted { color: $text-muted; }
     ObjectTable > .object-table--strong { text-style: bold; }
-    ObjectTable > .object-table--new { background: $success 30%; }
-    ObjectTable > .object-table--changed { background: $warning 30%; }
+    ObjectTable > .object-table--new { color: $text-success; text-style: bold; }
+    ObjectTable > .object-table--changed { color: $text-warning; text-style: bold; }
     ObjectTable > .object-table--gone { color: $text-disabled; text-style: strike; }
     """
 
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", cell_padding=1, id=id)
+        # The rows' own colours stay visible under the cursor: a blocked row must read as blocked.
+        super().__init__(cursor_type="row", cell_padding=1, cursor_foreground_priority="renderable", id=id)
         self.spec = tuple(columns)
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -105,7 +106,7 @@ class ObjectTable(DataTable[Cell]):
                 mark = highlight and differs and not column.volatile
                 if differs or redraw_all or column.key in was_lit:
                     styled = self._styled(cell, row.role, "changed" if mark else None)
-                    self.update_cell(key, column.key, styled, update_width=column.width is None)
+                    self.update_cell(key, column.key, styled, update_width=self._widens(column, styled))
                 if mark:
                     lit.add(column.key)
                 if column.key == self.sort_column and cell.sort_key != before.sort_key:
@@ -135,6 +136,12 @@ class ObjectTable(DataTable[Cell]):
             transient = "gone" if key in self._fading else None
             for column, cell in zip(self.spec, row.cells, strict=True):
                 self.update_cell(key, column.key, self._styled(cell, row.role, transient))
+
+    def _widens(self, column: Column, cell: Cell) -> bool:
+        """Whether `cell` is wider than its auto-width column (measuring a column costs a pass over it)."""
+        if column.width is not None:
+            return False
+        return cell.cell_len > self.columns[ColumnKey(column.key)].content_width
 
     def _restyle_row(self, key: str, transient: str) -> None:
         row = self._rows[key]

@@ -1,0 +1,94 @@
+"""Drive the monitor in tests: wait on conditions (never on fixed sleeps) and read its tables."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from rich.console import Console
+from textual.coordinate import Coordinate
+from textual.pilot import Pilot
+
+from ipctop.tui.app import IpctopApp
+from ipctop.tui.panes.base import Pane
+from ipctop.tui.widgets.object_table import ObjectTable
+from tests.support.fixture_snapshot import SCANS, FixtureFeed
+
+
+def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test function in a fresh event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> object:
+    """Let the app run until `predicate()` is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.02)
+
+
+async def wait_scans(pilot: Pilot, count: int) -> None:
+    app: IpctopApp = pilot.app  # type: ignore[assignment]
+    await wait_for(pilot, lambda: app.state.scans >= count)
+    await pilot.pause(0)  # not pause(): waiting for an idle CPU takes long on a busy machine
+
+
+async def play_fixture(pilot: Pilot) -> None:
+    """Feed every scan of the fixture, one after the other, then let the screen settle."""
+    app: IpctopApp = pilot.app  # type: ignore[assignment]
+    for scan in range(1, SCANS + 1):
+        await wait_scans(pilot, scan)
+        if scan < SCANS:
+            app.request_refresh()
+    await pilot.pause(0)
+
+
+def fixture_app(**options: object) -> IpctopApp:
+    """The monitor over the fixed fixture; it scans only when asked (the timer never fires)."""
+    return IpctopApp(FixtureFeed(), interval=3600.0, **options)  # type: ignore[arg-type]
+
+
+def pane(app: IpctopApp, pane_id: str) -> Pane:
+    return app.main_screen.pane(pane_id)
+
+
+def table(app: IpctopApp, pane_id: str) -> ObjectTable:
+    return pane(app, pane_id).table
+
+
+def cell_text(app: IpctopApp, pane_id: str, row_key: str, column: str) -> str | None:
+    """The plain text of one cell, or None while the row is not shown."""
+    t = table(app, pane_id)
+    row = t.row_for(row_key)
+    if row is None:
+        return None
+    index = [c.key for c in t.spec].index(column)
+    return row.cells[index].plain
+
+
+def row_keys(app: IpctopApp, pane_id: str) -> list[str]:
+    """Row keys in display order."""
+    t = table(app, pane_id)
+    return [str(t.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value) for i in range(t.row_count)]
+
+
+def screen_text(app: IpctopApp) -> str:
+    """What the terminal shows now, as plain text."""
+    lines = app.screen._compositor.render_update(full=True)
+    console = Console(width=app.size.width, record=True, file=io.StringIO(), color_system=None)
+    console.print(lines)
+    return console.export_text()

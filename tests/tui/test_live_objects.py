@@ -1,0 +1,119 @@
+"""The monitor against real kernel objects that each test creates and removes.
+
+The app scans the live system every 0.2 s, showing only what this test process
+created or touches (`--pid` to itself: the segments it makes have it as creator),
+so that other work on the machine does not fill its tables.  The tests wait on
+what the screen shows, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
+from ipctop.tui.app import IpctopApp
+from ipctop.tui.screens.detail import DetailScreen
+from tests.tui.helpers import cell_text, row_keys, run_async, screen_text, table, wait_for, wait_scans
+
+INTERVAL = 0.2
+
+
+def live_app() -> IpctopApp:
+    return IpctopApp(interval=INTERVAL, pids=frozenset({os.getpid()}))
+
+
+def make_segment(key: int, size: int = 4096) -> int:
+    return sysv.shmget(key, size, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+
+
+def remove_quietly(shmid: int) -> None:
+    with contextlib.suppress(IpcError):
+        sysv.shm_remove(shmid)
+
+
+@run_async
+async def test_new_segment_appears_within_two_refreshes(ipc_key):
+    app = live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_scans(pilot, 1)
+        shmid = make_segment(ipc_key())
+        try:
+            scans_before = app.state.scans
+            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)))
+            assert app.state.scans - scans_before <= 2
+            assert cell_text(app, "shm", str(shmid), "nattch") == "0"
+        finally:
+            remove_quietly(shmid)
+
+
+@run_async
+async def test_second_attach_changes_nattch_and_attachers(ipc_key, holders):
+    shmid = make_segment(ipc_key())
+    try:
+        first = holders.spawn("shm-attach", shmid)
+        app = live_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "nattch") == "1")
+            assert f"[{first.pid}]" in cell_text(app, "shm", str(shmid), "attachers")
+            second = holders.spawn("shm-attach", shmid)
+            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "nattch") == "2")
+            attachers = cell_text(app, "shm", str(shmid), "attachers")
+            assert f"[{first.pid}]" in attachers and f"[{second.pid}]" in attachers
+            holders.end(second)
+            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "nattch") == "1")
+            assert f"[{second.pid}]" not in cell_text(app, "shm", str(shmid), "attachers")
+    finally:
+        remove_quietly(shmid)
+
+
+@run_async
+async def test_removal_shows_in_the_event_log(ipc_key):
+    shmid = make_segment(ipc_key())
+    try:
+        app = live_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)))
+            sysv.shm_remove(shmid)
+            await wait_for(pilot, lambda: any(e.event.object_id == shmid for e in app.state.events))
+            app.set_paused(True)  # an idle app takes key presses at once (Pilot waits for idle)
+            await pilot.press("6")
+            assert app.main_screen.current_pane.pane_id == "events"
+
+            def removal_logged() -> bool:
+                events = table(app, "events")
+                shown = (events.row_for(key) for key in row_keys(app, "events"))
+                return any(row.obj.kind.value == "removed" and row.obj.object_label == f"shm {shmid}" for row in shown)
+
+            await wait_for(pilot, removal_logged)
+            assert f"shm {shmid}" in screen_text(app)
+            await pilot.press("1")
+            app.request_refresh()  # it faded for one refresh; after the next it is gone
+            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)) is None)
+    finally:
+        remove_quietly(shmid)
+
+
+@run_async
+async def test_detail_screen_lists_the_attaching_pid(ipc_key, holders):
+    shmid = make_segment(ipc_key())
+    try:
+        attacher = holders.spawn("shm-attach", shmid)
+        app = live_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            shm = table(app, "shm")
+            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "nattch") == "1")
+            app.set_paused(True)  # an idle app takes key presses at once (Pilot waits for idle)
+            shm.move_cursor(row=shm.get_row_index(str(shmid)))
+            await pilot.press("enter")
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
+            assert (screen.kind, screen.ident) == ("shm", shmid)
+            detail = screen.detail
+            assert attacher.pid in [pid for pid, _how in detail.users]
+            await pilot.pause(0)
+            assert f"{attacher.pid}" in screen_text(app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.main_screen)
+    finally:
+        remove_quietly(shmid)
