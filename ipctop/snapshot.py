@@ -89,7 +89,7 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
         return comms.get(pid, "?")
 
     def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
-        return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=lambda e: (e.pid, e.fd)))
+        return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=_PID_FD))
 
     pipes = {}
     for inode, raw in fd_scan.pipe_ends.items():
@@ -170,6 +170,8 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
 # reused.  No lock: an entry is only used when its inputs are equal to the new ones.
 _previous_segments: tuple[str, dict[int, tuple[tuple, ShmSegment]]] = ("", {})
 _PID_START = attrgetter("pid", "start")
+_FD = attrgetter("fd")
+_PID_FD = attrgetter("pid", "fd")
 
 
 def _segments(
@@ -266,7 +268,7 @@ def _join_processes(
             start_time=info.start_time,
             ipc_ns=info.ipc_ns,
             shm=tuple(sorted(mapped.get(pid, ()))),
-            pipes=tuple(sorted(held_pipes.get(pid, ()), key=lambda h: h.fd)),
+            pipes=tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
             msg=tuple(sorted(used_queues.get(pid, ()))),
             sem=tuple(sorted(used_sets.get(pid, ()))),
         )

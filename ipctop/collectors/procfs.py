@@ -112,6 +112,6 @@ class ProcFS:
 
     def readlink_pid(self, pid: int, name: str) -> str:
         try:
-            return os.readlink(self.path(pid, name))
+            return os.readlink(f"{self.root}/{pid}/{name}")
         except OSError as error:
             raise classify(error) from None
