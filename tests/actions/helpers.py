@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ipctop.cli.main import main
-
-NOBODY = 65534
+from tests.support.unprivileged import NOBODY, run_as_nobody  # noqa: F401 - re-exported for the tests
 
 
 @dataclass
@@ -49,32 +47,6 @@ def ipctop(*argv: object) -> Result:
     return Result(code, raw.decode("utf-8", "replace"), err.getvalue(), raw)
 
 
-def run_as_nobody(function: Callable[[], object]) -> object:
-    """Call `function` in a forked child running as nobody; return what it returns (JSON)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            payload = json.dumps({"value": function()})
-        except BaseException as error:  # noqa: BLE001 - the parent reports what went wrong
-            payload = json.dumps({"error": repr(error)})
-        finally:
-            with contextlib.suppress(BaseException):
-                os.write(write_fd, payload.encode())
-            os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    answer = json.loads(b"".join(chunks))
-    assert "error" not in answer, answer["error"]
-    return answer["value"]
 
 
 def nobody_runs(*argv: object) -> Result:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
-import json
 import os
 import time
 from collections.abc import Callable
@@ -17,8 +16,7 @@ from ipctop.collectors import processes
 from ipctop.collectors.procfs import ProcFS
 from ipctop.kernel import sysv
 from ipctop.model import Process, Snapshot
-
-NOBODY = 65534
+from tests.support.unprivileged import NOBODY, run_as_nobody  # noqa: F401 - re-exported for the tests
 
 
 def in_exited_child(action: Callable[[], object]) -> int:
@@ -105,31 +103,3 @@ def wait_for_clock(target: float) -> None:
     if delay > 0:
         time.sleep(delay)
 
-
-def run_as_nobody(function: Callable[[], dict]) -> dict:
-    """Run `function` in a child forked after the imports that dropped to `nobody`.
-
-    `nobody` cannot read /root, where this Python lives, so a fresh interpreter
-    would not start: everything it needs must already be imported.
-    """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            result = function()
-            os.write(write_fd, json.dumps(result).encode())
-        except BaseException as error:  # the parent reports what went wrong
-            os.write(write_fd, json.dumps({"error": repr(error)}).encode())
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    return json.loads(b"".join(chunks))

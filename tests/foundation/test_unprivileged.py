@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 
 import pytest
@@ -16,32 +15,7 @@ import pytest
 from ipctop.cli.main import main
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
-
-NOBODY = 65534
-
-
-def run_as_nobody(function) -> dict:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            result = function()
-            os.write(write_fd, json.dumps(result).encode())
-        except BaseException as error:  # the parent reports what went wrong
-            os.write(write_fd, json.dumps({"error": repr(error)}).encode())
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    return json.loads(b"".join(chunks))
+from tests.support.unprivileged import run_as_nobody
 
 
 @pytest.mark.unprivileged
