@@ -17,6 +17,7 @@ import struct
 import termios
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
@@ -291,6 +292,15 @@ def _limits() -> Limits:
     )
 
 
+def _world_ends(pipe: Pipe | Fifo, pids: set[int]) -> Pipe | Fifo:
+    return replace(pipe, ends=tuple(e for e in pipe.ends if e.pid in pids))
+
+
+def _world_peers(process: Process, pids: set[int]) -> Process:
+    held = tuple(replace(h, peers=tuple(p for p in h.peers if p in pids)) for h in process.pipes)
+    return replace(process, pipes=held)
+
+
 def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int]) -> list[str]:
     """Differences between two snapshots over the objects with `keys` and the processes in `pids`."""
     problems = []
@@ -301,15 +311,18 @@ def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int])
             problems.append(f"{name}: ids differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
         problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
                      if mine_fast[i] != mine_ref[i]]
+    # Another program that scans the machine (a test run of ipctop, lsof) holds a world
+    # pipe for a moment while it measures it: pipes and peers are compared as seen
+    # from the world's processes.
     for name in ("pipes", "fifos"):
-        mine_fast = {i: o for i, o in getattr(fast, name).items() if {e.pid for e in o.ends} <= pids}
-        mine_ref = {i: o for i, o in getattr(reference, name).items() if {e.pid for e in o.ends} <= pids}
+        mine_fast = {i: _world_ends(o, pids) for i, o in getattr(fast, name).items() if _world_ends(o, pids).ends}
+        mine_ref = {i: _world_ends(o, pids) for i, o in getattr(reference, name).items() if _world_ends(o, pids).ends}
         if set(mine_fast) != set(mine_ref):
             problems.append(f"{name}: inodes differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
         problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
                      if mine_fast[i] != mine_ref[i]]
-    procs_fast = {p: o for p, o in fast.processes.items() if p in pids}
-    procs_ref = {p: o for p, o in reference.processes.items() if p in pids}
+    procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids}
+    procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids}
     if set(procs_fast) != set(procs_ref):
         problems.append(f"processes differ: {sorted(set(procs_fast) ^ set(procs_ref))[:5]}")
     problems += [f"process {p}: {procs_fast[p]} != {procs_ref[p]}" for p in procs_fast.keys() & procs_ref.keys()
