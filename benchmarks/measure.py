@@ -38,11 +38,33 @@ def ipctop_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "ipctop"]
 
 
-def wall_seconds(argv: list[str]) -> float:
+def wall_seconds(argv: list[str], env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False, timeout=600)
+                   check=False, timeout=600, env=env)
     return time.perf_counter() - started
+
+
+def with_bytecode_cache(directory: str) -> dict[str, str]:
+    """The environment with compiled modules cached (in `directory`), as an installed ipctop runs.
+
+    Python here may run with PYTHONDONTWRITEBYTECODE=1, which compiles every module
+    from source at each start; a pip-installed package has its .pyc files.
+    """
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": directory}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+COLD_SNAPSHOT = "import time, ipctop.snapshot as s; t = time.perf_counter(); s.take_snapshot(); " \
+    "print(time.perf_counter() - t)"
+
+
+def cold_snapshot_seconds() -> float:
+    """One snapshot in a fresh process (after its imports): what `ipctop list` pays."""
+    out = subprocess.run([sys.executable, "-c", COLD_SNAPSHOT], capture_output=True, text=True, check=True,
+                         timeout=600, cwd=REPO)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def median(values: list[float]) -> float:
@@ -55,7 +77,7 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
     take_snapshot()  # imports and caches, as a running monitor has them
     differences = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
-    snapshot_wall, snapshot_cpu, lsof, lsfd, naive = [], [], [], [], []
+    snapshot_wall, snapshot_cpu, lsof, lsfd, naive, cold = [], [], [], [], [], []
     for i in range(repeat):  # interleaved, so that every tool meets the same load
         started, cpu = time.perf_counter(), time.process_time()
         take_snapshot()
@@ -70,7 +92,9 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                 started = time.perf_counter()
                 naive_snapshot()
                 naive.append(time.perf_counter() - started)
-    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive)
+                cold.append(cold_snapshot_seconds())
+    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive,
+                  cold_snapshot_s=cold)
     again = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
     result["differences"] += again[:20]
     result["identical"] = result["identical"] and not again
@@ -81,7 +105,7 @@ def tui_cpu_vs_htop(seconds: float, size: tuple[int, int]) -> dict[str, Any]:
     width, height = size
     with tempfile.TemporaryDirectory(prefix="ipctop-bench-home-") as home:
         # htop reads (and may write) its settings under $HOME: give it an empty one.
-        htop_env = {"HOME": home, "XDG_CONFIG_HOME": home}
+        htop_env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
         with TerminalSession([*ipctop_command(), "-d", "1"], width, height) as tui, \
                 TerminalSession(["htop", "-d", "10"], width, height, env=htop_env) as htop:
             tui.wait_for(TUI_READY)
@@ -113,17 +137,23 @@ def tui_probe(ticks: int, presses: int, size: tuple[int, int]) -> dict[str, Any]
 
 def startup(repeat: int, size: tuple[int, int], with_tui: bool) -> dict[str, Any]:
     ipctop = ipctop_command()
-    interpreter, listing = [], []
-    for _ in range(repeat):
-        interpreter.append(wall_seconds([sys.executable, "-c", "pass"]))
-        listing.append(wall_seconds([*ipctop, "list", "--json"]))
-    result: dict[str, Any] = {"command": ipctop, "python_s": interpreter, "list_json_s": listing}
-    if with_tui:
-        first = []
-        for _ in range(max(3, repeat // 3)):
-            with TerminalSession([*ipctop, "-d", "3600"], *size) as tui:
-                first.append(tui.wait_for(TUI_READY))
-        result["tui_first_screen_s"] = first
+    interpreter, listing, uncached = [], [], []
+    result: dict[str, Any] = {"command": ipctop}
+    with tempfile.TemporaryDirectory(prefix="ipctop-bench-pyc-") as cache:
+        env = with_bytecode_cache(cache)
+        wall_seconds([*ipctop, "list", "--json"], env)  # compiles and caches every module once
+        for _ in range(repeat):
+            interpreter.append(wall_seconds([sys.executable, "-c", "pass"], env))
+            listing.append(wall_seconds([*ipctop, "list", "--json"], env))
+            if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+                uncached.append(wall_seconds([*ipctop, "list", "--json"]))
+        result.update(python_s=interpreter, list_json_s=listing, list_json_uncached_s=uncached)
+        if with_tui:
+            first = []
+            for _ in range(max(3, repeat // 3)):
+                with TerminalSession([*ipctop, "-d", "3600"], *size, env=env) as tui:
+                    first.append(tui.wait_for(TUI_READY))
+            result["tui_first_screen_s"] = first
     return result
 
 

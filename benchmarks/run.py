@@ -76,6 +76,9 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
               f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}",
               f"{faster / snap:.1f}x faster" if tools else "",
               f"<= 1/5 of the faster ({ms(faster / 5)})", verdict_under(snap, faster / 5))
+    cold = median(data["cold_snapshot_s"])
+    table.add(f"[{world}] snapshot, first in a fresh process", ms(cold), "as `ipctop list` takes it",
+              f"{faster / cold:.1f}x faster" if tools else "", "same", verdict_under(cold, faster / 5))
     table.add(f"[{world}] snapshot CPU time, median", ms(median(data["snapshot_cpu_s"])))
     table.add(f"[{world}] naive full scan (reference)", ms(median(data["naive_s"])),
               ratio=f"{median(data['naive_s']) / snap:.1f}x slower")
@@ -111,6 +114,9 @@ def startup_rows(table: Table, data: dict[str, Any]) -> None:
     listing, python = median(data["list_json_s"]), median(data["python_s"])
     table.add(f"[idle] ipctop list --json, median of {len(data['list_json_s'])}", ms(listing),
               f"python -c pass {ms(python)}", "", "< 150 ms", verdict_under(listing, 0.15))
+    if data["list_json_uncached_s"]:
+        table.add("[idle] same, without .pyc files (PYTHONDONTWRITEBYTECODE=1 here)",
+                  ms(median(data["list_json_uncached_s"])))
     if "tui_first_screen_s" in data:
         table.add("[idle] monitor to first full screen, median", ms(median(data["tui_first_screen_s"])),
                   "under tmux, polled every 5 ms")

@@ -41,7 +41,7 @@ class TerminalSession:
         self.socket = f"ipctop-bench-{os.getpid()}-{next(_counter)}"
         self.width, self.height = width, height
         self.started = time.perf_counter()
-        environment = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        environment = {**(os.environ if env is None else env), "TERM": "xterm-256color"}
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "bench", "--", *argv,
                    env=environment)
         pid, self.socket_path = self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid} #{socket_path}").split()
