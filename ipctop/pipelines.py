@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from ipctop.model import Fifo, Pipe, Process, Snapshot
 
 PIPE_BUF = 4096  # a write up to this size is atomic: it waits until that much room is free
+# Where a process sleeps when blocked on a pipe: Linux 6.x says anon_pipe_* (also for FIFOs), older ones pipe_*.
+WRITE_WAITS = frozenset({"pipe_write", "anon_pipe_write"})
+READ_WAITS = frozenset({"pipe_read", "anon_pipe_read"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +105,14 @@ def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process]) -> PipeState
     if _nearly_full(pipe):
         for pid in sorted(writers):
             process = processes.get(pid)
-            if process and process.wchan == "pipe_write":
+            if process and process.wchan in WRITE_WAITS:
                 return PipeState("writer-blocked", "writer blocked (full)", f"Process {pid} is blocked "
-                                 "in write (pipe_write): the pipe is full and nobody reads it.", True, pid)
+                                 "in write: the pipe is full and nobody reads it.", True, pid)
     for pid in sorted(readers):
         process = processes.get(pid)
-        if process and process.wchan == "pipe_read" and not pipe.fill:
+        if process and process.wchan in READ_WAITS and not pipe.fill:
             return PipeState("reader-blocked", "reader blocked (empty)", f"Process {pid} is blocked "
-                             "in read (pipe_read): the pipe is empty and no one writes to it.", False, pid)
+                             "in read: the pipe is empty and no one writes to it.", False, pid)
     if pipe.fill:
         return PipeState("data", "data waiting", "Bytes are waiting to be read; nobody is blocked.")
     return PipeState("idle", "idle", "Empty, with both ends open; nobody is blocked on it.")

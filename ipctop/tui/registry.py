@@ -76,6 +76,7 @@ class ActionSpec:
     needs_selection: bool = False  # shown but disabled while no row is selected
     help: str = ""  # one sentence for the help screen and the palette
     key_display: str | None = None  # how the Footer and help print the key, if not the key itself
+    priority: bool = False  # taken before the focused widget sees the key (also while typing in an Input)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -129,6 +130,7 @@ def bindings() -> list[Binding]:
             show=spec.show and index == 0,
             key_display=spec.key_display if index == 0 else None,
             id=spec.id if index == 0 else f"{spec.id}#{index}",
+            priority=spec.priority,
         )
         for spec in all_actions()
         for index, key in enumerate(spec.keys)

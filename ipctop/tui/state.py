@@ -33,6 +33,17 @@ class Update:
 class LoggedEvent:
     seq: int  # increasing: the events pane sorts newest first by it
     event: Event
+    who: str = ""  # the event's process as `comm[pid]`, named while it could still be seen
+
+
+def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
+    """`comm[pid]` from the first snapshot that knows the process, `[pid]` if none does, '' for no pid."""
+    if not pid:
+        return ""
+    for snapshot in snapshots:
+        if snapshot is not None and pid in snapshot.processes:
+            return f"{snapshot.processes[pid].comm}[{pid}]"
+    return f"[{pid}]"
 
 
 class SnapshotFeed:
@@ -64,14 +75,15 @@ class MonitorState:
         self._seq = 0
 
     def apply(self, update: Update) -> None:
-        self.snapshot = update.snapshot
+        previous, self.snapshot = self.snapshot, update.snapshot
         if update.first:
             self.timeline.seed(update.snapshot)
         self.timeline.record(update.events)
         self.history.record(update.snapshot)
         for event in update.events:
             self._seq += 1
-            self.events.append(LoggedEvent(self._seq, event))
+            who = process_name(event.pid, update.snapshot, previous)  # an exited process is in the previous one
+            self.events.append(LoggedEvent(self._seq, event, who))
         self.scans += 1
 
     @property

@@ -94,7 +94,8 @@ ACTIONS = (
                help="Show this list of keys"),
     ActionSpec("view.detail", "enter", "Detail", open_detail, needs_selection=True,
                help="Open the detail of the selected row: fields, processes, lifetime"),
-    ActionSpec("view.filter", "slash", "Filter", open_filter, show=True, key_display="/",
+    # A priority key, so that what is typed right after it goes to the filter even when typed fast.
+    ActionSpec("view.filter", "slash", "Filter", open_filter, show=True, key_display="/", priority=True,
                help="Filter the pane: rows containing the text in any column"),
     ActionSpec("view.clear_filter", "escape", "Clear filter", clear_filter, help="Clear the pane's filter"),
     ActionSpec("view.sort", "f6", "Sort", choose_sort, show=True, key_display="F6",

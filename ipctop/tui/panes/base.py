@@ -7,6 +7,7 @@ are here.
 
 from __future__ import annotations
 
+import gc
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -90,11 +91,19 @@ class Pane(Vertical):
         self.stale = False
         if state.snapshot is None:
             return
-        rows = self.build_rows(state)
-        needle = self.filter_text.lower()
-        if needle:
-            rows = matching(rows, needle)
-        self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1)
+        # Building a big table allocates many small objects that refcounting frees; a cyclic
+        # collection in the middle would walk the whole heap for nothing (a second on 10,000 rows).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            rows = self.build_rows(state)
+            needle = self.filter_text.lower()
+            if needle:
+                rows = matching(rows, needle)
+            self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1)
+        finally:
+            if collecting:
+                gc.enable()
         empty = self.query_one(".empty", Static)
         empty.display = not rows
         empty.update(f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)

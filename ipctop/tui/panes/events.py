@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ipctop.diff import EventKind
-from ipctop.tui.panes.base import Pane, who
+from ipctop.tui.panes.base import Pane
 from ipctop.tui.rows import Cell, Column, Role, Row
 from ipctop.tui.state import LoggedEvent, MonitorState
 
@@ -42,7 +42,7 @@ class EventsPane(Pane):
             Cell(time.strftime("%H:%M:%S", time.localtime(event.time)), sort=logged.seq),
             Cell(event.kind.value, role=KIND_ROLES.get(event.kind)),
             Cell(event.object_label, sort=(event.object_kind, event.object_id)),
-            Cell(who(state.snapshot, event.pid) if event.pid else "", sort=event.pid or 0),
+            Cell(logged.who, sort=event.pid or 0),
             Cell(event.detail),
         )
         return Row(f"e{logged.seq}", event, cells)

@@ -18,7 +18,7 @@ class MsgPane(Pane):
     empty_text = "No message queues."
     default_sort = "msqid"
     columns = (
-        Column("msqid", "MsqID", 6),
+        Column("msqid", "MsqID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
         Column("owner", "Owner"),
         Column("qnum", "Msgs", 5),

@@ -7,13 +7,14 @@ their parent stand together); sorted by any other column it is a flat list.
 from __future__ import annotations
 
 from ipctop.model import Process
+from ipctop.pipelines import READ_WAITS, WRITE_WAITS
 from ipctop.proctree import process_tree
 from ipctop.tui.panes.base import Pane, shorten
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
 
-IPC_WAITS = {"pipe_read", "pipe_write", "do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner", "fifo_open"}
+IPC_WAITS = READ_WAITS | WRITE_WAITS | {"do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner"}
 
 
 def holdings(process: Process) -> list[str]:

@@ -30,7 +30,7 @@ class SemPane(Pane):
     empty_text = "No semaphore sets."
     default_sort = "semid"
     columns = (
-        Column("semid", "SemID", 6),
+        Column("semid", "SemID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
         Column("owner", "Owner"),
         Column("nsems", "N", 4),

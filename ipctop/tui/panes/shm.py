@@ -16,7 +16,7 @@ class ShmPane(Pane):
     empty_text = "No shared memory segments."
     default_sort = "shmid"
     columns = (
-        Column("shmid", "ShmID", 6),
+        Column("shmid", "ShmID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
         Column("owner", "Owner"),
         Column("size", "Size", 6),

@@ -116,9 +116,12 @@ class MainScreen(Screen[None]):
 
     def open_filter(self) -> None:
         bar = self.query_one(FilterBar)
+        if self.focused is bar.input:  # `/` is a priority key: typed in the filter, it is text
+            bar.input.insert_text_at_cursor("/")
+            return
         bar.value = self.current_pane.filter_text
         bar.add_class("-open")
-        bar.input.focus()
+        self.set_focus(bar.input)  # now, not after a refresh: the keys typed next are the filter's
 
     def clear_filter(self) -> None:
         bar = self.query_one(FilterBar)
