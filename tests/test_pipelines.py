@@ -1,0 +1,130 @@
+"""Pipe chains and end states: rules on made-up pipes, then on real pipes held by real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ipctop.model import Pipe, PipeEnd, Process, Snapshot
+from ipctop.pipelines import READ_WAITS, WRITE_WAITS, Chain, chains, pipe_state
+from ipctop.snapshot import take_snapshot
+from tests.support.fixture_snapshot import fixture_snapshot
+from tests.support.holders import wait_until, wchan
+
+
+def pipe(inode: int, *ends: tuple[int, str], fill: int | None = 0, capacity: int | None = 65536) -> Pipe:
+    return Pipe(inode, fill, capacity, tuple(PipeEnd(pid, "x", 3, mode) for pid, mode in ends))  # type: ignore[arg-type]
+
+
+def proc(pid: int, wchan_name: str = "") -> Process:
+    return Process(pid, 1, "x", "", 0, "root", "S", wchan_name, 0.0, "")
+
+
+def test_chains_from_the_fixture():
+    assert chains(fixture_snapshot(0)) == [
+        Chain((2101, 2102, 2103), (50001, 50002)),
+        Chain((4001, 4002), (50003,)),
+        Chain((4102, 4101), (50004,)),
+    ]
+
+
+def test_a_branch_splits_chains_and_a_cycle_is_none():
+    branch = {1: pipe(1, (10, "w"), (11, "r")), 2: pipe(2, (10, "w"), (12, "r")), 3: pipe(3, (11, "w"), (13, "r"))}
+    assert chains(Snapshot(0.0, "", pipes=branch)) == [Chain((10, 11, 13), (1, 3)), Chain((10, 12), (2,))]
+    cycle = {1: pipe(1, (10, "w"), (11, "r")), 2: pipe(2, (11, "w"), (10, "r"))}
+    assert chains(Snapshot(0.0, "", pipes=cycle)) == []
+    shared = {1: pipe(1, (10, "w"), (11, "w"), (12, "r"))}  # two writers: not a link of a chain
+    assert chains(Snapshot(0.0, "", pipes=shared)) == []
+
+
+@pytest.mark.parametrize("write_wait", sorted(WRITE_WAITS))
+@pytest.mark.parametrize("read_wait", sorted(READ_WAITS))
+def test_end_states(write_wait, read_wait):
+    procs = {1: proc(1, write_wait), 2: proc(2, read_wait), 3: proc(3)}
+    assert pipe_state(pipe(1, (1, "w"), (3, "r"), fill=65536), procs).code == "writer-blocked"
+    # A writer in pipe_write whose pipe has room is blocked on another pipe.
+    assert pipe_state(pipe(1, (1, "w"), (3, "r"), fill=10), procs).code == "data"
+    assert pipe_state(pipe(1, (3, "w"), (2, "r")), procs).code == "reader-blocked"
+    assert pipe_state(pipe(1, (3, "w"), (3, "r")), procs).code == "idle"
+    no_reader = pipe_state(pipe(1, (3, "w")), procs)
+    assert no_reader.code == "no-reader" and no_reader.alert and "SIGPIPE" in no_reader.text
+    assert pipe_state(pipe(1, (3, "r")), procs).code == "no-writer"
+
+
+# --- real pipes -----------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def end_all(*pids: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_shell_pipeline_reads_as_a_chain_of_three():
+    shell = subprocess.Popen(["sh", "-c", "sleep 1000 | sleep 2000 | sleep 3000"])
+    kids: list[int] = []
+    try:
+        kids = wait_until(lambda: len(children_of(shell.pid)) == 3 and children_of(shell.pid))
+
+        def chain_of_kids() -> Chain | None:
+            return next((c for c in chains(take_snapshot()) if set(c.pids) == set(kids)), None)
+
+        chain = wait_until(chain_of_kids)
+        assert len(chain.pids) == 3 and len(chain.inodes) == 2
+        snapshot = take_snapshot()
+        commands = [snapshot.processes[pid].cmdline for pid in chain.pids]
+        assert commands == ["sleep 1000", "sleep 2000", "sleep 3000"]
+    finally:
+        end_all(*kids, shell.pid)
+        shell.wait(timeout=10)
+
+
+def _state_of_pipe_held_by(pid: int) -> str | None:
+    snapshot = take_snapshot()
+    for candidate in snapshot.pipes.values():
+        if any(end.pid == pid for end in candidate.ends):
+            return pipe_state(candidate, snapshot.processes).code
+    return None
+
+
+def test_a_writer_blocked_on_a_full_pipe():
+    read_end, write_end = os.pipe()
+    writer = subprocess.Popen([sys.executable, "-c", "import os; os.write(1, b'x' * 70000)"], stdout=write_end)
+    os.close(write_end)
+    try:
+        wait_until(lambda: wchan(writer.pid) in WRITE_WAITS)
+        assert wait_until(lambda: _state_of_pipe_held_by(writer.pid) == "writer-blocked")
+    finally:
+        end_all(writer.pid)
+        writer.wait(timeout=10)
+        os.close(read_end)
+
+
+def test_a_reader_blocked_on_an_empty_pipe():
+    read_end, write_end = os.pipe()
+    reader = subprocess.Popen(["cat"], stdin=read_end, stdout=subprocess.DEVNULL)
+    os.close(read_end)
+    try:
+        wait_until(lambda: wchan(reader.pid) in READ_WAITS)
+        assert wait_until(lambda: _state_of_pipe_held_by(reader.pid) == "reader-blocked")
+    finally:
+        os.close(write_end)  # cat reads end of file and exits
+        reader.wait(timeout=10)
+
+
+def test_a_pipe_without_reader(holders):
+    read_end, write_end = os.pipe()
+    holder = holders.spawn("hold", pass_fds=(write_end,))
+    os.close(write_end)
+    os.close(read_end)
+    assert wait_until(lambda: _state_of_pipe_held_by(holder.pid) == "no-reader")
