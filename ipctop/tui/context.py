@@ -17,6 +17,7 @@ from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snap
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.worker import Worker
 
     from ipctop.tui.app import IpctopApp
 
@@ -57,6 +58,39 @@ class ActionContext:
                 then()
 
         self.app.push_screen(ConfirmScreen(question, danger=danger), answered)
+
+    def run_in_thread(
+        self,
+        call: Callable[[], object],
+        *,
+        done: str | None = None,
+        errors: tuple[type[BaseException], ...] = (IpcError,),
+    ) -> Worker[None] | None:
+        """Run a call that may block (msgrcv, a waiting semop) in a worker thread, off the UI.
+
+        On success: notify `done`, or the result's `.message` (an Outcome of
+        ipctop.actions.operations.perform), and refresh now.  An exception of
+        `errors` is shown as its one sentence; anything else is a bug and propagates.
+        """
+
+        def run() -> None:
+            try:
+                result = call()
+            except errors as error:
+                self.app.call_from_thread(self.fail, str(error))
+                return
+            message = done if done is not None else getattr(result, "message", None)
+            self.app.call_from_thread(self._succeeded, message)
+
+        if self.readonly:
+            self.fail("ipctop runs with --readonly: nothing may be changed.")
+            return None
+        return self.app.run_worker(run, thread=True, group="actions", exit_on_error=True)
+
+    def _succeeded(self, message: str | None) -> None:
+        if message:
+            self.notify(message)
+        self.refresh_now()
 
     def attempt(self, call: Callable[[], object], done: str) -> bool:
         """Run a kernel call; on success say `done` and refresh now, on IpcError show its sentence."""

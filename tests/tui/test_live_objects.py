@@ -117,3 +117,54 @@ async def test_detail_screen_lists_the_attaching_pid(ipc_key, holders):
             await wait_for(pilot, lambda: app.screen is app.main_screen)
     finally:
         remove_quietly(shmid)
+
+
+def notifications(app: IpctopApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+def remove_selected_segment(ctx) -> None:  # type: ignore[no-untyped-def]
+    """What a later handler module looks like: confirm, call the kernel, let the next scan show it."""
+    segment = ctx.selected
+    ctx.confirm(
+        f"Remove segment {segment.shmid}?",
+        lambda: ctx.attempt(lambda: sysv.shm_remove(segment.shmid), f"Segment {segment.shmid} removed."),
+    )
+
+
+def remove_missing_in_thread(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx.run_in_thread(lambda: sysv.shm_remove(ctx.selected.shmid), done="removed twice?")
+
+
+@run_async
+async def test_a_registered_action_confirms_calls_the_kernel_and_refreshes(ipc_key, monkeypatch):
+    from ipctop.tui import registry
+    from ipctop.tui.registry import ActionSpec
+    from ipctop.tui.screens.confirm import ConfirmScreen
+
+    extra = (
+        ActionSpec("test.remove", "", "Remove segment", remove_selected_segment, panes=frozenset({"shm"}),
+                   mutates=True, needs_selection=True),
+        ActionSpec("test.remove_again", "", "Remove again", remove_missing_in_thread, panes=frozenset({"shm"}),
+                   mutates=True, needs_selection=True),
+    )  # fmt: skip
+    specs = (*registry.all_actions(), *extra)
+    monkeypatch.setattr(registry, "all_actions", lambda: specs)
+    shmid = make_segment(ipc_key())
+    try:
+        app = live_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            shm = table(app, "shm")
+            await wait_for(pilot, lambda: shm.row_for(str(shmid)))
+            app.set_paused(True)
+            shm.move_cursor(row=shm.get_row_index(str(shmid)))
+            await app.main_screen.run_registered("test.remove")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: shm.is_fading(str(shmid)) or shm.row_for(str(shmid)) is None)
+            assert f"Segment {shmid} removed." in notifications(app)
+            await app.main_screen.run_registered("test.remove_again")  # the row, fading, is still selected
+            error = await wait_for(pilot, lambda: [n for n in notifications(app) if "EINVAL" in n or "EIDRM" in n])
+            assert len(error) == 1 and "\n" not in error[0]  # one sentence, no traceback
+    finally:
+        remove_quietly(shmid)
