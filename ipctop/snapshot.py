@@ -7,6 +7,7 @@ attachers and original key, and a process the objects it holds.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
@@ -165,10 +166,12 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
 
 
 # The segments of the previous snapshot (per procfs root), each with what it was made
-# from.  A monitor at 10,000 segments would otherwise build 10,000 frozen records and
-# their attachers every tick; equal inputs give an equal (immutable) record, so it is
-# reused.  No lock: an entry is only used when its inputs are equal to the new ones.
-_previous_segments: tuple[str, dict[int, tuple[tuple, ShmSegment]]] = ("", {})
+# from, and the names of the processes attached then.  A monitor at 10,000 segments
+# would otherwise build 10,000 frozen records and their attachers every tick; equal
+# inputs (table row, attachments as scanned, attachers' names) give an equal
+# (immutable) record, so it is reused.  No lock: an entry is only used when its
+# inputs are equal to the new ones.
+_previous_segments: tuple[str, dict[int, str], dict[int, tuple[tuple, ShmSegment]]] = ("", {}, {})
 _PID_START = attrgetter("pid", "start")
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
@@ -181,21 +184,23 @@ def _segments(
     comm: Callable[[int], str],
 ) -> dict[int, ShmSegment]:
     global _previous_segments
-    root, previous = _previous_segments
+    root, previous_names, previous = _previous_segments
     if root != proc.root:
-        previous = {}
+        previous_names, previous = {}, {}
+    names = {pid: comm(pid) for pid in {a.pid for found in by_shmid.values() for a in found}}
+    renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
     segments: dict[int, ShmSegment] = {}
     made: dict[int, tuple[tuple, ShmSegment]] = {}
     for row in shm_rows:
-        found = by_shmid.get(row.shmid, ())
-        if len(found) > 1:
-            found = sorted(found, key=_PID_START)  # in pid order, not in the order the scan found them
-        inputs = (row, tuple(found), tuple(comm(a.pid) for a in found))
+        scanned = by_shmid.get(row.shmid, ())
+        inputs = (row, tuple(scanned))
         earlier = previous.get(row.shmid)
-        if earlier is not None and earlier[0] == inputs:
+        if earlier is not None and earlier[0] == inputs and not (renamed and any(a.pid in renamed for a in scanned)):
             segments[row.shmid] = earlier[1]
             made[row.shmid] = earlier
             continue
+        # in pid order, not in the order the scan found them
+        found = sorted(scanned, key=_PID_START) if len(scanned) > 1 else scanned
         original_key = None
         if row.key == 0 and row.perms & SHM_DEST and found:
             original_key = found[0].name_key
@@ -223,7 +228,7 @@ def _segments(
         )
         segments[row.shmid] = segment
         made[row.shmid] = (inputs, segment)
-    _previous_segments = (proc.root, made)
+    _previous_segments = (proc.root, names, made)
     return segments
 
 
@@ -242,10 +247,10 @@ def _join_processes(
                 peers = tuple(sorted({e.pid for e in pipe.ends if e.pid != end.pid}))
                 held = HeldPipeEnd(kind, inode, end.fd, end.mode, peers)  # type: ignore[arg-type]
                 held_pipes.setdefault(end.pid, []).append(held)
-    mapped: dict[int, set[int]] = {}
+    mapped: defaultdict[int, set[int]] = defaultdict(set)  # not setdefault: no new set per attacher
     for shmid, segment in segments.items():
         for attacher in segment.attachers:
-            mapped.setdefault(attacher.pid, set()).add(shmid)
+            mapped[attacher.pid].add(shmid)
     used_queues: dict[int, set[int]] = {}
     for msqid, queue in queues.items():
         for pid in (queue.lspid, queue.lrpid):
