@@ -31,15 +31,32 @@ Adding actions (the extension point)
        )
 
 2. Append the module's import path to `HANDLER_MODULES` below.  That is all:
-   app.py and the screens do not change.
+   app.py and the screens do not change.  (The table is read when
+   ipctop.tui.screens.main is imported, to build its bindings: a handler module
+   must import screens and forms inside its functions, not at its top.)
 
 A handler may be a plain function or a coroutine function.  From the context it
 reads `ctx.selected` (the typed model object under the cursor of `ctx.pane_id`:
 ShmSegment, MsgQueue, SemSet, Pipe, Fifo, Process, or an Event in the events
 pane), `ctx.snapshot`, and uses `ctx.notify`/`ctx.fail`, `ctx.refresh_now()`,
 `ctx.confirm(question, then)`, `ctx.push_screen(form, callback)` (for the forms
-in ipctop/tui/forms/) and `ctx.attempt(call, done)` (a kernel call whose IpcError
-becomes one error sentence, and which refreshes on success).
+in ipctop/tui/forms/, which dismiss with a request or None), `ctx.attempt(call,
+done)` (a quick kernel call whose IpcError becomes one error sentence, refreshing
+on success) and `ctx.run_in_thread(call, errors=(...))` for calls that may block
+(e.g. `lambda: perform(request, holdings, cancel)`; its Outcome.message is shown).
+A form handler thus reads::
+
+    def send_message(ctx: ActionContext) -> None:
+        from ipctop.tui.forms import MsgSendForm
+
+        def submitted(request) -> None:
+            if request is not None:
+                ctx.run_in_thread(lambda: perform(request, ctx.app.holdings), errors=(IpcError, HoldingError))
+
+        ctx.push_screen(MsgSendForm(...), submitted)
+
+Mutating actions are refused by the registry under --readonly before a handler
+runs; `attempt` and `run_in_thread` refuse again, as a second line.
 The same key may be used by several actions when their panes do not overlap
 (e.g. `x` removes a segment in pane 1 and a queue in pane 2); `all_actions()`
 refuses a key bound twice in one pane and an id used twice.
