@@ -32,7 +32,8 @@ class Terminal:
         self.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", command)
 
     def tmux(self, *args: str) -> str:
-        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        command = ["tmux", "-L", self.socket, "-f", "/dev/null", *args]  # no user configuration
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10)
         if result.returncode != 0:
             raise RuntimeError(f"tmux {args[0]} failed: {result.stderr.strip()}")
         return result.stdout
@@ -56,6 +57,13 @@ class Terminal:
                 raise AssertionError(f"{text!r} did not appear on the screen:\n{screen}")
             time.sleep(0.1)
 
+    def wait_until_gone(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text in (screen := self.screen()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} stayed on the screen:\n{screen}")
+            time.sleep(0.1)
+
     def shell_pid(self) -> int:
         return int(self.tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").strip())
 
@@ -71,7 +79,7 @@ def test_switch_panes_and_quit():
     terminal = Terminal(COMMAND)
     try:
         terminal.wait_for("1 Shared memory")
-        terminal.wait_for("every 0.5s")
+        terminal.wait_for("0.5s")  # the interval, in the summary line
         for key, header in (("2", "MsqID"), ("3", "SemID"), ("4", "Pipe/FIFO"), ("5", "Holds"), ("6", "Event")):
             terminal.keys(key)
             terminal.wait_for(header)
@@ -79,7 +87,9 @@ def test_switch_panes_and_quit():
         terminal.wait_for("ShmID")
         terminal.keys("?")
         terminal.wait_for("ipctop — keys")
-        terminal.keys("Escape", "p")
+        terminal.keys("Escape")
+        terminal.wait_until_gone("ipctop — keys")
+        terminal.keys("p")
         terminal.wait_for("PAUSED")
         terminal.keys("q")
         screen = terminal.wait_for("ipctop-exit=0")
