@@ -1,8 +1,11 @@
 """What the monitor knows between scans, and the feed that produces each scan.
 
 `SnapshotFeed.next()` runs off the UI thread: it takes a snapshot through the
-provider (take_snapshot, or fixed snapshots in tests), applies the --pid/--user
-filter and diffs it against the previous one.  `MonitorState.apply()` runs on the
+provider (take_snapshot, or fixed snapshots in tests), diffs it against the
+previous one and applies the --pid/--user filter to both the snapshot and the
+events.  The diff is of the whole snapshots: diffing filtered ones would report an
+object that merely dropped out of the filter (its only matching process detached)
+as removed.  `MonitorState.apply()` runs on the
 UI thread and keeps the latest snapshot, the event log, the queue depth history
 and the timeline.  Neither imports textual.
 """
@@ -54,15 +57,32 @@ class SnapshotFeed:
         self.pids = pids
         self.uid = uid
         self._previous: Snapshot | None = None
+        self._previous_shown: Snapshot | None = None
+
+    @property
+    def filtering(self) -> bool:
+        return self.pids is not None or self.uid is not None
 
     def next(self) -> Update:
-        snapshot = self.provider()
-        if self.pids is not None or self.uid is not None:
-            snapshot = filter_snapshot(snapshot, pids=self.pids, uid=self.uid)
-        previous, self._previous = self._previous, snapshot
-        if previous is None:
-            return Update(snapshot, (), True)
-        return Update(snapshot, tuple(diff(previous, snapshot)), False)
+        full = self.provider()
+        shown = filter_snapshot(full, pids=self.pids, uid=self.uid) if self.filtering else full
+        previous, self._previous = self._previous, full
+        previous_shown, self._previous_shown = self._previous_shown, shown
+        if previous is None or previous_shown is None:
+            return Update(shown, (), True)
+        events = diff(previous, full)
+        if self.filtering:
+            events = [e for e in events if _concerns(e, shown) or _concerns(e, previous_shown)]
+        return Update(shown, tuple(events), False)
+
+
+_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
+
+
+def _concerns(event: Event, snapshot: Snapshot) -> bool:
+    """Whether the event's object is among those `snapshot` shows."""
+    table = _TABLES.get(event.object_kind)
+    return table is not None and event.object_id in getattr(snapshot, table)
 
 
 class MonitorState:
