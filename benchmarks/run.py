@@ -58,6 +58,11 @@ class Table:
         return "\n".join(lines)
 
 
+def faster_or_slower(reference: float, mine: float) -> str:
+    ratio = reference / mine
+    return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
+
+
 def verdict_under(value: float, limit: float, unit: str = "ms", scale: float = 1000) -> str:
     if value != value:
         return "not measured"
@@ -74,11 +79,11 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
     faster = min(tools) if tools else float("nan")
     table.add(f"[{world}] snapshot, median of {len(data['snapshot_s'])}", ms(snap),
               f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}",
-              f"{faster / snap:.1f}x faster" if tools else "",
+              faster_or_slower(faster, snap) if tools else "",
               f"<= 1/5 of the faster ({ms(faster / 5)})", verdict_under(snap, faster / 5))
     cold = median(data["cold_snapshot_s"])
     table.add(f"[{world}] snapshot, first in a fresh process", ms(cold), "as `ipctop list` takes it",
-              f"{faster / cold:.1f}x faster" if tools else "", "same", verdict_under(cold, faster / 5))
+              faster_or_slower(faster, cold) if tools else "", "same", verdict_under(cold, faster / 5))
     table.add(f"[{world}] snapshot CPU time, median", ms(median(data["snapshot_cpu_s"])))
     table.add(f"[{world}] naive full scan (reference)", ms(median(data["naive_s"])),
               ratio=f"{median(data['naive_s']) / snap:.1f}x slower")
