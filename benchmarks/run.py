@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks import measure
@@ -72,7 +73,8 @@ def verdict_under(value: float, limit: float, unit: str = "ms", scale: float = 1
     return f"MISSED by {over:.0f} {unit} ({100 * (value - limit) / limit:.0f}%)"
 
 
-def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
+def snapshot_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> None:
+    """`judged`: the snapshot and CPU targets are stated for the default world only."""
     snap = median(data["snapshot_s"])
     lsof, lsfd = median(data["lsof_s"]), median(data["lsfd_s"])
     tools = [t for t in (lsof, lsfd) if t == t]
@@ -80,10 +82,10 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
     table.add(f"[{world}] snapshot, median of {len(data['snapshot_s'])}", ms(snap),
               f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}",
               faster_or_slower(faster, snap) if tools else "",
-              f"<= 1/5 of the faster ({ms(faster / 5)})", verdict_under(snap, faster / 5))
+              *judge_snapshot(snap, faster, judged))
     cold = median(data["cold_snapshot_s"])
     table.add(f"[{world}] snapshot, first in a fresh process", ms(cold), "as `ipctop list` takes it",
-              faster_or_slower(faster, cold) if tools else "", "same", verdict_under(cold, faster / 5))
+              faster_or_slower(faster, cold) if tools else "")
     table.add(f"[{world}] snapshot CPU time, median", ms(median(data["snapshot_cpu_s"])))
     table.add(f"[{world}] naive full scan (reference)", ms(median(data["naive_s"])),
               ratio=f"{median(data['naive_s']) / snap:.1f}x slower")
@@ -91,11 +93,17 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any]) -> None:
               verdict="met" if data["identical"] else "FAILED")
 
 
-def cpu_rows(table: Table, world: str, data: dict[str, Any]) -> None:
+def judge_snapshot(value: float, faster: float, judged: bool) -> tuple[str, str]:
+    target = f"<= 1/5 of the faster ({ms(faster / 5)})"
+    return (target, verdict_under(value, faster / 5)) if judged else ("(default world only)", "")
+
+
+def cpu_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> None:
     mine, htop = data["ipctop_cpu_percent"], data["htop_cpu_percent"]
+    verdict = "met" if mine <= htop else f"MISSED by {mine - htop:.1f} points ({100 * (mine - htop) / htop:.0f}%)"
     table.add(f"[{world}] monitor CPU at 1 s over {data['seconds']:.0f} s", f"{mine:.1f}%",
-              f"htop -d 10: {htop:.1f}%", f"{mine / htop:.2f}x htop" if htop else "", "<= htop",
-              "met" if mine <= htop else f"MISSED by {mine - htop:.1f} points ({100 * (mine - htop) / htop:.0f}%)")
+              f"htop -d 10: {htop:.1f}%", f"{mine / htop:.2f}x htop" if htop else "",
+              "<= htop" if judged else "(default world only)", verdict if judged else "")
     table.add(f"[{world}] monitor peak RSS under tmux", f"{data['ipctop_peak_rss_mb']:.0f} MB")
 
 
@@ -145,33 +153,28 @@ def run(args: argparse.Namespace) -> int:
     worlds = ["default", "large"] if args.world == "both" else [args.world]
     results: dict[str, Any] = {"machine": measure.machine(), "quick": quick, "started": time.time(), "worlds": {}}
     results["load_before"] = os.getloadavg()
-    table = Table()
     print("start-up on the idle machine ...", flush=True)
     results["startup"] = measure.startup(10 if quick else 15, SIZE, tui)
-    startup_rows(table, results["startup"])
     for name in worlds:
         spec = WORLDS[name]
         print(f"building world {name}: {describe(spec)} ...", flush=True)
         with World(spec) as world:
             print(f"  built in {world.build_seconds:.1f} s; {len(world.pids())} processes in group {world.pgid}",
                   flush=True)
-            data: dict[str, Any] = {"spec": describe(spec)}
+            data: dict[str, Any] = {"spec": describe(spec), "segments": spec.segments}
             print("  snapshot against lsof and lsfd ...", flush=True)
             data["snapshot"] = measure.snapshot_vs_tools(world, 10 if quick else 15, 3 if quick else 5, tools)
-            snapshot_rows(table, name, data["snapshot"])
             if tui and tools["htop"]:
                 seconds = 10 if quick else args.cpu_seconds
                 print(f"  monitor and htop side by side for {seconds} s ...", flush=True)
                 data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE)
-                cpu_rows(table, name, data["cpu"])
             if not args.no_tui:
                 print("  monitor ticks and key presses ...", flush=True)
                 data["probe"] = measure.tui_probe(5 if quick else 10, 3 if quick else 5, SIZE)
-                probe_rows(table, name, data["probe"], judged=spec.segments >= 10_000)
             results["worlds"][name] = data
         print(f"  world {name} torn down", flush=True)
     results["load_after"] = os.getloadavg()
-    text = report(results, table)
+    text = report(results)
     print("\n" + text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -182,7 +185,20 @@ def run(args: argparse.Namespace) -> int:
     return 0 if identical else 1
 
 
-def report(results: dict[str, Any], table: Table) -> str:
+def build_table(results: dict[str, Any]) -> Table:
+    table = Table()
+    startup_rows(table, results["startup"])
+    for name, data in results["worlds"].items():
+        large = data["segments"] >= 10_000
+        snapshot_rows(table, name, data["snapshot"], judged=not large)
+        if "cpu" in data:
+            cpu_rows(table, name, data["cpu"], judged=not large)
+        if "probe" in data:
+            probe_rows(table, name, data["probe"], judged=large)
+    return table
+
+
+def report(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
         f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Linux {m['kernel']}, "
@@ -196,7 +212,7 @@ def report(results: dict[str, Any], table: Table) -> str:
         if not data["snapshot"]["identical"]:
             differences = data["snapshot"]["differences"]
             lines += ["  SNAPSHOT DIFFERS FROM THE NAIVE SCAN:", *("    " + d[:200] for d in differences)]
-    return "\n".join(lines) + "\n\n" + table.text()
+    return "\n".join(lines) + "\n\n" + build_table(results).text()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and 10 s of CPU sampling")
     parser.add_argument("--cpu-seconds", type=float, default=30.0, help="how long to sample CPU (default 30)")
     parser.add_argument("--no-tui", action="store_true", help="skip the monitor's measurements")
+    parser.add_argument("--show", metavar="RESULTS.json", help="print the table of an earlier run and exit")
     args = parser.parse_args(argv)
+    if args.show:
+        print(report(json.loads(Path(args.show).read_text())))
+        return 0
     try:
         with interrupts_as_keyboard_interrupt():
             return run(args)
