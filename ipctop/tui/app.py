@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from pathlib import Path
 
 from textual import work
@@ -15,8 +16,12 @@ from textual.app import App
 from textual.signal import Signal
 from textual.timer import Timer
 
+from ipctop.cleanup.filters import LeakFilters
+
+from ipctop.actions.holdings import install_release_handlers, shared_holdings
 from ipctop.snapshot import take_snapshot
 from ipctop.tui.commands import ActionCommands
+from ipctop.tui.demo_session import DemoSession
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 
@@ -38,6 +43,7 @@ class IpctopApp(App[int]):
         user: str | None = None,
         readonly: bool = False,
         handle_signals: bool = False,
+        leak_filters: LeakFilters | None = None,
     ) -> None:
         super().__init__()
         self.feed = SnapshotFeed(provider, pids, uid)
@@ -56,7 +62,11 @@ class IpctopApp(App[int]):
         )
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
+        self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
+        self.demo_session = DemoSession(self)  # the demo started with `D`, if any
         self._handle_signals = handle_signals
+        self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
+        self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting
         self._timer: Timer | None = None
         self._scanning = False
         self._again = False
@@ -69,6 +79,13 @@ class IpctopApp(App[int]):
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signum, self.exit, 0)
+        # After the loop's handlers, so that a signal releases the holdings and then still exits the app.
+        install_release_handlers()
+
+    def on_unmount(self) -> None:
+        self.demo_session.close()  # q, SIGTERM, SIGHUP: the demo's processes and objects go with us
+        self.exiting.set()
+        self.holdings.release_all()
 
     def _tick(self) -> None:
         if not self.paused:

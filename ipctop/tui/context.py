@@ -2,15 +2,22 @@
 
 Handlers never reach into widgets: they read the selected object and the latest
 snapshot from here, call the kernel, report with `notify`/`fail`, and ask for an
-immediate refresh so that the next snapshot shows the effect.
+immediate refresh so that the next snapshot shows the effect.  `perform` carries
+out a form's request (ipctop.actions.operations): at once, or in a worker thread
+when it may wait, cancelled when ipctop exits.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ipctop.actions.holdings import HoldingError, Holdings
+from ipctop.actions.operations import Cancelled, Outcome, perform
+from ipctop.actions.requests import Request
 from ipctop.diff import Event
 from ipctop.kernel.errors import IpcError
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
@@ -34,8 +41,18 @@ class ActionContext:
     snapshot: Snapshot | None  # the latest snapshot shown (already filtered by --pid/--user)
     readonly: bool
 
-    def notify(self, message: str, *, severity: str = "information") -> None:
-        self.app.notify(message, severity=severity)  # type: ignore[arg-type]
+    @property
+    def holdings(self) -> Holdings:
+        """The segments ipctop itself holds (attach, write, detach); released when it exits."""
+        return self.app.holdings
+
+    @property
+    def cancel(self) -> threading.Event:
+        """Set when ipctop exits: a receive or semaphore operation still waiting then stops."""
+        return self.app.exiting
+
+    def notify(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
+        self.app.notify(message, severity=severity, timeout=timeout)  # type: ignore[arg-type]
 
     def fail(self, message: str) -> None:
         """Report an error: one sentence, shown as an error notification."""
@@ -51,7 +68,7 @@ class ActionContext:
 
     def confirm(self, question: str, then: Callable[[], object], *, danger: bool = True) -> None:
         """Ask yes/no in a modal; call `then()` only on yes."""
-        from ipctop.tui.screens.confirm import ConfirmScreen
+        from ipctop.tui.forms.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -70,27 +87,86 @@ class ActionContext:
 
         On success: notify `done`, or the result's `.message` (an Outcome of
         ipctop.actions.operations.perform), and refresh now.  An exception of
-        `errors` is shown as its one sentence; anything else is a bug and propagates.
+        `errors` is shown as its one sentence (a call Cancelled by ipctop's exit
+        says nothing); anything else is a bug and propagates.
         """
-
-        def run() -> None:
-            try:
-                result = call()
-            except errors as error:
-                self.app.call_from_thread(self.fail, str(error))
-                return
-            message = done if done is not None else getattr(result, "message", None)
-            self.app.call_from_thread(self._succeeded, message)
-
         if self.readonly:
             self.fail("ipctop runs with --readonly: nothing may be changed.")
             return None
+
+        def succeeded(result: object) -> None:
+            message = done if done is not None else getattr(result, "message", None)
+            if message:
+                self.notify(_sentence(message))
+            self.refresh_now()
+
+        return self._in_thread(call, errors, succeeded)
+
+    def perform(
+        self,
+        request: Request,
+        *,
+        waits: bool = False,
+        report: Callable[[Outcome], object] | None = None,
+    ) -> None:
+        """Carry out a form's request, refresh, and say what was done, or the one sentence why not.
+
+        A request that may wait (`waits`: a receive, a semaphore operation that
+        takes) runs in a worker thread and stops when ipctop exits; the others run
+        at once.  `report(outcome)` replaces the notification of outcome.message.
+        """
+        if self.readonly:
+            self.fail("ipctop runs with --readonly: nothing may be changed.")
+            return
+
+        def reported(outcome: Outcome) -> None:
+            if report is None:
+                self.notify(_sentence(outcome.message))
+            else:
+                report(outcome)
+            self.refresh_now()
+
+        if waits:
+            limits = self.snapshot.limits if self.snapshot is not None else None
+            msgmax = limits.msgmax if limits is not None else None
+            self._in_thread(
+                lambda: perform(request, self.holdings, cancel=self.cancel, max_message=msgmax),
+                (IpcError, HoldingError),
+                reported,  # type: ignore[arg-type]
+            )
+            return
+        try:
+            outcome = perform(request, self.holdings)
+        except (IpcError, HoldingError) as error:
+            self.fail(str(error))
+            return
+        reported(outcome)
+
+    def _in_thread(
+        self,
+        call: Callable[[], object],
+        errors: tuple[type[BaseException], ...],
+        succeeded: Callable[[object], object],
+    ) -> Worker[None]:
+        def run() -> None:
+            try:
+                result = call()
+            except Cancelled as cancelled:
+                self._from_thread(self.notify, str(cancelled))
+                return
+            except errors as error:
+                self._from_thread(self.fail, str(error))
+                return
+            self._from_thread(succeeded, result)
+
         return self.app.run_worker(run, thread=True, group="actions", exit_on_error=True)
 
-    def _succeeded(self, message: str | None) -> None:
-        if message:
-            self.notify(message)
-        self.refresh_now()
+    def _from_thread(self, callback: Callable[[Any], object], argument: object) -> None:
+        # Once ipctop is exiting there is nobody to tell, and its loop may no longer run callbacks.
+        if self.cancel.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # the app stopped between the check and the call
+            self.app.call_from_thread(callback, argument)
 
     def attempt(self, call: Callable[[], object], done: str) -> bool:
         """Run a kernel call; on success say `done` and refresh now, on IpcError show its sentence."""
@@ -105,3 +181,8 @@ class ActionContext:
         self.notify(done)
         self.refresh_now()
         return True
+
+
+def _sentence(text: str) -> str:
+    """A message as a sentence: a capital first letter (the actions layer writes them in lower case)."""
+    return text[:1].upper() + text[1:]

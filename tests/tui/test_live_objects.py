@@ -139,8 +139,8 @@ def remove_missing_in_thread(ctx) -> None:  # type: ignore[no-untyped-def]
 @run_async
 async def test_a_registered_action_confirms_calls_the_kernel_and_refreshes(ipc_key, monkeypatch):
     from ipctop.tui import registry
+    from ipctop.tui.forms.confirm import ConfirmScreen
     from ipctop.tui.registry import ActionSpec
-    from ipctop.tui.screens.confirm import ConfirmScreen
 
     extra = (
         ActionSpec("test.remove", "", "Remove segment", remove_selected_segment, panes=frozenset({"shm"}),

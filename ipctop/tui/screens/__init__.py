@@ -1,1 +1,1 @@
-"""The monitor's screens: main (panes), detail, help, confirm, sort chooser."""
+"""The monitor's screens: main (panes), detail, help, sort chooser (the confirmation is ipctop.tui.forms.confirm)."""
