@@ -78,6 +78,7 @@ Handler = Callable[[ActionContext], "object | Awaitable[object]"]
 # Modules with an `ACTIONS` tuple, in the order their actions appear in help and palette.
 HANDLER_MODULES: list[str] = [
     "ipctop.tui.handlers.view",
+    "ipctop.tui.handlers.shm", "ipctop.tui.handlers.msg", "ipctop.tui.handlers.sem", "ipctop.tui.handlers.process",
 ]
 
 

@@ -1,0 +1,109 @@
+"""Keys of the message queue pane: create, send, receive, remove.
+
+A receive that waits for its message (and a send that waits while the queue is
+full) runs in a worker thread and stops when ipctop exits; the received type and
+text are shown in a notification.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import replace
+
+from ipctop.actions.confirmations import msg_remove_text
+from ipctop.actions.holdings import HoldingError
+from ipctop.actions.operations import WAIT_SLICE, Cancelled, Outcome, perform
+from ipctop.actions.requests import MsgCreateRequest, MsgReceiveRequest, MsgSendRequest, RemoveRequest
+from ipctop.kernel.errors import IpcError
+from ipctop.model import MsgQueue
+from ipctop.tui.context import ActionContext
+from ipctop.tui.registry import ActionSpec
+
+MSG = frozenset({"msg"})
+RECEIVED_SHOWN_FOR = 15.0  # seconds: a received text is read, not glanced at
+
+
+def _queue(ctx: ActionContext) -> MsgQueue | None:
+    return ctx.selected if isinstance(ctx.selected, MsgQueue) else None
+
+
+def create(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import MsgCreateForm
+
+    def submitted(request: MsgCreateRequest | None) -> None:
+        if request is not None:
+            ctx.perform(request)
+
+    ctx.push_screen(MsgCreateForm(), submitted)
+
+
+def send_waiting(ctx: ActionContext, request: MsgSendRequest) -> Outcome:
+    """msgsnd that waits while the queue is full, in slices, so that ipctop's exit can stop it."""
+    quick = replace(request, nowait=True)
+    while True:
+        try:
+            return perform(quick, ctx.holdings)
+        except IpcError as error:
+            if error.errno != errno.EAGAIN:
+                raise
+        if ctx.cancel.wait(WAIT_SLICE):
+            raise Cancelled(f"sending to queue {request.msqid} was cancelled")
+
+
+def send(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import MsgSendForm
+
+    queue = _queue(ctx)
+    if queue is None:
+        return
+    limits = ctx.snapshot.limits if ctx.snapshot else None
+
+    def submitted(request: MsgSendRequest | None) -> None:
+        if request is None:
+            return
+        if request.nowait:
+            ctx.perform(request)
+        else:
+            ctx.run_in_thread(lambda: send_waiting(ctx, request), errors=(IpcError, HoldingError))
+
+    ctx.push_screen(MsgSendForm(queue.msqid, limits.msgmax if limits else None), submitted)
+
+
+def receive(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import MsgReceiveForm
+
+    queue = _queue(ctx)
+    if queue is None:
+        return
+
+    def show(outcome: Outcome) -> None:
+        # Longer than the usual notification: the text is read, not glanced at.
+        ctx.notify(outcome.message[:1].upper() + outcome.message[1:], timeout=RECEIVED_SHOWN_FOR)
+
+    def submitted(request: MsgReceiveRequest | None) -> None:
+        if request is None:
+            return
+        if not request.nowait and queue.qnum == 0:
+            ctx.notify(f"Waiting for a message on queue {request.msqid}…")
+        ctx.perform(request, waits=not request.nowait, report=show)
+
+    ctx.push_screen(MsgReceiveForm(queue.msqid), submitted)
+
+
+def remove(ctx: ActionContext) -> None:
+    queue = _queue(ctx)
+    if queue is None:
+        return
+    ctx.confirm(msg_remove_text(queue), lambda: ctx.perform(RemoveRequest("msg", queue.msqid)))
+
+
+ACTIONS = (
+    ActionSpec("msg.create", "c", "Create", create, panes=MSG, mutates=True, show=True,
+               help="Create a message queue (msgget): key, ftok or IPC_PRIVATE, mode, IPC_EXCL"),
+    ActionSpec("msg.send", "s", "Send", send, panes=MSG, mutates=True, show=True, needs_selection=True,
+               help="Send a message (msgsnd): type and text; wait or IPC_NOWAIT when the queue is full"),
+    ActionSpec("msg.receive", "r", "Receive", receive, panes=MSG, mutates=True, show=True, needs_selection=True,
+               help="Receive a message (msgrcv) by type (0, > 0, < 0) and show its type and text"),
+    ActionSpec("msg.remove", "x,delete", "Remove", remove, panes=MSG, mutates=True, show=True,
+               needs_selection=True, help="Remove the queue (IPC_RMID) after a confirmation"),
+)  # fmt: skip

@@ -1,0 +1,82 @@
+"""Keys of the semaphore pane: create a set, operate on one semaphore, set a value, remove.
+
+An operation that may wait (a take, or a wait for zero, without IPC_NOWAIT) runs
+in a worker thread and stops when ipctop exits.
+"""
+
+from __future__ import annotations
+
+from ipctop.actions.confirmations import sem_remove_text
+from ipctop.actions.requests import RemoveRequest, SemCreateRequest, SemOpRequest, SemSetRequest
+from ipctop.model import SemSet
+from ipctop.tui.context import ActionContext
+from ipctop.tui.registry import ActionSpec
+
+SEM = frozenset({"sem"})
+
+
+def _semset(ctx: ActionContext) -> SemSet | None:
+    return ctx.selected if isinstance(ctx.selected, SemSet) else None
+
+
+def create(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import SemCreateForm
+
+    def submitted(request: SemCreateRequest | None) -> None:
+        if request is not None:
+            ctx.perform(request)
+
+    ctx.push_screen(SemCreateForm(ctx.snapshot.limits if ctx.snapshot else None), submitted)
+
+
+def operate(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import SemOpForm
+
+    semset = _semset(ctx)
+    if semset is None:
+        return
+
+    def submitted(request: SemOpRequest | None) -> None:
+        if request is None:
+            return
+        may_wait = request.delta <= 0 and not request.nowait
+        if may_wait:
+            ctx.notify(f"Operation {request.delta:+d} on semaphore {request.semid}[{request.index}]: "
+                       "it waits until it can be done.")  # fmt: skip
+        ctx.perform(request, waits=may_wait)
+
+    ctx.push_screen(SemOpForm(semset.semid, semset.nsems), submitted)
+
+
+def set_value(ctx: ActionContext) -> None:
+    from ipctop.tui.forms import SemSetForm
+
+    semset = _semset(ctx)
+    if semset is None:
+        return
+
+    def submitted(request: SemSetRequest | None) -> None:
+        if request is not None:
+            ctx.perform(request)
+
+    value = semset.values[0] if semset.values else None
+    ctx.push_screen(SemSetForm(semset.semid, semset.nsems, 0, value), submitted)
+
+
+def remove(ctx: ActionContext) -> None:
+    semset = _semset(ctx)
+    if semset is None:
+        return
+    ctx.confirm(sem_remove_text(semset), lambda: ctx.perform(RemoveRequest("sem", semset.semid)))
+
+
+ACTIONS = (
+    ActionSpec("sem.create", "c", "Create", create, panes=SEM, mutates=True, show=True,
+               help="Create a semaphore set (semget, SETALL): key, number of semaphores, initial values"),
+    ActionSpec("sem.operate", "o", "Operate", operate, panes=SEM, mutates=True, show=True, needs_selection=True,
+               help="semop on one semaphore: add, take or wait for zero; wait or IPC_NOWAIT"),
+    ActionSpec("sem.set", "v", "Set value", set_value, panes=SEM, mutates=True, show=True, needs_selection=True,
+               help="Set one semaphore's value (SETVAL)"),
+    ActionSpec("sem.remove", "x,delete", "Remove", remove, panes=SEM, mutates=True, show=True,
+               needs_selection=True, help="Remove the set (IPC_RMID) after a confirmation; waiters get EIDRM"),
+)  # fmt: skip
