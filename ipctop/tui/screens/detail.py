@@ -1,7 +1,8 @@
 """Enter on a row: every field of the object, the processes using it, and its lifetime.
 
 The screen follows the object live: each scan re-describes it from the latest
-snapshot (or from the last copy seen, once it is gone).  Escape returns.
+snapshot (or from the last copy seen, once it is gone).  A segment's first bytes
+show as a hex dump (ipctop/tui/shm_contents.py), read again with `r`.  Escape returns.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from ipctop.render.formatting import proc_label
 from ipctop.tui.details import Detail, describe
+from ipctop.tui.shm_contents import Contents, read_contents
 from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: IpctopApp) -> Group:
+def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None = None) -> Group:
     state = app.state
     snapshot = state.snapshot
     parts: list = [Text(detail.title, style="bold")]
@@ -60,6 +62,11 @@ def detail_renderable(detail: Detail, app: IpctopApp) -> Group:
     else:
         parts.append(Text("none seen", style="italic"))
 
+    if contents is not None:
+        parts.append(_section("Contents"))
+        parts.append(Text(f"{contents.note} (r reads it again)", style="italic"))
+        parts += [Text(line) for line in contents.lines]
+
     parts.append(_section("Lifetime as seen by ipctop"))
     lifetime = state.timeline.lifetime(detail.kind, detail.ident)
     if lifetime:
@@ -79,6 +86,7 @@ class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.quit", "Quit"),
+        Binding("r", "reread", "Read again", show=False),
     ]
 
     def __init__(self, kind: str, ident: int, last_known: object | None) -> None:
@@ -86,6 +94,7 @@ class DetailScreen(Screen[None]):
         self.kind = kind
         self.ident = ident
         self.last_known = last_known
+        self.contents: Contents | None = None
 
     @property
     def ipctop(self) -> IpctopApp:
@@ -98,10 +107,22 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.ipctop.updated.subscribe(self, self._scan_arrived)
+        self.action_reread()
+
+    def _scan_arrived(self, update: Update) -> None:
+        # Free to read again when ipctop holds it; nothing to show once it is gone.
+        if self.kind == "shm" and (self.ident in self.ipctop.holdings or self.ident not in update.snapshot.shm):
+            self.read_contents()
         self.show_detail()
 
-    def _scan_arrived(self, _update: Update) -> None:
+    def action_reread(self) -> None:
+        self.read_contents()
         self.show_detail()
+
+    def read_contents(self) -> None:
+        snapshot = self.ipctop.state.snapshot
+        segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
+        self.contents = read_contents(segment, self.ipctop.holdings) if segment is not None else None
 
     @property
     def detail(self) -> Detail | None:
@@ -113,4 +134,4 @@ class DetailScreen(Screen[None]):
     def show_detail(self) -> None:
         detail = self.detail
         if detail is not None:
-            self.query_one("#detail-body", Static).update(detail_renderable(detail, self.ipctop))
+            self.query_one("#detail-body", Static).update(detail_renderable(detail, self.ipctop, self.contents))
