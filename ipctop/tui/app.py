@@ -17,6 +17,7 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from ipctop.actions.holdings import install_release_handlers, shared_holdings
+from ipctop.cleanup.filters import LeakFilters
 from ipctop.snapshot import take_snapshot
 from ipctop.tui.commands import ActionCommands
 from ipctop.tui.screens.main import MainScreen
@@ -40,6 +41,7 @@ class IpctopApp(App[int]):
         user: str | None = None,
         readonly: bool = False,
         handle_signals: bool = False,
+        leak_filters: LeakFilters | None = None,
     ) -> None:
         super().__init__()
         self.feed = SnapshotFeed(provider, pids, uid)
@@ -58,6 +60,7 @@ class IpctopApp(App[int]):
         )
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
+        self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
         self._handle_signals = handle_signals
         self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
         self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting
