@@ -20,6 +20,7 @@ from ipctop.actions.holdings import install_release_handlers, shared_holdings
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.snapshot import take_snapshot
 from ipctop.tui.commands import ActionCommands
+from ipctop.tui.demo_session import DemoSession
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 
@@ -61,6 +62,7 @@ class IpctopApp(App[int]):
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
         self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
+        self.demo_session = DemoSession(self)  # the demo started with `D`, if any
         self._handle_signals = handle_signals
         self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
         self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting
@@ -80,6 +82,7 @@ class IpctopApp(App[int]):
         install_release_handlers()
 
     def on_unmount(self) -> None:
+        self.demo_session.close()  # q, SIGTERM, SIGHUP: the demo's processes and objects go with us
         self.exiting.set()
         self.holdings.release_all()
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from rich.text import Text
 
-Role = Literal["alert", "warn", "good", "muted", "strong"] | None
+Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
 Justify = Literal["left", "right", "center"]
 
 

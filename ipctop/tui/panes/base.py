@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from ipctop.model import Snapshot
 from ipctop.render.formatting import proc_label
+from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.rows import Column, Row
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
@@ -96,7 +97,7 @@ class Pane(Vertical):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            rows = self.build_rows(state)
+            rows = mark_rows(self.build_rows(state), self.demo_marks())
             needle = self.filter_text.lower()
             if needle:
                 rows = matching(rows, needle)
@@ -107,6 +108,11 @@ class Pane(Vertical):
         empty = self.query_one(".empty", Static)
         empty.display = not rows
         empty.update(f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)
+
+    def demo_marks(self) -> DemoMarks | None:
+        """What the monitor's demo made, to mark in this pane (None: no demo)."""
+        session = getattr(self.app, "demo_session", None)
+        return session.marks() if session is not None else None
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text

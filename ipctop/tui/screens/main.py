@@ -1,4 +1,4 @@
-"""The main screen: summary line, the six panes in tabs, the filter line and the Footer.
+"""The main screen: summary line, the panes in tabs, a demo's narration, the filter line and the Footer.
 
 Its bindings come from the action registry; `check_action` decides per pane,
 selection and --readonly which of them are shown and usable.
@@ -22,6 +22,7 @@ from ipctop.tui.panes.base import Pane
 from ipctop.tui.screens.detail import DetailScreen
 from ipctop.tui.state import Update
 from ipctop.tui.widgets.filter_bar import FilterBar
+from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class MainScreen(Screen[None]):
             for number, pane in enumerate(PANES, 1):
                 with TabPane(f"{number} {pane.title}", id=f"tab-{pane.pane_id}"):
                     yield pane()
+        yield NarrationPanel()
         yield FilterBar()
         yield Footer()
 

@@ -18,7 +18,7 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey
 
 from ipctop.tui.rows import Cell, Column, Role, Row
 
-ROLE_CLASSES = ("alert", "warn", "good", "muted", "strong")
+ROLE_CLASSES = ("alert", "warn", "good", "muted", "strong", "demo")
 TRANSIENT_CLASSES = ("new", "changed", "gone")
 WHOLE_ROW = "*"
 
@@ -32,6 +32,7 @@ class ObjectTable(DataTable[Cell]):
     ObjectTable > .object-table--good { color: $text-success; }
     ObjectTable > .object-table--muted { color: $text-muted; }
     ObjectTable > .object-table--strong { text-style: bold; }
+    ObjectTable > .object-table--demo { color: $text-accent; }
     ObjectTable > .object-table--new { color: $text-success; text-style: bold; }
     ObjectTable > .object-table--changed { color: $text-warning; text-style: bold; }
     ObjectTable > .object-table--gone { color: $text-disabled; text-style: strike; }
