@@ -7,10 +7,11 @@ each demo process a name (its role) that ps, top and ipctop show as its command.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+from ipctop.kernel.libc import libc
+
+_libc = libc()
 _libc.ftok.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.ftok.restype = ctypes.c_int
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]

@@ -10,12 +10,12 @@ The struct layouts are glibc's generic 64-bit ones (x86_64, aarch64).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import platform
 from dataclasses import dataclass
 
 from ipctop.kernel.errors import IpcError
+from ipctop.kernel.libc import libc
 
 IPC_PRIVATE = 0
 IPC_CREAT = 0o1000
@@ -36,7 +36,7 @@ SETALL = 17
 SEM_UNDO = 0x1000
 SEMVMX = 32767
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc = libc()
 
 
 class _IpcPerm(ctypes.Structure):
