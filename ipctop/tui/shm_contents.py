@@ -49,7 +49,7 @@ def read_contents(segment: ShmSegment, holdings: Holdings, limit: int = SHOWN_BY
             how = "attached read-only for the moment of reading"
     except (IpcError, HoldingError) as error:
         return Contents((), f"Cannot read it: {error}", holding is not None)
-    shown = "all of it" if len(data) == size else f"the first {len(data)} bytes of {human_bytes(size)}"
+    shown = f"All {size} bytes" if len(data) == size else f"The first {len(data)} bytes of {human_bytes(size)}"
     return Contents(tuple(collapse_repeats(list(hexdump_lines(data)))), f"{shown}, {how}", holding is not None)
 
 

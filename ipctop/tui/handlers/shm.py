@@ -9,7 +9,10 @@ ctx.perform, and the next scan shows the effect.
 from __future__ import annotations
 
 from ipctop.actions.confirmations import shm_remove_text
+from ipctop.actions.operations import Outcome
 from ipctop.actions.requests import AttachRequest, DetachRequest, RemoveRequest, ShmCreateRequest, WriteRequest
+from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
 from ipctop.model import ShmSegment
 from ipctop.render.formatting import hex_key, human_bytes
 from ipctop.tui.context import ActionContext
@@ -90,7 +93,19 @@ def remove(ctx: ActionContext) -> None:
     segment = _segment(ctx)
     if segment is None:
         return
-    ctx.confirm(shm_remove_text(segment), lambda: ctx.perform(RemoveRequest("shm", segment.shmid)))
+
+    def say_what_happened(_outcome: Outcome) -> None:
+        try:
+            still = sysv.shm_stat(segment.shmid)
+        except IpcError:
+            ctx.notify(f"Removed segment {segment.shmid}.")
+            return
+        times = "once" if still.nattch == 1 else f"{still.nattch} times"
+        ctx.notify(f"Segment {segment.shmid} is marked for removal; it is still attached {times} "
+                   "and goes away when the last one detaches.")  # fmt: skip
+
+    ctx.confirm(shm_remove_text(segment),
+                lambda: ctx.perform(RemoveRequest("shm", segment.shmid), report=say_what_happened))  # fmt: skip
 
 
 def change_mode_or_owner(ctx: ActionContext) -> None:
