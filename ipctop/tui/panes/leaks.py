@@ -60,6 +60,7 @@ class LeaksPane(Pane):
         self.candidates: list[LeakCandidate] = []
         self._judged: Snapshot | None = None  # the snapshot `candidates` come from
         self._judging: Snapshot | None = None
+        self._asked = (True, True)  # fade and highlight, as asked by the show() that started the judging
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -93,6 +94,7 @@ class LeaksPane(Pane):
         snapshot = state.snapshot
         if snapshot is not None and snapshot is not self._judged and snapshot is not self._judging:
             self._judging = snapshot
+            self._asked = (fade, highlight)
             self.run_worker(lambda: judge(snapshot, self.filters), thread=True, exclusive=True, group="leaks")
         super().show(state, fade=fade, highlight=highlight)
         if self._judged is None:
@@ -105,9 +107,12 @@ class LeaksPane(Pane):
         snapshot, candidates = event.worker.result
         if self._judging is snapshot:
             self._judging = None
+        first = self._judged is None
         self._judged, self.candidates = snapshot, candidates
         if self._state is not None:
-            super().show(self._state)
+            # As the show() that asked for it would have; the first answer is no news, so not highlighted.
+            fade, highlight = self._asked
+            super().show(self._state, fade=fade and not first, highlight=highlight and not first)
             self._show_reason()
 
     def build_rows(self, state: MonitorState) -> list[Row]:
