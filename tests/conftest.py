@@ -45,7 +45,7 @@ def leak_guard(request):
     if children:
         problems.append("processes " + ", ".join(f"{c.pid}" for c in children))
         kill_children(children)
-    left = objects_with_keys(_allocator.handed_out)
+    left = objects_with_keys(_allocator.take_test_keys())
     for kind, ident, key in left:
         problems.append(f"{kind} {ident} (key {key:#010x})")
         remove_object(kind, ident)

@@ -1,11 +1,22 @@
-"""Hands out IPC keys from the test range that no object uses now, and remembers
-them so that the leak guard can check nothing with those keys is left."""
+"""Hands out IPC keys that no object uses now, and remembers them for the leak guard.
+
+Several test suites may run on one machine at once (CI beside a developer, or
+developers beside each other).  Each suite claims a slot of the test key range
+with an exclusive lock on a file in /tmp, held for the life of the process, so no
+two suites ever hand out the same key and a leak guard never mistakes another
+suite's object for its own (or removes it).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import random
 
 from ipctop.keys import TEST_KEYS
+
+SLOT_SIZE = 512
+SLOTS = len(TEST_KEYS) // SLOT_SIZE
 
 
 def keys_in_use() -> set[int]:
@@ -19,15 +30,51 @@ def keys_in_use() -> set[int]:
     return used
 
 
+def _claim_slot() -> tuple[range, int]:
+    """The first slot of TEST_KEYS whose lock file this process can lock, and the open lock fd."""
+    start = random.randrange(SLOTS)
+    for offset in range(SLOTS):
+        slot = (start + offset) % SLOTS
+        fd = os.open(f"/tmp/ipctop-test-keys-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        first = TEST_KEYS.start + slot * SLOT_SIZE
+        return range(first, first + SLOT_SIZE), fd
+    raise RuntimeError("every slot of the test key range is taken by other test runs")
+
+
 class KeyAllocator:
+    """Call it for a fresh key; `handed_out` holds the keys of the current test (the
+    leak guard checks and clears it after each test; a test may add keys it made
+    otherwise, e.g. with ftok)."""
+
     def __init__(self) -> None:
         self.handed_out: set[int] = set()
-        self._rng = random.Random()
+        self._ever: set[int] = set()
+        self._slot: range | None = None
+        self._lock_fd = -1
+
+    @property
+    def slot(self) -> range:
+        if self._slot is None:
+            self._slot, self._lock_fd = _claim_slot()
+        return self._slot
 
     def __call__(self) -> int:
         used = keys_in_use()
-        while True:
-            key = self._rng.choice(TEST_KEYS)
-            if key not in used and key not in self.handed_out:
-                self.handed_out.add(key)
-                return key
+        free = [k for k in self.slot if k not in used and k not in self.handed_out]
+        fresh = [k for k in free if k not in self._ever]
+        if not free:
+            raise RuntimeError(f"no free key left in the test slot {self.slot.start:#x}..{self.slot.stop - 1:#x}")
+        key = random.choice(fresh or free)
+        self.handed_out.add(key)
+        self._ever.add(key)
+        return key
+
+    def take_test_keys(self) -> set[int]:
+        """The keys handed out since the last call; the next test starts with none."""
+        keys, self.handed_out = self.handed_out, set()
+        return keys
