@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ipctop.tui.app import IpctopApp  # noqa: E402
+from tests.support.fixture_demo import show_fixture_demo  # noqa: E402
 from tests.support.fixture_snapshot import FixtureFeed  # noqa: E402
 from tests.tui.helpers import play_fixture  # noqa: E402
 
@@ -37,9 +38,15 @@ SHOTS = (
     ("4-pipes", ["4"]),
     ("5-processes", ["5"]),
     ("6-events", ["6"]),
+    ("7-leaks", ["7"]),
+    ("demo-running", ["4"]),
+    ("demo-picker", ["D"]),
     ("detail", ["1", "down", "enter"]),
     ("help", ["question_mark"]),
 )
+
+# What to show before the keys are pressed: a made-up demo over the fixture (it runs nothing).
+BEFORE = {"demo-running": show_fixture_demo}
 
 _TEXT = re.compile(r'(<text [^>]*?x=")([\d.]+)("[^>]*?textLength=")([\d.]+)("[^>]*>)([^<]*)(</text>)')
 
@@ -68,6 +75,8 @@ async def shoot(name: str, keys: list[str], size: tuple[int, int], out: Path) ->
     app = IpctopApp(FixtureFeed(), interval=3600.0)
     async with app.run_test(size=size) as pilot:
         await play_fixture(pilot)
+        if name in BEFORE:
+            BEFORE[name](app)
         await pilot.press(*keys)
         await pilot.pause(0.2)
         path = out / f"{name}.svg"
