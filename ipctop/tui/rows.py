@@ -12,12 +12,16 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from ipctop.render.formatting import age
+
 Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
 Justify = Literal["left", "right", "center"]
 
 
 class Cell(Text):
     """A table cell: rich text plus the value it sorts by and a style role."""
+
+    __slots__ = ("role", "sort_key")  # no __dict__: a big table holds hundreds of thousands of cells
 
     def __init__(self, text: str | Text, sort: Any = None, role: Role = None, justify: Justify = "left") -> None:
         if isinstance(text, Text):
@@ -30,6 +34,23 @@ class Cell(Text):
 
     def same_as(self, other: Cell) -> bool:
         return self.plain == other.plain and self.role == other.role and self.spans == other.spans
+
+
+class AgeCell(Cell):
+    """The age of something since `since`: it sorts by `since` alone and is drawn as of the table's
+    time (`at(now)`), so a row whose object did not change need not be rebuilt each scan."""
+
+    __slots__ = ("since",)
+
+    def __init__(self, since: float, now: float, role: Role = None) -> None:
+        super().__init__(age(since, now), sort=-since, role=role, justify="right")
+        self.since = since
+
+    def at(self, now: float) -> Cell:
+        return AgeCell(self.since, now, self.role)
+
+    def same_as(self, other: Cell) -> bool:
+        return isinstance(other, AgeCell) and self.since == other.since and self.role == other.role
 
 
 def num(value: int | float | None, text: str | None = None, role: Role = None) -> Cell:

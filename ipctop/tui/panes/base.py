@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from ipctop.model import Snapshot
 from ipctop.render.formatting import proc_label
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
-from ipctop.tui.rows import Column, Row
+from ipctop.tui.rows import AgeCell, Column, Row
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
 
@@ -40,12 +40,18 @@ def shorten(items: list[str], limit: int = 40) -> str:
     return ", ".join(shown)
 
 
-def matching(rows: list[Row], needle: str) -> list[Row]:
+def row_text(row: Row, now: float) -> str:
+    """What the filter matches in a row: its cells as shown at `now` (ages), and its search text."""
+    cells = (cell.at(now).plain if isinstance(cell, AgeCell) else cell.plain for cell in row.cells)
+    return " ".join(cells) + " " + row.search
+
+
+def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row]:
     """The rows whose text contains `needle`, with the rows they hang under (so a tree stays a tree)."""
     by_key = {row.key: row for row in rows}
     keep: set[str] = set()
     for row in rows:
-        if needle in row.text.lower():
+        if needle in (row.text if now is None else row_text(row, now)).lower():
             key: str | None = row.key
             while key is not None and key not in keep:
                 keep.add(key)
@@ -100,8 +106,8 @@ class Pane(Vertical):
             rows = mark_rows(self.build_rows(state), self.demo_marks())
             needle = self.filter_text.lower()
             if needle:
-                rows = matching(rows, needle)
-            self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1)
+                rows = matching(rows, needle, state.now)
+            self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1, now=state.now)
         finally:
             if collecting:
                 gc.enable()

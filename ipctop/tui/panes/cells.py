@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ipctop.model import Snapshot
 from ipctop.render.bars import bar, percent
-from ipctop.render.formatting import age, hex_key, human_bytes, rwx
+from ipctop.render.formatting import hex_key, human_bytes, rwx
 from ipctop.tui.panes.base import who
-from ipctop.tui.rows import Cell, num
+from ipctop.tui.rows import AgeCell, Cell, num
 
 GAUGE_WIDTH = 8
 
@@ -29,8 +29,8 @@ def bytes_cell(n: int | None) -> Cell:
 
 def age_cell(since: float, now: float) -> Cell:
     if not since:
-        return Cell("-", sort=-1, role="muted", justify="right")
-    return Cell(age(since, now), sort=now - since, justify="right")
+        return Cell("-", sort=float("-inf"), role="muted", justify="right")  # before every AgeCell (-since)
+    return AgeCell(since, now)
 
 
 def process_cell(snapshot: Snapshot, pid: int) -> Cell:

@@ -28,10 +28,27 @@ class ShmPane(Pane):
         Column("perms", "Perms", 9),
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[int, tuple[ShmSegment, tuple[str | None, bool], Row]] = {}
+
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
-        return [self._row(segment, state) for segment in snapshot.shm.values()]
+        # A segment the snapshot did not change is the same object as last scan: its row is reused
+        # when its creator's cell reads the same too (ages are drawn by the table, see AgeCell).
+        previous, cache = self._cache, {}
+        rows = []
+        processes = snapshot.processes
+        for shmid, segment in snapshot.shm.items():
+            creator = processes.get(segment.cpid)
+            context = (creator.comm if creator is not None else None, snapshot.is_alive(segment.cpid))
+            hit = previous.get(shmid)
+            row = hit[2] if hit is not None and hit[0] is segment and hit[1] == context else self._row(segment, state)
+            cache[shmid] = (segment, context, row)
+            rows.append(row)
+        self._cache = cache
+        return rows
 
     def _row(self, segment: ShmSegment, state: MonitorState) -> Row:
         snapshot = state.snapshot

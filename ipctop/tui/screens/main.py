@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
+    _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the Footer shows
 
     @property
     def ipctop(self) -> IpctopApp:
@@ -103,7 +104,15 @@ class MainScreen(Screen[None]):
         notice = uninspectable_notice(state.snapshot)
         self.query_one("#notice", Static).update(notice)
         self.query_one("#notice").display = bool(notice)
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
+
+    def refresh_bindings_if_changed(self) -> None:
+        """Refresh the Footer only if a key became usable or unusable: each refresh rebuilds the Footer
+        (tens of widgets), which at every scan and cursor move was most of the monitor's own work."""
+        usable = tuple(self.check_action("do", (spec.id,)) for spec in registry.all_actions())
+        if usable != self._usable:
+            self._usable = usable
+            self.refresh_bindings()
 
     def show_summary(self) -> None:
         app = self.ipctop
@@ -169,4 +178,4 @@ class MainScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted)
     def _row_moved(self, _event: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
