@@ -127,4 +127,11 @@ async def test_readonly_shows_the_leaks_but_hides_removal():
 
 def test_leaks_pane(snap_compare):
     """Removable first; the reported ones muted; the reason of the selected one in full below."""
-    assert snap_compare(fixture_app(), press=["7"], terminal_size=(120, 32), run_before=play_fixture)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await play_fixture(pilot)
+        await pilot.press("7")
+        await wait_for(pilot, lambda: table(pilot.app, "leaks").row_count == 3)  # judged in a worker thread
+        await pilot.pause(0)
+
+    assert snap_compare(fixture_app(), terminal_size=(120, 32), run_before=run_before)

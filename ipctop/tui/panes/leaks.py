@@ -114,6 +114,7 @@ class LeaksPane(Pane):
             fade, highlight = self._asked
             super().show(self._state, fade=fade and not first, highlight=highlight and not first)
             self._show_reason()
+            self.screen.refresh_bindings()  # x needs a selected row: there may be one now, or none
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         return [self._row(candidate, state.now) for candidate in self.candidates]
