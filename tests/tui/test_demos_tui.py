@@ -96,8 +96,8 @@ async def test_step_by_step_demo_narrates_marks_its_segment_and_stops_with_its_k
             run = await start_demo(pilot, "shm", step=True)
             panel = app.main_screen.query_one(NarrationPanel)
             assert panel.is_open
-            # The gate holds each step until n: the segment appears at step 1, attached at 2 and 3.
-            while not (run.current.shm and run.current_step and run.current_step.number >= 3):
+            # The gate holds each step until n: the segment appears at step 1 and is attached at step 2.
+            while not (run.current.shm and run.current_step and run.current_step.number >= 2):
                 awaiting = await wait_for(pilot, lambda: app.demo_session.awaiting, timeout=20)
                 await pilot.press("n")
                 await wait_for(pilot, lambda held=awaiting: app.demo_session.awaiting is not held)
