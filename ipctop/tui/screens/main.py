@@ -158,8 +158,8 @@ class MainScreen(Screen[None]):
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
-        pane.table.focus()
-        self.refresh_bindings()
+        pane.table.focus()  # a change of focus refreshes the Footer by itself
+        self.refresh_bindings_if_changed()
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

@@ -261,8 +261,12 @@ class ObjectTable(DataTable[Cell]):
         self.refresh(layout=True)
 
     def _redraw(self) -> None:
-        """Draw the visible rows again (the clock moved: ages) without renumbering or re-measuring any row."""
-        self._cell_render_cache.clear()
+        """Draw the ages on screen again (the clock moved), without renumbering, re-measuring or
+        re-rendering any other cell."""
+        volatile = {column.key for column in self.spec if column.volatile}
+        cells = self._cell_render_cache
+        for cache_key in [k for k in cells.keys() if k[1] in volatile]:  # noqa: SIM118 (LRUCache: no __iter__)
+            cells.discard(cache_key)
         self._row_render_cache.clear()
         self._line_cache.clear()
         self.refresh()
