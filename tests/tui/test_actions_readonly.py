@@ -42,6 +42,7 @@ async def test_readonly_hides_and_refuses_every_changing_action(ipc_key):
                 assert not [spec.id for spec in changing if main.check_action("do", (spec.id,))]
             main.show_pane("shm")
             await select_row(pilot, app, "shm", shmid)
+            await wait_for(pilot, lambda: "Quit" in screen_text(app).splitlines()[-1])  # the Footer recomposes
             footer = screen_text(app).splitlines()[-1]
             assert "Quit" in footer and not any(word in footer for word in ("Create", "Attach", "Remove", "Write"))
 
