@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the Footer shows
 
     @property
