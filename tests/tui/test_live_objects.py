@@ -4,6 +4,12 @@ The app scans the live system every 0.2 s, showing only what this test process
 created or touches (`--pid` to itself: the segments it makes have it as creator),
 so that other work on the machine does not fill its tables.  The tests wait on
 what the screen shows, never on fixed sleeps.
+
+Where a test must know which scan shows a change, its app scans only when asked
+(`request_refresh`, or an action's refresh; the timer is an hour): a scan asked
+for after the change began after it, and no other scan can come in between.  On
+a loaded machine the timer would run more scans while the test waits, and a count
+of them would measure the load, not the monitor.
 """
 
 from __future__ import annotations
@@ -15,13 +21,19 @@ from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.screens.detail import DetailScreen
-from tests.tui.helpers import cell_text, row_keys, run_async, screen_text, table, wait_for, wait_scans
+from tests.tui.helpers import cell_text, row_keys, run_async, screen_text, table, wait_for
 
 INTERVAL = 0.2
+DEADLINE = 60.0  # seconds: only bounds a failure; a loaded machine may take many seconds for a step
 
 
-def live_app() -> IpctopApp:
-    return IpctopApp(interval=INTERVAL, pids=frozenset({os.getpid()}))
+def live_app(interval: float = INTERVAL) -> IpctopApp:
+    return IpctopApp(interval=interval, pids=frozenset({os.getpid()}))
+
+
+def scanning_when_asked() -> IpctopApp:
+    """The live monitor whose timer never fires within a test: it scans on mount and when asked."""
+    return live_app(interval=3600.0)
 
 
 def make_segment(key: int, size: int = 4096) -> int:
@@ -34,15 +46,15 @@ def remove_quietly(shmid: int) -> None:
 
 
 @run_async
-async def test_new_segment_appears_within_two_refreshes(ipc_key):
-    app = live_app()
+async def test_a_new_segment_is_shown_by_the_first_scan_that_began_after_it_was_made(ipc_key):
+    app = scanning_when_asked()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_scans(pilot, 1)
+        await wait_for(pilot, lambda: app.state.scans == 1, timeout=DEADLINE)  # the scan on mount; no other is due
         shmid = make_segment(ipc_key())
         try:
-            scans_before = app.state.scans
-            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)))
-            assert app.state.scans - scans_before <= 2
+            app.request_refresh()  # scan 2 begins now, after the segment was made
+            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)), timeout=DEADLINE)
+            assert app.state.scans == 2  # shown by that scan: no later one was asked for
             assert cell_text(app, "shm", str(shmid), "nattch") == "0"
         finally:
             remove_quietly(shmid)
@@ -152,19 +164,22 @@ async def test_a_registered_action_confirms_calls_the_kernel_and_refreshes(ipc_k
     monkeypatch.setattr(registry, "all_actions", lambda: specs)
     shmid = make_segment(ipc_key())
     try:
-        app = live_app()
+        app = scanning_when_asked()  # so the only scan after the removal is the one the action asks for
         async with app.run_test(size=(120, 40)) as pilot:
             shm = table(app, "shm")
-            await wait_for(pilot, lambda: shm.row_for(str(shmid)))
-            app.set_paused(True)
+            await wait_for(pilot, lambda: shm.row_for(str(shmid)), timeout=DEADLINE)  # the scan on mount
             shm.move_cursor(row=shm.get_row_index(str(shmid)))
             await app.main_screen.run_registered("test.remove")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=DEADLINE)
             await pilot.press("y")
-            await wait_for(pilot, lambda: shm.is_fading(str(shmid)) or shm.row_for(str(shmid)) is None)
+            # Shown removed (its row fades for one scan) by the refresh the action asked for: scan 2.
+            await wait_for(pilot, lambda: shm.is_fading(str(shmid)), timeout=DEADLINE)
+            assert app.state.scans == 2
             assert f"Segment {shmid} removed." in notifications(app)
             await app.main_screen.run_registered("test.remove_again")  # the row, fading, is still selected
-            error = await wait_for(pilot, lambda: [n for n in notifications(app) if "EINVAL" in n or "EIDRM" in n])
+            error = await wait_for(
+                pilot, lambda: [n for n in notifications(app) if "EINVAL" in n or "EIDRM" in n], timeout=DEADLINE
+            )
             assert len(error) == 1 and "\n" not in error[0]  # one sentence, no traceback
     finally:
         remove_quietly(shmid)
