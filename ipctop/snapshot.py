@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import (
@@ -50,19 +50,31 @@ def own_ipc_namespace(proc: ProcFS) -> str:
         return ""
 
 
-def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
-    """Read the kernel's IPC state once; never raises for vanished or closed processes."""
+def take_snapshot(proc: ProcFS = LIVE, *, remember: bool = True) -> Snapshot:
+    """Read the kernel's IPC state once; never raises for vanished or closed processes.
+
+    From the second snapshot of a process on, what was read of a process that has not
+    run since is taken from memory rather than read again (collectors/quiet.py);
+    `remember=False` reads every process in full and leaves the memory as it was.
+    """
+    with quiet.remembered(proc.is_live and remember) as memory:
+        return _take_snapshot(proc, memory)
+
+
+def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
     now = time.time()
     own_ns = own_ipc_namespace(proc)
     shm_rows = sysvipc.read_shm(proc)
     msg_rows = sysvipc.read_msg(proc)
     sem_rows = sysvipc.read_sem(proc)
     all_pids = proc.pids()
+    if memory is not None:
+        memory.start_scan(all_pids)
 
-    fd_scan = fds.scan_fds(proc, all_pids)
+    fd_scan = fds.scan_fds(proc, all_pids, memory)
     attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
     likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
-    maps_scan = attachments.scan_attachments(proc, attached, likely, sorted(all_pids, reverse=True), own_ns)
+    maps_scan = attachments.scan_attachments(proc, attached, likely, sorted(all_pids, reverse=True), own_ns, memory)
 
     sem_states = {
         row.semid: (ipcstate.semaphore_state(row.semid, row.nsems) if proc.is_live else ipcstate.NO_SEM_STATE)
@@ -78,11 +90,7 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
     interesting.discard(0)
 
     btime = processes.boot_time(proc)
-    infos = {}
-    for pid in interesting:
-        info = processes.read_process(proc, pid, btime)
-        if info is not None:
-            infos[pid] = info
+    infos = _process_infos(proc, interesting, btime, memory)
 
     comms = {pid: info.comm for pid, info in infos.items()}
 
@@ -92,10 +100,21 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
     def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
         return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=_PID_FD))
 
+    global _previous_pipes
+    earlier_pipes = _previous_pipes if proc.root == _previous_root else {}
+    made_pipes: dict[int, tuple[tuple, Pipe]] = {}
     pipes = {}
     for inode, raw in fd_scan.pipe_ends.items():
         fill, capacity = fds.pipe_fill(proc, raw) if proc.is_live else (None, None)
-        pipes[inode] = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends_of(raw))
+        inputs = (fill, capacity, tuple(raw), tuple(comms.get(e.pid) for e in raw))
+        earlier = earlier_pipes.get(inode)
+        if earlier is not None and earlier[0] == inputs:
+            pipe = earlier[1]  # equal inputs, equal (immutable) record: the diff and the panes see `is`
+        else:
+            pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends_of(raw))
+        pipes[inode] = pipe
+        made_pipes[inode] = (inputs, pipe)
+    _previous_pipes = made_pipes
     fifos = {}
     for inode, raw in fd_scan.fifo_ends.items():
         measurable = proc.is_live and fds.fifo_can_be_measured(raw)
@@ -147,7 +166,7 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
             ctime=row.ctime,
         )
 
-    procs = _join_processes(infos, pipes, fifos, segments, queues, sets)
+    procs = _join_processes(proc.root, infos, pipes, fifos, segments, queues, sets)
     denied = {**fd_scan.denied, **maps_scan.denied}
     uninspectable = tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items()))
     return Snapshot(
@@ -165,6 +184,24 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
     )
 
 
+def _process_infos(
+    proc: ProcFS, pids: set[int], btime: float, memory: quiet.ScanMemory | None
+) -> dict[int, processes.ProcessInfo]:
+    infos = {}
+    remembered = memory.infos if memory is not None else {}
+    for pid in pids:
+        info = remembered.get(pid)
+        # a quiet process's ppid still changes when its parent exits: then it is read again
+        if info is None or not (info.ppid == 0 or memory.quiet(info.ppid)):  # type: ignore[union-attr]
+            info = processes.read_process(proc, pid, btime)
+            if info is None:
+                continue
+            if memory is not None and pid in memory.now:
+                remembered[pid] = info
+        infos[pid] = info
+    return infos
+
+
 # The segments of the previous snapshot (per procfs root), each with what it was made
 # from, and the names of the processes attached then.  A monitor at 10,000 segments
 # would otherwise build 10,000 frozen records and their attachers every tick; equal
@@ -173,6 +210,10 @@ def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
 # inputs are equal to the new ones.
 _previous_segments: tuple[str, dict[int, str], dict[int, tuple[tuple, ShmSegment]]] = ("", {}, {})
 _PID_START = attrgetter("pid", "start")
+# The same for pipes and processes, of the latest live or fixture root scanned.
+_previous_root = ""
+_previous_pipes: dict[int, tuple[tuple, Pipe]] = {}
+_previous_processes: dict[int, tuple[tuple, Process]] = {}
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
 
@@ -233,6 +274,7 @@ def _segments(
 
 
 def _join_processes(
+    root: str,
     infos: dict[int, processes.ProcessInfo],
     pipes: dict[int, Pipe],
     fifos: dict[int, Fifo],
@@ -240,11 +282,14 @@ def _join_processes(
     queues: dict[int, MsgQueue],
     sets: dict[int, SemSet],
 ) -> dict[int, Process]:
+    global _previous_root, _previous_processes
     held_pipes: dict[int, list[HeldPipeEnd]] = {}
     for kind, table in (("pipe", pipes), ("fifo", fifos)):
         for inode, pipe in table.items():
-            for end in pipe.ends:
-                peers = tuple(sorted({e.pid for e in pipe.ends if e.pid != end.pid}))
+            ends = pipe.ends
+            holders = sorted({e.pid for e in ends}) if len(ends) > 1 else [ends[0].pid]
+            for end in ends:
+                peers = tuple(pid for pid in holders if pid != end.pid)
                 held = HeldPipeEnd(kind, inode, end.fd, end.mode, peers)  # type: ignore[arg-type]
                 held_pipes.setdefault(end.pid, []).append(held)
     mapped: defaultdict[int, set[int]] = defaultdict(set)  # not setdefault: no new set per attacher
@@ -259,9 +304,23 @@ def _join_processes(
     for semid, sem_set in sets.items():
         for pid in sem_set.pids:
             used_sets.setdefault(pid, set()).add(semid)
+    earlier_processes = _previous_processes if root == _previous_root else {}
+    made: dict[int, tuple[tuple, Process]] = {}
     result = {}
     for pid, info in infos.items():
-        result[pid] = Process(
+        inputs = (
+            info,
+            tuple(sorted(mapped.get(pid, ()))),
+            tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
+            tuple(sorted(used_queues.get(pid, ()))),
+            tuple(sorted(used_sets.get(pid, ()))),
+        )
+        earlier = earlier_processes.get(pid)
+        if earlier is not None and earlier[0] == inputs:
+            result[pid] = earlier[1]
+            made[pid] = earlier
+            continue
+        process = Process(
             pid=pid,
             ppid=info.ppid,
             comm=info.comm,
@@ -272,9 +331,12 @@ def _join_processes(
             wchan=info.wchan,
             start_time=info.start_time,
             ipc_ns=info.ipc_ns,
-            shm=tuple(sorted(mapped.get(pid, ()))),
-            pipes=tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
-            msg=tuple(sorted(used_queues.get(pid, ()))),
-            sem=tuple(sorted(used_sets.get(pid, ()))),
+            shm=inputs[1],
+            pipes=inputs[2],
+            msg=inputs[3],
+            sem=inputs[4],
         )
+        result[pid] = process
+        made[pid] = (inputs, process)
+    _previous_root, _previous_processes = root, made
     return result

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.quiet import ScanMemory
 
 
 class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000 segments
@@ -105,8 +106,10 @@ def scan_attachments(
     likely_pids: Iterable[int],
     all_pids: Iterable[int],
     own_ipc_ns: str,
+    memory: ScanMemory | None = None,
 ) -> AttachmentScan:
-    """Find the attachments of every segment, reading no more maps than needed."""
+    """Find the attachments of every segment, reading no more maps than needed; with `memory`,
+    the maps of a process that has not run since they were read are taken from it (quiet.py)."""
     scan = AttachmentScan()
     remaining = sum(nattch_by_shmid.values())
     if remaining <= 0:
@@ -124,15 +127,19 @@ def scan_attachments(
         if pid in seen:
             continue
         seen.add(pid)
-        try:
-            data = proc.read_pid_bytes(pid, "maps")
-        except Gone:
-            continue
-        except Denied:
-            scan.denied[pid] = "permission denied"
-            continue
+        data = memory.maps.get(pid) if memory is not None else None
+        if data is None:
+            try:
+                data = proc.read_pid_bytes(pid, "maps")
+            except Gone:
+                continue
+            except Denied:
+                scan.denied[pid] = "permission denied"
+                continue
+            if memory is not None and pid in memory.now:  # read after its run counts: valid while they hold
+                memory.maps[pid] = data
         attachments = _attachments_in(pid, data, shmids, parsed_now)
-        if attachments and own_ipc_ns and _ipc_ns(proc, pid) not in ("", own_ipc_ns):
+        if attachments and own_ipc_ns and _ipc_ns(proc, pid, memory) not in ("", own_ipc_ns):
             continue  # same shmids in another IPC namespace are other segments
         for attachment in attachments:
             scan.by_shmid.setdefault(attachment.shmid, []).append(attachment)
@@ -153,8 +160,13 @@ def _children(proc: ProcFS, pid: int) -> list[int]:
         return []
 
 
-def _ipc_ns(proc: ProcFS, pid: int) -> str:
-    try:
-        return proc.readlink_pid(pid, "ns/ipc")
-    except (Gone, Denied):
-        return ""
+def _ipc_ns(proc: ProcFS, pid: int, memory: ScanMemory | None) -> str:
+    ns = memory.ns.get(pid) if memory is not None else None
+    if ns is None:
+        try:
+            ns = proc.readlink_pid(pid, "ns/ipc")
+        except (Gone, Denied):
+            return ""
+        if memory is not None and pid in memory.now:
+            memory.ns[pid] = ns
+    return ns

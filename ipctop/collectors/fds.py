@@ -16,6 +16,7 @@ import termios
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
+from ipctop.collectors.quiet import ScanMemory
 
 F_GETPIPE_SZ = 1032
 
@@ -31,16 +32,39 @@ class RawEnd(NamedTuple):
     mode: str
 
 
+class PidFds(NamedTuple):
+    """The pipe and FIFO ends one process holds, as read from its fd directory."""
+
+    pipes: tuple[tuple[int, RawEnd], ...]  # (pipe inode, end)
+    fifos: tuple[tuple[int, str, RawEnd], ...]  # (FIFO inode, path, end)
+    denied: bool = False
+
+
+NO_FDS = PidFds((), ())
+DENIED_FDS = PidFds((), (), denied=True)
+
+
 class FdScan:
     """Every pipe and FIFO end found, and the processes that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "by_pid")
 
     def __init__(self) -> None:
         self.pipe_ends: dict[int, list[RawEnd]] = {}
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
         self.denied: dict[int, str] = {}
+        self.by_pid: dict[int, PidFds] = {}
+
+    def add(self, pid: int, held: PidFds) -> None:
+        self.by_pid[pid] = held
+        if held.denied:
+            self.denied[pid] = "permission denied"
+        for inode, end in held.pipes:
+            self.pipe_ends.setdefault(inode, []).append(end)
+        for inode, path, end in held.fifos:
+            self.fifo_ends.setdefault(inode, []).append(end)
+            self.fifo_paths.setdefault(inode, path)
 
 
 def mode_from_flags(flags: int) -> str:
@@ -81,16 +105,15 @@ def _end_mode(proc: ProcFS, pid: int, fd: str) -> str:
         return "rw"  # unknown: an fd that closed meanwhile; say both rather than guess
 
 
-def scan_process_fds(proc: ProcFS, pid: int, scan: FdScan) -> None:
-    """Add the pipe and FIFO ends of one process to `scan`."""
+def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
+    """The pipe and FIFO ends of one process."""
     fd_dir = f"{proc.root}/{pid}/fd"
     try:
         names = os.listdir(fd_dir)
     except OSError as error:
-        outcome = classify(error)
-        if isinstance(outcome, Denied):
-            scan.denied[pid] = "permission denied"
-        return
+        return DENIED_FDS if isinstance(classify(error), Denied) else NO_FDS
+    pipes: list[tuple[int, RawEnd]] = []
+    fifos: list[tuple[int, str, RawEnd]] = []
     for name in names:
         link = f"{fd_dir}/{name}"
         try:
@@ -99,7 +122,7 @@ def scan_process_fds(proc: ProcFS, pid: int, scan: FdScan) -> None:
             continue  # closed meanwhile
         inode = pipe_inode(target)
         if inode is not None:
-            scan.pipe_ends.setdefault(inode, []).append(RawEnd(pid, int(name), _end_mode(proc, pid, name)))
+            pipes.append((inode, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
             continue
         if not target.startswith("/") or target.startswith(_NOT_FIFO_PREFIXES):
             continue
@@ -108,14 +131,26 @@ def scan_process_fds(proc: ProcFS, pid: int, scan: FdScan) -> None:
         except OSError:
             continue
         if stat.S_ISFIFO(st.st_mode):
-            scan.fifo_ends.setdefault(st.st_ino, []).append(RawEnd(pid, int(name), _end_mode(proc, pid, name)))
-            scan.fifo_paths.setdefault(st.st_ino, target)
+            fifos.append((st.st_ino, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
+    return PidFds(tuple(pipes), tuple(fifos)) if pipes or fifos else NO_FDS
 
 
-def scan_fds(proc: ProcFS, pids: list[int]) -> FdScan:
+def scan_fds(proc: ProcFS, pids: list[int], memory: ScanMemory | None = None) -> FdScan:
+    """Every process's pipe and FIFO ends; with `memory`, those of processes that have not
+    run since they were last read are taken from it (see quiet.py)."""
     scan = FdScan()
+    if memory is None:
+        for pid in pids:
+            scan.add(pid, read_process_fds(proc, pid))
+        return scan
+    remembered = memory.fds
     for pid in pids:
-        scan_process_fds(proc, pid, scan)
+        held = remembered.get(pid)
+        if held is None or held.fifos or held.denied or not memory.quiet(pid):
+            held = read_process_fds(proc, pid)
+            memory.read_in_full(pid, proc.root)
+            remembered[pid] = held
+        scan.add(pid, held)
     return scan
 
 

@@ -53,10 +53,52 @@ def main(argv: list[str]) -> None:
         flags = os.O_RDONLY if args[1] == "r" else os.O_WRONLY
         _ready("opening")
         os.open(args[0], flags)
+    elif command in EXTRA_COMMANDS:
+        EXTRA_COMMANDS[command](args)
     else:
         print(f"error unknown command {command}", flush=True)
         sys.exit(2)
     _wait_forever()
+
+
+_kept: list[object] = []  # what the extra commands must keep alive
+
+
+def _pipe_on_usr1(_args: list[str]) -> None:
+    """Open a new pipe (and keep both ends) each time SIGUSR1 arrives."""
+    signal.signal(signal.SIGUSR1, lambda *_: _kept.append(os.pipe()))
+    _ready()
+
+
+def _thread_pipe_on_file(args: list[str]) -> None:
+    """PATH: a second thread opens a pipe once PATH exists; the main thread never wakes."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while not os.path.exists(args[0]):
+            time.sleep(0.02)
+        _kept.append(os.pipe())
+        time.sleep(1e6)
+
+    threading.Thread(target=watch, daemon=True).start()
+    _ready()
+
+
+def _fork_holder(_args: list[str]) -> None:
+    """Fork a child that keeps the fds passed in and waits; print its pid."""
+    child = os.fork()
+    if child == 0:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        _wait_forever()
+    _ready(str(child))
+
+
+EXTRA_COMMANDS = {
+    "pipe-on-usr1": _pipe_on_usr1,
+    "thread-pipe-on-file": _thread_pipe_on_file,
+    "fork-holder": _fork_holder,
+}
 
 
 if __name__ == "__main__":
