@@ -264,6 +264,18 @@ def parse_pid(text: str, proc: ProcFS | None = None, field: str = "pid") -> int:
     return pid
 
 
+def check_may_signal(pid: int, field: str = "pid") -> int:
+    """Refuse the processes a signal from ipctop would hurt more than help: init, ipctop itself and its parent."""
+    if pid == 1:
+        raise ValidationError(field, "1 is init, the first process, which ipctop never signals")
+    if pid == os.getpid():
+        raise ValidationError(field, f"{pid} is this ipctop itself, which ipctop never signals")
+    if pid == os.getppid():
+        raise ValidationError(field, f"{pid} is ipctop's parent (the shell or program that started it), "
+                                     "which ipctop never signals")  # fmt: skip
+    return pid
+
+
 @dataclass(frozen=True, slots=True)
 class Owner:
     """A new owner for IPC_SET; None leaves that part as it is."""

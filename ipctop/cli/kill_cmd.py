@@ -1,4 +1,8 @@
-"""`ipctop kill PID [--signal NAME]`: send a signal to one process, by pid only."""
+"""`ipctop kill PID [--signal NAME]`: send a signal to one process, by pid only.
+
+It refuses pid 1 (init), its own pid and its parent's (the shell that ran it):
+a slip of the finger there takes the machine, or the user's session, down.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from ipctop.cli.object_args import guarded
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     kill = subparsers.add_parser("kill", parents=[common], help="send a signal to a process (TERM by default)",
-                                 description="Send a signal to one process, given by its pid (never a group).")
+                                 description="Send a signal to one process, given by its pid (never a group). "
+                                 "Refuses pid 1 (init), ipctop itself and its parent (the shell that ran it).")
     kill.add_argument("pid", metavar="PID")
     kill.add_argument("--signal", default="TERM", metavar="NAME",
                       help="a name (TERM, INT, HUP, KILL, USR1, ...) or number (default TERM)")
@@ -20,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run_kill(args: argparse.Namespace) -> int:
     from ipctop.actions import operations, validators
 
-    pid = validators.parse_pid(args.pid, field="PID")
+    pid = validators.check_may_signal(validators.parse_pid(args.pid, field="PID"), field="PID")
     signum = validators.parse_signal(args.signal, field="--signal")
     operations.send_signal(pid, signum)
     return 0

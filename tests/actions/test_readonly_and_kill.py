@@ -1,9 +1,12 @@
 """--readonly refuses every command that changes anything (exit 2, nothing done), and
-`ipctop kill` signals one process by pid."""
+`ipctop kill` signals one process by pid, never init, itself or its parent."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -88,3 +91,23 @@ def test_kill_checks_pid_and_signal_first(holders):
     holders.end(child)
     gone = ipctop("kill", child.pid)
     assert gone.code == 2 and gone.error_lines == [f"ipctop: PID: no process has pid {child.pid}"]
+
+
+def test_kill_refuses_init_itself_and_its_parent():
+    # CONT: were one of them signalled after all, it would do no harm, and the exit code would show it.
+    for pid, problem in [
+        (1, "1 is init, the first process, which ipctop never signals"),
+        (os.getpid(), f"{os.getpid()} is this ipctop itself, which ipctop never signals"),  # in-process: ipctop is us
+        (os.getppid(), f"{os.getppid()} is ipctop's parent (the shell or program that started it), which ipctop "
+                       "never signals"),
+    ]:  # fmt: skip
+        result = ipctop("kill", pid, "--signal", "CONT")
+        assert result.code == 2 and result.error_lines == [f"ipctop: PID: {problem}"], (pid, result.err)
+
+
+def test_kill_as_a_process_refuses_the_process_that_started_it():
+    command = [sys.executable, "-m", "ipctop", "kill", str(os.getpid()), "--signal", "CONT"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == f"ipctop: PID: {os.getpid()} is ipctop's parent (the shell or program that started it), " \
+                          "which ipctop never signals\n"  # fmt: skip

@@ -6,6 +6,7 @@ import os
 
 from ipctop.actions.confirmations import kill_text
 from ipctop.actions.requests import KillRequest
+from ipctop.actions.validators import ValidationError, check_may_signal
 from ipctop.model import Process
 from ipctop.tui.context import ActionContext
 from ipctop.tui.registry import ActionSpec
@@ -19,6 +20,11 @@ def send_signal(ctx: ActionContext) -> None:
         return
     if process.pid == os.getpid():
         ctx.fail(f"Process {process.pid} is ipctop itself: q quits it.")
+        return
+    try:
+        check_may_signal(process.pid)  # init, or the shell ipctop runs in
+    except ValidationError as error:
+        ctx.fail(f"No signal sent: {error.problem}.")
         return
 
     def chosen(request: KillRequest | None) -> None:
