@@ -1,7 +1,8 @@
 """Recreate an object from its backup: same key, mode and contents, a new id.
 
 It creates with IPC_EXCL, so it never touches an object that has the key now
-(EEXIST: it refuses and says which id has it).  It creates the object with mode
+(EEXIST: it refuses and says which id has it); the caller may give another key
+to restore it under instead.  It creates the object with mode
 0600 first, fills it, then sets the saved mode (a read-only mode would forbid
 the filling) and, when run as root, the saved owner.  If any step fails the new
 object is removed again: a restore either completes or leaves nothing.
@@ -46,13 +47,13 @@ def _existing_id(kind: str, key: int) -> int | None:
         return None
 
 
-def _create(backup: Backup) -> int:
+def _create(backup: Backup, key: int) -> int:
     flags = sysv.IPC_CREAT | sysv.IPC_EXCL | _FILL_MODE
     if backup.kind == "shm":
-        return sysv.shmget(backup.key, backup.size, flags)
+        return sysv.shmget(key, backup.size, flags)
     if backup.kind == "msg":
-        return sysv.msgget(backup.key, flags)
-    return sysv.semget(backup.key, len(backup.values), flags)
+        return sysv.msgget(key, flags)
+    return sysv.semget(key, len(backup.values), flags)
 
 
 def _fill(backup: Backup, ident: int) -> None:
@@ -85,20 +86,22 @@ def _set_mode_and_owner(backup: Backup, ident: int) -> tuple[str, ...]:
     return notes
 
 
-def restore(backup: Backup) -> Restored:
-    """Recreate `backup`'s object; raises RestoreError, leaving nothing half-made."""
+def restore(backup: Backup, key: int | None = None) -> Restored:
+    """Recreate `backup`'s object, under `key` if given (else its own); raises RestoreError, leaving nothing
+    half-made."""
     what = _NAMES[backup.kind]
+    key = backup.key if key is None else key
     try:
-        ident = _create(backup)
+        ident = _create(backup, key)
     except IpcError as error:
         if error.errno == errno.EEXIST:
-            holder = _existing_id(backup.kind, backup.key)
+            holder = _existing_id(backup.kind, key)
             held = f" (id {holder})" if holder is not None else ""
             raise RestoreError(
-                f"{what} with key {hex_key(backup.key)} exists{held}; restore never replaces an object, "
-                "so remove that one first if it is the one to replace"
+                f"{what} with key {hex_key(key)} exists{held}; restore never replaces an object, "
+                "so remove that one first if it is the one to replace, or restore under another key"
             ) from None
-        raise RestoreError(f"cannot create {what} with key {hex_key(backup.key)}: {error}") from None
+        raise RestoreError(f"cannot create {what} with key {hex_key(key)}: {error}") from None
     try:
         _fill(backup, ident)
         notes = _set_mode_and_owner(backup, ident)
@@ -110,4 +113,4 @@ def restore(backup: Backup) -> Restored:
         with contextlib.suppress(IpcError):
             _REMOVE[backup.kind](ident)
         raise
-    return Restored(backup.kind, ident, backup.key, notes)
+    return Restored(backup.kind, ident, key, notes)

@@ -39,9 +39,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     restore = subparsers.add_parser(
         "restore", parents=[common], help="recreate objects from `clean --backup` files",
         description="Recreate each object from its backup file with the same key, mode and contents, and print "
-        "its new id. Refuses when an object with that key exists.",
+        "its new id. Refuses when an object with that key exists; --key restores one file under another key.",
     )
     restore.add_argument("files", nargs="+", metavar="FILE", help="a backup file written by clean --backup")
+    restore.add_argument("--key", dest="restore_key", default=None, metavar="KEY",
+                         help="restore under this key (hex 0x... or decimal) instead of the saved one, "
+                         "when that one is taken now; one FILE only")
     restore.set_defaults(func=run_restore)
 
 
@@ -156,6 +159,7 @@ def run_restore(args: argparse.Namespace) -> int:
     from ipctop.render.formatting import hex_key
 
     refuse_if_readonly(args, "restore")
+    key = _restore_key(args)
     worst = 0
     for path in args.files:
         try:
@@ -165,12 +169,27 @@ def run_restore(args: argparse.Namespace) -> int:
             worst = 2
             continue
         try:
-            restored = restore(backup)
+            restored = restore(backup, key)
         except RestoreError as error:
             print_error(f"{path}: {error}")
             worst = max(worst, 1)
             continue
-        print(f"restored {backup.kind} key {hex_key(restored.key)} from {path} as id {restored.id}")
+        instead = f" (saved with key {hex_key(backup.key)})" if restored.key != backup.key else ""
+        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {path} as id {restored.id}")
         for note in restored.notes:
             print(f"  note: {note}")
     return worst
+
+
+def _restore_key(args: argparse.Namespace) -> int | None:
+    """The key of `restore --key`, checked before any file is read; None: each object's saved key."""
+    from ipctop.actions.validators import ValidationError, parse_key
+
+    if args.restore_key is None:
+        return None
+    if len(args.files) > 1:
+        raise UsageError("--key: one key cannot serve several objects; restore one FILE with --key at a time")
+    try:
+        return parse_key(args.restore_key, field="--key")
+    except ValidationError as error:
+        raise UsageError(str(error)) from None

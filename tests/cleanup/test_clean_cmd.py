@@ -3,6 +3,7 @@ test's own keys with --key (the machine holds other users' and other tests' obje
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 
@@ -163,10 +164,52 @@ def test_backup_then_restore_from_the_command_line(ipc_key, tmp_path):
         code, out, err = run_cli("restore", str(path))  # the key exists now
         assert code == 1 and out == ""
         assert err == f"ipctop: {path}: a segment with key {key:#010x} exists (id {restored}); restore never " \
-                      "replaces an object, so remove that one first if it is the one to replace\n"
+                      "replaces an object, so remove that one first if it is the one to replace, or restore " \
+                      "under another key\n"
         assert run_cli("--readonly", "restore", str(path))[0] == 2
     finally:
         sysv.shm_remove(restored if restored is not None else shmid)
+
+
+def test_restore_under_another_key_when_the_saved_one_is_taken(ipc_key, tmp_path):
+    key, other = ipc_key(), ipc_key()
+    shmid, _ = create_segment_and_exit(key, data=b"state of a crashed program", mode=0o640)
+    taken = restored = None
+    try:
+        assert run_cli("clean", "--yes", "--backup", str(tmp_path), *key_args(key))[0] == 0
+        [path] = tmp_path.glob("shm-*.json")
+        taken = sysv.shmget(key, 64, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)  # a new program took the key
+
+        for argv, says in [
+            (["--key", "0"], "--key: 0 is IPC_PRIVATE, not a key; ask for a private object instead"),
+            (["--key", "0x1_0000_0000"], "--key: '0x1_0000_0000' is not a key in hex (0x1234) or decimal"),
+            (["--key", "0x100000000"], "--key: '0x100000000' does not fit in 32 bits (0x1..0xffffffff)"),
+            ([str(path), "--key", hex(other)], "--key: one key cannot serve several objects; restore one FILE "
+                                               "with --key at a time"),
+        ]:  # fmt: skip
+            code, out, err = run_cli("restore", str(path), *argv)
+            assert (code, out, err) == (2, "", f"ipctop: {says}\n"), argv
+        assert objects_present({other}) == set()
+        assert run_cli("--readonly", "restore", str(path), "--key", hex(other))[0] == 2
+
+        code, out, err = run_cli("restore", str(path), "--key", hex(other))
+        assert (code, err) == (0, "")
+        assert out.startswith(f"restored shm key {other:#010x} (saved with key {key:#010x}) from {path} as id ")
+        restored = int(out.split()[-1])
+        stat = sysv.shm_stat(restored)
+        assert (stat.key, stat.mode & 0o777, stat.size) == (other, 0o640, 4096)
+        address = sysv.shmat(restored, readonly=True)
+        try:
+            assert ctypes.string_at(address, 26) == b"state of a crashed program"
+        finally:
+            sysv.shmdt(address)
+        assert sysv.shm_stat(taken).size == 64  # the one that has the saved key is untouched
+    finally:
+        for ident in (taken, restored):
+            if ident is not None:
+                sysv.shm_remove(ident)
+        if taken is None and objects_present({key}):
+            sysv.shm_remove(shmid)
 
 
 def test_restore_of_a_file_that_is_not_a_backup(tmp_path):
