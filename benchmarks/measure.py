@@ -74,15 +74,20 @@ def median(values: list[float]) -> float:
 def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[str, bool]) -> dict[str, Any]:
     from ipctop.snapshot import take_snapshot
 
-    take_snapshot()  # imports and caches, as a running monitor has them
+    for _ in range(3):  # imports and caches, and the memory of quiet processes, as a running monitor has them
+        take_snapshot()
     differences = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
+    differences += compare(take_snapshot(remember=False), naive_snapshot(), world.keys(), world.pids())
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
-    snapshot_wall, snapshot_cpu, lsof, lsfd, naive, cold = [], [], [], [], [], []
+    snapshot_wall, snapshot_cpu, full_wall, lsof, lsfd, naive, cold = [], [], [], [], [], [], []
     for i in range(repeat):  # interleaved, so that every tool meets the same load
         started, cpu = time.perf_counter(), time.process_time()
         take_snapshot()
         snapshot_wall.append(time.perf_counter() - started)
         snapshot_cpu.append(time.process_time() - cpu)
+        started = time.perf_counter()
+        take_snapshot(remember=False)
+        full_wall.append(time.perf_counter() - started)
         if i < tool_repeat:
             if tools.get("lsof"):
                 lsof.append(wall_seconds(["lsof", "-n"]))
@@ -93,9 +98,10 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                 naive_snapshot()
                 naive.append(time.perf_counter() - started)
                 cold.append(cold_snapshot_seconds())
-    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive,
+    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, full_snapshot_s=full_wall, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive,
                   cold_snapshot_s=cold)
     again = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
+    again += compare(take_snapshot(remember=False), naive_snapshot(), world.keys(), world.pids())
     result["differences"] += again[:20]
     result["identical"] = result["identical"] and not again
     return result

@@ -79,10 +79,14 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any], judged: bool) 
     lsof, lsfd = median(data["lsof_s"]), median(data["lsfd_s"])
     tools = [t for t in (lsof, lsfd) if t == t]
     faster = min(tools) if tools else float("nan")
-    table.add(f"[{world}] snapshot, median of {len(data['snapshot_s'])}", ms(snap),
+    table.add(f"[{world}] snapshot as the monitor takes it, median of {len(data['snapshot_s'])}", ms(snap),
               f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}",
               faster_or_slower(faster, snap) if tools else "",
               *judge_snapshot(snap, faster, judged))
+    if data.get("full_snapshot_s"):
+        full = median(data["full_snapshot_s"])
+        table.add(f"[{world}] snapshot reading every process in full", ms(full), "no memory of quiet processes",
+                  faster_or_slower(faster, full) if tools else "")
     cold = median(data["cold_snapshot_s"])
     table.add(f"[{world}] snapshot, first in a fresh process", ms(cold), "as `ipctop list` takes it",
               faster_or_slower(faster, cold) if tools else "")

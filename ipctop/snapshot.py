@@ -6,6 +6,7 @@ attachers and original key, and a process the objects it holds.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -72,8 +73,7 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
         memory.start_scan(all_pids)
 
     fd_scan = fds.scan_fds(proc, all_pids, memory)
-    attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
-    likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
+    attached, likely = _attached(shm_rows)
     maps_scan = attachments.scan_attachments(proc, attached, likely, sorted(all_pids, reverse=True), own_ns, memory)
 
     sem_states = {
@@ -83,8 +83,9 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
 
     interesting = {end.pid for ends in fd_scan.pipe_ends.values() for end in ends}
     interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
-    interesting.update(a.pid for found in maps_scan.by_shmid.values() for a in found)
-    interesting.update(pid for row in shm_rows for pid in (row.cpid, row.lpid))
+    interesting.update(maps_scan.attachers)
+    interesting.update(map(_CPID, shm_rows))
+    interesting.update(map(_LPID, shm_rows))
     interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
     interesting.update(pid for state in sem_states.values() for pid in state.pids)
     interesting.discard(0)
@@ -97,8 +98,19 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
     def comm(pid: int) -> str:
         return comms.get(pid, "?")
 
-    def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
-        return tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=_PID_FD))
+    def ends_of(raw: list[fds.RawEnd], names: tuple[str | None, ...]) -> tuple[PipeEnd, ...]:
+        # the same tuple as last scan for the same ends, whatever the fill: the join below reuses
+        # what it made of a pipe's ends when they are the very same tuple
+        key = (tuple(raw), names)
+        ends = earlier_ends.get(key)
+        if ends is None:
+            ends = tuple(PipeEnd(e.pid, comm(e.pid), e.fd, e.mode) for e in sorted(raw, key=_PID_FD))
+        made_ends[key] = ends
+        return ends
+
+    global _previous_ends
+    earlier_ends = _previous_ends if proc.root == _previous_root else {}
+    made_ends: dict[tuple, tuple[PipeEnd, ...]] = {}
 
     global _previous_pipes
     earlier_pipes = _previous_pipes if proc.root == _previous_root else {}
@@ -106,12 +118,13 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
     pipes = {}
     for inode, raw in fd_scan.pipe_ends.items():
         fill, capacity = fds.pipe_fill(proc, raw) if proc.is_live else (None, None)
-        inputs = (fill, capacity, tuple(raw), tuple(comms.get(e.pid) for e in raw))
+        ends = ends_of(raw, tuple(comms.get(e.pid) for e in raw))
+        inputs = (fill, capacity, ends)
         earlier = earlier_pipes.get(inode)
         if earlier is not None and earlier[0] == inputs:
             pipe = earlier[1]  # equal inputs, equal (immutable) record: the diff and the panes see `is`
         else:
-            pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends_of(raw))
+            pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends)
         pipes[inode] = pipe
         made_pipes[inode] = (inputs, pipe)
     _previous_pipes = made_pipes
@@ -119,7 +132,9 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
     for inode, raw in fd_scan.fifo_ends.items():
         measurable = proc.is_live and fds.fifo_can_be_measured(raw)
         fill, capacity = fds.pipe_fill(proc, raw) if measurable else (None, None)
-        fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+        ends = ends_of(raw, tuple(comms.get(e.pid) for e in raw))
+        fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends)
+    _previous_ends = made_ends
 
     segments = _segments(proc, shm_rows, maps_scan.by_shmid, comm)
 
@@ -184,6 +199,20 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
     )
 
 
+_previous_attached: tuple[list, dict[int, int], list[int]] = ([], {}, [])
+
+
+def _attached(shm_rows: list[sysvipc.ShmRow]) -> tuple[dict[int, int], list[int]]:
+    """nattch of each attached segment, and the pids likeliest to be attached (last users, creators)."""
+    global _previous_attached
+    if shm_rows is _previous_attached[0]:
+        return _previous_attached[1], _previous_attached[2]
+    attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
+    likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
+    _previous_attached = (shm_rows, attached, likely)
+    return attached, likely
+
+
 def _process_infos(
     proc: ProcFS, pids: set[int], btime: float, memory: quiet.ScanMemory | None
 ) -> dict[int, processes.ProcessInfo]:
@@ -209,10 +238,15 @@ def _process_infos(
 # (immutable) record, so it is reused.  No lock: an entry is only used when its
 # inputs are equal to the new ones.
 _previous_segments: tuple[str, dict[int, str], dict[int, tuple[tuple, ShmSegment]]] = ("", {}, {})
+# ... and the whole table, when its text and the attachments found were the very same.
+_previous_table: tuple[list, dict, dict[int, ShmSegment]] = ([], {}, {})
 _PID_START = attrgetter("pid", "start")
+_CPID, _LPID = attrgetter("cpid"), attrgetter("lpid")
 # The same for pipes and processes, of the latest live or fixture root scanned.
 _previous_root = ""
 _previous_pipes: dict[int, tuple[tuple, Pipe]] = {}
+_previous_ends: dict[tuple, tuple[PipeEnd, ...]] = {}
+_previous_held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
 _previous_processes: dict[int, tuple[tuple, Process]] = {}
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
@@ -224,12 +258,15 @@ def _segments(
     by_shmid: dict[int, list[attachments.MapsAttachment]],
     comm: Callable[[int], str],
 ) -> dict[int, ShmSegment]:
-    global _previous_segments
+    global _previous_segments, _previous_table
     root, previous_names, previous = _previous_segments
     if root != proc.root:
         previous_names, previous = {}, {}
     names = {pid: comm(pid) for pid in {a.pid for found in by_shmid.values() for a in found}}
     renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
+    earlier_rows, earlier_by_shmid, earlier_segments = _previous_table
+    if shm_rows is earlier_rows and by_shmid is earlier_by_shmid and not renamed and root == proc.root:
+        return dict(earlier_segments)  # the same table, the same attachments and names: the same records
     segments: dict[int, ShmSegment] = {}
     made: dict[int, tuple[tuple, ShmSegment]] = {}
     for row in shm_rows:
@@ -270,7 +307,27 @@ def _segments(
         segments[row.shmid] = segment
         made[row.shmid] = (inputs, segment)
     _previous_segments = (proc.root, names, made)
+    _previous_table = (shm_rows, by_shmid, segments)
     return segments
+
+
+_previous_mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
+
+
+def _segments_by_attacher(segments: dict[int, ShmSegment]) -> dict[int, tuple[int, ...]]:
+    """pid -> the shmids it has attached, in order; the previous answer when every segment is the same record."""
+    global _previous_mapped
+    records = list(segments.values())
+    earlier_records, earlier = _previous_mapped
+    if len(records) == len(earlier_records) and all(map(operator.is_, records, earlier_records)):
+        return earlier
+    mapped: defaultdict[int, set[int]] = defaultdict(set)  # not setdefault: no new set per attacher
+    for shmid, segment in segments.items():
+        for attacher in segment.attachers:
+            mapped[attacher.pid].add(shmid)
+    result = {pid: tuple(sorted(shmids)) for pid, shmids in mapped.items()}
+    _previous_mapped = (records, result)
+    return result
 
 
 def _join_processes(
@@ -282,20 +339,27 @@ def _join_processes(
     queues: dict[int, MsgQueue],
     sets: dict[int, SemSet],
 ) -> dict[int, Process]:
-    global _previous_root, _previous_processes
+    global _previous_root, _previous_processes, _previous_held
+    earlier_held = _previous_held if root == _previous_root else {}
+    made_held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
     held_pipes: dict[int, list[HeldPipeEnd]] = {}
     for kind, table in (("pipe", pipes), ("fifo", fifos)):
         for inode, pipe in table.items():
             ends = pipe.ends
-            holders = sorted({e.pid for e in ends}) if len(ends) > 1 else [ends[0].pid]
-            for end in ends:
-                peers = tuple(pid for pid in holders if pid != end.pid)
-                held = HeldPipeEnd(kind, inode, end.fd, end.mode, peers)  # type: ignore[arg-type]
+            earlier = earlier_held.get((kind, inode))
+            if earlier is not None and earlier[0] is ends:
+                held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
+            else:
+                holders = sorted({e.pid for e in ends}) if len(ends) > 1 else [ends[0].pid]
+                held_ends = [
+                    HeldPipeEnd(kind, inode, end.fd, end.mode, tuple(pid for pid in holders if pid != end.pid))  # type: ignore[arg-type]
+                    for end in ends
+                ]
+            made_held[(kind, inode)] = (ends, held_ends)
+            for end, held in zip(ends, held_ends, strict=True):
                 held_pipes.setdefault(end.pid, []).append(held)
-    mapped: defaultdict[int, set[int]] = defaultdict(set)  # not setdefault: no new set per attacher
-    for shmid, segment in segments.items():
-        for attacher in segment.attachers:
-            mapped[attacher.pid].add(shmid)
+    _previous_held = made_held
+    mapped = _segments_by_attacher(segments)
     used_queues: dict[int, set[int]] = {}
     for msqid, queue in queues.items():
         for pid in (queue.lspid, queue.lrpid):
@@ -310,7 +374,7 @@ def _join_processes(
     for pid, info in infos.items():
         inputs = (
             info,
-            tuple(sorted(mapped.get(pid, ()))),
+            mapped.get(pid, ()),
             tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
             tuple(sorted(used_queues.get(pid, ()))),
             tuple(sorted(used_sets.get(pid, ()))),

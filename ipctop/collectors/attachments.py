@@ -29,12 +29,14 @@ class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000
 
 
 class AttachmentScan:
-    __slots__ = ("by_shmid", "denied", "complete")
+    __slots__ = ("by_shmid", "denied", "complete", "attachers", "nattch")
 
     def __init__(self) -> None:
         self.by_shmid: dict[int, list[MapsAttachment]] = {}
         self.denied: dict[int, str] = {}
         self.complete = True  # False when some nattch could not be accounted for
+        self.attachers: frozenset[int] = frozenset()  # the pids of every attachment found
+        self.nattch: dict[int, int] = {}  # what was accounted for
 
 
 def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> list[MapsAttachment]:
@@ -110,6 +112,34 @@ def scan_attachments(
 ) -> AttachmentScan:
     """Find the attachments of every segment, reading no more maps than needed; with `memory`,
     the maps of a process that has not run since they were read are taken from it (quiet.py)."""
+    if memory is not None:
+        earlier = memory.attachments
+        # Every attachment found last time is still there (its process has not run), and they
+        # still add up to every segment's nattch: so there is no other, and nothing to read.
+        if (
+            isinstance(earlier, AttachmentScan)
+            and earlier.complete
+            and not earlier.denied
+            and earlier.nattch == nattch_by_shmid
+            and memory.all_unchanged(earlier.attachers)
+        ):
+            return earlier
+    scan = _scan_attachments(proc, nattch_by_shmid, likely_pids, all_pids, own_ipc_ns, memory)
+    scan.nattch = nattch_by_shmid
+    scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
+    if memory is not None:
+        memory.attachments = scan
+    return scan
+
+
+def _scan_attachments(
+    proc: ProcFS,
+    nattch_by_shmid: dict[int, int],
+    likely_pids: Iterable[int],
+    all_pids: Iterable[int],
+    own_ipc_ns: str,
+    memory: ScanMemory | None,
+) -> AttachmentScan:
     scan = AttachmentScan()
     remaining = sum(nattch_by_shmid.values())
     if remaining <= 0:

@@ -44,7 +44,9 @@ _MARK_SIZE = 128
 class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
-    __slots__ = ("scans", "marks", "threads", "fds", "maps", "infos", "ns", "now", "_quiet")
+    __slots__ = (
+        "scans", "marks", "threads", "fds", "maps", "infos", "ns", "attachments", "now", "_quiet", "_unchanged"
+    )
 
     def __init__(self) -> None:
         self.scans = 0
@@ -54,8 +56,10 @@ class ScanMemory:
         self.maps: dict[int, bytes] = {}
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}
+        self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
         self.now: dict[int, bytes] = {}  # this scan's marks
         self._quiet: set[int] = set()
+        self._unchanged: set[int] = set()
 
     def start_scan(self, pids: list[int]) -> None:
         """Read every process's run counts (from the second scan on), before anything else is read,
@@ -70,14 +74,10 @@ class ScanMemory:
                 mark = self._read_mark(pid)
                 if mark is not None:
                     self.now[pid] = mark
-        now, marks, threads, turn = self.now, self.marks, self.threads, self.scans
-        self._quiet = {
-            pid
-            for pid, mark in now.items()
-            if marks.get(pid) == mark
-            and threads.get(pid) == 1
-            and (pid + turn) % FULL_EVERY != 0
-        }
+        now, marks, threads = self.now, self.marks, self.threads
+        self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
+        turn = self.scans
+        self._quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
         for table in (self.marks, self.fds, self.maps, self.infos, self.ns):
             for pid in [pid for pid in table if pid not in self._quiet]:
                 del table[pid]
@@ -85,6 +85,11 @@ class ScanMemory:
     def quiet(self, pid: int) -> bool:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""
         return pid in self._quiet
+
+    def all_unchanged(self, pids: frozenset[int]) -> bool:
+        """True when none of `pids` has run since the previous scan, and this is not a scan that reads
+        everything (the turn of FULL_EVERY for what is not kept per process)."""
+        return self.scans % FULL_EVERY != 0 and pids <= self._unchanged
 
     def read_in_full(self, pid: int, root: str) -> None:
         """Note that `pid` was read in full this scan (after its mark), with how many threads it has."""

@@ -71,8 +71,24 @@ def unsigned_key(text: str) -> int:
 _previous_rows: dict[type, tuple[str, dict[str, object]]] = {}
 
 
+# row type -> (text, rows) of the latest parse: an unchanged table is the same list of rows.
+_previous_tables: dict[type, tuple[str, list]] = {}
+
+
 def _parse(text: str, row_type: type, id_name: str) -> list:
-    """One row per line; columns found by header name once per table, not once per line."""
+    """One row per line; columns found by header name once per table, not once per line.
+
+    The rows are immutable, and the same list is returned for a text equal to the
+    previous one's (callers must not change it)."""
+    earlier_text, earlier_rows = _previous_tables.get(row_type, ("", []))
+    if text == earlier_text:
+        return earlier_rows
+    rows = _parse_lines(text, row_type, id_name)
+    _previous_tables[row_type] = (text, rows)
+    return rows
+
+
+def _parse_lines(text: str, row_type: type, id_name: str) -> list:
     lines = text.splitlines()
     if not lines:
         return []
