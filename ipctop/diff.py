@@ -62,6 +62,8 @@ def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
             events.append(Event(t, EventKind.REMOVED, "shm", shmid, None, f"key {before.display_key:#010x}"))
     for shmid, after in current.shm.items():
         before = previous.shm.get(shmid)
+        if before is after:
+            continue  # the snapshot reuses an unchanged segment's record: nothing to tell
         if before is None or before.cpid != after.cpid:
             events.append(
                 Event(t, EventKind.CREATED, "shm", shmid, after.cpid, f"key {after.key:#010x}, {after.size} bytes")
@@ -131,6 +133,8 @@ def _diff_pipes(kind: str, before_map, after_map, t: float) -> list[Event]:  # t
             events.append(Event(t, EventKind.REMOVED, kind, inode, None, _pipe_label(before)))
     for inode, after in after_map.items():
         before = before_map.get(inode)
+        if before is after:
+            continue
         if before is None:
             events.append(Event(t, EventKind.CREATED, kind, inode, None, _pipe_label(after)))
             continue
@@ -155,9 +159,13 @@ def _pipe_label(pipe: Pipe | Fifo) -> str:
 
 def _diff_processes(previous: Snapshot, current: Snapshot) -> list[Event]:
     events = []
+    now_listed = current.processes
     for pid, process in previous.processes.items():
-        gone = pid not in current.live_pids if current.live_pids else pid not in current.processes
-        replaced = pid in current.processes and current.processes[pid].start_time != process.start_time
+        after = now_listed.get(pid)
+        if after is process:
+            continue
+        gone = pid not in current.live_pids if current.live_pids else after is None
+        replaced = after is not None and after.start_time != process.start_time
         if gone or replaced:
             events.append(Event(current.time, EventKind.PROCESS_EXITED, "process", pid, pid, process.comm))
     return events
