@@ -252,8 +252,7 @@ def test_semaphore_and_kill_forms():
 
     async def choose_kill(pilot, form):  # type: ignore[no-untyped-def]
         form.query_one("#choice-signal", RadioSet).focus()
-        await pilot.press("down", "down", "down", "down", "enter")
-        await pilot.click("#ok")
+        await pilot.press("down", "down", "down", "down", "enter")  # Enter picks KILL and submits
 
     assert drive_many(
         (SemCreateForm(LIMITS), create), (SemOpForm(9, 2), op), (SemSetForm(9, 2, index=1), set_value),
@@ -261,6 +260,34 @@ def test_semaphore_and_kill_forms():
     ) == [
         rq.SemCreateRequest(0x49501111, (0, 0), 0o600, excl=False), rq.SemOpRequest(9, 1, 2, nowait=False),
         rq.SemSetRequest(9, 1, 7), rq.KillRequest(42, signal.SIGTERM), rq.KillRequest(42, signal.SIGKILL),
+    ]
+
+
+def test_enter_submits_a_form_of_choices_only_with_the_choice_under_the_cursor():
+    async def enter_at_once(pilot, form):  # type: ignore[no-untyped-def]
+        assert isinstance(form.focused, RadioSet)  # the choices have the focus when the form opens
+        await pilot.press("enter")
+
+    async def down_then_enter(pilot, form):  # type: ignore[no-untyped-def]
+        await pilot.press("down", "enter")
+
+    async def up_down_up_then_enter(pilot, form):  # type: ignore[no-untyped-def]
+        await pilot.press("down", "up", "enter")  # back on the choice already picked
+
+    async def enter_on_a_choice_among_inputs(pilot, form):  # type: ignore[no-untyped-def]
+        choice = form.query_one("#choice-wait", RadioSet)
+        choice.focus()
+        await pilot.press("down", "enter")  # picks IPC_NOWAIT; the form stays open for its inputs
+        await pilot.pause()
+        assert choice.pressed_index == 1 and form.is_active
+        await submit(pilot, form, "delta")
+
+    assert drive_many(
+        (KillForm(42), enter_at_once), (KillForm(42), down_then_enter), (AttachForm(7), down_then_enter),
+        (AttachForm(7), up_down_up_then_enter), (SemOpForm(9, 2), enter_on_a_choice_among_inputs),
+    ) == [
+        rq.KillRequest(42, signal.SIGTERM), rq.KillRequest(42, signal.SIGINT), rq.AttachRequest(7, readonly=True),
+        rq.AttachRequest(7, readonly=False), rq.SemOpRequest(9, 0, -1, nowait=True),
     ]
 
 

@@ -2,8 +2,9 @@
 under each, OK / Cancel, and the key choice of the create forms.
 
 A form validates with ipctop.actions.validators when the user submits (Enter in
-an input, or OK): a ValidationError is shown next to the field it names and the
-form stays open; otherwise it dismisses with a typed request.  Escape or Cancel
+an input, or OK; in a form of choices only, Enter on a choice picks it and
+submits): a ValidationError is shown next to the field it names and the form
+stays open; otherwise it dismisses with a typed request.  Escape or Cancel
 dismisses with None.  Forms never call the kernel.
 """
 
@@ -37,7 +38,11 @@ def slug(field: str) -> str:
 class FormScreen(ModalScreen[RequestT | None], Generic[RequestT]):
     """A modal form; subclasses give `form_title`, `compose_fields` and `build_request`."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        # Before the RadioSet's own Enter (which only picks); check_action lets it through elsewhere.
+        Binding("enter", "pick_and_submit", "OK", show=False, priority=True),
+    ]
     DEFAULT_CSS = """
     FormScreen { align: center middle; }
     FormScreen > #dialog {
@@ -58,6 +63,7 @@ class FormScreen(ModalScreen[RequestT | None], Generic[RequestT]):
     """
 
     form_title = ""
+    _submit_when_picked: RadioSet | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -156,6 +162,30 @@ class FormScreen(ModalScreen[RequestT | None], Generic[RequestT]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    # --- Enter in a form of choices only -----------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_and_submit":
+            # Where there is text to type, Enter submits from an input and a choice is picked on its own.
+            return isinstance(self.focused, RadioSet) and not self.query(Input)
+        return True
+
+    def action_pick_and_submit(self) -> None:
+        choices = self.focused
+        assert isinstance(choices, RadioSet)
+        highlighted = choices._selected  # the button under the cursor, which Enter picks (no public name)
+        if highlighted is not None and choices._nodes[highlighted] is not choices.pressed_button:
+            self._submit_when_picked = choices
+            choices.action_toggle_button()  # the RadioSet says Changed once it holds the new choice
+            return
+        self.submit()
+
+    @on(RadioSet.Changed)
+    def _on_picked(self, event: RadioSet.Changed) -> None:
+        if event.radio_set is self._submit_when_picked:
+            self._submit_when_picked = None
+            self.submit()
 
 
 class KeyedFormScreen(FormScreen[RequestT]):
