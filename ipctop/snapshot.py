@@ -220,8 +220,14 @@ def _process_infos(
     remembered = memory.infos if memory is not None else {}
     for pid in pids:
         info = remembered.get(pid)
-        # a quiet process's ppid still changes when its parent exits: then it is read again
-        if info is None or not (info.ppid == 0 or memory.quiet(info.ppid)):  # type: ignore[union-attr]
+        if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
+            # a quiet process's ppid still changes when its parent exits: read it again
+            ppid = processes.read_ppid(proc, pid)
+            if ppid is None:
+                info = None
+            elif ppid != info.ppid:
+                info = remembered[pid] = info._replace(ppid=ppid)
+        if info is None:
             info = processes.read_process(proc, pid, btime)
             if info is None:
                 continue

@@ -75,6 +75,14 @@ def read_comm(proc: ProcFS, pid: int) -> str:
     return parse_stat(proc.read_pid_text(pid, "stat")).comm
 
 
+def read_ppid(proc: ProcFS, pid: int) -> int | None:
+    """The parent's pid alone (it changes when the parent exits), or None when the process is gone."""
+    try:
+        return parse_stat(proc.read_pid_record(pid, "stat").decode("utf-8", "replace")).ppid
+    except (Gone, Denied, ValueError, IndexError):
+        return None
+
+
 def read_process(proc: ProcFS, pid: int, btime: float) -> ProcessInfo | None:
     """Everything about one process, or None when it is gone."""
     try:
