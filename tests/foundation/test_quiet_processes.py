@@ -8,10 +8,11 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 from ipctop.collectors import quiet
 from ipctop.snapshot import take_snapshot
-from tests.support.holders import wait_until, wchan
+from tests.support.holders import Held, wait_until, wchan
 
 
 def _settled(pid: int) -> None:
@@ -24,13 +25,22 @@ def _pipe_fds(pid: int) -> list[int]:
     return sorted(held.fd for held in process.pipes) if process else []
 
 
-def test_a_sleeping_process_is_taken_from_memory_and_what_it_holds_is_unchanged(holders):
+@contextlib.contextmanager
+def _holding_a_pipe_end(holders, *command: object) -> Iterator[Held]:  # type: ignore[no-untyped-def]
+    """A holder given the read end of a pipe whose write end this test keeps until the end."""
     read_end, write_end = os.pipe()
     try:
-        holder = holders.spawn("hold", pass_fds=(read_end,))
+        holder = holders.spawn(*command, pass_fds=(read_end,))
     finally:
         os.close(read_end)
     try:
+        yield holder
+    finally:
+        os.close(write_end)
+
+
+def test_a_sleeping_process_is_taken_from_memory_and_what_it_holds_is_unchanged(holders):
+    with _holding_a_pipe_end(holders, "hold") as holder:
         wait_until(lambda: wchan(holder.pid) != "")
         full = take_snapshot(remember=False)
         _settled(holder.pid)
@@ -38,8 +48,6 @@ def test_a_sleeping_process_is_taken_from_memory_and_what_it_holds_is_unchanged(
         assert again.processes[holder.pid] == full.processes[holder.pid]
         (held,) = again.processes[holder.pid].pipes
         assert again.pipes[held.inode] == full.pipes[held.inode]
-    finally:
-        os.close(write_end)
 
 
 def test_a_process_that_runs_is_read_again(holders):
@@ -65,23 +73,18 @@ def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders
 
 
 def test_a_quiet_process_whose_parent_exits_has_its_new_parent(holders):
-    read_end, write_end = os.pipe()
-    try:
-        parent = holders.spawn("fork-holder", pass_fds=(read_end,))
-    finally:
-        os.close(read_end)
-    orphan = int(parent.ready.split()[1])
-    try:
-        _settled(orphan)
-        assert take_snapshot().processes[orphan].ppid == parent.pid
-        holders.end(parent)
-        new_parent = wait_until(lambda: _ppid(orphan) != parent.pid and _ppid(orphan))
-        assert take_snapshot().processes[orphan].ppid == new_parent
-    finally:
-        os.close(write_end)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(orphan, signal.SIGKILL)
-        wait_until(lambda: not _alive(orphan))
+    with _holding_a_pipe_end(holders, "fork-holder") as parent:
+        orphan = int(parent.ready.split()[1])
+        try:
+            _settled(orphan)
+            assert take_snapshot().processes[orphan].ppid == parent.pid
+            holders.end(parent)
+            new_parent = wait_until(lambda: _ppid(orphan) != parent.pid and _ppid(orphan))
+            assert take_snapshot().processes[orphan].ppid == new_parent
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(orphan, signal.SIGKILL)
+            wait_until(lambda: not _alive(orphan))
 
 
 def test_a_fifo_renamed_by_another_process_shows_its_new_path(holders, tmp_path):
