@@ -13,10 +13,11 @@ from dataclasses import replace
 from ipctop.actions.confirmations import msg_remove_text
 from ipctop.actions.holdings import HoldingError
 from ipctop.actions.operations import WAIT_SLICE, Cancelled, Outcome, perform
-from ipctop.actions.requests import MsgCreateRequest, MsgReceiveRequest, MsgSendRequest, RemoveRequest
+from ipctop.actions.requests import MsgReceiveRequest, MsgSendRequest
 from ipctop.kernel.errors import IpcError
 from ipctop.model import MsgQueue
 from ipctop.tui.context import ActionContext
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected, sentence
 from ipctop.tui.registry import ActionSpec
 
 MSG = frozenset({"msg"})
@@ -24,17 +25,13 @@ RECEIVED_SHOWN_FOR = 15.0  # seconds: a received text is read, not glanced at
 
 
 def _queue(ctx: ActionContext) -> MsgQueue | None:
-    return ctx.selected if isinstance(ctx.selected, MsgQueue) else None
+    return selected(ctx, MsgQueue)
 
 
 def create(ctx: ActionContext) -> None:
     from ipctop.tui.forms import MsgCreateForm
 
-    def submitted(request: MsgCreateRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
-    ctx.push_screen(MsgCreateForm(), submitted)
+    open_create_form(ctx, MsgCreateForm())
 
 
 def send_waiting(ctx: ActionContext, request: MsgSendRequest) -> Outcome:
@@ -58,15 +55,13 @@ def send(ctx: ActionContext) -> None:
         return
     limits = ctx.snapshot.limits if ctx.snapshot else None
 
-    def submitted(request: MsgSendRequest | None) -> None:
-        if request is None:
-            return
+    def carry_out(request: MsgSendRequest) -> None:
         if request.nowait:
             ctx.perform(request)
         else:
             ctx.run_in_thread(lambda: send_waiting(ctx, request), errors=(IpcError, HoldingError))
 
-    ctx.push_screen(MsgSendForm(queue.msqid, limits.msgmax if limits else None), submitted)
+    open_form(ctx, MsgSendForm(queue.msqid, limits.msgmax if limits else None), carry_out)
 
 
 def receive(ctx: ActionContext) -> None:
@@ -78,23 +73,21 @@ def receive(ctx: ActionContext) -> None:
 
     def show(outcome: Outcome) -> None:
         # Longer than the usual notification: the text is read, not glanced at.
-        ctx.notify(outcome.message[:1].upper() + outcome.message[1:], timeout=RECEIVED_SHOWN_FOR)
+        ctx.notify(sentence(outcome.message), timeout=RECEIVED_SHOWN_FOR)
 
-    def submitted(request: MsgReceiveRequest | None) -> None:
-        if request is None:
-            return
+    def carry_out(request: MsgReceiveRequest) -> None:
         if not request.nowait and queue.qnum == 0:
             ctx.notify(f"Waiting for a message on queue {request.msqid}…")
         ctx.perform(request, waits=not request.nowait, report=show)
 
-    ctx.push_screen(MsgReceiveForm(queue.msqid), submitted)
+    open_form(ctx, MsgReceiveForm(queue.msqid), carry_out)
 
 
 def remove(ctx: ActionContext) -> None:
     queue = _queue(ctx)
     if queue is None:
         return
-    ctx.confirm(msg_remove_text(queue), lambda: ctx.perform(RemoveRequest("msg", queue.msqid)))
+    confirm_removal(ctx, msg_remove_text(queue), "msg", queue.msqid)
 
 
 ACTIONS = (

@@ -9,6 +9,7 @@ from ipctop.actions.requests import KillRequest
 from ipctop.actions.validators import ValidationError, check_may_signal
 from ipctop.model import Process
 from ipctop.tui.context import ActionContext
+from ipctop.tui.handlers.common import open_form
 from ipctop.tui.registry import ActionSpec
 
 
@@ -27,11 +28,10 @@ def send_signal(ctx: ActionContext) -> None:
         ctx.fail(f"No signal sent: {error.problem}.")
         return
 
-    def chosen(request: KillRequest | None) -> None:
-        if request is not None:
-            ctx.confirm(kill_text(request.pid, request.signal, process), lambda: ctx.perform(request))
+    def confirm(request: KillRequest) -> None:
+        ctx.confirm(kill_text(request.pid, request.signal, process), lambda: ctx.perform(request))
 
-    ctx.push_screen(KillForm(process.pid, process.comm), chosen)
+    open_form(ctx, KillForm(process.pid, process.comm), confirm)
 
 
 ACTIONS = (

@@ -7,26 +7,23 @@ in a worker thread and stops when ipctop exits.
 from __future__ import annotations
 
 from ipctop.actions.confirmations import sem_remove_text
-from ipctop.actions.requests import RemoveRequest, SemCreateRequest, SemOpRequest, SemSetRequest
+from ipctop.actions.requests import SemOpRequest
 from ipctop.model import SemSet
 from ipctop.tui.context import ActionContext
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected
 from ipctop.tui.registry import ActionSpec
 
 SEM = frozenset({"sem"})
 
 
 def _semset(ctx: ActionContext) -> SemSet | None:
-    return ctx.selected if isinstance(ctx.selected, SemSet) else None
+    return selected(ctx, SemSet)
 
 
 def create(ctx: ActionContext) -> None:
     from ipctop.tui.forms import SemCreateForm
 
-    def submitted(request: SemCreateRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
-    ctx.push_screen(SemCreateForm(ctx.snapshot.limits if ctx.snapshot else None), submitted)
+    open_create_form(ctx, SemCreateForm(ctx.snapshot.limits if ctx.snapshot else None))
 
 
 def operate(ctx: ActionContext) -> None:
@@ -36,16 +33,14 @@ def operate(ctx: ActionContext) -> None:
     if semset is None:
         return
 
-    def submitted(request: SemOpRequest | None) -> None:
-        if request is None:
-            return
+    def carry_out(request: SemOpRequest) -> None:
         may_wait = request.delta <= 0 and not request.nowait
         if may_wait:
             ctx.notify(f"Operation {request.delta:+d} on semaphore {request.semid}[{request.index}]: "
                        "it waits until it can be done.")  # fmt: skip
         ctx.perform(request, waits=may_wait)
 
-    ctx.push_screen(SemOpForm(semset.semid, semset.nsems), submitted)
+    open_form(ctx, SemOpForm(semset.semid, semset.nsems), carry_out)
 
 
 def set_value(ctx: ActionContext) -> None:
@@ -55,19 +50,15 @@ def set_value(ctx: ActionContext) -> None:
     if semset is None:
         return
 
-    def submitted(request: SemSetRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
     value = semset.values[0] if semset.values else None
-    ctx.push_screen(SemSetForm(semset.semid, semset.nsems, 0, value), submitted)
+    open_form(ctx, SemSetForm(semset.semid, semset.nsems, 0, value))
 
 
 def remove(ctx: ActionContext) -> None:
     semset = _semset(ctx)
     if semset is None:
         return
-    ctx.confirm(sem_remove_text(semset), lambda: ctx.perform(RemoveRequest("sem", semset.semid)))
+    confirm_removal(ctx, sem_remove_text(semset), "sem", semset.semid)
 
 
 ACTIONS = (

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from ipctop.actions.confirmations import shm_remove_text
 from ipctop.actions.operations import Outcome
-from ipctop.actions.requests import AttachRequest, DetachRequest, RemoveRequest, ShmCreateRequest, WriteRequest
+from ipctop.actions.requests import DetachRequest
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.model import ShmSegment
 from ipctop.render.formatting import hex_key, human_bytes
 from ipctop.tui.context import ActionContext
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected
 from ipctop.tui.registry import ActionSpec
 
 SHM = frozenset({"shm"})
 
 
 def _segment(ctx: ActionContext) -> ShmSegment | None:
-    return ctx.selected if isinstance(ctx.selected, ShmSegment) else None
+    return selected(ctx, ShmSegment)
 
 
 def _label(segment: ShmSegment) -> str:
@@ -33,11 +34,7 @@ def _label(segment: ShmSegment) -> str:
 def create(ctx: ActionContext) -> None:
     from ipctop.tui.forms import ShmCreateForm
 
-    def submitted(request: ShmCreateRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
-    ctx.push_screen(ShmCreateForm(ctx.snapshot.limits if ctx.snapshot else None), submitted)
+    open_create_form(ctx, ShmCreateForm(ctx.snapshot.limits if ctx.snapshot else None))
 
 
 def attach(ctx: ActionContext) -> None:
@@ -50,12 +47,7 @@ def attach(ctx: ActionContext) -> None:
     if held is not None:
         ctx.fail(f"ipctop already holds segment {segment.shmid} ({held.mode}); d detaches it.")
         return
-
-    def submitted(request: AttachRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
-    ctx.push_screen(AttachForm(segment.shmid, _label(segment)), submitted)
+    open_form(ctx, AttachForm(segment.shmid, _label(segment)))
 
 
 def detach(ctx: ActionContext) -> None:
@@ -81,12 +73,7 @@ def write(ctx: ActionContext) -> None:
     if held.readonly:
         ctx.fail(f"ipctop holds segment {segment.shmid} read-only: detach (d) and attach it read-write to write.")
         return
-
-    def submitted(request: WriteRequest | None) -> None:
-        if request is not None:
-            ctx.perform(request)
-
-    ctx.push_screen(WriteForm(segment.shmid, held.size), submitted)
+    open_form(ctx, WriteForm(segment.shmid, held.size))
 
 
 def remove(ctx: ActionContext) -> None:
@@ -104,8 +91,7 @@ def remove(ctx: ActionContext) -> None:
         ctx.notify(f"Segment {segment.shmid} is marked for removal; it is still attached {times} "
                    "and goes away when the last one detaches.")  # fmt: skip
 
-    ctx.confirm(shm_remove_text(segment),
-                lambda: ctx.perform(RemoveRequest("shm", segment.shmid), report=say_what_happened))  # fmt: skip
+    confirm_removal(ctx, shm_remove_text(segment), "shm", segment.shmid, report=say_what_happened)
 
 
 def change_mode_or_owner(ctx: ActionContext) -> None:
@@ -114,12 +100,7 @@ def change_mode_or_owner(ctx: ActionContext) -> None:
     segment = _segment(ctx)
     if segment is None:
         return
-
-    def submitted(request: object) -> None:
-        if request is not None:
-            ctx.perform(request)  # type: ignore[arg-type]
-
-    ctx.push_screen(ChmodChownForm(segment.shmid, segment.perms, segment.owner), submitted)
+    open_form(ctx, ChmodChownForm(segment.shmid, segment.perms, segment.owner))
 
 
 ACTIONS = (

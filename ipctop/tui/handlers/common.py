@@ -1,0 +1,75 @@
+"""What the pane handlers share: the selected object of the pane's type, forms whose request is
+carried out when submitted, and the create forms, which say when the monitor will not list the
+new object.
+
+The monitor run with --pid (or --user) lists only what those processes use (or that user owns).
+An object just created from the monitor belongs to ipctop and no watched process has used it
+yet, so the next scan leaves it out; the notification of the creation says so instead of
+letting it vanish without a word.  It shows up once a watched process uses it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ipctop.actions.operations import Created, Outcome
+from ipctop.actions.requests import RemoveRequest, Request
+from ipctop.tui.context import ActionContext
+
+SelectedT = TypeVar("SelectedT")
+
+
+def selected(ctx: ActionContext, kind: type[SelectedT]) -> SelectedT | None:
+    """The object under the cursor if it is a `kind` (a key can be pressed while no row is)."""
+    return ctx.selected if isinstance(ctx.selected, kind) else None
+
+
+def sentence(message: str) -> str:
+    """A message of the actions layer (lower case) as a sentence."""
+    return message[:1].upper() + message[1:]
+
+
+def open_form(ctx: ActionContext, form: Any, carry_out: Callable[[Any], object] | None = None) -> None:
+    """Open `form`; when it is submitted, carry its request out (`ctx.perform` unless `carry_out` is given)."""
+
+    def submitted(request: Request | None) -> None:
+        if request is not None:
+            (carry_out or ctx.perform)(request)
+
+    ctx.push_screen(form, submitted)
+
+
+def confirm_removal(
+    ctx: ActionContext, question: str, kind: str, ident: int, report: Callable[[Outcome], object] | None = None
+) -> None:
+    """IPC_RMID on a segment, queue or set once the user confirms `question`."""
+    ctx.confirm(question, lambda: ctx.perform(RemoveRequest(kind, ident), report=report))
+
+
+def open_create_form(ctx: ActionContext, form: Any) -> None:
+    """A create form: carry it out and say what was made, and whether the monitor's filter hides it."""
+
+    def report(outcome: Outcome) -> None:
+        hidden = unlisted_because(ctx, outcome.result) if isinstance(outcome.result, Created) else ""
+        ctx.notify(f"{sentence(outcome.message)}{hidden}", timeout=10 if hidden else None)
+
+    open_form(ctx, form, lambda request: ctx.perform(request, report=report))
+
+
+def unlisted_because(ctx: ActionContext, created: Created) -> str:
+    """'. It is not listed: ...' when the --pid/--user filter will leave the new object out, else ''."""
+    feed = ctx.app.feed
+    if not created.created:
+        return ""  # an object that existed: listed or not as before
+    reasons = []
+    # Only a segment names its creator (cpid, ipctop here); a queue or a set names only the
+    # processes that used it, and none has yet.
+    if feed.pids is not None and not (created.kind == "shm" and os.getpid() in feed.pids):
+        watched = ",".join(map(str, sorted(feed.pids)))
+        reasons.append(f"the monitor shows what pid {watched} use{'s' if len(feed.pids) == 1 else ''}, "
+                       f"and only ipctop[{os.getpid()}] has used it yet")  # fmt: skip
+    if feed.uid is not None and feed.uid != os.geteuid():
+        reasons.append(f"the monitor shows uid {feed.uid}'s objects, and it belongs to uid {os.geteuid()}")
+    return f". It is not listed: {'; '.join(reasons)}." if reasons else ""
