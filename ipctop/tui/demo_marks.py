@@ -59,7 +59,7 @@ class DemoMarks:
 def mark_row(row: Row, mark: str) -> Row:
     first = row.cells[0]
     text = Text()
-    text.append_text(first)
+    text.append_text(first.as_text())
     text.append(f" {MARK} {mark}" if mark else f" {MARK}")
     cell = Cell(text, sort=first.sort_key, role=first.role, justify=first.justify or "left")  # type: ignore[arg-type]
     return replace(row, cells=(cell, *row.cells[1:]), role=row.role or "demo", search=f"{row.search} demo")

@@ -1,44 +1,72 @@
 """The shape of a pane's table: columns, cells that know how they sort, and keyed rows.
 
-A pane builds `Row`s from a snapshot; the keyed table (widgets/object_table.py)
-turns them into DataTable rows and cell updates.  Styles are named by role
-("alert", "warn", "good", "muted") and resolved from the theme by the table.
+A pane builds `Row`s from a snapshot; the table (widgets/object_table.py) keeps
+them by key and draws the ones on screen.  Styles are named by role ("alert",
+"warn", "good", "muted") and resolved from the theme by the table.
+
+Cells are plain strings with a sort value, a role and, rarely, rich spans (a
+bold link in a pipeline): a 10,000-row table holds some 100,000 of them, and a
+rich `Text` each cost three times the memory of what is drawn from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rich.text import Text
+from rich.cells import cell_len
+from rich.text import Span, Text
 
 from ipctop.render.formatting import age
 
 Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
 Justify = Literal["left", "right", "center"]
+NO_SPANS: tuple[Span, ...] = ()
 
 
-class Cell(Text):
-    """A table cell: rich text plus the value it sorts by and a style role."""
+class Cell:
+    """A table cell: its text, the value it sorts by, a style role, and any rich spans of its own."""
 
-    __slots__ = ("role", "sort_key")  # no __dict__: a big table holds hundreds of thousands of cells
+    __slots__ = ("justify", "plain", "role", "sort_key", "spans")  # no __dict__: a big table holds many
 
     def __init__(self, text: str | Text, sort: Any = None, role: Role = None, justify: Justify = "left") -> None:
         if isinstance(text, Text):
-            super().__init__(justify=justify, no_wrap=True, end="")
-            self.append_text(text)
+            spans = list(text.spans)
+            if text.style:
+                spans.insert(0, Span(0, len(text), text.style))
+            self.plain: str = text.plain
+            self.spans: tuple[Span, ...] = tuple(spans) if spans else NO_SPANS
         else:
-            super().__init__(text, justify=justify, no_wrap=True, end="")
-        self.sort_key: Any = sort if sort is not None else self.plain.lower()
+            self.plain, self.spans = text, NO_SPANS
+        if sort is None:
+            lowered = self.plain.lower()
+            sort = self.plain if lowered == self.plain else lowered  # one string, not two, when it is lower already
+        self.sort_key: Any = sort
         self.role: Role = role
+        self.justify: Justify = justify
+
+    @property
+    def cell_len(self) -> int:
+        return cell_len(self.plain)
+
+    def as_text(self) -> Text:
+        """The cell as rich text (its spans, no role style)."""
+        return Text(self.plain, spans=list(self.spans), justify=self.justify, no_wrap=True, end="")
 
     def same_as(self, other: Cell) -> bool:
         return self.plain == other.plain and self.role == other.role and self.spans == other.spans
 
+    def look(self) -> tuple[Any, ...]:
+        """What decides how the cell is drawn (two cells that look the same draw the same line)."""
+        return (self.plain, self.role, self.justify, self.spans)
+
+    def __repr__(self) -> str:
+        return f"Cell({self.plain!r}, sort={self.sort_key!r}, role={self.role!r})"
+
 
 class AgeCell(Cell):
     """The age of something since `since`: it sorts by `since` alone and is drawn as of the table's
-    time (`at(now)`), so a row whose object did not change need not be rebuilt each scan."""
+    time (`text_at(now)`), so a row whose object did not change need not be rebuilt each scan."""
 
     __slots__ = ("since",)
 
@@ -46,11 +74,17 @@ class AgeCell(Cell):
         super().__init__(age(since, now), sort=-since, role=role, justify="right")
         self.since = since
 
+    def text_at(self, now: float) -> str:
+        return age(self.since, now)
+
     def at(self, now: float) -> Cell:
         return AgeCell(self.since, now, self.role)
 
     def same_as(self, other: Cell) -> bool:
         return isinstance(other, AgeCell) and self.since == other.since and self.role == other.role
+
+    def look(self) -> tuple[Any, ...]:
+        return ("age", self.since, self.role)
 
 
 def num(value: int | float | None, text: str | None = None, role: Role = None) -> Cell:
@@ -76,7 +110,51 @@ class Row:
     role: Role = None  # a style for the whole row ("alert": someone is blocked)
     search: str = ""  # extra text the filter matches besides the cells
     parent: str | None = None  # key of the row it hangs under (a tree); kept when a child matches the filter
+    # Worked out once per row when first asked (a row is never changed once made):
+    _look: tuple[Any, ...] | None = field(default=None, init=False, compare=False, repr=False)
+    _widths: tuple[int, ...] | None = field(default=None, init=False, compare=False, repr=False)
+    _words: tuple[str | AgeCell, ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def text(self) -> str:
         return " ".join(c.plain for c in self.cells) + " " + self.search
+
+    @property
+    def look(self) -> tuple[Any, ...]:
+        """What decides how the row is drawn, ages apart (they are drawn as of the table's time)."""
+        if self._look is None:
+            object.__setattr__(self, "_look", (self.role, *(cell.look() for cell in self.cells)))
+        return self._look  # type: ignore[return-value]
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Each cell's width on screen (an age's as when the row was made)."""
+        if self._widths is None:
+            object.__setattr__(self, "_widths", tuple(cell_len(cell.plain) for cell in self.cells))
+        return self._widths  # type: ignore[return-value]
+
+    def search_text(self, now: float) -> str:
+        """What the filter matches, lower case: the cells as shown at `now` (ages), and the search text."""
+        words = self._words
+        if words is None:
+            words = _search_words(self)
+            object.__setattr__(self, "_words", words)
+        if len(words) == 1 and isinstance(words[0], str):
+            return words[0]
+        return "".join(word if isinstance(word, str) else word.text_at(now) for word in words)
+
+
+def _search_words(row: Row) -> tuple[str | AgeCell, ...]:
+    """The row's filter text as runs of fixed lower-case text with its ages between them."""
+    words: list[str | AgeCell] = []
+    run: list[str] = []
+    for cell in row.cells:
+        if isinstance(cell, AgeCell):
+            words.append(" ".join(run).lower() + (" " if run else ""))
+            words.append(cell)
+            run = [""]  # the space after the age
+        else:
+            run.append(cell.plain)
+    run.append(row.search)
+    words.append(" ".join(run).lower())
+    return tuple(word for word in words if word != "")

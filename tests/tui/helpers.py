@@ -10,7 +10,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from rich.console import Console
-from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 
 from ipctop.tui.app import IpctopApp
@@ -83,7 +82,7 @@ def cell_text(app: IpctopApp, pane_id: str, row_key: str, column: str) -> str | 
 def row_keys(app: IpctopApp, pane_id: str) -> list[str]:
     """Row keys in display order."""
     t = table(app, pane_id)
-    return [str(t.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value) for i in range(t.row_count)]
+    return list(t.ordered_keys)
 
 
 def screen_text(app: IpctopApp) -> str:

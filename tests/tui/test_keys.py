@@ -120,24 +120,23 @@ async def test_pause_interval_and_refresh_now():
 
 
 @run_async
-async def test_rows_are_keyed_highlighted_once_and_fade_out(monkeypatch):
-    def refuse_clear(self, columns=False):  # type: ignore[no-untyped-def]
-        raise AssertionError("a table was cleared")
-
-    monkeypatch.setattr(ObjectTable, "clear", refuse_clear)
+async def test_rows_are_keyed_highlighted_once_and_fade_out():
     app = fixture_app()
     async with app.run_test(size=(120, 32)) as pilot:
         await play_fixture(pilot)
         shm = table(app, "shm")
         assert shm.is_fading("11")  # gone in the last scan: dimmed for one more
-        assert shm._lit["12"] == {"*"}  # new in the last scan: highlighted
+        assert shm.model.lit["12"] == {"*"}  # new in the last scan: highlighted
+        unchanged = shm.row_for("3")
         app.request_refresh()  # the fixture repeats its last scan
         await wait_scans(pilot, app.state.scans + 1)
         assert shm.row_for("11") is None
-        assert shm._lit["12"] == set()
+        assert shm.model.lit["12"] == set()
+        assert shm.row_for("3") is unchanged  # an unchanged segment keeps its very row
+        assert "11" not in screen_text(app).split("Perms")[1].split()  # removed from the screen too
         # Changed cells are highlighted, volatile ones (ages) are not.
         await pilot.press("3")
-        assert table(app, "sem")._lit["4"] == set()  # seen while hidden: shown without highlight
+        assert table(app, "sem").model.lit["4"] == set()  # seen while hidden: shown without highlight
 
 
 @run_async
@@ -165,6 +164,38 @@ async def test_detail_follows_events_and_gone_objects():
         await pilot.press("escape", "4")
         await pilot.press("enter")  # the first pipe of the sleep pipeline
         assert "sleep[2101] | sleep[2102] | sleep[2103]" in screen_text(app)
+        await pilot.press("escape", "7")  # a leak candidate opens the detail of its object
+        leaks = table(app, "leaks")
+        await wait_for(pilot, lambda: leaks.row_count == 3)  # judged in a worker thread
+        leaks.move_cursor(row=leaks.get_row_index("shm:9"))
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and (screen.kind, screen.ident) == ("shm", 9)
+
+
+@run_async
+async def test_cursor_keys_scroll_and_mouse_select_on_a_long_table():
+    app = fixture_app()
+    async with app.run_test(size=(120, 16)) as pilot:  # the events pane holds more rows than fit
+        await play_fixture(pilot)
+        await pilot.press("6")
+        events = table(app, "events")
+        keys = row_keys(app, "events")
+        visible = events.scrollable_content_region.height - 1
+        assert len(keys) > visible
+        await pilot.press("end")
+        assert events.cursor_key == keys[-1] and events.scroll_y > 0
+        assert events.cursor_row - round(events.scroll_y) < visible  # the cursor is on screen
+        await pilot.press("home")
+        assert events.cursor_row == 0 and events.scroll_y == 0
+        await pilot.press("pagedown")
+        assert events.cursor_row == visible
+        await pilot.press("pageup", "down", "down", "up")
+        assert events.cursor_row == 1
+        await pilot.click("#table-events", offset=(3, 4))  # the fourth row: the cursor moves there
+        assert events.cursor_row == 3 and app.screen is app.main_screen
+        await pilot.click("#table-events", offset=(3, 4))  # a second click opens it
+        assert isinstance(app.screen, DetailScreen)
 
 
 @run_async

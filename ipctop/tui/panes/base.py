@@ -12,12 +12,14 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
+from ipctop.diff import Event
 from ipctop.model import Snapshot
 from ipctop.render.formatting import proc_label
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
-from ipctop.tui.rows import AgeCell, Column, Row
+from ipctop.tui.details import kind_of
+from ipctop.tui.rows import Column, Row
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
 
@@ -40,18 +42,12 @@ def shorten(items: list[str], limit: int = 40) -> str:
     return ", ".join(shown)
 
 
-def row_text(row: Row, now: float) -> str:
-    """What the filter matches in a row: its cells as shown at `now` (ages), and its search text."""
-    cells = (cell.at(now).plain if isinstance(cell, AgeCell) else cell.plain for cell in row.cells)
-    return " ".join(cells) + " " + row.search
-
-
 def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row]:
     """The rows whose text contains `needle`, with the rows they hang under (so a tree stays a tree)."""
     by_key = {row.key: row for row in rows}
     keep: set[str] = set()
     for row in rows:
-        if needle in (row.text if now is None else row_text(row, now)).lower():
+        if needle in (row.text.lower() if now is None else row.search_text(now)):
             key: str | None = row.key
             while key is not None and key not in keep:
                 keep.add(key)
@@ -115,6 +111,14 @@ class Pane(Vertical):
         empty.display = not rows
         empty.update(f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)
 
+    def detail_target(self) -> tuple[str, int, object | None] | None:
+        """What Enter opens for the selected row: (kind, id, the object as last seen), or None."""
+        selected = self.selected
+        ref = kind_of(selected) if selected is not None else None
+        if ref is None:
+            return None
+        return (*ref, None if isinstance(selected, Event) else selected)
+
     def demo_marks(self) -> DemoMarks | None:
         """What the monitor's demo made, to mark in this pane (None: no demo)."""
         session = getattr(self.app, "demo_session", None)
@@ -139,9 +143,9 @@ class Pane(Vertical):
     def invert_sort(self) -> None:
         self.sort_by(self.table.sort_column or self.default_sort, not self.table.sort_reverse)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    def on_object_table_header_selected(self, event: ObjectTable.HeaderSelected) -> None:
         event.stop()
-        self.sort_by(str(event.column_key.value))
+        self.sort_by(event.column_key)
 
     def _reshow(self) -> None:
         if self._state is not None:

@@ -15,15 +15,17 @@ the pane keeps showing the previous one.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ipctop.cleanup import LeakCandidate, LeakFilters, RemovalResult, find_leaks, scan_queue_waiters
 from ipctop.model import Snapshot
+from ipctop.tui.details import lookup
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell, key_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
+from ipctop.tui.widgets.object_table import ObjectTable
 
 KIND_ORDER = {"shm": 0, "msg": 1, "sem": 2}
 
@@ -79,8 +81,7 @@ class LeaksPane(Pane):
         """The removable candidates on screen (the pane's filter applies), in the order shown."""
         table = self.table
         listed = []
-        for shown in table.ordered_rows:
-            key = str(shown.key.value)
+        for key in table.ordered_keys:
             row = table.row_for(key)
             if row is not None and not table.is_fading(key) and row.obj.removable:
                 listed.append(row.obj)
@@ -116,6 +117,14 @@ class LeaksPane(Pane):
             self._show_reason()
             self.screen.refresh_bindings()  # x needs a selected row: there may be one now, or none
 
+    def detail_target(self) -> tuple[str, int, object | None] | None:
+        """A candidate opens the detail of its object (as in the latest snapshot, if it is still there)."""
+        selected = self.selected
+        if not isinstance(selected, LeakCandidate):
+            return None
+        snapshot = self._state.snapshot if self._state is not None else None
+        return selected.kind, selected.id, lookup(snapshot, selected.kind, selected.id) if snapshot else None
+
     def build_rows(self, state: MonitorState) -> list[Row]:
         return [self._row(candidate, state.now) for candidate in self.candidates]
 
@@ -139,7 +148,7 @@ class LeaksPane(Pane):
 
     # --- the notes under the table ----------------------------------------------------------
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def on_object_table_row_highlighted(self, _event: ObjectTable.RowHighlighted) -> None:
         self._show_reason()  # not stopped: the main screen refreshes its keys on it too
 
     def _show_reason(self) -> None:

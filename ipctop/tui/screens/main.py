@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from ipctop.diff import Event
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
-from ipctop.tui.details import kind_of
 from ipctop.tui.panes import PANES
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.screens.detail import DetailScreen
 from ipctop.tui.state import Update
 from ipctop.tui.widgets.filter_bar import FilterBar
 from ipctop.tui.widgets.narration import NarrationPanel
+from ipctop.tui.widgets.object_table import ObjectTable
 from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
 
 if TYPE_CHECKING:
@@ -144,12 +143,9 @@ class MainScreen(Screen[None]):
         pane.table.focus()
 
     def open_detail(self) -> None:
-        selected = self.current_pane.selected
-        ref = kind_of(selected) if selected is not None else None
-        if ref is None:
-            return
-        kind, ident = ref
-        self.app.push_screen(DetailScreen(kind, ident, None if isinstance(selected, Event) else selected))
+        target = self.current_pane.detail_target()
+        if target is not None:
+            self.app.push_screen(DetailScreen(*target))
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
@@ -173,10 +169,10 @@ class MainScreen(Screen[None]):
         else:
             self.current_pane.table.focus()
 
-    @on(DataTable.RowSelected)
-    def _row_chosen(self, _event: DataTable.RowSelected) -> None:
+    @on(ObjectTable.RowSelected)
+    def _row_chosen(self, _event: ObjectTable.RowSelected) -> None:
         self.open_detail()
 
-    @on(DataTable.RowHighlighted)
-    def _row_moved(self, _event: DataTable.RowHighlighted) -> None:
+    @on(ObjectTable.RowHighlighted)
+    def _row_moved(self, _event: ObjectTable.RowHighlighted) -> None:
         self.refresh_bindings_if_changed()

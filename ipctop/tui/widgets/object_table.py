@@ -1,14 +1,16 @@
-"""A DataTable kept in step with a pane's rows by key, never cleared and refilled.
+"""A pane's table: rows kept by key (widgets/table_model.py), drawn a line at a time, only those on screen.
 
-Each scan, `sync()` adds the rows that appeared (highlighted once), updates only
-the cells that changed (highlighted once), dims the rows that vanished for one
-scan before removing them, re-sorts, and puts the cursor back on the same key.
+A Line API widget (Textual's ScrollView): `render_line(y)` draws the header or
+the row at `y`, each row's line cached by what it looks like (its cells, the
+cursor, its highlight, its ages as shown), so 10,000 rows cost what the 40 on
+screen cost.  After each scan, sort or cursor move, the lines on screen are
+compared with what was last drawn there and only those that differ are
+refreshed; a line whose ages alone moved refreshes only its age cells.  So a
+scan in a quiet world writes almost nothing to the terminal.
 
-Built for tens of thousands of rows: a row that is the very object it was last
-scan is skipped without looking at its cells; ages (`AgeCell`) are drawn as of
-the table's `now` when a row is rendered, so only the rows on screen pay for the
-clock moving; and many rows added or removed at once (a filter typed or cleared,
-the first scan) go in one pass instead of one DataTable call each.
+Keys: up/down, page up/down, home/end (first/last row), left/right scroll, Enter
+posts `RowSelected`.  A click on a row moves the cursor there (a second click
+selects it); a click on a header posts `HeaderSelected`.
 """
 
 from __future__ import annotations
@@ -18,29 +20,30 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from rich.style import Style
-from rich.text import Text
-from textual._two_way_dict import TwoWayDict
-from textual.binding import Binding
-from textual.render import measure
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
-from textual.widgets.data_table import Row as TableRow
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from ipctop.tui.rows import AgeCell, Cell, Column, Role, Row
+from ipctop.tui.rows import AgeCell, Column, Row
+from ipctop.tui.widgets.table_model import WHOLE_ROW, TableModel
+from ipctop.tui.widgets.table_paint import PADDING, Palette, paint_header, paint_row
 
 ROLE_CLASSES = ("alert", "warn", "good", "muted", "strong", "demo")
 TRANSIENT_CLASSES = ("new", "changed", "gone")
-WHOLE_ROW = "*"
-BULK = 64  # from this many rows added or removed at once, one pass over the table instead of a call each
 FULL_COLLECTION_EVERY = 300  # syncs between two collections that also walk the frozen objects
+STRIP_CACHE = 1000  # rows' lines kept drawn (a screen or two; scrolling far draws again)
 _syncs = itertools.count(1)
+
+LineState = tuple[Any, ...]  # (key, row look, under the cursor, fading since, highlighted columns, ages shown)
 
 
 def settle_heap() -> None:
     """Move what is alive now out of the cyclic collector's sight (gc.freeze), after a table is synced.
 
-    A 10,000-row table is some 500,000 objects; each full collection walked them all (0.3-0.5 s
+    A 10,000-row table is some 200,000 objects; each full collection walked them all (0.3-0.5 s
     here, every few scans) to find no garbage: rows and cells form no cycles and are freed by
     reference counting, frozen or not.  What could leak while frozen is cyclic garbage among other
     frozen objects (widgets removed since), so once in a while everything is unfrozen and collected.
@@ -51,27 +54,45 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-
-class LiveAge:
-    """What the DataTable holds for an `AgeCell`: drawn as of the table's `now` each time it is rendered."""
-
-    __slots__ = ("cell", "row_role", "table", "transient")
-
-    def __init__(self, table: ObjectTable, cell: AgeCell, row_role: Role, transient: str | None) -> None:
-        self.table, self.cell, self.row_role, self.transient = table, cell, row_role, transient
-
-    @property
-    def sort_key(self) -> Any:
-        return self.cell.sort_key
-
-    def __rich__(self) -> Cell:
-        return self.table._style_cell(self.cell.at(self.table.now), self.row_role, self.transient)
-
-
-class ObjectTable(DataTable[Cell]):
-    BINDINGS: ClassVar = [Binding("enter", "select_cursor", "Detail", show=True)]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"object-table--{name}" for name in ROLE_CLASSES + TRANSIENT_CLASSES}
+class ObjectTable(ScrollView, can_focus=True):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Detail", show=True),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "first_row", "First row", show=False),
+        Binding("end,ctrl+end", "last_row", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        f"object-table--{name}" for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES, "header", "cursor")
+    }
+    # The colours DataTable had, so the monitor looks as it did.
     DEFAULT_CSS = """
+    ObjectTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .object-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .object-table--header { background-tint: $foreground 5%; }
+        }
+        & > .object-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .object-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .object-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
     ObjectTable > .object-table--alert { color: $text-error; text-style: bold; }
     ObjectTable > .object-table--warn { color: $text-warning; }
     ObjectTable > .object-table--good { color: $text-success; }
@@ -83,253 +104,353 @@ class ObjectTable(DataTable[Cell]):
     ObjectTable > .object-table--gone { color: $text-disabled; text-style: strike; }
     """
 
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or another row came under it)."""
+
+        def __init__(self, table: ObjectTable, row_index: int, row_key: str | None) -> None:
+            super().__init__()
+            self.table, self.row_index, self.row_key = table, row_index, row_key
+
+        @property
+        def control(self) -> ObjectTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter on a row, or a click on the row under the cursor."""
+
+        def __init__(self, table: ObjectTable, row_index: int, row_key: str) -> None:
+            super().__init__()
+            self.table, self.row_index, self.row_key = table, row_index, row_key
+
+        @property
+        def control(self) -> ObjectTable:
+            return self.table
+
+    class HeaderSelected(Message):
+        """A click on a column's header."""
+
+        def __init__(self, table: ObjectTable, column_key: str) -> None:
+            super().__init__()
+            self.table, self.column_key = table, column_key
+
+        @property
+        def control(self) -> ObjectTable:
+            return self.table
+
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
-        # The rows' own colours stay visible under the cursor: a blocked row must read as blocked.
-        super().__init__(cursor_type="row", cell_padding=1, cursor_foreground_priority="renderable", id=id)
-        self.spec = tuple(columns)
-        self.sort_column: str | None = None
-        self.sort_reverse = False
-        self.now = 0.0  # the time ages are drawn to: the latest scan's
-        self._rows: dict[str, Row] = {}
-        self._fading: dict[str, float] = {}  # vanished rows shown dimmed, with when they were last seen
-        self._lit: dict[str, set[str]] = {}
-        self._role_styles: dict[str, Style] = {}
+        super().__init__(id=id)
+        self.model = TableModel(columns)
+        self.spec = self.model.spec
+        self.cursor_row = 0
+        self._announced: tuple[int, str | None] = (0, None)  # the cursor as last told with RowHighlighted
+        self._scroll_pending = False
+        self._style_version = 0  # bumped when the theme changes
+        self._layout_version = 0  # bumped when a column's width changes
+        self._palette: Palette | None = None
+        self._palette_key: Any = None
+        self._strips: dict[str, tuple[Any, Strip]] = {}  # row key -> (what it was drawn from, its line)
+        self._header: tuple[Any, Strip] | None = None
+        self._drawn: dict[int, LineState | None] = {}  # screen line -> what render_line drew there
 
     def on_mount(self) -> None:
-        for column in self.spec:
-            width = max(column.width, len(column.label) + 1) if column.width else None
-            self.add_column(self._label(column), width=width, key=column.key)
+        self._update_virtual_size()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.call_after_refresh(self.restyle_all))
+
+    # --- what panes, screens and tests read ---------------------------------------------
+
+    @property
+    def sort_column(self) -> str | None:
+        return self.model.sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.model.sort_reverse
+
+    @property
+    def now(self) -> float:
+        return self.model.now
+
+    @property
+    def row_count(self) -> int:
+        return len(self.model)
+
+    @property
+    def ordered_keys(self) -> list[str]:
+        """The keys of the rows as shown, top to bottom."""
+        return self.model.order
 
     @property
     def cursor_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except CellDoesNotExist:
-            return None
+        order = self.model.order
+        return order[self.cursor_row] if self.cursor_row < len(order) else None
 
     @property
     def selected(self) -> Any:
         """The model object of the row under the cursor, or None."""
         key = self.cursor_key
-        row = self._rows.get(key) if key is not None else None
-        return row.obj if row is not None else None
+        return self.model.rows[key].obj if key is not None else None
 
     def row_for(self, key: str) -> Row | None:
-        return self._rows.get(key)
+        return self.model.rows.get(key)
 
     def is_fading(self, key: str) -> bool:
-        return key in self._fading
+        return key in self.model.fading
+
+    def get_row_index(self, key: str) -> int:
+        """Where the row with `key` is shown (KeyError if it is not)."""
+        return self.model.position(key)
+
+    # --- keeping up with the pane ----------------------------------------------------------
 
     def sync(self, rows: Sequence[Row], *, fade: bool, highlight: bool, now: float | None = None) -> None:
         """Make the table show `rows`; `fade` keeps vanished rows dimmed one more scan; ages are drawn to `now`."""
         cursor_key = self.cursor_key
-        last_seen = self.now
-        if now is not None and now != self.now:
-            self.now = now
-            self._redraw()
-        incoming = {row.key: row for row in rows}
-        resort = False
-        known, fading, lit_rows = self._rows, self._fading, self._lit
-        gone = []
-        for key in [k for k in known if k not in incoming]:
-            if fade and key not in fading:
-                fading[key] = last_seen
-                self._restyle_row(key, "gone", last_seen)
-            else:
-                gone.append(key)
-        self._remove_rows(gone)
-        added: list[Row] = []
-        for key, row in incoming.items():
-            old = known.get(key)
-            if old is row and key not in fading and not lit_rows.get(key):
-                continue  # the same object as last scan, drawn plainly: nothing to do
-            known[key] = row
-            if old is None:
-                added.append(row)
-                continue
-            redraw_all = key in fading or WHOLE_ROW in lit_rows.get(key, ()) or row.role != old.role
-            fading.pop(key, None)
-            was_lit = lit_rows.get(key, ())
-            lit = set()
-            for column, cell, before in zip(self.spec, row.cells, old.cells, strict=True):
-                differs = cell is not before and not cell.same_as(before)
-                mark = highlight and differs and not column.volatile
-                if differs or redraw_all or column.key in was_lit:
-                    styled = self._styled(cell, row.role, "changed" if mark else None)
-                    self.update_cell(key, column.key, styled, update_width=self._widens(column, cell))
-                if mark:
-                    lit.add(column.key)
-                if column.key == self.sort_column and cell.sort_key != before.sort_key:
-                    resort = True
-            lit_rows[key] = lit
-        if added:
-            self._add_rows(added, highlight)
-            resort = True
-        if resort:
-            self.apply_sort()
-        self._restore_cursor(cursor_key)
+        widths = list(self.model.widths)
+        reordered = self.model.sync(rows, fade=fade, highlight=highlight, now=now)
+        if widths != self.model.widths:
+            self._layout_version += 1
+            self.refresh()
+        if reordered:
+            self._update_virtual_size()
+            self._restore_cursor(cursor_key)
+        self._refresh_changed_lines()
+        self._announce()
         settle_heap()
 
     def set_sort(self, column_key: str, reverse: bool) -> None:
         cursor_key = self.cursor_key
-        self.sort_column, self.sort_reverse = column_key, reverse
-        for column in self.spec:
-            self.columns[ColumnKey(column.key)].label = self._label(column)
-        self.apply_sort()
+        self.model.set_sort(column_key, reverse)
+        self.refresh()
         self._restore_cursor(cursor_key)
 
     def apply_sort(self) -> None:
-        if self.sort_column is not None and self.row_count:
-            self.sort(self.sort_column, key=lambda cell: cell.sort_key, reverse=self.sort_reverse)
-        else:
-            self.refresh()
+        cursor_key = self.cursor_key
+        self.model.sort()
+        self.refresh()
+        self._restore_cursor(cursor_key)
 
     def restyle_all(self) -> None:
-        """Re-resolve every cell's role styles (after a theme change)."""
-        self._role_styles.clear()
-        for key, row in self._rows.items():
-            if key in self._fading:
-                self._restyle_row(key, "gone", self._fading[key])
-                continue
-            for column, cell in zip(self.spec, row.cells, strict=True):
-                self.update_cell(key, column.key, self._styled(cell, row.role, None))
-
-    def _add_rows(self, rows: list[Row], highlight: bool) -> None:
-        transient = "new" if highlight else None
-        lit_rows = self._lit
-        if len(rows) < BULK:
-            for row in rows:
-                self.add_row(*self._table_cells(row, transient), key=row.key)
-                lit_rows[row.key] = {WHOLE_ROW} if highlight else set()
-            return
-        # What add_row does for each row, once for all: add_row also measures every cell of a new
-        # row when the app is next idle, a rich measurement each; only auto-width columns need it,
-        # and a one-line cell's width is its cell_len.
-        data, table_rows, locations = self._data, self.rows, self._row_locations
-        index = len(table_rows)
-        column_keys = [ColumnKey(column.key) for column in self.spec]
-        auto = [(i, self.columns[ColumnKey(c.key)]) for i, c in enumerate(self.spec) if c.width is None]
-        widths = {i: column.content_width for i, column in auto}
-        max_width = self.app.console.options.max_width
-        for row in rows:
-            key = RowKey(row.key)
-            cells = self._table_cells(row, transient)
-            data[key] = dict(zip(column_keys, cells, strict=True))
-            table_rows[key] = TableRow(key, 1)
-            locations[key] = index
-            index += 1
-            for i, _column in auto:
-                width = self._width(cells[i], max_width)
-                if width > widths[i]:
-                    widths[i] = width
-            lit_rows[row.key] = {WHOLE_ROW} if highlight else set()
-        for i, column in auto:
-            column.content_width = widths[i]
-        self._changed_shape()
-
-    def _remove_rows(self, keys: list[str]) -> None:
-        for key in keys:
-            del self._rows[key]
-            self._fading.pop(key, None)
-            self._lit.pop(key, None)
-        if len(keys) < BULK:
-            for key in keys:
-                self.remove_row(key)
-            return
-        # remove_row renumbers every row below the removed one: a filter that hides 10,000 rows
-        # would renumber 10,000 rows 10,000 times.
-        gone = {RowKey(key) for key in keys}
-        for key in gone:
-            del self.rows[key]
-            del self._data[key]
-        order = sorted(self._row_locations._forward.items(), key=lambda item: item[1])
-        self._row_locations = TwoWayDict({key: i for i, (key, _) in enumerate(k for k in order if k[0] not in gone)})
-        self._updated_cells = {cell for cell in self._updated_cells if cell.row_key not in gone}
-        self._new_rows -= gone
-        self._changed_shape()
-
-    def _changed_shape(self) -> None:
-        """What DataTable does after adding or removing rows: new size, cursor kept in range, redraw."""
-        self._require_update_dimensions = True
-        self._update_count += 1
-        self.cursor_coordinate = self.cursor_coordinate
-        self.hover_coordinate = self.hover_coordinate
-        self.check_idle()
-        self.refresh(layout=True)
-
-    def _redraw(self) -> None:
-        """Draw the ages on screen again (the clock moved), without renumbering, re-measuring or
-        re-rendering any other cell."""
-        volatile = {column.key for column in self.spec if column.volatile}
-        cells = self._cell_render_cache
-        for cache_key in [k for k in cells.keys() if k[1] in volatile]:  # noqa: SIM118 (LRUCache: no __iter__)
-            cells.discard(cache_key)
-        self._row_render_cache.clear()
-        self._line_cache.clear()
+        """Resolve the roles' styles again (after a theme change) and draw everything again."""
+        self._style_version += 1
         self.refresh()
 
-    def _width(self, value: Any, max_width: int) -> int:
-        """What DataTable's measure() gives for a cell, without its cost for the common one-line text."""
-        if isinstance(value, LiveAge):
-            value = value.cell.at(self.now)
-        if isinstance(value, Text) and "\n" not in value.plain:
-            return min(value.cell_len, max_width)
-        return measure(self.app.console, value, 1)
+    # --- the cursor ---------------------------------------------------------------------------
 
-    def _table_cells(self, row: Row, transient: str | None) -> list[Any]:
-        return [self._styled(cell, row.role, transient) for cell in row.cells]
+    def move_cursor(self, *, row: int | None = None, animate: bool = False, scroll: bool = True) -> None:
+        if row is not None:
+            self._set_cursor(row, scroll=scroll, animate=animate)
 
-    def _widens(self, column: Column, cell: Cell) -> bool:
-        """Whether `cell` is wider than its auto-width column (measuring a column costs a pass over it)."""
-        if column.width is not None:
-            return False
-        if isinstance(cell, AgeCell):
-            cell = cell.at(self.now)
-        return cell.cell_len > self.columns[ColumnKey(column.key)].content_width
-
-    def _restyle_row(self, key: str, transient: str, last_seen: float) -> None:
-        """Restyle a row whose object vanished: its ages stay as they were when it was last seen."""
-        row = self._rows[key]
-        for column, cell in zip(self.spec, row.cells, strict=True):
-            if isinstance(cell, AgeCell):
-                cell = cell.at(last_seen)
-            self.update_cell(key, column.key, self._style_cell(cell, row.role, transient))
+    def _set_cursor(self, index: int, *, scroll: bool = True, animate: bool = False) -> None:
+        count = len(self.model)
+        self.cursor_row = max(0, min(index, count - 1))
+        if scroll:
+            self._scroll_to_cursor(animate)
+        self._refresh_changed_lines()
+        self._announce()
 
     def _restore_cursor(self, key: str | None) -> None:
-        if key is None or key not in self._rows:
+        """Put the cursor back on `key` after the order changed; if that row is gone, on the same line."""
+        if key is not None and key in self.model.rows:
+            self._set_cursor(self.model.position(key))
+        else:
+            self._set_cursor(self.cursor_row)
+
+    def _announce(self) -> None:
+        now = (self.cursor_row, self.cursor_key)
+        if now != self._announced:
+            self._announced = now
+            self.post_message(self.RowHighlighted(self, *now))
+
+    def _scroll_to_cursor(self, animate: bool = False) -> None:
+        visible = self._visible_rows()
+        if visible <= 0:
+            self._scroll_pending = True  # not laid out yet (or hidden): when it is
             return
-        index = self.get_row_index(key)
-        if index != self.cursor_row:
-            self.move_cursor(row=index, animate=False)
+        self._scroll_pending = False
+        top = round(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=animate, force=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=animate, force=True)
 
-    def _label(self, column: Column) -> Text:
-        mark = " "
-        if column.key == self.sort_column:
-            mark = "▼" if self.sort_reverse else "▲"
-        return Text(f"{column.label}{mark}", no_wrap=True, style="bold")
+    def on_resize(self, _event: events.Resize) -> None:
+        if self._scroll_pending:
+            self.call_after_refresh(self._scroll_to_cursor)
 
-    def _role_style(self, role: str) -> Style:
-        style = self._role_styles.get(role)
-        if style is None:
-            style = self._role_styles[role] = self.get_component_rich_style(f"object-table--{role}", partial=True)
-        return style
+    def _visible_rows(self) -> int:
+        return self.scrollable_content_region.height - 1  # under the header
 
-    def _styled(self, cell: Cell, row_role: Role, transient: str | None) -> Any:
-        """The cell as the table shows it: a copy with its role's style, or the cell itself when it has none."""
-        if isinstance(cell, AgeCell):
-            return LiveAge(self, cell, row_role, transient)
-        return self._style_cell(cell, row_role, transient)
+    # --- keys and mouse -----------------------------------------------------------------------
 
-    def _style_cell(self, cell: Cell, row_role: Role, transient: str | None) -> Cell:
-        role = cell.role or row_role
-        if not role and not transient:
-            return cell  # cells are never changed once made, so the table may hold the pane's own
-        styled = Cell(cell, sort=cell.sort_key, role=cell.role, justify=cell.justify or "left")  # type: ignore[arg-type]
-        if role:
-            styled.stylize_before(self._role_style(role))
-        if transient:
-            styled.stylize(self._role_style(transient))
-        return styled
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        page = max(1, self._visible_rows())
+        self.scroll_to(y=self.scroll_y - page, animate=False, force=True)
+        self._set_cursor(self.cursor_row - page)
+
+    def action_page_down(self) -> None:
+        page = max(1, self._visible_rows())
+        self.scroll_to(y=self.scroll_y + page, animate=False, force=True)
+        self._set_cursor(self.cursor_row + page)
+
+    def action_first_row(self) -> None:
+        self._set_cursor(0)
+
+    def action_last_row(self) -> None:
+        self._set_cursor(len(self.model) - 1)
+
+    def action_select_cursor(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, self.cursor_row, key))
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x + round(self.scroll_x))
+            if column is not None:
+                self.post_message(self.HeaderSelected(self, column.key))
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index >= len(self.model):
+            return
+        event.stop()
+        if index == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self._set_cursor(index)
+
+    def _column_at(self, x: int) -> Column | None:
+        right = 0
+        for column, width in zip(self.spec, self.model.widths, strict=True):
+            right += width + 2 * PADDING
+            if x < right:
+                return column
+        return None
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def _update_virtual_size(self) -> None:
+        width = sum(self.model.widths) + 2 * PADDING * len(self.spec)
+        size = Size(width, len(self.model) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def _line_state(self, index: int) -> LineState | None:
+        """What decides how the row at `index` is drawn (None: no row there)."""
+        model = self.model
+        order = model.order
+        if not 0 <= index < len(order):
+            return None
+        key = order[index]
+        row = model.rows[key]
+        seen = model.fading.get(key)
+        at = model.now if seen is None else seen  # a vanished row keeps its ages as last seen
+        ages = tuple(cell.text_at(at) for cell in row.cells if isinstance(cell, AgeCell))
+        lit = model.lit.get(key)
+        return (key, row.look, index == self.cursor_row, seen, frozenset(lit) if lit else None, ages)
+
+    def _refresh_changed_lines(self) -> None:
+        """Refresh the lines on screen that would be drawn differently from how they were; where
+        only ages differ, only the age cells."""
+        if not self.is_mounted or not self.size:
+            return
+        top = round(self.scroll_y)
+        width = max(self.virtual_size.width, self.size.width)
+        drawn = self._drawn
+        regions = []
+        age_spans: list[tuple[int, int]] | None = None
+        for y in range(1, self._visible_rows() + 1):
+            state = self._line_state(top + y - 1)
+            before = drawn.get(y)
+            if state == before:
+                continue
+            if state is not None and before is not None and state[:-1] == before[:-1]:
+                if age_spans is None:
+                    age_spans = self._age_spans()
+                regions += [Region(x - round(self.scroll_x), y, w, 1) for x, w in age_spans]
+            else:
+                regions.append(Region(0, y, width, 1))
+        if regions:
+            self.refresh(*regions)
+
+    def _age_spans(self) -> list[tuple[int, int]]:
+        """Where the columns of ages are on the unscrolled line: (x, width) each."""
+        spans, x = [], 0
+        for column, width in zip(self.spec, self.model.widths, strict=True):
+            if column.volatile:
+                spans.append((x, width + 2 * PADDING))
+            x += width + 2 * PADDING
+        return spans
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = (self.get_pseudo_class_state(), self._style_version, self.app.theme)
+        if key != self._palette_key:
+            self._palette, self._palette_key = self._make_palette(), key
+        return super().render_lines(crop)
+
+    def _make_palette(self) -> Palette:
+        base = self.rich_style
+        roles = {
+            name: self.get_component_rich_style(f"object-table--{name}", partial=True)
+            for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES)
+        }
+        cursor = base + self.get_component_rich_style("object-table--cursor")
+        return Palette(base, cursor, self.get_component_rich_style("object-table--header"), roles)
+
+    def render_line(self, y: int) -> Strip:
+        palette = self._palette
+        if palette is None:
+            palette = self._palette = self._make_palette()
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            return self._header_strip(palette).crop_extend(scroll_x, scroll_x + width, palette.header)
+        state = self._line_state(scroll_y + y - 1)
+        self._drawn[y] = state
+        if state is None:
+            return Strip.blank(width, palette.base)
+        fill = palette.cursor if state[2] else palette.base
+        return self._row_strip(state, palette).crop_extend(scroll_x, scroll_x + width, fill)
+
+    def _header_strip(self, palette: Palette) -> Strip:
+        model = self.model
+        stamp = (self._palette_key, self._layout_version, model.sort_column, model.sort_reverse)
+        if self._header is not None and self._header[0] == stamp:
+            return self._header[1]
+        mark = "▼" if model.sort_reverse else "▲"
+        labels = [f"{c.label}{mark if c.key == model.sort_column else ' '}" for c in self.spec]
+        strip = paint_header(labels, model.widths, palette.header)
+        self._header = (stamp, strip)
+        return strip
+
+    def _row_strip(self, state: LineState, palette: Palette) -> Strip:
+        key, _look, under_cursor, seen, lit, ages = state
+        stamp = (state, self._palette_key, self._layout_version)
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        row = self.model.rows[key]
+        whole = "gone" if seen is not None else "new" if lit and WHOLE_ROW in lit else None
+        roles = palette.roles
+        texts, styles = [], []
+        shown_ages = iter(ages)
+        for column, cell in zip(self.spec, row.cells, strict=True):
+            texts.append(next(shown_ages) if isinstance(cell, AgeCell) else cell.plain)
+            role = cell.role or row.role
+            transient = whole or ("changed" if lit and column.key in lit else None)
+            styles.append((roles[role] if role else None, roles[transient] if transient else None))
+        line = palette.cursor if under_cursor else palette.base
+        strip = paint_row(row.cells, texts, styles, self.model.widths, line, self.app.console)
+        if len(self._strips) >= STRIP_CACHE:
+            self._strips.clear()
+        self._strips[key] = (stamp, strip)
+        return strip
+

@@ -1,0 +1,94 @@
+"""Drawing one table line (a row or the header) as a Strip: each cell padded, aligned and styled.
+
+What DataTable did per cell through rich (Padding, Styled, render_lines), done
+here for the whole line at once: a cell is almost always one plain string in one
+style, so it is one Segment, with the padding spaces in the line's style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from ipctop.tui.rows import Cell
+
+PADDING = 1  # spaces on each side of a cell
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The styles a table draws with, resolved from the theme and the table's focus."""
+
+    base: Style  # the table's own colours
+    cursor: Style  # base and the cursor's colours
+    header: Style
+    roles: Mapping[str, Style]  # partial styles: "alert", "muted", …, "new", "changed", "gone"
+
+
+def fit(text: str, width: int, justify: str) -> tuple[str, str, str]:
+    """`text` cut to `width` cells, and the spaces before and after it."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width), "", ""
+    room = width - length
+    if justify == "right":
+        return text, " " * room, ""
+    if justify == "center":
+        return text, " " * (room // 2), " " * (room - room // 2)
+    return text, "", " " * room
+
+
+def cell_segments(
+    cell: Cell, text: str, width: int, line: Style, under: Style | None, over: Style | None, console: Console
+) -> list[Segment]:
+    """A cell in `width` columns plus padding: `text` (what it shows now) in the line's style, with the
+    role's style `under` the cell's own rich spans, if any, and a highlight `over` them."""
+    pad = " " * PADDING
+    if not cell.spans or text != cell.plain:
+        shown, before, after = fit(text, width, cell.justify)
+        style = line + under if under else line
+        shown_style = style + over if over else style
+        return [Segment(pad + before, line), Segment(shown, shown_style), Segment(after + pad, line)]
+    rich_text = cell.as_text()
+    rich_text.truncate(width)
+    _, before, after = fit(" " * rich_text.cell_len, width, cell.justify)
+    parts = [Segment(pad + before, line)]
+    style = line + under if under else line
+    for piece in rich_text.render(console, end=""):
+        piece_style = style + piece.style if piece.style else style
+        parts.append(Segment(piece.text, piece_style + over if over else piece_style))
+    parts.append(Segment(after + pad, line))
+    return parts
+
+
+def paint_row(
+    cells: Sequence[Cell],
+    texts: Sequence[str],
+    roles: Sequence[tuple[Style | None, Style | None]],
+    widths: Sequence[int],
+    line: Style,
+    console: Console,
+) -> Strip:
+    """A row's line, unscrolled: `texts` are what each cell shows, `roles` the styles under and over
+    each cell's own, on top of the `line`'s."""
+    segments: list[Segment] = []
+    for cell, text, (under, over), width in zip(cells, texts, roles, widths, strict=True):
+        segments += cell_segments(cell, text, width, line, under, over, console)
+    return Strip(segments, sum(widths) + 2 * PADDING * len(widths)).simplify()
+
+
+def paint_header(labels: Sequence[str], widths: Sequence[int], style: Style) -> Strip:
+    """The header line, unscrolled: the labels in bold."""
+    bold = style + Style(bold=True)
+    pad = " " * PADDING
+    segments: list[Segment] = []
+    for text, width in zip(labels, widths, strict=True):
+        shown, before, after = fit(text, width, "left")
+        segments += [Segment(pad + before, style), Segment(shown, bold), Segment(after + pad, style)]
+    return Strip(segments, sum(widths) + 2 * PADDING * len(widths)).simplify()
