@@ -5,25 +5,20 @@ from __future__ import annotations
 import argparse
 
 from ipctop.cli.object_args import (
-    add_key_arguments,
-    add_rm_arguments,
+    add_create_action,
+    add_object_command,
+    add_rm_action,
     guarded,
-    ids_or_key,
     key_from_args,
     print_created,
-    remove_each,
     write_bytes,
 )
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    msg = subparsers.add_parser("msg", parents=[common], help="act on System V message queues",
-                                description="Create, send to, receive from and remove message queues.")
-    actions = msg.add_subparsers(dest="msg_action", metavar="ACTION", required=True)
-
-    create = actions.add_parser("create", parents=[common], help="create a queue (msgget) and print its id")
-    add_key_arguments(create)
-    create.set_defaults(func=run_create)
+    actions = add_object_command(subparsers, common, "msg", help="act on System V message queues",
+                                 description="Create, send to, receive from and remove message queues.")
+    add_create_action(actions, common, help="create a queue (msgget) and print its id", run=run_create)
 
     send = actions.add_parser("send", parents=[common], help="send a message (msgsnd)")
     send.add_argument("id", metavar="ID")
@@ -43,9 +38,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     recv.add_argument("--json", action="store_true", help="print the type and text as JSON")
     recv.set_defaults(func=run_recv)
 
-    rm = actions.add_parser("rm", parents=[common], help="remove queues (IPC_RMID) with their messages")
-    add_rm_arguments(rm)
-    rm.set_defaults(func=run_rm)
+    add_rm_action(actions, common, "msg", help="remove queues (IPC_RMID) with their messages")
 
 
 @guarded("msg create", mutating=True)
@@ -83,8 +76,3 @@ def run_recv(args: argparse.Namespace) -> int:
     else:
         write_bytes(received.data + b"\n")
     return 0
-
-
-@guarded("msg rm", mutating=True)
-def run_rm(args: argparse.Namespace) -> int:
-    return remove_each("msg", ids_or_key(args, "msg"))

@@ -1,6 +1,7 @@
-"""What the shm, msg, sem and kill commands share: the key options of `create`,
-the guard that turns every expected failure into one line and an exit code,
-and the output of `create`.
+"""What the shm, msg, sem and kill commands share: the command with its ACTION
+subcommands, `create` with its key options and `rm` with its ids, the guard that
+turns every expected failure into one line and an exit code, and the output of
+`create`.
 
 Every value is validated (ipctop.actions.validators) before the first call to
 the kernel; ValidationError becomes a usage error (exit 2), a refusal by the
@@ -42,6 +43,39 @@ def guarded(what: str, *, mutating: bool) -> Callable[[RunFunction], RunFunction
         return wrapper
 
     return decorate
+
+
+def add_object_command(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser, kind: str, help: str, description: str
+) -> argparse._SubParsersAction:
+    """`ipctop KIND ACTION ...` for one kind of object (shm, msg, sem); returns its ACTION subparsers."""
+    command = subparsers.add_parser(kind, parents=[common], help=help, description=description)
+    return command.add_subparsers(dest=f"{kind}_action", metavar="ACTION", required=True)
+
+
+def add_create_action(
+    actions: argparse._SubParsersAction, common: argparse.ArgumentParser, help: str, run: RunFunction
+) -> argparse.ArgumentParser:
+    """`create` with the key options; returns its parser for the options of that kind."""
+    create = actions.add_parser("create", parents=[common], help=help)
+    add_key_arguments(create)
+    create.set_defaults(func=run)
+    return create
+
+
+def add_rm_action(
+    actions: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    kind: str,
+    help: str,
+    run: RunFunction | None = None,
+    description: str | None = None,
+) -> None:
+    """`rm ID... | --key KEY`; by default each is removed (IPC_RMID), a refusal reported and the rest still removed."""
+    rm = actions.add_parser("rm", parents=[common], help=help, description=description)
+    add_rm_arguments(rm)
+    remove_all = guarded(f"{kind} rm", mutating=True)(lambda args: remove_each(kind, ids_or_key(args, kind)))
+    rm.set_defaults(func=run or remove_all)
 
 
 def add_key_arguments(parser: argparse.ArgumentParser) -> None:

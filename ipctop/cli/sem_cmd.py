@@ -5,26 +5,22 @@ from __future__ import annotations
 import argparse
 
 from ipctop.cli.object_args import (
-    add_key_arguments,
-    add_rm_arguments,
+    add_create_action,
+    add_object_command,
+    add_rm_action,
     guarded,
-    ids_or_key,
     key_from_args,
     print_created,
-    remove_each,
 )
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    sem = subparsers.add_parser("sem", parents=[common], help="act on System V semaphore sets",
-                                description="Create, set, operate on and remove semaphore sets.")
-    actions = sem.add_subparsers(dest="sem_action", metavar="ACTION", required=True)
-
-    create = actions.add_parser("create", parents=[common], help="create a set (semget + SETALL) and print its id")
-    add_key_arguments(create)
+    actions = add_object_command(subparsers, common, "sem", help="act on System V semaphore sets",
+                                 description="Create, set, operate on and remove semaphore sets.")
+    create = add_create_action(actions, common, help="create a set (semget + SETALL) and print its id",
+                               run=run_create)
     create.add_argument("--values", required=True, metavar="V1,V2,...",
                         help="initial values, one per semaphore, each 0..32767")
-    create.set_defaults(func=run_create)
 
     set_value = actions.add_parser("set", parents=[common], help="set one semaphore's value (SETVAL)")
     set_value.add_argument("id", metavar="ID")
@@ -43,9 +39,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     op.add_argument("--nowait", action="store_true", help="fail with EAGAIN instead of waiting")
     op.set_defaults(func=run_op)
 
-    rm = actions.add_parser("rm", parents=[common], help="remove sets (IPC_RMID); waiters wake with EIDRM")
-    add_rm_arguments(rm)
-    rm.set_defaults(func=run_rm)
+    add_rm_action(actions, common, "sem", help="remove sets (IPC_RMID); waiters wake with EIDRM")
 
 
 @guarded("sem create", mutating=True)
@@ -59,12 +53,19 @@ def run_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _semaphore(args: argparse.Namespace) -> tuple[int, int]:
+    """(semid, index) of ID INDEX: a set that exists, and an index within it."""
+    from ipctop.actions import validators
+
+    semid = validators.parse_id(args.id, "sem", field="ID")
+    return semid, validators.parse_sem_index(args.index, validators.set_size(semid), field="INDEX")
+
+
 @guarded("sem set", mutating=True)
 def run_set(args: argparse.Namespace) -> int:
     from ipctop.actions import operations, validators
 
-    semid = validators.parse_id(args.id, "sem", field="ID")
-    index = validators.parse_sem_index(args.index, validators.set_size(semid), field="INDEX")
+    semid, index = _semaphore(args)
     value = validators.parse_sem_value(args.value, field="VALUE")
     operations.sem_set(semid, index, value)
     return 0
@@ -74,13 +75,7 @@ def run_set(args: argparse.Namespace) -> int:
 def run_op(args: argparse.Namespace) -> int:
     from ipctop.actions import operations, validators
 
-    semid = validators.parse_id(args.id, "sem", field="ID")
-    index = validators.parse_sem_index(args.index, validators.set_size(semid), field="INDEX")
+    semid, index = _semaphore(args)
     delta = validators.parse_sem_delta(args.delta, field="DELTA")
     operations.sem_op(semid, index, delta, nowait=args.nowait)
     return 0
-
-
-@guarded("sem rm", mutating=True)
-def run_rm(args: argparse.Namespace) -> int:
-    return remove_each("sem", ids_or_key(args, "sem"))

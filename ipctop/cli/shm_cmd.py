@@ -7,8 +7,9 @@ import signal
 
 from ipctop.cli.common import UsageError, print_error
 from ipctop.cli.object_args import (
-    add_key_arguments,
-    add_rm_arguments,
+    add_create_action,
+    add_object_command,
+    add_rm_action,
     guarded,
     ids_or_key,
     key_from_args,
@@ -21,20 +22,13 @@ READ_CHUNK = 64 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    shm = subparsers.add_parser("shm", parents=[common], help="act on System V shared memory segments",
-                                description="Create, remove, change, read, write and hold shared memory segments.")
-    actions = shm.add_subparsers(dest="shm_action", metavar="ACTION", required=True)
-
-    create = actions.add_parser("create", parents=[common], help="create a segment (shmget) and print its id")
-    add_key_arguments(create)
+    actions = add_object_command(subparsers, common, "shm", help="act on System V shared memory segments",
+                                 description="Create, remove, change, read, write and hold shared memory segments.")
+    create = add_create_action(actions, common, help="create a segment (shmget) and print its id", run=run_create)
     create.add_argument("--size", required=True, metavar="BYTES", help="size in bytes (or 64K, 1M), 1..shmmax")
-    create.set_defaults(func=run_create)
-
-    rm = actions.add_parser("rm", parents=[common], help="remove segments (IPC_RMID)",
-                            description="Remove segments. One that is still attached is only marked for removal "
-                            "and goes away when the last process detaches.")
-    add_rm_arguments(rm)
-    rm.set_defaults(func=run_rm)
+    add_rm_action(actions, common, "shm", help="remove segments (IPC_RMID)", run=run_rm,
+                  description="Remove segments. One that is still attached is only marked for removal "
+                  "and goes away when the last process detaches.")
 
     chmod = actions.add_parser("chmod", parents=[common], help="change a segment's mode (IPC_SET)")
     chmod.add_argument("id", metavar="ID")
