@@ -12,6 +12,7 @@ import os
 import select
 import termios
 import time
+from collections.abc import Callable
 
 from ipctop.demos import ccalls, proc
 from ipctop.demos.context import ChildContext, DemoContext, Narrator
@@ -153,29 +154,49 @@ def _sleeps_in(pid: int, function: str) -> str:
     return where if where.endswith(function) else ""
 
 
-def sigpipe(ctx: DemoContext) -> None:
-    ctx.step("pipe", "A pipe between the reader (the parent) and a writer child")
+def writer_with_one_message(
+    ctx: DemoContext,
+    pipe_step: str,
+    message_step: tuple[str, str],
+    message: bytes,
+    afterwards: Callable[[ChildContext, int], None],
+) -> tuple[int, int]:
+    """The opening of sigpipe and pipe-eof: a pipe, a writer child that keeps only the write end,
+    and one message it writes when poked, which the parent reads; poked once more, the writer
+    goes on with `afterwards(child, write_end)`.  Returns (the writer's pid, the read end)."""
+    ctx.step("pipe", pipe_step)
     read_end, write_end = ctx.pipe()
 
     def writer_body(child: ChildContext) -> None:
         child.close(read_end)
         child.ack()
         child.wait_poke()
-        child.write(write_end, b"hello\n")
+        child.write(write_end, message)
         child.ack()
         child.wait_poke()
-        child.note("write to a pipe that has no reader: the kernel sends SIGPIPE, whose default kills")
-        child.write(write_end, b"anyone there?\n")
-        child.note("not reached")
+        afterwards(child, write_end)
 
     writer = ctx.fork("writer", writer_body)
     ctx.wait_ack(writer)
     ctx.close(write_end)
 
-    ctx.step("talk", "The writer writes, the reader reads")
+    ctx.step(*message_step)
     ctx.poke(writer)
     ctx.wait_ack(writer)
     ctx.read(read_end)
+    return writer, read_end
+
+
+def sigpipe(ctx: DemoContext) -> None:
+    def write_again(child: ChildContext, write_end: int) -> None:
+        child.note("write to a pipe that has no reader: the kernel sends SIGPIPE, whose default kills")
+        child.write(write_end, b"anyone there?\n")
+        child.note("not reached")
+
+    writer, read_end = writer_with_one_message(
+        ctx, "A pipe between the reader (the parent) and a writer child",
+        ("talk", "The writer writes, the reader reads"), b"hello\n", write_again,
+    )  # fmt: skip
 
     ctx.step("close", "The reader closes its end: the pipe has no reader left")
     ctx.close(read_end)
@@ -218,29 +239,16 @@ def sigpipe(ctx: DemoContext) -> None:
 
 
 def pipe_eof(ctx: DemoContext) -> None:
-    ctx.step("pipe", "A pipe and a writer child; each side closes the end it does not use")
-    read_end, write_end = ctx.pipe()
-
-    def writer_body(child: ChildContext) -> None:
-        child.close(read_end)
-        child.ack()
-        child.wait_poke()
-        child.write(write_end, b"last words\n")
-        child.ack()
-        child.wait_poke()
+    def close_later(child: ChildContext, write_end: int) -> None:
         child.pause(2.0)
         child.close(write_end)
         child.note("the writer closed its end and lives on: it is the close that matters, not the exit")
         child.wait_poke()
 
-    writer = ctx.fork("writer", writer_body)
-    ctx.wait_ack(writer)
-    ctx.close(write_end)
-
-    ctx.step("message", "The writer writes one message; the reader reads it")
-    ctx.poke(writer)
-    ctx.wait_ack(writer)
-    ctx.read(read_end)
+    writer, read_end = writer_with_one_message(
+        ctx, "A pipe and a writer child; each side closes the end it does not use",
+        ("message", "The writer writes one message; the reader reads it"), b"last words\n", close_later,
+    )  # fmt: skip
 
     ctx.step("eof", "The reader reads again: it blocks while the writer holds its end, then gets 0")
     ctx.poke(writer)
