@@ -409,7 +409,7 @@ class DemoContext(Narrator):
         for (kind, ident), key in list(self._ipc.items()):
             if (kind, ident) in self._kept:
                 continue
-            if _still_ours(kind, ident, key):
+            if still_ours(kind, ident, key):
                 with contextlib.suppress(IpcError):
                     {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
                     removed.append(f"{kind} {ident}")
@@ -452,7 +452,7 @@ def _shm_exists(shmid: int) -> bool:
     return True
 
 
-def _still_ours(kind: str, ident: int, key: int) -> bool:
+def still_ours(kind: str, ident: int, key: int) -> bool:
     """The id still names the object the demo made: same key (a segment marked dest reads 0)."""
     stat = {"shm": sysv.shm_stat, "msg": sysv.msg_stat, "sem": sysv.sem_stat}[kind]
     try:

@@ -46,6 +46,26 @@ def remove_fifo(ctx: DemoContext, path: str) -> None:
     ctx.forget_path(directory)
 
 
+def fork_writer_blocked_in_open(
+    ctx: DemoContext, path: str, role: str, data: bytes, first_note: str | None = None
+) -> tuple[int, str]:
+    """A child that opens the FIFO for writing without O_NONBLOCK, writes `data`, closes it and
+    exits; returned (its pid, its wchan) once it waits in open() for a reader."""
+
+    def writer_body(child: ChildContext) -> None:
+        if first_note:
+            child.note(first_note)
+        out = child.open(path, os.O_WRONLY)
+        child.write(out, data)
+        child.close(out)
+        child.call("exit(0)")
+
+    writer = ctx.fork(role, writer_body)
+    where = ctx.wait_until(lambda: proc.wchan(writer) if proc.wchan(writer) == OPEN_WAIT else "",
+                           f"the writer {writer} blocking in open()")  # fmt: skip
+    return writer, where
+
+
 def fifo(ctx: DemoContext) -> None:
     ctx.step("mkfifo", "The server makes a FIFO: a pipe with a name in the file system")
     path = make_fifo(ctx)
@@ -90,17 +110,9 @@ def fifo(ctx: DemoContext) -> None:
     ctx.reap_and_tell(client)
     ctx.close(fd)
 
-    def writer_body(child: ChildContext) -> None:
-        child.note("open for writing with no reader: open() blocks")
-        out = child.open(path, os.O_WRONLY)
-        child.write(out, b"hello\n")
-        child.close(out)
-        child.call("exit(0)")
-
     ctx.step("open-write", "The reverse: a writer opens first and blocks until a reader opens")
-    writer = ctx.fork("client", writer_body)
-    where = ctx.wait_until(lambda: proc.wchan(writer) if proc.wchan(writer) == OPEN_WAIT else "",
-                           f"the writer {writer} blocking in open()")
+    writer, where = fork_writer_blocked_in_open(ctx, path, "client", b"hello\n",
+                                                "open for writing with no reader: open() blocks")  # fmt: skip
     ctx.result("writer_open_wchan", where)
     ctx.note(f"look: /proc/{writer}/wchan is {where}; the writer holds no descriptor for the FIFO yet")
 
@@ -134,16 +146,8 @@ def fifo_nonblock(ctx: DemoContext) -> None:
     ctx.result("write_open_alone", failed)
     ctx.note("ENXIO: no process has the FIFO open for reading; a blocking open would wait instead")
 
-    def blocking_writer(child: ChildContext) -> None:
-        out = child.open(path, os.O_WRONLY)
-        child.write(out, b"hi\n")
-        child.close(out)
-        child.call("exit(0)")
-
     ctx.step("blocking-writer", "A writer without O_NONBLOCK waits in open() for a reader")
-    child = ctx.fork("writer", blocking_writer)
-    where = ctx.wait_until(lambda: proc.wchan(child) if proc.wchan(child) == OPEN_WAIT else "",
-                           f"the writer {child} blocking in open()")
+    child, where = fork_writer_blocked_in_open(ctx, path, "writer", b"hi\n")
     ctx.note(f"look: /proc/{child}/wchan is {where}")
 
     ctx.step("release", "A non-blocking open for reading releases the blocked writer")

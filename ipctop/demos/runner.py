@@ -29,7 +29,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ipctop.demos import catalog, proc, protocol
-from ipctop.demos.context import TEMP_PREFIX
+from ipctop.demos.context import TEMP_PREFIX, still_ours
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
@@ -241,7 +241,7 @@ class DemoRun:
             paths = list(self._paths)
         found = [f"process {pid} ({role})" for pid, (role, started) in pids.items()
                  if started is not None and proc.is_same_process(pid, started) and proc.state(pid) != "Z"]
-        found += [f"{kind} {ident}" for (kind, ident), key in ipc.items() if _ipc_still_there(kind, ident, key)]
+        found += [f"{kind} {ident}" for (kind, ident), key in ipc.items() if still_ours(kind, ident, key)]
         found += [path for path in paths if os.path.lexists(path)]
         return found
 
@@ -387,7 +387,7 @@ class DemoRun:
                       if proc.is_same_process(pid, started) and proc.state(pid) != "Z"]
             time.sleep(0.01)
         for (kind, ident), key in ipc.items():
-            if _ipc_still_there(kind, ident, key):
+            if still_ours(kind, ident, key):
                 with contextlib.suppress(IpcError):
                     {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
         for path in reversed(paths):
@@ -413,15 +413,6 @@ class DemoRun:
         if lines:
             return f"the demo process failed: {lines[-1].strip()}"
         return f"the demo process ended with status {code} before the end of the demo"
-
-
-def _ipc_still_there(kind: str, ident: int, key: int) -> bool:
-    stat = {"shm": sysv.shm_stat, "msg": sysv.msg_stat, "sem": sysv.sem_stat}[kind]
-    try:
-        current = stat(ident).key
-    except IpcError:
-        return False
-    return current == key or (kind == "shm" and current == 0)
 
 
 def _child_environment() -> dict[str, str]:
