@@ -44,6 +44,8 @@ def shorten(items: list[str], limit: int = 40) -> str:
 
 def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row]:
     """The rows whose text contains `needle`, with the rows they hang under (so a tree stays a tree)."""
+    if now is not None and not any(row.parent for row in rows):
+        return [row for row in rows if needle in row.search_text(now)]
     by_key = {row.key: row for row in rows}
     keep: set[str] = set()
     for row in rows:
@@ -63,12 +65,16 @@ class Pane(Vertical):
     default_sort: ClassVar[str]
     default_reverse: ClassVar[bool] = False
     empty_text: ClassVar[str] = "Nothing to show."
+    sort_shapes_rows: ClassVar[bool] = False  # build_rows reads the sort column (the process tree)
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.filter_text = ""
         self.stale = False  # a scan came while the pane was hidden
         self._state: MonitorState | None = None
+        self._built: tuple[tuple[object, ...], tuple[object, ...], list[Row]] | None = None
+        self._filtered: tuple[list[Row], str, list[Row]] | None = None
+        self._empty_shown: tuple[bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield ObjectTable(self.columns, id=f"table-{self.pane_id}")
@@ -99,17 +105,45 @@ class Pane(Vertical):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            rows = mark_rows(self.build_rows(state), self.demo_marks())
+            rows = self._rows(state)
             needle = self.filter_text.lower()
             if needle:
-                rows = matching(rows, needle, state.now)
+                rows = self._matching(rows, needle, state.now)
             self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1, now=state.now)
         finally:
             if collecting:
                 gc.enable()
-        empty = self.query_one(".empty", Static)
-        empty.display = not rows
-        empty.update(f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)
+        shown = (not rows, f"Nothing matches “{self.filter_text}”." if needle else self.empty_text)
+        if shown != self._empty_shown:  # an update lays the widget out again: not at every scan
+            self._empty_shown = shown
+            empty = self.query_one(".empty", Static)
+            empty.display = shown[0]
+            empty.update(shown[1])
+
+    def rows_inputs(self, state: MonitorState) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """What build_rows reads: objects (compared by identity) and values.  A new filter or sort
+        shows the rows built for the same inputs again instead of building them again."""
+        marks = self.demo_marks()
+        sort = self.table.sort_column if self.sort_shapes_rows else None
+        return (state.snapshot,), (state.scans, marks, sort)
+
+    def _rows(self, state: MonitorState) -> list[Row]:
+        objects, values = self.rows_inputs(state)
+        built = self._built
+        if built is not None and built[1] == values and all(a is b for a, b in zip(built[0], objects, strict=True)):
+            return built[2]
+        rows = mark_rows(self.build_rows(state), values[1])  # type: ignore[arg-type]
+        self._built = (objects, values, rows)
+        return rows
+
+    def _matching(self, rows: list[Row], needle: str, now: float) -> list[Row]:
+        """`matching`, remembered for the same rows and needle (a sort keeps the filter's rows)."""
+        done = self._filtered
+        if done is not None and done[0] is rows and done[1] == needle:
+            return done[2]
+        found = matching(rows, needle, now)
+        self._filtered = (rows, needle, found)
+        return found
 
     def detail_target(self) -> tuple[str, int, object | None] | None:
         """What Enter opens for the selected row: (kind, id, the object as last seen), or None."""

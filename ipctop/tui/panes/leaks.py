@@ -125,6 +125,10 @@ class LeaksPane(Pane):
         snapshot = self._state.snapshot if self._state is not None else None
         return selected.kind, selected.id, lookup(snapshot, selected.kind, selected.id) if snapshot else None
 
+    def rows_inputs(self, state: MonitorState) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        objects, values = super().rows_inputs(state)
+        return (*objects, self.candidates), values
+
     def build_rows(self, state: MonitorState) -> list[Row]:
         return [self._row(candidate, state.now) for candidate in self.candidates]
 

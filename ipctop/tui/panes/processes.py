@@ -32,6 +32,7 @@ class ProcessesPane(Pane):
     title = "Processes"
     empty_text = "No process holds an IPC object that ipctop can see."
     default_sort = "process"
+    sort_shapes_rows = True  # a tree by the Process column, a flat list by any other
     columns = (
         Column("process", "Process"),
         Column("pid", "PID", 7),

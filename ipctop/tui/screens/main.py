@@ -1,4 +1,4 @@
-"""The main screen: summary line, the panes in tabs, a demo's narration, the filter line and the Footer.
+"""The main screen: summary line, the panes in tabs, a demo's narration, the filter line and the keys.
 
 Its bindings come from the action registry; `check_action` decides per pane,
 selection and --readonly which of them are shown and usable.
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
@@ -20,6 +20,7 @@ from ipctop.tui.panes.base import Pane
 from ipctop.tui.screens.detail import DetailScreen
 from ipctop.tui.state import Update
 from ipctop.tui.widgets.filter_bar import FilterBar
+from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.object_table import ObjectTable
 from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
-    _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the Footer shows
+    _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
 
     @property
     def ipctop(self) -> IpctopApp:
@@ -46,7 +47,7 @@ class MainScreen(Screen[None]):
                     yield pane()
         yield NarrationPanel()
         yield FilterBar()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.ipctop.updated.subscribe(self, self.show_update)
@@ -107,8 +108,8 @@ class MainScreen(Screen[None]):
         self.refresh_bindings_if_changed()
 
     def refresh_bindings_if_changed(self) -> None:
-        """Refresh the Footer only if a key became usable or unusable: each refresh rebuilds the Footer
-        (tens of widgets), which at every scan and cursor move was most of the monitor's own work."""
+        """Refresh the bindings only if a key became usable or unusable (Textual works out the screen's
+        bindings again for each refresh; the KeyBar then redraws only if the keys it shows changed)."""
         usable = tuple(self.check_action("do", (spec.id,)) for spec in registry.all_actions())
         if usable != self._usable:
             self._usable = usable
@@ -155,7 +156,7 @@ class MainScreen(Screen[None]):
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
-        pane.table.focus()  # a change of focus refreshes the Footer by itself
+        pane.table.focus()  # a change of focus refreshes the bindings by itself
         self.refresh_bindings_if_changed()
 
     @on(Input.Changed, "#filter")
