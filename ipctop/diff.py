@@ -56,14 +56,18 @@ def diff(previous: Snapshot, current: Snapshot) -> list[Event]:
 def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
     t = current.time
     events = []
-    for shmid, before in previous.shm.items():
-        after = current.shm.get(shmid)
-        if after is None or after.cpid != before.cpid:
-            events.append(Event(t, EventKind.REMOVED, "shm", shmid, None, f"key {before.display_key:#010x}"))
-    for shmid, after in current.shm.items():
-        before = previous.shm.get(shmid)
-        if before is after:
-            continue  # the snapshot reuses an unchanged segment's record: nothing to tell
+    before_map, after_map = previous.shm, current.shm
+    # The snapshot reuses an unchanged segment's record, so at 10,000 segments only the few
+    # that are not the same object need a look.
+    changed = [(shmid, after) for shmid, after in after_map.items() if before_map.get(shmid) is not after]
+    gone = before_map.keys() - after_map.keys()
+    gone.update(shmid for shmid, after in changed if shmid in before_map and before_map[shmid].cpid != after.cpid)
+    if gone:
+        for shmid, before in before_map.items():
+            if shmid in gone:
+                events.append(Event(t, EventKind.REMOVED, "shm", shmid, None, f"key {before.display_key:#010x}"))
+    for shmid, after in changed:
+        before = before_map.get(shmid)
         if before is None or before.cpid != after.cpid:
             events.append(
                 Event(t, EventKind.CREATED, "shm", shmid, after.cpid, f"key {after.key:#010x}, {after.size} bytes")

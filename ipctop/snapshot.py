@@ -136,7 +136,7 @@ def _take_snapshot(proc: ProcFS, memory: quiet.ScanMemory | None) -> Snapshot:
         fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends)
     _previous_ends = made_ends
 
-    segments = _segments(proc, shm_rows, maps_scan.by_shmid, comm)
+    segments = _segments(proc, shm_rows, maps_scan.by_shmid, maps_scan.attachers, comm)
 
     queues = {
         row.msqid: MsgQueue(
@@ -262,13 +262,14 @@ def _segments(
     proc: ProcFS,
     shm_rows: list[sysvipc.ShmRow],
     by_shmid: dict[int, list[attachments.MapsAttachment]],
+    attachers: frozenset[int],
     comm: Callable[[int], str],
 ) -> dict[int, ShmSegment]:
     global _previous_segments, _previous_table
     root, previous_names, previous = _previous_segments
     if root != proc.root:
         previous_names, previous = {}, {}
-    names = {pid: comm(pid) for pid in {a.pid for found in by_shmid.values() for a in found}}
+    names = {pid: comm(pid) for pid in attachers}
     renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
     earlier_rows, earlier_by_shmid, earlier_segments = _previous_table
     if shm_rows is earlier_rows and by_shmid is earlier_by_shmid and not renamed and root == proc.root:
