@@ -40,11 +40,16 @@ class ShmPane(Pane):
         previous, cache = self._cache, {}
         rows = []
         processes = snapshot.processes
+        contexts: dict[int, tuple[str | None, bool]] = {}  # by creator pid: a few creators make most segments
         for shmid, segment in snapshot.shm.items():
-            creator = processes.get(segment.cpid)
-            context = (creator.comm if creator is not None else None, snapshot.is_alive(segment.cpid))
+            cpid = segment.cpid
+            context = contexts.get(cpid)
+            if context is None:
+                creator = processes.get(cpid)
+                context = contexts[cpid] = (creator.comm if creator is not None else None, snapshot.is_alive(cpid))
             hit = previous.get(shmid)
-            row = hit[2] if hit is not None and hit[0] is segment and hit[1] == context else self._row(segment, state)
+            reuse = hit is not None and hit[0] is segment and hit[1] == context
+            row = hit[2] if reuse else self._row(segment, state)  # type: ignore[index]
             cache[shmid] = (segment, context, row)
             rows.append(row)
         self._cache = cache

@@ -33,6 +33,8 @@ class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
+    _shown_summary: object = None
+    _shown_notice: str | None = None
 
     @property
     def ipctop(self) -> IpctopApp:
@@ -103,8 +105,10 @@ class MainScreen(Screen[None]):
                 pane.stale = True
         self.show_summary()
         notice = uninspectable_notice(state.snapshot)
-        self.query_one("#notice", Static).update(notice)
-        self.query_one("#notice").display = bool(notice)
+        if notice != self._shown_notice:
+            self._shown_notice = notice
+            self.query_one("#notice", Static).update(notice)
+            self.query_one("#notice").display = bool(notice)
         self.refresh_bindings_if_changed()
 
     def refresh_bindings_if_changed(self) -> None:
@@ -119,7 +123,9 @@ class MainScreen(Screen[None]):
         app = self.ipctop
         compact = self.size.width < 100
         markup = summary_markup(app.state.snapshot, app.interval, app.paused, app.scope, compact=compact)
-        self.query_one(SummaryBar).update(markup)
+        if markup != self._shown_summary:  # an update lays the line out again: only when it changed
+            self._shown_summary = markup
+            self.query_one(SummaryBar).update(markup)
 
     # --- view operations used by the view handlers ------------------------------------
 
