@@ -43,12 +43,19 @@ class ProcessesPane(Pane):
         Column("command", "Command"),
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[tuple[object, ...], Row] = {}
+
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
+        # A process the snapshot did not change is the same object as last scan: its row is reused
+        # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
+        previous, self._cache = self._cache, {}
         tree = self.table.sort_column == "process"
         if not tree:
-            return [self._row(p, state, "", p.pid) for p in snapshot.processes.values()]
+            return [self._cached_row(p, state, "", p.pid, None, previous) for p in snapshot.processes.values()]
         rows = []
         parents: list[str] = []  # the key of the latest row at each depth
         for order, line in enumerate(process_tree(snapshot.processes)):
@@ -57,10 +64,21 @@ class ProcessesPane(Pane):
             if line.is_group:
                 row = self._group_row(line.pid, order)
             else:
-                row = self._row(snapshot.processes[line.pid], state, line.prefix, order, parent)
+                row = self._cached_row(snapshot.processes[line.pid], state, line.prefix, order, parent, previous)
             parents.append(row.key)
             rows.append(row)
         return rows
+
+    def _cached_row(
+        self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None,
+        previous: dict[tuple[object, ...], Row],
+    ) -> Row:
+        key = (process.pid, prefix, order, parent)
+        row = previous.get(key)
+        if row is None or row.obj is not process:
+            row = self._row(process, state, prefix, order, parent)
+        self._cache[key] = row
+        return row
 
     def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
         held = holdings(process)
