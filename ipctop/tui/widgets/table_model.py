@@ -27,7 +27,7 @@ class TableModel:
         self.rows: dict[str, Row] = {}  # in the order rows came: ties in a sort keep it
         self.order: list[str] = []  # the keys as shown
         self.fading: dict[str, float] = {}  # vanished rows shown dimmed, with when they were last seen
-        self.lit: dict[str, set[str]] = {}  # column keys highlighted in a row (WHOLE_ROW: all)
+        self.lit: dict[str, set[str]] = {}  # column keys highlighted in a row (WHOLE_ROW: all); none: absent
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.now = 0.0  # the time ages are drawn to: the latest scan's
@@ -56,7 +56,7 @@ class TableModel:
             if key not in incoming:
                 if fade and key not in fading:
                     fading[key] = last_seen
-                    lit_rows[key] = set()
+                    lit_rows.pop(key, None)
                 else:
                     gone.append(key)
         for key in gone:
@@ -74,7 +74,8 @@ class TableModel:
             known[key] = row
             if old is None:
                 added.append(row)
-                lit_rows[key] = {WHOLE_ROW} if highlight else set()
+                if highlight:
+                    lit_rows[key] = {WHOLE_ROW}
                 continue
             fading.pop(key, None)
             lit = set()
@@ -85,7 +86,10 @@ class TableModel:
                         lit.add(column.key)
                 if sort_index is not None and row.cells[sort_index].sort_key != old.cells[sort_index].sort_key:
                     resort = True
-            lit_rows[key] = lit
+            if lit:
+                lit_rows[key] = lit
+            else:
+                lit_rows.pop(key, None)
         self._grow(added)
         self._grow(changed)
         if added or resort:
