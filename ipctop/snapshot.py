@@ -228,7 +228,7 @@ def _process_infos(
             elif ppid != info.ppid:
                 info = remembered[pid] = info._replace(ppid=ppid)
         if info is None:
-            info = processes.read_process(proc, pid, btime)
+            info = processes.read_process(proc, pid, btime, memory.ns.get(pid) if memory is not None else None)
             if info is None:
                 continue
             if memory is not None and pid in memory.now:

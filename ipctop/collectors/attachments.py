@@ -197,6 +197,6 @@ def _ipc_ns(proc: ProcFS, pid: int, memory: ScanMemory | None) -> str:
             ns = proc.readlink_pid(pid, "ns/ipc")
         except (Gone, Denied):
             return ""
-        if memory is not None and pid in memory.now:
+        if memory is not None:  # for the rest of this scan (read_process), and later ones while quiet
             memory.ns[pid] = ns
     return ns

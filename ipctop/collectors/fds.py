@@ -47,17 +47,15 @@ DENIED_FDS = PidFds((), (), denied=True)
 class FdScan:
     """Every pipe and FIFO end found, and the processes that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "by_pid")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied")
 
     def __init__(self) -> None:
         self.pipe_ends: dict[int, list[RawEnd]] = {}
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
         self.denied: dict[int, str] = {}
-        self.by_pid: dict[int, PidFds] = {}
 
     def add(self, pid: int, held: PidFds) -> None:
-        self.by_pid[pid] = held
         if held.denied:
             self.denied[pid] = "permission denied"
         for inode, end in held.pipes:

@@ -83,8 +83,8 @@ def read_ppid(proc: ProcFS, pid: int) -> int | None:
         return None
 
 
-def read_process(proc: ProcFS, pid: int, btime: float) -> ProcessInfo | None:
-    """Everything about one process, or None when it is gone."""
+def read_process(proc: ProcFS, pid: int, btime: float, ipc_ns: str | None = None) -> ProcessInfo | None:
+    """Everything about one process, or None when it is gone; `ipc_ns` when this scan has read it already."""
     try:
         fields = parse_stat(proc.read_pid_record(pid, "stat").decode("utf-8", "replace"))
         uid = os.stat(f"{proc.root}/{pid}").st_uid
@@ -98,10 +98,11 @@ def read_process(proc: ProcFS, pid: int, btime: float) -> ProcessInfo | None:
         wchan = proc.read_pid_record(pid, "wchan").decode("utf-8", "replace").strip()
     except (Gone, Denied):
         wchan = ""
-    try:
-        ipc_ns = proc.readlink_pid(pid, "ns/ipc")
-    except (Gone, Denied):
-        ipc_ns = ""
+    if ipc_ns is None:
+        try:
+            ipc_ns = proc.readlink_pid(pid, "ns/ipc")
+        except (Gone, Denied):
+            ipc_ns = ""
     return ProcessInfo(
         pid=pid,
         ppid=fields.ppid,
