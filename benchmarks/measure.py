@@ -1,6 +1,6 @@
 """The four measurements of issue 7, each returning plain numbers (seconds, percent, MB).
 
-1. `snapshot_vs_tools`: take_snapshot() against `lsof -n` and `lsfd`, interleaved in
+1. `snapshot_vs_tools`: a Scanner's scan against `lsof -n` and `lsfd`, interleaved in
    one run, after checking that the snapshot equals a naive full scan of the world.
 2. `tui_cpu_vs_htop`: CPU of `ipctop -d 1` and `htop -d 10` side by side under tmux.
 3. `tui_probe`: refresh tick, key presses and peak RSS of the monitor (benchmarks.tui_probe).
@@ -72,21 +72,23 @@ def median(values: list[float]) -> float:
 
 
 def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[str, bool]) -> dict[str, Any]:
-    from ipctop.snapshot import take_snapshot
+    from ipctop.snapshot import Scanner
 
+    monitor, full_reader = Scanner(), Scanner(remember_quiet=False)
     for _ in range(3):  # imports and caches, and the memory of quiet processes, as a running monitor has them
-        take_snapshot()
-    differences = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
-    differences += compare(take_snapshot(remember=False), naive_snapshot(), world.keys(), world.pids())
+        monitor.scan()
+        full_reader.scan()
+    differences = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
+    differences += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
     snapshot_wall, snapshot_cpu, full_wall, lsof, lsfd, naive, cold = [], [], [], [], [], [], []
     for i in range(repeat):  # interleaved, so that every tool meets the same load
         started, cpu = time.perf_counter(), time.process_time()
-        take_snapshot()
+        monitor.scan()
         snapshot_wall.append(time.perf_counter() - started)
         snapshot_cpu.append(time.process_time() - cpu)
         started = time.perf_counter()
-        take_snapshot(remember=False)
+        full_reader.scan()
         full_wall.append(time.perf_counter() - started)
         if i < tool_repeat:
             if tools.get("lsof"):
@@ -100,8 +102,8 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                 cold.append(cold_snapshot_seconds())
     result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, full_snapshot_s=full_wall, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive,
                   cold_snapshot_s=cold)
-    again = compare(take_snapshot(), naive_snapshot(), world.keys(), world.pids())
-    again += compare(take_snapshot(remember=False), naive_snapshot(), world.keys(), world.pids())
+    again = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
+    again += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
     result["differences"] += again[:20]
     result["identical"] = result["identical"] and not again
     return result

@@ -57,6 +57,9 @@ class ShmSegment:
     status: tuple[str, ...] = ()
     attachers: tuple[Attacher, ...] = ()
     original_key: int | None = None  # key from the maps name when the table says 0
+    # False when the mappings found could not be made to add up to nattch (see snapshot.py):
+    # `attachers` is then what was found, not all
+    attachers_complete: bool = True
 
     @property
     def marked_for_removal(self) -> bool:

@@ -86,20 +86,33 @@ def _parse_maps(pid: int, data: bytes, shmids: set[int] | None) -> tuple[list[Ma
     return found, frozenset(inodes)
 
 
-# (pid, maps text) -> (inodes of its /SYSV lines, those that were kept, attachments)
-# from the latest scan.  The attachments are a function of the text and of which of
-# its inodes are kept, so an unchanged maps file is not parsed again: at 10,000
-# segments the parse, not the read, was most of a scan's time.
-_previous_parses: dict[tuple[int, bytes], tuple[frozenset[int], frozenset[int], tuple[MapsAttachment, ...]]] = {}
+class MapsParser:
+    """Parses maps files, remembering the latest scan's parses (a Scanner holds one).
 
+    The attachments are a function of a maps text and of which of its inodes are looked
+    for, so an unchanged maps file is not parsed again: at 10,000 segments the parse,
+    not the read, was most of a scan's time."""
 
-def _attachments_in(pid: int, data: bytes, shmids: set[int], now: dict) -> list[MapsAttachment]:
-    entry = _previous_parses.get((pid, data))
-    if entry is None or entry[0] & shmids != entry[1]:
-        found, inodes = _parse_maps(pid, data, shmids)
-        entry = (inodes, inodes & shmids, tuple(found))
-    now[(pid, data)] = entry
-    return list(entry[2])
+    __slots__ = ("_parses", "_now")
+
+    def __init__(self) -> None:
+        # (pid, maps text) -> (inodes of its /SYSV lines, those that were kept, attachments)
+        self._parses: dict[tuple[int, bytes], tuple[frozenset[int], frozenset[int], tuple[MapsAttachment, ...]]] = {}
+        self._now: dict[tuple[int, bytes], tuple] = {}
+
+    def start_scan(self) -> None:
+        self._now = {}
+
+    def end_scan(self) -> None:
+        self._parses, self._now = self._now, {}
+
+    def attachments_in(self, pid: int, data: bytes, shmids: set[int]) -> list[MapsAttachment]:
+        entry = self._parses.get((pid, data)) or self._now.get((pid, data))
+        if entry is None or entry[0] & shmids != entry[1]:
+            found, inodes = _parse_maps(pid, data, shmids)
+            entry = (inodes, inodes & shmids, tuple(found))
+        self._now[(pid, data)] = entry
+        return list(entry[2])
 
 
 def scan_attachments(
@@ -109,6 +122,7 @@ def scan_attachments(
     all_pids: Iterable[int],
     own_ipc_ns: str,
     memory: ScanMemory | None = None,
+    parser: MapsParser | None = None,
 ) -> AttachmentScan:
     """Find the attachments of every segment, reading no more maps than needed; with `memory`,
     the maps of a process that has not run since they were read are taken from it (quiet.py)."""
@@ -124,7 +138,10 @@ def scan_attachments(
             and memory.all_unchanged(earlier.attachers)
         ):
             return earlier
-    scan = _scan_attachments(proc, nattch_by_shmid, likely_pids, all_pids, own_ipc_ns, memory)
+    parser = parser or MapsParser()
+    parser.start_scan()
+    scan = _scan_attachments(proc, nattch_by_shmid, likely_pids, all_pids, own_ipc_ns, memory, parser)
+    parser.end_scan()
     scan.nattch = nattch_by_shmid
     scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
     if memory is not None:
@@ -139,14 +156,13 @@ def _scan_attachments(
     all_pids: Iterable[int],
     own_ipc_ns: str,
     memory: ScanMemory | None,
+    parser: MapsParser,
 ) -> AttachmentScan:
     scan = AttachmentScan()
     remaining = sum(nattch_by_shmid.values())
     if remaining <= 0:
         return scan
-    global _previous_parses
     shmids = set(nattch_by_shmid)
-    parsed_now: dict[tuple[int, bytes], tuple] = {}
     seen: set[int] = set()
     first = deque(likely_pids)
     rest = iter(all_pids)
@@ -168,7 +184,7 @@ def _scan_attachments(
                 continue
             if memory is not None and pid in memory.now:  # read after its run counts: valid while they hold
                 memory.maps[pid] = data
-        attachments = _attachments_in(pid, data, shmids, parsed_now)
+        attachments = parser.attachments_in(pid, data, shmids)
         if attachments and own_ipc_ns and _ipc_ns(proc, pid, memory) not in ("", own_ipc_ns):
             continue  # same shmids in another IPC namespace are other segments
         for attachment in attachments:
@@ -179,7 +195,6 @@ def _scan_attachments(
             # workers hold them too, so an attacher's children are read next.
             first.extendleft(reversed(_children(proc, pid)))
     scan.complete = remaining <= 0
-    _previous_parses = parsed_now
     return scan
 
 

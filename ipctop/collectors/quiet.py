@@ -24,17 +24,14 @@ What no counter shows (an fd table shared between processes by clone(CLONE_FILES
 another process writing into a process's argv memory) is bounded by reading
 every process in full at least once every FULL_EVERY scans.
 
-Only the live /proc is remembered, only by one scan at a time (a second scan
-running meanwhile reads everything), and not by the first scan of a process, so
-that a one-off `ipctop list` pays nothing for it.
+A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
+/proc only and never from two threads at once.  The first scan reads no run
+counts, so that a one-off `ipctop list` pays nothing for it.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 FULL_EVERY = 30  # scans: at 1 s, every process is read in full at least every 30 s
@@ -117,26 +114,3 @@ class ScanMemory:
         finally:
             os.close(fd)
         return None if mark.endswith(b" 0\n") else mark  # pcount 0: never scheduled yet
-
-
-_memory: ScanMemory | None = None
-_lock = threading.Lock()
-
-
-@contextmanager
-def remembered(live: bool) -> Iterator[ScanMemory | None]:
-    """The scan memory for this scan, or None (fixture trees; another scan holding it)."""
-    global _memory
-    if not live or not _lock.acquire(blocking=False):
-        yield None
-        return
-    try:
-        if _memory is None:
-            _memory = ScanMemory()
-        yield _memory
-    except BaseException:
-        # a scan that failed half-way may have left half-written memory: start again
-        _memory = None
-        raise
-    finally:
-        _lock.release()

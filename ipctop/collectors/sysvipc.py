@@ -67,29 +67,45 @@ def unsigned_key(text: str) -> int:
     return int(text) & 0xFFFFFFFF
 
 
-# row type -> (header line, {line: row}) of the latest parse; see _parse.
-_previous_rows: dict[type, tuple[str, dict[str, object]]] = {}
+class TableParser:
+    """Parses the tables, remembering the latest parse of each so that an unchanged table, or an
+    unchanged line of one, gives the very same rows again (a Scanner holds one; at 10,000
+    segments most lines are unchanged from one scan to the next).  The rows are immutable and
+    the same list is returned for a text equal to the previous one's: callers must not change it."""
+
+    __slots__ = ("_tables", "_rows")
+
+    def __init__(self) -> None:
+        self._tables: dict[type, tuple[str, list]] = {}  # row type -> (text, rows) of the latest parse
+        self._rows: dict[type, tuple[str, dict[str, object]]] = {}  # row type -> (header, {line: row})
+
+    def parse(self, text: str, row_type: type, id_name: str) -> list:
+        earlier_text, earlier_rows = self._tables.get(row_type, ("", []))
+        if text == earlier_text:
+            return earlier_rows
+        lines = text.splitlines()
+        earlier_header, earlier = self._rows.get(row_type, ("", {}))
+        now: dict[str, object] = {}
+        rows = _parse_lines(lines, row_type, id_name, earlier if lines and earlier_header == lines[0] else {}, now)
+        self._tables[row_type] = (text, rows)
+        self._rows[row_type] = (lines[0] if lines else "", now)
+        return rows
+
+    def shm(self, text: str) -> list[ShmRow]:
+        return self.parse(text, ShmRow, "shmid")
+
+    def msg(self, text: str) -> list[MsgRow]:
+        return self.parse(text, MsgRow, "msqid")
+
+    def sem(self, text: str) -> list[SemRow]:
+        return self.parse(text, SemRow, "semid")
 
 
-# row type -> (text, rows) of the latest parse: an unchanged table is the same list of rows.
-_previous_tables: dict[type, tuple[str, list]] = {}
-
-
-def _parse(text: str, row_type: type, id_name: str) -> list:
+def _parse_lines(lines: list[str], row_type: type, id_name: str, earlier: dict[str, object],
+                 now: dict[str, object]) -> list:
     """One row per line; columns found by header name once per table, not once per line.
-
-    The rows are immutable, and the same list is returned for a text equal to the
-    previous one's (callers must not change it)."""
-    earlier_text, earlier_rows = _previous_tables.get(row_type, ("", []))
-    if text == earlier_text:
-        return earlier_rows
-    rows = _parse_lines(text, row_type, id_name)
-    _previous_tables[row_type] = (text, rows)
-    return rows
-
-
-def _parse_lines(text: str, row_type: type, id_name: str) -> list:
-    lines = text.splitlines()
+    A row is a function of its line (under one header): rows in `earlier` are reused for
+    lines that did not change; every row made or reused is put in `now`."""
     if not lines:
         return []
     header = lines[0].split()
@@ -120,13 +136,6 @@ def _parse_lines(text: str, row_type: type, id_name: str) -> list:
     # Every column of the kernel's tables is a number: convert a whole line at C speed
     # and pick the columns; a line that does not convert falls back to the column loop.
     pick = itemgetter(*(position[n] for n in names)) if all(n in position for n in names) else None
-    # A row is a function of its line (under one header): the rows of the previous read
-    # are reused for lines that did not change, which at 10,000 segments is most of them.
-    earlier_header, earlier = _previous_rows.get(row_type, ("", {}))
-    if earlier_header != lines[0]:
-        earlier = {}
-    now: dict[str, object] = {}
-    _previous_rows[row_type] = (lines[0], now)
     parsed = []
     for line in lines[1:]:
         row = earlier.get(line)
@@ -156,15 +165,15 @@ def _parse_lines(text: str, row_type: type, id_name: str) -> list:
 
 
 def parse_shm(text: str) -> list[ShmRow]:
-    return _parse(text, ShmRow, "shmid")
+    return TableParser().shm(text)
 
 
 def parse_msg(text: str) -> list[MsgRow]:
-    return _parse(text, MsgRow, "msqid")
+    return TableParser().msg(text)
 
 
 def parse_sem(text: str) -> list[SemRow]:
-    return _parse(text, SemRow, "semid")
+    return TableParser().sem(text)
 
 
 def _read(proc: ProcFS, name: str) -> str:
@@ -174,13 +183,13 @@ def _read(proc: ProcFS, name: str) -> str:
         return ""  # a kernel built without System V IPC
 
 
-def read_shm(proc: ProcFS) -> list[ShmRow]:
-    return parse_shm(_read(proc, "shm"))
+def read_shm(proc: ProcFS, parser: TableParser | None = None) -> list[ShmRow]:
+    return (parser or TableParser()).shm(_read(proc, "shm"))
 
 
-def read_msg(proc: ProcFS) -> list[MsgRow]:
-    return parse_msg(_read(proc, "msg"))
+def read_msg(proc: ProcFS, parser: TableParser | None = None) -> list[MsgRow]:
+    return (parser or TableParser()).msg(_read(proc, "msg"))
 
 
-def read_sem(proc: ProcFS) -> list[SemRow]:
-    return parse_sem(_read(proc, "sem"))
+def read_sem(proc: ProcFS, parser: TableParser | None = None) -> list[SemRow]:
+    return (parser or TableParser()).sem(_read(proc, "sem"))

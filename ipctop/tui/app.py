@@ -18,7 +18,7 @@ from textual.timer import Timer
 
 from ipctop.actions.holdings import install_release_handlers, shared_holdings
 from ipctop.cleanup.filters import LeakFilters
-from ipctop.snapshot import take_snapshot
+from ipctop.snapshot import Scanner
 from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
 from ipctop.tui.screens.main import MainScreen
@@ -34,7 +34,7 @@ class IpctopApp(App[int]):
 
     def __init__(
         self,
-        provider: SnapshotProvider = take_snapshot,
+        provider: SnapshotProvider | None = None,
         *,
         interval: float = 2.0,
         pids: frozenset[int] | None = None,
@@ -45,7 +45,7 @@ class IpctopApp(App[int]):
         leak_filters: LeakFilters | None = None,
     ) -> None:
         super().__init__()
-        self.feed = SnapshotFeed(provider, pids, uid)
+        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid)  # the monitor's scanner remembers
         self.state = MonitorState()
         self.interval = interval
         self.paused = False

@@ -10,18 +10,25 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from ipctop.collectors import quiet
-from ipctop.snapshot import take_snapshot
+import pytest
+
+from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import Held, wait_until, wchan
 
 
-def _settled(pid: int) -> None:
+@pytest.fixture
+def scanner() -> Scanner:
+    """A scanner as the monitor holds one: it remembers what it read of quiet processes."""
+    return Scanner()
+
+
+def _settled(scanner: Scanner, pid: int) -> None:
     """Scan until `pid` is remembered and found quiet (it sleeps in pause(), so it soon is)."""
-    wait_until(lambda: take_snapshot() and quiet._memory is not None and quiet._memory.quiet(pid), timeout=10)
+    wait_until(lambda: scanner.scan() and scanner.quiet is not None and scanner.quiet.quiet(pid), timeout=10)
 
 
-def _pipe_fds(pid: int) -> list[int]:
-    process = take_snapshot().processes.get(pid)  # listed only once it holds something
+def _pipe_fds(scanner: Scanner, pid: int) -> list[int]:
+    process = scanner.scan().processes.get(pid)  # listed only once it holds something
     return sorted(held.fd for held in process.pipes) if process else []
 
 
@@ -39,87 +46,106 @@ def _holding_a_pipe_end(holders, *command: object) -> Iterator[Held]:  # type: i
         os.close(write_end)
 
 
-def test_a_sleeping_process_is_taken_from_memory_and_what_it_holds_is_unchanged(holders):
+def test_a_sleeping_process_is_taken_from_memory_and_what_it_holds_is_unchanged(holders, scanner):
     with _holding_a_pipe_end(holders, "hold") as holder:
         wait_until(lambda: wchan(holder.pid) != "")
-        full = take_snapshot(remember=False)
-        _settled(holder.pid)
-        again = take_snapshot()
+        full = take_snapshot()
+        _settled(scanner, holder.pid)
+        again = scanner.scan()
         assert again.processes[holder.pid] == full.processes[holder.pid]
         (held,) = again.processes[holder.pid].pipes
         assert again.pipes[held.inode] == full.pipes[held.inode]
 
 
-def test_a_process_that_runs_is_read_again(holders):
+def test_a_process_that_runs_is_read_again(holders, scanner):
     holder = holders.spawn("pipe-on-usr1")
-    _settled(holder.pid)
-    before = _pipe_fds(holder.pid)
+    _settled(scanner, holder.pid)
+    before = _pipe_fds(scanner, holder.pid)
     fds_before = _open_fds(holder.pid)
     os.kill(holder.pid, signal.SIGUSR1)  # it wakes, opens a pipe, sleeps again
     wait_until(lambda: _open_fds(holder.pid) == fds_before + 2)
-    assert len(_pipe_fds(holder.pid)) == len(before) + 2  # by the first scan after, not some later one
+    assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2  # by the first scan after, not some later one
 
 
-def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders, tmp_path):
+def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders, tmp_path, scanner):
     flag = tmp_path / "open-a-pipe"
     holder = holders.spawn("thread-pipe-on-file", flag)
-    take_snapshot()
-    take_snapshot()
-    assert quiet._memory is not None and not quiet._memory.quiet(holder.pid)  # two threads: never taken from memory
-    before, fds_before = _pipe_fds(holder.pid), _open_fds(holder.pid)
+    scanner.scan()
+    scanner.scan()
+    assert scanner.quiet is not None and not scanner.quiet.quiet(holder.pid)  # two threads: never taken from memory
+    before, fds_before = _pipe_fds(scanner, holder.pid), _open_fds(holder.pid)
     flag.touch()
     wait_until(lambda: _open_fds(holder.pid) == fds_before + 2)
-    assert len(_pipe_fds(holder.pid)) == len(before) + 2
+    assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2
 
 
-def test_a_quiet_process_whose_parent_exits_has_its_new_parent(holders):
+def test_a_quiet_process_whose_parent_exits_has_its_new_parent(holders, scanner):
     with _holding_a_pipe_end(holders, "fork-holder") as parent:
         orphan = int(parent.ready.split()[1])
         try:
-            _settled(orphan)
-            assert take_snapshot().processes[orphan].ppid == parent.pid
+            _settled(scanner, orphan)
+            assert scanner.scan().processes[orphan].ppid == parent.pid
             holders.end(parent)
             new_parent = wait_until(lambda: _ppid(orphan) != parent.pid and _ppid(orphan))
-            assert take_snapshot().processes[orphan].ppid == new_parent
+            assert scanner.scan().processes[orphan].ppid == new_parent
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(orphan, signal.SIGKILL)
             wait_until(lambda: not _alive(orphan))
 
 
-def test_a_fifo_renamed_by_another_process_shows_its_new_path(holders, tmp_path):
+def test_a_fifo_renamed_by_another_process_shows_its_new_path(holders, tmp_path, scanner):
     path = tmp_path / "before"
     os.mkfifo(path)
     reader = holders.spawn("fifo-open", path, "r")
     writer = holders.spawn("fifo-open", path, "w")
-    wait_until(lambda: any(f.path == str(path) and len(f.ends) == 2 for f in take_snapshot().fifos.values()))
-    _settled(reader.pid)
+    wait_until(lambda: any(f.path == str(path) and len(f.ends) == 2 for f in scanner.scan().fifos.values()))
+    _settled(scanner, reader.pid)
     renamed = tmp_path / "after"
     os.rename(path, renamed)
-    fifos = take_snapshot().fifos.values()
+    fifos = scanner.scan().fifos.values()
     assert [f.path for f in fifos if {e.pid for e in f.ends} == {reader.pid, writer.pid}] == [str(renamed)]
 
 
-def test_a_second_scan_running_meanwhile_reads_everything():
-    take_snapshot()
-    seen = []
-    with quiet.remembered(True) as memory:  # as a scan in another thread would hold it
-        assert memory is not None
-        worker = threading.Thread(target=lambda: seen.append(_scan_memory_of_a_concurrent_scan()))
+def test_two_scanners_share_nothing(holders):
+    """What one scanner remembers is its own: a second one reads every process afresh."""
+    with _holding_a_pipe_end(holders, "hold") as holder:
+        first = Scanner()
+        _settled(first, holder.pid)
+        second = Scanner()
+        second.scan()
+        second.scan()
+        assert first.quiet is not None and second.quiet is not None
+        # a scanner's first scan reads no run counts, so after two of its own nothing is quiet yet
+        assert first.quiet.quiet(holder.pid) and not second.quiet.quiet(holder.pid)
+
+
+def test_a_scanner_used_from_two_threads_scans_one_at_a_time():
+    scanner = Scanner()
+    inside, overlapped = [0], []
+    original = scanner._scan
+
+    def counted():  # type: ignore[no-untyped-def]
+        inside[0] += 1
+        overlapped.append(inside[0] > 1)
+        try:
+            return original()
+        finally:
+            inside[0] -= 1
+
+    scanner._scan = counted  # type: ignore[method-assign]
+    workers = [threading.Thread(target=scanner.scan) for _ in range(4)]
+    for worker in workers:
         worker.start()
+    for worker in workers:
         worker.join()
-    assert seen == [None]
+    assert overlapped == [False] * 4
 
 
-def test_a_one_off_snapshot_reads_no_run_counts():
-    quiet._memory = None
-    take_snapshot()
-    assert quiet._memory is not None and quiet._memory.now == {}
-
-
-def _scan_memory_of_a_concurrent_scan() -> quiet.ScanMemory | None:
-    with quiet.remembered(True) as memory:
-        return memory
+def test_the_first_scan_reads_no_run_counts():
+    scanner = Scanner()
+    scanner.scan()
+    assert scanner.quiet is not None and scanner.quiet.now == {}
 
 
 def _open_fds(pid: int) -> int:
@@ -146,14 +172,14 @@ def test_as_nobody_scans_from_memory_agree_with_full_reads(holders):
     holder = holders.spawn("hold")
 
     def scans() -> list[object]:
-        quiet._memory = None
+        scanner = Scanner()
         for _ in range(3):
-            take_snapshot()
-        remembered, full = take_snapshot(), take_snapshot(remember=False)
+            scanner.scan()
+        remembered, full = scanner.scan(), take_snapshot()
         return [
             holder.pid in {u.pid for u in full.uninspectable},
             holder.pid in {u.pid for u in remembered.uninspectable},
-            len(quiet._memory.now) > 0 if quiet._memory else False,
+            len(scanner.quiet.now) > 0 if scanner.quiet else False,
         ]
 
     assert run_as_nobody(scans) == [True, True, True]

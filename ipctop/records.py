@@ -1,0 +1,257 @@
+"""The snapshot's records, built from what the collectors read, and the previous scan's reused.
+
+A monitor at 10,000 segments would otherwise build 10,000 frozen records and their
+attachers every tick.  A record is a function of its inputs (a table row, the
+attachments as scanned, the holders' names...), and records are immutable, so when
+the inputs are equal to the previous scan's the previous record is returned: the
+very same object, which the diff and the panes then skip by identity.
+
+`RecordMemo` is that memory.  A Scanner owns one (for one procfs root); a one-off
+snapshot uses a fresh one.  Nothing in it is ever used unless its inputs compare
+equal (or identical) to the new ones, so it can make a scan cheaper but never
+different.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from collections.abc import Callable
+from operator import attrgetter
+
+from ipctop.collectors import attachments, fds, processes, sysvipc
+from ipctop.model import (
+    MODE_BITS,
+    SHM_DEST,
+    SHM_LOCKED,
+    Attacher,
+    Fifo,
+    HeldPipeEnd,
+    Pipe,
+    PipeEnd,
+    Process,
+    ShmSegment,
+)
+
+_PID_START = attrgetter("pid", "start")
+_FD = attrgetter("fd")
+_PID_FD = attrgetter("pid", "fd")
+
+
+def shm_status(perms: int) -> tuple[str, ...]:
+    status = []
+    if perms & SHM_DEST:
+        status.append("dest")
+    if perms & SHM_LOCKED:
+        status.append("locked")
+    return tuple(status)
+
+
+class RecordMemo:
+    """The previous scan's records, each with the inputs it was made from."""
+
+    __slots__ = (
+        "attached", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped"
+    )
+
+    def __init__(self) -> None:
+        # shm rows -> (nattch of each attached segment, likeliest attachers)
+        self.attached: tuple[list, dict[int, int], list[int]] = ([], {}, [])
+        self.segment_names: dict[int, str] = {}  # the attachers' names then
+        self.segments: dict[int, tuple[tuple, ShmSegment]] = {}
+        # ... and the whole table, when its rows and the attachments found were the very same
+        self.table: tuple[list, dict, frozenset[int], dict[int, ShmSegment]] = ([], {}, frozenset(), {})
+        self.pipes: dict[int, tuple[tuple, Pipe]] = {}
+        self.ends: dict[tuple, tuple[PipeEnd, ...]] = {}
+        self.held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
+        self.processes: dict[int, tuple[tuple, Process]] = {}
+        self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
+
+    def attached_segments(self, shm_rows: list[sysvipc.ShmRow]) -> tuple[dict[int, int], list[int]]:
+        """nattch of each attached segment, and the pids likeliest to be attached (last users, creators)."""
+        if shm_rows is self.attached[0]:
+            return self.attached[1], self.attached[2]
+        attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
+        likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
+        self.attached = (shm_rows, attached, likely)
+        return attached, likely
+
+    def pipe_tables(
+        self,
+        fd_scan: fds.FdScan,
+        comms: dict[int, str],
+        measure: Callable[[list[fds.RawEnd], bool], tuple[int | None, int | None]],
+    ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
+        """Every pipe and FIFO with its ends named; `measure(ends, is_fifo)` gives (fill, capacity)."""
+        earlier_ends, made_ends = self.ends, {}
+
+        def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
+            # the same tuple as last scan for the same ends, whatever the fill: the process join
+            # reuses what it made of a pipe's ends when they are the very same tuple
+            key = (tuple(raw), tuple(comms.get(e.pid) for e in raw))
+            ends = earlier_ends.get(key)
+            if ends is None:
+                ends = tuple(PipeEnd(e.pid, comms.get(e.pid, "?"), e.fd, e.mode) for e in sorted(raw, key=_PID_FD))
+            made_ends[key] = ends
+            return ends
+
+        earlier_pipes, made_pipes = self.pipes, {}
+        pipes = {}
+        for inode, raw in fd_scan.pipe_ends.items():
+            fill, capacity = measure(raw, False)
+            ends = ends_of(raw)
+            inputs = (fill, capacity, ends)
+            earlier = earlier_pipes.get(inode)
+            if earlier is not None and earlier[0] == inputs:
+                pipe = earlier[1]
+            else:
+                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends)
+            pipes[inode] = pipe
+            made_pipes[inode] = (inputs, pipe)
+        fifos = {}
+        for inode, raw in fd_scan.fifo_ends.items():
+            fill, capacity = measure(raw, True)
+            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+        self.pipes, self.ends = made_pipes, made_ends
+        return pipes, fifos
+
+    def segments_of(
+        self,
+        shm_rows: list[sysvipc.ShmRow],
+        by_shmid: dict[int, list[attachments.MapsAttachment]],
+        attachers: frozenset[int],
+        incomplete: frozenset[int],
+        comm: Callable[[int], str],
+    ) -> dict[int, ShmSegment]:
+        """One record per row, with its attachers (in pid order) and original key;
+        `incomplete`: the shmids whose attachers could not be made to add up to nattch."""
+        previous_names, previous = self.segment_names, self.segments
+        names = {pid: comm(pid) for pid in attachers}
+        renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
+        earlier_rows, earlier_by_shmid, earlier_incomplete, earlier_segments = self.table
+        if shm_rows is earlier_rows and by_shmid is earlier_by_shmid and incomplete == earlier_incomplete \
+                and not renamed:
+            return dict(earlier_segments)  # the same table, attachments and names: the same records
+        segments: dict[int, ShmSegment] = {}
+        made: dict[int, tuple[tuple, ShmSegment]] = {}
+        for row in shm_rows:
+            scanned = by_shmid.get(row.shmid, ())
+            complete = row.shmid not in incomplete
+            inputs = (row, tuple(scanned), complete)
+            earlier = previous.get(row.shmid)
+            renamed_attacher = renamed and any(a.pid in renamed for a in scanned)
+            if earlier is not None and earlier[0] == inputs and not renamed_attacher:
+                segments[row.shmid] = earlier[1]
+                made[row.shmid] = earlier
+                continue
+            found = sorted(scanned, key=_PID_START) if len(scanned) > 1 else scanned
+            original_key = None
+            if row.key == 0 and row.perms & SHM_DEST and found:
+                original_key = found[0].name_key
+            segment = ShmSegment(
+                shmid=row.shmid,
+                key=row.key,
+                perms=row.perms & MODE_BITS,
+                size=row.size,
+                nattch=row.nattch,
+                cpid=row.cpid,
+                lpid=row.lpid,
+                uid=row.uid,
+                gid=row.gid,
+                cuid=row.cuid,
+                cgid=row.cgid,
+                owner=processes.user_name(row.uid),
+                atime=row.atime,
+                dtime=row.dtime,
+                ctime=row.ctime,
+                rss=row.rss,
+                swap=row.swap,
+                status=shm_status(row.perms),
+                attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode) for a in found),
+                original_key=original_key,
+                attachers_complete=complete,
+            )
+            segments[row.shmid] = segment
+            made[row.shmid] = (inputs, segment)
+        self.segment_names, self.segments = names, made
+        self.table = (shm_rows, by_shmid, incomplete, segments)
+        return segments
+
+    def _segments_by_attacher(self, segments: dict[int, ShmSegment]) -> dict[int, tuple[int, ...]]:
+        """pid -> the shmids it has attached, in order; the previous answer when every segment is the same record."""
+        records = list(segments.values())
+        earlier_records, earlier = self.mapped
+        if len(records) == len(earlier_records) and all(map(operator.is_, records, earlier_records)):
+            return earlier
+        mapped: defaultdict[int, set[int]] = defaultdict(set)  # not setdefault: no new set per attacher
+        for shmid, segment in segments.items():
+            for attacher in segment.attachers:
+                mapped[attacher.pid].add(shmid)
+        result = {pid: tuple(sorted(shmids)) for pid, shmids in mapped.items()}
+        self.mapped = (records, result)
+        return result
+
+    def processes_of(
+        self,
+        infos: dict[int, processes.ProcessInfo],
+        pipes: dict[int, Pipe],
+        fifos: dict[int, Fifo],
+        segments: dict[int, ShmSegment],
+        used_queues: dict[int, set[int]],
+        used_sets: dict[int, set[int]],
+    ) -> dict[int, Process]:
+        """One record per process read, with every object it holds or last used."""
+        earlier_held, made_held = self.held, {}
+        held_pipes: dict[int, list[HeldPipeEnd]] = {}
+        for kind, table in (("pipe", pipes), ("fifo", fifos)):
+            for inode, pipe in table.items():
+                ends = pipe.ends
+                earlier = earlier_held.get((kind, inode))
+                if earlier is not None and earlier[0] is ends:
+                    held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
+                else:
+                    holders = sorted({e.pid for e in ends}) if len(ends) > 1 else [ends[0].pid]
+                    held_ends = [
+                        HeldPipeEnd(kind, inode, end.fd, end.mode, tuple(pid for pid in holders if pid != end.pid))  # type: ignore[arg-type]
+                        for end in ends
+                    ]
+                made_held[(kind, inode)] = (ends, held_ends)
+                for end, held in zip(ends, held_ends, strict=True):
+                    held_pipes.setdefault(end.pid, []).append(held)
+        self.held = made_held
+        mapped = self._segments_by_attacher(segments)
+        earlier_processes, made = self.processes, {}
+        result = {}
+        for pid, info in infos.items():
+            inputs = (
+                info,
+                mapped.get(pid, ()),
+                tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
+                tuple(sorted(used_queues.get(pid, ()))),
+                tuple(sorted(used_sets.get(pid, ()))),
+            )
+            earlier = earlier_processes.get(pid)
+            if earlier is not None and earlier[0] == inputs:
+                result[pid] = earlier[1]
+                made[pid] = earlier
+                continue
+            process = Process(
+                pid=pid,
+                ppid=info.ppid,
+                comm=info.comm,
+                cmdline=info.cmdline,
+                uid=info.uid,
+                user=info.user,
+                state=info.state,
+                wchan=info.wchan,
+                start_time=info.start_time,
+                ipc_ns=info.ipc_ns,
+                shm=inputs[1],
+                pipes=inputs[2],
+                msg=inputs[3],
+                sem=inputs[4],
+            )
+            result[pid] = process
+            made[pid] = (inputs, process)
+        self.processes = made
+        return result
