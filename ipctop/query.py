@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ipctop.kinds import KINDS
+from ipctop.kinds import NAMES as KIND_NAMES
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 
-OBJECT_TYPES = ("shm", "msg", "sem", "pipe", "fifo")
+SYSTEM_V_AND_PIPES = ("shm", "msg", "sem", "pipe", "fifo")
+OBJECT_TYPES = SYSTEM_V_AND_PIPES + KIND_NAMES
 
 
 def parse_types(text: str | None) -> frozenset[str]:
@@ -69,8 +72,19 @@ def filter_snapshot(
             return False
         return uid is None or process.uid == uid
 
+    def keep_held(owner_uid: int | None, related: set[int]) -> bool:
+        if pids is not None and not (related & pids):
+            return False
+        return uid is None or owner_uid == uid or any(uid_of(pid) == uid for pid in related)
+
+    kinds = {
+        kind.field: {k: v for k, v in kind.objects(snapshot).items()
+                     if kind.name in types and keep_held(kind.owner_uid(v), kind.pids(v))}
+        for kind in KINDS
+    }
     return replace(
         snapshot,
+        **kinds,
         shm={k: v for k, v in snapshot.shm.items() if "shm" in types and keep_owned(v.uid, v.cuid, shm_pids(v))},
         msg={k: v for k, v in snapshot.msg.items() if "msg" in types and keep_owned(v.uid, v.cuid, msg_pids(v))},
         sem={k: v for k, v in snapshot.sem.items() if "sem" in types and keep_owned(v.uid, v.cuid, sem_pids(v))},

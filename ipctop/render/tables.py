@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ipctop.model import Fifo, Pipe, PipeEnd, Snapshot
+from ipctop.kinds import BY_NAME, ObjectKind
+from ipctop.model import Fifo, HeldObject, Pipe, PipeEnd, Snapshot
 from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
 
 
@@ -85,11 +86,27 @@ def fifo_table(snapshot: Snapshot) -> str:
     return table(["PATH", "INODE", "WAITING", "CAPACITY", "WRITERS", "READERS"], rows, numeric={1, 2, 3})
 
 
+def kind_table(kind: ObjectKind, snapshot: Snapshot) -> str:
+    """The table of one kind of ipctop/kinds/, from its columns."""
+    columns = kind.columns
+    rows = [[column.text(obj) for column in columns] for obj in kind.sorted(snapshot)]
+    return table([c.header for c in columns], rows, numeric={i for i, c in enumerate(columns) if c.numeric})
+
+
+def _held_posix(snapshot: Snapshot, held: HeldObject) -> str:
+    kind = BY_NAME[held.kind]
+    obj = kind.objects(snapshot).get(held.inode)
+    name = kind.label(obj) if obj is not None else str(held.inode)
+    how = f"/{held.fd}{held.mode}" if held.fd is not None else f"@{held.mode}"
+    return f"{held.kind}:{name}{how}"
+
+
 def process_table(snapshot: Snapshot) -> str:
     rows = []
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
+        held += [_held_posix(snapshot, h) for h in p.posix]
         rows.append([p.pid, p.ppid, p.user, p.state, p.wchan or "-", p.comm, " ".join(held) or "-"])
     return table(["PID", "PPID", "USER", "S", "WCHAN", "COMMAND", "HOLDS"], rows, numeric={0, 1})
 
