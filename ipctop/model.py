@@ -225,6 +225,7 @@ class PosixShm:
     ctime: float
     unlinked: bool = False  # shm_unlink'ed (or never linked), kept alive by its holders
     holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # when it was made (tmpfs keeps a birth time), or the earliest of its times; 0: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +245,7 @@ class PosixSem:
     layout: str  # "glibc", or "unknown" (another C library, or unreadable)
     unlinked: bool = False
     holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # as PosixShm.made
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +267,7 @@ class PosixQueue:
     unlinked: bool = False
     listed: bool = True  # False: known only from a holder's fd (/dev/mqueue not mounted)
     holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # the earliest of its times: it was made no later (0: unknown)
 
     @property
     def fill(self) -> float | None:

@@ -50,6 +50,12 @@ class _Unnamed(NamedTuple):
     extent: int
 
 
+def _made(status: posix.FileStatus | None) -> float:
+    if status is None:
+        return 0.0
+    return status.btime or min(status.atime, status.mtime, status.ctime)
+
+
 def _deleted(name: str) -> tuple[str, bool]:
     return (name[: -len(" (deleted)")], True) if name.endswith(" (deleted)") else (name, False)
 
@@ -185,14 +191,14 @@ class PosixScan:
                 name=name, inode=listed.inode, perms=listed.mode & 0o777, uid=listed.uid, gid=listed.gid,
                 owner=user_name(listed.uid), mtime=listed.mtime, ctime=listed.ctime,
                 value=value.value if value else None, waiters=value.waiters if value else None,
-                layout="glibc" if value else "unknown", holders=holders,
+                layout="glibc" if value else "unknown", holders=holders, made=listed.made_by,
             )
             return
         result.pshm[listed.inode] = PosixShm(
             name="/" + listed.name, inode=listed.inode, size=listed.size, allocated=listed.blocks * 512,
             perms=listed.mode & 0o777, uid=listed.uid, gid=listed.gid, owner=user_name(listed.uid),
             atime=listed.atime, mtime=listed.mtime, ctime=listed.ctime,
-            holders=self._holders(result, "pshm", listed.inode, raw, comm),
+            holders=self._holders(result, "pshm", listed.inode, raw, comm), made=listed.made_by,
         )
 
     def _unlinked_shm(self, result: PosixRecords, inode: int, raw: list[RawHolder],
@@ -203,7 +209,8 @@ class PosixScan:
         uid = status.uid if status else -1
         common = dict(inode=inode, perms=(status.mode & 0o777) if status else 0, uid=uid,
                       gid=status.gid if status else -1, owner=user_name(uid) if status else "?",
-                      mtime=status.mtime if status else 0.0, ctime=status.ctime if status else 0.0, unlinked=True)
+                      mtime=status.mtime if status else 0.0, ctime=status.ctime if status else 0.0, unlinked=True,
+                      made=_made(status))
         if base.startswith(posix.SEM_PREFIX):
             holders = self._holders(result, "psem", inode, raw, comm)
             value = self._semaphore(None, holders) if self.proc.is_live else None
@@ -271,6 +278,7 @@ class PosixScan:
             uid = status.uid if status else None
             gid = status.gid if status else None
             mtime = status.mtime if status else 0.0
+            made = _made(status)
         attributes = collect.queue_attributes(path) if self.proc.is_live else None
         status_text = collect.queue_status(path) if self.read_queue_files and self.proc.is_live else None
         result.pmsg[inode] = PosixQueue(
@@ -281,7 +289,7 @@ class PosixScan:
             queued_bytes=status_text.queued_bytes if status_text else None,
             notify_pid=status_text.notify_pid if status_text else None,
             unlinked=unlinked, listed=listed is not None,
-            holders=self._holders(result, "pmsg", inode, raw, comm),
+            holders=self._holders(result, "pmsg", inode, raw, comm), made=made,
         )
 
 

@@ -112,24 +112,30 @@ class ShmFile(NamedTuple):
     atime: float
     mtime: float
     ctime: float
+    btime: float  # when it was made (0: unknown)
+
+    @property
+    def made_by(self) -> float:
+        """The latest time it can have been made: its birth time, else the earliest of its times."""
+        return self.btime or min(t for t in (self.atime, self.mtime, self.ctime))
 
 
 def list_dev_shm(directory: str = DEV_SHM) -> dict[int, ShmFile]:
     """Every regular file in /dev/shm, by inode (subdirectories are not shm_open objects)."""
     files = {}
     try:
-        entries = list(os.scandir(directory))
+        names = os.listdir(directory)
     except OSError:
         return {}
-    for entry in entries:
+    for name in names:
         try:
-            st = entry.stat(follow_symlinks=False)
+            st = posix.statx_nosync(f"{directory}/{name}", follow=False)  # statx: it has the birth time
         except OSError:
             continue  # removed meanwhile
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.mode):
             continue
-        files[st.st_ino] = ShmFile(entry.name, st.st_ino, st.st_size, st.st_blocks, st.st_mode & 0o7777,
-                                   st.st_uid, st.st_gid, st.st_atime, st.st_mtime, st.st_ctime)
+        files[st.ino] = ShmFile(name, st.ino, st.size, st.blocks, st.mode & 0o7777, st.uid, st.gid, st.atime,
+                                st.mtime, st.ctime, st.btime)
     return files
 
 
@@ -162,6 +168,7 @@ class QueueFile(NamedTuple):
     gid: int
     mtime: float
     path: str
+    made_by: float  # the latest time it can have been made: the earliest of its times
 
 
 def list_mqueues(point: str) -> dict[int, QueueFile]:
@@ -177,7 +184,7 @@ def list_mqueues(point: str) -> dict[int, QueueFile]:
             continue
         if stat.S_ISREG(st.st_mode):
             queues[st.st_ino] = QueueFile(entry.name, st.st_ino, st.st_mode & 0o7777, st.st_uid, st.st_gid,
-                                          st.st_mtime, entry.path)
+                                          st.st_mtime, entry.path, min(st.st_atime, st.st_mtime, st.st_ctime))
     return queues
 
 

@@ -318,8 +318,10 @@ def read_noatime(path: str, length: int, offset: int = 0) -> bytes:
 
 
 AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
 AT_STATX_DONT_SYNC = 0x4000
-_STATX_BASIC = 0x7FF
+_STATX_BASIC_AND_BIRTH = 0xFFF
+_STATX_BTIME = 0x800
 
 
 class _StatxTimestamp(ctypes.Structure):
@@ -354,13 +356,15 @@ class FileStatus(NamedTuple):
     atime: float
     mtime: float
     ctime: float
+    btime: float = 0.0  # when it was made, where the filesystem records it (tmpfs does); 0 otherwise
 
 
-def statx_nosync(path: str) -> FileStatus:
+def statx_nosync(path: str, follow: bool = True) -> FileStatus:
     """stat() of `path` (following a /proc/PID/fd link) with AT_STATX_DONT_SYNC: a network or FUSE
     filesystem answers from what it has cached instead of being asked; raises OSError."""
     buffer = _Statx()
-    if _libc.statx(AT_FDCWD, os.fsencode(path), AT_STATX_DONT_SYNC, _STATX_BASIC, ctypes.byref(buffer)) != 0:
+    flags = AT_STATX_DONT_SYNC | (0 if follow else AT_SYMLINK_NOFOLLOW)
+    if _libc.statx(AT_FDCWD, os.fsencode(path), flags, _STATX_BASIC_AND_BIRTH, ctypes.byref(buffer)) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), path)
 
@@ -369,4 +373,4 @@ def statx_nosync(path: str) -> FileStatus:
 
     return FileStatus(buffer.mode, buffer.uid, buffer.gid, buffer.size, buffer.blocks, buffer.ino,
                       os.makedev(buffer.dev_major, buffer.dev_minor), seconds(buffer.atime), seconds(buffer.mtime),
-                      seconds(buffer.ctime))
+                      seconds(buffer.ctime), seconds(buffer.btime) if buffer.mask & _STATX_BTIME else 0.0)
