@@ -160,7 +160,17 @@ class PosixScan:
 
     # --- records ------------------------------------------------------------------------
 
-    def records(self, comm: Callable[[int], str]) -> PosixRecords:
+    def records(self, comm: Callable[[int], str], vanished: set[int] | frozenset[int] = frozenset()) -> PosixRecords:
+        """The records, named by `comm`; the holders in `vanished` (exited meanwhile) left out."""
+        if vanished:
+            for table in (self.shm_holders, self.unnamed_holders, self.queue_holders):
+                for inode, holders in list(table.items()):
+                    kept = [h for h in holders if h.pid not in vanished]
+                    if kept:
+                        table[inode] = kept
+                    else:
+                        del table[inode]
+            self.unnamed = {inode: known for inode, known in self.unnamed.items() if inode in self.unnamed_holders}
         result = PosixRecords(notes=tuple(self.notes))
         for inode, holders in self.shm_holders.items():
             if inode not in self.shm_files:

@@ -26,6 +26,7 @@ from ipctop.model import (
     SHM_LOCKED,
     Attacher,
     Fifo,
+    HeldObject,
     HeldPipeEnd,
     Pipe,
     PipeEnd,
@@ -197,8 +198,10 @@ class RecordMemo:
         segments: dict[int, ShmSegment],
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
+        held_posix: dict[int, list[HeldObject]] | None = None,
     ) -> dict[int, Process]:
         """One record per process read, with every object it holds or last used."""
+        held_posix = held_posix or {}
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
@@ -227,6 +230,7 @@ class RecordMemo:
                 tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
                 tuple(sorted(used_queues.get(pid, ()))),
                 tuple(sorted(used_sets.get(pid, ()))),
+                tuple(held_posix.get(pid, ())),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:
@@ -248,6 +252,7 @@ class RecordMemo:
                 pipes=inputs[2],
                 msg=inputs[3],
                 sem=inputs[4],
+                posix=inputs[5],
             )
             result[pid] = process
             made[pid] = (inputs, process)

@@ -9,6 +9,7 @@ that is remembered between them (what follows is the whole list):
 - `tables`: the latest parse of each /proc/sysvipc table, so that unchanged lines
   give the same rows (collectors/sysvipc.py);
 - `maps`: the latest parse of each maps file (collectors/attachments.py);
+  within `quiet`, the shared mappings of each process (collectors/mappings.py);
 - `records`: the previous snapshot's records with their inputs, so that an
   unchanged object is the very same record (records.py).
 
@@ -17,6 +18,10 @@ scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
 Scanner is for one thread at a time (a lock makes a second caller wait).
 `take_snapshot()` is the one-off: a fresh Scanner that reads everything and
 keeps nothing.
+
+POSIX objects and shared memory without a name (posix_records.py) need every
+process's maps: one pass reads each maps file once, for them and for the System V
+attachments alike.  A scanner asked only for other kinds (`kinds`) skips it.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
 from ipctop.collectors.limits import read_limits
+from ipctop.collectors.mappings import MapsPass
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
+from ipctop.posix_records import KINDS as POSIX_KINDS
+from ipctop.posix_records import PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, shm_status
 
 LIVE = ProcFS()
@@ -49,11 +57,17 @@ class Scanner:
     """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
 
     `remember_quiet=False` reads every process in full at every scan (the other
-    memories, which never change a result, are kept)."""
+    memories, which never change a result, are kept).  `kinds` (None: all) are the
+    kinds of object wanted: without any POSIX kind, the maps of every process are not
+    read.  `read_queue_files` reads each POSIX queue's file for QSIZE and NOTIFY_PID,
+    which sets the queue's atime and ctime (collectors/posix.py)."""
 
-    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True) -> None:
+    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True, kinds: frozenset[str] | None = None,
+                 read_queue_files: bool = False) -> None:
         self.proc = proc
         self._remember_quiet = remember_quiet and proc.is_live
+        self.posix = kinds is None or bool(kinds & set(POSIX_KINDS))
+        self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
         self._forget()
 
@@ -83,7 +97,15 @@ class Scanner:
         if memory is not None:
             memory.start_scan(all_pids)
 
-        fd_scan = fds.scan_fds(proc, all_pids, memory)
+        places = own_places(proc)
+        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
+        maps_pass = posix = None
+        if self.posix:
+            # every process's maps, read once: for the POSIX and unnamed objects, and for the
+            # attachment scan below, which then reads none again
+            maps_pass = MapsPass(proc, memory, places.shm_dev)
+            maps_pass.scan(all_pids)
+            posix = PosixScan(proc, places, own_ns, self.read_queue_files).read(fd_scan.objects, maps_pass.mappings)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
@@ -93,6 +115,7 @@ class Scanner:
             own_ns,
             memory,
             self.maps,
+            maps_pass.read if maps_pass is not None else None,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
 
@@ -108,6 +131,8 @@ class Scanner:
         interesting.update(map(_LPID, shm_rows))
         interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
         interesting.update(pid for state in sem_states.values() for pid in state.pids)
+        if posix is not None:
+            interesting.update(posix.holder_pids)
         interesting.discard(0)
 
         infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
@@ -179,8 +204,10 @@ class Scanner:
         for semid, sem_set in sets.items():
             for pid in sem_set.pids:
                 used_sets.setdefault(pid, set()).add(semid)
-        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets)
-        denied = {**fd_scan.denied, **maps_scan.denied}
+        posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished) if posix is not None else None
+        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets,
+                                     posix_records.held if posix_records is not None else None)
+        denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
@@ -193,12 +220,19 @@ class Scanner:
             limits=read_limits(proc),
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
             live_pids=frozenset(all_pids),
+            **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
 
 
-def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
-    """One snapshot, reading everything and remembering nothing (for `list`, `clean` and scripts)."""
-    return Scanner(proc, remember_quiet=False).scan()
+def take_snapshot(proc: ProcFS = LIVE, *, kinds: frozenset[str] | None = None,
+                  read_queue_files: bool = False) -> Snapshot:
+    """One snapshot, reading everything (of `kinds`, None: all) and remembering nothing (for `list`,
+    `clean` and scripts)."""
+    return Scanner(proc, remember_quiet=False, kinds=kinds, read_queue_files=read_queue_files).scan()
+
+
+def _posix_fields(found: PosixRecords) -> dict[str, object]:
+    return dict(pshm=found.pshm, psem=found.psem, pmsg=found.pmsg, memfd=found.memfd, posix_notes=found.notes)
 
 
 def _without_attachers(

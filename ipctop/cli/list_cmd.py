@@ -14,11 +14,19 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Print the IPC objects of this machine once, like lsipc, with who holds each.",
     )
     parser.add_argument("--json", action="store_true", help="print the snapshot as JSON with typed values")
-    parser.add_argument("--type", default=None, metavar="TYPES", help="comma-separated: shm,msg,sem,pipe,fifo")
+    parser.add_argument("--type", default=None, metavar="TYPES",
+                        help="comma-separated: shm,msg,sem,pipe,fifo (System V, pipes) and pshm,psem,pmsg,memfd "
+                        "(POSIX shared memory, named semaphores, message queues, memory without a name)")
     parser.add_argument("--pid", dest="list_pid", default=None, metavar="PID,...",
                         help="only objects these processes hold or last used")
     parser.add_argument("--user", dest="list_user", default=None, metavar="USER",
                         help="only objects USER owns or holds")
+    parser.add_argument("--mount-mqueue", action="store_true",
+                        help="if /dev/mqueue is not mounted, mount it first (mount -t mqueue none /dev/mqueue), "
+                        "so that POSIX queues nobody holds open are listed too")
+    parser.add_argument("--queue-files", action="store_true",
+                        help="read each POSIX queue's file for its bytes (QSIZE) and the process registered with "
+                        "mq_notify; the kernel sets the queue's atime and ctime when its file is read")
     parser.set_defaults(func=run)
 
 
@@ -32,23 +40,47 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--type: {error}") from None
     pids = pid_list(args.list_pid or args.pid)
     uid = user_id(args.list_user or args.user)
-    snapshot = filter_snapshot(take_snapshot(), types, pids, uid)
+    if args.mount_mqueue:
+        mount_mqueue_if_needed(args)
+    snapshot = filter_snapshot(take_snapshot(kinds=types, read_queue_files=args.queue_files), types, pids, uid)
     if args.json:
         from ipctop.render.jsonout import snapshot_to_json
 
         print(snapshot_to_json(snapshot))
         return 0
+    from ipctop.kinds import KINDS
     from ipctop.render.formatting import uninspected_sentence
-    from ipctop.render.tables import SECTIONS, process_table
+    from ipctop.render.tables import SECTIONS, kind_table, process_table
 
     blocks = []
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
             count = len(getattr(snapshot, field))
             blocks.append(f"{title} ({count})\n{render(snapshot)}")
+    for kind in KINDS:
+        if kind.name in types:
+            blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot)}")
+    if any(kind.name in types for kind in KINDS):
+        blocks += [f"note: {note}" for note in snapshot.posix_notes]
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
     if snapshot.uninspectable:
         blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
     print("\n\n".join(blocks))
     return 0
+
+
+def mount_mqueue_if_needed(args: argparse.Namespace) -> None:
+    """--mount-mqueue: mount the mqueue filesystem on /dev/mqueue unless one is mounted; say what was done."""
+    from ipctop.cli.common import CliError, print_error, refuse_if_readonly
+    from ipctop.collectors.posix import find_places, mount_mqueue
+    from ipctop.collectors.procfs import ProcFS
+
+    if find_places(ProcFS()).mqueue_point is not None:
+        return
+    refuse_if_readonly(args, "--mount-mqueue")
+    try:
+        print_error(mount_mqueue())
+    except OSError as error:
+        raise CliError(f"--mount-mqueue: cannot mount the mqueue filesystem on /dev/mqueue: "
+                       f"{error.strerror or error}") from None

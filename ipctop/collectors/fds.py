@@ -85,6 +85,7 @@ class FdScan:
                 if kept:
                     target[inode] = kept
         scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
+        scan.objects = [found for found in self.objects if found.end.pid not in pids]
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:

@@ -103,7 +103,7 @@ class MapsPass:
     scan's parse (memory.shared); `texts` holds what this scan read, for other readers
     of the same files (the System V attachment scan)."""
 
-    __slots__ = ("proc", "memory", "shm_dev", "texts", "denied", "mappings")
+    __slots__ = ("proc", "memory", "shm_dev", "texts", "denied", "gone", "mappings")
 
     def __init__(self, proc: ProcFS, memory: ScanMemory | None, shm_dev: int | None) -> None:
         self.proc = proc
@@ -111,22 +111,35 @@ class MapsPass:
         self.shm_dev = shm_dev
         self.texts: dict[int, bytes] = {}
         self.denied: dict[int, str] = {}
+        self.gone: set[int] = set()
         self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
 
-    def maps_text(self, pid: int) -> bytes | None:
-        """The maps of `pid`, read once this scan; None when it is gone or may not be read."""
+    def read(self, pid: int) -> bytes:
+        """The maps of `pid`, read once this scan; raises Gone or Denied as ProcFS does."""
         data = self.texts.get(pid)
         if data is not None:
             return data
+        if pid in self.gone:
+            raise Gone(str(pid))
+        if pid in self.denied:
+            raise Denied(str(pid))
         try:
             data = self.proc.read_pid_bytes(pid, "maps")
         except Gone:
-            return None
+            self.gone.add(pid)
+            raise
         except Denied:
             self.denied[pid] = "permission denied"
-            return None
+            raise
         self.texts[pid] = data
         return data
+
+    def maps_text(self, pid: int) -> bytes | None:
+        """The maps of `pid`, read once this scan; None when it is gone or may not be read."""
+        try:
+            return self.read(pid)
+        except (Gone, Denied):
+            return None
 
     def scan(self, pids: Iterable[int]) -> dict[int, tuple[SharedMapping, ...]]:
         """pid -> its shared mappings (only processes that have some)."""
