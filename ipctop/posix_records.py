@@ -278,9 +278,17 @@ class PosixScan:
             path = listed.path
             name, unlinked = "/" + listed.name, False
             perms, uid, gid, mtime = listed.mode & 0o777, listed.uid, listed.gid, listed.mtime
+            made = listed.made_by
         else:
             pid, fd, link = self.queue_links[inode]
             path = self.proc.path(pid, "fd", fd)
+            if self.proc.is_live:
+                # read again: the fds of a quiet holder come from memory, and another process may
+                # have unlinked the queue since (which changes the link's text, not the holder)
+                try:
+                    link = self.proc.readlink_pid(pid, f"fd/{fd}")
+                except (Gone, Denied):
+                    pass
             base, unlinked = _deleted(link)
             name = "/" + base.rsplit("/", 1)[-1]
             status = collect.fd_status(self.proc, pid, fd) if self.proc.is_live else None

@@ -8,8 +8,10 @@ import pytest
 from tests.support.holders import Holders
 from tests.support.keys import KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
+from tests.support.posix_names import PosixNames
 
 _allocator = KeyAllocator()
+_posix_names = PosixNames(_allocator)
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
 
 
@@ -17,6 +19,12 @@ _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
 def ipc_key() -> KeyAllocator:
     """Call it to get a fresh key from the test range that nothing uses."""
     return _allocator
+
+
+@pytest.fixture
+def posix_name() -> PosixNames:
+    """Call it to get a fresh POSIX name (`/ipctop-test-sN-…`) of this suite's own range."""
+    return _posix_names
 
 
 @pytest.fixture
@@ -49,6 +57,7 @@ def leak_guard(request):
     for kind, ident, key in left:
         problems.append(f"{kind} {ident} (key {key:#010x})")
         remove_object(kind, ident)
+    problems += _posix_names.leftovers()
     for kind, ids in _registered.items():
         for ident in existing_ids(kind, ids):
             problems.append(f"{kind} {ident} (private)")

@@ -1,0 +1,113 @@
+"""The commands of child.py that hold POSIX objects and shared memory without a name.
+
+Each prints `ready ...` once it holds what it was asked to (see child.py).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+
+from ipctop.kernel import posix
+
+_kept: list[object] = []
+
+
+def _ready(text: str = "") -> None:
+    """As child.py's: the line, then stdout closed so that the pipe to the test does not linger."""
+    import sys
+
+    sys.stdout.write(f"ready {text}\n".rstrip() + "\n")
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _pshm_hold(args: list[str]) -> None:
+    """NAME SIZE [create] [close] [unlink]: open (or create) it, map it, write its name at the start;
+    `close` closes the fd after mapping, `unlink` unlinks the name; prints the fd (-1 when closed) and address."""
+    name, size, options = args[0], int(args[1]), set(args[2:])
+    flags = os.O_RDWR | (os.O_CREAT | os.O_EXCL if "create" in options else 0)
+    fd = posix.shm_open(name, flags, 0o640)
+    if "create" in options:
+        os.ftruncate(fd, size)
+    area = mmap.mmap(fd, size)
+    area[: len(name)] = name.encode()
+    _kept.append(area)
+    address = _address(area)
+    if "close" in options:
+        os.close(fd)
+        fd = -1
+    if "unlink" in options:
+        posix.shm_unlink(name)
+    _ready(f"{fd} {address:#x}")
+
+
+def _address(area: mmap.mmap) -> int:
+    import ctypes
+
+    return ctypes.addressof(ctypes.c_char.from_buffer(area))
+
+
+def _psem_hold(args: list[str]) -> None:
+    """NAME [VALUE]: sem_open it (creating it with VALUE when given); prints its address."""
+    flags = os.O_CREAT | os.O_EXCL if len(args) > 1 else 0
+    address = posix.sem_open(args[0], flags, 0o600, int(args[1]) if len(args) > 1 else 0)
+    _ready(f"{address:#x}")
+
+
+def _psem_wait(args: list[str]) -> None:
+    """NAME: sem_open it, print ready, then block in sem_wait."""
+    address = posix.sem_open(args[0], 0)
+    _ready(f"{address:#x}")
+    posix.sem_wait(address)
+
+
+def _pmsg_hold(args: list[str]) -> None:
+    """NAME [create MAXMSG MSGSIZE]: mq_open it read-write and keep the fd; prints the fd."""
+    if len(args) > 1:
+        fd = posix.mq_open(args[0], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600, int(args[2]), int(args[3]))
+    else:
+        fd = posix.mq_open(args[0], os.O_RDWR)
+    _ready(str(fd))
+
+
+def _pmsg_receive(args: list[str]) -> None:
+    """NAME: mq_open it, print ready, then block in mq_receive."""
+    fd = posix.mq_open(args[0], os.O_RDONLY)
+    _ready(str(fd))
+    posix.mq_receive(fd, posix.mq_getattr(fd).message_size)
+
+
+def _anon_fork(args: list[str]) -> None:
+    """SIZE: map shared anonymous memory, write to it, fork a child that keeps it; prints the child's pid
+    and the address."""
+    area = mmap.mmap(-1, int(args[0]), flags=mmap.MAP_SHARED)
+    area[:5] = b"hello"
+    _kept.append(area)
+    child = os.fork()
+    if child == 0:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        while True:
+            signal.pause()
+    _ready(f"{child} {_address(area):#x}")
+
+
+def _memfd_map(args: list[str]) -> None:
+    """FD SIZE: map the memfd passed in as FD; prints the address."""
+    area = mmap.mmap(int(args[0]), int(args[1]))
+    _kept.append(area)
+    _ready(f"{_address(area):#x}")
+
+
+POSIX_COMMANDS = {
+    "pshm-hold": _pshm_hold,
+    "psem-hold": _psem_hold,
+    "psem-wait": _psem_wait,
+    "pmsg-hold": _pmsg_hold,
+    "pmsg-receive": _pmsg_receive,
+    "anon-fork": _anon_fork,
+    "memfd-map": _memfd_map,
+}
