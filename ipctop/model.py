@@ -273,7 +273,7 @@ class PosixQueue:
     unlinked: bool = False
     listed: bool = True  # False: known only from a holder's fd (/dev/mqueue not mounted)
     holders: tuple[Holder, ...] = ()
-    made: float = 0.0  # the earliest of its times: it was made no later (0: unknown)
+    made: float = 0.0  # the earliest of its times: it was made no later (0: unknown); it moves with every send
 
     @property
     def fill(self) -> float | None:

@@ -20,6 +20,7 @@ anonymous) come from statx(AT_STATX_DONT_SYNC) on the holder's fd or
 
 from __future__ import annotations
 
+import contextlib
 import stat
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -285,10 +286,8 @@ class PosixScan:
             if self.proc.is_live:
                 # read again: the fds of a quiet holder come from memory, and another process may
                 # have unlinked the queue since (which changes the link's text, not the holder)
-                try:
+                with contextlib.suppress(Gone, Denied):
                     link = self.proc.readlink_pid(pid, f"fd/{fd}")
-                except (Gone, Denied):
-                    pass
             base, unlinked = _deleted(link)
             name = "/" + base.rsplit("/", 1)[-1]
             status = collect.fd_status(self.proc, pid, fd) if self.proc.is_live else None

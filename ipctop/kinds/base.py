@@ -54,6 +54,8 @@ class ObjectKind:
     owner_uid: Callable[[Any], int | None] = lambda obj: obj.uid
     level: Callable[[Any], int | None] | None = None  # a count whose rise and fall are events (messages)
     value: Callable[[Any], int | None] | None = None  # a value whose change is an event (a semaphore's)
+    # when it was made, where that is known and never changes: the same inode made again is another object
+    born: Callable[[Any], float] | None = None
     metrics: tuple[Metric, ...] = ()
     help: str = ""  # one sentence: what the kind is, for --help and the monitor
 
@@ -66,6 +68,13 @@ class ObjectKind:
     @staticmethod
     def pids(obj: Any) -> set[int]:
         return {h.pid for h in obj.holders}
+
+    def same_object(self, before: Any, after: Any) -> bool:
+        """Whether two records of one inode are of one object (a birth time both know tells them apart)."""
+        if self.born is None:
+            return True
+        was, now = self.born(before), self.born(after)
+        return not (was and now and was != now)
 
 
 # --- cells shared by the kinds -------------------------------------------------------

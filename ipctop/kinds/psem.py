@@ -65,6 +65,7 @@ KIND = ObjectKind(
     ),
     label=lambda o: o.name,
     describe=describe,
+    born=lambda o: o.made,
     value=lambda o: o.value,
     metrics=(
         Metric("value", "The semaphore's value (glibc layout)", lambda o: o.value),

@@ -61,6 +61,7 @@ KIND = ObjectKind(
     ),
     label=lambda o: o.name,
     describe=describe,
+    born=lambda o: o.made,
     metrics=(
         Metric("size_bytes", "Size of the object", lambda o: o.size),
         Metric("used_bytes", "Memory (or swap) it takes", lambda o: o.allocated),

@@ -13,29 +13,7 @@ from ipctop.kernel import posix
 from ipctop.snapshot import take_snapshot
 from tests.support.holders import wait_until, wchan
 from tests.support.mounts import with_mqueue_mounted
-
-
-def _maps_lines(pid: int, dev: int, inode: int) -> list[tuple[int, int, str]]:
-    """(start, end, perms) of every line of pid's maps for that device and inode."""
-    found = []
-    with open(f"/proc/{pid}/maps") as f:
-        for line in f:
-            fields = line.split()
-            major, minor = (int(x, 16) for x in fields[3].split(":"))
-            if os.makedev(major, minor) == dev and int(fields[4]) == inode:
-                start, end = (int(x, 16) for x in fields[0].split("-"))
-                found.append((start, end, fields[1]))
-    return found
-
-
-def _fds_on(pid: int, inode: int) -> set[int]:
-    """The fds of `pid` on that inode, from its fd directory and fdinfo (Python's mmap keeps a dup)."""
-    found = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/fdinfo/{fd}") as f:
-            if f"ino:\t{inode}\n" in f.read():
-                found.add(int(fd))
-    return found
+from tests.support.procfds import fds_on, maps_lines
 
 
 def test_shared_memory_held_by_fd_and_mapping(posix_name, holders):
@@ -46,10 +24,10 @@ def test_shared_memory_held_by_fd_and_mapping(posix_name, holders):
     obj = take_snapshot().pshm[st.st_ino]
     assert (obj.name, obj.size, obj.perms, obj.owner, obj.unlinked) == (name, 10000, 0o640, "root", False)
     assert obj.made and obj.made <= st.st_mtime
-    [(start, end, perms)] = _maps_lines(holder.pid, st.st_dev, st.st_ino)
+    [(start, end, perms)] = maps_lines(holder.pid, st.st_dev, st.st_ino)
     assert start == int(address, 16)
-    assert int(fd) in _fds_on(holder.pid, st.st_ino)
-    expected = {(holder.pid, n, 0, 0, "rw") for n in _fds_on(holder.pid, st.st_ino)}
+    assert int(fd) in fds_on(holder.pid, st.st_ino)
+    expected = {(holder.pid, n, 0, 0, "rw") for n in fds_on(holder.pid, st.st_ino)}
     expected.add((holder.pid, None, start, end, "rw"))
     assert {(h.pid, h.fd, h.start, h.end, h.mode) for h in obj.holders} == expected
     assert all(h.comm.startswith("python") for h in obj.holders)
@@ -63,7 +41,7 @@ def test_unlinked_object_lives_on_while_mapped_and_goes_with_its_holder(posix_na
     snapshot = take_snapshot()
     [obj] = [o for o in snapshot.pshm.values() if o.name == name]
     assert obj.unlinked and obj.size == 4096 and obj.perms == 0o640
-    kept = _fds_on(holder.pid, obj.inode)  # the dup that Python's mmap keeps
+    kept = fds_on(holder.pid, obj.inode)  # the dup that Python's mmap keeps
     assert sorted((h.pid, h.fd) for h in obj.holders if h.fd is not None) == [(holder.pid, n) for n in sorted(kept)]
     assert [(h.pid, h.fd) for h in obj.holders if h.fd is None] == [(holder.pid, None)]
     process = snapshot.processes[holder.pid]
@@ -144,7 +122,7 @@ def test_memfd_passed_to_a_child_is_one_object_with_both_holders(holders):
         assert (obj.source, obj.name, obj.size, obj.owner) == ("memfd", "ipctop-test-memfd", 3 * 4096, "root")
         assert {(h.pid, h.fd is None) for h in obj.holders} >= {(os.getpid(), False), (child.pid, False),
                                                                 (child.pid, True)}
-        [(start, end, _)] = _maps_lines(child.pid, os.fstat(fd).st_dev, inode)
+        [(start, end, _)] = maps_lines(child.pid, os.fstat(fd).st_dev, inode)
         assert (child.pid, start, end) in {(h.pid, h.start, h.end) for h in obj.holders if h.fd is None}
     finally:
         os.close(fd)
