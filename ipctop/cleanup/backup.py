@@ -31,6 +31,7 @@ from ipctop.kernel.errors import IpcError
 from ipctop.render.formatting import hex_key
 
 FORMAT = "ipctop-backup"
+POSIX_KINDS = ("pshm", "psem", "pmsg")
 VERSION = 1
 
 
@@ -42,7 +43,7 @@ class BackupError(Exception):
 class Backup:
     """One object's metadata and contents, as read from the kernel or from a file."""
 
-    kind: str  # "shm", "msg" or "sem"
+    kind: str  # "shm", "msg" or "sem", or "pshm", "psem" or "pmsg"
     id: int
     key: int
     mode: int  # the nine mode bits
@@ -60,9 +61,16 @@ class Backup:
     received: bool = False  # msg: read by msgrcv, which emptied the queue
     values: tuple[int, ...] = ()  # sem: one per semaphore
     host: str = field(default_factory=socket.gethostname)
+    # POSIX objects (pshm, psem, pmsg; cleanup/posix_backup.py): the name, and a queue's capacity;
+    # a queue's messages are (priority, bytes) in the order they are received
+    name: str = ""
+    max_messages: int = 0
+    message_size: int = 0
 
     @property
     def label(self) -> str:
+        if self.name:
+            return f"{self.kind} {self.name}"
         return f"{self.kind} {self.id} (key {hex_key(self.key)})"
 
 
@@ -167,7 +175,11 @@ def to_json(backup: Backup) -> dict[str, Any]:
         "host": backup.host,
         "reason": backup.reason,
     }
-    if backup.kind == "shm":
+    if backup.kind in POSIX_KINDS:
+        from ipctop.cleanup.posix_backup import json_fields
+
+        doc.update(json_fields(backup))
+    elif backup.kind == "shm":
         doc["size"] = backup.size
         doc["data"] = base64.b64encode(backup.data).decode("ascii")
     elif backup.kind == "msg":
@@ -189,6 +201,8 @@ def write_backup(backup: Backup, directory: str | os.PathLike) -> Path:
     folder = Path(directory)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(backup.taken_at))
     name = f"{backup.kind}-{backup.key:08x}-id{backup.id}-{stamp}"
+    if backup.name:
+        name = f"{backup.kind}-{backup.name.lstrip('/')}-{stamp}"
     text = json.dumps(to_json(backup), indent=1) + "\n"
     temporary = None
     try:
@@ -254,8 +268,8 @@ def _number(doc: dict[str, Any], name: str, low: int = 0, high: int = 2**63) -> 
 
 def _from_json(doc: dict[str, Any]) -> Backup:
     kind = doc["kind"]
-    if kind not in ("shm", "msg", "sem"):
-        raise ValueError(f"the kind {kind!r} is not shm, msg or sem")
+    if kind not in ("shm", "msg", "sem", *POSIX_KINDS):
+        raise ValueError(f"the kind {kind!r} is not shm, msg, sem, pshm, psem or pmsg")
     mode = int(doc["mode"], 8)
     if not 0 <= mode <= 0o777:
         raise ValueError(f"the mode {doc['mode']!r} is not a mode")
@@ -266,6 +280,10 @@ def _from_json(doc: dict[str, Any]) -> Backup:
         ctime=_number(doc, "ctime"), taken_at=float(doc["taken_at"]), reason=str(doc.get("reason", "")),
         host=str(doc.get("host", "")),
     )
+    if kind in POSIX_KINDS:
+        from ipctop.cleanup.posix_backup import from_json
+
+        return from_json(doc, common)
     if kind == "shm":
         data = base64.b64decode(doc["data"], validate=True)
         size = _number(doc, "size", low=1)

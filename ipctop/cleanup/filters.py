@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANABLE_TYPES = ("shm", "msg", "sem")
+CLEANABLE_TYPES = ("shm", "msg", "sem", "pshm", "psem", "pmsg")
 
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -28,6 +28,8 @@ class LeakFilters:
     uid: int | None = None
     keys: frozenset[int] | None = None
     older_than: float | None = None
+    # POSIX objects by name ("/name"); with `keys` but no names, no POSIX object is looked at
+    names: frozenset[str] | None = None
 
 
 def parse_duration(text: str) -> int:
@@ -61,7 +63,7 @@ def parse_keys(texts: list[str] | str) -> frozenset[int]:
 
 
 def parse_types(text: str | None) -> frozenset[str]:
-    """`shm,msg` -> {"shm", "msg"}; pipes and FIFOs are never leaked (they die with their last holder)."""
+    """`shm,msg` -> {"shm", "msg"}; pipes, FIFOs and memfds are never leaked (they die with their last holder)."""
     if not text:
         return frozenset(CLEANABLE_TYPES)
     types = {t.strip() for t in text.split(",") if t.strip()}

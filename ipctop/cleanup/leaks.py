@@ -34,7 +34,8 @@ from ipctop.cleanup.waiters import QueueWaiters
 from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
 from ipctop.render.formatting import age, clock, hex_key, human_bytes, proc_label
 
-Kind = Literal["shm", "msg", "sem"]
+Kind = Literal["shm", "msg", "sem", "pshm", "psem", "pmsg"]
+POSIX_KINDS = ("pshm", "psem", "pmsg")  # their rules: cleanup/posix_leaks.py
 
 # A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
 # and IPC times are whole seconds rounded down: the real creator can appear to
@@ -70,9 +71,13 @@ class LeakCandidate:
     times: tuple[int, ...]
     holders: tuple[int, ...] = ()  # live processes keeping a reported object alive
     detail: str = ""  # size, messages or values, for tables
+    name: str = ""  # a POSIX object's name (its id is its inode, its key 0)
+    marks: tuple[float, ...] = ()  # a POSIX object's birth and change times, checked again before removal
 
     @property
     def label(self) -> str:
+        if self.name:
+            return f"{self.kind} {self.name}"
         return f"{self.kind} {self.id} (key {hex_key(self.key)})"
 
 
@@ -256,6 +261,8 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters) 
 def _selected(key: int, uid: int, cuid: int, filters: LeakFilters) -> bool:
     if filters.keys is not None and key not in filters.keys:
         return False
+    if filters.names is not None and filters.keys is None:
+        return False  # a run confined to POSIX names looks at no System V object
     return filters.uid is None or filters.uid in (uid, cuid)
 
 
@@ -281,8 +288,12 @@ def find_leaks(
     if "sem" in filters.types:
         found += [_sem(s, snapshot, now, filters) for s in snapshot.sem.values()
                   if _selected(s.key, s.uid, s.cuid, filters)]
-    order = {"shm": 0, "msg": 1, "sem": 2}
+    if filters.types & set(POSIX_KINDS):
+        from ipctop.cleanup.posix_leaks import find_posix_leaks
+
+        found += find_posix_leaks(snapshot, filters, now)
+    order = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
     leaks = [c for c in found if c is not None]
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]
-    return sorted(leaks, key=lambda c: (order[c.kind], c.id))
+    return sorted(leaks, key=lambda c: (order[c.kind], c.name, c.id))

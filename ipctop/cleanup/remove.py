@@ -54,7 +54,14 @@ def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.
     Never raises for a kernel refusal: that candidate's result says "failed".
     The caller decides whether removing is allowed at all (--readonly).
     """
-    return [_remove_one(candidate, backup_dir) for candidate in candidates]
+    candidates = list(candidates)
+    posix: dict[int, RemovalResult] = {}
+    if any(candidate.kind in ("pshm", "psem", "pmsg") for candidate in candidates):
+        from ipctop.cleanup.posix_remove import remove_posix_candidates
+
+        posix = remove_posix_candidates(candidates, backup_dir)
+    return [posix[index] if index in posix else _remove_one(candidate, backup_dir)
+            for index, candidate in enumerate(candidates)]
 
 
 def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) -> RemovalResult:

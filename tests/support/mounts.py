@@ -64,3 +64,54 @@ def with_mqueue_mounted(function: Callable[[str], object]) -> object:
     answer = json.loads(b"".join(chunks))
     assert "error" not in answer, answer["error"]
     return answer["value"]
+
+
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+
+
+def in_own_pid_namespace(function: Callable[[], object], mqueue: bool = False) -> object:
+    """Call `function()` as pid 1 of a new pid namespace with its own /proc (and, with `mqueue`, the
+    mqueue filesystem mounted on a temporary directory): there every process ipctop sees is one the
+    test made, and each can be inspected.  Returns what `function` returns (as JSON)."""
+    c = libc()
+    c.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    point = tempfile.mkdtemp(prefix="ipctop-test-mqueue-") if mqueue else ""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_fd)
+            _check(c.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+            _check(c.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+            inner = os.fork()
+            if inner == 0:
+                payload = json.dumps({"error": "no result"})
+                try:
+                    _check(c.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount proc")
+                    if point:
+                        _check(c.mount(b"none", point.encode(), b"mqueue", 0, None), "mount -t mqueue")
+                    payload = json.dumps({"value": function()})
+                except BaseException as error:  # noqa: BLE001 - the parent reports what went wrong
+                    payload = json.dumps({"error": repr(error)})
+                finally:
+                    with contextlib.suppress(BaseException):
+                        os.write(write_fd, payload.encode())
+                    os._exit(0)
+            os.close(write_fd)
+            os.waitpid(inner, 0)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    if point:
+        os.rmdir(point)
+    answer = json.loads(b"".join(chunks) or b'{"error": "the namespace ended without an answer"}')
+    assert "error" not in answer, answer["error"]
+    return answer["value"]

@@ -21,6 +21,8 @@ from ipctop.kernel.errors import IpcError
 from ipctop.keys import POSIX_TEST_PREFIX, TEST_KEYS
 from tests.support.keys import KeyAllocator
 
+PROGRAM_PREFIXES = ("", "psm_", "mp-", "PostgreSQL.")
+
 
 class PosixNames:
     """Call it for a fresh name `/ipctop-test-sN-XXXXXXXX`; the leak guard asks `leftovers()` after each test."""
@@ -38,18 +40,25 @@ class PosixNames:
             self.leftovers()  # what a killed run of this slot left: ours, removed quietly
         return self._prefix
 
-    def __call__(self) -> str:
-        name = f"/{self.prefix}{secrets.token_hex(4)}"
+    def __call__(self, program: str = "") -> str:
+        """A fresh name; `program` puts a program's own prefix first (`psm_`, `mp-`, `PostgreSQL.`), for the
+        rules that know those programs' names."""
+        assert program in PROGRAM_PREFIXES
+        name = f"/{program}{self.prefix}{secrets.token_hex(4)}"
         self.handed_out.add(name)
         return name
 
+    def _ours(self, entry: str) -> bool:
+        bare = entry.removeprefix(posix.SEM_PREFIX)
+        return any(bare.startswith(program + self.prefix) for program in PROGRAM_PREFIXES)
+
     def leftovers(self) -> list[str]:
         """Every object named in this suite's range that exists now, each removed; the names handed out forgotten."""
-        prefix = self.prefix
+        self.prefix  # noqa: B018 - takes the slot, and the leftovers of a killed run, first
         found = []
         with contextlib.suppress(OSError):
             for entry in os.listdir(posix.DEV_SHM):
-                if entry.startswith(prefix) or entry.startswith(posix.SEM_PREFIX + prefix):
+                if self._ours(entry):
                     with contextlib.suppress(OSError):
                         os.unlink(f"{posix.DEV_SHM}/{entry}")
                     found.append(f"/dev/shm/{entry}")
@@ -57,7 +66,7 @@ class PosixNames:
         queues = set()
         if point is not None:
             with contextlib.suppress(OSError):
-                queues = {"/" + entry for entry in os.listdir(point) if entry.startswith(prefix)}
+                queues = {"/" + entry for entry in os.listdir(point) if self._ours(entry)}
         queues |= self.handed_out
         for name in sorted(queues):
             try:
