@@ -21,7 +21,7 @@ MAX_RECORD = 65536
 
 LINE = "line"  # text: one line of narration
 STEP = "step"  # number, slug, title: the demo is about to take this step
-MADE = "made"  # what: pid|shm|msg|sem|path, and pid/start/role, id/key, or path
+MADE = "made"  # what: pid|shm|msg|sem|path|pshm|psem|pmsg, and pid/start/role, id/key, path, or name
 GONE = "gone"  # same fields as made: the demo removed or reaped it itself
 KEPT = "kept"  # what, id: left behind on purpose (shm-leak)
 RESULT = "result"  # name, value: a measured figure

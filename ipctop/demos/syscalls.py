@@ -32,3 +32,27 @@ def ftok(path: str, project_id: int) -> int:
 def set_process_name(name: str) -> None:
     """Set /proc/self/comm (at most 15 bytes), which ps and ipctop show."""
     _libc.prctl(PR_SET_NAME, name.encode()[:COMM_LENGTH], 0, 0, 0)
+
+
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+_libc.mmap.restype = ctypes.c_void_p
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PROT_READ, PROT_WRITE = 1, 2
+MAP_SHARED = 1
+MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def mmap_shared(fd: int, size: int, writable: bool = True) -> int:
+    """mmap(NULL, size, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0): the address, as C gets it (Python's
+    mmap module would keep a duplicate of the fd, which a C program does not have)."""
+    address = _libc.mmap(None, size, PROT_READ | (PROT_WRITE if writable else 0), MAP_SHARED, fd, 0)
+    if address in (None, MAP_FAILED):
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return address
+
+
+def munmap(address: int, size: int) -> None:
+    if _libc.munmap(address, size) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
