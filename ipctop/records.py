@@ -79,9 +79,9 @@ class RecordMemo:
         self,
         fd_scan: fds.FdScan,
         comms: dict[int, str],
-        measure: Callable[[list[fds.RawEnd], bool], tuple[int | None, int | None]],
+        measure: Callable[[list[fds.RawEnd]], tuple[int | None, int | None]],
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
-        """Every pipe and FIFO with its ends named; `measure(ends, is_fifo)` gives (fill, capacity)."""
+        """Every pipe and FIFO with its ends named; `measure(ends)` gives (fill, capacity)."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -97,7 +97,7 @@ class RecordMemo:
         earlier_pipes, made_pipes = self.pipes, {}
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
-            fill, capacity = measure(raw, False)
+            fill, capacity = measure(raw)
             ends = ends_of(raw)
             inputs = (fill, capacity, ends)
             earlier = earlier_pipes.get(inode)
@@ -109,7 +109,7 @@ class RecordMemo:
             made_pipes[inode] = (inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
-            fill, capacity = measure(raw, True)
+            fill, capacity = measure(raw)
             fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos

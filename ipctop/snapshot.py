@@ -146,12 +146,11 @@ class Scanner:
             by_shmid, lost = _without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
-        def measure(ends: list[fds.RawEnd], is_fifo: bool) -> tuple[int | None, int | None]:
-            if not proc.is_live or (is_fifo and not fds.fifo_can_be_measured(ends)):
-                return None, None
-            return fds.pipe_fill(proc, ends)
-
-        pipes, fifos = records.pipe_tables(fd_scan, comms, measure)
+        meter = fds.PipeMeter(proc)
+        try:
+            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure)
+        finally:
+            meter.close()
         segments = records.segments_of(
             shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?")
         )

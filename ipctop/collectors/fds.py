@@ -2,8 +2,8 @@
 
 An anonymous pipe's fd links to `pipe:[INODE]`; a FIFO's links to its path and
 stats as S_IFIFO.  The access mode of an end comes from the `flags` line of
-fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read by opening
-/proc/PID/fd/N with O_RDONLY|O_NONBLOCK, which opens the same pipe.
+fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read through a
+duplicate of a holder's own open file (PipeMeter), never by a new open.
 
 The same pass notes the fds on POSIX objects and memfds (`RawObjectFd`), told by
 their link text (`/dev/shm/NAME`, `/memfd:NAME (deleted)`, a queue's `/NAME`) and
@@ -23,6 +23,7 @@ from typing import NamedTuple
 from ipctop.collectors.posix import read_fdinfo
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.kernel import pidfd
 from ipctop.kernel.posix import statx_nosync
 
 F_GETPIPE_SZ = 1032
@@ -246,25 +247,68 @@ def scan_fds(
     return scan
 
 
-def pipe_fill(proc: ProcFS, ends: list[RawEnd]) -> tuple[int | None, int | None]:
-    """(bytes waiting, capacity) of a pipe, read through one of its ends; None where unreadable."""
-    for end in ends:
-        try:
-            fd = os.open(proc.path(end.pid, "fd", end.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
-            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
-            return waiting, capacity
-        except OSError:
+class PipeMeter:
+    """How full each pipe is, read through a duplicate of one of its holders' own open files.
+
+    The duplicate (pidfd_getfd) adds no reader or writer.  Where it cannot be made (a kernel
+    before 5.6, a process we may not ptrace), the pipe is opened through /proc/PID/fd/N as
+    before, but only when it has a reader already: then the extra reader of that moment
+    changes nothing anyone can see (no EPIPE is avoided, no blocked open() woken).  Holds a
+    pidfd per process measured through; `close()` them at the end of the scan.
+    """
+
+    __slots__ = ("proc", "_pidfds")
+
+    def __init__(self, proc: ProcFS) -> None:
+        self.proc = proc
+        self._pidfds: dict[int, int | None] = {}
+
+    def measure(self, ends: list[RawEnd]) -> tuple[int | None, int | None]:
+        """(bytes waiting, capacity); (None, None) where it cannot be read without a side effect."""
+        if not self.proc.is_live:
             return None, None
-        finally:
-            os.close(fd)
-    return None, None
+        for end in ends:
+            fd = self._duplicate(end)
+            if fd is not None:
+                return _measure_open(fd)
+        if not any("r" in end.mode for end in ends):
+            return None, None
+        for end in ends:
+            try:
+                fd = os.open(self.proc.path(end.pid, "fd", end.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            return _measure_open(fd)
+        return None, None
+
+    def _duplicate(self, end: RawEnd) -> int | None:
+        if end.pid not in self._pidfds:
+            try:
+                self._pidfds[end.pid] = pidfd.open_pidfd(end.pid)
+            except pidfd.PidfdUnavailable:
+                self._pidfds[end.pid] = None
+        process = self._pidfds[end.pid]
+        if process is None:
+            return None
+        try:
+            return pidfd.duplicate_fd(process, end.fd)
+        except pidfd.PidfdUnavailable:
+            return None
+
+    def close(self) -> None:
+        for fd in self._pidfds.values():
+            if fd is not None:
+                os.close(fd)
+        self._pidfds.clear()
 
 
-def fifo_can_be_measured(ends: list[RawEnd]) -> bool:
-    """Opening a FIFO for reading can wake a writer blocked in open(): only measure
-    one that already has both a reader and a writer."""
-    return any("r" in e.mode for e in ends) and any("w" in e.mode for e in ends)
+def _measure_open(fd: int) -> tuple[int | None, int | None]:
+    """(FIONREAD, F_GETPIPE_SZ) of an fd of ours on the pipe, which it then closes."""
+    try:
+        capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
+        waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return waiting, capacity
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)

@@ -2,7 +2,7 @@
 
 The screen follows the object live: each scan re-describes it from the latest
 snapshot (or from the last copy seen, once it is gone).  A segment's first bytes
-show as a hex dump (ipctop/tui/shm_contents.py), read again with `r`.  Escape returns.
+show as a hex dump (ipctop/actions/shm_contents.py), read without side effects.  Escape returns.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.render.formatting import proc_label
 from ipctop.tui.details import Detail, describe
-from ipctop.tui.shm_contents import Contents, read_contents
+from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
@@ -64,7 +65,11 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
 
     if contents is not None:
         parts.append(_section("Contents"))
-        parts.append(Text(f"{contents.note} (r reads it again)", style="italic"))
+        if contents.needs_attach:
+            key = "(--readonly: not read)" if app.readonly else "(r: attach and read it, after asking)"
+        else:
+            key = "(read again at every scan)" if contents.free else "(r reads it again)"
+        parts.append(Text(f"{contents.note} {key}", style="italic"))
         parts += [Text(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
@@ -110,19 +115,38 @@ class DetailScreen(Screen[None]):
         self.action_reread()
 
     def _scan_arrived(self, update: Update) -> None:
-        # Free to read again when ipctop holds it; nothing to show once it is gone.
-        if self.kind == "shm" and (self.ident in self.ipctop.holdings or self.ident not in update.snapshot.shm):
+        # Read again when that changes nothing (ipctop's attachment, another process's mapping);
+        # nothing to show once it is gone.
+        contents = self.contents
+        if self.kind == "shm" and (contents is None or contents.free or self.ident not in update.snapshot.shm):
             self.read_contents()
         self.show_detail()
 
     def action_reread(self) -> None:
+        if self.contents is not None and self.contents.needs_attach:
+            self._ask_to_attach()
+            return
         self.read_contents()
         self.show_detail()
 
-    def read_contents(self) -> None:
+    def _ask_to_attach(self) -> None:
+        if self.ipctop.readonly:
+            self.notify("Reading it would attach it (ipctop would become its last user): --readonly does not allow it.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.read_contents(attach=True)
+                self.show_detail()
+
+        question = f"Read segment {self.ident}? {ATTACH_COST}"
+        self.app.push_screen(ConfirmScreen(question, title="Attach to read", danger=False), answered)
+
+    def read_contents(self, attach: bool = False) -> None:
         snapshot = self.ipctop.state.snapshot
         segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
-        self.contents = read_contents(segment, self.ipctop.holdings) if segment is not None else None
+        holdings = self.ipctop.holdings
+        self.contents = read_contents(segment, holdings, attach=attach) if segment is not None else None
 
     @property
     def detail(self) -> Detail | None:
