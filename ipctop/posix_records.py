@@ -51,6 +51,10 @@ class _Unnamed(NamedTuple):
     extent: int
 
 
+def _HOLDER_ORDER(h: RawHolder) -> tuple[int, bool, int, int]:  # noqa: N802 - a key function, named as one
+    return h.pid, h.fd is None, h.fd or 0, h.start
+
+
 def _made(status: posix.FileStatus | None) -> float:
     if status is None:
         return 0.0
@@ -61,10 +65,36 @@ def _deleted(name: str) -> tuple[str, bool]:
     return (name[: -len(" (deleted)")], True) if name.endswith(" (deleted)") else (name, False)
 
 
+class PosixMemo:
+    """The previous scan's holders and records of POSIX and unnamed objects, each with what it was made from
+    (a Scanner keeps one).  A record whose inputs are equal is the very same record again, so that the diff
+    and the panes skip it by identity; it never changes a result."""
+
+    __slots__ = ("holders", "records", "holders_now", "records_now")
+
+    def __init__(self) -> None:
+        self.holders: dict[tuple[str, int], tuple[tuple, tuple, tuple[Holder, ...], list[HeldObject]]] = {}
+        self.records: dict[tuple[str, int], tuple[tuple, object]] = {}
+        self.holders_now: dict = {}
+        self.records_now: dict = {}
+
+    def record(self, kind: str, inode: int, inputs: tuple, make: Callable[[], object]) -> object:
+        earlier = self.records.get((kind, inode))
+        record = earlier[1] if earlier is not None and earlier[0] == inputs else make()
+        self.records_now[(kind, inode)] = (inputs, record)
+        return record
+
+    def end_scan(self) -> None:
+        self.holders, self.records = self.holders_now, self.records_now
+        self.holders_now, self.records_now = {}, {}
+
+
 class PosixScan:
     """What one scan found of POSIX objects and unnamed shared memory, grouped by object."""
 
-    def __init__(self, proc: ProcFS, places: collect.Places, own_ns: str, read_queue_files: bool = False) -> None:
+    def __init__(self, proc: ProcFS, places: collect.Places, own_ns: str, read_queue_files: bool = False,
+                 memo: PosixMemo | None = None) -> None:
+        self.memo = memo or PosixMemo()
         self.proc = proc
         self.places = places
         self.own_ns = own_ns
@@ -182,14 +212,24 @@ class PosixScan:
             self._unnamed_record(result, inode, known, self.unnamed_holders[inode], comm)
         for inode in {*self.queue_files, *self.queue_holders}:
             self._queue(result, inode, self.queue_holders.get(inode, ()), comm)
+        self.memo.end_scan()
         return result
 
     def _holders(self, result: PosixRecords, kind: str, inode: int, raw: Iterable[RawHolder],
                  comm: Callable[[int], str]) -> tuple[Holder, ...]:
-        ordered = sorted(raw, key=lambda h: (h.pid, h.fd is None, h.fd or 0, h.start))
-        for h in ordered:
-            result.held.setdefault(h.pid, []).append(HeldObject(kind, inode, h.fd, h.mode, h.start))  # type: ignore[arg-type]
-        return tuple(Holder(h.pid, comm(h.pid), h.mode, h.fd, h.start, h.end) for h in ordered)  # type: ignore[arg-type]
+        raw = tuple(raw)
+        names = tuple(comm(h.pid) for h in raw)
+        earlier = self.memo.holders.get((kind, inode))
+        if earlier is not None and earlier[0] == raw and earlier[1] == names:
+            holders, held = earlier[2], earlier[3]
+        else:
+            ordered = sorted(zip(raw, names, strict=True), key=lambda item: _HOLDER_ORDER(item[0]))
+            held = [HeldObject(kind, inode, h.fd, h.mode, h.start) for h, _ in ordered]  # type: ignore[arg-type]
+            holders = tuple(Holder(h.pid, name, h.mode, h.fd, h.start, h.end) for h, name in ordered)  # type: ignore[arg-type]
+        self.memo.holders_now[(kind, inode)] = (raw, names, holders, held)
+        for holder, one in zip(holders, held, strict=True):
+            result.held.setdefault(holder.pid, []).append(one)
+        return holders
 
     def _listed_shm(self, result: PosixRecords, listed: collect.ShmFile, raw: Iterable[RawHolder],
                     comm: Callable[[int], str]) -> None:
@@ -198,19 +238,20 @@ class PosixScan:
             name = "/" + listed.name[len(posix.SEM_PREFIX):]
             holders = self._holders(result, "psem", listed.inode, raw, comm)
             value = self._semaphore(f"{collect.DEV_SHM}/{listed.name}", holders) if self.proc.is_live else None
-            result.psem[listed.inode] = PosixSem(
+            inputs = (listed, holders, value)
+            result.psem[listed.inode] = self.memo.record("psem", listed.inode, inputs, lambda: PosixSem(
                 name=name, inode=listed.inode, perms=listed.mode & 0o777, uid=listed.uid, gid=listed.gid,
                 owner=user_name(listed.uid), mtime=listed.mtime, ctime=listed.ctime,
                 value=value.value if value else None, waiters=value.waiters if value else None,
                 layout="glibc" if value else "unknown", holders=holders, made=listed.made_by,
-            )
+            ))  # type: ignore[assignment]
             return
-        result.pshm[listed.inode] = PosixShm(
+        holders = self._holders(result, "pshm", listed.inode, raw, comm)
+        result.pshm[listed.inode] = self.memo.record("pshm", listed.inode, (listed, holders), lambda: PosixShm(
             name="/" + listed.name, inode=listed.inode, size=listed.size, allocated=listed.blocks * 512,
             perms=listed.mode & 0o777, uid=listed.uid, gid=listed.gid, owner=user_name(listed.uid),
-            atime=listed.atime, mtime=listed.mtime, ctime=listed.ctime,
-            holders=self._holders(result, "pshm", listed.inode, raw, comm), made=listed.made_by,
-        )
+            atime=listed.atime, mtime=listed.mtime, ctime=listed.ctime, holders=holders, made=listed.made_by,
+        ))  # type: ignore[assignment]
 
     def _unlinked_shm(self, result: PosixRecords, inode: int, raw: list[RawHolder],
                       comm: Callable[[int], str]) -> None:
@@ -265,13 +306,14 @@ class PosixScan:
     def _unnamed_record(self, result: PosixRecords, inode: int, known: _Unnamed, raw: list[RawHolder],
                         comm: Callable[[int], str]) -> None:
         status = self._status(raw)
-        result.memfd[inode] = UnnamedShm(
+        holders = self._holders(result, "memfd", inode, raw, comm)
+        result.memfd[inode] = self.memo.record("memfd", inode, (known, status, holders), lambda: UnnamedShm(
             inode=inode, source=known.source, name=known.name,  # type: ignore[arg-type]
             size=status.size if status else known.extent,
             allocated=status.blocks * 512 if status else None,
             uid=status.uid if status else None, owner=user_name(status.uid) if status else "?",
-            holders=self._holders(result, "memfd", inode, raw, comm),
-        )
+            holders=holders,
+        ))  # type: ignore[assignment]
 
     def _queue(self, result: PosixRecords, inode: int, raw: Iterable[RawHolder], comm: Callable[[int], str]) -> None:
         listed = self.queue_files.get(inode)
@@ -298,16 +340,17 @@ class PosixScan:
             made = _made(status)
         attributes = collect.queue_attributes(path) if self.proc.is_live else None
         status_text = collect.queue_status(path) if self.read_queue_files and self.proc.is_live else None
-        result.pmsg[inode] = PosixQueue(
+        holders = self._holders(result, "pmsg", inode, raw, comm)
+        inputs = (name, perms, uid, gid, mtime, made, attributes, status_text, unlinked, listed is not None, holders)
+        result.pmsg[inode] = self.memo.record("pmsg", inode, inputs, lambda: PosixQueue(
             name=name, inode=inode, perms=perms, uid=uid, gid=gid, owner=user_name(uid) if uid is not None else "?",
             mtime=mtime, messages=attributes.messages if attributes else None,
             max_messages=attributes.max_messages if attributes else None,
             message_size=attributes.message_size if attributes else None,
             queued_bytes=status_text.queued_bytes if status_text else None,
             notify_pid=status_text.notify_pid if status_text else None,
-            unlinked=unlinked, listed=listed is not None,
-            holders=self._holders(result, "pmsg", inode, raw, comm), made=made,
-        )
+            unlinked=unlinked, listed=listed is not None, holders=holders, made=made,
+        ))  # type: ignore[assignment]
 
 
 class PosixRecords:

@@ -11,7 +11,8 @@ that is remembered between them (what follows is the whole list):
 - `maps`: the latest parse of each maps file (collectors/attachments.py);
   within `quiet`, the shared mappings of each process (collectors/mappings.py);
 - `records`: the previous snapshot's records with their inputs, so that an
-  unchanged object is the very same record (records.py).
+  unchanged object is the very same record (records.py);
+- `posix_memo`: the same for POSIX and unnamed objects and their holders (posix_records.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -36,7 +37,7 @@ from ipctop.collectors.mappings import MapsPass
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
-from ipctop.posix_records import PosixRecords, PosixScan, own_places
+from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, shm_status
 
 LIVE = ProcFS()
@@ -76,6 +77,7 @@ class Scanner:
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
+        self.posix_memo = PosixMemo()
 
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
@@ -105,7 +107,8 @@ class Scanner:
             # attachment scan below, which then reads none again
             maps_pass = MapsPass(proc, memory, places.shm_dev)
             maps_pass.scan(all_pids)
-            posix = PosixScan(proc, places, own_ns, self.read_queue_files).read(fd_scan.objects, maps_pass.mappings)
+            posix = PosixScan(proc, places, own_ns, self.read_queue_files, self.posix_memo).read(
+                fd_scan.objects, maps_pass.mappings)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
