@@ -98,8 +98,12 @@ def kind_table(kind: ObjectKind, snapshot: Snapshot) -> str:
 def _held_posix(snapshot: Snapshot, held: HeldObject) -> str:
     kind = BY_NAME[held.kind]
     obj = kind.objects(snapshot).get(held.inode)
-    name = kind.label(obj) if obj is not None else str(held.inode)
     how = f"/{held.fd}{held.mode}" if held.fd is not None else f"@{held.mode}"
+    if held.kind == "memfd":
+        # memfd:NAME, or anon:INODE for shared anonymous memory (which has no name)
+        label = f"memfd:{obj.name}" if obj is not None and obj.source == "memfd" else f"anon:{held.inode}"
+        return f"{label}{how}"
+    name = kind.label(obj) if obj is not None else str(held.inode)
     return f"{held.kind}:{name}{how}"
 
 
