@@ -244,3 +244,53 @@ def test_reading_a_queue_file_moves_its_atime_and_ctime(posix_name):
     finally:
         os.close(fd)
         posix.mq_unlink(name)
+
+
+def test_a_monitor_sees_a_quiet_process_map_an_object_once_it_runs(posix_name, holders):
+    """The parse of a quiet process's maps is kept between scans; a process that maps something has run."""
+    from ipctop.snapshot import Scanner
+
+    name = posix_name()
+    holder = holders.spawn("pshm-on-usr1", name)
+    fd = posix.shm_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.ftruncate(fd, 4096)
+    os.close(fd)
+    try:
+        scanner = Scanner()
+        for _ in range(3):  # from the second scan on, the holder is quiet
+            snapshot = scanner.scan()
+        inode = os.stat(posix.shm_path(name)).st_ino
+        assert snapshot.pshm[inode].holders == ()
+        assert scanner.quiet is not None and scanner.quiet.quiet(holder.pid)
+        os.kill(holder.pid, 10)  # SIGUSR1: it maps the object
+        wait_until(lambda: maps_lines(holder.pid, os.stat(posix.shm_path(name)).st_dev, inode))
+        expected = {(holder.pid, None)} | {(holder.pid, n) for n in fds_on(holder.pid, inode)}  # mmap's dup
+        assert {(h.pid, h.fd) for h in scanner.scan().pshm[inode].holders} == expected
+    finally:
+        posix.shm_unlink(name)
+
+
+def test_as_an_ordinary_user_root_objects_are_listed_and_what_cannot_be_read_says_so(posix_name, holders):
+    from tests.support.unprivileged import run_as_nobody
+
+    shm, queue = posix_name(), posix_name()
+    holders.spawn("pshm-hold", shm, 4096, "create")
+    fd = posix.mq_open(queue, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600, 2, 16)
+    try:
+        def look() -> dict:
+            os.close(fd)  # the queue fd this child inherited: let root's process alone hold it
+            snapshot = take_snapshot()
+            [obj] = [o for o in snapshot.pshm.values() if o.name == shm]
+            queues = [q for q in snapshot.pmsg.values() if q.name == queue]
+            return {"holders": len(obj.holders), "size": obj.size, "queues": len(queues),
+                    "uninspectable": len(snapshot.uninspectable)}
+
+        seen = run_as_nobody(look)
+        # listed from /dev/shm, but its holder (root's) cannot be read, and says so; root's queue, held
+        # only by root's fd, is not seen at all without /dev/mqueue
+        assert seen["size"] == 4096 and seen["holders"] == 0 and seen["uninspectable"] > 0
+        assert seen["queues"] == 0
+    finally:
+        os.close(fd)
+        posix.mq_unlink(queue)
+        posix.shm_unlink(shm)

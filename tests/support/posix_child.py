@@ -102,7 +102,20 @@ def _memfd_map(args: list[str]) -> None:
     _ready(f"{_address(area):#x}")
 
 
+def _pshm_on_usr1(args: list[str]) -> None:
+    """NAME: when SIGUSR1 arrives, open NAME and map it (then sleep on)."""
+
+    def map_it(*_: object) -> None:
+        fd = posix.shm_open(args[0], os.O_RDWR)
+        _kept.append(mmap.mmap(fd, 4096))
+        os.close(fd)
+
+    signal.signal(signal.SIGUSR1, map_it)
+    _ready()
+
+
 POSIX_COMMANDS = {
+    "pshm-on-usr1": _pshm_on_usr1,
     "pshm-hold": _pshm_hold,
     "psem-hold": _psem_hold,
     "psem-wait": _psem_wait,
