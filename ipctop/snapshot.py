@@ -21,13 +21,15 @@ keeps nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
 from ipctop.collectors.limits import read_limits
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
 from ipctop.records import RecordMemo, shm_status
 
@@ -45,40 +47,73 @@ def own_ipc_namespace(proc: ProcFS) -> str:
         return ""
 
 
+# How long one read of one process may take before the scan gives that process up. A read
+# of /proc/PID waits in the kernel for locks the process holds; on a healthy machine it
+# takes microseconds, under heavy load milliseconds.
+STALL_SECONDS = 2.0
+
+
+class Memory:
+    """Everything a Scanner remembers between scans (see the module's docstring)."""
+
+    __slots__ = ("quiet", "tables", "maps", "records")
+
+    def __init__(self, remember_quiet: bool) -> None:
+        self.quiet = quiet.ScanMemory() if remember_quiet else None
+        self.tables = sysvipc.TableParser()
+        self.maps = attachments.MapsParser()
+        self.records = RecordMemo()
+
+
 class Scanner:
     """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
 
     `remember_quiet=False` reads every process in full at every scan (the other
-    memories, which never change a result, are kept)."""
+    memories, which never change a result, are kept).
+
+    No process can freeze a scan: the scan runs in a thread of its own, watched.  When
+    one read of one process has not returned after STALL_SECONDS (it waits in the
+    kernel, e.g. for a FUSE or NFS server that does not answer), the scan is given up
+    and started again without that process, which is named in the snapshot's
+    `uninspectable` as long as the read that got stuck has not returned."""
 
     def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True) -> None:
         self.proc = proc
         self._remember_quiet = remember_quiet and proc.is_live
         self._lock = threading.Lock()
-        self._forget()
+        self.memory = Memory(self._remember_quiet)
+        self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
 
-    def _forget(self) -> None:
-        self.quiet = quiet.ScanMemory() if self._remember_quiet else None
-        self.tables = sysvipc.TableParser()
-        self.maps = attachments.MapsParser()
-        self.records = RecordMemo()
+    @property
+    def quiet(self) -> quiet.ScanMemory | None:
+        return self.memory.quiet
 
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
         with self._lock:
-            try:
-                return self._scan()
-            except BaseException:
-                self._forget()  # half-written memory: start again
-                raise
+            while True:
+                self._stuck = {pid: stuck for pid, stuck in self._stuck.items() if stuck[1].is_alive()}
+                progress = Progress()
+                proc = dataclasses.replace(self.proc, skip=frozenset(self._stuck), progress=progress)
+                stuck = {pid: what for pid, (what, _thread) in self._stuck.items()}
+                attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
+                if attempt.finished_watching(progress):
+                    if attempt.error is not None:
+                        self.memory = Memory(self._remember_quiet)  # half-written memory: start again
+                        raise attempt.error
+                    return attempt.result  # type: ignore[return-value]
+                # the scan waits on one process: give it up, and that process, and scan again
+                progress.abandoned = True
+                self._stuck[progress.pid] = (progress.what, attempt.thread)  # type: ignore[index]
+                self.memory = Memory(self._remember_quiet)  # the given-up scan may still write to the old
 
-    def _scan(self) -> Snapshot:
-        proc, memory, records = self.proc, self.quiet, self.records
+    def _scan(self, proc: ProcFS, memo: Memory, stuck: dict[int, str]) -> Snapshot:
+        memory, records = memo.quiet, memo.records
         now = time.time()
         own_ns = own_ipc_namespace(proc)
-        shm_rows = sysvipc.read_shm(proc, self.tables)
-        msg_rows = sysvipc.read_msg(proc, self.tables)
-        sem_rows = sysvipc.read_sem(proc, self.tables)
+        shm_rows = sysvipc.read_shm(proc, memo.tables)
+        msg_rows = sysvipc.read_msg(proc, memo.tables)
+        sem_rows = sysvipc.read_sem(proc, memo.tables)
         all_pids = proc.pids()
         if memory is not None:
             memory.start_scan(all_pids)
@@ -87,12 +122,12 @@ class Scanner:
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
-            lambda: sysvipc.read_shm(proc, self.tables),
+            lambda: sysvipc.read_shm(proc, memo.tables),
             records.likely_attachers(shm_rows),
             sorted(all_pids, reverse=True),
             own_ns,
             memory,
-            self.maps,
+            memo.maps,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
 
@@ -180,6 +215,9 @@ class Scanner:
                 used_sets.setdefault(pid, set()).add(semid)
         procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets)
         denied = {**fd_scan.denied, **maps_scan.denied}
+        for pid, what in stuck.items():
+            denied[pid] = (f"reading it ({what}) did not return within {STALL_SECONDS:g} s: it waits in the kernel, "
+                           "e.g. on a mount whose server does not answer; skipped")
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
@@ -193,6 +231,35 @@ class Scanner:
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
             live_pids=frozenset(all_pids),
         )
+
+
+class _Attempt:
+    """One scan running in a thread of its own (a daemon: one stuck in the kernel must not keep
+    ipctop from exiting)."""
+
+    def __init__(self, scan: Callable[[], Snapshot]) -> None:
+        self.result: Snapshot | None = None
+        self.error: BaseException | None = None
+        self._finished = threading.Event()
+        self._scan = scan
+        self.thread = threading.Thread(target=self._run, name="ipctop-scan", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._scan()
+        except Abandoned:
+            return
+        except BaseException as error:  # handed to the caller's thread
+            self.error = error
+        self._finished.set()
+
+    def finished_watching(self, progress: Progress) -> bool:
+        """Wait for the scan; False as soon as one read of one process has taken STALL_SECONDS."""
+        while not self._finished.wait(STALL_SECONDS / 4):
+            if progress.pid is not None and time.monotonic() - progress.since > STALL_SECONDS:
+                return False
+        return True
 
 
 def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
@@ -218,6 +285,7 @@ def _process_infos(
     infos = {}
     remembered = memory.infos if memory is not None else {}
     for pid in pids:
+        proc.reading(pid, "stat, cmdline")
         info = remembered.get(pid)
         if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
             # a quiet process's ppid still changes when its parent exits: read it again
@@ -233,4 +301,5 @@ def _process_infos(
             if memory is not None and pid in memory.now:
                 remembered[pid] = info
         infos[pid] = info
+    proc.done()
     return infos

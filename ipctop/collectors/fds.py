@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
-from ipctop.kernel import pidfd
+from ipctop.kernel import pidfd, statx
 
 F_GETPIPE_SZ = 1032
 
@@ -138,11 +138,13 @@ def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
         if not target.startswith("/") or target.startswith(_NOT_FIFO_PREFIXES):
             continue
         try:
-            st = os.stat(link)
+            # never a plain stat() of another process's file: on a FUSE or NFS mount that does not
+            # answer it would never return (cached attributes give the type and inode)
+            mode, inode = statx.cached_stat(link)
         except OSError:
             continue
-        if stat.S_ISFIFO(st.st_mode):
-            fifos.append((st.st_ino, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
+        if stat.S_ISFIFO(mode):
+            fifos.append((inode, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
     return PidFds(tuple(pipes), tuple(fifos)) if pipes or fifos else NO_FDS
 
 
@@ -152,16 +154,20 @@ def scan_fds(proc: ProcFS, pids: list[int], memory: ScanMemory | None = None) ->
     scan = FdScan()
     if memory is None:
         for pid in pids:
+            proc.reading(pid, "fd")
             scan.add(pid, read_process_fds(proc, pid))
+        proc.done()
         return scan
     remembered = memory.fds
     for pid in pids:
         held = remembered.get(pid)
         if held is None or held.fifos or held.denied or not memory.quiet(pid):
+            proc.reading(pid, "fd")
             held = read_process_fds(proc, pid)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
         scan.add(pid, held)
+    proc.done()
     return scan
 
 
@@ -186,6 +192,7 @@ class PipeMeter:
         if not self.proc.is_live:
             return None, None
         for end in ends:
+            self.proc.reading(end.pid, "the fill of a pipe it holds")  # FIONREAD waits for the pipe's lock
             fd = self._duplicate(end)
             if fd is not None:
                 return _measure_open(fd)
