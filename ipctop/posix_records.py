@@ -150,6 +150,7 @@ class PosixScan:
                     self._unnamed(mapping.inode, mapping.kind, name, mapping.offset + mapping.end - mapping.start)
                     self.unnamed_holders.setdefault(mapping.inode, []).append(holder)
         self._queues(queue_fds)
+        self.proc.done()
         return self
 
     def _unnamed(self, inode: int, source: str, name: str, extent: int) -> None:
@@ -175,6 +176,7 @@ class PosixScan:
                 continue  # a queue of another IPC namespace
             if found.inode not in self.queue_files and found.inode not in self.queue_links:
                 # only known from fds: make sure it is a queue (statx never waits on a filesystem)
+                self.proc.reading(pid, "a queue it holds")
                 status = collect.fd_status(self.proc, pid, found.end.fd) if self.proc.is_live else None
                 if status is None or not stat.S_ISREG(status.mode) or status.size != collect.MQUEUE_FILE_SIZE:
                     continue
@@ -212,6 +214,7 @@ class PosixScan:
             self._unnamed_record(result, inode, known, self.unnamed_holders[inode], comm)
         for inode in {*self.queue_files, *self.queue_holders}:
             self._queue(result, inode, self.queue_holders.get(inode, ()), comm)
+        self.proc.done()
         self.memo.end_scan()
         return result
 
@@ -285,6 +288,7 @@ class PosixScan:
             return None
         ordered = sorted(raw, key=lambda h: h.fd is None)
         for h in ordered:
+            self.proc.reading(h.pid, "an fd or map_files entry")
             if h.fd is not None:
                 status = collect.fd_status(self.proc, h.pid, h.fd)
             else:
@@ -300,6 +304,8 @@ class PosixScan:
         mappers = [(h.pid, h.start) for h in holders if h.fd is None]
         if path is None and not mappers:
             return None
+        if mappers:
+            self.proc.reading(mappers[0][0], "a semaphore it maps")
         data = collect.read_semaphore(path or "", mappers) if path or mappers else None
         return posix.decode_glibc_semaphore(data) if data else None
 
@@ -324,6 +330,7 @@ class PosixScan:
             made = listed.made_by
         else:
             pid, fd, link = self.queue_links[inode]
+            self.proc.reading(pid, "a queue it holds")
             path = self.proc.path(pid, "fd", fd)
             if self.proc.is_live:
                 # read again: the fds of a quiet holder come from memory, and another process may

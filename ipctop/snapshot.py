@@ -12,7 +12,7 @@ that is remembered between them (what follows is the whole list):
   within `quiet`, the shared mappings of each process (collectors/mappings.py);
 - `records`: the previous snapshot's records with their inputs, so that an
   unchanged object is the very same record (records.py);
-- `posix_memo`: the same for POSIX and unnamed objects and their holders (posix_records.py).
+- `posix`: the same for POSIX and unnamed objects and their holders (posix_records.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -27,14 +27,16 @@ attachments alike.  A scanner asked only for other kinds (`kinds`) skips it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.mappings import MapsPass
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
@@ -54,6 +56,25 @@ def own_ipc_namespace(proc: ProcFS) -> str:
         return ""
 
 
+# How long one read of one process may take before the scan gives that process up. A read
+# of /proc/PID waits in the kernel for locks the process holds; on a healthy machine it
+# takes microseconds, under heavy load milliseconds.
+STALL_SECONDS = 2.0
+
+
+class Memory:
+    """Everything a Scanner remembers between scans (see the module's docstring)."""
+
+    __slots__ = ("quiet", "tables", "maps", "records", "posix")
+
+    def __init__(self, remember_quiet: bool) -> None:
+        self.quiet = quiet.ScanMemory() if remember_quiet else None
+        self.tables = sysvipc.TableParser()
+        self.maps = attachments.MapsParser()
+        self.records = RecordMemo()
+        self.posix = PosixMemo()
+
+
 class Scanner:
     """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
 
@@ -61,7 +82,13 @@ class Scanner:
     memories, which never change a result, are kept).  `kinds` (None: all) are the
     kinds of object wanted: without any POSIX kind, the maps of every process are not
     read.  `read_queue_files` reads each POSIX queue's file for QSIZE and NOTIFY_PID,
-    which sets the queue's atime and ctime (collectors/posix.py)."""
+    which sets the queue's atime and ctime (collectors/posix.py).
+
+    No process can freeze a scan: the scan runs in a thread of its own, watched.  When
+    one read of one process has not returned after STALL_SECONDS (it waits in the
+    kernel, e.g. for a FUSE or NFS server that does not answer), the scan is given up
+    and started again without that process, which is named in the snapshot's
+    `uninspectable` as long as the read that got stuck has not returned."""
 
     def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True, kinds: frozenset[str] | None = None,
                  read_queue_files: bool = False) -> None:
@@ -70,31 +97,39 @@ class Scanner:
         self.posix = kinds is None or bool(kinds & set(POSIX_KINDS))
         self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
-        self._forget()
+        self.memory = Memory(self._remember_quiet)
+        self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
 
-    def _forget(self) -> None:
-        self.quiet = quiet.ScanMemory() if self._remember_quiet else None
-        self.tables = sysvipc.TableParser()
-        self.maps = attachments.MapsParser()
-        self.records = RecordMemo()
-        self.posix_memo = PosixMemo()
+    @property
+    def quiet(self) -> quiet.ScanMemory | None:
+        return self.memory.quiet
 
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
         with self._lock:
-            try:
-                return self._scan()
-            except BaseException:
-                self._forget()  # half-written memory: start again
-                raise
+            while True:
+                self._stuck = {pid: stuck for pid, stuck in self._stuck.items() if stuck[1].is_alive()}
+                progress = Progress()
+                proc = dataclasses.replace(self.proc, skip=frozenset(self._stuck), progress=progress)
+                stuck = {pid: what for pid, (what, _thread) in self._stuck.items()}
+                attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
+                if attempt.finished_watching(progress):
+                    if attempt.error is not None:
+                        self.memory = Memory(self._remember_quiet)  # half-written memory: start again
+                        raise attempt.error
+                    return attempt.result  # type: ignore[return-value]
+                # the scan waits on one process: give it up, and that process, and scan again
+                progress.abandoned = True
+                self._stuck[progress.pid] = (progress.what, attempt.thread)  # type: ignore[index]
+                self.memory = Memory(self._remember_quiet)  # the given-up scan may still write to the old
 
-    def _scan(self) -> Snapshot:
-        proc, memory, records = self.proc, self.quiet, self.records
+    def _scan(self, proc: ProcFS, memo: Memory, stuck: dict[int, str]) -> Snapshot:
+        memory, records = memo.quiet, memo.records
         now = time.time()
         own_ns = own_ipc_namespace(proc)
-        shm_rows = sysvipc.read_shm(proc, self.tables)
-        msg_rows = sysvipc.read_msg(proc, self.tables)
-        sem_rows = sysvipc.read_sem(proc, self.tables)
+        shm_rows = sysvipc.read_shm(proc, memo.tables)
+        msg_rows = sysvipc.read_msg(proc, memo.tables)
+        sem_rows = sysvipc.read_sem(proc, memo.tables)
         all_pids = proc.pids()
         if memory is not None:
             memory.start_scan(all_pids)
@@ -107,17 +142,17 @@ class Scanner:
             # attachment scan below, which then reads none again
             maps_pass = MapsPass(proc, memory, places.shm_dev)
             maps_pass.scan(all_pids)
-            posix = PosixScan(proc, places, own_ns, self.read_queue_files, self.posix_memo).read(
+            posix = PosixScan(proc, places, own_ns, self.read_queue_files, memo.posix).read(
                 fd_scan.objects, maps_pass.mappings)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
-            lambda: sysvipc.read_shm(proc, self.tables),
+            lambda: sysvipc.read_shm(proc, memo.tables),
             records.likely_attachers(shm_rows),
             sorted(all_pids, reverse=True),
             own_ns,
             memory,
-            self.maps,
+            memo.maps,
             maps_pass.read if maps_pass is not None else None,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
@@ -210,6 +245,9 @@ class Scanner:
         procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets,
                                      posix_records.held if posix_records is not None else None)
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
+        for pid, what in stuck.items():
+            denied[pid] = (f"reading it ({what}) did not return within {STALL_SECONDS:g} s: it waits in the kernel, "
+                           "e.g. on a mount whose server does not answer; skipped")
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
@@ -224,6 +262,35 @@ class Scanner:
             live_pids=frozenset(all_pids),
             **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
+
+
+class _Attempt:
+    """One scan running in a thread of its own (a daemon: one stuck in the kernel must not keep
+    ipctop from exiting)."""
+
+    def __init__(self, scan: Callable[[], Snapshot]) -> None:
+        self.result: Snapshot | None = None
+        self.error: BaseException | None = None
+        self._finished = threading.Event()
+        self._scan = scan
+        self.thread = threading.Thread(target=self._run, name="ipctop-scan", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._scan()
+        except Abandoned:
+            return
+        except BaseException as error:  # handed to the caller's thread
+            self.error = error
+        self._finished.set()
+
+    def finished_watching(self, progress: Progress) -> bool:
+        """Wait for the scan; False as soon as one read of one process has taken STALL_SECONDS."""
+        while not self._finished.wait(STALL_SECONDS / 4):
+            if progress.pid is not None and time.monotonic() - progress.since > STALL_SECONDS:
+                return False
+        return True
 
 
 def take_snapshot(proc: ProcFS = LIVE, *, kinds: frozenset[str] | None = None,
@@ -255,6 +322,7 @@ def _process_infos(
     infos = {}
     remembered = memory.infos if memory is not None else {}
     for pid in pids:
+        proc.reading(pid, "stat, cmdline")
         info = remembered.get(pid)
         if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
             # a quiet process's ppid still changes when its parent exits: read it again
@@ -270,4 +338,5 @@ def _process_infos(
             if memory is not None and pid in memory.now:
                 remembered[pid] = info
         infos[pid] = info
+    proc.done()
     return infos

@@ -169,6 +169,7 @@ def scan_attachments(
         scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser, read_maps)
     finally:
         parser.end_scan()
+    proc.done()
     scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
     if memory is not None:
         memory.attachments = scan
@@ -195,6 +196,7 @@ class _Pass:
         memory = self.memory
         data = None if fresh or memory is None else memory.maps.get(pid)
         if data is None:
+            self.proc.reading(pid, "maps")
             try:
                 data = self.read_maps(pid) if self.read_maps is not None and not fresh \
                     else self.proc.read_pid_bytes(pid, "maps")

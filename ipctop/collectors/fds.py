@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ipctop.collectors.posix import read_fdinfo
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
-from ipctop.kernel import pidfd
+from ipctop.kernel import pidfd, statx
 from ipctop.kernel.posix import statx_nosync
 
 F_GETPIPE_SZ = 1032
@@ -216,11 +216,13 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
         if target.startswith(_NOT_FIFO_PREFIXES):
             continue
         try:
-            st = os.stat(link)
+            # never a plain stat() of another process's file: on a FUSE or NFS mount that does not
+            # answer it would never return (cached attributes give the type and inode)
+            mode, inode = statx.cached_stat(link)
         except OSError:
             continue
-        if stat.S_ISFIFO(st.st_mode):
-            fifos.append((st.st_ino, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
+        if stat.S_ISFIFO(mode):
+            fifos.append((inode, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
     if pipes or fifos or objects:
         return PidFds(tuple(pipes), tuple(fifos), False, tuple(objects))
     return NO_FDS
@@ -234,16 +236,20 @@ def scan_fds(
     scan = FdScan()
     if memory is None:
         for pid in pids:
+            proc.reading(pid, "fd")
             scan.add(pid, read_process_fds(proc, pid, mount_ids))
+        proc.done()
         return scan
     remembered = memory.fds
     for pid in pids:
         held = remembered.get(pid)
         if held is None or held.fifos or held.denied or not memory.quiet(pid):
+            proc.reading(pid, "fd")
             held = read_process_fds(proc, pid, mount_ids)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
         scan.add(pid, held)
+    proc.done()
     return scan
 
 
@@ -268,6 +274,7 @@ class PipeMeter:
         if not self.proc.is_live:
             return None, None
         for end in ends:
+            self.proc.reading(end.pid, "the fill of a pipe it holds")  # FIONREAD waits for the pipe's lock
             fd = self._duplicate(end)
             if fd is not None:
                 return _measure_open(fd)

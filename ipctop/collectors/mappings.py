@@ -150,6 +150,7 @@ class MapsPass:
             if remembered is not None and memory.quiet(pid):  # type: ignore[union-attr]
                 found = remembered.get(pid)
             if found is None:
+                self.proc.reading(pid, "maps")  # a process stuck in a page fault holds its maps' lock
                 data = self.maps_text(pid)
                 if data is None:
                     continue
@@ -158,4 +159,5 @@ class MapsPass:
                     remembered[pid] = found
             if found:
                 self.mappings[pid] = found
+        self.proc.done()
         return self.mappings

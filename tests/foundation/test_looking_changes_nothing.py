@@ -8,8 +8,12 @@ inotify's record of every open, read, write and close of the pipe and the FIFOs
 (a new open of a pipe, even for a moment, is a new reader or writer: it can spare a
 writer its EPIPE or wake one blocked in open()).
 
-inotify cannot tell who opened: another program scanning the machine meanwhile (an
-older ipctop, lsof +E) would be counted here too.
+inotify cannot tell who opened: another program that opens other processes' pipes
+(an older ipctop, `lsof +E`) would be counted too.  So a look is judged in a quiet
+moment (nothing else touched the pipe or FIFOs for a while before and after it), and
+tried again when something did touch them meanwhile: a look of ipctop's that opens them
+does so every time, another program only now and then.  On a machine that is never
+quiet the test is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -142,11 +147,33 @@ def world(ipc_key, holders, tmp_path) -> Iterator[World]:
         sysv.sem_remove(sems)
 
 
+QUIET = 1.0  # seconds without any event before and after a look
+
+
+def judged_quietly(world: World, look: Callable[[], object]) -> list[str]:
+    """The events during `look()`: none as soon as one look in a quiet moment had none, else
+    those of the last look judged in a quiet moment."""
+    judged: list[str] | None = None
+    for _ in range(8):
+        world.inotify.events()
+        time.sleep(QUIET)
+        if world.inotify.events():
+            continue  # someone else is opening other processes' pipes: wait for a quiet moment
+        look()
+        during = world.inotify.events()
+        time.sleep(QUIET)
+        if not world.inotify.events():
+            if not during:
+                return during
+            judged = during
+    if judged is None:
+        pytest.skip("another program keeps opening other processes' pipes here: ipctop's opens cannot be told apart")
+    return judged
+
+
 def unchanged_by(world: World, look: Callable[[], object]) -> None:
     before = world.state()
-    world.inotify.events()
-    look()
-    assert world.inotify.events() == []  # nothing opened, read, written or closed the pipe or FIFOs
+    assert judged_quietly(world, look) == []  # nothing opened, read, written or closed the pipe or FIFOs
     assert world.state() == before
 
 
@@ -182,10 +209,12 @@ def test_reading_a_mapped_segment_reads_through_its_mapper(world):
     unchanged_by(world, lambda: ipctop("shm", "read", str(world.mapped), "--no-attach"))
 
 
+def test_a_readonly_monitor_and_its_detail_screens_change_nothing(world):
+    unchanged_by(world, lambda: _monitor_and_details(world))
+
+
 @run_async
-async def test_a_readonly_monitor_and_its_detail_screens_change_nothing(world):
-    before = world.state()
-    world.inotify.events()
+async def _monitor_and_details(world: World) -> None:
     app = IpctopApp(readonly=True, interval=0.5)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_scans(pilot, 2)
@@ -206,5 +235,3 @@ async def test_a_readonly_monitor_and_its_detail_screens_change_nothing(world):
         for pane in ("pipes", "processes", "events", "leaks"):
             app.main_screen.show_pane(pane)
             await wait_scans(pilot, app.state.scans + 1)
-    assert world.inotify.events() == []
-    assert world.state() == before
