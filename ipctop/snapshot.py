@@ -136,14 +136,10 @@ class Scanner:
 
         places = own_places(proc)
         fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
-        maps_pass = posix = None
-        if self.posix:
-            # every process's maps, read once: for the POSIX and unnamed objects, and for the
-            # attachment scan below, which then reads none again
-            maps_pass = MapsPass(proc, memory, places.shm_dev)
-            maps_pass.scan(all_pids)
-            posix = PosixScan(proc, places, own_ns, self.read_queue_files, memo.posix).read(
-                fd_scan.objects, maps_pass.mappings)
+        # every process's maps, read once: the attachment scan reads those it needs first (through
+        # the pass, as it would alone: its settling depends on when it reads them), then the pass
+        # reads the others for the POSIX and unnamed objects
+        maps_pass = MapsPass(proc, memory, places.shm_dev) if self.posix else None
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
@@ -156,6 +152,11 @@ class Scanner:
             maps_pass.read if maps_pass is not None else None,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
+        posix = None
+        if maps_pass is not None:
+            maps_pass.scan(all_pids)
+            posix = PosixScan(proc, places, own_ns, self.read_queue_files, memo.posix).read(
+                fd_scan.objects, maps_pass.mappings)
 
         sem_states = {
             row.semid: (ipcstate.semaphore_state(row.semid, row.nsems) if proc.is_live else ipcstate.NO_SEM_STATE)

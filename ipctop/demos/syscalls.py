@@ -34,9 +34,10 @@ def set_process_name(name: str) -> None:
     _libc.prctl(PR_SET_NAME, name.encode()[:COMM_LENGTH], 0, 0, 0)
 
 
-_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-_libc.mmap.restype = ctypes.c_void_p
-_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_mmap, _munmap = _libc["mmap"], _libc["munmap"]  # function objects of our own: their argtypes are ours
+_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+_mmap.restype = ctypes.c_void_p
+_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 PROT_READ, PROT_WRITE = 1, 2
 MAP_SHARED = 1
 MAP_FAILED = ctypes.c_void_p(-1).value
@@ -45,7 +46,7 @@ MAP_FAILED = ctypes.c_void_p(-1).value
 def mmap_shared(fd: int, size: int, writable: bool = True) -> int:
     """mmap(NULL, size, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0): the address, as C gets it (Python's
     mmap module would keep a duplicate of the fd, which a C program does not have)."""
-    address = _libc.mmap(None, size, PROT_READ | (PROT_WRITE if writable else 0), MAP_SHARED, fd, 0)
+    address = _mmap(None, size, PROT_READ | (PROT_WRITE if writable else 0), MAP_SHARED, fd, 0)
     if address in (None, MAP_FAILED):
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -53,6 +54,6 @@ def mmap_shared(fd: int, size: int, writable: bool = True) -> int:
 
 
 def munmap(address: int, size: int) -> None:
-    if _libc.munmap(address, size) != 0:
+    if _munmap(address, size) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

@@ -33,7 +33,13 @@ SEM_VALUE_MAX = 2**31 - 1
 SEM_SIZE = 32
 GLIBC_SEM_SHARED = 128
 
-_libc = libc()
+# Function objects of our own (libc()[name] makes a new one each time): argtypes set on libc()'s
+# shared attributes would change the calls of every other module that uses them.
+_libc = type("_Functions", (), {name: libc()[name] for name in (
+    "mq_open", "mq_getattr", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_unlink", "sem_open", "sem_close",
+    "sem_post", "sem_wait", "sem_trywait", "sem_timedwait", "sem_getvalue", "sem_unlink", "process_vm_readv",
+    "statx",
+)})
 
 
 class _Timespec(ctypes.Structure):
@@ -71,8 +77,8 @@ _libc.mq_notify.argtypes = [ctypes.c_int, ctypes.POINTER(_SigEvent)]
 _libc.mq_unlink.argtypes = [ctypes.c_char_p]
 _libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
 _libc.sem_open.restype = ctypes.c_void_p
-for _name in ("sem_close", "sem_post", "sem_wait", "sem_trywait"):
-    getattr(_libc, _name).argtypes = [ctypes.c_void_p]
+for _function in (_libc.sem_close, _libc.sem_post, _libc.sem_wait, _libc.sem_trywait):
+    _function.argtypes = [ctypes.c_void_p]
 _libc.sem_timedwait.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Timespec)]
 _libc.sem_getvalue.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
 _libc.sem_unlink.argtypes = [ctypes.c_char_p]
