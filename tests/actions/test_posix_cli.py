@@ -12,6 +12,9 @@ import time
 
 import pytest
 
+import ipctop.actions.hexdump  # noqa: F401 - imported before dropping to nobody, who cannot read this Python
+import ipctop.actions.posix  # noqa: F401
+import ipctop.collectors.mappings  # noqa: F401
 from ipctop.kernel import posix
 from ipctop.kernel.libc import libc
 from tests.actions.helpers import ipctop, nobody_runs, run_as_nobody
