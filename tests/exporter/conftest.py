@@ -12,8 +12,8 @@ def start_exporter():
     """start_exporter(*args) -> a running `ipctop exporter --listen 127.0.0.1:0 ARGS`."""
     started: list[Exporter] = []
 
-    def start(*args: str) -> Exporter:
-        exporter = Exporter(*args)
+    def start(*args: str, prefix: tuple[str, ...] = ()) -> Exporter:
+        exporter = Exporter(*args, prefix=prefix)
         started.append(exporter)
         return exporter
 

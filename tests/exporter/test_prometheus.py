@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ipctop.kernel import sysv
 from tests.cleanup.helpers import create_segment_and_exit
-from tests.exporter.helpers import has_promtool, promtool
+from tests.exporter.helpers import DEPLOY, has_promtool, promtool
 
 
 def test_prometheus_scrapes_the_objects_the_test_made(ipc_key, holders, start_exporter, start_prometheus):
@@ -56,3 +58,38 @@ def test_the_served_metrics_pass_promtool_check_metrics(start_exporter):
     assert "ipctop_scrape_duration_seconds" in text and "process_cpu_seconds_total" in text
     checked = promtool("check", "metrics", stdin=text)  # every kind of object: test_metrics.py
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_dashboards_and_rules_queries_run_on_real_data(start_exporter, start_prometheus):
+    dashboard = json.loads((DEPLOY / "grafana" / "ipctop-dashboard.json").read_text())
+    exprs = [t["expr"].replace("$instance", ".*") for p in dashboard["panels"] for t in p.get("targets", ())]
+    rules = yaml_exprs((DEPLOY / "prometheus" / "ipctop-alerts.yml").read_text())
+    assert len(rules) == 6
+    exporter = start_exporter("--interval", "0")
+    prometheus = start_prometheus(exporter.port)
+    prometheus.wait_for('ipctop_objects{kind="shm"}', lambda r: len(r) == 1)
+    for expr in exprs + rules:
+        prometheus.query(expr)  # asserts that Prometheus accepted it
+    assert prometheus.query('sum(ipctop_limit_objects{instance=~".*"})')[0][1] > 0
+
+
+def yaml_exprs(text: str) -> list[str]:
+    """The `expr:` of each rule (one line, or a `|` block), without a YAML parser."""
+    exprs: list[str] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith("expr:"):
+            continue
+        rest = stripped.removeprefix("expr:").strip()
+        if rest != "|":
+            exprs.append(rest)
+            continue
+        indent = len(line) - len(line.lstrip()) + 2
+        block = []
+        for following in lines[i + 1:]:
+            if following.strip() and len(following) - len(following.lstrip()) < indent:
+                break
+            block.append(following.strip())
+        exprs.append(" ".join(b for b in block if b))
+    return exprs
