@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -66,3 +68,19 @@ def test_help_names_every_option(capsys):
     for option in ("--listen ADDR:PORT", "--textfile PATH", "--interval SECONDS", "--ns NS,...", "--max-series N"):
         assert option in shown
     assert "default :9868" in shown and "default 200" in shown
+
+
+def imported(code: str, prefixes: tuple[str, ...]) -> list[str]:
+    check = code + f"\nimport sys\nprint(','.join(m for m in sys.modules if m.split('.')[0] in {prefixes!r}))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+def test_the_exporter_runs_headless_and_other_commands_do_not_load_prometheus_client(tmp_path):
+    textfile = tmp_path / "ipc.prom"
+    code = f"from ipctop.cli.main import main\nassert main(['exporter', '--textfile', {str(textfile)!r}]) == 0"
+    assert imported(code, ("textual", "rich")) == []
+    code = "import contextlib, io\nfrom ipctop.cli.main import main\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+    code += "    assert main(['list', '--json']) == 0"
+    assert imported(code, ("prometheus_client",)) == []
