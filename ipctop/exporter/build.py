@@ -31,8 +31,9 @@ OBJECT_BYTES = Metric("ipctop_object_bytes", "Bytes the objects of each kind hol
 WITHOUT_SERIES = Metric("ipctop_objects_without_series", "Objects of each kind that have no per-object series "
                         "because of --max-series (they are in ipctop_objects and ipctop_object_bytes).", _KIND,
                         scoped=True)
-INCOMPLETE = Metric("ipctop_incomplete_objects", "Objects the scan could not read in full (segments whose "
-                    "attachers found do not add up to nattch).", _KIND, scoped=True)
+INCOMPLETE = Metric("ipctop_incomplete_objects", "Objects the scan could not read in full: segments whose "
+                    "attachers found do not add up to nattch, pipes and FIFOs whose bytes could not be measured.",
+                    _KIND, scoped=True)
 UNINSPECTABLE = Metric("ipctop_uninspectable_processes", "Processes whose fds or maps ipctop may not read: what "
                        "they hold is missing from the other metrics.")
 BLOCKED = Metric("ipctop_blocked_processes", "Processes asleep in an IPC call, by kind of wait (semop: the "

@@ -226,3 +226,15 @@ def test_promtool_accepts_the_metrics_of_every_kind(ipc_key, holders, full_pipe,
         for remove, ident in ((sysv.shm_remove, shmid), (sysv.msg_remove, msqid), (sysv.sem_remove, semid),
                               (sysv.shm_remove, leaked)):
             remove(ident)
+
+
+def test_a_fifo_open_only_for_reading_is_not_measured_and_says_so(tmp_path):
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        samples = scrape()
+        assert find(samples, "ipctop_fifo_waiting_bytes", path=str(path)) == []
+        assert value(samples, "ipctop_incomplete_objects", kind="fifo") >= 1
+    finally:
+        os.close(reader)

@@ -57,6 +57,9 @@ class _PipeLike(ObjectKind):
         yield Sample(blocked, len(blocked_for))
         yield Sample(seconds, max(blocked_for, default=0.0))
 
+    def complete(self, obj: Pipe | Fifo) -> bool:
+        return obj.fill is not None  # unmeasured: unreadable, or a FIFO not open at both ends yet
+
     def held_bytes(self, obj: Pipe | Fifo) -> int:
         return obj.fill or 0
 
