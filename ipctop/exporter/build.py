@@ -11,6 +11,8 @@ read as one more object to every per-object query and alert: the summed fill of
 
 from __future__ import annotations
 
+import functools
+import heapq
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,16 +58,26 @@ CATALOG: tuple[Metric, ...] = (
 Scope = tuple[str, str]
 
 
+@functools.cache
+def _carries_scope(cls: type) -> bool:
+    return hasattr(cls, "ipc_ns") or hasattr(cls, "container")
+
+
 def scope_of(obj: Any, snapshot: Snapshot) -> Scope:
     """(namespace, container) of an object; objects that do not carry one are in the snapshot's own."""
+    if not _carries_scope(type(obj)):
+        return snapshot.ipc_ns, "host"
     namespace = getattr(obj, "ipc_ns", "") or snapshot.ipc_ns
     container = getattr(obj, "container", "") or ("host" if namespace == snapshot.ipc_ns else "")
     return namespace, container
 
 
 def _is_scoped(snapshot: Snapshot) -> bool:
-    scopes = {scope_of(obj, snapshot) for kind in KINDS for obj in kind.objects(snapshot)}
-    return len(scopes) > 1
+    home = (snapshot.ipc_ns, "host")
+    return any(
+        _carries_scope(type(obj)) and scope_of(obj, snapshot) != home
+        for kind in KINDS for obj in kind.objects(snapshot)
+    )
 
 
 def build(
@@ -102,13 +114,15 @@ def _per_scope(counts: dict[Scope, float], families: Families, metric: Metric, l
 
 
 def _export_kind(families: Families, kind: ObjectKind, snapshot: Snapshot, waits: Waits, max_series: int) -> None:
+    home = (snapshot.ipc_ns, "host")
+    scoped = families.scoped
     count: dict[Scope, float] = {}
     held: dict[Scope, float] = {}
     unlisted: dict[Scope, float] = {}
     incomplete: dict[Scope, float] = {}
     listed = []
     for obj in kind.objects(snapshot):
-        scope = scope_of(obj, snapshot)
+        scope = scope_of(obj, snapshot) if scoped else home
         count[scope] = count.get(scope, 0) + 1
         size = kind.held_bytes(obj)
         if size is not None:
@@ -117,18 +131,20 @@ def _export_kind(families: Families, kind: ObjectKind, snapshot: Snapshot, waits
             incomplete[scope] = incomplete.get(scope, 0) + 1
         if kind.listed(obj):
             listed.append(obj)
-    listed.sort(key=lambda obj: kind.rank(obj, waits), reverse=True)
-    for obj in listed[max_series:]:
-        scope = scope_of(obj, snapshot)
-        unlisted[scope] = unlisted.get(scope, 0) + 1
-    home = (snapshot.ipc_ns, "host")
+    shown = heapq.nlargest(max_series, listed, key=lambda obj: kind.rank(obj, waits))
+    if len(shown) < len(listed):
+        kept = set(map(id, shown))
+        for obj in listed:
+            if id(obj) not in kept:
+                scope = scope_of(obj, snapshot) if scoped else home
+                unlisted[scope] = unlisted.get(scope, 0) + 1
     _per_scope(count, families, OBJECTS, kind.name, home)
     if held or type(kind).held_bytes is not ObjectKind.held_bytes:
         _per_scope(held, families, OBJECT_BYTES, kind.name, home)
     _per_scope(unlisted, families, WITHOUT_SERIES, kind.name, home)
     _per_scope(incomplete, families, INCOMPLETE, kind.name, home)
-    for obj in listed[:max_series]:
-        identity, scope = kind.labels(obj), scope_of(obj, snapshot)
+    for obj in shown:
+        identity, scope = kind.labels(obj), scope_of(obj, snapshot) if scoped else home
         for sample in kind.samples(obj, waits):
             families.add(sample.metric, identity + sample.labels, sample.value, scope)
 

@@ -67,12 +67,14 @@ def http_get(url: str, timeout: float = 30.0) -> bytes:
 
 
 class Exporter:
-    """`ipctop exporter` in a child process, listening on a free port of 127.0.0.1."""
+    """`ipctop exporter` in a child process, listening on a free port of 127.0.0.1, every object with its series
+    (other runs on this machine may hold hundreds of objects larger or fuller than a test's)."""
 
     def __init__(self, *args: str, prefix: tuple[str, ...] = ()) -> None:
         """`prefix`: a command that runs the exporter (setpriv with other credentials)."""
         self.popen = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "ipctop", "exporter", "--listen", "127.0.0.1:0", *args],
+            [*prefix, sys.executable, "-m", "ipctop", "exporter", "--listen", "127.0.0.1:0", "--max-series", "100000",
+             *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )
         line = self.popen.stdout.readline()
