@@ -14,6 +14,7 @@ from ipctop.render.formatting import hex_key
 from tests.cleanup.helpers import create_segment_and_exit
 from tests.exporter.helpers import exposition, find, has_promtool, parse, promtool, value
 from tests.support.holders import wait_until, wchan
+from tests.support.unprivileged import run_as_nobody
 
 GIB = 1 << 30
 ALL = 100_000  # every object its series: other runs on this machine may hold hundreds of larger or fuller ones
@@ -247,3 +248,13 @@ def test_a_fifo_is_measured_exactly_or_counted_as_incomplete(tmp_path):
             assert measured == len(b"left behind")
     finally:
         os.close(reader)
+
+
+@pytest.mark.unprivileged
+def test_as_nobody_it_answers_and_counts_what_it_may_not_read(holders):
+    holders.spawn("hold")  # a process of root's, which nobody may not inspect
+    text = run_as_nobody(lambda: exposition(IpcCollector(max_series=ALL)))
+    samples = parse(text)
+    assert value(samples, "ipctop_scan_success") == 1
+    assert value(samples, "ipctop_uninspectable_processes") >= 1
+    assert value(samples, "ipctop_objects", kind="shm") is not None
