@@ -11,6 +11,7 @@ from tests.cleanup.helpers import create_segment_and_exit
 from tests.exporter.helpers import DEPLOY, has_promtool, promtool
 
 
+@pytest.mark.timeout(600)  # conditions with generous deadlines, on a machine that may be loaded
 def test_prometheus_scrapes_the_objects_the_test_made(ipc_key, holders, start_exporter, start_prometheus):
     shmid = sysv.shmget(ipc_key(), 8192, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
     msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | 0o600)
@@ -60,6 +61,7 @@ def test_the_served_metrics_pass_promtool_check_metrics(start_exporter):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+@pytest.mark.timeout(600)
 def test_the_dashboards_and_rules_queries_run_on_real_data(start_exporter, start_prometheus):
     dashboard = json.loads((DEPLOY / "grafana" / "ipctop-dashboard.json").read_text())
     exprs = [t["expr"].replace("$instance", ".*") for p in dashboard["panels"] for t in p.get("targets", ())]
