@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "ipctop.cli.posix_cmd",
     "ipctop.cli.kill_cmd",
     "ipctop.cli.demo_cmd",
+    "ipctop.cli.exporter_cmd",
 ]
 
 
