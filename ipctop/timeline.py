@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ipctop.diff import Event, EventKind
+from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
 
 ObjectRef = tuple[str, int]  # (object_kind, object_id): ("shm", shmid), ("process", pid), ...
@@ -46,6 +47,7 @@ class Timeline:
             "pipe": snapshot.pipes,
             "fifo": snapshot.fifos,
             "process": snapshot.processes,
+            **{kind.name: kind.objects(snapshot) for kind in KINDS},
         }
         for kind, table in tables.items():
             for ident in table:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipctop.diff import Event
+from ipctop.kinds import BY_NAME, KINDS, kind_of_record
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, found_of, hex_key, human_bytes, proc_label, rwx
 
-KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
+KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes",
+               **{kind.name: kind.field for kind in KINDS}}
 KIND_NAMES = {
+    **{kind.name: kind.title for kind in KINDS},
     "shm": "Shared memory segment",
     "msg": "Message queue",
     "sem": "Semaphore set",
@@ -38,6 +41,9 @@ class Detail:
 
 def kind_of(obj: object) -> tuple[str, int] | None:
     """The (kind, id) the timeline and snapshot know `obj` by."""
+    object_kind = kind_of_record(obj)
+    if object_kind is not None:
+        return object_kind.name, obj.inode  # type: ignore[attr-defined]
     if isinstance(obj, ShmSegment):
         return "shm", obj.shmid
     if isinstance(obj, MsgQueue):
@@ -65,7 +71,11 @@ def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | Non
     obj = obj if obj is not None else last_known
     if obj is None or isinstance(obj, Event):
         return Detail(f"{KIND_NAMES[kind]} {ident}", kind, ident, [], notes=["It is gone; only its lifetime is left."])
-    detail = _DESCRIBERS[kind](obj, snapshot)
+    if kind in BY_NAME:
+        text = BY_NAME[kind].describe(obj, snapshot)
+        detail = Detail(text.title, kind, ident, list(text.fields), list(text.users), list(text.notes))
+    else:
+        detail = _DESCRIBERS[kind](obj, snapshot)
     if gone:
         detail.notes.insert(0, "Gone: this is the last state seen before it vanished.")
     return detail

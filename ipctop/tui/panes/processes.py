@@ -6,7 +6,8 @@ their parent stand together); sorted by any other column it is a flat list.
 
 from __future__ import annotations
 
-from ipctop.model import Process
+from ipctop.kinds import BY_NAME
+from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.pipelines import READ_WAITS, WRITE_WAITS
 from ipctop.proctree import process_tree
 from ipctop.tui.panes.base import Pane, shorten
@@ -17,14 +18,23 @@ from ipctop.tui.state import MonitorState
 IPC_WAITS = READ_WAITS | WRITE_WAITS | {"do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner"}
 
 
-def holdings(process: Process) -> list[str]:
-    """What a process holds, briefly: `shm 3`, `pipe 50001 w`, `fifo /tmp/x r`, `msg 1`, `sem 2`."""
+def holdings(process: Process, snapshot: Snapshot | None = None) -> list[str]:
+    """What a process holds, briefly: `shm 3`, `pipe 50001 w`, `fifo /tmp/x r`, `msg 1`, `sem 2`, and
+    POSIX and unnamed objects by name: `pshm /jobs`, `psem /lock`, `pmsg /q`, `memfd:x`, `anon 1212`."""
     held = [f"shm {shmid}" for shmid in process.shm]
     for end in process.pipes:
         held.append(f"{end.kind} {end.inode} {end.mode}")
     held += [f"msg {msqid}" for msqid in process.msg]
     held += [f"sem {semid}" for semid in process.sem]
+    held += list(dict.fromkeys(posix_holding(item, snapshot) for item in process.posix))
     return held
+
+
+def posix_holding(item: HeldObject, snapshot: Snapshot | None) -> str:
+    obj = getattr(snapshot, BY_NAME[item.kind].field).get(item.inode) if snapshot is not None else None
+    if isinstance(obj, UnnamedShm):
+        return f"memfd:{obj.name}" if obj.source == "memfd" else f"anon {obj.inode}"
+    return f"{item.kind} {obj.name}" if obj is not None else f"{item.kind} {item.inode}"
 
 
 class ProcessesPane(Pane):
@@ -81,7 +91,7 @@ class ProcessesPane(Pane):
         return row
 
     def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
-        held = holdings(process)
+        held = holdings(process, state.snapshot)
         waiting = process.wchan if process.wchan else ""
         cells = (
             Cell(prefix + process.comm, sort=order),

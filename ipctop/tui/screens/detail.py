@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ipctop.actions.posix_contents import read_posix_contents
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.render.formatting import proc_label
 from ipctop.tui.details import Detail, describe
@@ -27,6 +28,8 @@ from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
     from ipctop.tui.app import IpctopApp
+
+POSIX_CONTENTS = ("pshm", "memfd")  # kinds whose bytes the detail shows (ipctop/actions/posix_contents.py)
 
 
 def _section(title: str) -> Text:
@@ -120,6 +123,8 @@ class DetailScreen(Screen[None]):
         contents = self.contents
         if self.kind == "shm" and (contents is None or contents.free or self.ident not in update.snapshot.shm):
             self.read_contents()
+        elif self.kind in POSIX_CONTENTS:
+            self.read_contents()  # changes nothing: read again at every scan
         self.show_detail()
 
     def action_reread(self) -> None:
@@ -144,6 +149,10 @@ class DetailScreen(Screen[None]):
 
     def read_contents(self, attach: bool = False) -> None:
         snapshot = self.ipctop.state.snapshot
+        if self.kind in POSIX_CONTENTS:
+            obj = getattr(snapshot, self.kind).get(self.ident) if snapshot is not None else None
+            self.contents = read_posix_contents(obj) if obj is not None else None
+            return
         segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
         holdings = self.ipctop.holdings
         self.contents = read_contents(segment, holdings, attach=attach) if segment is not None else None

@@ -1,0 +1,125 @@
+"""Pane 8: POSIX shared memory, named semaphores and message queues, and shared memory without a name.
+
+One table for the four kinds of ipctop/kinds/ (a Kind column tells them apart),
+with the columns that mean the same for all of them: name, size, state (a
+semaphore's value, a queue's messages, the memory an object takes), status
+(unlinked), every process that holds an fd on it or maps it, and when it changed.
+Why a pane of its own rather than rows in the System V panes: their columns
+(key, creator, last sender) say nothing of these objects, and their keys act on
+System V ids.  The header sums the memory of all of them beside System V's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipctop.kinds import KINDS
+from ipctop.model import PosixQueue, PosixSem, PosixShm, UnnamedShm
+from ipctop.render.formatting import human_bytes, proc_label
+from ipctop.tui.panes.base import Pane, shorten
+from ipctop.tui.panes.cells import age_cell, bytes_cell, perms_cell
+from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.state import MonitorState
+
+KIND_WORDS = {"pshm": "shm", "psem": "sem", "pmsg": "queue"}
+KIND_ORDER = {"shm": 0, "anon": 1, "memfd": 2, "sem": 3, "queue": 4}  # memory first, where the big ones are
+
+
+def kind_word(kind: str, obj: Any) -> str:
+    if isinstance(obj, UnnamedShm):
+        return "memfd" if obj.source == "memfd" else "anon"
+    return KIND_WORDS[kind]
+
+
+def state_cell(obj: Any) -> Cell:
+    """What the object holds now: a semaphore's value and waiters, a queue's messages, memory taken."""
+    if isinstance(obj, PosixSem):
+        if obj.value is None:
+            return Cell("value ?", sort=-1, role="muted")
+        waiting = f", {obj.waiters} waiting" if obj.waiters else ""
+        return Cell(f"value {obj.value}{waiting}", sort=obj.value, role="alert" if obj.waiters else None)
+    if isinstance(obj, PosixQueue):
+        if obj.messages is None:
+            return Cell("? msgs", sort=-1, role="muted")
+        fill = obj.fill or 0.0
+        role = "alert" if fill >= 0.9 else "warn" if fill >= 0.7 else None
+        return Cell(f"{obj.messages} of {obj.max_messages} msgs", sort=fill, role=role)
+    if obj.allocated is None:
+        return Cell("-", sort=-1, role="muted")
+    return Cell(f"{human_bytes(obj.allocated)} in memory", sort=obj.allocated)
+
+
+def status_text(obj: Any) -> str:
+    if getattr(obj, "unlinked", False):
+        return "unlinked"
+    if isinstance(obj, PosixQueue) and not obj.listed:
+        return "held"
+    return ""
+
+
+def holder_labels(obj: Any) -> list[str]:
+    """Each holding process once, with how it holds it: `postgres[2104] map`, `python[7] fd 3`."""
+    seen: dict[int, list[str]] = {}
+    names: dict[int, str] = {}
+    for h in obj.holders:
+        names[h.pid] = h.comm
+        seen.setdefault(h.pid, []).append("map" if h.fd is None else f"fd {h.fd}")
+    return [f"{proc_label(names[pid], pid)} {','.join(how)}" for pid, how in seen.items()]
+
+
+class PosixPane(Pane):
+    pane_id = "posix"
+    title = "POSIX"
+    empty_text = "No POSIX shared memory, semaphores or queues, and no memfd or shared anonymous memory."
+    default_sort = "kind"
+    columns = (
+        Column("kind", "Kind", 5),
+        Column("name", "Name"),
+        Column("size", "Size", 6),
+        Column("state", "State"),
+        Column("status", "Status"),
+        Column("holders", "Procs", 5),
+        Column("held", "Held by"),
+        Column("changed", "Changed", 7, volatile=True),
+        Column("owner", "Owner"),
+        Column("perms", "Perms", 9),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[str, tuple[object, Row]] = {}
+
+    def build_rows(self, state: MonitorState) -> list[Row]:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        # a record the snapshot did not change is the same object as last scan: its row is reused
+        previous, cache = self._cache, {}
+        rows = []
+        for kind in KINDS:
+            for inode, obj in kind.objects(snapshot).items():
+                key = f"{kind.name}:{inode}"
+                hit = previous.get(key)
+                row = hit[1] if hit is not None and hit[0] is obj else self._row(kind.name, kind.label(obj), obj, state)
+                cache[key] = (obj, row)
+                rows.append(row)
+        self._cache = cache
+        return rows
+
+    def _row(self, kind: str, label: str, obj: Any, state: MonitorState) -> Row:
+        held = holder_labels(obj)
+        size = obj.size if isinstance(obj, PosixShm | UnnamedShm) else None
+        changed = getattr(obj, "mtime", 0.0)
+        status = status_text(obj)
+        cells = (
+            Cell(kind_word(kind, obj), sort=(KIND_ORDER[kind_word(kind, obj)], -(size or 0), label.lower())),
+            Cell(label),
+            bytes_cell(size),
+            state_cell(obj),
+            Cell(status, role="warn" if status == "unlinked" else None),
+            num(len(held), role="muted" if not held else None),
+            Cell(shorten(held) or "-", sort=len(held), role=None if held else "muted"),
+            age_cell(changed, state.now),
+            Cell(obj.owner),
+            perms_cell(obj.perms) if getattr(obj, "perms", None) is not None else Cell("?", role="muted"),
+        )
+        return Row(f"{kind}:{obj.inode}", obj, cells, search=" ".join(held))
