@@ -176,7 +176,7 @@ def test_read_goes_through_a_process_that_maps_it_when_o_noatime_is_not_allowed(
         def read_as_nobody() -> dict:
             # a process that changed its uid is not dumpable, and so not readable by its user: an ordinary
             # user's programs are
-            libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+            libc()["prctl"](PR_SET_DUMPABLE, 1, 0, 0, 0)  # our own function object: others set argtypes on theirs
             mapper = os.fork()
             if mapper == 0:
                 with open(posix.shm_path(name), "rb") as f:
