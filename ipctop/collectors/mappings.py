@@ -62,7 +62,11 @@ def parse_shared_mappings(pid: int, data: bytes, shm_dev: int | None) -> tuple[S
         line_end = find(b"\n", at)
         if line_end < 0:
             line_end = len(data)
-        at = find(b"s ", line_end)
+        next_at = find(b"s ", line_end)
+        if find(b" /SYSV", at, line_end) >= 0:
+            at = next_at  # a System V attachment: the attachment scan's (a server may have thousands)
+            continue
+        at = next_at
         fields = data[line_start:line_end].split(None, 5)
         if len(fields) < 6:
             continue  # a shared mapping with no file: not possible for MAP_SHARED, ignore
