@@ -99,3 +99,36 @@ def test_without_the_mqueue_filesystem_list_says_so_and_shows_held_queues(posix_
     finally:
         os.close(fd)
         posix.mq_unlink(name)
+
+
+def test_mount_mqueue_mounts_it_only_when_asked_and_says_so(posix_name):
+    """In a mount namespace of its own (unshare), so that the mount dies with it; /dev/mqueue is removed
+    again if this test made it."""
+    name = posix_name()
+    fd = posix.mq_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600, 3, 32)
+    os.close(fd)  # nobody holds it: only a mounted mqueue filesystem lists it
+    made_dir = not os.path.exists("/dev/mqueue")
+    try:
+        command = [sys.executable, "-m", "ipctop", "list", "--type", "pmsg"]
+        plain = subprocess.run(["unshare", "--mount", "--propagation", "private", *command],
+                               capture_output=True, text=True, timeout=60)
+        mounted = subprocess.run(["unshare", "--mount", "--propagation", "private", *command, "--mount-mqueue"],
+                                 capture_output=True, text=True, timeout=60)
+        readonly = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, "-m",
+                                   "ipctop", "--readonly", "list", "--mount-mqueue"],
+                                  capture_output=True, text=True, timeout=60)
+        if made_dir:
+            assert name not in plain.stdout and "note: /dev/mqueue is not mounted" in plain.stdout
+        assert mounted.returncode == 0, mounted.stderr
+        if made_dir:
+            assert mounted.stderr == "ipctop: mounted the mqueue filesystem on /dev/mqueue (umount /dev/mqueue " \
+                                     "undoes it)\n"
+            assert readonly.returncode == 2 and "--mount-mqueue changes the system and --readonly is set" in \
+                readonly.stderr
+        assert name in mounted.stdout and "not mounted" not in mounted.stdout
+        with open("/proc/self/mountinfo") as f:
+            assert not any(line.split(" - ")[-1].split()[0] == "mqueue" for line in f) or not made_dir
+    finally:
+        posix.mq_unlink(name)
+        if made_dir and os.path.isdir("/dev/mqueue"):
+            os.rmdir("/dev/mqueue")
