@@ -23,6 +23,7 @@ from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
+from ipctop.tui.widgets.narration import NarrationPanel
 
 INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
@@ -62,7 +63,7 @@ class IpctopApp(App[int]):
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
         self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
-        self.demo_session = DemoSession(self)  # the demo started with `D`, if any
+        self.demo_session = DemoSession(self, lambda: self.main_screen.query_one(NarrationPanel))  # `D`'s demo
         self._handle_signals = handle_signals
         self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
         self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting

@@ -25,14 +25,14 @@ from ipctop.tui.shm_contents import Contents, read_contents
 from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 
 def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None = None) -> Group:
+def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None) -> Group:
     state = app.state
     snapshot = state.snapshot
     parts: list = [Text(detail.title, style="bold")]
@@ -97,8 +97,8 @@ class DetailScreen(Screen[None]):
         self.contents: Contents | None = None
 
     @property
-    def ipctop(self) -> IpctopApp:
-        return self.app  # type: ignore[return-value]
+    def ipctop(self) -> Monitor:
+        return self.app  # type: ignore[return-value]  # the app implements Monitor
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):

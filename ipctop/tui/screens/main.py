@@ -26,7 +26,7 @@ from ipctop.tui.widgets.object_table import ObjectTable
 from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
 
 if TYPE_CHECKING:
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 
 class MainScreen(Screen[None]):
@@ -37,8 +37,8 @@ class MainScreen(Screen[None]):
     _shown_notice: str | None = None
 
     @property
-    def ipctop(self) -> IpctopApp:
-        return self.app  # type: ignore[return-value]
+    def ipctop(self) -> Monitor:
+        return self.app  # type: ignore[return-value]  # the app implements Monitor
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
