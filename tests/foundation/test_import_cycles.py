@@ -9,6 +9,8 @@ reach it through the Protocols of ipctop/tui/interfaces.py, never by importing i
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import ipctop
@@ -91,3 +93,13 @@ def test_no_module_of_ipctop_is_in_an_import_cycle():
     graph = {name: imported(path, name, known) for name, path in known.items()}
     assert graph["ipctop.tui.app"] >= {"ipctop.tui.screens.main", "ipctop.tui.commands"}  # the finder reads imports
     assert cycles(graph) == []
+
+
+def test_the_parts_of_the_monitor_load_without_its_app():
+    parts = ["context", "registry", "commands", "help_text", "demo_session", "screens.main", "screens.detail"]
+    code = "\n".join(f"import ipctop.tui.{part}" for part in parts)
+    code += "\nfrom ipctop.tui.registry import all_actions\nall_actions()  # every handler module"
+    code += "\nimport sys\nprint('ipctop.tui.app' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
