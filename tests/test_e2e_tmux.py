@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -25,10 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.installed import installed_ipctop
+
+IPCTOP = installed_ipctop()
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-    pytest.mark.skipif(shutil.which("ipctop") is None, reason="ipctop is not installed on PATH"),
+    pytest.mark.skipif(IPCTOP is None, reason="ipctop is not installed (scripts/install --test)"),
 ]
 
 
@@ -97,7 +101,7 @@ class Terminal:
 
 
 # The short sleep lets tmux give the pane its size before ipctop asks for it.
-COMMAND = "sleep 0.3; ipctop -d 0.5; echo ipctop-exit=$?; sleep 60"
+COMMAND = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5; echo ipctop-exit=$?; sleep 60"
 
 
 # What each pane's header line shows: its own columns, in order (a tab label alone, such as
