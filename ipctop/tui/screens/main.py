@@ -35,6 +35,7 @@ class MainScreen(Screen[None]):
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
     _shown_notice: str | None = None
+    _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
 
     @property
     def ipctop(self) -> Monitor:
@@ -48,13 +49,13 @@ class MainScreen(Screen[None]):
                 with TabPane(f"{number} {pane.title}", id=f"tab-{pane.pane_id}"):
                     yield pane()
         yield NarrationPanel()
-        yield FilterBar()
+        yield FilterBar(kept=self._filter_kept)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.ipctop.updated.subscribe(self, self.show_update)
         self.show_state()
-        self.current_pane.table.focus()
+        self.set_focus(self.current_pane.table)
 
     # --- what the handlers and the app see -------------------------------------------
 
@@ -131,6 +132,7 @@ class MainScreen(Screen[None]):
 
     def show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{pane_id}"
+        self._arrive_at_pane()  # now, not when the tabs say so: the keys typed next are the new pane's
 
     def open_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -147,7 +149,7 @@ class MainScreen(Screen[None]):
         pane.set_filter("")
         bar.value = ""
         bar.remove_class("-open")
-        pane.table.focus()
+        self.set_focus(pane.table)  # now: the key typed next is the table's
 
     def open_detail(self) -> None:
         target = self.current_pane.detail_target()
@@ -156,25 +158,32 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
+        self._arrive_at_pane()  # a click on a tab; after show_pane there is nothing left to do
+
+    def _arrive_at_pane(self) -> None:
+        """The current pane brought up to date, its filter in the filter line, the focus on its table."""
         pane = self.current_pane
+        if pane.pane_id == self._arrived_at:
+            return
+        self._arrived_at = pane.pane_id
         if pane.stale:
             pane.show(self.ipctop.state, fade=False, highlight=False)
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
-        pane.table.focus()  # a change of focus refreshes the bindings by itself
+        self.set_focus(pane.table)  # a change of focus refreshes the bindings by itself
         self.refresh_bindings_if_changed()
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         self.current_pane.set_filter(event.value)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_kept(self, event: Input.Submitted) -> None:
-        if not event.value:
+    def _filter_kept(self, value: str) -> None:
+        """Enter in the filter: keep it and go back to the table (an empty one is cleared)."""
+        if not value:
             self.clear_filter()
         else:
-            self.current_pane.table.focus()
+            self.set_focus(self.current_pane.table)
 
     @on(ObjectTable.RowSelected)
     def _row_chosen(self, _event: ObjectTable.RowSelected) -> None:
