@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
+from ipctop.tui.help_text import why_not
 from ipctop.tui.panes import PANES
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.screens.detail import DetailScreen
@@ -78,6 +79,14 @@ class MainScreen(Screen[None]):
         spec = registry.get_action(str(parameters[0]))
         pane = self.current_pane
         return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action that does nothing here says so briefly, instead of nothing at all."""
+        pane = self.current_pane
+        answer = why_not(event.key, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+        if answer:
+            event.stop()
+            self.notify(answer, timeout=4)
 
     async def action_do(self, action_id: str) -> None:
         await self.run_registered(action_id)
