@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ipctop.actions.validators import signal_name
 from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
-from ipctop.render.formatting import hex_key, human_bytes, proc_label
+from ipctop.render.formatting import count, hex_key, human_bytes, proc_label
 
 
 def _key_label(key: int) -> str:
@@ -67,7 +67,7 @@ def msg_remove_text(queue: MsgQueue) -> str:
 
 
 def sem_remove_text(semset: SemSet) -> str:
-    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semset.nsems} semaphores)"
+    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {count(semset.nsems, 'semaphore')})"
     waiters = semset.waiters
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"

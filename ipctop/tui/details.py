@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipctop.diff import Event
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 from ipctop.pipelines import chains, pipe_state
-from ipctop.render.formatting import clock, hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import clock, count, hex_key, human_bytes, proc_label, rwx
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
 KIND_NAMES = {
@@ -108,7 +108,7 @@ def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
         ("last shmat/shmdt (lpid)", _pid(snapshot, segment.lpid)),
         ("last attach", clock(segment.atime)),
         ("last detach", clock(segment.dtime)),
-        ("last change", clock(segment.ctime)),
+        ("changed (ctime)", f"{clock(segment.ctime)}: created, or the last IPC_SET (a chmod or chown)"),
         ("resident", human_bytes(segment.rss)),
         ("swapped", human_bytes(segment.swap)),
     ]
@@ -116,7 +116,8 @@ def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
     users.append((segment.cpid, "created it"))
     notes = []
     if segment.nattch > len(segment.attachers):
-        notes.append(f"{segment.nattch - len(segment.attachers)} attachment(s) in processes ipctop cannot inspect.")
+        unseen = count(segment.nattch - len(segment.attachers), "attachment")
+        notes.append(f"{unseen} in processes ipctop cannot inspect.")
     if segment.marked_for_removal:
         notes.append("Marked for removal: it is destroyed when the last process detaches.")
     return Detail(f"Shared memory segment {segment.shmid}", "shm", segment.shmid, fields, users, notes)
@@ -137,7 +138,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
         ("last receiver (lrpid)", _pid(snapshot, queue.lrpid)),
         ("last send", clock(queue.stime)),
         ("last receive", clock(queue.rtime)),
-        ("last change", clock(queue.ctime)),
+        ("changed (ctime)", f"{clock(queue.ctime)}: created, or the last IPC_SET"),
     ]
     users = [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
     return Detail(f"Message queue {queue.msqid}", "msg", queue.msqid, fields, users)
@@ -151,7 +152,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
         ("perms", _perms(sem_set.perms)),
         ("semaphores", str(sem_set.nsems)),
         ("last semop", clock(sem_set.otime)),
-        ("last change", clock(sem_set.ctime)),
+        ("changed (ctime)", f"{clock(sem_set.ctime)}: created, or the last IPC_SET, SETVAL or SETALL"),
     ]
     for i, value in enumerate(sem_set.values):
         ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
@@ -160,7 +161,8 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
     users = [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
     notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
     if sem_set.waiters:
-        notes.append(f"{sem_set.waiters} process(es) are blocked in semop on this set.")
+        blocked = count(sem_set.waiters, "process", "processes")
+        notes.append(f"{blocked} {'is' if sem_set.waiters == 1 else 'are'} blocked in semop on this set.")
     return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
 
 

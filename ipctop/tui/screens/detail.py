@@ -68,7 +68,16 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         parts += [Text(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
-    lifetime = state.timeline.lifetime(detail.kind, detail.ident)
+    timeline = state.timeline
+    lifetime = timeline.lifetime(detail.kind, detail.ident)
+    if timeline.forgotten(detail.kind, detail.ident):
+        which = "Its earlier history was" if lifetime else "Its history was"
+        parts.append(Text(f"{which} dropped: ipctop keeps the lifetimes of the {timeline.max_objects} objects "
+                          "most recently active, and this one was quiet longer.", style="italic"))  # fmt: skip
+    dropped = timeline.dropped(detail.kind, detail.ident)
+    if lifetime and dropped:
+        parts.append(Text(f"{dropped} entries after the first were dropped: ipctop keeps the first and the "
+                          f"latest {timeline.max_entries - 1}.", style="italic"))  # fmt: skip
     if lifetime:
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("Time", "What", "PID", "Detail"):
@@ -77,7 +86,7 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
                           str(entry.pid or ""), entry.detail)  # fmt: skip
         parts.append(table)
-    else:
+    elif not timeline.forgotten(detail.kind, detail.ident):
         parts.append(Text("nothing recorded yet", style="italic"))
     return Group(*parts)
 
