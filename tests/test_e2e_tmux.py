@@ -240,3 +240,22 @@ def test_at_200x60_the_room_goes_to_the_text_columns(ipc_key, holders):
             terminal.close()
     finally:
         sysv.shm_remove(shmid)
+
+
+def test_list_on_an_80_column_terminal_fits_it(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o640)
+    try:
+        pids = ",".join(str(holders.spawn("shm-attach", shmid).pid) for _ in range(8))
+        command = f"{shlex.quote(IPCTOP or 'ipctop')} list --type shm,pipe --pid {pids}; echo list-done; sleep 60"
+        terminal = Terminal(command, size=(80, 24))
+        try:
+            terminal.wait_for("list-done")
+            joined = terminal.tmux("capture-pane", "-p", "-J", "-t", "e2e")  # wrapped lines joined again
+            lines = joined.splitlines()
+            assert max(len(line) for line in lines) <= 80, joined
+            row = next(line for line in lines if line.startswith("0x"))
+            assert re.search(r"python(?: child\.py)?\[\d+\].* \+\d+$", row), row  # what fits, then how many more
+        finally:
+            terminal.close()
+    finally:
+        sysv.shm_remove(shmid)
