@@ -9,6 +9,7 @@ from __future__ import annotations
 from ipctop.actions.validators import signal_name
 from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
 from ipctop.render.formatting import count, hex_key, human_bytes, proc_label
+from ipctop.render.procinfo import name_of
 
 
 def _key_label(key: int) -> str:
@@ -77,7 +78,7 @@ def sem_remove_text(semset: SemSet) -> str:
 
 
 def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
-    who = f"{proc_label(process.comm, pid)} (user {process.user})" if process else f"process {pid}"
+    who = f"{name_of(process)}[{pid}] (user {process.user})" if process else f"process {pid}"
     return f"Send {signal_name(signum)} to {who}?"
 
 

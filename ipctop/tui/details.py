@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ipctop.diff import Event
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 from ipctop.pipelines import chains, pipe_state
-from ipctop.render.formatting import clock, count, hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import clock, count, hex_key, human_bytes, rwx
+from ipctop.render.procinfo import label, wait_word
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
 KIND_NAMES = {
@@ -74,9 +75,8 @@ def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | Non
 def _pid(snapshot: Snapshot, pid: int) -> str:
     if not pid:
         return "-"
-    process = snapshot.processes.get(pid)
-    label = proc_label(process.comm, pid) if process else str(pid)
-    return label if snapshot.is_alive(pid) else f"{label} (gone)"
+    named = label(pid, snapshot.processes) if pid in snapshot.processes else str(pid)
+    return named if snapshot.is_alive(pid) else f"{named} (gone)"
 
 
 def _owner(uid: int, gid: int, cuid: int, cgid: int, owner: str) -> list[tuple[str, str]]:
@@ -195,7 +195,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         ("command", process.cmdline or "-"),
         ("user", f"{process.user} (uid {process.uid})"),
         ("state", process.state),
-        ("sleeping in (wchan)", process.wchan or "-"),
+        ("sleeping in (wchan)", f"{process.wchan} ({wait_word(process.wchan)})" if process.wchan else "-"),
         ("started", clock(int(process.start_time))),
         ("ipc namespace", process.ipc_ns or "-"),
         ("shared memory", ", ".join(map(str, process.shm)) or "-"),
@@ -206,7 +206,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
     users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes for peer in end.peers]
-    return Detail(f"Process {proc_label(process.comm, process.pid)}", "process", process.pid, fields, users)
+    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields, users)
 
 
 def _fifo_path(snapshot: Snapshot, inode: int) -> str:

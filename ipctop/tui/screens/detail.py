@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ipctop.render.formatting import proc_label
+from ipctop.render.procinfo import label
 from ipctop.tui.details import Detail, describe
 from ipctop.tui.shm_contents import Contents, read_contents
 from ipctop.tui.state import Update
@@ -54,7 +54,7 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         for pid, how in detail.users:
             process = snapshot.processes.get(pid)
             alive = snapshot.is_alive(pid)
-            name = proc_label(process.comm, pid) if process else "?"
+            name = label(pid, snapshot.processes) if process else "?"
             user = process.user if process else "-"
             run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
             users.add_row(str(pid), name, user, run if alive else "gone", how)
