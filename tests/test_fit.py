@@ -54,5 +54,5 @@ def test_a_list_keeps_whole_items_then_counts_the_rest():
     assert fit_list(names, 40) == "postgres: checkpointer[7026] +2"
     # Too narrow for one title: the brief names, as long as one of them is whole.
     assert fit_list(names, 20, short=brief) == "postgres[7026] +2"
-    assert fit_list(names, 20) == "postgres: checkp… +2"
+    assert fit_list(names, 20) == "postgres: …[7026] +2"  # cut in its name: the pid stays
     assert fit_list(["a[1]"], 3) == "a[…"

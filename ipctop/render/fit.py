@@ -81,6 +81,18 @@ def ellipsize(text: str, width: int) -> str:
     return text[: width - 1] + ELLIPSIS
 
 
+def ellipsize_label(text: str, width: int) -> str:
+    """A process label `name[pid]…` cut in its name, keeping its pid: `postg…[3001]`; other text as
+    `ellipsize` cuts it."""
+    if len(text) <= width:
+        return text
+    bracket = text.rfind("[")
+    tail = text[bracket:] if bracket > 0 else ""
+    if tail and width - len(tail) >= 2:
+        return ellipsize(text[:bracket], width - len(tail)) + tail
+    return ellipsize(text, width)
+
+
 def fit_list(items: Sequence[str], width: int, separator: str = ", ", short: Sequence[str] | None = None) -> str:
     """As many items as fit in `width`, then `+N` for the rest: `a[1], b[2] +3`.
 
@@ -112,6 +124,6 @@ def _fit_items(items: Sequence[str], width: int, separator: str) -> tuple[str, i
     if not shown:
         more = f" +{len(items) - 1}" if len(items) > 1 else ""
         if width > len(more):
-            return ellipsize(items[0], width - len(more)) + more, 0
+            return ellipsize_label(items[0], width - len(more)) + more, 0
         return ellipsize(whole, width), 0
     return separator.join(shown) + f" +{len(items) - len(shown)}", len(shown)

@@ -78,3 +78,14 @@ def test_why_not_answers_only_for_keys_that_do_nothing_here():
     assert why_not("a", "pipes", True, False) == "a Attach: only in 1 Shared memory."
     assert why_not("a", "shm", False, False) == "a Attach: select a row first."
     assert why_not("c", "shm", True, True) == "c Create: not with --readonly, which changes nothing."
+
+
+@run_async
+async def test_the_answer_never_takes_a_key_another_widget_handles():
+    app = fixture_app()
+    async with app.run_test(size=(120, 32)) as pilot:
+        await play_fixture(pilot)
+        # A filter that matches nothing: no row is selected, yet Enter keeps the filter (not "select a row").
+        await pilot.press("slash", *"zz", "enter")
+        assert app.focused is app.main_screen.pane("shm").table
+        assert app.main_screen.pane("shm").filter_text == "zz"

@@ -10,11 +10,11 @@ from rich.text import Text
 
 from ipctop.model import Fifo, Pipe, Snapshot
 from ipctop.pipelines import Chain, chains, pipe_state
-from ipctop.render.fit import ELLIPSIS, fit_list
+from ipctop.render.fit import ELLIPSIS, ellipsize_label, fit_list
 from ipctop.render.formatting import human_bytes
 from ipctop.tui.panes.base import Pane, brief, who
 from ipctop.tui.panes.cells import gauge_cell
-from ipctop.tui.rows import Cell, Column, Row, cut
+from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 
 THIS_LINK = " ━▶ "
@@ -60,7 +60,7 @@ class ChainCell(Cell):
         writer, reader = self.names[self.link], self.names[self.link + 1]
         room = max(0, width - len(THIS_LINK))
         room_w = min(len(writer), max(room // 2, room - len(reader)))
-        return chain_text((cut(writer, room_w), cut(reader, room - room_w)), 0)
+        return chain_text((ellipsize_label(writer, room_w), ellipsize_label(reader, room - room_w)), 0)
 
 
 def ends_text(writers: str, readers: str) -> Text:

@@ -81,8 +81,13 @@ class MainScreen(Screen[None]):
         return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
 
     def on_key(self, event: events.Key) -> None:
-        """A key of an action that does nothing here says so briefly, instead of nothing at all."""
+        """A key of an action that does nothing here says so briefly, instead of nothing at all.
+
+        Only for a key typed at the table (it reaches the screen before any binding runs: the
+        filter's Enter, or the table's own keys, must go on to theirs)."""
         pane = self.current_pane
+        if self.focused is not pane.table or event.key in pane.table.own_keys:
+            return
         answer = why_not(event.key, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
         if answer:
             event.stop()
@@ -159,6 +164,7 @@ class MainScreen(Screen[None]):
         bar.value = ""
         bar.remove_class("-open")
         self.set_focus(pane.table)  # now: the key typed next is the table's
+        self.refresh_bindings()  # the key bar shows the table's keys again (set_focus waits for a refresh)
 
     def open_detail(self) -> None:
         target = self.current_pane.detail_target()
@@ -180,8 +186,8 @@ class MainScreen(Screen[None]):
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
-        self.set_focus(pane.table)  # a change of focus refreshes the bindings by itself
-        self.refresh_bindings_if_changed()
+        self.set_focus(pane.table)
+        self.refresh_bindings()  # the new pane's keys (set_focus would wait for a refresh)
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
@@ -193,6 +199,7 @@ class MainScreen(Screen[None]):
             self.clear_filter()
         else:
             self.set_focus(self.current_pane.table)
+            self.refresh_bindings()
 
     @on(ObjectTable.RowSelected)
     def _row_chosen(self, _event: ObjectTable.RowSelected) -> None:

@@ -167,6 +167,11 @@ class ObjectTable(ScrollView, can_focus=True):
     # --- what panes, screens and tests read ---------------------------------------------
 
     @property
+    def own_keys(self) -> frozenset[str]:
+        """The keys the table's own bindings take (Enter, the arrows…)."""
+        return frozenset(key.strip() for binding in self.BINDINGS for key in binding.key.split(","))  # type: ignore[union-attr]
+
+    @property
     def sort_column(self) -> str | None:
         return self.model.sort_column
 
