@@ -115,7 +115,7 @@ class PipesPane(Pane):
     empty_text = "No pipes or FIFOs held by processes ipctop can inspect."
     default_sort = "flow"
     columns = (
-        Column("name", "Pipe/FIFO", shrink_to=10),
+        Column("name", "Pipe/FIFO", priority=1, shrink_to=12),  # after the flow when room is shared
         Column("state", "State"),
         Column("flow", "Writer ━▶ reader", shrink_to=20),
         Column("fill", "Fill", 13, priority=1),
