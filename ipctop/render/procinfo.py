@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from ipctop.model import Process
 
@@ -66,6 +67,7 @@ IPC_WAIT_WORDS = frozenset({"pipe_read", "pipe_write", "pipe", "fifo_open", "msg
 _SUFFIX = re.compile(r"\.(constprop|isra|part|cold|lto_priv)\.\d+")
 
 
+@lru_cache(maxsize=16384)  # a table of 10,000 rows names the same few processes again and again
 def process_name(comm: str, cmdline: str) -> str:
     """The name that tells a process apart: its title (`postgres: checkpointer`), the script its
     interpreter runs (`python worker.py`, `python -m http.server`), its program's full name when
