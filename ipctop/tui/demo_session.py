@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.css.query import NoMatches
+
 from ipctop.render.formatting import hex_key
 from ipctop.tui.demo_marks import DemoMarks
 
@@ -176,10 +178,13 @@ class DemoSession:
         if self._closed or self.run is None:
             return
         run = self.run
+        try:
+            panel = self.panel
+        except NoMatches:  # the monitor is closing: its screen went before its timers
+            return
         lines = []
         while self._lines:
             lines.append(self._lines.popleft())
-        panel = self.panel
         if lines:
             panel.write_lines(lines)
         panel.show_progress(run.current_step, self._awaiting, run.running)
