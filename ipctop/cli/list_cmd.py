@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -27,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--queue-files", action="store_true",
                         help="read each POSIX queue's file for its bytes (QSIZE) and the process registered with "
                         "mq_notify; the kernel sets the queue's atime and ctime when its file is read")
+    parser.add_argument("-w", "--wide", action="store_true",
+                        help="print every column in full, also on a terminal (piped output always is)")
     parser.set_defaults(func=run)
 
 
@@ -52,18 +56,20 @@ def run(args: argparse.Namespace) -> int:
     from ipctop.render.formatting import uninspected_sentence
     from ipctop.render.tables import SECTIONS, kind_table, process_table
 
+    # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
+    width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
     blocks = []
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
             count = len(getattr(snapshot, field))
-            blocks.append(f"{title} ({count})\n{render(snapshot)}")
+            blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     for kind in KINDS:
         if kind.name in types:
-            blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot)}")
+            blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot, width)}")
     if any(kind.name in types for kind in KINDS):
         blocks += [f"note: {note}" for note in snapshot.posix_notes]
     if pids is not None:
-        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
+        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if snapshot.uninspectable:
         blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
     print("\n\n".join(blocks))

@@ -20,6 +20,8 @@ class Column:
     numeric: bool = False
     sort: Callable[[Any], Any] | None = None  # the value to sort by, when not the text
     width: int | None = None  # a fixed width in the monitor (None: as wide as its cells)
+    priority: int = 0  # 0: always shown; a narrow terminal leaves out the highest numbers first
+    shrink_to: int | None = None  # a text column may be cut down to this width; None: never cut
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,16 @@ System V ids.  The header sums the memory of all of them beside System V's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ipctop.kinds import KINDS
-from ipctop.model import PosixQueue, PosixSem, PosixShm, UnnamedShm
-from ipctop.render.formatting import human_bytes, proc_label
-from ipctop.tui.panes.base import Pane, shorten
+from ipctop.model import PosixQueue, PosixSem, PosixShm, Process, UnnamedShm
+from ipctop.render.formatting import human_bytes
+from ipctop.render.procinfo import brief_label, label
+from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell, bytes_cell, perms_cell
-from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
 KIND_WORDS = {"pshm": "shm", "psem": "sem", "pmsg": "queue"}
@@ -57,14 +59,15 @@ def status_text(obj: Any) -> str:
     return ""
 
 
-def holder_labels(obj: Any) -> list[str]:
-    """Each holding process once, with how it holds it: `postgres[2104] map`, `python[7] fd 3`."""
+def holder_labels(obj: Any, processes: Mapping[int, Process], name: Callable[..., str] = label) -> list[str]:
+    """Each holding process once, named as the other panes name it, with how it holds it:
+    `postgres: checkpointer[2104] map`, `python[7] fd 3`."""
     seen: dict[int, list[str]] = {}
-    names: dict[int, str] = {}
+    comms: dict[int, str] = {}
     for h in obj.holders:
-        names[h.pid] = h.comm
+        comms[h.pid] = h.comm
         seen.setdefault(h.pid, []).append("map" if h.fd is None else f"fd {h.fd}")
-    return [f"{proc_label(names[pid], pid)} {','.join(how)}" for pid, how in seen.items()]
+    return [f"{name(pid, processes, comms[pid])} {','.join(how)}" for pid, how in seen.items()]
 
 
 class PosixPane(Pane):
@@ -74,20 +77,20 @@ class PosixPane(Pane):
     default_sort = "kind"
     columns = (
         Column("kind", "Kind", 5),
-        Column("name", "Name"),
-        Column("size", "Size", 6),
-        Column("state", "State"),
-        Column("status", "Status"),
-        Column("holders", "Procs", 5),
-        Column("held", "Held by"),
-        Column("changed", "Changed", 7, volatile=True),
-        Column("owner", "Owner"),
-        Column("perms", "Perms", 9),
+        Column("name", "Name", shrink_to=14),
+        Column("size", "Size", 6, priority=2),
+        Column("state", "State", shrink_to=10),
+        Column("status", "Status", priority=3),
+        Column("holders", "Procs", 5, priority=4),
+        Column("held", "Held by", shrink_to=14),
+        Column("changed", "Changed", 7, volatile=True, priority=5),
+        Column("owner", "Owner", priority=3, shrink_to=8),
+        Column("perms", "Perms", 9, priority=6),
     )
 
     def __init__(self) -> None:
         super().__init__()
-        self._cache: dict[str, tuple[object, Row]] = {}
+        self._cache: dict[str, tuple[tuple[object, ...], Row]] = {}
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
@@ -98,26 +101,32 @@ class PosixPane(Pane):
         for kind in KINDS:
             for inode, obj in kind.objects(snapshot).items():
                 key = f"{kind.name}:{inode}"
+                # the processes it names are part of the row: a title (a PostgreSQL backend's) changes alone
+                context = (obj, *(snapshot.processes.get(h.pid) for h in obj.holders))
                 hit = previous.get(key)
-                row = hit[1] if hit is not None and hit[0] is obj else self._row(kind.name, kind.label(obj), obj, state)
-                cache[key] = (obj, row)
+                reuse = hit is not None and hit[0] == context and hit[0][0] is obj
+                row = hit[1] if reuse else self._row(kind.name, kind.label(obj), obj, state)  # type: ignore[index]
+                cache[key] = (context, row)
                 rows.append(row)
         self._cache = cache
         return rows
 
-    def _row(self, kind: str, label: str, obj: Any, state: MonitorState) -> Row:
-        held = holder_labels(obj)
+    def _row(self, kind: str, title: str, obj: Any, state: MonitorState) -> Row:
+        snapshot = state.snapshot
+        assert snapshot is not None
+        held = holder_labels(obj, snapshot.processes)
+        short = holder_labels(obj, snapshot.processes, brief_label)
         size = obj.size if isinstance(obj, PosixShm | UnnamedShm) else None
         changed = getattr(obj, "mtime", 0.0)
         status = status_text(obj)
         cells = (
-            Cell(kind_word(kind, obj), sort=(KIND_ORDER[kind_word(kind, obj)], -(size or 0), label.lower())),
-            Cell(label),
+            Cell(kind_word(kind, obj), sort=(KIND_ORDER[kind_word(kind, obj)], -(size or 0), title.lower())),
+            Cell(title),
             bytes_cell(size),
             state_cell(obj),
             Cell(status, role="warn" if status == "unlinked" else None),
             num(len(held), role="muted" if not held else None),
-            Cell(shorten(held) or "-", sort=len(held), role=None if held else "muted"),
+            ListCell(held, short=short) if held else Cell("-", sort=0, role="muted"),
             age_cell(changed, state.now),
             Cell(obj.owner),
             perms_cell(obj.perms) if getattr(obj, "perms", None) is not None else Cell("?", role="muted"),
