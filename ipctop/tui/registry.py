@@ -79,9 +79,9 @@ Handler = Callable[[ActionContext], "object | Awaitable[object]"]
 HANDLER_MODULES: list[str] = [
     "ipctop.tui.handlers.view",
     "ipctop.tui.handlers.shm", "ipctop.tui.handlers.msg", "ipctop.tui.handlers.sem", "ipctop.tui.handlers.process",
-    "ipctop.tui.handlers.posix",
     "ipctop.tui.handlers.demos",
     "ipctop.tui.handlers.leaks",
+    "ipctop.tui.handlers.posix",  # pane 8
 ]
 
 

@@ -129,7 +129,7 @@ def test_memfd_passed_to_a_child_is_one_object_with_both_holders(holders):
 
 
 def test_shared_anonymous_memory_inherited_across_fork(holders):
-    parent = holders.spawn("anon-fork", 5 * 4096)
+    parent = holders.spawn("anon-fork", 5 * 4096)  # its child dies with it (PR_SET_PDEATHSIG)
     child_pid, address = parent.ready.split()[1:]
     snapshot = take_snapshot()
     found = [o for o in snapshot.memfd.values() if o.source == "anonymous"

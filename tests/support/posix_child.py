@@ -10,6 +10,9 @@ import os
 import signal
 
 from ipctop.kernel import posix
+from ipctop.kernel.libc import libc
+
+PR_SET_PDEATHSIG = 1
 
 _kept: list[object] = []
 
@@ -90,6 +93,10 @@ def _anon_fork(args: list[str]) -> None:
     child = os.fork()
     if child == 0:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        # dies with the holder: a test that fails before it ends this child must not leave it to init
+        libc()["prctl"](PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() == 1:
+            os._exit(0)
         while True:
             signal.pause()
     _ready(f"{child} {_address(area):#x}")

@@ -58,7 +58,7 @@ async def test_a_held_object_its_holders_and_its_bytes_read_through_the_holder(i
             assert cell_text(app, "posix", f"pshm:{inode}", "kind") == "shm"
             assert cell_text(app, "posix", f"pshm:{inode}", "size") == "8K"
             held = cell_text(app, "posix", f"pshm:{inode}", "held")
-            assert held is not None and held.startswith(f"python[{holder.pid}] ") and "map" in held
+            assert held is not None and f"[{holder.pid}] " in held and held.endswith("map")
             await pilot.press("enter")
             detail = await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
             contents = await wait_for(pilot, lambda: detail.contents)  # type: ignore[union-attr]
