@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipctop.kernel import sysv
+from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.render.formatting import hex_key
 
@@ -176,9 +176,7 @@ def to_json(backup: Backup) -> dict[str, Any]:
         "reason": backup.reason,
     }
     if backup.kind in POSIX_KINDS:
-        from ipctop.cleanup.posix_backup import json_fields
-
-        doc.update(json_fields(backup))
+        doc.update(_posix_json_fields(backup))
     elif backup.kind == "shm":
         doc["size"] = backup.size
         doc["data"] = base64.b64encode(backup.data).decode("ascii")
@@ -281,9 +279,7 @@ def _from_json(doc: dict[str, Any]) -> Backup:
         host=str(doc.get("host", "")),
     )
     if kind in POSIX_KINDS:
-        from ipctop.cleanup.posix_backup import from_json
-
-        return from_json(doc, common)
+        return _posix_from_json(doc, common)
     if kind == "shm":
         data = base64.b64decode(doc["data"], validate=True)
         size = _number(doc, "size", low=1)
@@ -302,3 +298,44 @@ def _from_json(doc: dict[str, Any]) -> Backup:
     ):
         raise ValueError(f"its values are not 1 or more numbers in 0..{sysv.SEMVMX}")
     return Backup(**common, values=tuple(values))
+
+
+# --- POSIX objects in the file (cleanup/posix_backup.py reads and restores them) ---------
+
+
+def _posix_json_fields(backup: Backup) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": backup.name}
+    if backup.kind == "pshm":
+        doc["size"] = backup.size
+        doc["data"] = base64.b64encode(backup.data).decode("ascii")
+    elif backup.kind == "psem":
+        doc["value"] = backup.values[0]
+    else:
+        doc["max_messages"] = backup.max_messages
+        doc["message_size"] = backup.message_size
+        doc["read_by"] = "mq_receive: the messages were received, which empties a queue; restore sends them again"
+        doc["messages"] = [{"priority": p, "data": base64.b64encode(d).decode("ascii")} for p, d in backup.messages]
+    return doc
+
+
+def _posix_from_json(doc: dict[str, Any], common: dict[str, Any]) -> Backup:
+    from ipctop.actions.posix_values import parse_name
+    from ipctop.actions.validators import ValidationError
+
+    try:
+        name = parse_name(str(doc["name"]), common["kind"], field="name")
+    except ValidationError as error:
+        raise ValueError(str(error)) from None
+    common = {**common, "name": name}
+    if common["kind"] == "pshm":
+        data = base64.b64decode(doc["data"], validate=True)
+        size = _number(doc, "size")
+        if len(data) != size:
+            raise ValueError(f"its data holds {len(data)} bytes, not the {size} of the object")
+        return Backup(**common, size=size, data=data)
+    if common["kind"] == "psem":
+        return Backup(**common, values=(_number(doc, "value", high=posix.SEM_VALUE_MAX),))
+    messages = tuple((_number(m, "priority", high=32767), base64.b64decode(m["data"], validate=True))
+                     for m in doc["messages"])
+    return Backup(**common, messages=messages, received=True, max_messages=_number(doc, "max_messages", low=1),
+                  message_size=_number(doc, "message_size", low=1))

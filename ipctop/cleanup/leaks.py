@@ -29,56 +29,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ipctop.cleanup.candidate import CLOCK_SLACK, POSIX_KINDS, REPORT_IDLE_AFTER, LeakCandidate
 from ipctop.cleanup.filters import LeakFilters
+from ipctop.cleanup.posix_leaks import find_posix_leaks
 from ipctop.cleanup.waiters import QueueWaiters
 from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
-from ipctop.render.formatting import age, clock, hex_key, human_bytes, proc_label
+from ipctop.render.formatting import age, clock, human_bytes, proc_label
 
-Kind = Literal["shm", "msg", "sem", "pshm", "psem", "pmsg"]
-POSIX_KINDS = ("pshm", "psem", "pmsg")  # their rules: cleanup/posix_leaks.py
-
-# A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
-# and IPC times are whole seconds rounded down: the real creator can appear to
-# have started up to a second after the object's time.  Two seconds of margin
-# keep a live creator from ever being taken for a reused pid.
-CLOCK_SLACK = 2.0
-
-# Without --older-than, idle objects that are not removable are reported after this long.
-REPORT_IDLE_AFTER = 86400
-
-
-@dataclass(frozen=True, slots=True)
-class LeakCandidate:
-    """An object the rules picked, with the sentence saying why.
-
-    `removable` False means reported only; `reason` then says what keeps it.
-    `users` and `times` are what the rule judged (shm: cpid, lpid / atime, dtime;
-    msg: lspid, lrpid / stime, rtime; sem: each sempid / otime); the removal
-    checks them again so that an object used since the scan is left alone.
-    """
-
-    kind: Kind
-    id: int
-    key: int
-    reason: str
-    removable: bool
-    owner: str
-    uid: int
-    perms: int
-    ctime: int
-    last_touched: int  # the latest of the object's times, epoch seconds
-    users: tuple[int, ...]
-    times: tuple[int, ...]
-    holders: tuple[int, ...] = ()  # live processes keeping a reported object alive
-    detail: str = ""  # size, messages or values, for tables
-    name: str = ""  # a POSIX object's name (its id is its inode, its key 0)
-    marks: tuple[float, ...] = ()  # a POSIX object's birth and change times, checked again before removal
-
-    @property
-    def label(self) -> str:
-        if self.name:
-            return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.id} (key {hex_key(self.key)})"
+# What a candidate is, and the clock margins, are shared with the POSIX rules: cleanup/candidate.py.
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +249,6 @@ def find_leaks(
         found += [_sem(s, snapshot, now, filters) for s in snapshot.sem.values()
                   if _selected(s.key, s.uid, s.cuid, filters)]
     if filters.types & set(POSIX_KINDS):
-        from ipctop.cleanup.posix_leaks import find_posix_leaks
-
         found += find_posix_leaks(snapshot, filters, now)
     order = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
     leaks = [c for c in found if c is not None]

@@ -16,14 +16,13 @@ a restore completes or leaves nothing.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import os
 import time
 from typing import Any
 
-from ipctop.cleanup.backup import Backup, _number
+from ipctop.cleanup.backup import Backup
 from ipctop.kernel import posix
 from ipctop.kernel.errors import IpcError
 
@@ -92,47 +91,6 @@ def put_back(name: str, messages: list[tuple[int, bytes]] | tuple[tuple[int, byt
     finally:
         os.close(fd)
     return 0
-
-
-# --- the file ------------------------------------------------------------------------
-
-
-def json_fields(backup: Backup) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": backup.name}
-    if backup.kind == "pshm":
-        doc["size"] = backup.size
-        doc["data"] = base64.b64encode(backup.data).decode("ascii")
-    elif backup.kind == "psem":
-        doc["value"] = backup.values[0]
-    else:
-        doc["max_messages"] = backup.max_messages
-        doc["message_size"] = backup.message_size
-        doc["read_by"] = "mq_receive: the messages were received, which empties a queue; restore sends them again"
-        doc["messages"] = [{"priority": p, "data": base64.b64encode(d).decode("ascii")} for p, d in backup.messages]
-    return doc
-
-
-def from_json(doc: dict[str, Any], common: dict[str, Any]) -> Backup:
-    from ipctop.actions.posix_values import parse_name
-    from ipctop.actions.validators import ValidationError
-
-    try:
-        name = parse_name(str(doc["name"]), common["kind"], field="name")
-    except ValidationError as error:
-        raise ValueError(str(error)) from None
-    common = {**common, "name": name}
-    if common["kind"] == "pshm":
-        data = base64.b64decode(doc["data"], validate=True)
-        size = _number(doc, "size")
-        if len(data) != size:
-            raise ValueError(f"its data holds {len(data)} bytes, not the {size} of the object")
-        return Backup(**common, size=size, data=data)
-    if common["kind"] == "psem":
-        return Backup(**common, values=(_number(doc, "value", high=posix.SEM_VALUE_MAX),))
-    messages = tuple((_number(m, "priority", high=32767), base64.b64decode(m["data"], validate=True))
-                     for m in doc["messages"])
-    return Backup(**common, messages=messages, received=True, max_messages=_number(doc, "max_messages", low=1),
-                  message_size=_number(doc, "message_size", low=1))
 
 
 # --- restoring -----------------------------------------------------------------------

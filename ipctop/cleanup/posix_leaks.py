@@ -34,8 +34,8 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ipctop.cleanup.candidate import CLOCK_SLACK, REPORT_IDLE_AFTER, LeakCandidate
 from ipctop.cleanup.filters import LeakFilters
-from ipctop.cleanup.leaks import CLOCK_SLACK, REPORT_IDLE_AFTER, LeakCandidate
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import PosixQueue, PosixSem, PosixShm, Snapshot
 from ipctop.render.formatting import age, clock, human_bytes, proc_label

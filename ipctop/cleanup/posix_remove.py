@@ -15,10 +15,9 @@ import contextlib
 import os
 from pathlib import Path
 
-from ipctop.cleanup import posix_backup
+import ipctop.cleanup.posix_backup as posix_backup
 from ipctop.cleanup.backup import Backup, BackupError, write_backup
-from ipctop.cleanup.leaks import LeakCandidate
-from ipctop.cleanup.remove import RemovalResult
+from ipctop.cleanup.candidate import LeakCandidate, RemovalResult
 from ipctop.kernel.errors import IpcError
 from ipctop.model import PosixQueue, Snapshot
 

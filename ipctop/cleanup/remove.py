@@ -12,39 +12,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from ipctop.cleanup import backup as backups
+from ipctop.cleanup.candidate import Outcome, RemovalResult
 from ipctop.cleanup.leaks import LeakCandidate
+from ipctop.cleanup.posix_remove import remove_posix_candidates
 from ipctop.cleanup.recheck import check_unchanged
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
-Outcome = Literal["removed", "skipped", "failed", "reported"]
-
 _REMOVE = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}
-
-
-@dataclass(frozen=True, slots=True)
-class RemovalResult:
-    """What happened to one candidate.
-
-    removed: gone, after the checks (and the backup, if asked).
-    skipped: left alone because it changed, vanished or came into use since the scan.
-    failed: left alone because the kernel refused or the backup could not be made.
-    reported: a candidate that is reported only; never touched.
-    """
-
-    candidate: LeakCandidate
-    outcome: Outcome
-    message: str
-    backup_path: str | None = None
-
-    @property
-    def removed(self) -> bool:
-        return self.outcome == "removed"
 
 
 def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.PathLike | None = None
@@ -57,8 +35,6 @@ def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.
     candidates = list(candidates)
     posix: dict[int, RemovalResult] = {}
     if any(candidate.kind in ("pshm", "psem", "pmsg") for candidate in candidates):
-        from ipctop.cleanup.posix_remove import remove_posix_candidates
-
         posix = remove_posix_candidates(candidates, backup_dir)
     return [posix[index] if index in posix else _remove_one(candidate, backup_dir)
             for index, candidate in enumerate(candidates)]
