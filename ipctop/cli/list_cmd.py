@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
         print(snapshot_to_json(snapshot))
         return 0
     from ipctop.kinds import KINDS
+    from ipctop.kinds.table import kind_table
     from ipctop.render.formatting import uninspected_sentence
-    from ipctop.render.tables import SECTIONS, kind_table, process_table
+    from ipctop.render.tables import SECTIONS, process_table
 
     # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
     width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns

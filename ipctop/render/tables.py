@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ipctop.kinds import BY_NAME, ObjectKind
 from ipctop.model import Fifo, HeldObject, Pipe, PipeEnd, ShmSegment, Snapshot
 from ipctop.pipelines import pipe_state
 from ipctop.render.fit import ColumnFit, ellipsize, fit_list, fit_widths
@@ -174,32 +173,14 @@ def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     return fitted_table(columns, rows, width)
 
 
-def kind_table(kind: ObjectKind, snapshot: Snapshot, width: int | None = None) -> str:
-    """The table of one kind of ipctop/kinds/, from its columns; the holders as a list that fits."""
-    columns = [Col(c.header, c.priority, c.numeric, c.shrink_to) for c in kind.columns]
-    rows = []
-    for obj in kind.sorted(snapshot):
-        row: list[Cell] = []
-        for column in kind.columns:
-            if column.key == "holders":
-                names = tuple(dict.fromkeys(label(h.pid, snapshot.processes, h.comm) for h in obj.holders))
-                short = tuple(dict.fromkeys(brief_label(h.pid, snapshot.processes, h.comm) for h in obj.holders))
-                row.append(Listed(names, short) if names else "-")
-            else:
-                row.append(column.text(obj))
-        rows.append(row)
-    return fitted_table(columns, rows, width)
-
-
 def _held_posix(snapshot: Snapshot, held: HeldObject) -> str:
-    kind = BY_NAME[held.kind]
-    obj = kind.objects(snapshot).get(held.inode)
+    obj = getattr(snapshot, held.kind).get(held.inode)  # the Snapshot's fields are named as the kinds
     how = f"/{held.fd}{held.mode}" if held.fd is not None else f"@{held.mode}"
     if held.kind == "memfd":
         # memfd:NAME, or anon:INODE for shared anonymous memory (which has no name)
         label = f"memfd:{obj.name}" if obj is not None and obj.source == "memfd" else f"anon:{held.inode}"
         return f"{label}{how}"
-    name = kind.label(obj) if obj is not None else str(held.inode)
+    name = obj.name if obj is not None else str(held.inode)
     return f"{held.kind}:{name}{how}"
 
 
