@@ -18,7 +18,7 @@ Without root only the reader's own processes' namespaces can be read, and none e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ipctop.collectors import containers, ipcstate, processes, sysvipc
@@ -132,17 +132,25 @@ def name_namespace(proc: ProcFS, inode: int, members: tuple[int, ...], own: bool
     return NamespaceInfo(inode, f"{comm}[{leader}]", "process", "", first_cgroup, leader, members, False)
 
 
-def name_namespaces(proc: ProcFS, discovery: Discovery) -> list[NamespaceInfo]:
+def name_namespaces(proc: ProcFS, discovery: Discovery,
+                    earlier: dict[int, NamespaceInfo] | None = None) -> list[NamespaceInfo]:
     """Every namespace found, named; ipctop's own first, then by leader.  Two namespaces that
-    would have one name (two jails of one service) are told apart by their leaders."""
+    would have one name (two jails of one service) are told apart by their leaders.  `earlier`
+    (by inode, as named before being told apart) is reused where a namespace's members are the
+    same, and is updated."""
     try:
         own_cgroup = proc.read_text("self", "cgroup")
     except OSError:
         own_cgroup = ""
-    named = [
-        name_namespace(proc, inode, members, inode == discovery.own, own_cgroup)
-        for inode, members in discovery.members.items()
-    ]
+    earlier = earlier if earlier is not None else {}
+    named = []
+    for inode, members in discovery.members.items():
+        info = earlier.get(inode)
+        if info is None or info.members != members:
+            info = name_namespace(proc, inode, members, inode == discovery.own, own_cgroup)
+        named.append(info)
+    earlier.clear()
+    earlier.update((info.inode, info) for info in named)
     named.sort(key=lambda ns: (not ns.own, ns.leader))
     seen: dict[str, int] = {}
     for info in named:
@@ -170,13 +178,17 @@ def read_tables(proc: ProcFS, parser: sysvipc.TableParser | None = None) -> Name
 
 
 def read_namespaces(
-    proc: ProcFS, targets: Iterable[Target], parsers: dict[int, sysvipc.TableParser] | None = None
+    proc: ProcFS, targets: Iterable[Target], parsers: dict[int, sysvipc.TableParser] | None = None,
+    before_each: Callable[[Target], None] | None = None,
 ) -> dict[int, NamespaceTables | Unenterable]:
     """Each namespace's tables, read from inside it, or why it could not be entered.  `parsers`
-    (by inode) remember each namespace's latest parse, as a Scanner's own table parser does."""
+    (by inode) remember each namespace's latest parse, as a Scanner's own table parser does;
+    `before_each(target)` is called inside each one first."""
     parsers = parsers if parsers is not None else {}
 
     def read(target: Target) -> NamespaceTables:
+        if before_each is not None:
+            before_each(target)
         parser = parsers.get(target.inode)
         if parser is None:
             parser = parsers[target.inode] = sysvipc.TableParser()
