@@ -1,5 +1,6 @@
 """Aligned text tables of a snapshot, in the manner of lsipc: keys in hex,
-sizes human-readable, one section per object type."""
+sizes human-readable, one section per object type.  System V objects of every IPC
+namespace are listed, with a NAMESPACE column when any is not ipctop's own."""
 
 from __future__ import annotations
 
@@ -32,9 +33,24 @@ def _ends(ends: Sequence[PipeEnd]) -> str:
     return ",".join(f"{proc_label(e.comm, e.pid)}:{e.fd}" for e in ends) or "-"
 
 
+def shows_namespaces(snapshot: Snapshot) -> bool:
+    """True when a namespace other than ipctop's own is in the snapshot: tables then name each object's."""
+    return any(not ns.own for ns in snapshot.namespaces)
+
+
+def _with_namespace(snapshot: Snapshot, headers: list[str], rows: list[list[object]], objects: list,
+                    numeric: set[int]) -> str:
+    """The table, with a NAMESPACE column after the id when there is more than one namespace to tell apart."""
+    if not shows_namespaces(snapshot):
+        return table(headers, rows, numeric=numeric)
+    rows = [[*row[:2], obj.container or "host", *row[2:]] for obj, row in zip(objects, rows, strict=True)]
+    return table([*headers[:2], "NAMESPACE", *headers[2:]], rows, numeric={i + (i >= 2) for i in numeric})
+
+
 def shm_table(snapshot: Snapshot) -> str:
     rows = []
-    for s in sorted(snapshot.shm.values(), key=lambda s: s.shmid):
+    segments = _sorted(snapshot, snapshot.all_shm(), "shmid")
+    for s in segments:
         attached = ",".join(proc_label(a.comm, a.pid) for a in s.attachers) or "-"
         if not s.attachers_complete:
             attached += f" ({found_of(s)})"
@@ -42,29 +58,57 @@ def shm_table(snapshot: Snapshot) -> str:
         rows.append([key, s.shmid, s.owner, rwx(s.perms), human_bytes(s.size), s.nattch,
                      ",".join(s.status) or "-", s.cpid, s.lpid, attached])
     headers = ["KEY", "SHMID", "OWNER", "PERMS", "SIZE", "NATTCH", "STATUS", "CPID", "LPID", "ATTACHED"]
-    return table(headers, rows, numeric={1, 4, 5, 7, 8})
+    return _with_namespace(snapshot, headers, rows, segments, {1, 4, 5, 7, 8})
 
 
 def msg_table(snapshot: Snapshot) -> str:
     rows = []
-    for q in sorted(snapshot.msg.values(), key=lambda q: q.msqid):
+    queues = _sorted(snapshot, snapshot.all_msg(), "msqid")
+    for q in queues:
         fill = f"{q.fill:.0%}" if q.fill is not None else "-"
         rows.append([hex_key(q.key), q.msqid, q.owner, rwx(q.perms), q.qnum, human_bytes(q.cbytes),
                      human_bytes(q.qbytes), fill, q.lspid, q.lrpid])
     headers = ["KEY", "MSQID", "OWNER", "PERMS", "MESSAGES", "USED", "CAPACITY", "FILL", "LSPID", "LRPID"]
-    return table(headers, rows, numeric={1, 4, 5, 6, 7, 8, 9})
+    return _with_namespace(snapshot, headers, rows, queues, {1, 4, 5, 6, 7, 8, 9})
 
 
 def sem_table(snapshot: Snapshot) -> str:
     rows = []
-    for s in sorted(snapshot.sem.values(), key=lambda s: s.semid):
+    sets = _sorted(snapshot, snapshot.all_sem(), "semid")
+    for s in sets:
         def listed(values: tuple[int, ...]) -> str:
             return ",".join(map(str, values)) or "?"
 
         rows.append([hex_key(s.key), s.semid, s.owner, rwx(s.perms), s.nsems, listed(s.values),
                      listed(s.ncnt), listed(s.zcnt)])
     headers = ["KEY", "SEMID", "OWNER", "PERMS", "NSEMS", "VALUES", "NCNT", "ZCNT"]
-    return table(headers, rows, numeric={1, 4})
+    return _with_namespace(snapshot, headers, rows, sets, {1, 4})
+
+
+def _sorted(snapshot: Snapshot, objects: list, ident: str) -> list:
+    """ipctop's own namespace's objects first, then each other namespace's as the snapshot lists them; by id."""
+    order = {ns.inode: i for i, ns in enumerate(snapshot.namespaces)}
+    return sorted(objects, key=lambda o: (order.get(o.ipc_ns, 0), getattr(o, ident)))
+
+
+def _limit_use(used: int, limit: int) -> str:
+    return f"{used}/{limit}" if limit else str(used)
+
+
+def namespace_table(snapshot: Snapshot) -> str:
+    """One line per IPC namespace: what it is, its processes, its objects against its own limits."""
+    rows = []
+    for ns in snapshot.namespaces:
+        limits = ns.limits
+        counts: list[object] = ["?", "?", "?"]
+        if not ns.error:
+            counts = [_limit_use(len(ns.shm), limits.shmmni if limits else 0),
+                      _limit_use(len(ns.msg), limits.msgmni if limits else 0),
+                      _limit_use(len(ns.sem), limits.semmni if limits else 0)]
+        rows.append([ns.name, ns.inode, ns.kind, len(ns.members), ns.leader, *counts, ns.error or "-"])
+    headers = ["NAME", "INODE", "KIND", "PROCS", "LEADER", "SHM/SHMMNI", "MSG/MSGMNI", "SEM/SEMMNI", "NOTE"]
+    return table(headers, rows, numeric={1, 3, 4})
+
 
 
 def _fill(pipe: Pipe | Fifo) -> str:
@@ -88,12 +132,20 @@ def fifo_table(snapshot: Snapshot) -> str:
 
 
 def process_table(snapshot: Snapshot) -> str:
+    """Processes and what they hold (shmids, msqids and semids of their own IPC namespace)."""
     rows = []
+    names = {f"ipc:[{ns.inode}]": ns.name for ns in snapshot.namespaces} if shows_namespaces(snapshot) else None
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
-        rows.append([p.pid, p.ppid, p.user, p.state, p.wchan or "-", p.comm, " ".join(held) or "-"])
-    return table(["PID", "PPID", "USER", "S", "WCHAN", "COMMAND", "HOLDS"], rows, numeric={0, 1})
+        row: list[object] = [p.pid, p.ppid, p.user, p.state, p.wchan or "-", p.comm, " ".join(held) or "-"]
+        if names is not None:
+            row.insert(2, names.get(p.ipc_ns, "?"))
+        rows.append(row)
+    headers = ["PID", "PPID", "USER", "S", "WCHAN", "COMMAND", "HOLDS"]
+    if names is not None:
+        headers.insert(2, "NAMESPACE")
+    return table(headers, rows, numeric={0, 1})
 
 
 SECTIONS = {
