@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ipctop.model import Fifo, IpcNamespace, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
+from ipctop.collectors.namespaces import matching_namespaces
+from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 
 OBJECT_TYPES = ("shm", "msg", "sem", "pipe", "fifo")
 
@@ -46,20 +47,6 @@ def namespace_inode(link: str) -> int:
     return int(link[start + 1 : end]) if 0 <= start < end and link[start + 1 : end].isdigit() else 0
 
 
-def _matching_namespaces(snapshot: Snapshot, word: str) -> list[IpcNamespace]:
-    known = snapshot.namespaces
-    if word.isdigit():
-        number = int(word)
-        return [ns for ns in known if ns.inode == number or number in ns.members]
-    lowered = word.lower()
-    for exact in (lambda ns: ns.name.lower() == lowered, lambda ns: ns.container_id.lower() == lowered):
-        found = [ns for ns in known if exact(ns)]
-        if found:
-            return found
-    return [ns for ns in known if ns.name.lower().partition(":")[2].startswith(lowered)
-            or ns.name.lower().startswith(lowered) or (ns.container_id.lower().startswith(lowered) and len(word) >= 4)]
-
-
 def select_namespaces(snapshot: Snapshot, text: str) -> frozenset[int]:
     """The inodes `--ns` names: comma-separated names (`host`, `docker:3f2a1b4c5d6e`, or the start of
     one, or of a container's id), inodes, or pids of processes in them.  Raises ValueError with one
@@ -73,7 +60,7 @@ def select_namespaces(snapshot: Snapshot, text: str) -> frozenset[int]:
     for word in (w.strip() for w in text.split(",")):
         if not word:
             continue
-        found = _matching_namespaces(snapshot, word)
+        found = matching_namespaces(snapshot.namespaces, word)
         if not found:
             names = ", ".join(ns.name for ns in snapshot.namespaces[:8])
             more = ", …" if len(snapshot.namespaces) > 8 else ""

@@ -18,8 +18,8 @@ Without root only the reader's own processes' namespaces can be read, and none e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, Protocol, TypeVar
 
 from ipctop.collectors import containers, ipcstate, processes, sysvipc
 from ipctop.collectors.limits import read_limits
@@ -160,6 +160,33 @@ def name_namespaces(proc: ProcFS, discovery: Discovery,
         if seen[info.name] > 1 and not info.own and not info.name.endswith(f"[{info.leader}]") else info
         for info in named
     ]
+
+
+class _Named(Protocol):
+    inode: int
+    name: str
+    container_id: str
+    members: tuple[int, ...]
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def matching_namespaces(known: Sequence[N], word: str) -> list[N]:
+    """The namespaces one word of `--ns` names: an inode, a pid in it, a name (`host`, `docker:3f2a…`,
+    `sleep[42]`) exactly, else a container's id exactly, else the start of a name (with or
+    without its `kind:`) or of a container's id (4 characters at least)."""
+    if word.isdigit():
+        number = int(word)
+        return [ns for ns in known if ns.inode == number or number in ns.members]
+    lowered = word.lower()
+    for same in (lambda ns: ns.name.lower() == lowered, lambda ns: ns.container_id.lower() == lowered):
+        found = [ns for ns in known if same(ns)]
+        if found:
+            return found
+    return [ns for ns in known
+            if ns.name.lower().startswith(lowered) or ns.name.lower().partition(":")[2].startswith(lowered)
+            or (len(word) >= 4 and ns.container_id.lower().startswith(lowered))]
 
 
 def read_tables(proc: ProcFS, parser: sysvipc.TableParser | None = None) -> NamespaceTables:
