@@ -314,6 +314,12 @@ class Snapshot:
     def all_sem(self) -> list[SemSet]:
         return [*self.sem.values(), *(s for ns in self.other_namespaces for s in ns.sem.values())]
 
+    def elsewhere(self, ipc_ns: int) -> int:
+        """`ipc_ns` when it is another namespace than ipctop's own, else 0: events, lifetimes and
+        histories know an object by (kind, id, this)."""
+        own = self.namespaces[0].inode if self.namespaces else 0
+        return 0 if ipc_ns in (0, own) else ipc_ns
+
     def namespace(self, inode: int) -> IpcNamespace | None:
         """The namespace with this inode (0: ipctop's own), None when it is not in the snapshot."""
         for ns in self.namespaces:

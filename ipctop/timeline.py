@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from ipctop.diff import Event, EventKind
 from ipctop.model import Snapshot
 
-ObjectRef = tuple[str, int]  # (object_kind, object_id): ("shm", shmid), ("process", pid), ...
+# (object_kind, object_id, ipc_ns): ("shm", shmid, 0), ("process", pid, 0), ...; ipc_ns is the inode of a
+# System V object's IPC namespace when that is not ipctop's own (its ids are unique only inside it), else 0
+ObjectRef = tuple[str, int, int]
 
 FIRST_SEEN = "first seen"
 
@@ -49,12 +51,16 @@ class Timeline:
         }
         for kind, table in tables.items():
             for ident in table:
-                self._lives.setdefault((kind, ident), [LifeEntry(snapshot.time, FIRST_SEEN)])
+                self._lives.setdefault((kind, ident, 0), [LifeEntry(snapshot.time, FIRST_SEEN)])
+        for ns in snapshot.other_namespaces:
+            for kind, table in (("shm", ns.shm), ("msg", ns.msg), ("sem", ns.sem)):
+                for ident in table:
+                    self._lives.setdefault((kind, ident, ns.inode), [LifeEntry(snapshot.time, FIRST_SEEN)])
         self._trim_objects()
 
     def record(self, events: Iterable[Event]) -> None:
         for event in events:
-            ref = (event.object_kind, event.object_id)
+            ref = (event.object_kind, event.object_id, event.ipc_ns)
             entry = LifeEntry(event.time, event.kind.value, event.pid, event.detail)
             if event.kind is EventKind.CREATED:
                 # Ids are reused: a creation starts a new life under the same id.
@@ -62,11 +68,12 @@ class Timeline:
             self._append(ref, entry)
             if event.pid and event.object_kind != "process":
                 what = f"{event.kind.value} {event.object_label}"
-                self._append(("process", event.pid), LifeEntry(event.time, what, event.pid, event.detail))
+                self._append(("process", event.pid, 0), LifeEntry(event.time, what, event.pid, event.detail))
         self._trim_objects()
 
-    def lifetime(self, kind: str, ident: int) -> tuple[LifeEntry, ...]:
-        return tuple(self._lives.get((kind, ident), ()))
+    def lifetime(self, kind: str, ident: int, ipc_ns: int = 0) -> tuple[LifeEntry, ...]:
+        """What happened to one object (`ipc_ns`: its namespace's inode when not ipctop's own)."""
+        return tuple(self._lives.get((kind, ident, ipc_ns), ()))
 
     def _append(self, ref: ObjectRef, entry: LifeEntry) -> None:
         entries = self._lives.pop(ref, [])
