@@ -6,10 +6,11 @@ Shared by `ipctop list`, the monitor's command line options and the cleanup.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 
-from ipctop.collectors.namespaces import matching_namespaces
-from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
+from ipctop.collectors.namespaces import NamespaceInfo, matching_namespaces
+from ipctop.model import Fifo, IpcNamespace, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 
 OBJECT_TYPES = ("shm", "msg", "sem", "pipe", "fifo")
 
@@ -51,26 +52,41 @@ def select_namespaces(snapshot: Snapshot, text: str) -> frozenset[int]:
     """The inodes `--ns` names: comma-separated names (`host`, `docker:3f2a1b4c5d6e`, or the start of
     one, or of a container's id), inodes, or pids of processes in them.  Raises ValueError with one
     sentence when one names none, or more than one."""
-    if not snapshot.namespaces:
-        own_words = {"host", str(namespace_inode(snapshot.ipc_ns)), str(os.getpid())}
-        if all(word.strip() in own_words for word in text.split(",") if word.strip()):
-            return frozenset({namespace_inode(snapshot.ipc_ns)})
-        raise ValueError(snapshot.namespace_note or "only ipctop's own IPC namespace (host) is known here")
+    return choose_namespaces(snapshot.namespaces, namespace_inode(snapshot.ipc_ns), snapshot.namespace_note, text)
+
+
+def choose_namespaces(known: Sequence[IpcNamespace | NamespaceInfo], own: int, note: str, text: str) -> frozenset[int]:
+    """select_namespaces among `known` (empty when only ipctop's own, `own`, could be looked at: `note` says why)."""
+    words = [word.strip() for word in text.split(",")]
+    if not all(words):
+        raise ValueError(f"{text!r} has an empty name")
+    if not known:
+        if all(word in ("host", str(own), str(os.getpid())) for word in words):
+            return frozenset({own})
+        raise ValueError(note or "only ipctop's own IPC namespace (host) is known here")
     chosen: set[int] = set()
-    for word in (w.strip() for w in text.split(",")):
-        if not word:
-            continue
-        found = matching_namespaces(snapshot.namespaces, word)
+    for word in words:
+        found = matching_namespaces(known, word)
         if not found:
-            names = ", ".join(ns.name for ns in snapshot.namespaces[:8])
-            more = ", …" if len(snapshot.namespaces) > 8 else ""
+            names = ", ".join(ns.name for ns in known[:8])
+            more = ", …" if len(known) > 8 else ""
             raise ValueError(f"no IPC namespace is named {word!r} or has it as inode or pid (there are: {names}{more})")
         if len(found) > 1 and not word.isdigit():
             raise ValueError(f"{word!r} names {len(found)} IPC namespaces ({', '.join(ns.name for ns in found)}): "
                              "give more of the name, or the inode")
         chosen.update(ns.inode for ns in found)
-    if not chosen:
-        raise ValueError("name an IPC namespace: host, a container, an inode or a pid")
+    return frozenset(chosen)
+
+
+def namespaces_named(snapshot: Snapshot, text: str) -> frozenset[int]:
+    """The inodes of the namespaces `--ns TEXT` names now, leaving out names that name none (a container
+    that is not running), for a filter applied again at each scan."""
+    chosen: set[int] = set()
+    for word in (w.strip() for w in text.split(",") if w.strip()):
+        if word == "host" or (not snapshot.namespaces and word == str(namespace_inode(snapshot.ipc_ns))):
+            chosen.add(snapshot.namespaces[0].inode if snapshot.namespaces else namespace_inode(snapshot.ipc_ns))
+            continue
+        chosen.update(ns.inode for ns in matching_namespaces(snapshot.namespaces, word))
     return frozenset(chosen)
 
 
