@@ -317,8 +317,17 @@ class Snapshot:
     def elsewhere(self, ipc_ns: int) -> int:
         """`ipc_ns` when it is another namespace than ipctop's own, else 0: events, lifetimes and
         histories know an object by (kind, id, this)."""
-        own = self.namespaces[0].inode if self.namespaces else 0
-        return 0 if ipc_ns in (0, own) else ipc_ns
+        return 0 if ipc_ns in (0, self.own_inode) else ipc_ns
+
+    @property
+    def own_inode(self) -> int:
+        """The inode of ipctop's own IPC namespace (0 when unknown)."""
+        for ns in self.namespaces:
+            if ns.own:
+                return ns.inode
+        start, end = self.ipc_ns.find("["), self.ipc_ns.rfind("]")
+        number = self.ipc_ns[start + 1 : end] if 0 <= start < end else ""
+        return int(number) if number.isdigit() else 0
 
     def namespace(self, inode: int) -> IpcNamespace | None:
         """The namespace with this inode (0: ipctop's own), None when it is not in the snapshot."""

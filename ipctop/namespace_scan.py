@@ -106,8 +106,8 @@ def read(proc: ProcFS, pids: list[int], own_link: str, quiet: ScanMemory | None,
     """Find every other namespace, name it, read its tables from inside and its segments' attachers
     among its members.  Only ipctop's own (and a note why) when it may not enter namespaces."""
     own = namespaces.inode_of(own_link)
-    if not proc.is_live:
-        return Reading(own)
+    if not proc.is_live or not own:
+        return Reading(own)  # (without knowing its own, it could not tell the others from it)
     if not may_enter():
         memory.keep_only(set())
         return Reading(own, NOT_ROOT_NOTE)

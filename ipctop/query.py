@@ -84,7 +84,7 @@ def namespaces_named(snapshot: Snapshot, text: str) -> frozenset[int]:
     chosen: set[int] = set()
     for word in (w.strip() for w in text.split(",") if w.strip()):
         if word == "host" or (not snapshot.namespaces and word == str(namespace_inode(snapshot.ipc_ns))):
-            chosen.add(snapshot.namespaces[0].inode if snapshot.namespaces else namespace_inode(snapshot.ipc_ns))
+            chosen.add(snapshot.own_inode)
             continue
         chosen.update(ns.inode for ns in matching_namespaces(snapshot.namespaces, word))
     return frozenset(chosen)

@@ -48,10 +48,12 @@ _CPID, _LPID = attrgetter("cpid"), attrgetter("lpid")
 
 def own_ipc_namespace(proc: ProcFS) -> str:
     """The IPC namespace whose /proc/sysvipc this thread reads (namespaces are per thread)."""
-    try:
-        return proc.readlink_pid("thread-self" if proc.is_live else "self", "ns/ipc")  # type: ignore[arg-type]
-    except (Gone, Denied):
-        return ""
+    for name in ("thread-self", "self") if proc.is_live else ("self",):
+        try:
+            return proc.readlink_pid(name, "ns/ipc")  # type: ignore[arg-type]
+        except (Gone, Denied):
+            continue
+    return ""
 
 
 # How long one read of one process may take before the scan gives that process up. A read

@@ -67,6 +67,19 @@ def choose_namespace(text: str, field: str = "--ns", proc: ProcFS | None = None)
     return NamespaceChoice(info.inode, info.name, Target(info.inode, info.members))
 
 
+def check_names(text: str, field: str = "--ns") -> None:
+    """Each name of `--ns NAME,...` must name an IPC namespace now (monitors and exporters match the
+    names again at each scan); ValidationError says which does not."""
+    from ipctop.namespace_scan import NOT_ROOT_NOTE
+    from ipctop.query import choose_namespaces
+
+    known = known_namespaces() if may_enter() else []
+    try:
+        choose_namespaces(known, own_namespace().inode, NOT_ROOT_NOTE, text)
+    except ValueError as error:
+        raise ValidationError(field, str(error)) from None
+
+
 def inside(choice: NamespaceChoice | None, function: Callable[..., T], *args: object, **kwargs: object) -> T:
     """`function(*args, **kwargs)` done inside the chosen namespace (directly for ipctop's own, or None);
     raises kernel.ipcns.Unenterable when its processes have all exited meanwhile."""

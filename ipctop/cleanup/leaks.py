@@ -280,17 +280,12 @@ def _selected(key: int, uid: int, cuid: int, filters: LeakFilters) -> bool:
 def _namespaces(snapshot: Snapshot, filters: LeakFilters) -> Iterator[tuple[Mapping, Mapping, Mapping, str, int, str]]:
     """(shm, msg, sem, link, inode, name) of each IPC namespace to judge: ipctop's own (inode and name
     0 and "": its candidates are labelled as before), then each other one that could be read."""
-    own = snapshot.namespaces[0].inode if snapshot.namespaces else _inode(snapshot.ipc_ns)
+    own = snapshot.own_inode
     if filters.namespaces is None or own in filters.namespaces:
         yield snapshot.shm, snapshot.msg, snapshot.sem, snapshot.ipc_ns, 0, ""
     for ns in snapshot.other_namespaces:
         if not ns.error and (filters.namespaces is None or ns.inode in filters.namespaces):
             yield ns.shm, ns.msg, ns.sem, f"ipc:[{ns.inode}]", ns.inode, ns.name
-
-
-def _inode(link: str) -> int:
-    start, end = link.find("["), link.rfind("]")
-    return int(link[start + 1 : end]) if 0 <= start < end and link[start + 1 : end].isdigit() else 0
 
 
 def find_leaks(

@@ -55,16 +55,13 @@ def _max_series(text: str) -> int:
 def check_namespaces(text: str) -> None:
     """Each name of NS,... must name an IPC namespace now (it is matched again at every scan, by name,
     so a container that restarts in a new namespace stays exported)."""
-    from ipctop.actions.in_namespace import known_namespaces, own_namespace
-    from ipctop.kernel.ipcns import may_enter
-    from ipctop.namespace_scan import NOT_ROOT_NOTE
-    from ipctop.query import choose_namespaces
+    from ipctop.actions.in_namespace import check_names
+    from ipctop.actions.validators import ValidationError
 
-    known = known_namespaces() if may_enter() else []
     try:
-        choose_namespaces(known, own_namespace().inode, NOT_ROOT_NOTE, text)
-    except ValueError as error:
-        raise UsageError(f"--ns: {error}") from None
+        check_names(text)
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:

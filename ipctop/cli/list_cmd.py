@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         print(snapshot_to_json(snapshot))
         return 0
     from ipctop.render.formatting import uninspected_sentence
-    from ipctop.render.tables import SECTIONS, namespace_table, process_table, shows_namespaces
+    from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
     blocks = []
     every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             blocks.append(f"{title} ({count})\n{render(snapshot)}")
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
-    if shows_namespaces(snapshot):
+    if has_other_namespaces(snapshot):
         blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot)}")
     if snapshot.uninspectable:
         blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))

@@ -34,7 +34,13 @@ def _ends(ends: Sequence[PipeEnd]) -> str:
 
 
 def shows_namespaces(snapshot: Snapshot) -> bool:
-    """True when a namespace other than ipctop's own is in the snapshot: tables then name each object's."""
+    """True when the snapshot holds an object of another namespace than ipctop's own (or one that could not
+    be read): tables then name each object's namespace."""
+    return any(not ns.own and (ns.shm or ns.msg or ns.sem or ns.error) for ns in snapshot.namespaces)
+
+
+def has_other_namespaces(snapshot: Snapshot) -> bool:
+    """True when the snapshot knows of another IPC namespace than ipctop's own."""
     return any(not ns.own for ns in snapshot.namespaces)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipctop.model import ShmSegment
 from ipctop.render.formatting import found_of, proc_label
-from ipctop.tui.panes.base import Pane, shorten
+from ipctop.tui.panes.base import Pane, row_key, shorten
 from ipctop.tui.panes.cells import age_cell, bytes_cell, key_cell, perms_cell, process_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
@@ -15,6 +15,7 @@ class ShmPane(Pane):
     title = "Shared memory"
     empty_text = "No shared memory segments."
     default_sort = "shmid"
+    namespaced = True
     columns = (
         Column("shmid", "ShmID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
@@ -30,7 +31,7 @@ class ShmPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cache: dict[int, tuple[ShmSegment, tuple[str | None, bool], Row]] = {}
+        self._cache: dict[str, tuple[ShmSegment, tuple[str | None, bool], Row]] = {}  # by row key
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
@@ -41,21 +42,22 @@ class ShmPane(Pane):
         rows = []
         processes = snapshot.processes
         contexts: dict[int, tuple[str | None, bool]] = {}  # by creator pid: a few creators make most segments
-        for shmid, segment in snapshot.shm.items():
+        for segment in snapshot.all_shm():
+            key = row_key(snapshot, segment.shmid, segment.ipc_ns)
             cpid = segment.cpid
             context = contexts.get(cpid)
             if context is None:
                 creator = processes.get(cpid)
                 context = contexts[cpid] = (creator.comm if creator is not None else None, snapshot.is_alive(cpid))
-            hit = previous.get(shmid)
+            hit = previous.get(key)
             reuse = hit is not None and hit[0] is segment and hit[1] == context
-            row = hit[2] if reuse else self._row(segment, state)  # type: ignore[index]
-            cache[shmid] = (segment, context, row)
+            row = hit[2] if reuse else self._row(segment, state, key)  # type: ignore[index]
+            cache[key] = (segment, context, row)
             rows.append(row)
         self._cache = cache
         return rows
 
-    def _row(self, segment: ShmSegment, state: MonitorState) -> Row:
+    def _row(self, segment: ShmSegment, state: MonitorState, key: str) -> Row:
         snapshot = state.snapshot
         assert snapshot is not None
         attachers = [proc_label(a.comm, a.pid) for a in segment.attachers]
@@ -74,4 +76,4 @@ class ShmPane(Pane):
             process_cell(snapshot, segment.cpid),
             perms_cell(segment.perms),
         )
-        return Row(str(segment.shmid), segment, cells, search=" ".join(attachers))
+        return Row(key, segment, cells, search=" ".join(attachers))
