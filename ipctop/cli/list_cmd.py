@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+import textwrap
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if snapshot.uninspectable:
-        blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
+        sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
+        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
     print("\n\n".join(blocks))
     return 0
