@@ -10,7 +10,8 @@ import os
 
 from ipctop.actions.validators import signal_name
 from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
-from ipctop.render.formatting import hex_key, human_bytes, proc_label
+from ipctop.render.formatting import count, hex_key, human_bytes, proc_label
+from ipctop.render.procinfo import name_of
 
 
 def _key_label(key: int) -> str:
@@ -81,7 +82,8 @@ def msg_remove_text(queue: MsgQueue, namespace: str = "") -> str:
 
 
 def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
-    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semset.nsems} semaphores){_in(namespace)}"
+    semaphores = count(semset.nsems, "semaphore")
+    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semaphores}){_in(namespace)}"
     waiters = semset.waiters
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
@@ -91,7 +93,7 @@ def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
 
 
 def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
-    who = f"{proc_label(process.comm, pid)} (user {process.user})" if process else f"process {pid}"
+    who = f"{name_of(process)}[{pid}] (user {process.user})" if process else f"process {pid}"
     return f"Send {signal_name(signum)} to {who}?"
 
 

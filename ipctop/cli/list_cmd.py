@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
+import textwrap
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -19,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="only objects these processes hold or last used")
     parser.add_argument("--user", dest="list_user", default=None, metavar="USER",
                         help="only objects USER owns or holds")
+    parser.add_argument("-w", "--wide", action="store_true",
+                        help="print every column in full, also on a terminal (piped output always is)")
     parser.set_defaults(func=run)
 
 
@@ -43,20 +48,24 @@ def run(args: argparse.Namespace) -> int:
     from ipctop.render.formatting import uninspected_sentence
     from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
+    # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
+    width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
     blocks = []
     every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
             count = len(every[field]()) if field in every else len(getattr(snapshot, field))
-            blocks.append(f"{title} ({count})\n{render(snapshot)}")
+            blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     if pids is not None:
-        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
+        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if has_other_namespaces(snapshot):
-        blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot)}")
+        blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot, width)}")
     if snapshot.uninspectable:
-        blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
+        sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
+        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
     if snapshot.namespace_note:
-        blocks.append(snapshot.namespace_note)
+        note = snapshot.namespace_note
+        blocks.append(textwrap.fill(note, width, break_on_hyphens=False) if width else note)
     print("\n\n".join(blocks))
     return 0
 

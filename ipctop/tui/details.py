@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from ipctop.diff import Event
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 from ipctop.pipelines import chains, pipe_state
-from ipctop.render.formatting import INCOMPLETE_WHY, clock, found_of, hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
+from ipctop.render.procinfo import label, wait_word
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
 KIND_NAMES = {
@@ -102,9 +103,8 @@ def _where(snapshot: Snapshot, ipc_ns: int, obj: object | None) -> tuple[int, st
 def _pid(snapshot: Snapshot, pid: int) -> str:
     if not pid:
         return "-"
-    process = snapshot.processes.get(pid)
-    label = proc_label(process.comm, pid) if process else str(pid)
-    return label if snapshot.is_alive(pid) else f"{label} (gone)"
+    named = label(pid, snapshot.processes) if pid in snapshot.processes else str(pid)
+    return named if snapshot.is_alive(pid) else f"{named} (gone)"
 
 
 def _owner(uid: int, gid: int, cuid: int, cgid: int, owner: str) -> list[tuple[str, str]]:
@@ -136,7 +136,7 @@ def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
         ("last shmat/shmdt (lpid)", _pid(snapshot, segment.lpid)),
         ("last attach", clock(segment.atime)),
         ("last detach", clock(segment.dtime)),
-        ("last change", clock(segment.ctime)),
+        ("changed (ctime)", f"{clock(segment.ctime)}: created, or the last IPC_SET (a chmod or chown)"),
         ("resident", human_bytes(segment.rss)),
         ("swapped", human_bytes(segment.swap)),
     ]
@@ -165,7 +165,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
         ("last receiver (lrpid)", _pid(snapshot, queue.lrpid)),
         ("last send", clock(queue.stime)),
         ("last receive", clock(queue.rtime)),
-        ("last change", clock(queue.ctime)),
+        ("changed (ctime)", f"{clock(queue.ctime)}: created, or the last IPC_SET"),
     ]
     users = [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
     return Detail(f"Message queue {queue.msqid}", "msg", queue.msqid, fields, users)
@@ -179,7 +179,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
         ("perms", _perms(sem_set.perms)),
         ("semaphores", str(sem_set.nsems)),
         ("last semop", clock(sem_set.otime)),
-        ("last change", clock(sem_set.ctime)),
+        ("changed (ctime)", f"{clock(sem_set.ctime)}: created, or the last IPC_SET, SETVAL or SETALL"),
     ]
     for i, value in enumerate(sem_set.values):
         ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
@@ -188,7 +188,8 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
     users = [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
     notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
     if sem_set.waiters:
-        notes.append(f"{sem_set.waiters} process(es) are blocked in semop on this set.")
+        blocked = count(sem_set.waiters, "process", "processes")
+        notes.append(f"{blocked} {'is' if sem_set.waiters == 1 else 'are'} blocked in semop on this set.")
     return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
 
 
@@ -221,7 +222,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         ("command", process.cmdline or "-"),
         ("user", f"{process.user} (uid {process.uid})"),
         ("state", process.state),
-        ("sleeping in (wchan)", process.wchan or "-"),
+        ("sleeping in (wchan)", f"{process.wchan} ({wait_word(process.wchan)})" if process.wchan else "-"),
         ("started", clock(int(process.start_time))),
         ("ipc namespace", process.ipc_ns or "-"),
         ("shared memory", ", ".join(map(str, process.shm)) or "-"),
@@ -232,7 +233,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
     users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes for peer in end.peers]
-    return Detail(f"Process {proc_label(process.comm, process.pid)}", "process", process.pid, fields, users)
+    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields, users)
 
 
 def _fifo_path(snapshot: Snapshot, inode: int) -> str:

@@ -174,6 +174,7 @@ async def test_remove_an_attached_segment_then_signal_its_holder(ipc_key, holder
             with pytest.raises(IpcError):  # the last one detached: the kernel destroyed it
                 sysv.shm_stat(shmid)
             app.main_screen.show_pane("shm")
+            app.request_refresh()  # paused: the scan the signal asked for may have run before the holder exited
             await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)) is None)
     finally:
         remove_quietly(shmid)

@@ -9,6 +9,7 @@ another namespace than ipctop's own: a second table, shown instead of the first.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from typing import Any, ClassVar
 
@@ -18,7 +19,7 @@ from textual.widgets import Static
 
 from ipctop.diff import Event
 from ipctop.model import Snapshot
-from ipctop.render.formatting import proc_label
+from ipctop.render.procinfo import brief_label, label
 from ipctop.render.tables import shows_namespaces
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.details import kind_of
@@ -28,11 +29,16 @@ from ipctop.tui.widgets.object_table import ObjectTable
 
 
 def who(snapshot: Snapshot, pid: int) -> str:
-    """A process as `comm[pid]`, `[pid]` when it holds nothing we saw, `-` for none."""
+    """A process as `name[pid]` (ipctop/render/procinfo.py), `[pid]` when it holds nothing we saw,
+    `-` for none."""
     if not pid:
         return "-"
-    process = snapshot.processes.get(pid)
-    return proc_label(process.comm, pid) if process else f"[{pid}]"
+    return label(pid, snapshot.processes)
+
+
+def brief(snapshot: Snapshot, pid: int) -> str:
+    """`who`, named by comm (`postgres[7026]`): for a list in a narrow column."""
+    return brief_label(pid, snapshot.processes) if pid else "-"
 
 
 def shorten(items: list[str], limit: int = 40) -> str:
@@ -61,7 +67,7 @@ def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row
     return [row for row in rows if row.key in keep]
 
 
-NAMESPACE_COLUMN = Column("ns", "Namespace")
+NAMESPACE_COLUMN = Column("ns", "Namespace", shrink_to=10)
 
 
 def row_key(snapshot: Snapshot, ident: int, ipc_ns: int) -> str:
@@ -142,7 +148,7 @@ class Pane(Vertical):
             if hit is None or hit[0] is not row:
                 name = getattr(row.obj, "container", "") or "host"
                 cells = (row.cells[0], Cell(name), *row.cells[1:])
-                hit = (row, Row(row.key, row.obj, cells, row.role, row.search, row.parent))
+                hit = (row, dataclasses.replace(row, cells=cells))  # what a row is made of, its cells apart
             made[id(row)] = hit
             result.append(hit[1])
         self._with_namespace = made

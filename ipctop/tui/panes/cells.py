@@ -5,8 +5,8 @@ from __future__ import annotations
 from ipctop.model import Snapshot
 from ipctop.render.bars import bar, percent
 from ipctop.render.formatting import hex_key, human_bytes, rwx
-from ipctop.tui.panes.base import who
-from ipctop.tui.rows import AgeCell, Cell, num
+from ipctop.tui.panes.base import brief, who
+from ipctop.tui.rows import AgeCell, Cell, ListCell, num
 
 GAUGE_WIDTH = 8
 
@@ -34,11 +34,14 @@ def age_cell(since: float, now: float) -> Cell:
 
 
 def process_cell(snapshot: Snapshot, pid: int) -> Cell:
+    """A process by name (by comm where the name does not fit), `gone` once it has exited."""
     if not pid:
         return Cell("-", sort="", role="muted")
-    label = who(snapshot, pid)
+    label, short = who(snapshot, pid), brief(snapshot, pid)
     alive = snapshot.is_alive(pid)
-    return Cell(label if alive else f"{label} gone", sort=label.lower(), role=None if alive else "warn")
+    if not alive:
+        label, short = f"{label} gone", f"{short} gone"
+    return ListCell([label], sort=label.lower(), role=None if alive else "warn", short=[short])
 
 
 def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH) -> Cell:

@@ -21,14 +21,14 @@ class MsgPane(Pane):
     columns = (
         Column("msqid", "MsqID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
-        Column("owner", "Owner"),
+        Column("owner", "Owner", priority=3, shrink_to=8),
         Column("qnum", "Msgs", 5),
-        Column("cbytes", "Bytes", 6),
+        Column("cbytes", "Bytes", 6, priority=2),
         Column("fill", "Fill", 13),
-        Column("depth", "Depth", SPARK_WIDTH, volatile=True),
-        Column("sender", "Sender"),
-        Column("receiver", "Receiver"),
-        Column("perms", "Perms", 9),
+        Column("depth", "Depth", SPARK_WIDTH, volatile=True, priority=4),
+        Column("sender", "Sender", priority=1, shrink_to=12),
+        Column("receiver", "Receiver", priority=1, shrink_to=12),
+        Column("perms", "Perms", 9, priority=5),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:

@@ -7,14 +7,33 @@ their parent stand together); sorted by any other column it is a flat list.
 from __future__ import annotations
 
 from ipctop.model import Process
-from ipctop.pipelines import READ_WAITS, WRITE_WAITS
 from ipctop.proctree import process_tree
-from ipctop.tui.panes.base import Pane, shorten
+from ipctop.render.fit import ELLIPSIS
+from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
+from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
-from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.rows import Cell, Column, ListCell, Row, cut, num
 from ipctop.tui.state import MonitorState
 
-IPC_WAITS = READ_WAITS | WRITE_WAITS | {"do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner"}
+
+class TreeCell(Cell):
+    """A process's name under its tree lines; in a narrow column the lines on the left go first."""
+
+    __slots__ = ("name", "prefix")
+
+    def __init__(self, prefix: str, name: str, sort: object) -> None:
+        super().__init__(prefix + name, sort=sort)
+        self.prefix, self.name = prefix, name
+
+    def fitted(self, width: int) -> str:
+        if len(self.plain) <= width:
+            return self.plain
+        keep = width - len(self.name)  # of the prefix, from its right end (`└─ `)
+        if keep >= 4:
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + self.name
+        if width > 3 and self.prefix:
+            return self.prefix[-3:] + cut(self.name, width - 3)
+        return cut(self.name, width)
 
 
 def holdings(process: Process) -> list[str]:
@@ -34,13 +53,13 @@ class ProcessesPane(Pane):
     default_sort = "process"
     sort_shapes_rows = True  # a tree by the Process column, a flat list by any other
     columns = (
-        Column("process", "Process"),
+        Column("process", "Process", shrink_to=14),
         Column("pid", "PID", 7),
-        Column("user", "User"),
-        Column("state", "State"),
-        Column("holds", "Holds"),
-        Column("age", "Age", 6, volatile=True),
-        Column("command", "Command"),
+        Column("user", "User", priority=3, shrink_to=8),
+        Column("state", "State", priority=1),  # a short word; the detail has the whole wchan symbol
+        Column("holds", "Holds", shrink_to=16),
+        Column("age", "Age", 6, volatile=True, priority=4),  # since the process started
+        Column("command", "Command", priority=5, shrink_to=12),
     )
 
     def __init__(self) -> None:
@@ -82,17 +101,18 @@ class ProcessesPane(Pane):
 
     def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
         held = holdings(process)
-        waiting = process.wchan if process.wchan else ""
+        waiting = wait_word(process.wchan)
         cells = (
-            Cell(prefix + process.comm, sort=order),
+            TreeCell(prefix, name_of(process), sort=order),
             num(process.pid),
             Cell(process.user),
-            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting in IPC_WAITS else None),
-            Cell(shorten(held, 44), sort=len(held)),
+            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting in IPC_WAIT_WORDS else None),
+            ListCell(held),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),
         )
-        return Row(f"p{process.pid}", process, cells, search=" ".join(held), parent=parent)
+        search = f"{' '.join(held)} {process.comm} {process.wchan}"
+        return Row(f"p{process.pid}", process, cells, search=search, parent=parent)
 
     def _group_row(self, ppid: int, order: int) -> Row:
         muted = Cell("", sort="", role="muted")

@@ -23,20 +23,20 @@ from ipctop.actions.holdings import Holdings
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
 from ipctop.model import ShmSegment
-from ipctop.render.formatting import proc_label
+from ipctop.render.procinfo import label
 from ipctop.tui.details import Detail, describe, lookup
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 
 def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None = None, ipc_ns: int = 0) -> Group:
+def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None, ipc_ns: int = 0) -> Group:
     state = app.state
     snapshot = state.snapshot
     parts: list = [Text(detail.title, style="bold")]
@@ -58,7 +58,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
         for pid, how in detail.users:
             process = snapshot.processes.get(pid)
             alive = snapshot.is_alive(pid)
-            name = proc_label(process.comm, pid) if process else "?"
+            name = label(pid, snapshot.processes) if process else "?"
             user = process.user if process else "-"
             run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
             users.add_row(str(pid), name, user, run if alive else "gone", how)
@@ -76,7 +76,16 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
         parts += [Text(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
-    lifetime = state.timeline.lifetime(detail.kind, detail.ident, ipc_ns)
+    timeline = state.timeline
+    lifetime = timeline.lifetime(detail.kind, detail.ident, ipc_ns)
+    if timeline.forgotten(detail.kind, detail.ident, ipc_ns):
+        which = "Its earlier history was" if lifetime else "Its history was"
+        parts.append(Text(f"{which} dropped: ipctop keeps the lifetimes of the {timeline.max_objects} objects "
+                          "most recently active, and this one was quiet longer.", style="italic"))  # fmt: skip
+    dropped = timeline.dropped(detail.kind, detail.ident, ipc_ns)
+    if lifetime and dropped:
+        parts.append(Text(f"{dropped} entries after the first were dropped: ipctop keeps the first and the "
+                          f"latest {timeline.max_entries - 1}.", style="italic"))  # fmt: skip
     if lifetime:
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("Time", "What", "PID", "Detail"):
@@ -85,7 +94,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
             table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
                           str(entry.pid or ""), entry.detail)  # fmt: skip
         parts.append(table)
-    else:
+    elif not timeline.forgotten(detail.kind, detail.ident):
         parts.append(Text("nothing recorded yet", style="italic"))
     return Group(*parts)
 
@@ -106,8 +115,8 @@ class DetailScreen(Screen[None]):
         self.contents: Contents | None = None
 
     @property
-    def ipctop(self) -> IpctopApp:
-        return self.app  # type: ignore[return-value]
+    def ipctop(self) -> Monitor:
+        return self.app  # type: ignore[return-value]  # the app implements Monitor
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
