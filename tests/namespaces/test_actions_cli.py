@@ -10,19 +10,10 @@ import sys
 
 import pytest
 
+from tests.namespaces.helpers import ipctop, lsipc_inside
 from tests.support.holders import wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
-
-
-def ipctop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ipctop", *args], capture_output=True, text=True, timeout=60)
-
-
-def lsipc_inside(pid: int, kind: str, columns: str) -> list[dict]:
-    out = subprocess.run(["nsenter", "-t", str(pid), "-i", "lsipc", kind, "--json", "-b", "-o", columns],
-                         capture_output=True, text=True, check=True).stdout
-    return next(iter(json.loads(out or "{}").values()), [])
 
 
 def test_create_send_receive_set_and_chmod_inside_a_namespace(ipc_namespaces):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
@@ -15,18 +12,9 @@ from ipctop.cleanup.backup import read_backup
 from ipctop.kernel import sysv
 from ipctop.kernel.ipcns import Target, run_in
 from ipctop.snapshot import take_snapshot
+from tests.namespaces.helpers import ipctop, lsipc_inside
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
-
-
-def ipctop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ipctop", *args], capture_output=True, text=True, timeout=60)
-
-
-def lsipc_inside(pid: int, kind: str, columns: str) -> list[dict]:
-    out = subprocess.run(["nsenter", "-t", str(pid), "-i", "lsipc", kind, "--json", "-b", "-o", columns],
-                         capture_output=True, text=True, check=True).stdout
-    return next(iter(json.loads(out or "{}").values()), [])
 
 
 def leaked_in_a_namespace(ipc_namespaces, key: int):  # type: ignore[no-untyped-def]

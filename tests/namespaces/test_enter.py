@@ -3,9 +3,7 @@ in them, compared with `nsenter -t PID -i ipcs`/`lsipc` run inside."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import threading
 
 import pytest
@@ -15,21 +13,11 @@ from ipctop.collectors.procfs import ProcFS
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.kernel.ipcns import Target, Unenterable, own_inode, run_in, visit
+from tests.namespaces.helpers import inside, lsipc_inside
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
 
 PROC = ProcFS()
-
-
-def inside(pid: int, *command: str) -> str:
-    """What a command prints when run inside pid's IPC namespace (and ours for the rest)."""
-    return subprocess.run(["nsenter", "-t", str(pid), "-i", *command], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def lsipc_inside(pid: int, kind: str, columns: str) -> list[dict]:
-    answer = json.loads(inside(pid, "lsipc", kind, "--json", "-b", "-o", columns) or "{}")
-    return next(iter(answer.values()), [])
 
 
 def tables_of(member) -> namespaces.NamespaceTables:  # type: ignore[no-untyped-def]

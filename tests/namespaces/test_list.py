@@ -6,32 +6,21 @@ import contextlib
 import io
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from ipctop.cli.main import main
 from ipctop.namespace_scan import NOT_ROOT_NOTE
+from tests.namespaces.helpers import ipctop, lsipc_inside
 from tests.support.unprivileged import run_as_nobody
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
-
-
-def ipctop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ipctop", *args], capture_output=True, text=True, timeout=60)
 
 
 def listed(*args: str) -> dict:
     result = ipctop("list", "--json", *args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def lsipc_inside(pid: int, kind: str, columns: str) -> list[dict]:
-    out = subprocess.run(["nsenter", "-t", str(pid), "-i", "lsipc", kind, "--json", "-b", "-o", columns],
-                         capture_output=True, text=True, check=True).stdout
-    return next(iter(json.loads(out or "{}").values()), [])
 
 
 def test_json_lists_every_namespaces_objects_with_their_namespace(ipc_namespaces):

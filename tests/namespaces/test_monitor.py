@@ -3,24 +3,17 @@ and actions of an object of another namespace, done inside it and never on its t
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 
 import pytest
 
 from ipctop.tui.screens.detail import DetailScreen
+from tests.namespaces.helpers import lsipc_inside
 from tests.support.keys import KeyAllocator
 from tests.tui.action_helpers import Scope, confirmation, notified, scoped_app, select_row
 from tests.tui.helpers import cell_text, row_keys, run_async, screen_text, table, wait_for, wait_scans
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
-
-
-def lsipc_inside(pid: int, kind: str, columns: str) -> list[dict]:
-    out = subprocess.run(["nsenter", "-t", str(pid), "-i", "lsipc", kind, "--json", "-b", "-o", columns],
-                         capture_output=True, text=True, check=True).stdout
-    return next(iter(json.loads(out or "{}").values()), [])
 
 
 def watching(ipc_key: KeyAllocator, *members) -> Scope:  # type: ignore[no-untyped-def]
