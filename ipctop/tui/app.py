@@ -45,9 +45,11 @@ class IpctopApp(App[int]):
         readonly: bool = False,
         handle_signals: bool = False,
         leak_filters: LeakFilters | None = None,
+        namespaces: str | None = None,
     ) -> None:
         super().__init__()
-        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid)  # the monitor's scanner remembers
+        # the monitor's scanner remembers
+        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid, namespaces)
         self.state = MonitorState()
         self.interval = interval
         self.paused = False
@@ -57,6 +59,7 @@ class IpctopApp(App[int]):
             for text in (
                 f"only pid {','.join(map(str, sorted(pids)))}" if pids else "",
                 f"only user {user or uid}" if uid is not None else "",
+                f"only namespace {namespaces}" if namespaces is not None else "",
                 "readonly" if readonly else "",
             )
             if text
