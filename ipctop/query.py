@@ -28,15 +28,15 @@ def shm_pids(segment: ShmSegment) -> set[int]:
 
 
 def msg_pids(queue: MsgQueue) -> set[int]:
-    return {queue.lspid, queue.lrpid}
+    return {queue.lspid, queue.lrpid, *(w.pid for w in queue.waiters)}
 
 
 def sem_pids(sem_set: SemSet) -> set[int]:
-    return set(sem_set.pids)
+    return {*sem_set.pids, *(w.pid for w in sem_set.waiters)}
 
 
 def pipe_pids(pipe: Pipe | Fifo) -> set[int]:
-    return {end.pid for end in pipe.ends}
+    return {*(end.pid for end in pipe.ends), *(w.pid for w in pipe.waiters)}
 
 
 def filter_snapshot(
@@ -45,7 +45,11 @@ def filter_snapshot(
     pids: frozenset[int] | None = None,
     uid: int | None = None,
 ) -> Snapshot:
-    """The part of `snapshot` that matches every filter given."""
+    """The part of `snapshot` that matches every filter given.
+
+    It only leaves rows out: each record kept is the whole machine's (its waiters, its
+    ends), so a state judged from it is the same with a filter as without.  An object
+    is related to a process that holds it, last used it, or waits on it."""
     types = types or frozenset(OBJECT_TYPES)
     procs = snapshot.processes
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, processes, sysvipc
+from ipctop.collectors import attachments, fds, processes, sysvipc, waits
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -31,6 +31,7 @@ from ipctop.model import (
     PipeEnd,
     Process,
     ShmSegment,
+    Wait,
 )
 
 _PID_START = attrgetter("pid", "start")
@@ -45,6 +46,30 @@ def shm_status(perms: int) -> tuple[str, ...]:
     if perms & SHM_LOCKED:
         status.append("locked")
     return tuple(status)
+
+
+class Waiting:
+    """The waits of one scan as records: by object (`on("msg", msqid)`) and by process."""
+
+    __slots__ = ("by_object", "by_pid")
+
+    def __init__(self, scan: waits.WaitScan, comms: dict[int, str]) -> None:
+        # a waiter that exited before it was read is left out: every pid named is in the snapshot
+        made: dict[waits.FoundWait, Wait] = {}
+        for pid, found in scan.by_pid.items():
+            if pid in comms:
+                for wait in found:
+                    made[wait] = Wait(wait.pid, wait.tid, comms[pid], wait.call, wait.kind, wait.ident,
+                                      wait.detail, wait.mode, wait.exact)
+        self.by_pid = {pid: tuple(made[w] for w in found) for pid, found in scan.by_pid.items() if pid in comms}
+        by_object = ((key, tuple(made[w] for w in found if w in made)) for key, found in scan.by_object.items())
+        self.by_object = {key: found for key, found in by_object if found}
+
+    def on(self, kind: str, ident: int) -> tuple[Wait, ...]:
+        return self.by_object.get((kind, ident), ())
+
+
+NO_WAITING = Waiting(waits.WaitScan(), {})
 
 
 class RecordMemo:
@@ -81,8 +106,12 @@ class RecordMemo:
         fd_scan: fds.FdScan,
         comms: dict[int, str],
         measure: Callable[[list[fds.RawEnd], bool], tuple[int | None, int | None]],
+        waiting: Waiting = NO_WAITING,
+        opened_fifos: dict[int, str] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
-        """Every pipe and FIFO with its ends named; `measure(ends, is_fifo)` gives (fill, capacity)."""
+        """Every pipe and FIFO with its ends named and its waiters; `measure(ends, is_fifo)` gives
+        (fill, capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open,
+        listed even when no process holds them open yet."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -100,18 +129,23 @@ class RecordMemo:
         for inode, raw in fd_scan.pipe_ends.items():
             fill, capacity = measure(raw, False)
             ends = ends_of(raw)
-            inputs = (fill, capacity, ends)
+            waiters = waiting.on("pipe", inode)
+            inputs = (fill, capacity, ends, waiters)
             earlier = earlier_pipes.get(inode)
             if earlier is not None and earlier[0] == inputs:
                 pipe = earlier[1]
             else:
-                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends)
+                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters)
             pipes[inode] = pipe
             made_pipes[inode] = (inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
             fill, capacity = measure(raw, True)
-            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
+                                waiting.on("fifo", inode))
+        for inode, path in (opened_fifos or {}).items():
+            if inode not in fifos:  # only openers: nobody holds it, and measuring it would open it
+                fifos[inode] = Fifo(path, inode, None, None, (), waiting.on("fifo", inode))
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos
 
@@ -199,13 +233,16 @@ class RecordMemo:
         segments: dict[int, ShmSegment],
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
+        waits_of: dict[int, tuple[Wait, ...]] | None = None,
     ) -> dict[int, Process]:
-        """One record per process read, with every object it holds or last used."""
+        """One record per process read, with every object it holds or last used, and what it waits on."""
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
             for inode, pipe in table.items():
                 ends = pipe.ends
+                if not ends:
+                    continue  # a FIFO known only from processes blocked opening it
                 earlier = earlier_held.get((kind, inode))
                 if earlier is not None and earlier[0] is ends:
                     held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
@@ -229,6 +266,7 @@ class RecordMemo:
                 tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
                 tuple(sorted(used_queues.get(pid, ()))),
                 tuple(sorted(used_sets.get(pid, ()))),
+                waits_of.get(pid, ()) if waits_of else (),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:
@@ -250,6 +288,7 @@ class RecordMemo:
                 pipes=inputs[2],
                 msg=inputs[3],
                 sem=inputs[4],
+                waits=inputs[5],
             )
             result[pid] = process
             made[pid] = (inputs, process)

@@ -10,7 +10,9 @@ that is remembered between them (what follows is the whole list):
   give the same rows (collectors/sysvipc.py);
 - `maps`: the latest parse of each maps file (collectors/attachments.py);
 - `records`: the previous snapshot's records with their inputs, so that an
-  unchanged object is the very same record (records.py).
+  unchanged object is the very same record (records.py);
+- `waits`: the system calls each process's threads slept in, so that a quiet
+  process's are not read again (collectors/waits.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -25,11 +27,11 @@ import threading
 import time
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
-from ipctop.records import RecordMemo, shm_status
+from ipctop.records import RecordMemo, Waiting, shm_status
 
 LIVE = ProcFS()
 
@@ -62,6 +64,7 @@ class Scanner:
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
+        self.waits = waits.WaitMemory()
 
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
@@ -94,7 +97,11 @@ class Scanner:
             for row in sem_rows
         }
 
-        interesting = {end.pid for ends in fd_scan.pipe_ends.values() for end in ends}
+        sem_values = {semid: state.values for semid, state in sem_states.items()}
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, self.waits)
+
+        interesting = set(wait_scan.by_pid)
+        interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
         interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
         interesting.update(maps_scan.attachers)
         interesting.update(map(_CPID, shm_rows))
@@ -111,7 +118,8 @@ class Scanner:
                 return None, None
             return fds.pipe_fill(proc, ends)
 
-        pipes, fifos = records.pipe_tables(fd_scan, comms, measure)
+        waiting = Waiting(wait_scan, comms)
+        pipes, fifos = records.pipe_tables(fd_scan, comms, measure, waiting, wait_scan.fifo_paths)
         segments = records.segments_of(
             shm_rows, maps_scan.by_shmid, maps_scan.attachers, frozenset(), lambda pid: comms.get(pid, "?")
         )
@@ -133,6 +141,7 @@ class Scanner:
                 stime=row.stime,
                 rtime=row.rtime,
                 ctime=row.ctime,
+                waiters=waiting.on("msg", row.msqid),
             )
             for row in msg_rows
         }
@@ -155,6 +164,7 @@ class Scanner:
                 owner=processes.user_name(row.uid),
                 otime=row.otime,
                 ctime=row.ctime,
+                waiters=waiting.on("sem", row.semid),
             )
         used_queues: dict[int, set[int]] = {}
         for msqid, queue in queues.items():
@@ -164,7 +174,7 @@ class Scanner:
         for semid, sem_set in sets.items():
             for pid in sem_set.pids:
                 used_sets.setdefault(pid, set()).add(semid)
-        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets)
+        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets, waiting.by_pid)
         denied = {**fd_scan.denied, **maps_scan.denied}
         return Snapshot(
             time=now,
@@ -178,6 +188,7 @@ class Scanner:
             limits=read_limits(proc),
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
             live_pids=frozenset(all_pids),
+            unread_waits=tuple(sorted(wait_scan.unread)),
         )
 
 

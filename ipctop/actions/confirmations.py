@@ -68,7 +68,7 @@ def msg_remove_text(queue: MsgQueue) -> str:
 
 def sem_remove_text(semset: SemSet) -> str:
     name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semset.nsems} semaphores)"
-    waiters = semset.waiters
+    waiters = semset.blocked
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
     else:

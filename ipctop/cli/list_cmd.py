@@ -49,5 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if snapshot.uninspectable:
         count = len(snapshot.uninspectable)
         blocks.append(f"{count} processes could not be inspected (permission denied; run as root to see them)")
+    uninspected = set(snapshot.uninspectable_pids)
+    unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
+    if unread:
+        count = len(unread)
+        which = ", ".join(map(str, unread[:5])) + (", …" if count > 5 else "")
+        blocks.append(f"the system calls of {count} process{'es' if count != 1 else ''} could not be read, so what "
+                      f"{'they wait' if count != 1 else 'it waits'} on is unknown (pid {which})")
     print("\n\n".join(blocks))
     return 0

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ipctop.model import Fifo, Pipe, PipeEnd, Snapshot
 from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
+from ipctop.render.waits import wait_words, waiters_cell
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: set[int] | None = None) -> str:
@@ -48,8 +49,8 @@ def msg_table(snapshot: Snapshot) -> str:
     for q in sorted(snapshot.msg.values(), key=lambda q: q.msqid):
         fill = f"{q.fill:.0%}" if q.fill is not None else "-"
         rows.append([hex_key(q.key), q.msqid, q.owner, rwx(q.perms), q.qnum, human_bytes(q.cbytes),
-                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid])
-    headers = ["KEY", "MSQID", "OWNER", "PERMS", "MESSAGES", "USED", "CAPACITY", "FILL", "LSPID", "LRPID"]
+                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid, waiters_cell(q.waiters)])
+    headers = ["KEY", "MSQID", "OWNER", "PERMS", "MESSAGES", "USED", "CAPACITY", "FILL", "LSPID", "LRPID", "WAITERS"]
     return table(headers, rows, numeric={1, 4, 5, 6, 7, 8, 9})
 
 
@@ -60,8 +61,8 @@ def sem_table(snapshot: Snapshot) -> str:
             return ",".join(map(str, values)) or "?"
 
         rows.append([hex_key(s.key), s.semid, s.owner, rwx(s.perms), s.nsems, listed(s.values),
-                     listed(s.ncnt), listed(s.zcnt)])
-    headers = ["KEY", "SEMID", "OWNER", "PERMS", "NSEMS", "VALUES", "NCNT", "ZCNT"]
+                     listed(s.ncnt), listed(s.zcnt), waiters_cell(s.waiters)])
+    headers = ["KEY", "SEMID", "OWNER", "PERMS", "NSEMS", "VALUES", "NCNT", "ZCNT", "WAITERS"]
     return table(headers, rows, numeric={1, 4})
 
 
@@ -71,18 +72,20 @@ def _fill(pipe: Pipe | Fifo) -> str:
 
 def pipe_table(snapshot: Snapshot) -> str:
     rows = [
-        [p.inode, _fill(p), human_bytes(p.capacity), _ends(p.writers), _ends(p.readers)]
+        [p.inode, _fill(p), human_bytes(p.capacity), _ends(p.writers), _ends(p.readers), waiters_cell(p.waiters)]
         for p in sorted(snapshot.pipes.values(), key=lambda p: p.inode)
     ]
-    return table(["INODE", "WAITING", "CAPACITY", "WRITERS", "READERS"], rows, numeric={0, 1, 2})
+    return table(["INODE", "WAITING", "CAPACITY", "WRITERS", "READERS", "WAITERS"], rows, numeric={0, 1, 2})
 
 
 def fifo_table(snapshot: Snapshot) -> str:
     rows = [
-        [f.path, f.inode, _fill(f), human_bytes(f.capacity), _ends(f.writers), _ends(f.readers)]
+        [f.path, f.inode, _fill(f), human_bytes(f.capacity), _ends(f.writers), _ends(f.readers),
+         waiters_cell(f.waiters)]
         for f in sorted(snapshot.fifos.values(), key=lambda f: f.path)
     ]
-    return table(["PATH", "INODE", "WAITING", "CAPACITY", "WRITERS", "READERS"], rows, numeric={1, 2, 3})
+    headers = ["PATH", "INODE", "WAITING", "CAPACITY", "WRITERS", "READERS", "WAITERS"]
+    return table(headers, rows, numeric={1, 2, 3})
 
 
 def process_table(snapshot: Snapshot) -> str:
@@ -90,8 +93,9 @@ def process_table(snapshot: Snapshot) -> str:
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
-        rows.append([p.pid, p.ppid, p.user, p.state, p.wchan or "-", p.comm, " ".join(held) or "-"])
-    return table(["PID", "PPID", "USER", "S", "WCHAN", "COMMAND", "HOLDS"], rows, numeric={0, 1})
+        waits = "; ".join(wait_words(p.waits, snapshot.fifos)) or "-"
+        rows.append([p.pid, p.ppid, p.user, p.state, p.comm, " ".join(held) or "-", waits])
+    return table(["PID", "PPID", "USER", "S", "COMMAND", "HOLDS", "WAITS ON"], rows, numeric={0, 1})
 
 
 SECTIONS = {

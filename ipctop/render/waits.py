@@ -1,0 +1,66 @@
+"""Waits in words: "msgrcv on queue 4, type 99", "poll on pipe 5021 (fd 4 in)", and who waits on an object.
+
+Shared by `ipctop list`, the detail screen and the panes.  A wait guessed from
+the kernel's wait point (the system call could not be read) says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ipctop.model import Fifo, Wait
+from ipctop.render.formatting import proc_label
+
+GUESS = "guessed from wchan"
+_OBJECT_NAMES = {"msg": "queue", "sem": "set", "pipe": "pipe", "fifo": "FIFO"}
+
+
+def object_words(wait: Wait, fifos: Mapping[int, Fifo] | None = None) -> str:
+    """`queue 4`, `pipe 5021`, `FIFO /tmp/x` (its path where known), or `a queue` when not known."""
+    name = _OBJECT_NAMES.get(wait.kind, wait.kind)
+    if wait.id is None:
+        return f"a {name}"
+    if wait.kind == "fifo" and fifos is not None and wait.id in fifos:
+        return f"FIFO {fifos[wait.id].path}"
+    return f"{name} {wait.id}"
+
+
+def _on_object(wait: Wait, fifos: Mapping[int, Fifo] | None) -> str:
+    target = object_words(wait, fifos)
+    if not wait.detail:
+        return target
+    if wait.kind in ("msg", "sem"):
+        return f"{target}, {wait.detail}" if wait.id is not None else wait.detail
+    return f"{target} ({wait.detail})"
+
+
+def wait_words(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = None) -> list[str]:
+    """One phrase per blocked call (a poll on two pipes is one): `msgrcv on queue 4, type 99`,
+    `thread 812: poll on pipe 5021 (fd 4 in), pipe 5022 (fd 6 in)`."""
+    calls: dict[tuple[int, str], list[Wait]] = {}
+    for wait in waits:
+        calls.setdefault((wait.tid, wait.call), []).append(wait)
+    phrases = []
+    for (tid, call), found in calls.items():
+        first = found[0]
+        thread = f"thread {tid}: " if tid != first.pid else ""
+        objects = ", ".join(_on_object(w, fifos) for w in found)
+        guess = "" if first.exact else f" ({GUESS})"
+        phrases.append(f"{thread}{call} on {objects}{guess}")
+    return phrases
+
+
+def waiter_words(wait: Wait) -> str:
+    """A waiter as seen from its object: `python[812] msgrcv type 99`, `cat[90] read fd 0`."""
+    who = proc_label(wait.comm, wait.pid)
+    if wait.tid != wait.pid:
+        who += f"/{wait.tid}"
+    text = f"{who} {wait.call}"
+    if wait.detail:
+        text += f" {wait.detail}"
+    return text if wait.exact else f"{text} ({GUESS})"
+
+
+def waiters_cell(waiters: Iterable[Wait]) -> str:
+    """Who waits, briefly, for a table cell: `python[812] msgrcv type 99, cat[90] read fd 0` or `-`."""
+    return ", ".join(waiter_words(w) for w in waiters) or "-"
