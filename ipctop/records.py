@@ -37,6 +37,7 @@ from ipctop.model import (
 _PID_START = attrgetter("pid", "start")
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
+_TID = attrgetter("tid")
 
 
 def shm_status(perms: int) -> tuple[str, ...]:
@@ -61,7 +62,8 @@ class Waiting:
                 for wait in found:
                     made[wait] = Wait(wait.pid, wait.tid, comms[pid], wait.call, wait.kind, wait.ident,
                                       wait.detail, wait.mode, wait.exact)
-        self.by_pid = {pid: tuple(made[w] for w in found) for pid, found in scan.by_pid.items() if pid in comms}
+        self.by_pid = {pid: tuple(sorted((made[w] for w in found), key=_TID)) for pid, found in scan.by_pid.items()
+                       if pid in comms}
         by_object = ((key, tuple(made[w] for w in found if w in made)) for key, found in scan.by_object.items())
         self.by_object = {key: found for key, found in by_object if found}
 

@@ -11,9 +11,11 @@ found that way says so (`exact` False) and names an object only where the
 process holds a single one it could be waiting on.  A process neither can be
 read of is listed in `WaitScan.unread`: "nobody waits" is not known there.
 
-Cost: one read per thread.  A scan with quiet-process memory (quiet.py) reuses
-what was read of a single-threaded process that has not run since: it still
-sleeps in the same call, on the same arguments.
+Cost: one read per thread, and the object is matched when the call is read.  A
+scan with quiet-process memory (quiet.py) reuses what was found of a single-
+threaded process that has not run since: it still sleeps in the same call, on
+the same fds, which still name the same pipes.  Only which operations of a semop
+block is judged again at each scan (other processes change the values).
 
 POSIX named semaphores (a futex in a /dev/shm/sem.NAME mapping) and message
 queues (mq_timedsend, mq_timedreceive) are read but not matched yet: the model
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from ipctop.collectors import syscalls
-from ipctop.collectors.fds import FdScan
+from ipctop.collectors.fds import FdScan, pipe_inode
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.collectors.syscalls import TaskCall
@@ -56,17 +58,20 @@ class FoundWait(NamedTuple):
     detail: str  # "type 99", "sem 0 op -1", "fd 4"
     mode: str  # "r": waits to take (bytes, a message); "w": to put; "": neither (a semaphore)
     exact: bool
+    path: str = ""  # of the FIFO an open() waits on
 
 
-class PidCalls(NamedTuple):
-    """What was read of one process: its tasks' calls, and whether they could be read at all."""
+class PidWaits(NamedTuple):
+    """What was found of one process: its waits, its semop calls (matched at each scan), and
+    whether its calls could be read at all."""
 
-    calls: tuple[TaskCall, ...]
+    waits: tuple[FoundWait, ...]
+    sem_calls: tuple[TaskCall, ...] = ()
     unread: bool = False
 
 
-NO_CALLS = PidCalls(())
-UNREAD = PidCalls((), unread=True)
+NO_WAITS = PidWaits(())
+UNREAD = PidWaits((), unread=True)
 
 
 class WaitScan:
@@ -93,10 +98,10 @@ class WaitScan:
 class WaitMemory:
     """What the previous scan read of each process's calls (a Scanner owns one; see snapshot.py)."""
 
-    __slots__ = ("calls",)
+    __slots__ = ("found",)
 
     def __init__(self) -> None:
-        self.calls: dict[int, PidCalls] = {}
+        self.found: dict[int, PidWaits] = {}
 
 
 class _Context:
@@ -107,18 +112,27 @@ class _Context:
         self.fd_scan = fd_scan
         self.own_ns = own_ns
         self.sem_values = sem_values
-        self._fds: dict[tuple[int, int], tuple[str, int, str]] | None = None
+        self._fifo_fds: dict[tuple[int, int], int] | None = None
         self._fifo_inodes: dict[str, int] | None = None
 
-    def fd(self, pid: int, fd: int) -> tuple[str, int, str] | None:
-        """(kind, inode, mode) of the pipe or FIFO that `pid` has open as `fd`."""
-        if self._fds is None:
-            self._fds = {}
-            for kind, table in (("pipe", self.fd_scan.pipe_ends), ("fifo", self.fd_scan.fifo_ends)):
-                for inode, ends in table.items():
-                    for end in ends:
-                        self._fds[(end.pid, end.fd)] = (kind, inode, end.mode)
-        return self._fds.get((pid, fd))
+    def fd(self, pid: int, fd: int) -> tuple[str, int] | None:
+        """(kind, inode) of the pipe or FIFO that `pid` has open as `fd`, from its link
+        (one readlink: cheaper than an index of every end, for the few fds asked)."""
+        if fd < 0:
+            return None
+        try:
+            target = self.proc.readlink_pid(pid, f"fd/{fd}")
+        except (Gone, Denied):
+            return None
+        inode = pipe_inode(target)
+        if inode is not None:
+            return "pipe", inode
+        if not target.startswith("/"):
+            return None
+        if self._fifo_fds is None:
+            self._fifo_fds = {(e.pid, e.fd): inode for inode, ends in self.fd_scan.fifo_ends.items() for e in ends}
+        fifo = self._fifo_fds.get((pid, fd))
+        return ("fifo", fifo) if fifo is not None else None
 
     def pipe_inode(self, inode: int) -> tuple[str, int] | None:
         if inode in self.fd_scan.pipe_ends:
@@ -155,42 +169,57 @@ def scan_waits(
     memory: ScanMemory | None = None,
     remembered: WaitMemory | None = None,
 ) -> WaitScan:
-    """Every wait of every thread of `pids`; with `memory`, a quiet single-threaded process's
-    calls are those read before (`remembered`, which this scan then replaces)."""
+    """Every wait of every thread of `pids`; with `memory`, what was found of a quiet
+    single-threaded process is taken from `remembered` (which this scan then replaces)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
     context = _Context(proc, fd_scan, own_ns, sem_values)
-    earlier = remembered.calls if remembered is not None and memory is not None else {}
-    kept: dict[int, PidCalls] = {}
+    earlier = remembered.found if remembered is not None and memory is not None else {}
+    kept: dict[int, PidWaits] = {}
     scan = WaitScan()
     for pid in pids:
-        read = earlier.get(pid)
-        if read is None or not memory.quiet(pid):  # type: ignore[union-attr]
+        found = earlier.get(pid)
+        if found is None or not memory.quiet(pid):  # type: ignore[union-attr]
             threads = memory.threads.get(pid) if memory is not None else None
-            read = _read_pid(proc, pid, threads, names, context)
-        kept[pid] = read
-        if read.unread:
+            found = _read_pid(proc, pid, threads, names, context)
+        kept[pid] = found
+        if found is NO_WAITS:
+            continue
+        if found.unread:
             scan.unread.append(pid)
-        for call in read.calls:
-            for wait in _resolve(pid, call, context):
-                scan.add(wait)
-                if wait.ident is not None and call.call in syscalls.OPEN_CALLS:
-                    scan.fifo_paths.setdefault(wait.ident, call.extra[0])
+        for wait in found.waits:
+            scan.add(wait)
+            if wait.path and wait.ident is not None:
+                scan.fifo_paths.setdefault(wait.ident, wait.path)
+        for call in found.sem_calls:
+            scan.add(_ipc_wait(pid, call, context))
     if remembered is not None:
-        remembered.calls = kept
+        remembered.found = kept
     return scan
+
+
+def _task_ids(proc: ProcFS, pid: int, threads: int | None) -> list[int] | None:
+    """The threads of `pid`, the main one alone when it is known to be alone; None when it is gone."""
+    if threads is None:
+        try:  # one stat rather than a listing: most processes have one thread
+            threads = os.stat(proc.path(pid, "task")).st_nlink - 2
+        except OSError:
+            return None
+    if threads == 1:
+        return [pid]
+    try:
+        return sorted(int(name) for name in os.listdir(proc.path(pid, "task")))
+    except OSError:
+        return None
 
 
 def _read_pid(
     proc: ProcFS, pid: int, threads: int | None, names: dict[bytes, str] | None, context: _Context
-) -> PidCalls:
-    if threads == 1:
-        tids = [pid]
-    else:
-        try:
-            tids = [int(name) for name in os.listdir(proc.path(pid, "task"))]
-        except OSError:
-            return NO_CALLS  # gone (a task directory is readable by everyone)
-    calls = []
+) -> PidWaits:
+    tids = _task_ids(proc, pid, threads)
+    if tids is None:
+        return NO_WAITS
+    waits: list[FoundWait] = []
+    sem_calls: list[TaskCall] = []
     unread = False
     exact = names is not None
     for tid in tids:
@@ -212,15 +241,19 @@ def _read_pid(
                 continue
             guessed = _WCHAN_CALLS.get(where)  # type: ignore[arg-type]
             call = TaskCall(tid, guessed, (), exact=False) if guessed is not None else None
-        if call is not None:
-            if call.call in syscalls.OPEN_CALLS and call.exact:
-                shown, looked_up, mode, confirmed = call.extra
-                inode = context.fifo_inode(shown, looked_up) if shown else None
-                call = call._replace(extra=(shown, inode or 0, mode, confirmed))
-            calls.append(call)
-    if not calls and not unread:
-        return NO_CALLS
-    return PidCalls(tuple(calls), unread)
+        if call is None:
+            continue
+        if call.exact and call.call in syscalls.SEM_CALLS:
+            sem_calls.append(call)
+            continue
+        if call.exact and call.call in syscalls.OPEN_CALLS:
+            shown, looked_up, mode, confirmed = call.extra
+            inode = context.fifo_inode(shown, looked_up) if shown else None
+            call = call._replace(extra=(shown, inode or 0, mode, confirmed))
+        waits.extend(_resolve(pid, call, context))
+    if not waits and not sem_calls and not unread:
+        return NO_WAITS
+    return PidWaits(tuple(waits), tuple(sem_calls), unread)
 
 
 def _asleep(proc: ProcFS, pid: int, tid: int) -> bool:
@@ -324,7 +357,7 @@ def _fd_waits(
         target = context.fd(pid, fd)
         if target is None:
             continue
-        kind, inode, _ = target
+        kind, inode = target
         text = detail if detail is not None else f"fd {fd} {_directions(mode)}"
         found.append(FoundWait(pid, call.tid, call.call, kind, inode, text, mode, True))
     return found
@@ -341,8 +374,7 @@ def _epoll_waits(pid: int, call: TaskCall, context: _Context) -> list[FoundWait]
         mode = _mode(events)
         target = context.pipe_inode(inode) if inode else None
         if target is None:
-            by_fd = context.fd(pid, fd)
-            target = by_fd[:2] if by_fd is not None else None
+            target = context.fd(pid, fd)
         if target is None or not mode:
             continue
         detail = f"fd {fd} {_directions(mode)} (epoll fd {epfd})"
@@ -357,7 +389,7 @@ def _open_waits(pid: int, call: TaskCall) -> list[FoundWait]:
     detail = {"r": "for reading", "w": "for writing"}.get(mode, "for reading and writing" if mode else "")
     if not inode and path:
         detail = f"{path} {detail}".strip()
-    return [FoundWait(pid, call.tid, call.call, "fifo", inode or None, detail, mode, True)]
+    return [FoundWait(pid, call.tid, call.call, "fifo", inode or None, detail, mode, True, path)]
 
 
 def _resolve_guess(pid: int, call: TaskCall, context: _Context) -> list[FoundWait]:
