@@ -79,13 +79,16 @@ def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
                     Event(t, EventKind.MARKED_FOR_REMOVAL, "shm", shmid, None, f"{after.nattch} still attached")
                 )
             before_attachers = {(a.pid, a.start) for a in before.attachers}
+        same = before is not None and before.cpid == after.cpid
+        if not after.attachers_complete or (same and not before.attachers_complete):  # type: ignore[union-attr]
+            continue  # attach and detach events only from two complete readings: none invented
         after_attachers = {(a.pid, a.start) for a in after.attachers}
         for attacher in after.attachers:
             if (attacher.pid, attacher.start) not in before_attachers:
                 detail = f"{attacher.comm} at {attacher.start:#x} ({attacher.mode}), nattch {after.nattch}"
                 events.append(Event(t, EventKind.ATTACHED, "shm", shmid, attacher.pid, detail))
-        if before is not None and before.cpid == after.cpid:
-            for attacher in before.attachers:
+        if same:
+            for attacher in before.attachers:  # type: ignore[union-attr]
                 if (attacher.pid, attacher.start) not in after_attachers:
                     detail = f"{attacher.comm}, nattch {after.nattch}"
                     events.append(Event(t, EventKind.DETACHED, "shm", shmid, attacher.pid, detail))

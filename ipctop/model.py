@@ -31,6 +31,7 @@ class Attacher:
     start: int
     end: int
     mode: AccessMode  # "r" or "rw"
+    vmas: int = 1  # how many of the segment's nattch it accounts for (an mprotect splits one attach)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,11 @@ class ShmSegment:
     @property
     def marked_for_removal(self) -> bool:
         return "dest" in self.status
+
+    @property
+    def attachments_found(self) -> int:
+        """How much of nattch the attachers account for (all of it when attachers_complete)."""
+        return sum(a.vmas for a in self.attachers)
 
     @property
     def display_key(self) -> int:

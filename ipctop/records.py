@@ -78,12 +78,11 @@ class RecordMemo:
     """The previous scan's records, each with the inputs it was made from."""
 
     __slots__ = (
-        "attached", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped"
+        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped"
     )
 
     def __init__(self) -> None:
-        # shm rows -> (nattch of each attached segment, likeliest attachers)
-        self.attached: tuple[list, dict[int, int], list[int]] = ([], {}, [])
+        self.likely: tuple[list, list[int]] = ([], [])  # shm rows -> the likeliest attachers
         self.segment_names: dict[int, str] = {}  # the attachers' names then
         self.segments: dict[int, tuple[tuple, ShmSegment]] = {}
         # ... and the whole table, when its rows and the attachments found were the very same
@@ -94,14 +93,13 @@ class RecordMemo:
         self.processes: dict[int, tuple[tuple, Process]] = {}
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
 
-    def attached_segments(self, shm_rows: list[sysvipc.ShmRow]) -> tuple[dict[int, int], list[int]]:
-        """nattch of each attached segment, and the pids likeliest to be attached (last users, creators)."""
-        if shm_rows is self.attached[0]:
-            return self.attached[1], self.attached[2]
-        attached = {row.shmid: row.nattch for row in shm_rows if row.nattch > 0}
+    def likely_attachers(self, shm_rows: list[sysvipc.ShmRow]) -> list[int]:
+        """The pids likeliest to be attached to a segment (last users, creators), first first."""
+        if shm_rows is self.likely[0]:
+            return self.likely[1]
         likely = [pid for row in shm_rows if row.nattch > 0 for pid in (row.lpid, row.cpid) if pid > 0]
-        self.attached = (shm_rows, attached, likely)
-        return attached, likely
+        self.likely = (shm_rows, likely)
+        return likely
 
     def pipe_tables(
         self,
@@ -146,8 +144,9 @@ class RecordMemo:
             fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
                                 waiting.on("fifo", inode))
         for inode, path in (opened_fifos or {}).items():
-            if inode not in fifos:  # only openers: nobody holds it, and measuring it would open it
-                fifos[inode] = Fifo(path, inode, None, None, (), waiting.on("fifo", inode))
+            openers = waiting.on("fifo", inode)
+            if inode not in fifos and openers:  # only openers: nobody holds it, and measuring it would open it
+                fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos
 
@@ -203,7 +202,7 @@ class RecordMemo:
                 rss=row.rss,
                 swap=row.swap,
                 status=shm_status(row.perms),
-                attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode) for a in found),
+                attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode, a.vmas) for a in found),
                 original_key=original_key,
                 attachers_complete=complete,
             )

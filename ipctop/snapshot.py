@@ -87,10 +87,17 @@ class Scanner:
             memory.start_scan(all_pids)
 
         fd_scan = fds.scan_fds(proc, all_pids, memory)
-        attached, likely = records.attached_segments(shm_rows)
         maps_scan = attachments.scan_attachments(
-            proc, attached, likely, sorted(all_pids, reverse=True), own_ns, memory, self.maps
+            proc,
+            shm_rows,
+            lambda: sysvipc.read_shm(proc, self.tables),
+            records.likely_attachers(shm_rows),
+            sorted(all_pids, reverse=True),
+            own_ns,
+            memory,
+            self.maps,
         )
+        shm_rows = maps_scan.rows  # the reading the attachments were settled against
 
         sem_states = {
             row.semid: (ipcstate.semaphore_state(row.semid, row.nsems) if proc.is_live else ipcstate.NO_SEM_STATE)
@@ -112,6 +119,14 @@ class Scanner:
 
         infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
         comms = {pid: info.comm for pid, info in infos.items()}
+        by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
+        vanished = {pid for pid in interesting if pid not in infos}
+        if vanished:
+            # exited between the reading of its fds or maps and of its stat: what it held is gone
+            # too, and every pid the snapshot names must be one of its processes
+            fd_scan = fd_scan.without(vanished)
+            by_shmid, lost = _without_attachers(by_shmid, vanished)
+            incomplete = incomplete | lost
 
         def measure(ends: list[fds.RawEnd], is_fifo: bool) -> tuple[int | None, int | None]:
             if not proc.is_live or (is_fifo and not fds.fifo_can_be_measured(ends)):
@@ -121,7 +136,7 @@ class Scanner:
         waiting = Waiting(wait_scan, comms)
         pipes, fifos = records.pipe_tables(fd_scan, comms, measure, waiting, wait_scan.fifo_paths)
         segments = records.segments_of(
-            shm_rows, maps_scan.by_shmid, maps_scan.attachers, frozenset(), lambda pid: comms.get(pid, "?")
+            shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?")
         )
         queues = {
             row.msqid: MsgQueue(
@@ -195,6 +210,18 @@ class Scanner:
 def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
     """One snapshot, reading everything and remembering nothing (for `list`, `clean` and scripts)."""
     return Scanner(proc, remember_quiet=False).scan()
+
+
+def _without_attachers(
+    by_shmid: dict[int, list[attachments.MapsAttachment]], pids: set[int]
+) -> tuple[dict[int, list[attachments.MapsAttachment]], frozenset[int]]:
+    """The attachments without those of `pids`, and the segments that lost one."""
+    lost = {shmid for shmid, found in by_shmid.items() if any(a.pid in pids for a in found)}
+    if not lost:
+        return by_shmid, frozenset()
+    kept = {shmid: [a for a in found if a.pid not in pids] if shmid in lost else found
+            for shmid, found in by_shmid.items()}
+    return kept, frozenset(lost)
 
 
 def _process_infos(

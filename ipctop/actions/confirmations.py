@@ -6,6 +6,8 @@ TUI's ConfirmScreen only shows it.
 
 from __future__ import annotations
 
+import os
+
 from ipctop.actions.validators import signal_name
 from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
 from ipctop.render.formatting import hex_key, human_bytes, proc_label
@@ -31,18 +33,23 @@ def _attacher_labels(segment: ShmSegment) -> list[str]:
     ]
 
 
-def shm_remove_text(segment: ShmSegment) -> str:
-    """What IPC_RMID on this segment will do, naming the processes still attached."""
+def shm_remove_text(segment: ShmSegment, privileged: bool | None = None) -> str:
+    """What IPC_RMID on this segment will do, naming the processes still attached; `privileged`
+    (root by default) says whether attachers not found are ones ipctop may not read."""
     name = f"segment {segment.shmid} ({_key_label(segment.display_key)}, {human_bytes(segment.size)})"
     if segment.nattch == 0:
         return f"Remove {name}? It is destroyed at once with its contents."
     times = "once" if segment.nattch == 1 else f"{segment.nattch} times"
     labels = _attacher_labels(segment)
-    seen = len(segment.attachers)
+    if privileged is None:
+        privileged = os.geteuid() == 0
+    unknown = (
+        "processes ipctop could not find" if privileged else "processes ipctop cannot inspect (run as root to see them)"
+    )
     if not labels:
-        by = "by processes ipctop cannot inspect (run as root to see them)"
-    elif seen < segment.nattch:
-        by = f"by {_list(labels)} and by processes ipctop cannot inspect"
+        by = f"by {unknown}"
+    elif segment.attachments_found < segment.nattch:
+        by = f"by {_list(labels)} and by {unknown}"
     else:
         by = f"by {_list(labels)}"
     if segment.marked_for_removal:
@@ -50,7 +57,8 @@ def shm_remove_text(segment: ShmSegment) -> str:
             f"Remove {name}? It is already marked for removal and is still attached {times}, {by}; "
             "it goes away when the last of them detaches."
         )
-    last = f"{labels[0]} detaches" if segment.nattch == 1 and seen == 1 else "the last one detaches"
+    alone = segment.nattch == 1 and segment.attachments_found == 1
+    last = f"{labels[0]} detaches" if alone else "the last one detaches"
     return (
         f"Mark {name} for removal? It is still attached {times}, {by}, so IPC_RMID only marks it "
         f"(its key becomes 0); it goes away when {last}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(snapshot_to_json(snapshot))
         return 0
+    from ipctop.render.formatting import uninspected_sentence
     from ipctop.render.tables import SECTIONS, process_table
 
     blocks = []
@@ -47,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
     if snapshot.uninspectable:
-        count = len(snapshot.uninspectable)
-        blocks.append(f"{count} processes could not be inspected (permission denied; run as root to see them)")
+        blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
     uninspected = set(snapshot.uninspectable_pids)
     unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
     if unread:

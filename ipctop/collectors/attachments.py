@@ -1,22 +1,34 @@
-"""Who is attached to which System V segment, from /proc/PID/maps.
+"""Who is attached to which System V segment, from /proc/PID/maps, exactly or said not to be.
 
 An attachment is a mapping named `/SYSV%08x` (the key) whose inode is the shmid.
 Device 00:01 is shared with memfd and /dev/zero mappings, so both the name and
-the inode are matched.  Reading maps is the most expensive read of a scan, so it
-stops as soon as the attachments found add up to the sum of nattch, and it reads
-the likeliest processes first: creators and last users, then the children of
-every process found attached (a fork copies attachments).  The order only
-changes how soon the scan stops, never what it finds.
+the inode are matched.  `nattch` counts mappings (VMAs), not shmat calls: a fork
+copies them, and an mprotect of part of an attachment splits it into several
+lines, each counted.  Lines of one attachment are shown as one attacher, but
+counted as the kernel counts them.
+
+Reading maps is the most expensive read of a scan, so the first pass reads the
+likeliest processes first (creators and last users, then the children of every
+process found attached, since a fork copies attachments) and stops once every
+segment's own count is met.  Under churn a count can be met with the wrong
+mappings, or never met, so the pass is checked: the table is read again, and a
+segment is settled when its use (nattch, lpid, atime, dtime: every attach,
+detach, fork and exit changes them) did not change while its processes were read
+and the mappings found add up to its nattch.  An unsettled segment is looked for
+again among every process that could hold it, between two more readings of the
+table; if it is still not settled it is reported incomplete (what was found, not
+all) rather than shown with a wrong number.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.collectors.sysvipc import ShmRow
 
 
 class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000 segments
@@ -26,17 +38,21 @@ class MapsAttachment(NamedTuple):  # a tuple: made by the ten thousand at 10,000
     end: int
     mode: str  # "r" or "rw"
     name_key: int  # the key in the mapping's name (the original key of a `dest` segment)
+    vmas: int = 1  # maps lines (the kernel's count) this attachment spans: more after an mprotect split
 
 
 class AttachmentScan:
-    __slots__ = ("by_shmid", "denied", "complete", "attachers", "nattch")
+    """The attachments found of every attached segment, and which segments could not be settled."""
+
+    __slots__ = ("by_shmid", "denied", "incomplete", "attachers", "nattch", "rows")
 
     def __init__(self) -> None:
         self.by_shmid: dict[int, list[MapsAttachment]] = {}
         self.denied: dict[int, str] = {}
-        self.complete = True  # False when some nattch could not be accounted for
+        self.incomplete: frozenset[int] = frozenset()  # shmids whose attachments do not add up
         self.attachers: frozenset[int] = frozenset()  # the pids of every attachment found
-        self.nattch: dict[int, int] = {}  # what was accounted for
+        self.nattch: dict[int, int] = {}  # nattch of each attached segment, as settled
+        self.rows: list[ShmRow] = []  # the table the attachments were settled against
 
 
 def parse_sysv_maps(pid: int, data: bytes, shmids: set[int] | None = None) -> list[MapsAttachment]:
@@ -80,7 +96,7 @@ def _parse_maps(pid: int, data: bytes, shmids: set[int] | None) -> tuple[list[Ma
         # offset, while a second attach of the same segment starts again at offset 0.
         continues = previous is not None and previous.end == start and offset == start - previous.start
         if previous and continues and previous.shmid == inode and previous.pid == pid:
-            found[-1] = MapsAttachment(inode, pid, previous.start, end, mode, name_key)
+            found[-1] = MapsAttachment(inode, pid, previous.start, end, mode, name_key, previous.vmas + 1)
         else:
             found.append(MapsAttachment(inode, pid, start, end, mode, name_key))
     return found, frozenset(inodes)
@@ -117,85 +133,199 @@ class MapsParser:
 
 def scan_attachments(
     proc: ProcFS,
-    nattch_by_shmid: dict[int, int],
+    rows: list[ShmRow],
+    read_rows: Callable[[], list[ShmRow]],
     likely_pids: Iterable[int],
-    all_pids: Iterable[int],
+    all_pids: list[int],
     own_ipc_ns: str,
     memory: ScanMemory | None = None,
     parser: MapsParser | None = None,
 ) -> AttachmentScan:
-    """Find the attachments of every segment, reading no more maps than needed; with `memory`,
-    the maps of a process that has not run since they were read are taken from it (quiet.py)."""
+    """Find the attachments of every segment of `rows`, reading no more maps than needed, and
+    settle them (read_rows reads the table again); with `memory`, the maps of a process that has
+    not run since they were read are taken from it (quiet.py).  `scan.rows` is the table to show
+    with them: `rows` itself, or a later reading when one was needed."""
+    nattch_by_shmid = {row.shmid: row.nattch for row in rows if row.nattch > 0}
     if memory is not None:
         earlier = memory.attachments
-        # Every attachment found last time is still there (its process has not run), and they
-        # still add up to every segment's nattch: so there is no other, and nothing to read.
+        # Every attachment found last time is still there (its process has not run: only a
+        # process's own calls or exit detach it), and they still add up to each segment's
+        # nattch: so there is no other, and nothing to read or settle.
         if (
             isinstance(earlier, AttachmentScan)
-            and earlier.complete
+            and not earlier.incomplete
             and not earlier.denied
             and earlier.nattch == nattch_by_shmid
             and memory.all_unchanged(earlier.attachers)
         ):
+            earlier.rows = rows
             return earlier
     parser = parser or MapsParser()
     parser.start_scan()
-    scan = _scan_attachments(proc, nattch_by_shmid, likely_pids, all_pids, own_ipc_ns, memory, parser)
-    parser.end_scan()
-    scan.nattch = nattch_by_shmid
+    try:
+        scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser)
+    finally:
+        parser.end_scan()
     scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
     if memory is not None:
         memory.attachments = scan
     return scan
 
 
-def _scan_attachments(
+def _use(row: ShmRow) -> tuple[int, int, int, int]:
+    """What every attach, detach, fork and exit changes in a segment's row."""
+    return row.nattch, row.lpid, row.atime, row.dtime
+
+
+class _Pass:
+    """One reading of the maps of some processes, counting each segment's mappings."""
+
+    def __init__(self, proc: ProcFS, own_ipc_ns: str, memory: ScanMemory | None, parser: MapsParser,
+                 denied: dict[int, str]) -> None:
+        self.proc, self.own_ipc_ns, self.memory, self.parser, self.denied = proc, own_ipc_ns, memory, parser, denied
+        self.read: set[int] = set()
+
+    def attachments_of(self, pid: int, shmids: set[int], fresh: bool) -> list[MapsAttachment] | None:
+        """`pid`'s attachments of `shmids`; None when it is gone, denied, or in another IPC namespace."""
+        self.read.add(pid)
+        memory = self.memory
+        data = None if fresh or memory is None else memory.maps.get(pid)
+        if data is None:
+            try:
+                data = self.proc.read_pid_bytes(pid, "maps")
+            except Gone:
+                return None
+            except Denied:
+                self.denied[pid] = "permission denied"
+                return None
+            if memory is not None and pid in memory.now and not fresh:  # read after its run counts
+                memory.maps[pid] = data
+        found = self.parser.attachments_in(pid, data, shmids)
+        if found and self.own_ipc_ns and _ipc_ns(self.proc, pid, memory) not in ("", self.own_ipc_ns):
+            return None  # same shmids in another IPC namespace are other segments
+        return found
+
+
+def _find(
     proc: ProcFS,
-    nattch_by_shmid: dict[int, int],
+    rows: list[ShmRow],
+    read_rows: Callable[[], list[ShmRow]],
     likely_pids: Iterable[int],
-    all_pids: Iterable[int],
+    all_pids: list[int],
     own_ipc_ns: str,
     memory: ScanMemory | None,
     parser: MapsParser,
 ) -> AttachmentScan:
     scan = AttachmentScan()
-    remaining = sum(nattch_by_shmid.values())
-    if remaining <= 0:
+    need = {row.shmid: row.nattch for row in rows if row.nattch > 0}
+    scan.rows, scan.nattch = rows, dict(need)
+    if not need:
         return scan
-    shmids = set(nattch_by_shmid)
-    seen: set[int] = set()
+    first = _Pass(proc, own_ipc_ns, memory, parser, scan.denied)
+    by_shmid = _first_pass(first, need, likely_pids, all_pids)
+
+    # settle: was each segment's use the same after its processes were read as before?
+    before = {row.shmid: row for row in rows}
+    after_rows = read_rows()
+    after = {row.shmid: row for row in after_rows}
+    unsettled = _unsettled(before, after_rows, by_shmid)
+    incomplete: set[int] = set()
+    if unsettled and first.read >= set(all_pids):
+        # every process was read: where nothing attached or detached meanwhile, another look
+        # would read the same (a process that may not be read stays unread)
+        unchanged = {shmid for shmid in unsettled if shmid in before and _use(before[shmid]) == _use(after[shmid])}
+        incomplete |= unchanged
+        unsettled -= unchanged
+    if unsettled:
+        # look again for those, among every process that could hold them, between two readings
+        candidates = _candidates(proc, unsettled, by_shmid, after_rows, all_pids, first.read)
+        again = _Pass(proc, own_ipc_ns, memory, parser, scan.denied)
+        fresh: dict[int, list[MapsAttachment]] = {}
+        for pid in candidates:
+            for attachment in again.attachments_of(pid, unsettled, fresh=True) or ():
+                fresh.setdefault(attachment.shmid, []).append(attachment)
+        for shmid in unsettled:
+            kept = [a for a in by_shmid.get(shmid, ()) if a.pid not in again.read]
+            by_shmid[shmid] = kept + fresh.get(shmid, [])
+        final = {row.shmid: row for row in read_rows() if row.shmid in unsettled}
+        # every process that could hold them was read again: their count is now checked alone
+        incomplete.update(
+            shmid for shmid, row in final.items() if sum(a.vmas for a in by_shmid.get(shmid, ())) != row.nattch
+        )
+        # the settled segments as they were settled, the others as read last (or gone)
+        after_rows = [
+            final.get(row.shmid, row) for row in after_rows if row.shmid in final or row.shmid not in unsettled
+        ]
+    attached_now = {row.shmid: row.nattch for row in after_rows if row.nattch > 0}
+    scan.by_shmid = {shmid: found for shmid, found in by_shmid.items() if found and shmid in attached_now}
+    scan.rows, scan.nattch, scan.incomplete = after_rows, attached_now, frozenset(incomplete & set(attached_now))
+    return scan
+
+
+def _first_pass(reading: _Pass, need: dict[int, int], likely_pids: Iterable[int],
+                all_pids: list[int]) -> dict[int, list[MapsAttachment]]:
+    """Read maps, likeliest first, until every segment's mappings add up to its nattch."""
+    need = dict(need)
+    shmids = set(need)
+    unmet = len(need)
+    by_shmid: dict[int, list[MapsAttachment]] = {}
     first = deque(likely_pids)
     rest = iter(all_pids)
-    while remaining > 0:
+    seen: set[int] = set()
+    while unmet > 0:
         pid = first.popleft() if first else next(rest, None)
         if pid is None:
             break
         if pid in seen:
             continue
         seen.add(pid)
-        data = memory.maps.get(pid) if memory is not None else None
-        if data is None:
-            try:
-                data = proc.read_pid_bytes(pid, "maps")
-            except Gone:
-                continue
-            except Denied:
-                scan.denied[pid] = "permission denied"
-                continue
-            if memory is not None and pid in memory.now:  # read after its run counts: valid while they hold
-                memory.maps[pid] = data
-        attachments = parser.attachments_in(pid, data, shmids)
-        if attachments and own_ipc_ns and _ipc_ns(proc, pid, memory) not in ("", own_ipc_ns):
-            continue  # same shmids in another IPC namespace are other segments
-        for attachment in attachments:
-            scan.by_shmid.setdefault(attachment.shmid, []).append(attachment)
-            remaining -= 1
-        if attachments and remaining > 0:
+        found = reading.attachments_of(pid, shmids, fresh=False)
+        if not found:
+            continue
+        for attachment in found:
+            by_shmid.setdefault(attachment.shmid, []).append(attachment)
+            left = need[attachment.shmid]
+            need[attachment.shmid] = left - attachment.vmas
+            if left > 0 >= left - attachment.vmas:
+                unmet -= 1
+        if unmet > 0:
             # fork copies attachments (and names the parent as lpid): pre-fork servers'
             # workers hold them too, so an attacher's children are read next.
-            first.extendleft(reversed(_children(proc, pid)))
-    scan.complete = remaining <= 0
-    return scan
+            first.extendleft(reversed(_children(reading.proc, pid)))
+    return by_shmid
+
+
+def _unsettled(before: dict[int, ShmRow], after_rows: list[ShmRow],
+               by_shmid: dict[int, list[MapsAttachment]]) -> set[int]:
+    """Segments attached in either reading whose use changed between them, or whose mappings found
+    do not add up to nattch."""
+    unsettled = set()
+    for row in after_rows:
+        earlier = before.get(row.shmid)
+        if row.nattch == 0 and (earlier is None or earlier.nattch == 0):
+            continue
+        counted = sum(a.vmas for a in by_shmid.get(row.shmid, ()))
+        if earlier is None or _use(earlier) != _use(row) or counted != row.nattch:
+            unsettled.add(row.shmid)
+    return unsettled
+
+
+def _candidates(proc: ProcFS, unsettled: set[int], by_shmid: dict[int, list[MapsAttachment]],
+                rows: list[ShmRow], all_pids: list[int], read: set[int]) -> list[int]:
+    """Every process that could hold an unsettled segment now: those found holding one, its last
+    user and creator, their children, every process not read in the first pass, and new ones."""
+    near = {a.pid for shmid in unsettled for a in by_shmid.get(shmid, ())}
+    near.update(pid for row in rows if row.shmid in unsettled for pid in (row.lpid, row.cpid) if pid > 0)
+    for pid in list(near):
+        near.update(_children(proc, pid))
+    listed = set(all_pids)
+    try:
+        now_listed = set(proc.pids())
+    except OSError:
+        now_listed = listed
+    near.update(now_listed - listed)
+    near.update(listed - read)
+    return sorted(near)
 
 
 def _children(proc: ProcFS, pid: int) -> list[int]:

@@ -55,6 +55,18 @@ class FdScan:
         self.fifo_paths: dict[int, str] = {}
         self.denied: dict[int, str] = {}
 
+    def without(self, pids: set[int]) -> FdScan:
+        """The same scan without the ends of `pids` (and without pipes left with no end)."""
+        scan = FdScan()
+        scan.denied = {pid: reason for pid, reason in self.denied.items() if pid not in pids}
+        for source, target in ((self.pipe_ends, scan.pipe_ends), (self.fifo_ends, scan.fifo_ends)):
+            for inode, ends in source.items():
+                kept = [end for end in ends if end.pid not in pids] if any(e.pid in pids for e in ends) else ends
+                if kept:
+                    target[inode] = kept
+        scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
+        return scan
+
     def add(self, pid: int, held: PidFds) -> None:
         if held.denied:
             self.denied[pid] = "permission denied"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import stat
 import time
+from collections.abc import Sequence
+
+from ipctop.model import ShmSegment, Uninspectable
 
 
 def human_bytes(n: int | None) -> str:
@@ -47,3 +50,41 @@ def clock(seconds_since_epoch: int) -> str:
 
 def proc_label(comm: str, pid: int) -> str:
     return f"{comm}[{pid}]"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 semaphore', '2 semaphores'."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def found_of(segment: ShmSegment) -> str:
+    """'2 of 3 found': how much of an incomplete segment's nattch its attachers account for."""
+    return f"{segment.attachments_found} of {segment.nattch} found"
+
+
+INCOMPLETE_WHY = (
+    "The rest could not be found: attachments changed while ipctop read the processes, "
+    "or some processes could not be read."
+)
+
+
+def uninspected_sentence(uninspectable: Sequence[Uninspectable], privileged: bool, short: bool = False) -> str:
+    """One sentence on the processes whose fds or maps could not be read, and why ('' for none);
+    `short` leaves out the pids and the verb (for a one-line notice on screen)."""
+    if not uninspectable:
+        return ""
+    reasons: dict[str, list[int]] = {}
+    for item in uninspectable:
+        reasons.setdefault(item.reason, []).append(item.pid)
+    if short:
+        why = ", ".join(reason + (f" ×{len(pids)}" if len(reasons) > 1 else "") for reason, pids in reasons.items())
+    else:
+        why = "; ".join(
+            f"{reason}: pid {', '.join(map(str, pids[:5]))}{', …' if len(pids) > 5 else ''}"
+            for reason, pids in reasons.items()
+        )
+    count = len(uninspectable)
+    verb, they = ("was ", "it holds") if count == 1 else ("were ", "they hold")
+    advice = "" if privileged else f" Run as root to see what {they}."
+    noun = plural(count, "process", "processes")
+    return f"{noun} {'' if short else verb}not inspected ({why}): what {they} is not shown.{advice}"

@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from ipctop.model import Snapshot
+from ipctop.model import ShmSegment, Snapshot
 
 
 @cache
@@ -24,11 +24,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _segment(segment: ShmSegment) -> dict[str, Any]:
+    plain = _plain(segment)
+    plain["attachments_found"] = segment.attachments_found  # of nattch; all of it when attachers_complete
+    return plain
+
+
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "time": snapshot.time,
         "ipc_ns": snapshot.ipc_ns,
-        "shm": [_plain(v) for v in snapshot.shm.values()],
+        "shm": [_segment(v) for v in snapshot.shm.values()],
         "msg": [_plain(v) for v in snapshot.msg.values()],
         "sem": [_plain(v) for v in snapshot.sem.values()],
         "pipes": [_plain(v) for v in snapshot.pipes.values()],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ipctop.model import Fifo, Pipe, PipeEnd, Snapshot
-from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import found_of, hex_key, human_bytes, proc_label, rwx
 from ipctop.render.waits import wait_words, waiters_cell
 
 
@@ -37,6 +37,8 @@ def shm_table(snapshot: Snapshot) -> str:
     rows = []
     for s in sorted(snapshot.shm.values(), key=lambda s: s.shmid):
         attached = ",".join(proc_label(a.comm, a.pid) for a in s.attachers) or "-"
+        if not s.attachers_complete:
+            attached += f" ({found_of(s)})"
         key = hex_key(s.key) + (f" (was {hex_key(s.original_key)})" if s.original_key is not None else "")
         rows.append([key, s.shmid, s.owner, rwx(s.perms), human_bytes(s.size), s.nattch,
                      ",".join(s.status) or "-", s.cpid, s.lpid, attached])

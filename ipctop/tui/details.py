@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipctop.diff import Event
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 from ipctop.pipelines import chains, pipe_state
-from ipctop.render.formatting import clock, hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import INCOMPLETE_WHY, clock, found_of, hex_key, human_bytes, proc_label, rwx
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
 KIND_NAMES = {
@@ -115,8 +115,8 @@ def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
     users = [(a.pid, f"attached {a.mode} at {a.start:#x}-{a.end:#x}") for a in segment.attachers]
     users.append((segment.cpid, "created it"))
     notes = []
-    if segment.nattch > len(segment.attachers):
-        notes.append(f"{segment.nattch - len(segment.attachers)} attachment(s) in processes ipctop cannot inspect.")
+    if not segment.attachers_complete:
+        notes.append(f"Attachers: {found_of(segment)}. " + INCOMPLETE_WHY)
     if segment.marked_for_removal:
         notes.append("Marked for removal: it is destroyed when the last process detaches.")
     return Detail(f"Shared memory segment {segment.shmid}", "shm", segment.shmid, fields, users, notes)

@@ -38,10 +38,15 @@ def test_attached_segment_is_only_marked_and_the_attached_processes_are_named():
 
 
 def test_attachers_ipctop_cannot_see_are_said_to_be_there():
-    hidden = shm_remove_text(segment(2))
+    hidden = shm_remove_text(segment(2), privileged=False)
     assert "attached 2 times, by processes ipctop cannot inspect (run as root to see them)" in hidden
-    partly = shm_remove_text(segment(2, (attacher(5, "a"),)))
+    partly = shm_remove_text(segment(2, (attacher(5, "a"),)), privileged=False)
     assert "by a[5] and by processes ipctop cannot inspect" in partly
+
+
+def test_root_is_not_told_to_run_as_root():
+    hidden = shm_remove_text(segment(2), privileged=True)
+    assert "attached 2 times, by processes ipctop could not find" in hidden and "run as root" not in hidden
 
 
 def test_already_marked_segment_keeps_its_original_key_in_the_text():

@@ -30,7 +30,7 @@ def test_json_has_typed_values_and_documented_fields(ipc_key, holders):
         fields = "shmid key perms size nattch cpid lpid uid gid cuid cgid owner atime dtime ctime rss swap status"
         assert set(segment) >= set(fields.split()) | {"attachers", "original_key"}
         assert [(a["pid"], a["mode"]) for a in segment["attachers"]] == [(holder.pid, "r")]
-        assert set(segment["attachers"][0]) == {"pid", "comm", "start", "end", "mode"}
+        assert set(segment["attachers"][0]) == {"pid", "comm", "start", "end", "mode", "vmas"}
         sem_set = next(s for s in data["sem"] if s["semid"] == semid)
         assert sem_set["values"] == [0, 0] and sem_set["nsems"] == 2 and sem_set["ncnt"] == [0, 0]
         assert isinstance(data["limits"]["shmmni"], int)

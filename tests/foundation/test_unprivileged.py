@@ -63,4 +63,13 @@ def test_list_as_nobody_says_how_many_it_could_not_inspect():
 
     seen = run_as_nobody(listing)
     assert seen.get("code") == 0, seen
-    assert "processes could not be inspected (permission denied" in seen["out"]
+    assert "processes were not inspected (permission denied: pid " in seen["out"]
+    assert "Run as root to see what they hold." in seen["out"]
+
+
+def test_root_denied_nothing_is_not_told_to_run_as_root():
+    from ipctop.model import Uninspectable
+    from ipctop.render.formatting import uninspected_sentence
+
+    one = uninspected_sentence([Uninspectable(7, "permission denied")], privileged=True)
+    assert one == "1 process was not inspected (permission denied: pid 7): what it holds is not shown."

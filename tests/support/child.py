@@ -94,7 +94,21 @@ def _fork_holder(_args: list[str]) -> None:
     _ready(str(child))
 
 
+def _shm_attach_split(args: list[str]) -> None:
+    """SHMID: attach it and mprotect its second page read-only: one attach, three mappings."""
+    import ctypes
+
+    from ipctop.kernel.libc import libc
+
+    address = sysv.shmat(int(args[0]))
+    if libc().mprotect(ctypes.c_void_p(address + 4096), ctypes.c_size_t(4096), 1) != 0:
+        print("error mprotect", flush=True)
+        sys.exit(1)
+    _ready(hex(address))
+
+
 EXTRA_COMMANDS = {
+    "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
     "fork-holder": _fork_holder,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipctop.model import ShmSegment
-from ipctop.render.formatting import proc_label
+from ipctop.render.formatting import found_of, proc_label
 from ipctop.tui.panes.base import Pane, shorten
 from ipctop.tui.panes.cells import age_cell, bytes_cell, key_cell, perms_cell, process_cell
 from ipctop.tui.rows import Cell, Column, Row, num
@@ -59,8 +59,8 @@ class ShmPane(Pane):
         snapshot = state.snapshot
         assert snapshot is not None
         attachers = [proc_label(a.comm, a.pid) for a in segment.attachers]
-        if segment.nattch > len(segment.attachers):
-            attachers.append(f"{segment.nattch - len(segment.attachers)} unseen")
+        if not segment.attachers_complete:
+            attachers.append(found_of(segment))
         status = ", ".join(segment.status)
         cells = (
             num(segment.shmid),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from textual.content import Content
 from textual.widgets import Static
 
 from ipctop.model import Snapshot
-from ipctop.render.formatting import human_bytes
+from ipctop.render.formatting import human_bytes, uninspected_sentence
 
 
 def interval_text(seconds: float) -> str:
@@ -56,12 +57,6 @@ class SummaryBar(Static):
 
 def uninspectable_notice(snapshot: Snapshot | None) -> str:
     """One sentence on the processes whose fds or maps could not be read, or ''."""
-    if snapshot is None or not snapshot.uninspectable:
+    if snapshot is None:
         return ""
-    reasons: dict[str, int] = {}
-    for item in snapshot.uninspectable:
-        reasons[item.reason] = reasons.get(item.reason, 0) + 1
-    count = len(snapshot.uninspectable)
-    why = ", ".join(f"{reason}" + (f" ×{n}" if len(reasons) > 1 else "") for reason, n in reasons.items())
-    noun = "process" if count == 1 else "processes"
-    return f"{count} {noun} not inspected ({why}): what they hold is not shown."
+    return uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0, short=True)
