@@ -5,11 +5,14 @@ a call is then matched to its object: a semop to its set and the semaphores it
 waits on, a msgrcv or msgsnd to its queue and message type, a read or write to
 the pipe or FIFO behind its fd, a poll, select or epoll_wait to the pipes among
 the fds it watches, an open that sleeps in a FIFO to that FIFO.  Nothing is
-guessed where the system call can be read.  Where it cannot (another user's
-process, when not root) the wait point (wchan) is the fallback, and every wait
-found that way says so (`exact` False) and names an object only where the
-process holds a single one it could be waiting on.  A process neither can be
-read of is listed in `WaitScan.unread`: "nobody waits" is not known there.
+guessed where the system call can be read.  Where it cannot, the wait point
+(wchan) is the fallback: the syscall file is mode 0400 and needs ptrace attach
+access, wchan only ptrace read access, so a reader with CAP_SYS_PTRACE but not
+CAP_DAC_OVERRIDE, or under Yama's ptrace_scope 1, reads wchan alone (a plain
+user reads neither of another user's process).  Every wait found from wchan
+says so (`exact` False) and names its object only where the process holds a
+single one it could be waiting on.  A process whose sleeping threads could be
+read neither way is listed in `WaitScan.unread`: "nobody waits" is not known there.
 
 Cost: one read per thread, and the object is matched when the call is read.  A
 scan with quiet-process memory (quiet.py) reuses what was found of a single-
@@ -71,7 +74,6 @@ class PidWaits(NamedTuple):
 
 
 NO_WAITS = PidWaits(())
-UNREAD = PidWaits((), unread=True)
 
 
 class WaitScan:
@@ -232,12 +234,11 @@ def _read_pid(
             except Denied:
                 exact = False  # and so for every thread of the process
         if not exact:
-            if pid in context.fd_scan.denied:
-                return UNREAD  # wchan is refused too: it needs the same access as the fds
             where = _read_wchan(proc, pid, tid)
             if where in (None, "0"):
-                # "0" is a running task's wchan, and also what a reader without access is shown
-                unread = unread or _asleep(proc, pid, tid)
+                # "0" is a running task's wchan, and also what a reader without ptrace read access is
+                # shown; one refused its fds too is most likely refused this (no stat read to tell)
+                unread = unread or pid in context.fd_scan.denied or _asleep(proc, pid, tid)
                 continue
             guessed = _WCHAN_CALLS.get(where)  # type: ignore[arg-type]
             call = TaskCall(tid, guessed, (), exact=False) if guessed is not None else None
