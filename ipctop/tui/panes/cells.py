@@ -1,11 +1,11 @@
-"""Cells the panes share: keys, owners, permissions, ages, processes, fill gauges."""
+"""Cells the panes share: keys, owners, permissions, ages, processes, fill gauges, waiters."""
 
 from __future__ import annotations
 
-from ipctop.model import Snapshot
+from ipctop.model import Snapshot, Wait
 from ipctop.render.bars import bar, percent
-from ipctop.render.formatting import hex_key, human_bytes, rwx
-from ipctop.tui.panes.base import who
+from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
+from ipctop.tui.panes.base import shorten, who
 from ipctop.tui.rows import AgeCell, Cell, num
 
 GAUGE_WIDTH = 8
@@ -48,3 +48,16 @@ def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH
     fraction = level / capacity
     role = "alert" if fraction >= 0.9 else "warn" if fraction >= 0.7 else None
     return Cell(f"{bar(fraction, width)} {percent(fraction):>4}", sort=fraction, role=role)
+
+
+def waiters_cell(waiters: tuple[Wait, ...], show: str = "detail", limit: int = 30) -> Cell:
+    """Who is blocked on an object, briefly, with the wait's `detail` (`mq-server[5001] type 9`),
+    its `call` (`reader[4101] read`) or nothing more; a guess ends in `?`.  Sorts by how many."""
+    if not waiters:
+        return Cell("-", sort=0, role="muted")
+    parts = []
+    for wait in waiters:
+        extra = wait.detail if show == "detail" else wait.call if show == "call" else ""
+        text = f"{proc_label(wait.comm, wait.pid)} {extra}".rstrip()
+        parts.append(text if wait.exact else f"{text}?")
+    return Cell(shorten(parts, limit), sort=len(waiters), role="warn")

@@ -12,7 +12,7 @@ from ipctop.model import Fifo, Pipe, Snapshot
 from ipctop.pipelines import Chain, chains, pipe_state
 from ipctop.render.formatting import human_bytes
 from ipctop.tui.panes.base import Pane, shorten, who
-from ipctop.tui.panes.cells import gauge_cell
+from ipctop.tui.panes.cells import gauge_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 
@@ -54,6 +54,7 @@ class PipesPane(Pane):
         Column("flow", "Writer ━▶ reader"),
         Column("fill", "Fill", 13),
         Column("waiting", "Bytes", 11),
+        Column("waiters", "Blocked"),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -73,7 +74,7 @@ class PipesPane(Pane):
         flow = chain_text(snapshot, chain, pipe.inode) if chain else ends_text(snapshot, pipe)
         # Chains first and in order, then the other pipes, then FIFOs.
         flow_order = (0, *place) if place else (1 if kind == "pipe" else 2, flow.plain.lower(), pipe.inode)
-        end_state = pipe_state(pipe, snapshot.processes)
+        end_state = pipe_state(pipe)
         waiting = "-" if pipe.fill is None else f"{human_bytes(pipe.fill)}/{human_bytes(pipe.capacity)}"
         role = "alert" if end_state.alert else "muted" if end_state.code == "idle" else None
         cells = (
@@ -82,5 +83,6 @@ class PipesPane(Pane):
             Cell(flow, sort=flow_order),
             gauge_cell(pipe.fill, pipe.capacity),
             Cell(waiting, sort=pipe.fill if pipe.fill is not None else -1, justify="right"),
+            waiters_cell(pipe.waiters, show="call"),
         )
         return Row(f"{kind}:{pipe.inode}", pipe, cells, search=f"{kind} {pipe.inode} {getattr(pipe, 'path', '')}")

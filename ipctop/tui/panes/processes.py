@@ -1,4 +1,5 @@
-"""Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds.
+"""Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds
+and, in its State, what it is blocked on ("S msgrcv on queue 4, type 99").
 
 Sorted by the Process column it is a tree (siblings that inherited a pipe from
 their parent stand together); sorted by any other column it is a flat list.
@@ -7,14 +8,12 @@ their parent stand together); sorted by any other column it is a flat list.
 from __future__ import annotations
 
 from ipctop.model import Process
-from ipctop.pipelines import READ_WAITS, WRITE_WAITS
 from ipctop.proctree import process_tree
+from ipctop.render.waits import wait_words
 from ipctop.tui.panes.base import Pane, shorten
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
-
-IPC_WAITS = READ_WAITS | WRITE_WAITS | {"do_semtimedop", "do_msgrcv", "do_msgsnd", "wait_for_partner"}
 
 
 def holdings(process: Process) -> list[str]:
@@ -82,12 +81,12 @@ class ProcessesPane(Pane):
 
     def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
         held = holdings(process)
-        waiting = process.wchan if process.wchan else ""
+        waiting = "; ".join(wait_words(process.waits, state.snapshot.fifos if state.snapshot else None))
         cells = (
             Cell(prefix + process.comm, sort=order),
             num(process.pid),
             Cell(process.user),
-            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting in IPC_WAITS else None),
+            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting else None),
             Cell(shorten(held, 44), sort=len(held)),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),

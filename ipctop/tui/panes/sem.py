@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipctop.model import SemSet
 from ipctop.tui.panes.base import Pane, shorten, who
-from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell
+from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
 
@@ -21,7 +21,7 @@ def waiting_text(sem_set: SemSet) -> str:
             parts.append(f"#{index} ×{zcnt} await zero")
     if not parts:
         return "none"
-    return f"BLOCKED {sem_set.waiters}: " + ", ".join(parts)
+    return f"BLOCKED {sem_set.blocked}: " + ", ".join(parts)
 
 
 class SemPane(Pane):
@@ -36,6 +36,7 @@ class SemPane(Pane):
         Column("nsems", "N", 4),
         Column("values", "Values"),
         Column("waiting", "Waiting"),
+        Column("waiters", "Blocked"),
         Column("last", "Last op by"),
         Column("age", "Last op", 7, volatile=True),
         Column("perms", "Perms", 9),
@@ -50,14 +51,15 @@ class SemPane(Pane):
         assert snapshot is not None
         values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
         last = [who(snapshot, pid) for pid in dict.fromkeys(sem_set.pids) if pid]
-        blocked = sem_set.waiters > 0
+        blocked = sem_set.blocked > 0
         cells = (
             num(sem_set.semid),
             key_cell(sem_set.key),
             Cell(sem_set.owner),
             num(sem_set.nsems),
             Cell(values if len(values) <= 30 else values[:29] + "…", sort=sem_set.values),
-            Cell(waiting_text(sem_set), sort=sem_set.waiters, role=None if blocked else "muted"),
+            Cell(waiting_text(sem_set), sort=sem_set.blocked, role=None if blocked else "muted"),
+            waiters_cell(sem_set.waiters, show="", limit=24),  # which semaphore: in Waiting
             Cell(shorten(last, 24)),
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),
