@@ -305,7 +305,8 @@ def naive_snapshot() -> Snapshot:
     def comm(pid: int) -> str:
         return facts[pid]["comm"] if pid in facts else "?"
 
-    made = [Wait(p, t, comm(p), c, k, i, d, m) for p, t, c, k, i, d, m in waits if p in facts]
+    made = sorted((Wait(p, t, comm(p), c, k, i, d, m) for p, t, c, k, i, d, m in waits if p in facts),
+                  key=lambda w: (w.pid, w.tid))
 
     def waiters(kind: str, ident: int) -> tuple[Wait, ...]:
         return tuple(w for w in made if (w.kind, w.id) == (kind, ident))

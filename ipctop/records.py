@@ -38,6 +38,7 @@ _PID_START = attrgetter("pid", "start")
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
 _TID = attrgetter("tid")
+_PID_TID = attrgetter("pid", "tid")
 
 
 def shm_status(perms: int) -> tuple[str, ...]:
@@ -50,9 +51,10 @@ def shm_status(perms: int) -> tuple[str, ...]:
 
 
 class Waiting:
-    """The waits of one scan as records: by object (`on("msg", msqid)`) and by process."""
+    """The waits of one scan as records: by object (`on("msg", msqid)`, or `of_kind("pipe")`:
+    inode -> waiters) and by process."""
 
-    __slots__ = ("by_object", "by_pid")
+    __slots__ = ("by_kind", "by_pid")
 
     def __init__(self, scan: waits.WaitScan, comms: dict[int, str]) -> None:
         # a waiter that exited before it was read is left out: every pid named is in the snapshot
@@ -64,11 +66,17 @@ class Waiting:
                                       wait.detail, wait.mode, wait.exact)
         self.by_pid = {pid: tuple(sorted((made[w] for w in found), key=_TID)) for pid, found in scan.by_pid.items()
                        if pid in comms}
-        by_object = ((key, tuple(made[w] for w in found if w in made)) for key, found in scan.by_object.items())
-        self.by_object = {key: found for key, found in by_object if found}
+        self.by_kind: dict[str, dict[int, tuple[Wait, ...]]] = {}
+        for (kind, ident), found in scan.by_object.items():
+            records = tuple(sorted((made[w] for w in found if w in made), key=_PID_TID))
+            if records:
+                self.by_kind.setdefault(kind, {})[ident] = records
+
+    def of_kind(self, kind: str) -> dict[int, tuple[Wait, ...]]:
+        return self.by_kind.get(kind, {})
 
     def on(self, kind: str, ident: int) -> tuple[Wait, ...]:
-        return self.by_object.get((kind, ident), ())
+        return self.by_kind.get(kind, {}).get(ident, ())
 
 
 NO_WAITING = Waiting(waits.WaitScan(), {})
@@ -125,11 +133,12 @@ class RecordMemo:
             return ends
 
         earlier_pipes, made_pipes = self.pipes, {}
+        pipe_waiters = waiting.of_kind("pipe").get
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
             fill, capacity = measure(raw, False)
             ends = ends_of(raw)
-            waiters = waiting.on("pipe", inode)
+            waiters = pipe_waiters(inode, ())
             inputs = (fill, capacity, ends, waiters)
             earlier = earlier_pipes.get(inode)
             if earlier is not None and earlier[0] == inputs:

@@ -17,8 +17,10 @@ read neither way is listed in `WaitScan.unread`: "nobody waits" is not known the
 Cost: one read per thread, and the object is matched when the call is read.  A
 scan with quiet-process memory (quiet.py) reuses what was found of a single-
 threaded process that has not run since: it still sleeps in the same call, on
-the same fds, which still name the same pipes.  Only which operations of a semop
-block is judged again at each scan (other processes change the values).
+the objects it resolved when it made it (a read holds the file it started on,
+even if another process sharing the fd table puts another file at that fd).
+Only which operations of a semop block is judged again at each scan (other
+processes change the values).
 
 POSIX named semaphores (a futex in a /dev/shm/sem.NAME mapping) and message
 queues (mq_timedsend, mq_timedreceive) are read but not matched yet: the model
@@ -100,10 +102,11 @@ class WaitScan:
 class WaitMemory:
     """What the previous scan read of each process's calls (a Scanner owns one; see snapshot.py)."""
 
-    __slots__ = ("found",)
+    __slots__ = ("found", "idle")
 
     def __init__(self) -> None:
-        self.found: dict[int, PidWaits] = {}
+        self.found: dict[int, PidWaits] = {}  # the processes found waiting (or not readable)
+        self.idle: set[int] = set()  # the processes read and found waiting on nothing
 
 
 class _Context:
@@ -175,27 +178,38 @@ def scan_waits(
     single-threaded process is taken from `remembered` (which this scan then replaces)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
     context = _Context(proc, fd_scan, own_ns, sem_values)
-    earlier = remembered.found if remembered is not None and memory is not None else {}
-    kept: dict[int, PidWaits] = {}
+    found: dict[int, PidWaits] = {}
+    idle: set[int] = set()
+    to_read: Iterable[int] = pids
+    if memory is not None and remembered is not None:
+        # Only the task itself changes the call it sleeps in, so a process that has not run is
+        # not read again, even at its turn to be read in full (FULL_EVERY): that turn is for what
+        # others can change (a shared fd table), and the object a sleeping call waits on is the
+        # one it resolved when it entered the call.  Set operations, not a test per process: at
+        # a thousand processes such a loop costs more than reading the few that ran.
+        unchanged = memory.unchanged_pids()
+        found = {pid: waits for pid, waits in remembered.found.items() if pid in unchanged}
+        idle = remembered.idle & unchanged
+        to_read = set(pids) - idle - found.keys()
+    for pid in to_read:
+        threads = memory.threads.get(pid) if memory is not None else None
+        read = _read_pid(proc, pid, threads, names, context)
+        if read is NO_WAITS:
+            idle.add(pid)
+        else:
+            found[pid] = read
     scan = WaitScan()
-    for pid in pids:
-        found = earlier.get(pid)
-        if found is None or not memory.quiet(pid):  # type: ignore[union-attr]
-            threads = memory.threads.get(pid) if memory is not None else None
-            found = _read_pid(proc, pid, threads, names, context)
-        kept[pid] = found
-        if found is NO_WAITS:
-            continue
-        if found.unread:
+    for pid, read in found.items():
+        if read.unread:
             scan.unread.append(pid)
-        for wait in found.waits:
+        for wait in read.waits:
             scan.add(wait)
             if wait.path and wait.ident is not None:
                 scan.fifo_paths.setdefault(wait.ident, wait.path)
-        for call in found.sem_calls:
+        for call in read.sem_calls:
             scan.add(_ipc_wait(pid, call, context))
-    if remembered is not None:
-        remembered.found = kept
+    if remembered is not None and memory is not None:
+        remembered.found, remembered.idle = found, idle
     return scan
 
 
