@@ -21,12 +21,10 @@ left out, never guessed.
 from __future__ import annotations
 
 import os
-import platform
 import struct
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
-from ipctop.kernel import memory
 
 # The calls that can wait on an IPC object, by number, per architecture (kernel headers:
 # arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h).
@@ -47,7 +45,7 @@ CALLS_BY_NUMBER: dict[str, dict[int, str]] = {"x86_64": _X86_64, "aarch64": _AAR
 
 def call_names(machine: str | None = None) -> dict[bytes, str] | None:
     """The calls of interest by their number as printed (b"70" -> "msgrcv"); None for an unknown machine."""
-    table = CALLS_BY_NUMBER.get(machine or platform.machine())
+    table = CALLS_BY_NUMBER.get(machine or os.uname().machine)
     return None if table is None else {str(number).encode(): name for number, name in table.items()}
 
 
@@ -162,7 +160,19 @@ def _with_extra(proc: ProcFS, pid: int, tid: int, call: str, args: tuple[int, ..
 
 def _memory(proc: ProcFS, pid: int, address: int, size: int) -> bytes | None:
     """Bytes of the task's memory; none from a fixture tree (its pids are not processes)."""
-    return memory.read_memory(pid, address, size) if proc.is_live else None
+    if not proc.is_live:
+        return None
+    from ipctop.kernel import memory  # ctypes and libc: loaded only when a wait needs them
+
+    return memory.read_memory(pid, address, size)
+
+
+def _string(proc: ProcFS, pid: int, address: int) -> str | None:
+    if not proc.is_live:
+        return None
+    from ipctop.kernel import memory
+
+    return memory.read_string(pid, address)
 
 
 def _ipc_ns(proc: ProcFS, pid: int) -> str:
@@ -257,7 +267,7 @@ def _fifo_open(proc: ProcFS, pid: int, tid: int, call: str, args: tuple[int, ...
                 return None
             flags = struct.unpack("Q", raw)[0]
     confirmed = where in FIFO_OPEN_WCHANS
-    path = memory.read_string(pid, path_at) if proc.is_live else None
+    path = _string(proc, pid, path_at)
     if path is None:
         return TaskCall(tid, call, args, ("", "", "", True)) if confirmed else None
     mode = {0: "r", 1: "w"}.get(flags & 0o3, "rw")

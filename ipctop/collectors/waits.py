@@ -38,7 +38,6 @@ from ipctop.collectors.fds import FdScan, pipe_inode
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.collectors.syscalls import TaskCall
-from ipctop.kernel.memory import stat_fifo_inode
 
 # wchan -> the call it is a wait of, for the fallback (Linux 6.x names first, older ones after).
 _WCHAN_CALLS = {
@@ -161,6 +160,8 @@ class _Context:
             self._fifo_inodes = {path: inode for inode, path in self.fd_scan.fifo_paths.items()}
         inode = self._fifo_inodes.get(path)
         if inode is None and self.proc.is_live:
+            from ipctop.kernel.memory import stat_fifo_inode  # ctypes: only for an opener of an unheld FIFO
+
             inode = stat_fifo_inode(looked_up)
         return inode
 
