@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from ipctop.render.jsonout import snapshot_to_dict
 from ipctop.render.tables import fifo_table, msg_table
 from ipctop.render.waits import wait_words
 from ipctop.snapshot import Scanner, take_snapshot
-from tests.support.holders import wait_until
+from tests.support.holders import wait_until, wchan
 from tests.support.unprivileged import CAP_SYS_PTRACE, run_as_nobody
 
 DEADLINE = 60  # seconds: a loaded machine can take long to schedule a child into its call
@@ -168,31 +169,55 @@ def test_a_fifo_with_only_a_process_blocked_in_open_is_listed(holders, tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
-def test_every_sub_make_of_make_j4_waits_on_the_jobserver(tmp_path):
-    # four sub-makes, each with three long jobs: with four tokens in all, each runs one job
-    # on its own token and waits for the jobserver for the next
+def test_every_make_of_make_j4_waiting_for_a_token_is_a_waiter_on_the_jobserver(tmp_path):
+    # four sub-makes of three long jobs each, four job slots: once every slot runs a job, each
+    # make either waits for a child (do_wait) or for a jobserver token; which ones wait for a
+    # token depends on who took the tokens first
     (tmp_path / "Makefile").write_text("all: a b c d\na b c d:\n\t+@$(MAKE) -s -f sub.mk\n")
     (tmp_path / "sub.mk").write_text("all: x1 x2 x3\nx1 x2 x3:\n\t@sleep 3600\n")
     top = subprocess.Popen(["make", "-s", "-j4"], cwd=tmp_path, start_new_session=True,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def jobserver() -> tuple[list[int], tuple[Wait, ...]] | None:
-            sub_makes = [pid for pid in children_of(top.pid) if _comm(pid) == "make"]
+        def settled() -> tuple[set[int], tuple[Wait, ...]] | None:
+            tree = _descendants(top.pid)
+            makes = {top.pid, *(pid for pid in tree if _comm(pid) == "make")}
+            if sum(_comm(pid) == "sleep" for pid in tree) != 4 or len(makes) < 2:
+                return None  # not every slot is taken yet
+            for_token = {pid for pid in makes if not wchan(pid).startswith(("do_wait", "0"))}
             snapshot = take_snapshot()
-            waits = [w for pid in sub_makes for w in waits_of(pid, snapshot)]
-            if len(sub_makes) != 4 or len({w.pid for w in waits}) != 4:
-                return None
-            (target,) = {(w.kind, w.id) for w in waits}  # one jobserver, a pipe or (make 4.4) a FIFO
-            table = snapshot.pipes if target[0] == "pipe" else snapshot.fifos
-            return sub_makes, table[target[1]].waiters
+            kind, ident = _jobserver(next(pid for pid in makes if pid != top.pid))
+            table = snapshot.pipes if kind == "pipe" else snapshot.fifos
+            waiters = table[ident].waiters if ident in table else ()
+            return (for_token, waiters) if for_token and {w.pid for w in waiters} == for_token else None
 
-        sub_makes, waiters = wait_until(jobserver, DEADLINE)
-        assert sorted({w.pid for w in waiters}) == sorted(sub_makes)
+        for_token, waiters = wait_until(settled, DEADLINE)
         assert all(w.mode == "r" and w.exact for w in waiters)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(top.pid, signal.SIGKILL)
         top.wait(timeout=30)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        with contextlib.suppress(OSError):
+            kids = children_of(todo.pop())
+            found += kids
+            todo += kids
+    return found
+
+
+def _jobserver(pid: int) -> tuple[str, int]:
+    """The jobserver a sub-make was given (MAKEFLAGS): a pipe's read fd, or (make 4.4) a FIFO."""
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        flags = next(v for v in f.read().split(b"\0") if v.startswith(b"MAKEFLAGS="))
+    fifo = re.search(rb"--jobserver-auth=fifo:(\S+)", flags)
+    if fifo:
+        return "fifo", os.stat(fifo.group(1)).st_ino
+    fds = re.search(rb"--jobserver-(?:auth|fds)=(\d+),(\d+)", flags)
+    assert fds, flags
+    return "pipe", os.stat(f"/proc/{pid}/fd/{int(fds.group(1))}").st_ino
 
 
 def _comm(pid: int) -> str:
