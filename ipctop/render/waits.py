@@ -34,9 +34,10 @@ def _on_object(wait: Wait, fifos: Mapping[int, Fifo] | None) -> str:
     return f"{target} ({wait.detail})"
 
 
-def wait_words(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = None) -> list[str]:
+def wait_words(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = None, brief: bool = False) -> list[str]:
     """One phrase per blocked call (a poll on two pipes is one): `msgrcv on queue 4, type 99`,
-    `thread 812: poll on pipe 5021 (fd 4 in), pipe 5022 (fd 6 in)`."""
+    `thread 812: poll on pipe 5021 (fd 4 in), pipe 5022 (fd 6 in)`; `brief`: the first object
+    and how many more (`poll on pipe 5021 (fd 4 in) +1`), a guess marked `?`."""
     calls: dict[tuple[int, str], list[Wait]] = {}
     for wait in waits:
         calls.setdefault((wait.tid, wait.call), []).append(wait)
@@ -44,10 +45,20 @@ def wait_words(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = None) -
     for (tid, call), found in calls.items():
         first = found[0]
         thread = f"thread {tid}: " if tid != first.pid else ""
-        objects = ", ".join(_on_object(w, fifos) for w in found)
-        guess = "" if first.exact else f" ({GUESS})"
+        if brief:
+            objects = _on_object(first, fifos) + (f" +{len(found) - 1}" if len(found) > 1 else "")
+            guess = "" if first.exact else "?"
+        else:
+            objects = ", ".join(_on_object(w, fifos) for w in found)
+            guess = "" if first.exact else f" ({GUESS})"
         phrases.append(f"{thread}{call} on {objects}{guess}")
     return phrases
+
+
+def waits_cell_text(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = None, limit: int = 40) -> str:
+    """What a process is blocked on, within about `limit` characters, for a table cell."""
+    text = "; ".join(wait_words(waits, fifos, brief=True))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def waiter_words(wait: Wait) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ipctop.model import Process
 from ipctop.proctree import process_tree
-from ipctop.render.waits import wait_words
+from ipctop.render.waits import waits_cell_text
 from ipctop.tui.panes.base import Pane, shorten
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, Row, num
@@ -81,7 +81,7 @@ class ProcessesPane(Pane):
 
     def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
         held = holdings(process)
-        waiting = "; ".join(wait_words(process.waits, state.snapshot.fifos if state.snapshot else None))
+        waiting = waits_cell_text(process.waits, state.snapshot.fifos if state.snapshot else None)
         cells = (
             Cell(prefix + process.comm, sort=order),
             num(process.pid),

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ipctop.render.formatting import proc_label
-from ipctop.render.waits import wait_words
+from ipctop.render.waits import waits_cell_text
 from ipctop.tui.details import Detail, describe
 from ipctop.tui.shm_contents import Contents, read_contents
 from ipctop.tui.state import Update
@@ -57,7 +57,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
             alive = snapshot.is_alive(pid)
             name = proc_label(process.comm, pid) if process else "?"
             user = process.user if process else "-"
-            waits = "; ".join(wait_words(process.waits, snapshot.fifos)) if process else ""
+            waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
             users.add_row(str(pid), name, user, run if alive else "gone", how)
         parts.append(users)
