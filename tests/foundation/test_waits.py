@@ -100,13 +100,13 @@ def test_semop_waiters_are_named_with_the_semaphore_and_operation(ipc_key, holde
         for_zero = holders.spawn("sem-wait", semid, 0, 0)
 
         def both_found() -> SemSet | None:
+            # the kernel's counts are read a moment before the system calls: wait for both to agree
             sem_set = take_snapshot().sem[semid]
-            return sem_set if len(sem_set.waiters) == 2 else None
+            return sem_set if len(sem_set.waiters) == 2 == sem_set.blocked else None
 
         sem_set = wait_until(both_found, DEADLINE)
         found = {w.pid: (w.call in ("semop", "semtimedop"), w.detail, w.exact) for w in sem_set.waiters}
         assert found == {decrement.pid: (True, "sem 2 op -1", True), for_zero.pid: (True, "sem 0 op 0", True)}
-        assert sem_set.blocked == 2
     finally:
         holders.close()
         sysv.sem_remove(semid)
