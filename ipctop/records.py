@@ -113,13 +113,13 @@ class RecordMemo:
         self,
         fd_scan: fds.FdScan,
         comms: dict[int, str],
-        measure: Callable[[list[fds.RawEnd], bool], tuple[int | None, int | None]],
+        measure: Callable[[list[fds.RawEnd]], tuple[int | None, int | None]],
         waiting: Waiting = NO_WAITING,
         opened_fifos: dict[int, str] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
-        """Every pipe and FIFO with its ends named and its waiters; `measure(ends, is_fifo)` gives
-        (fill, capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open,
-        listed even when no process holds them open yet."""
+        """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
+        capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
+        when no process holds them open yet."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -136,7 +136,7 @@ class RecordMemo:
         pipe_waiters = waiting.of_kind("pipe").get
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
-            fill, capacity = measure(raw, False)
+            fill, capacity = measure(raw)
             ends = ends_of(raw)
             waiters = pipe_waiters(inode, ())
             inputs = (fill, capacity, ends, waiters)
@@ -149,12 +149,12 @@ class RecordMemo:
             made_pipes[inode] = (inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
-            fill, capacity = measure(raw, True)
+            fill, capacity = measure(raw)
             fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
                                 waiting.on("fifo", inode))
         for inode, path in (opened_fifos or {}).items():
             openers = waiting.on("fifo", inode)
-            if inode not in fifos and openers:  # only openers: nobody holds it, and measuring it would open it
+            if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
                 fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos

@@ -23,13 +23,15 @@ keeps nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
 from ipctop.records import RecordMemo, Waiting, shm_status
 
@@ -47,41 +49,74 @@ def own_ipc_namespace(proc: ProcFS) -> str:
         return ""
 
 
-class Scanner:
-    """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
+# How long one read of one process may take before the scan gives that process up. A read
+# of /proc/PID waits in the kernel for locks the process holds; on a healthy machine it
+# takes microseconds, under heavy load milliseconds.
+STALL_SECONDS = 2.0
 
-    `remember_quiet=False` reads every process in full at every scan (the other
-    memories, which never change a result, are kept)."""
 
-    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True) -> None:
-        self.proc = proc
-        self._remember_quiet = remember_quiet and proc.is_live
-        self._lock = threading.Lock()
-        self._forget()
+class Memory:
+    """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    def _forget(self) -> None:
-        self.quiet = quiet.ScanMemory() if self._remember_quiet else None
+    __slots__ = ("quiet", "tables", "maps", "records", "waits")
+
+    def __init__(self, remember_quiet: bool) -> None:
+        self.quiet = quiet.ScanMemory() if remember_quiet else None
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
         self.waits = waits.WaitMemory()
 
+
+class Scanner:
+    """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
+
+    `remember_quiet=False` reads every process in full at every scan (the other
+    memories, which never change a result, are kept).
+
+    No process can freeze a scan: the scan runs in a thread of its own, watched.  When
+    one read of one process has not returned after STALL_SECONDS (it waits in the
+    kernel, e.g. for a FUSE or NFS server that does not answer), the scan is given up
+    and started again without that process, which is named in the snapshot's
+    `uninspectable` as long as the read that got stuck has not returned."""
+
+    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True) -> None:
+        self.proc = proc
+        self._remember_quiet = remember_quiet and proc.is_live
+        self._lock = threading.Lock()
+        self.memory = Memory(self._remember_quiet)
+        self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
+
+    @property
+    def quiet(self) -> quiet.ScanMemory | None:
+        return self.memory.quiet
+
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
         with self._lock:
-            try:
-                return self._scan()
-            except BaseException:
-                self._forget()  # half-written memory: start again
-                raise
+            while True:
+                self._stuck = {pid: stuck for pid, stuck in self._stuck.items() if stuck[1].is_alive()}
+                progress = Progress()
+                proc = dataclasses.replace(self.proc, skip=frozenset(self._stuck), progress=progress)
+                stuck = {pid: what for pid, (what, _thread) in self._stuck.items()}
+                attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
+                if attempt.finished_watching(progress):
+                    if attempt.error is not None:
+                        self.memory = Memory(self._remember_quiet)  # half-written memory: start again
+                        raise attempt.error
+                    return attempt.result  # type: ignore[return-value]
+                # the scan waits on one process: give it up, and that process, and scan again
+                progress.abandoned = True
+                self._stuck[progress.pid] = (progress.what, attempt.thread)  # type: ignore[index]
+                self.memory = Memory(self._remember_quiet)  # the given-up scan may still write to the old
 
-    def _scan(self) -> Snapshot:
-        proc, memory, records = self.proc, self.quiet, self.records
+    def _scan(self, proc: ProcFS, memo: Memory, stuck: dict[int, str]) -> Snapshot:
+        memory, records = memo.quiet, memo.records
         now = time.time()
         own_ns = own_ipc_namespace(proc)
-        shm_rows = sysvipc.read_shm(proc, self.tables)
-        msg_rows = sysvipc.read_msg(proc, self.tables)
-        sem_rows = sysvipc.read_sem(proc, self.tables)
+        shm_rows = sysvipc.read_shm(proc, memo.tables)
+        msg_rows = sysvipc.read_msg(proc, memo.tables)
+        sem_rows = sysvipc.read_sem(proc, memo.tables)
         all_pids = proc.pids()
         if memory is not None:
             memory.start_scan(all_pids)
@@ -90,12 +125,12 @@ class Scanner:
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
-            lambda: sysvipc.read_shm(proc, self.tables),
+            lambda: sysvipc.read_shm(proc, memo.tables),
             records.likely_attachers(shm_rows),
             sorted(all_pids, reverse=True),
             own_ns,
             memory,
-            self.maps,
+            memo.maps,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
 
@@ -105,7 +140,7 @@ class Scanner:
         }
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
-        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, self.waits)
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
@@ -128,13 +163,12 @@ class Scanner:
             by_shmid, lost = _without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
-        def measure(ends: list[fds.RawEnd], is_fifo: bool) -> tuple[int | None, int | None]:
-            if not proc.is_live or (is_fifo and not fds.fifo_can_be_measured(ends)):
-                return None, None
-            return fds.pipe_fill(proc, ends)
-
         waiting = Waiting(wait_scan, comms)
-        pipes, fifos = records.pipe_tables(fd_scan, comms, measure, waiting, wait_scan.fifo_paths)
+        meter = fds.PipeMeter(proc)
+        try:
+            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths)
+        finally:
+            meter.close()
         segments = records.segments_of(
             shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?")
         )
@@ -191,6 +225,9 @@ class Scanner:
                 used_sets.setdefault(pid, set()).add(semid)
         procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets, waiting.by_pid)
         denied = {**fd_scan.denied, **maps_scan.denied}
+        for pid, what in stuck.items():
+            denied[pid] = (f"reading it ({what}) did not return within {STALL_SECONDS:g} s: it waits in the kernel, "
+                           "e.g. on a mount whose server does not answer; skipped")
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
@@ -205,6 +242,35 @@ class Scanner:
             live_pids=frozenset(all_pids),
             unread_waits=tuple(sorted(wait_scan.unread)),
         )
+
+
+class _Attempt:
+    """One scan running in a thread of its own (a daemon: one stuck in the kernel must not keep
+    ipctop from exiting)."""
+
+    def __init__(self, scan: Callable[[], Snapshot]) -> None:
+        self.result: Snapshot | None = None
+        self.error: BaseException | None = None
+        self._finished = threading.Event()
+        self._scan = scan
+        self.thread = threading.Thread(target=self._run, name="ipctop-scan", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._scan()
+        except Abandoned:
+            return
+        except BaseException as error:  # handed to the caller's thread
+            self.error = error
+        self._finished.set()
+
+    def finished_watching(self, progress: Progress) -> bool:
+        """Wait for the scan; False as soon as one read of one process has taken STALL_SECONDS."""
+        while not self._finished.wait(STALL_SECONDS / 4):
+            if progress.pid is not None and time.monotonic() - progress.since > STALL_SECONDS:
+                return False
+        return True
 
 
 def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
@@ -230,6 +296,7 @@ def _process_infos(
     infos = {}
     remembered = memory.infos if memory is not None else {}
     for pid in pids:
+        proc.reading(pid, "stat, cmdline")
         info = remembered.get(pid)
         if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
             # a quiet process's ppid still changes when its parent exits: read it again
@@ -245,4 +312,5 @@ def _process_infos(
             if memory is not None and pid in memory.now:
                 remembered[pid] = info
         infos[pid] = info
+    proc.done()
     return infos

@@ -3,7 +3,10 @@
 For every object (shm, msg, sem, pipe, fifo, process) the timeline keeps what
 happened to it in order: first seen or created, attached and detached, marked
 for removal, removed, and so on.  A process also collects what it did to other
-objects (it attached a segment, closed a pipe end).  Pure: no textual.
+objects (it attached a segment, closed a pipe end).  Memory is bounded: an object
+keeps how it began and its latest entries, and the objects quiet longest are
+forgotten first; the timeline remembers that it forgot them (`forgotten`,
+`dropped`), so that a detail says so rather than "nothing recorded".  Pure: no textual.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Timeline:
         self.max_entries = max_entries
         self.max_objects = max_objects
         self._lives: dict[ObjectRef, list[LifeEntry]] = {}
+        self._forgotten: dict[ObjectRef, None] = {}  # objects whose history went, oldest first
+        self._dropped: dict[ObjectRef, int] = {}  # entries dropped from the middle of a history
 
     def seed(self, snapshot: Snapshot) -> None:
         """Note every object of the first snapshot as already there when watching began."""
@@ -59,6 +64,8 @@ class Timeline:
             if event.kind is EventKind.CREATED:
                 # Ids are reused: a creation starts a new life under the same id.
                 self._lives.pop(ref, None)
+                self._forgotten.pop(ref, None)
+                self._dropped.pop(ref, None)
             self._append(ref, entry)
             if event.pid and event.object_kind != "process":
                 what = f"{event.kind.value} {event.object_label}"
@@ -68,15 +75,34 @@ class Timeline:
     def lifetime(self, kind: str, ident: int) -> tuple[LifeEntry, ...]:
         return tuple(self._lives.get((kind, ident), ()))
 
+    def forgotten(self, kind: str, ident: int) -> bool:
+        """Whether the object's history (all of it, or what came before its entries now) was forgotten
+        to keep the timeline within `max_objects`."""
+        return (kind, ident) in self._forgotten
+
+    def dropped(self, kind: str, ident: int) -> int:
+        """How many entries were dropped from the middle of the object's history (`max_entries`)."""
+        return self._dropped.get((kind, ident), 0)
+
     def _append(self, ref: ObjectRef, entry: LifeEntry) -> None:
         entries = self._lives.pop(ref, [])
         entries.append(entry)
         if len(entries) > self.max_entries:
             # Keep how it began; drop the oldest of the rest.
-            del entries[1 : len(entries) - self.max_entries + 1]
+            excess = len(entries) - self.max_entries
+            del entries[1 : excess + 1]
+            self._dropped[ref] = self._dropped.get(ref, 0) + excess
         self._lives[ref] = entries  # re-inserted last: recently active objects are kept longest
 
     def _trim_objects(self) -> None:
         excess = len(self._lives) - self.max_objects
         for ref in list(self._lives)[: max(0, excess)]:
             del self._lives[ref]
+            self._dropped.pop(ref, None)
+            self._forgotten.pop(ref, None)
+            self._forgotten[ref] = None  # the latest at the end
+        for ref in list(self._forgotten)[: max(0, len(self._forgotten) - FORGOTTEN_KEPT)]:
+            del self._forgotten[ref]
+
+
+FORGOTTEN_KEPT = 20000  # objects remembered as forgotten (a pair of small ints each)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -25,10 +26,14 @@ from pathlib import Path
 
 import pytest
 
+from ipctop.kernel import sysv
+from tests.support.installed import installed_ipctop
+
+IPCTOP = installed_ipctop()
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-    pytest.mark.skipif(shutil.which("ipctop") is None, reason="ipctop is not installed on PATH"),
+    pytest.mark.skipif(IPCTOP is None, reason="ipctop is not installed (scripts/install --test)"),
 ]
 
 
@@ -36,12 +41,12 @@ DEADLINE = 60.0  # seconds: what a step may take on a loaded machine before the 
 
 
 class Terminal:
-    """A tmux server of our own with one 120x40 window running `command`."""
+    """A tmux server of our own with one window (120x40 unless told) running `command`."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, size: tuple[int, int] = (120, 40)) -> None:
         self.socket = f"ipctop-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
-            self.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", command)
+            self.tmux("new-session", "-d", "-s", "e2e", "-x", str(size[0]), "-y", str(size[1]), command)
         except BaseException:
             self.close()
             raise
@@ -60,6 +65,10 @@ class Terminal:
         """Type keys in order; a test waits for what each must show before relying on it."""
         for key in keys:
             self.tmux("send-keys", "-t", "e2e", key)
+
+    def type_at_once(self, *keys: str) -> None:
+        """Type keys in one go, as quickly as a terminal passes them on (one send-keys)."""
+        self.tmux("send-keys", "-t", "e2e", *keys)
 
     def wait_for(self, text: str, timeout: float = DEADLINE) -> str:
         return self.wait_for_match(re.escape(text), timeout, shown=repr(text))
@@ -97,7 +106,7 @@ class Terminal:
 
 
 # The short sleep lets tmux give the pane its size before ipctop asks for it.
-COMMAND = "sleep 0.3; ipctop -d 0.5; echo ipctop-exit=$?; sleep 60"
+COMMAND = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5; echo ipctop-exit=$?; sleep 60"
 
 
 # What each pane's header line shows: its own columns, in order (a tab label alone, such as
@@ -157,3 +166,96 @@ def test_signal_exits_cleanly(signum):
         assert "ShmID" not in screen
     finally:
         terminal.close()
+
+
+def test_keys_typed_at_once_take_effect_in_order():
+    terminal = Terminal(COMMAND)
+    try:
+        terminal.wait_for("1 Shared memory")
+        terminal.keys("6")
+        terminal.wait_for_match(r"Time.*Event.*Object.*Process")
+        # From pane 6, `1` then `/` then text: pane 1, filtered (not pane 6's filter).
+        terminal.type_at_once("1", "/", *"zqx")
+        screen = terminal.wait_for("filter / zqx")
+        assert re.search(r"ShmID.*Key", screen), screen
+        # Escape then `3` at once: the filter is cleared and pane 3 shown (not Alt+3, not `£`).
+        terminal.type_at_once("Escape", "3")
+        screen = terminal.wait_for_match(r"SemID.*Key.*Values")
+        terminal.wait_until_gone("filter / zqx")
+        # Escape then `/` at once: Escape is not lost; the filter opens.
+        terminal.type_at_once("Escape", "/", *"abc")
+        terminal.wait_for("filter / abc")
+        terminal.keys("Escape", "q")
+        terminal.wait_for("ipctop-exit=0")
+    finally:
+        terminal.close()
+
+
+def header(screen: str, pattern: str) -> str:
+    return next(line for line in screen.splitlines() if re.search(pattern, line))
+
+
+def test_at_80x24_each_pane_keeps_the_columns_that_matter(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 65536, sysv.IPC_CREAT | 0o640)
+    read_end, write_end = os.pipe()
+    try:
+        holder = holders.spawn("shm-attach", shmid, pass_fds=(write_end,))
+        command = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5 -p {holder.pid}; sleep 60"
+        terminal = Terminal(command, size=(80, 24))
+        try:
+            screen = terminal.wait_for(f"python[{holder.pid}]")  # attached by (named briefly: it is narrow)
+            line = header(screen, r"ShmID")
+            assert re.search(r"ShmID.*Key.*Size.*Att.*Attached by.*Status", line), line
+            terminal.keys("4")
+            line = header(terminal.wait_for_match(r"Pipe/FIFO.*State"), r"Pipe/FIFO")
+            assert "Fill" in line, line
+            terminal.keys("5")
+            screen = terminal.wait_for_match(r"Process.*PID.*Holds")
+            assert re.search(rf"python child\.py +{holder.pid} .*shm {shmid}", screen), screen
+        finally:
+            terminal.close()
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+        sysv.shm_remove(shmid)
+
+
+def test_at_200x60_the_room_goes_to_the_text_columns(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 65536, sysv.IPC_CREAT | 0o640)
+    try:
+        holders_of = [holders.spawn("shm-attach", shmid) for _ in range(4)]
+        pids = ",".join(str(h.pid) for h in holders_of)
+        command = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5 -p {pids}; sleep 60"
+        terminal = Terminal(command, size=(200, 60))
+        try:
+            screen = terminal.wait_for(f"python child.py[{holders_of[-1].pid}]")  # every attacher, by its script
+            assert all(f"python child.py[{h.pid}]" in screen for h in holders_of), screen
+            assert re.search(r"ShmID.*Attached by.*Status.*Changed.*Creator.*Perms", header(screen, "ShmID"))
+            assert "rw-r-----" in screen  # Perms whole
+            terminal.keys("5")
+            # The whole command line of a holder: the room the tables left empty before.
+            screen = terminal.wait_for(f"child.py shm-attach {shmid}")
+            assert re.search(r"Process.*PID.*User.*State.*Holds.*Age.*Command", header(screen, r"Process.*PID"))
+        finally:
+            terminal.close()
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_list_on_an_80_column_terminal_fits_it(ipc_key, holders):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o640)
+    try:
+        pids = ",".join(str(holders.spawn("shm-attach", shmid).pid) for _ in range(8))
+        command = f"{shlex.quote(IPCTOP or 'ipctop')} list --type shm,pipe --pid {pids}; echo list-done; sleep 60"
+        terminal = Terminal(command, size=(80, 24))
+        try:
+            terminal.wait_for("list-done")
+            joined = terminal.tmux("capture-pane", "-p", "-J", "-t", "e2e")  # wrapped lines joined again
+            lines = joined.splitlines()
+            assert max(len(line) for line in lines) <= 80, joined
+            row = next(line for line in lines if line.startswith("0x"))
+            assert re.search(r"python(?: child\.py)?\[\d+\].* \+\d+$", row), row  # what fits, then how many more
+        finally:
+            terminal.close()
+    finally:
+        sysv.shm_remove(shmid)

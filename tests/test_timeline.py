@@ -64,3 +64,18 @@ def test_seeded_from_the_first_scan_then_fed_by_diffs():
     # Seeding again (a restart of watching) does not duplicate what is known.
     timeline.seed(replace(scans[-1]))
     assert [e.what for e in timeline.lifetime("shm", 12)] == ["created"]
+
+
+def test_a_forgotten_history_is_known_to_be_forgotten():
+    timeline = Timeline(max_entries=3, max_objects=2)
+    timeline.record([event(EventKind.CREATED, "msg", 1, t=0)])
+    assert not timeline.forgotten("msg", 1)
+    timeline.record([event(EventKind.QUEUE_GREW, "msg", 1, t=t) for t in range(1, 10)])
+    assert timeline.dropped("msg", 1) == 7  # of 10 entries the first and the latest two are kept
+    timeline.record([event(EventKind.CREATED, "sem", 2), event(EventKind.CREATED, "sem", 3)])
+    assert timeline.lifetime("msg", 1) == () and timeline.forgotten("msg", 1)
+    assert not timeline.forgotten("msg", 99)  # never seen is not forgotten
+    timeline.record([event(EventKind.QUEUE_DRAINED, "msg", 1, t=11)])  # active again: a partial history
+    assert timeline.forgotten("msg", 1) and [e.time for e in timeline.lifetime("msg", 1)] == [11]
+    timeline.record([event(EventKind.CREATED, "msg", 1, t=12)])  # a new queue under that id: a new life
+    assert not timeline.forgotten("msg", 1) and timeline.dropped("msg", 1) == 0

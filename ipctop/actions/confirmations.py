@@ -10,7 +10,8 @@ import os
 
 from ipctop.actions.validators import signal_name
 from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
-from ipctop.render.formatting import hex_key, human_bytes, proc_label
+from ipctop.render.formatting import count, hex_key, human_bytes, proc_label
+from ipctop.render.procinfo import name_of
 
 
 def _key_label(key: int) -> str:
@@ -75,7 +76,7 @@ def msg_remove_text(queue: MsgQueue) -> str:
 
 
 def sem_remove_text(semset: SemSet) -> str:
-    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semset.nsems} semaphores)"
+    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {count(semset.nsems, 'semaphore')})"
     waiters = semset.blocked
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
@@ -85,7 +86,7 @@ def sem_remove_text(semset: SemSet) -> str:
 
 
 def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
-    who = f"{proc_label(process.comm, pid)} (user {process.user})" if process else f"process {pid}"
+    who = f"{name_of(process)}[{pid}] (user {process.user})" if process else f"process {pid}"
     return f"Send {signal_name(signum)} to {who}?"
 
 

@@ -124,6 +124,8 @@ _UNSEEN = ("used or created by a process ipctop cannot see (pid 0: another pid n
 
 
 def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilters) -> LeakCandidate | None:
+    if segment.nattch > 0 and not segment.marked_for_removal:
+        return None  # attached: in use (checked first: most segments are, and the exporter asks every scrape)
     last = max(segment.atime, segment.dtime, segment.ctime)
     base = dict(
         kind="shm", id=segment.shmid, key=segment.display_key, owner=segment.owner, uid=segment.uid,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -19,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="only objects these processes hold or last used")
     parser.add_argument("--user", dest="list_user", default=None, metavar="USER",
                         help="only objects USER owns or holds")
+    parser.add_argument("-w", "--wide", action="store_true",
+                        help="print every column in full, also on a terminal (piped output always is)")
     parser.set_defaults(func=run)
 
 
@@ -41,13 +45,15 @@ def run(args: argparse.Namespace) -> int:
     from ipctop.render.formatting import uninspected_sentence
     from ipctop.render.tables import SECTIONS, process_table
 
+    # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
+    width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
     blocks = []
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
             count = len(getattr(snapshot, field))
-            blocks.append(f"{title} ({count})\n{render(snapshot)}")
+            blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     if pids is not None:
-        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot)}")
+        blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if snapshot.uninspectable:
         blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
     uninspected = set(snapshot.uninspectable_pids)

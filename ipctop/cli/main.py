@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ipctop.cli.sem_cmd",
     "ipctop.cli.kill_cmd",
     "ipctop.cli.demo_cmd",
+    "ipctop.cli.exporter_cmd",
 ]
 
 

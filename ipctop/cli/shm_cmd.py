@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from collections.abc import Callable
 
 from ipctop.cli.common import UsageError, print_error
 from ipctop.cli.object_args import (
@@ -40,12 +41,18 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     chown.add_argument("owner", metavar="USER[:GROUP]", help="names or numbers; :GROUP changes the group only")
     chown.set_defaults(func=run_chown)
 
-    read = actions.add_parser("read", parents=[common], help="print a segment's contents as a hex dump",
-                              description="Attach read-only for a moment and print the contents like xxd.")
+    read = actions.add_parser(
+        "read", parents=[common], help="print a segment's contents as a hex dump",
+        description="Print the contents like xxd, read through a process that has the segment mapped "
+                    "(/proc/PID/mem), which changes nothing. When nobody has it mapped, ipctop attaches it "
+                    "read-only for the moment of reading: that makes ipctop its last user (lpid) and sets its "
+                    "last attach and detach times; --no-attach (and --readonly) refuse that instead.")
     read.add_argument("id", metavar="ID")
     read.add_argument("--offset", default="0", metavar="N", help="first byte to read (default 0)")
     read.add_argument("--length", default=None, metavar="N", help="how many bytes (default: to the end)")
     read.add_argument("--raw", action="store_true", help="write the bytes as they are instead of a hex dump")
+    read.add_argument("--no-attach", action="store_true",
+                      help="never attach: fail when no process that maps the segment can be read")
     read.set_defaults(func=run_read)
 
     write = actions.add_parser("write", parents=[common], help="write text or a file's bytes into a segment")
@@ -121,14 +128,52 @@ def run_read(args: argparse.Namespace) -> int:
     length = size - offset
     if args.length is not None:
         length = validators.parse_length(args.length, size - offset, field="--length")
+
+    def show(chunk: bytes, start: int) -> None:
+        if args.raw:
+            write_bytes(chunk)
+        else:
+            print("\n".join(hexdump_lines(chunk, start)))
+
+    if _read_through_a_mapper(shmid, offset, length, show):
+        return 0
+    if args.no_attach or getattr(args, "readonly", False):
+        why = "--readonly is set" if getattr(args, "readonly", False) else "--no-attach was given"
+        raise UsageError(
+            f"no process that has segment {shmid} mapped can be read, so reading it would attach it "
+            f"(making ipctop its last user), and {why}"
+        )
     with attached(shmid, readonly=True) as (holdings, _):
+        print_error(f"note: no process that maps segment {shmid} could be read, so ipctop attached it read-only "
+                    "to read it: ipctop is now its last user (lpid), and its last attach and detach times are now")
         for start in range(offset, offset + length, READ_CHUNK):
-            chunk = holdings.read(shmid, start, min(READ_CHUNK, offset + length - start))
-            if args.raw:
-                write_bytes(chunk)
-            else:
-                print("\n".join(hexdump_lines(chunk, start)))
+            show(holdings.read(shmid, start, min(READ_CHUNK, offset + length - start)), start)
     return 0
+
+
+def _read_through_a_mapper(shmid: int, offset: int, length: int, show: Callable[[bytes, int], None]) -> bool:
+    """Read the bytes through a process that maps the segment, a chunk at a time, each checked to
+    be read from the segment's mapping still (against a detach meanwhile); False when no process
+    that maps it can be read."""
+    from ipctop.actions.shm_contents import mapper_of
+    from ipctop.snapshot import take_snapshot
+
+    segment = take_snapshot().shm.get(shmid)
+    mapper = mapper_of(segment) if segment is not None else None
+    if mapper is None:
+        return False
+    for start in range(offset, offset + length, READ_CHUNK):
+        try:
+            chunk = mapper.read(start, min(READ_CHUNK, offset + length - start))
+        except OSError:
+            chunk = None
+        if chunk is None or not mapper.still_mapped():
+            if start == offset:
+                return False
+            raise UsageError(f"{mapper.comm}[{mapper.pid}] detached segment {shmid} while it was being read "
+                             f"through its mapping: the output stops at byte {start}")
+        show(chunk, start)
+    return True
 
 
 def _read_file(path: str, limit: int) -> bytes:

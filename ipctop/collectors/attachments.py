@@ -166,6 +166,7 @@ def scan_attachments(
         scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser)
     finally:
         parser.end_scan()
+    proc.done()
     scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
     if memory is not None:
         memory.attachments = scan
@@ -191,6 +192,7 @@ class _Pass:
         memory = self.memory
         data = None if fresh or memory is None else memory.maps.get(pid)
         if data is None:
+            self.proc.reading(pid, "maps")
             try:
                 data = self.proc.read_pid_bytes(pid, "maps")
             except Gone:

@@ -2,8 +2,8 @@
 
 An anonymous pipe's fd links to `pipe:[INODE]`; a FIFO's links to its path and
 stats as S_IFIFO.  The access mode of an end comes from the `flags` line of
-fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read by opening
-/proc/PID/fd/N with O_RDONLY|O_NONBLOCK, which opens the same pipe.
+fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read through a
+duplicate of a holder's own open file (PipeMeter), never by a new open.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.kernel import pidfd, statx
 
 F_GETPIPE_SZ = 1032
 
@@ -137,11 +138,13 @@ def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
         if not target.startswith("/") or target.startswith(_NOT_FIFO_PREFIXES):
             continue
         try:
-            st = os.stat(link)
+            # never a plain stat() of another process's file: on a FUSE or NFS mount that does not
+            # answer it would never return (cached attributes give the type and inode)
+            mode, inode = statx.cached_stat(link)
         except OSError:
             continue
-        if stat.S_ISFIFO(st.st_mode):
-            fifos.append((st.st_ino, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
+        if stat.S_ISFIFO(mode):
+            fifos.append((inode, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
     return PidFds(tuple(pipes), tuple(fifos)) if pipes or fifos else NO_FDS
 
 
@@ -151,38 +154,86 @@ def scan_fds(proc: ProcFS, pids: list[int], memory: ScanMemory | None = None) ->
     scan = FdScan()
     if memory is None:
         for pid in pids:
+            proc.reading(pid, "fd")
             scan.add(pid, read_process_fds(proc, pid))
+        proc.done()
         return scan
     remembered = memory.fds
     for pid in pids:
         held = remembered.get(pid)
         if held is None or held.fifos or held.denied or not memory.quiet(pid):
+            proc.reading(pid, "fd")
             held = read_process_fds(proc, pid)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
         scan.add(pid, held)
+    proc.done()
     return scan
 
 
-def pipe_fill(proc: ProcFS, ends: list[RawEnd]) -> tuple[int | None, int | None]:
-    """(bytes waiting, capacity) of a pipe, read through one of its ends; None where unreadable."""
-    for end in ends:
-        try:
-            fd = os.open(proc.path(end.pid, "fd", end.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
-            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
-            return waiting, capacity
-        except OSError:
+class PipeMeter:
+    """How full each pipe is, read through a duplicate of one of its holders' own open files.
+
+    The duplicate (pidfd_getfd) adds no reader or writer.  Where it cannot be made (a kernel
+    before 5.6, a process we may not ptrace), the pipe is opened through /proc/PID/fd/N as
+    before, but only when it has a reader already: then the extra reader of that moment
+    changes nothing anyone can see (no EPIPE is avoided, no blocked open() woken).  Holds a
+    pidfd per process measured through; `close()` them at the end of the scan.
+    """
+
+    __slots__ = ("proc", "_pidfds")
+
+    def __init__(self, proc: ProcFS) -> None:
+        self.proc = proc
+        self._pidfds: dict[int, int | None] = {}
+
+    def measure(self, ends: list[RawEnd]) -> tuple[int | None, int | None]:
+        """(bytes waiting, capacity); (None, None) where it cannot be read without a side effect."""
+        if not self.proc.is_live:
             return None, None
-        finally:
-            os.close(fd)
-    return None, None
+        for end in ends:
+            self.proc.reading(end.pid, "the fill of a pipe it holds")  # FIONREAD waits for the pipe's lock
+            fd = self._duplicate(end)
+            if fd is not None:
+                return _measure_open(fd)
+        if not any("r" in end.mode for end in ends):
+            return None, None
+        for end in ends:
+            try:
+                fd = os.open(self.proc.path(end.pid, "fd", end.fd), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            return _measure_open(fd)
+        return None, None
+
+    def _duplicate(self, end: RawEnd) -> int | None:
+        if end.pid not in self._pidfds:
+            try:
+                self._pidfds[end.pid] = pidfd.open_pidfd(end.pid)
+            except pidfd.PidfdUnavailable:
+                self._pidfds[end.pid] = None
+        process = self._pidfds[end.pid]
+        if process is None:
+            return None
+        try:
+            return pidfd.duplicate_fd(process, end.fd)
+        except pidfd.PidfdUnavailable:
+            return None
+
+    def close(self) -> None:
+        for fd in self._pidfds.values():
+            if fd is not None:
+                os.close(fd)
+        self._pidfds.clear()
 
 
-def fifo_can_be_measured(ends: list[RawEnd]) -> bool:
-    """Opening a FIFO for reading can wake a writer blocked in open(): only measure
-    one that already has both a reader and a writer."""
-    return any("r" in e.mode for e in ends) and any("w" in e.mode for e in ends)
+def _measure_open(fd: int) -> tuple[int | None, int | None]:
+    """(FIONREAD, F_GETPIPE_SZ) of an fd of ours on the pipe, which it then closes."""
+    try:
+        capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
+        waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return waiting, capacity
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)

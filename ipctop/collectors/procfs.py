@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 
 class Gone(Exception):
@@ -35,11 +36,51 @@ def classify(error: OSError) -> Exception:
     return error
 
 
+class Abandoned(Exception):
+    """The scan this reading belongs to was given up (it waited too long on one process)."""
+
+
+class Progress:
+    """Which process a scan is reading now, and since when: what the Scanner's watchdog looks at.
+
+    A read of /proc/PID can wait in the kernel for good (a process stuck on a mount that does
+    not answer holds locks its files need); the watchdog then gives the scan up and starts
+    another that skips that process.  The given-up scan stops at its next `reading()`."""
+
+    __slots__ = ("pid", "what", "since", "abandoned")
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.what = ""
+        self.since = 0.0
+        self.abandoned = False
+
+    def reading(self, pid: int, what: str) -> None:
+        if self.abandoned:
+            raise Abandoned(pid)
+        self.pid, self.what, self.since = pid, what, time.monotonic()
+
+    def done(self) -> None:
+        if self.abandoned:
+            raise Abandoned(self.pid)
+        self.pid = None
+
+
 @dataclass(frozen=True, slots=True)
 class ProcFS:
-    """A procfs root; `/proc` unless a test points it at a fixture tree."""
+    """A procfs root; `/proc` unless a test points it at a fixture tree.
+
+    `skip`: processes that are not to be read at all (the Scanner's stuck ones); `progress`:
+    where a watched scan notes which process it reads (see Progress)."""
 
     root: str = "/proc"
+    skip: frozenset[int] = field(default=frozenset(), compare=False)
+    progress: Progress | None = field(default=None, compare=False)
+
+    def reading(self, pid: int, what: str) -> None:
+        """Note that the scan now reads `what` of `pid` (for the watchdog); a no-op when unwatched."""
+        if self.progress is not None:
+            self.progress.reading(pid, what)
 
     @property
     def is_live(self) -> bool:
@@ -62,11 +103,19 @@ class ProcFS:
         except (OSError, ValueError, IndexError):
             return default
 
+    def done(self) -> None:
+        """Note that the scan reads no process now (for the watchdog)."""
+        if self.progress is not None:
+            self.progress.done()
+
     def pids(self) -> list[int]:
-        return [int(name) for name in os.listdir(self.root) if name.isdigit()]
+        pids = [int(name) for name in os.listdir(self.root) if name.isdigit()]
+        return [pid for pid in pids if pid not in self.skip] if self.skip else pids
 
     def read_pid_bytes(self, pid: int, name: str) -> bytes:
         """Read /proc/PID/NAME, raising Gone or Denied for the normal races."""
+        if pid in self.skip:
+            raise Gone(pid)
         # os.open/os.read rather than open(): a buffered file object costs four more
         # system calls per file (fstat, ioctl, lseek, fstat), and a scan reads thousands.
         try:
@@ -90,6 +139,8 @@ class ProcFS:
         read is the end and the read that would return end-of-file is saved.  Not for
         files of many records (maps), where a short read can come before the end.
         """
+        if pid in self.skip:
+            raise Gone(pid)
         try:
             fd = os.open(f"{self.root}/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
         except OSError as error:
@@ -111,6 +162,8 @@ class ProcFS:
         return self.read_pid_bytes(pid, name).decode("utf-8", "replace")
 
     def readlink_pid(self, pid: int, name: str) -> str:
+        if pid in self.skip:
+            raise Gone(pid)
         try:
             return os.readlink(f"{self.root}/{pid}/{name}")
         except OSError as error:

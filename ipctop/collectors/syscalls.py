@@ -14,8 +14,8 @@ elsewhere every task reads as "unknown" and the caller guesses from wchan.  A
 
 What the arguments point at (a semop's sembuf array, a msgsnd's message type, a
 poll's pollfd array, a select's fd sets, a path) is read from the task's memory
-with process_vm_readv, which changes nothing in the task; what cannot be read is
-left out, never guessed.
+through /proc/PID/mem (kernel/procmem.py), which changes nothing in the task;
+what cannot be read is left out, never guessed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import struct
 from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.kernel import procmem
 
 # The calls that can wait on an IPC object, by number, per architecture (kernel headers:
 # arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h).
@@ -159,20 +160,31 @@ def _with_extra(proc: ProcFS, pid: int, tid: int, call: str, args: tuple[int, ..
 
 
 def _memory(proc: ProcFS, pid: int, address: int, size: int) -> bytes | None:
-    """Bytes of the task's memory; none from a fixture tree (its pids are not processes)."""
-    if not proc.is_live:
+    """`size` bytes of the task's memory, or None where they cannot all be read (none from a
+    fixture tree: its pids are not processes)."""
+    if not proc.is_live or size <= 0 or address <= 0:
         return None
-    from ipctop.kernel import memory  # ctypes and libc: loaded only when a wait needs them
-
-    return memory.read_memory(pid, address, size)
-
-
-def _string(proc: ProcFS, pid: int, address: int) -> str | None:
-    if not proc.is_live:
+    try:
+        data = procmem.read_memory(pid, address, size)
+    except (OSError, OverflowError):
         return None
-    from ipctop.kernel import memory
+    return data if len(data) == size else None
 
-    return memory.read_string(pid, address)
+
+def _string(proc: ProcFS, pid: int, address: int, limit: int = 4096) -> str | None:
+    """The NUL-terminated string at `address` (a path argument), read a page piece at a time so
+    that one near the end of its mapping still reads; None where it cannot be read."""
+    data = b""
+    while len(data) < limit:
+        at = address + len(data)
+        part = _memory(proc, pid, at, min(256, 4096 - at % 4096))
+        if part is None:
+            return None
+        end = part.find(b"\0")
+        if end >= 0:
+            return (data + part[:end]).decode("utf-8", "surrogateescape")
+        data += part
+    return None
 
 
 def _ipc_ns(proc: ProcFS, pid: int) -> str:

@@ -30,6 +30,7 @@ has no records for them (`_posix_waits` is where they will be matched).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -38,6 +39,7 @@ from ipctop.collectors.fds import FdScan, pipe_inode
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.collectors.syscalls import TaskCall
+from ipctop.kernel import statx
 
 # wchan -> the call it is a wait of, for the fallback (Linux 6.x names first, older ones after).
 _WCHAN_CALLS = {
@@ -160,9 +162,11 @@ class _Context:
             self._fifo_inodes = {path: inode for inode, path in self.fd_scan.fifo_paths.items()}
         inode = self._fifo_inodes.get(path)
         if inode is None and self.proc.is_live:
-            from ipctop.kernel.memory import stat_fifo_inode  # ctypes: only for an opener of an unheld FIFO
-
-            inode = stat_fifo_inode(looked_up)
+            try:  # cached attributes only: a mount whose server does not answer cannot hold the scan
+                mode, found = statx.cached_stat(looked_up)
+            except OSError:
+                return None
+            inode = found if stat.S_ISFIFO(mode) else None
         return inode
 
 
@@ -193,12 +197,14 @@ def scan_waits(
         idle = remembered.idle & unchanged
         to_read = set(pids) - idle - found.keys()
     for pid in to_read:
+        proc.reading(pid, "system calls")  # for the Scanner's watchdog: memory reads can wait on locks
         threads = memory.threads.get(pid) if memory is not None else None
         read = _read_pid(proc, pid, threads, names, context)
         if read is NO_WAITS:
             idle.add(pid)
         else:
             found[pid] = read
+    proc.done()
     scan = WaitScan()
     for pid, read in found.items():
         if read.unread:
@@ -274,10 +280,11 @@ def _read_pid(
 
 def _asleep(proc: ProcFS, pid: int, tid: int) -> bool:
     try:
-        stat = proc.read_pid_record(pid, "stat" if tid == pid else f"task/{tid}/stat")
+        record = proc.read_pid_record(pid, "stat" if tid == pid else f"task/{tid}/stat")
     except (Gone, Denied):
         return False
-    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"S", b"D")
+    state_at = record.rindex(b")") + 2
+    return record[state_at : state_at + 1] in (b"S", b"D")
 
 
 def _read_wchan(proc: ProcFS, pid: int, tid: int) -> str | None:
@@ -393,7 +400,7 @@ def _epoll_waits(pid: int, call: TaskCall, context: _Context) -> list[FoundWait]
             target = context.fd(pid, fd)
         if target is None or not mode:
             continue
-        detail = f"fd {fd} {_directions(mode)} (epoll fd {epfd})"
+        detail = f"fd {fd} {_directions(mode)} via epoll fd {epfd}"
         found.append(FoundWait(pid, call.tid, call.call, target[0], target[1], detail, mode, True))
     return found
 

@@ -48,6 +48,11 @@ def clock(seconds_since_epoch: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds_since_epoch))
 
 
+def count(n: int, noun: str, nouns: str | None = None) -> str:
+    """`1 semaphore`, `2 semaphores`; `nouns` for an irregular plural (`process`, `processes`)."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
+
+
 def proc_label(comm: str, pid: int) -> str:
     return f"{comm}[{pid}]"
 

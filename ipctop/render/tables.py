@@ -1,103 +1,207 @@
 """Aligned text tables of a snapshot, in the manner of lsipc: keys in hex,
-sizes human-readable, one section per object type."""
+sizes human-readable, one section per object type.
+
+Given a `width` (`ipctop list` on a terminal), a table fits it as the monitor's
+do (ipctop/render/fit.py): the least important columns are left out first, text
+columns are cut with `…` and lists of processes end in `+N`.  Without one
+(piped, or `--wide`) every column is printed in full.  Processes are named as
+the monitor names them (`postgres: checkpointer[7026]`), and pipes carry the
+monitor's state words (`writer blocked (full)`, `no reader → SIGPIPE`).  Queues,
+sets, pipes and FIFOs list who is blocked on them (`WAITERS`), processes what
+they are blocked on (`WAITS ON`), from their system calls.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from ipctop.model import Fifo, Pipe, PipeEnd, Snapshot
-from ipctop.render.formatting import found_of, hex_key, human_bytes, proc_label, rwx
-from ipctop.render.waits import wait_words, waiters_cell
+from ipctop.model import Fifo, Pipe, PipeEnd, ShmSegment, Snapshot, Wait
+from ipctop.pipelines import pipe_state
+from ipctop.render.fit import ColumnFit, ellipsize, fit_list, fit_widths
+from ipctop.render.formatting import found_of, hex_key, human_bytes, rwx
+from ipctop.render.procinfo import brief_label, label, name_of
+from ipctop.render.waits import GUESS, wait_words
+
+GAP = 2  # spaces between columns
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Processes in a cell: `a[1],b[2]`, cut to `a[1] +1`, or named `short`ly where that lets one be read."""
+
+    items: tuple[str, ...]
+    short: tuple[str, ...]
+
+
+Cell = str | int | Listed
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    header: str
+    priority: int = 0  # 0: always printed; a narrow terminal leaves out the highest numbers first
+    numeric: bool = False  # right-aligned, never cut
+    shrink_to: int | None = None  # a text column may be cut down to this width; None: never cut
+
+
+def _text(cell: Cell) -> str:
+    return ",".join(cell.items) if isinstance(cell, Listed) else str(cell)
+
+
+def _fitted(cell: Cell, width: int) -> str:
+    if isinstance(cell, Listed):
+        return fit_list(cell.items, width, separator=",", short=cell.short)
+    return ellipsize(str(cell), width)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: set[int] | None = None) -> str:
     """Columns padded to their widest cell; numeric columns right-aligned, the last column left unpadded."""
-    numeric = numeric or set()
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    columns = [Col(header, numeric=i in (numeric or set())) for i, header in enumerate(headers)]
+    return fitted_table(columns, [[str(c) for c in row] for row in rows])
 
-    def line(values: Sequence[str]) -> str:
+
+def fitted_table(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], width: int | None = None) -> str:
+    """Columns padded to their widest cell, numeric ones right-aligned, the last one left unpadded;
+    within `width` when given."""
+    natural = [max([len(c.header)] + [len(_text(row[i])) for row in rows]) for i, c in enumerate(columns)]
+    widths: list[int | None] = list(natural)
+    if width is not None and sum(natural) + GAP * (len(columns) - 1) > width:
+        fits = [
+            ColumnFit(c.priority, n, n if c.numeric or c.shrink_to is None else min(n, max(c.shrink_to, len(c.header))))
+            for c, n in zip(columns, natural, strict=True)
+        ]
+        widths = fit_widths(fits, width + GAP, gap=GAP)  # the last column needs no gap after it
+    shown = [i for i, w in enumerate(widths) if w is not None]
+
+    def line(values: Sequence[Cell]) -> str:
         parts = []
-        for i, value in enumerate(values):
-            last = i == len(values) - 1
-            if i in numeric:
-                parts.append(value.rjust(widths[i]))
+        for position, i in enumerate(shown):
+            room = widths[i]
+            assert room is not None
+            text = _fitted(values[i], room) if len(_text(values[i])) > room else _text(values[i])
+            if columns[i].numeric:
+                parts.append(text.rjust(room))
             else:
-                parts.append(value if last else value.ljust(widths[i]))
-        return "  ".join(parts).rstrip()
+                parts.append(text if position == len(shown) - 1 else text.ljust(room))
+        return (" " * GAP).join(parts).rstrip()
 
-    return "\n".join([line(list(headers)), *(line(r) for r in cells)])
-
-
-def _ends(ends: Sequence[PipeEnd]) -> str:
-    return ",".join(f"{proc_label(e.comm, e.pid)}:{e.fd}" for e in ends) or "-"
+    return "\n".join([line([c.header for c in columns]), *(line(r) for r in rows)])
 
 
-def shm_table(snapshot: Snapshot) -> str:
+def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd]) -> Listed | str:
+    if not ends:
+        return "-"
+    return Listed(tuple(f"{label(e.pid, snapshot.processes, e.comm)}:{e.fd}" for e in ends),
+                  tuple(f"{brief_label(e.pid, snapshot.processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
+
+
+def _waiters(snapshot: Snapshot, waiters: Sequence[Wait]) -> Listed | str:
+    """Who is blocked on an object: `python[812] msgrcv type 99`, a guess said to be one."""
+    if not waiters:
+        return "-"
+
+    def words(wait: Wait, name: str) -> str:
+        text = " ".join(part for part in (name, wait.call, wait.detail) if part)
+        return text if wait.exact else f"{text} ({GUESS})"
+
+    procs = snapshot.processes
+    return Listed(tuple(words(w, label(w.pid, procs, w.comm)) for w in waiters),
+                  tuple(words(w, brief_label(w.pid, procs, w.comm)) for w in waiters))  # fmt: skip
+
+
+def attached(snapshot: Snapshot, segment: ShmSegment) -> Listed | str:
+    """Each attaching process once, `×N` for one that attached N times (nattch counts attachments)."""
+    times = Counter(a.pid for a in segment.attachers)
+    comms = {a.pid: a.comm for a in segment.attachers}
+    missing = () if segment.attachers_complete else (f"({found_of(segment)})",)
+    if not times:
+        return missing[0] if missing else "-"
+    names = [tuple(name(pid, snapshot.processes, comms[pid]) + (f"×{n}" if n > 1 else "") for pid, n in times.items())
+             + missing for name in (label, brief_label)]  # fmt: skip
+    return Listed(*names)
+
+
+def shm_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
     for s in sorted(snapshot.shm.values(), key=lambda s: s.shmid):
-        attached = ",".join(proc_label(a.comm, a.pid) for a in s.attachers) or "-"
-        if not s.attachers_complete:
-            attached += f" ({found_of(s)})"
         key = hex_key(s.key) + (f" (was {hex_key(s.original_key)})" if s.original_key is not None else "")
         rows.append([key, s.shmid, s.owner, rwx(s.perms), human_bytes(s.size), s.nattch,
-                     ",".join(s.status) or "-", s.cpid, s.lpid, attached])
-    headers = ["KEY", "SHMID", "OWNER", "PERMS", "SIZE", "NATTCH", "STATUS", "CPID", "LPID", "ATTACHED"]
-    return table(headers, rows, numeric={1, 4, 5, 7, 8})
+                     ",".join(s.status) or "-", s.cpid, s.lpid, attached(snapshot, s)])
+    columns = [Col("KEY", shrink_to=10), Col("SHMID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
+               Col("SIZE", 1, numeric=True), Col("NATTCH", numeric=True), Col("STATUS", 2),
+               Col("CPID", 4, numeric=True), Col("LPID", 4, numeric=True), Col("ATTACHED", shrink_to=16)]  # fmt: skip
+    return fitted_table(columns, rows, width)
 
 
-def msg_table(snapshot: Snapshot) -> str:
+def msg_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
     for q in sorted(snapshot.msg.values(), key=lambda q: q.msqid):
         fill = f"{q.fill:.0%}" if q.fill is not None else "-"
         rows.append([hex_key(q.key), q.msqid, q.owner, rwx(q.perms), q.qnum, human_bytes(q.cbytes),
-                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid, waiters_cell(q.waiters)])
-    headers = ["KEY", "MSQID", "OWNER", "PERMS", "MESSAGES", "USED", "CAPACITY", "FILL", "LSPID", "LRPID", "WAITERS"]
-    return table(headers, rows, numeric={1, 4, 5, 6, 7, 8, 9})
+                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid, _waiters(snapshot, q.waiters)])
+    columns = [Col("KEY"), Col("MSQID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
+               Col("MESSAGES", numeric=True), Col("USED", 1, numeric=True), Col("CAPACITY", 2, numeric=True),
+               Col("FILL", 1, numeric=True), Col("LSPID", 4, numeric=True), Col("LRPID", 4, numeric=True),
+               Col("WAITERS", 1, shrink_to=16)]  # fmt: skip
+    return fitted_table(columns, rows, width)
 
 
-def sem_table(snapshot: Snapshot) -> str:
+def sem_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
     for s in sorted(snapshot.sem.values(), key=lambda s: s.semid):
         def listed(values: tuple[int, ...]) -> str:
             return ",".join(map(str, values)) or "?"
 
         rows.append([hex_key(s.key), s.semid, s.owner, rwx(s.perms), s.nsems, listed(s.values),
-                     listed(s.ncnt), listed(s.zcnt), waiters_cell(s.waiters)])
-    headers = ["KEY", "SEMID", "OWNER", "PERMS", "NSEMS", "VALUES", "NCNT", "ZCNT", "WAITERS"]
-    return table(headers, rows, numeric={1, 4})
+                     listed(s.ncnt), listed(s.zcnt), _waiters(snapshot, s.waiters)])
+    columns = [Col("KEY"), Col("SEMID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
+               Col("NSEMS", 2, numeric=True), Col("VALUES", shrink_to=8), Col("NCNT", 1, shrink_to=6),
+               Col("ZCNT", 1, shrink_to=6), Col("WAITERS", 1, shrink_to=16)]  # fmt: skip
+    return fitted_table(columns, rows, width)
 
 
 def _fill(pipe: Pipe | Fifo) -> str:
     return human_bytes(pipe.fill) if pipe.fill is not None else "-"
 
 
-def pipe_table(snapshot: Snapshot) -> str:
+ENDS = (Col("WRITERS", shrink_to=12), Col("READERS", shrink_to=12))
+WAITERS = Col("WAITERS", 2, shrink_to=16)
+
+
+def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [p.inode, _fill(p), human_bytes(p.capacity), _ends(p.writers), _ends(p.readers), waiters_cell(p.waiters)]
+        [p.inode, pipe_state(p).text, _fill(p), human_bytes(p.capacity),
+         _ends(snapshot, p.writers), _ends(snapshot, p.readers), _waiters(snapshot, p.waiters)]
         for p in sorted(snapshot.pipes.values(), key=lambda p: p.inode)
-    ]
-    return table(["INODE", "WAITING", "CAPACITY", "WRITERS", "READERS", "WAITERS"], rows, numeric={0, 1, 2})
+    ]  # fmt: skip
+    columns = [Col("INODE", numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),
+               Col("CAPACITY", 2, numeric=True), *ENDS, WAITERS]
+    return fitted_table(columns, rows, width)
 
 
-def fifo_table(snapshot: Snapshot) -> str:
+def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [f.path, f.inode, _fill(f), human_bytes(f.capacity), _ends(f.writers), _ends(f.readers),
-         waiters_cell(f.waiters)]
+        [f.path, f.inode, pipe_state(f).text, _fill(f), human_bytes(f.capacity),
+         _ends(snapshot, f.writers), _ends(snapshot, f.readers), _waiters(snapshot, f.waiters)]
         for f in sorted(snapshot.fifos.values(), key=lambda f: f.path)
-    ]
-    headers = ["PATH", "INODE", "WAITING", "CAPACITY", "WRITERS", "READERS", "WAITERS"]
-    return table(headers, rows, numeric={1, 2, 3})
+    ]  # fmt: skip
+    columns = [Col("PATH", shrink_to=12), Col("INODE", 3, numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),
+               Col("CAPACITY", 2, numeric=True), *ENDS, WAITERS]
+    return fitted_table(columns, rows, width)
 
 
-def process_table(snapshot: Snapshot) -> str:
+def process_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
         waits = "; ".join(wait_words(p.waits, snapshot.fifos)) or "-"
-        rows.append([p.pid, p.ppid, p.user, p.state, p.comm, " ".join(held) or "-", waits])
-    return table(["PID", "PPID", "USER", "S", "COMMAND", "HOLDS", "WAITS ON"], rows, numeric={0, 1})
+        rows.append([p.pid, p.ppid, p.user, p.state, name_of(p), " ".join(held) or "-", waits])
+    columns = [Col("PID", numeric=True), Col("PPID", 3, numeric=True), Col("USER", 2, shrink_to=6), Col("S"),
+               Col("COMMAND", shrink_to=10), Col("HOLDS", shrink_to=12), Col("WAITS ON", 1, shrink_to=16)]  # fmt: skip
+    return fitted_table(columns, rows, width)
 
 
 SECTIONS = {

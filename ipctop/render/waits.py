@@ -1,4 +1,4 @@
-"""Waits in words: "msgrcv on queue 4, type 99", "poll on pipe 5021 (fd 4 in)", and who waits on an object.
+"""Waits in words: "msgrcv on queue 4, type 99", "poll on pipe 5021 (fd 4 in)": what a process is blocked on.
 
 Shared by `ipctop list`, the detail screen and the panes.  A wait guessed from
 the kernel's wait point (the system call could not be read) says so.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ipctop.model import Fifo, Wait
-from ipctop.render.formatting import proc_label
 
 GUESS = "guessed from wchan"
 _OBJECT_NAMES = {"msg": "queue", "sem": "set", "pipe": "pipe", "fifo": "FIFO"}
@@ -60,18 +59,3 @@ def waits_cell_text(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = No
     text = "; ".join(wait_words(waits, fifos, brief=True))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
-
-def waiter_words(wait: Wait) -> str:
-    """A waiter as seen from its object: `python[812] msgrcv type 99`, `cat[90] read fd 0`."""
-    who = proc_label(wait.comm, wait.pid)
-    if wait.tid != wait.pid:
-        who += f"/{wait.tid}"
-    text = f"{who} {wait.call}"
-    if wait.detail:
-        text += f" {wait.detail}"
-    return text if wait.exact else f"{text} ({GUESS})"
-
-
-def waiters_cell(waiters: Iterable[Wait]) -> str:
-    """Who waits, briefly, for a table cell: `python[812] msgrcv type 99, cat[90] read fd 0` or `-`."""
-    return ", ".join(waiter_words(w) for w in waiters) or "-"

@@ -11,7 +11,7 @@ import signal
 import threading
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.signal import Signal
 from textual.timer import Timer
@@ -23,6 +23,8 @@ from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
+from ipctop.tui.typeahead import KeyHandled, KeysInOrder, read_escape_as_escape
+from ipctop.tui.widgets.narration import NarrationPanel
 
 INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
@@ -62,13 +64,27 @@ class IpctopApp(App[int]):
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
         self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
-        self.demo_session = DemoSession(self)  # the demo started with `D`, if any
+        self.demo_session = DemoSession(self, lambda: self.main_screen.query_one(NarrationPanel))  # `D`'s demo
         self._handle_signals = handle_signals
         self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
         self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting
         self._timer: Timer | None = None
         self._scanning = False
         self._again = False
+        self.keys_in_order = KeysInOrder(self, super().on_event)  # keys typed quickly, in order
+
+    def run(self, *args: object, **kwargs: object) -> int | None:  # type: ignore[override]
+        read_escape_as_escape()  # Escape then a key, typed quickly, is not Alt+key
+        return super().run(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.keys_in_order.arrived(event)
+            return
+        await super().on_event(event)
+
+    async def on_key_handled(self, marker: KeyHandled) -> None:
+        await self.keys_in_order.handled(marker)
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ipctop.tui import registry
 from ipctop.tui.help_text import key_label
-
-if TYPE_CHECKING:
-    from ipctop.tui.screens.main import MainScreen
+from ipctop.tui.interfaces import ActionScreen
 
 
 class ActionCommands(Provider):
     def _usable(self) -> list[tuple[str, registry.ActionSpec]]:
-        from ipctop.tui.screens.main import MainScreen
-
         main = self.screen
-        if not isinstance(main, MainScreen):
+        if not isinstance(main, ActionScreen):  # the palette opened over a dialog or the detail
             return []
         found = []
         for spec in registry.all_actions():
@@ -28,8 +23,8 @@ class ActionCommands(Provider):
                 found.append((f"{spec.description} ({keys})" if spec.keys else spec.description, spec))
         return found
 
-    def _run(self, main: MainScreen, action_id: str) -> None:
-        main.run_worker(main.run_registered(action_id), exclusive=False)
+    def _run(self, main: ActionScreen, action_id: str) -> None:
+        self.screen.run_worker(main.run_registered(action_id), exclusive=False)
 
     async def discover(self) -> Hits:
         for title, spec in self._usable():

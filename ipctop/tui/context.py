@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.worker import Worker
 
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 Selected = ShmSegment | MsgQueue | SemSet | Pipe | Fifo | Process | Event
 
@@ -35,7 +35,7 @@ Selected = ShmSegment | MsgQueue | SemSet | Pipe | Fifo | Process | Event
 class ActionContext:
     """The state an action runs in, taken when its key is pressed (or chosen in the palette)."""
 
-    app: IpctopApp
+    app: Monitor  # the running monitor (ipctop/tui/interfaces.py says what of it a handler may use)
     pane_id: str  # "shm", "msg", "sem", "pipes", "processes", "events"
     selected: Selected | None  # the model object under the cursor in that pane
     snapshot: Snapshot | None  # the latest snapshot shown (already filtered by --pid/--user)

@@ -18,8 +18,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
+
+from textual.css.query import NoMatches
 
 from ipctop.render.formatting import hex_key
 from ipctop.tui.demo_marks import DemoMarks
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from ipctop.demos import DemoRun, DemoStep
-    from ipctop.tui.app import IpctopApp
     from ipctop.tui.widgets.narration import NarrationPanel
 
 POLL = 0.1  # seconds between moves of narration to the panel
@@ -44,12 +46,25 @@ class DemoChoice:
     step_mode: bool = False
 
 
+class DemoHost(Protocol):
+    """What the session uses of the app: a timer, a notification and a refresh."""
+
+    def set_interval(self, interval: float, callback: Callable[[], object]) -> Timer: ...
+
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...) -> None: ...
+
+    def request_refresh(self) -> None: ...
+
+
 class DemoSession:
     """The monitor's demo, if any.  Methods run on the UI thread, except `stop()` (any thread)
-    and the run's callbacks `_narrate` and `_gate` (its reader thread)."""
+    and the run's callbacks `_narrate` and `_gate` (its reader thread).
 
-    def __init__(self, app: IpctopApp) -> None:
+    `narration` finds the panel the demo is shown in (on the main screen, once it is mounted)."""
+
+    def __init__(self, app: DemoHost, narration: Callable[[], NarrationPanel]) -> None:
         self.app = app
+        self._narration = narration
         self.run: DemoRun | None = None
         self.step_mode = False
         self._lines: deque[str] = deque()
@@ -157,18 +172,19 @@ class DemoSession:
 
     @property
     def panel(self) -> NarrationPanel:
-        from ipctop.tui.widgets.narration import NarrationPanel
-
-        return self.app.main_screen.query_one(NarrationPanel)
+        return self._narration()
 
     def poll(self) -> None:
         if self._closed or self.run is None:
             return
         run = self.run
+        try:
+            panel = self.panel
+        except NoMatches:  # the monitor is closing: its screen went before its timers
+            return
         lines = []
         while self._lines:
             lines.append(self._lines.popleft())
-        panel = self.panel
         if lines:
             panel.write_lines(lines)
         panel.show_progress(run.current_step, self._awaiting, run.running)

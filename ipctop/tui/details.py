@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ipctop.diff import Event
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
-from ipctop.render.formatting import INCOMPLETE_WHY, clock, found_of, hex_key, human_bytes, proc_label, rwx
+from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
+from ipctop.render.procinfo import label, wait_word
 from ipctop.render.waits import GUESS, wait_words
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
@@ -75,9 +76,8 @@ def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | Non
 def _pid(snapshot: Snapshot, pid: int) -> str:
     if not pid:
         return "-"
-    process = snapshot.processes.get(pid)
-    label = proc_label(process.comm, pid) if process else str(pid)
-    return label if snapshot.is_alive(pid) else f"{label} (gone)"
+    named = label(pid, snapshot.processes) if pid in snapshot.processes else str(pid)
+    return named if snapshot.is_alive(pid) else f"{named} (gone)"
 
 
 def _owner(uid: int, gid: int, cuid: int, cgid: int, owner: str) -> list[tuple[str, str]]:
@@ -109,7 +109,7 @@ def _shm(segment: ShmSegment, snapshot: Snapshot) -> Detail:
         ("last shmat/shmdt (lpid)", _pid(snapshot, segment.lpid)),
         ("last attach", clock(segment.atime)),
         ("last detach", clock(segment.dtime)),
-        ("last change", clock(segment.ctime)),
+        ("changed (ctime)", f"{clock(segment.ctime)}: created, or the last IPC_SET (a chmod or chown)"),
         ("resident", human_bytes(segment.rss)),
         ("swapped", human_bytes(segment.swap)),
     ]
@@ -138,7 +138,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
         ("last receiver (lrpid)", _pid(snapshot, queue.lrpid)),
         ("last send", clock(queue.stime)),
         ("last receive", clock(queue.rtime)),
-        ("last change", clock(queue.ctime)),
+        ("changed (ctime)", f"{clock(queue.ctime)}: created, or the last IPC_SET"),
     ]
     users = _blocked(queue.waiters)
     users += [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
@@ -164,7 +164,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
         ("perms", _perms(sem_set.perms)),
         ("semaphores", str(sem_set.nsems)),
         ("last semop", clock(sem_set.otime)),
-        ("last change", clock(sem_set.ctime)),
+        ("changed (ctime)", f"{clock(sem_set.ctime)}: created, or the last IPC_SET, SETVAL or SETALL"),
     ]
     for i, value in enumerate(sem_set.values):
         ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
@@ -175,11 +175,11 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
     notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
     if sem_set.blocked:
         found = len({w.tid for w in sem_set.waiters})
-        blocked = f"{sem_set.blocked} thread{'s are' if sem_set.blocked != 1 else ' is'} blocked in semop on this set"
+        blocked = f"{count(sem_set.blocked, 'thread')} {'is' if sem_set.blocked == 1 else 'are'} blocked in semop"
         if found < sem_set.blocked:
             blocked += f"; {found} of them found (another's system call could not be read, or it is in another" \
                 " pid namespace)"
-        notes.append(blocked + ".")
+        notes.append(blocked + " on this set.")
     return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
 
 
@@ -213,6 +213,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         ("user", f"{process.user} (uid {process.uid})"),
         ("state", process.state),
         ("blocked on", "; ".join(wait_words(process.waits, snapshot.fifos)) or "-"),
+        ("sleeping in (wchan)", f"{process.wchan} ({wait_word(process.wchan)})" if process.wchan else "-"),
         ("started", clock(int(process.start_time))),
         ("ipc namespace", process.ipc_ns or "-"),
         ("shared memory", ", ".join(map(str, process.shm)) or "-"),
@@ -223,7 +224,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
     users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes for peer in end.peers]
-    return Detail(f"Process {proc_label(process.comm, process.pid)}", "process", process.pid, fields, users)
+    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields, users)
 
 
 def _fifo_path(snapshot: Snapshot, inode: int) -> str:

@@ -7,6 +7,11 @@ them by key and draws the ones on screen.  Styles are named by role ("alert",
 Cells are plain strings with a sort value, a role and, rarely, rich spans (a
 bold link in a pipeline): a 10,000-row table holds some 100,000 of them, and a
 rich `Text` each cost three times the memory of what is drawn from it.
+
+A column says how much it matters and how narrow it may be cut (ipctop/render/fit.py
+decides what a screen's width shows); a cell says what it shows in the width it
+gets (`fitted`): cut with `…`, or, for a list of processes (`ListCell`), as many as
+fit and `+N`.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.text import Span, Text
 
+from ipctop.render.fit import ELLIPSIS, fit_list
 from ipctop.render.formatting import age
 
 Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
@@ -53,6 +59,15 @@ class Cell:
         """The cell as rich text (its spans, no role style)."""
         return Text(self.plain, spans=list(self.spans), justify=self.justify, no_wrap=True, end="")
 
+    def fitted(self, width: int) -> str | Text:
+        """What the cell shows in `width` columns: all of it, or cut with `…` (rich spans kept)."""
+        if not self.spans:
+            return cut(self.plain, width)
+        text = self.as_text()
+        if text.cell_len > width:
+            text.truncate(width, overflow="ellipsis")
+        return text
+
     def same_as(self, other: Cell) -> bool:
         return self.plain == other.plain and self.role == other.role and self.spans == other.spans
 
@@ -87,6 +102,30 @@ class AgeCell(Cell):
         return ("age", self.since, self.role)
 
 
+class ListCell(Cell):
+    """Items joined with `, ` (processes, holdings); in a narrow column as many as fit and `+N`,
+    named by their `short` forms where those let more be read whole."""
+
+    __slots__ = ("items", "short")
+
+    def __init__(
+        self, items: list[str] | tuple[str, ...], sort: Any = None, role: Role = None, short: list[str] | None = None
+    ) -> None:
+        super().__init__(", ".join(items), sort=len(items) if sort is None else sort, role=role)
+        self.items = tuple(items)
+        self.short = tuple(short) if short is not None and short != items else None
+
+    def fitted(self, width: int) -> str:
+        return fit_list(self.items, width, short=self.short)
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in `width` cells, its last one `…` when it is longer."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + ELLIPSIS if width > 0 else ""
+
+
 def num(value: int | float | None, text: str | None = None, role: Role = None) -> Cell:
     """A right-aligned number; `text` shows it differently (e.g. human bytes) but it sorts by value."""
     if value is None:
@@ -100,6 +139,8 @@ class Column:
     label: str
     width: int | None = None  # fixed width (numbers); None grows with the content
     volatile: bool = False  # changes every scan (ages): never highlighted as a change
+    priority: int = 0  # 0: always shown; a narrow screen leaves out the highest numbers first
+    shrink_to: int | None = None  # a text column may be cut down to this width; None: never cut
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from ipctop.diff import Event, diff
 from ipctop.history import QueueHistory
 from ipctop.model import Snapshot
 from ipctop.query import filter_snapshot
+from ipctop.render.procinfo import label
 from ipctop.timeline import Timeline
 
 SnapshotProvider = Callable[[], Snapshot]
@@ -40,12 +41,13 @@ class LoggedEvent:
 
 
 def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
-    """`comm[pid]` from the first snapshot that knows the process, `[pid]` if none does, '' for no pid."""
+    """`name[pid]` (ipctop/render/procinfo.py) from the first snapshot that knows the process,
+    `[pid]` if none does, '' for no pid."""
     if not pid:
         return ""
     for snapshot in snapshots:
         if snapshot is not None and pid in snapshot.processes:
-            return f"{snapshot.processes[pid].comm}[{pid}]"
+            return label(pid, snapshot.processes)
     return f"[{pid}]"
 
 

@@ -61,7 +61,13 @@ def test_readonly_refuses_every_mutating_command_before_or_after_the_subcommand(
             assert len(result.error_lines) == 1 and "--readonly is set" in result.err, (placed, result.err)
     assert key not in keys_in_use()
     assert sysv.shm_stat(shmid).mode & 0o777 == 0o600 and sysv.shm_stat(shmid).uid == 0
-    assert ipctop("shm", "read", shmid, "--raw", "--readonly").raw == bytes(64)  # reading is allowed
+    unmapped = ipctop("shm", "read", shmid, "--raw", "--readonly")  # it would have to attach: refused
+    assert unmapped.code == 2 and "--readonly is set" in unmapped.err and len(unmapped.error_lines) == 1
+    mapper = holders.spawn("shm-attach", shmid)
+    before = sysv.shm_stat(shmid)
+    assert ipctop("shm", "read", shmid, "--raw", "--readonly").raw == bytes(64)  # through its mapping
+    assert sysv.shm_stat(shmid) == before  # which changed nothing
+    holders.end(mapper)
     assert sysv.msg_stat(msqid).qnum == 1
     assert sysv.sem_getall(semid, 1) == (0,)
     assert child.popen.poll() is None

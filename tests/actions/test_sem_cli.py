@@ -44,7 +44,7 @@ def test_op_unblocks_a_process_waiting_in_semop(ipc_key, holders):
     try:
         waiter = holders.spawn("sem-wait", semid, 1, -2)
         wait_until(lambda: sysv.sem_get(semid, 1, sysv.GETNCNT) == 1)
-        assert "sem" in wchan(waiter.pid)
+        wait_until(lambda: "sem" in wchan(waiter.pid), timeout=30)  # counted as waiting before it sleeps
         assert ipctop("sem", "op", semid, 1, "+1").code == 0
         assert sysv.sem_get(semid, 1, sysv.GETNCNT) == 1  # still one short
         assert ipctop("sem", "op", semid, 1, "1").code == 0

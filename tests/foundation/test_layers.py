@@ -14,7 +14,6 @@ HEADLESS = [
     "ipctop.collectors.fds",
     "ipctop.collectors.syscalls",
     "ipctop.collectors.waits",
-    "ipctop.kernel.memory",
     "ipctop.collectors.processes",
     "ipctop.collectors.ipcstate",
     "ipctop.collectors.limits",

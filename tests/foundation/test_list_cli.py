@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 from ipctop.kernel import sysv
+from tests.support.installed import installed_ipctop
 
 
 def ipctop(*args: str) -> subprocess.CompletedProcess:
@@ -86,6 +86,7 @@ def test_bad_input_is_one_sentence_and_exit_2():
 
 
 def test_console_script_and_module_agree():
-    installed = subprocess.run(["ipctop", "list", "--type", "sem"], capture_output=True, text=True, timeout=60)
+    command = installed_ipctop()
+    assert command is not None, "no ipctop console script beside this Python or on PATH"
+    installed = subprocess.run([command, "list", "--type", "sem"], capture_output=True, text=True, timeout=60)
     assert installed.returncode == 0 and installed.stdout.startswith("Semaphore sets")
-    assert os.path.exists(subprocess.run(["which", "ipctop"], capture_output=True, text=True).stdout.strip())

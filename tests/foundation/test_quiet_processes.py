@@ -125,11 +125,11 @@ def test_a_scanner_used_from_two_threads_scans_one_at_a_time():
     inside, overlapped = [0], []
     original = scanner._scan
 
-    def counted():  # type: ignore[no-untyped-def]
+    def counted(*args):  # type: ignore[no-untyped-def]
         inside[0] += 1
         overlapped.append(inside[0] > 1)
         try:
-            return original()
+            return original(*args)
         finally:
             inside[0] -= 1
 

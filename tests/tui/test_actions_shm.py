@@ -15,13 +15,13 @@ import pytest
 
 from ipctop.actions.hexdump import hexdump_line
 from ipctop.actions.holdings import Holdings
+from ipctop.actions.shm_contents import collapse_repeats, read_contents
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.model import SHM_DEST
 from ipctop.snapshot import take_snapshot
 from ipctop.tui.forms import AttachForm, ChmodChownForm, KillForm, ShmCreateForm, WriteForm
 from ipctop.tui.screens.detail import DetailScreen
-from ipctop.tui.shm_contents import collapse_repeats, read_contents
 from tests.support.unprivileged import run_as_nobody
 from tests.tui.action_helpers import (
     Scope,
@@ -97,10 +97,18 @@ async def test_create_attach_write_read_back_detach_and_remove(ipc_key):
             assert sysv.shm_stat(shmid).nattch == 0
             assert maps_name(key) not in maps_of_this_process()
 
-            detail = await hex_view(pilot, app)  # not held: attached read-only for the moment of reading
-            assert "for the moment of reading" in detail.contents.note
+            before = sysv.shm_stat(shmid)
+            detail = await hex_view(pilot, app)  # nobody maps it: nothing is read until the user asks
+            assert detail.contents.needs_attach and detail.contents.lines == ()
+            assert sysv.shm_stat(shmid) == before  # opening the detail changed nothing
+            await pilot.press("r")  # asks first, saying what attaching changes
+            question = (await confirmation(pilot, app)).question
+            assert "makes ipctop its last user (lpid)" in question
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "for the moment of reading" in detail.contents.note)
             assert hexdump_line(b"hello, segment\0\0", 16) in detail.contents.lines
-            assert sysv.shm_stat(shmid).nattch == 0
+            after = sysv.shm_stat(shmid)
+            assert after.nattch == 0 and after.lpid == os.getpid()  # as the question said
             await pilot.press("escape")
 
             await pilot.press("x")
@@ -166,6 +174,7 @@ async def test_remove_an_attached_segment_then_signal_its_holder(ipc_key, holder
             with pytest.raises(IpcError):  # the last one detached: the kernel destroyed it
                 sysv.shm_stat(shmid)
             app.main_screen.show_pane("shm")
+            app.request_refresh()  # paused: the scan the signal asked for may have run before the holder exited
             await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)) is None)
     finally:
         remove_quietly(shmid)
@@ -176,10 +185,13 @@ def test_hex_view_says_why_it_cannot_read_a_segment_its_mode_closes(ipc_key):
     shmid = sysv.shmget(key, 64, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
     try:
         segment = take_snapshot().shm[shmid]
-        as_root = read_contents(segment, Holdings())
+        unasked = read_contents(segment, Holdings())  # nobody maps it: nothing read until the user asks
+        assert unasked is not None and unasked.needs_attach and unasked.lines == ()
+        assert unasked.note.startswith("Nobody has it mapped. To read it ipctop must attach it")
+        as_root = read_contents(segment, Holdings(), attach=True)
         assert as_root is not None and as_root.note.startswith("All 64 bytes")
         assert as_root.lines[1:] == ("*", hexdump_line(bytes(16), 48))  # zeros: the first line, *, the last
-        note = run_as_nobody(lambda: read_contents(segment, Holdings()).note)
+        note = run_as_nobody(lambda: read_contents(segment, Holdings(), attach=True).note)
         assert note.startswith("Cannot read it: ") and "EACCES" in note and "\n" not in note
         sysv.shm_remove(shmid)
         assert read_contents(segment, Holdings()) is None  # gone: nothing to show, nothing attached

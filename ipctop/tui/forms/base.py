@@ -54,6 +54,9 @@ class FormScreen(ModalScreen[RequestT | None], Generic[RequestT]):
     FormScreen .field > .field-label { width: 16; }
     FormScreen .field > Input { width: 1fr; }
     FormScreen .hint { color: $text-muted; padding-left: 16; }
+    FormScreen .note { color: $text-muted; width: 100%; margin-top: 1; }
+    /* A placeholder is a hint in italics, never a grey value one might take for what is sent. */
+    FormScreen Input > .input--placeholder { text-style: italic; }
     FormScreen .field-error { color: $error; display: none; padding-left: 16; }
     FormScreen .field-error.-shown { display: block; }
     FormScreen RadioSet, FormScreen Checkbox { border: none; padding: 0; width: 100%; margin-top: 1; }
@@ -197,7 +200,7 @@ class KeyedFormScreen(FormScreen[RequestT]):
             yield RadioButton("ftok(path, project id)")
             yield RadioButton("IPC_PRIVATE: a new private object")
         yield Horizontal(
-            Label("Key", classes="field-label"), Input(placeholder="0x1234", id="input-key", compact=True),
+            Label("Key", classes="field-label"), Input(placeholder="e.g. 0x1234", id="input-key", compact=True),
             classes="field",
         )
         yield self.error_line("key")
@@ -211,7 +214,7 @@ class KeyedFormScreen(FormScreen[RequestT]):
         yield self.error_line("ftok project id")
 
     def mode_and_excl(self, mode: str = "600") -> ComposeResult:
-        yield from self.input_field("mode", "Mode (octal)", value=mode, placeholder="600")
+        yield from self.input_field("mode", "Mode (octal)", value=mode, placeholder="e.g. 600")
         yield self.checkbox("excl", "IPC_EXCL: fail if an object with this key exists")
 
     @on(RadioSet.Changed, "#choice-key-kind")

@@ -46,12 +46,14 @@ class MsgSendForm(FormScreen[MsgSendRequest]):
 
     def compose_fields(self) -> ComposeResult:
         yield from self.input_field("type", "Type", value="1", hint="a whole number above 0")
-        yield from self.input_field("text", "Text (UTF-8)", placeholder="hello",
+        yield from self.input_field("text", "Text (UTF-8)", placeholder="the message to send",
                                     hint=f"at most msgmax ({self.msgmax}) bytes")
         yield _wait_choice("wait", "wait while the queue is full", "IPC_NOWAIT: fail with EAGAIN if it is full")
 
     def build_request(self) -> MsgSendRequest:
         mtype = validators.parse_send_type(self.text("type"), field="type")
+        if not self.text("text"):
+            raise validators.ValidationError("text", "the message is empty; type the text to send")
         data = validators.parse_message(self.text("text"), field="text", msgmax=self.msgmax)
         return MsgSendRequest(self.msqid, mtype, data, nowait=self.choice("wait") == 1)
 

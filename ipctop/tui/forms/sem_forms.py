@@ -8,6 +8,7 @@ from textual.widgets import RadioButton, RadioSet
 from ipctop.actions import validators
 from ipctop.actions.requests import SemCreateRequest, SemOpRequest, SemSetRequest
 from ipctop.model import Limits
+from ipctop.render.formatting import count
 from ipctop.tui.forms.base import FormScreen, KeyedFormScreen
 
 
@@ -24,7 +25,7 @@ class SemCreateForm(KeyedFormScreen[SemCreateRequest]):
         yield from self.key_fields()
         semmsl = validators.current_limits(self.limits).semmsl
         yield from self.input_field("semaphores", "Semaphores", value="1", hint=f"1..semmsl ({semmsl})")
-        yield from self.input_field("values", "Initial values", placeholder="1,0,0",
+        yield from self.input_field("values", "Initial values", placeholder="e.g. 1,0,0",
                                     hint="one per semaphore, comma-separated, each 0..32767; empty: all 0")
         yield from self.mode_and_excl()
 
@@ -35,7 +36,7 @@ class SemCreateForm(KeyedFormScreen[SemCreateRequest]):
         values = validators.parse_sem_values(text, self.limits, field="values") if text.strip() else [0] * nsems
         if len(values) != nsems:
             raise validators.ValidationError(
-                "values", f"{len(values)} values for {nsems} semaphores; give one value per semaphore"
+                "values", f"{count(len(values), 'value')} for {count(nsems, 'semaphore')}; give one value per semaphore"
             )
         mode = validators.parse_mode(self.text("mode"), field="mode")
         return SemCreateRequest(key, tuple(values), mode, excl=self.checked("excl") and key != 0)
@@ -49,7 +50,7 @@ class SemOpForm(FormScreen[SemOpRequest]):
         self.semid = semid
         self.nsems = nsems
         self.initial_index = index
-        self.form_title = f"Operate on semaphore set {semid} ({nsems} semaphores)"
+        self.form_title = f"Operate on semaphore set {semid} ({count(nsems, 'semaphore')})"
 
     def compose_fields(self) -> ComposeResult:
         yield from self.input_field("index", "Index", value=str(self.initial_index), hint=f"0..{self.nsems - 1}")
@@ -74,12 +75,12 @@ class SemSetForm(FormScreen[SemSetRequest]):
         self.nsems = nsems
         self.initial_index = index
         self.initial_value = value
-        self.form_title = f"Set a value in semaphore set {semid} ({nsems} semaphores)"
+        self.form_title = f"Set a value in semaphore set {semid} ({count(nsems, 'semaphore')})"
 
     def compose_fields(self) -> ComposeResult:
         yield from self.input_field("index", "Index", value=str(self.initial_index), hint=f"0..{self.nsems - 1}")
         value = "" if self.initial_value is None else str(self.initial_value)
-        yield from self.input_field("value", "Value", value=value, placeholder="0", hint=f"0..{validators.SEMVMX}")
+        yield from self.input_field("value", "Value", value=value, placeholder="e.g. 0", hint=f"0..{validators.SEMVMX}")
 
     def build_request(self) -> SemSetRequest:
         index = validators.parse_sem_index(self.text("index"), self.nsems, field="index")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Label, RadioButton, RadioSet
+from textual.widgets import RadioButton, RadioSet, Static
 
 from ipctop.actions import validators
 from ipctop.actions.requests import AttachRequest, ShmCreateRequest, ShmSetRequest, WriteRequest
@@ -24,7 +24,7 @@ class ShmCreateForm(KeyedFormScreen[ShmCreateRequest]):
     def compose_fields(self) -> ComposeResult:
         yield from self.key_fields()
         shmmax = validators.current_limits(self.limits).shmmax
-        yield from self.input_field("size", "Size (bytes)", value="4096", placeholder="4096, 64K, 1M",
+        yield from self.input_field("size", "Size (bytes)", value="4096", placeholder="e.g. 4096, 64K, 1M",
                                     hint=f"1 byte up to shmmax ({human_bytes(shmmax)})")
         yield from self.mode_and_excl()
 
@@ -44,8 +44,8 @@ class AttachForm(FormScreen[AttachRequest]):
         self.form_title = f"Attach segment {shmid}{f' ({label})' if label else ''} to ipctop"
 
     def compose_fields(self) -> ComposeResult:
-        yield Label("ipctop attaches it and holds it (it shows as an attacher) until you detach or quit.",
-                    classes="hint")
+        yield Static("ipctop attaches it and holds it (it shows as an attacher) until you detach or quit.",
+                     classes="note", markup=False)
         with RadioSet(id="choice-access"):
             yield RadioButton("read-write", value=True)
             yield RadioButton("read-only (SHM_RDONLY)")
@@ -64,7 +64,7 @@ class WriteForm(FormScreen[WriteRequest]):
         self.form_title = f"Write into segment {shmid} ({size} bytes)"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.input_field("text", "Text (UTF-8)", placeholder="hello")
+        yield from self.input_field("text", "Text (UTF-8)", placeholder="the text to write")
         yield from self.input_field("offset", "Offset", value="0", hint=f"0..{self.segment_size - 1}")
 
     def build_request(self) -> WriteRequest:
@@ -87,7 +87,7 @@ class ChmodChownForm(FormScreen[ShmSetRequest]):
         self.form_title = f"Change mode or owner of segment {shmid} (IPC_SET)"
 
     def compose_fields(self) -> ComposeResult:
-        yield from self.input_field("mode", "Mode (octal)", value=self.initial_mode, placeholder="600")
+        yield from self.input_field("mode", "Mode (octal)", value=self.initial_mode, placeholder="e.g. 600")
         yield from self.input_field("owner", "Owner", value=self.initial_owner, placeholder="USER[:GROUP]",
                                     hint="USER, USER:GROUP or :GROUP, by name or number")
 

@@ -115,6 +115,6 @@ ACTIONS = (
     ActionSpec("shm.remove", "x,delete", "Remove", remove, panes=SHM, mutates=True, show=True,
                needs_selection=True,
                help="IPC_RMID after a confirmation (an attached segment is only marked for removal)"),
-    ActionSpec("shm.set", "e", "Mode/owner", change_mode_or_owner, panes=SHM, mutates=True,
+    ActionSpec("shm.set", "e", "Mode/owner", change_mode_or_owner, panes=SHM, mutates=True, show=True,
                needs_selection=True, help="Change the segment's mode or owner (IPC_SET)"),
 )  # fmt: skip

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from ipctop.diff import Event
 from ipctop.model import Snapshot
-from ipctop.render.formatting import proc_label
+from ipctop.render.procinfo import brief_label, label
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.details import kind_of
 from ipctop.tui.rows import Column, Row
@@ -25,11 +25,16 @@ from ipctop.tui.widgets.object_table import ObjectTable
 
 
 def who(snapshot: Snapshot, pid: int) -> str:
-    """A process as `comm[pid]`, `[pid]` when it holds nothing we saw, `-` for none."""
+    """A process as `name[pid]` (ipctop/render/procinfo.py), `[pid]` when it holds nothing we saw,
+    `-` for none."""
     if not pid:
         return "-"
-    process = snapshot.processes.get(pid)
-    return proc_label(process.comm, pid) if process else f"[{pid}]"
+    return label(pid, snapshot.processes)
+
+
+def brief(snapshot: Snapshot, pid: int) -> str:
+    """`who`, named by comm (`postgres[7026]`): for a list in a narrow column."""
+    return brief_label(pid, snapshot.processes) if pid else "-"
 
 
 def shorten(items: list[str], limit: int = 40) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ipctop.model import Snapshot, Wait
 from ipctop.render.bars import bar, percent
-from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
-from ipctop.tui.panes.base import shorten, who
-from ipctop.tui.rows import AgeCell, Cell, num
+from ipctop.render.formatting import hex_key, human_bytes, rwx
+from ipctop.tui.panes.base import brief, who
+from ipctop.tui.rows import AgeCell, Cell, ListCell, num
 
 GAUGE_WIDTH = 8
 
@@ -34,11 +34,14 @@ def age_cell(since: float, now: float) -> Cell:
 
 
 def process_cell(snapshot: Snapshot, pid: int) -> Cell:
+    """A process by name (by comm where the name does not fit), `gone` once it has exited."""
     if not pid:
         return Cell("-", sort="", role="muted")
-    label = who(snapshot, pid)
+    label, short = who(snapshot, pid), brief(snapshot, pid)
     alive = snapshot.is_alive(pid)
-    return Cell(label if alive else f"{label} gone", sort=label.lower(), role=None if alive else "warn")
+    if not alive:
+        label, short = f"{label} gone", f"{short} gone"
+    return ListCell([label], sort=label.lower(), role=None if alive else "warn", short=[short])
 
 
 def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH) -> Cell:
@@ -50,14 +53,15 @@ def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH
     return Cell(f"{bar(fraction, width)} {percent(fraction):>4}", sort=fraction, role=role)
 
 
-def waiters_cell(waiters: tuple[Wait, ...], show: str = "detail", limit: int = 30) -> Cell:
-    """Who is blocked on an object, briefly, with the wait's `detail` (`mq-server[5001] type 9`),
-    its `call` (`reader[4101] read`) or nothing more; a guess ends in `?`.  Sorts by how many."""
+def waiters_cell(snapshot: Snapshot, waiters: tuple[Wait, ...], show: str = "detail") -> Cell:
+    """Who is blocked on an object, with the wait's `detail` (`mq-server[5001] type 9`), its
+    `call` (`reader[4101] read`) or nothing more; a guess ends in `?`.  Sorts by how many."""
     if not waiters:
         return Cell("-", sort=0, role="muted")
-    parts = []
+    items, short = [], []
     for wait in waiters:
         extra = wait.detail if show == "detail" else wait.call if show == "call" else ""
-        text = f"{proc_label(wait.comm, wait.pid)} {extra}".rstrip()
-        parts.append(text if wait.exact else f"{text}?")
-    return Cell(shorten(parts, limit), sort=len(waiters), role="warn")
+        mark = "" if wait.exact else "?"
+        items.append(f"{who(snapshot, wait.pid)} {extra}".rstrip() + mark)
+        short.append(f"{brief(snapshot, wait.pid)} {extra}".rstrip() + mark)
+    return ListCell(items, sort=len(waiters), role="warn", short=short)

@@ -27,9 +27,9 @@ class EventsPane(Pane):
     columns = (
         Column("time", "Time", 8),
         Column("kind", "Event"),
-        Column("object", "Object"),
-        Column("process", "Process"),
-        Column("detail", "Detail"),
+        Column("object", "Object", shrink_to=12),
+        Column("process", "Process", priority=1, shrink_to=12),
+        Column("detail", "Detail", priority=2, shrink_to=12),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:

@@ -50,11 +50,11 @@ class LeaksPane(Pane):
         Column("kind", "Kind", 5),
         Column("id", "ID"),
         Column("key", "Key", 10),
-        Column("owner", "Owner"),
-        Column("holds", "Holds"),
-        Column("idle", "Idle", 6, volatile=True),
-        Column("removable", "Removable"),
-        Column("reason", "Reason"),
+        Column("owner", "Owner", priority=3, shrink_to=8),
+        Column("holds", "Holds", priority=2, shrink_to=10),
+        Column("idle", "Idle", 6, volatile=True, priority=4),
+        Column("removable", "Removable", priority=1),
+        Column("reason", "Reason", shrink_to=20),
     )
 
     def __init__(self) -> None:

@@ -21,15 +21,15 @@ class MsgPane(Pane):
     columns = (
         Column("msqid", "MsqID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
-        Column("owner", "Owner"),
+        Column("owner", "Owner", priority=3, shrink_to=8),
         Column("qnum", "Msgs", 5),
-        Column("cbytes", "Bytes", 6),
+        Column("cbytes", "Bytes", 6, priority=2),
         Column("fill", "Fill", 13),
-        Column("waiters", "Blocked"),
-        Column("depth", "Depth", SPARK_WIDTH, volatile=True),
-        Column("sender", "Sender"),
-        Column("receiver", "Receiver"),
-        Column("perms", "Perms", 9),
+        Column("waiters", "Blocked", priority=1, shrink_to=22),
+        Column("depth", "Depth", SPARK_WIDTH, volatile=True, priority=4),
+        Column("sender", "Sender", priority=1, shrink_to=12),
+        Column("receiver", "Receiver", priority=1, shrink_to=12),
+        Column("perms", "Perms", 9, priority=5),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -47,7 +47,7 @@ class MsgPane(Pane):
             num(queue.qnum, role="muted" if not queue.qnum else None),
             bytes_cell(queue.cbytes),
             gauge_cell(queue.cbytes, queue.qbytes),
-            waiters_cell(queue.waiters),
+            waiters_cell(snapshot, queue.waiters),
             Cell(sparkline(depths, SPARK_WIDTH), sort=max(depths, default=0)),
             process_cell(snapshot, queue.lspid),
             process_cell(snapshot, queue.lrpid),

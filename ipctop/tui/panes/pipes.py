@@ -10,37 +10,103 @@ from rich.text import Text
 
 from ipctop.model import Fifo, Pipe, Snapshot
 from ipctop.pipelines import Chain, chains, pipe_state
+from ipctop.render.fit import ELLIPSIS, ellipsize_label, fit_list
 from ipctop.render.formatting import human_bytes
-from ipctop.tui.panes.base import Pane, shorten, who
+from ipctop.tui.panes.base import Pane, brief, who
 from ipctop.tui.panes.cells import gauge_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 
 THIS_LINK = " ━▶ "
 OTHER_LINK = " ─▷ "
+NO_WRITER = "(no writer)"
+NO_READER = "(no reader)"
 
 
-def chain_text(snapshot: Snapshot, chain: Chain, inode: int) -> Text:
+def chain_text(names: tuple[str, ...], link: int, first: int = 0, last: int | None = None) -> Text:
+    """Processes `names[first..last]` of a chain joined by their pipes, pipe `link` (between
+    names[link] and names[link + 1]) drawn bold; `…` where the chain goes on."""
+    last = len(names) - 1 if last is None else last
     text = Text()
-    for i, pid in enumerate(chain.pids):
-        if i:
-            this = chain.inodes[i - 1] == inode
+    if first > 0:
+        text.append(ELLIPSIS + OTHER_LINK, style="dim")
+    for i in range(first, last + 1):
+        if i > first:
+            this = i - 1 == link
             text.append(THIS_LINK if this else OTHER_LINK, style="bold" if this else "dim")
-        text.append(who(snapshot, pid))
+        text.append(names[i])
+    if last < len(names) - 1:
+        text.append(OTHER_LINK + ELLIPSIS, style="dim")
     return text
 
 
-def ends_text(snapshot: Snapshot, pipe: Pipe | Fifo) -> Text:
-    writers = [who(snapshot, pid) for pid in dict.fromkeys(e.pid for e in pipe.writers)]
-    readers = [who(snapshot, pid) for pid in dict.fromkeys(e.pid for e in pipe.readers)]
-    text = Text(shorten(writers, 30) if writers else "(no writer)", style="" if writers else "dim")
+class ChainCell(Cell):
+    """A pipe that is one link of a chain of processes: the whole chain, or in a narrow column
+    the two processes at its ends (`… ─▷ b ━▶ c ─▷ …`), their names cut if need be."""
+
+    __slots__ = ("briefly", "link", "names")
+
+    def __init__(self, names: list[str], link: int, sort: object, briefly: list[str]) -> None:
+        super().__init__(chain_text(tuple(names), link), sort=sort)
+        self.names, self.link, self.briefly = tuple(names), link, tuple(briefly)
+
+    def fitted(self, width: int) -> Text:
+        if self.cell_len <= width:
+            return self.as_text()
+        for names in (self.names, self.briefly):  # named in full, then by comm
+            around = chain_text(names, self.link, self.link, self.link + 1)
+            if around.cell_len <= width:
+                return around
+        writer, reader = self.names[self.link], self.names[self.link + 1]
+        room = max(0, width - len(THIS_LINK))
+        room_w = min(len(writer), max(room // 2, room - len(reader)))
+        return chain_text((ellipsize_label(writer, room_w), ellipsize_label(reader, room - room_w)), 0)
+
+
+def ends_text(writers: str, readers: str) -> Text:
+    text = Text(writers or NO_WRITER, style="" if writers else "dim")
     text.append(THIS_LINK, style="bold")
-    text.append(shorten(readers, 30) if readers else "(no reader)", style="" if readers else "dim")
+    text.append(readers or NO_READER, style="" if readers else "dim")
     return text
 
 
-def short_path(path: str, limit: int = 24) -> str:
-    return path if len(path) <= limit else "…" + path[-(limit - 1) :]
+class FlowCell(Cell):
+    """`writers ━▶ readers`; in a narrow column each side keeps as many processes as fit, then `+N`."""
+
+    __slots__ = ("briefly", "readers", "writers")
+
+    def __init__(
+        self, writers: list[str], readers: list[str], sort: object, briefly: tuple[list[str], list[str]]
+    ) -> None:
+        super().__init__(ends_text(", ".join(writers), ", ".join(readers)), sort=sort)
+        self.writers, self.readers = tuple(writers), tuple(readers)
+        self.briefly = briefly  # the same, named by comm
+
+    def fitted(self, width: int) -> Text:
+        if self.cell_len <= width:
+            return self.as_text()
+        room = max(0, width - len(THIS_LINK))
+        need_w = len(", ".join(self.writers)) or len(NO_WRITER)
+        need_r = len(", ".join(self.readers)) or len(NO_READER)
+        # Half each; what one side does not need goes to the other.
+        room_w = min(need_w, max(room // 2, room - need_r))
+        short_w, short_r = self.briefly
+        writers = fit_list(self.writers, room_w, short=short_w)
+        text = ends_text(writers, fit_list(self.readers, room - room_w, short=short_r))
+        if text.cell_len > width:
+            text.truncate(width, overflow="ellipsis")
+        return text
+
+
+class PathCell(Cell):
+    """A FIFO's path: cut at its start (`…/app/ctl.fifo`), where paths are alike."""
+
+    __slots__ = ()
+
+    def fitted(self, width: int) -> str:
+        if len(self.plain) <= width:
+            return self.plain
+        return ELLIPSIS + self.plain[len(self.plain) - width + 1 :] if width > 1 else ELLIPSIS[:width]
 
 
 class PipesPane(Pane):
@@ -49,12 +115,12 @@ class PipesPane(Pane):
     empty_text = "No pipes or FIFOs held by processes ipctop can inspect."
     default_sort = "flow"
     columns = (
-        Column("name", "Pipe/FIFO"),
+        Column("name", "Pipe/FIFO", priority=1, shrink_to=12),  # after the flow when room is shared
         Column("state", "State"),
-        Column("flow", "Writer ━▶ reader"),
-        Column("fill", "Fill", 13),
-        Column("waiting", "Bytes", 11),
-        Column("waiters", "Blocked"),
+        Column("flow", "Writer ━▶ reader", shrink_to=20),
+        Column("fill", "Fill", 13, priority=1),
+        Column("waiting", "Bytes", priority=2),
+        Column("waiters", "Blocked", priority=2, shrink_to=14),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -70,19 +136,29 @@ class PipesPane(Pane):
         return rows
 
     def _row(self, snapshot: Snapshot, kind: str, pipe: Pipe | Fifo, chain: Chain | None, place) -> Row:  # type: ignore[no-untyped-def]
-        name = short_path(pipe.path) if isinstance(pipe, Fifo) else str(pipe.inode)
-        flow = chain_text(snapshot, chain, pipe.inode) if chain else ends_text(snapshot, pipe)
+        name = pipe.path if isinstance(pipe, Fifo) else str(pipe.inode)
+        writer_pids = list(dict.fromkeys(e.pid for e in pipe.writers))
+        reader_pids = list(dict.fromkeys(e.pid for e in pipe.readers))
+        writers = [who(snapshot, pid) for pid in writer_pids]
+        readers = [who(snapshot, pid) for pid in reader_pids]
         # Chains first and in order, then the other pipes, then FIFOs.
-        flow_order = (0, *place) if place else (1 if kind == "pipe" else 2, flow.plain.lower(), pipe.inode)
+        if chain:
+            names = [who(snapshot, pid) for pid in chain.pids]
+            briefly = [brief(snapshot, pid) for pid in chain.pids]
+            flow: Cell = ChainCell(names, chain.inodes.index(pipe.inode), sort=(0, *place), briefly=briefly)
+        else:
+            order = (1 if kind == "pipe" else 2, f"{', '.join(writers)} {', '.join(readers)}".lower(), pipe.inode)
+            briefly = ([brief(snapshot, pid) for pid in writer_pids], [brief(snapshot, pid) for pid in reader_pids])
+            flow = FlowCell(writers, readers, sort=order, briefly=briefly)
         end_state = pipe_state(pipe)
         waiting = "-" if pipe.fill is None else f"{human_bytes(pipe.fill)}/{human_bytes(pipe.capacity)}"
         role = "alert" if end_state.alert else "muted" if end_state.code == "idle" else None
         cells = (
-            Cell(name, sort=(kind, name)),
+            PathCell(name, sort=(kind, name)),
             Cell(end_state.text, sort=(not end_state.alert, end_state.code), role=role),
-            Cell(flow, sort=flow_order),
+            flow,
             gauge_cell(pipe.fill, pipe.capacity),
             Cell(waiting, sort=pipe.fill if pipe.fill is not None else -1, justify="right"),
-            waiters_cell(pipe.waiters, show="call"),
+            waiters_cell(snapshot, pipe.waiters, show="call"),
         )
         return Row(f"{kind}:{pipe.inode}", pipe, cells, search=f"{kind} {pipe.inode} {getattr(pipe, 'path', '')}")

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 from ipctop.model import Process
 from ipctop.proctree import process_tree
+from ipctop.render.fit import ELLIPSIS
+from ipctop.render.procinfo import name_of
 from ipctop.render.waits import waits_cell_text
-from ipctop.tui.panes.base import Pane, shorten
+from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
-from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.rows import Cell, Column, ListCell, Row, cut, num
 from ipctop.tui.state import MonitorState
+
+
+class TreeCell(Cell):
+    """A process's name under its tree lines; in a narrow column the lines on the left go first."""
+
+    __slots__ = ("name", "prefix")
+
+    def __init__(self, prefix: str, name: str, sort: object) -> None:
+        super().__init__(prefix + name, sort=sort)
+        self.prefix, self.name = prefix, name
+
+    def fitted(self, width: int) -> str:
+        if len(self.plain) <= width:
+            return self.plain
+        keep = width - len(self.name)  # of the prefix, from its right end (`└─ `)
+        if keep >= 4:
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + self.name
+        if width > 3 and self.prefix:
+            return self.prefix[-3:] + cut(self.name, width - 3)
+        return cut(self.name, width)
 
 
 def holdings(process: Process) -> list[str]:
@@ -33,13 +55,13 @@ class ProcessesPane(Pane):
     default_sort = "process"
     sort_shapes_rows = True  # a tree by the Process column, a flat list by any other
     columns = (
-        Column("process", "Process"),
+        Column("process", "Process", shrink_to=14),
         Column("pid", "PID", 7),
-        Column("user", "User"),
-        Column("state", "State"),
-        Column("holds", "Holds"),
-        Column("age", "Age", 6, volatile=True),
-        Column("command", "Command"),
+        Column("user", "User", priority=3, shrink_to=8),
+        Column("state", "State", priority=1, shrink_to=28),  # what it is blocked on, briefly; the detail has it all
+        Column("holds", "Holds", shrink_to=16),
+        Column("age", "Age", 6, volatile=True, priority=4),  # since the process started
+        Column("command", "Command", priority=5, shrink_to=12),
     )
 
     def __init__(self) -> None:
@@ -83,15 +105,16 @@ class ProcessesPane(Pane):
         held = holdings(process)
         waiting = waits_cell_text(process.waits, state.snapshot.fifos if state.snapshot else None)
         cells = (
-            Cell(prefix + process.comm, sort=order),
+            TreeCell(prefix, name_of(process), sort=order),
             num(process.pid),
             Cell(process.user),
             Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting else None),
-            Cell(shorten(held, 44), sort=len(held)),
+            ListCell(held),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),
         )
-        return Row(f"p{process.pid}", process, cells, search=" ".join(held), parent=parent)
+        search = f"{' '.join(held)} {process.comm} {waiting}"
+        return Row(f"p{process.pid}", process, cells, search=search, parent=parent)
 
     def _group_row(self, ppid: int, order: int) -> Row:
         muted = Cell("", sort="", role="muted")

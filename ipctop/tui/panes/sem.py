@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ipctop.model import SemSet
-from ipctop.tui.panes.base import Pane, shorten, who
+from ipctop.tui.panes.base import Pane, brief, who
 from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, waiters_cell
-from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
 
@@ -32,14 +32,14 @@ class SemPane(Pane):
     columns = (
         Column("semid", "SemID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
-        Column("owner", "Owner"),
-        Column("nsems", "N", 4),
-        Column("values", "Values"),
-        Column("waiting", "Waiting"),
-        Column("waiters", "Blocked"),
-        Column("last", "Last op by"),
-        Column("age", "Last op", 7, volatile=True),
-        Column("perms", "Perms", 9),
+        Column("owner", "Owner", priority=3, shrink_to=8),
+        Column("nsems", "N", 4, priority=2),
+        Column("values", "Values", shrink_to=8),
+        Column("waiting", "Waiting", shrink_to=14),
+        Column("waiters", "Blocked", priority=1, shrink_to=16),
+        Column("last", "Last op by", priority=1, shrink_to=12),
+        Column("age", "Last op", 7, volatile=True, priority=4),
+        Column("perms", "Perms", 9, priority=5),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -50,17 +50,18 @@ class SemPane(Pane):
         snapshot = state.snapshot
         assert snapshot is not None
         values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
-        last = [who(snapshot, pid) for pid in dict.fromkeys(sem_set.pids) if pid]
+        pids = [pid for pid in dict.fromkeys(sem_set.pids) if pid]
+        last = [who(snapshot, pid) for pid in pids]
         blocked = sem_set.blocked > 0
         cells = (
             num(sem_set.semid),
             key_cell(sem_set.key),
             Cell(sem_set.owner),
             num(sem_set.nsems),
-            Cell(values if len(values) <= 30 else values[:29] + "…", sort=sem_set.values),
+            Cell(values, sort=sem_set.values),
             Cell(waiting_text(sem_set), sort=sem_set.blocked, role=None if blocked else "muted"),
-            waiters_cell(sem_set.waiters, show="", limit=24),  # which semaphore: in Waiting
-            Cell(shorten(last, 24)),
+            waiters_cell(snapshot, sem_set.waiters, show=""),  # on which semaphore: in Waiting
+            ListCell(last, sort=" ".join(last).lower(), short=[brief(snapshot, pid) for pid in pids]),
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),
         )

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from ipctop.model import ShmSegment
-from ipctop.render.formatting import found_of, proc_label
-from ipctop.tui.panes.base import Pane, shorten
+from collections.abc import Mapping
+
+from ipctop.model import Process, ShmSegment, Snapshot
+from ipctop.render.formatting import found_of
+from ipctop.render.procinfo import brief_label, label
+from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell, bytes_cell, key_cell, perms_cell, process_cell
-from ipctop.tui.rows import Cell, Column, Row, num
+from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
+
+
+def attacher_labels(segment: ShmSegment, snapshot: Snapshot) -> tuple[list[str], list[str]]:
+    """Who has the segment attached, once per process (`×2` for a process that attached it twice,
+    as nattch counts), then, where they do not add up to nattch, how many were found: by
+    name, and by comm (for a narrow column)."""
+    times: dict[int, int] = {}
+    comms: dict[int, str] = {}
+    for attacher in segment.attachers:
+        times[attacher.pid] = times.get(attacher.pid, 0) + 1
+        comms[attacher.pid] = attacher.comm
+    processes = snapshot.processes
+    named, brief = [], []
+    for pid, n in times.items():
+        more = f"×{n}" if n > 1 else ""
+        named.append(label(pid, processes, comms[pid]) + more)
+        brief.append(brief_label(pid, processes, comms[pid]) + more)
+    if not segment.attachers_complete:
+        named.append(found_of(segment))
+        brief.append(found_of(segment))
+    return named, brief
 
 
 class ShmPane(Pane):
@@ -18,49 +42,66 @@ class ShmPane(Pane):
     columns = (
         Column("shmid", "ShmID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
-        Column("owner", "Owner"),
-        Column("size", "Size", 6),
+        Column("owner", "Owner", priority=3, shrink_to=8),
+        Column("size", "Size", 6, priority=2),
         Column("nattch", "Att", 4),
-        Column("attachers", "Attached by"),
-        Column("status", "Status"),
-        Column("age", "Age", 6, volatile=True),
-        Column("creator", "Creator"),
-        Column("perms", "Perms", 9),
+        Column("attachers", "Attached by", shrink_to=14),
+        Column("status", "Status", priority=2),
+        # ctime: set by shmget and by each IPC_SET (a chmod changes it too); the kernel keeps no other.
+        Column("age", "Changed", 7, volatile=True, priority=4),
+        Column("creator", "Creator", priority=5, shrink_to=12),
+        Column("perms", "Perms", 9, priority=6),
     )
 
     def __init__(self) -> None:
         super().__init__()
-        self._cache: dict[int, tuple[ShmSegment, tuple[str | None, bool], Row]] = {}
+        self._cache: dict[int, tuple[ShmSegment, tuple[object, bool], Row]] = {}  # shmid -> what its row shows
+        self._processes: Mapping[int, Process] = {}  # the processes the cached rows name
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
         # A segment the snapshot did not change is the same object as last scan: its row is reused
-        # when its creator's cell reads the same too (ages are drawn by the table, see AgeCell).
+        # when its creator's cell reads the same and no process it names changed (a title such as
+        # a PostgreSQL backend's changes without the segment changing; ages are drawn by the
+        # table, see AgeCell).  The changed processes say which segments they map (Process.shm).
         previous, cache = self._cache, {}
         rows = []
         processes = snapshot.processes
-        contexts: dict[int, tuple[str | None, bool]] = {}  # by creator pid: a few creators make most segments
+        renamed = self._renamed(processes)
+        self._processes = processes
+        creators: dict[int, tuple[object, bool]] = {}  # by creator pid: a few creators make most segments
         for shmid, segment in snapshot.shm.items():
             cpid = segment.cpid
-            context = contexts.get(cpid)
-            if context is None:
-                creator = processes.get(cpid)
-                context = contexts[cpid] = (creator.comm if creator is not None else None, snapshot.is_alive(cpid))
+            creator = creators.get(cpid)
+            if creator is None:
+                creator = creators[cpid] = (processes.get(cpid), snapshot.is_alive(cpid))
             hit = previous.get(shmid)
-            reuse = hit is not None and hit[0] is segment and hit[1] == context
+            reuse = hit is not None and hit[0] is segment and hit[1] == creator and shmid not in renamed
             row = hit[2] if reuse else self._row(segment, state)  # type: ignore[index]
-            cache[shmid] = (segment, context, row)
+            cache[shmid] = (segment, creator, row)
             rows.append(row)
         self._cache = cache
         return rows
 
+    def _renamed(self, processes: Mapping[int, Process]) -> set[int]:
+        """The segments mapped by a process that is not the same object as when the rows were made."""
+        before = self._processes
+        if processes is before:
+            return set()
+        shmids: set[int] = set()
+        for pid, process in processes.items():
+            old = before.get(pid)
+            if old is not process:
+                shmids.update(process.shm)
+                if old is not None:
+                    shmids.update(old.shm)
+        return shmids
+
     def _row(self, segment: ShmSegment, state: MonitorState) -> Row:
         snapshot = state.snapshot
         assert snapshot is not None
-        attachers = [proc_label(a.comm, a.pid) for a in segment.attachers]
-        if not segment.attachers_complete:
-            attachers.append(found_of(segment))
+        attachers, briefly = attacher_labels(segment, snapshot)
         status = ", ".join(segment.status)
         cells = (
             num(segment.shmid),
@@ -68,7 +109,7 @@ class ShmPane(Pane):
             Cell(segment.owner),
             bytes_cell(segment.size),
             num(segment.nattch, role="muted" if not segment.nattch else None),
-            Cell(shorten(attachers), sort=len(attachers)),
+            ListCell(attachers, short=briefly),
             Cell(status, role="warn" if segment.marked_for_removal else None),
             age_cell(segment.ctime, state.now),
             process_cell(snapshot, segment.cpid),

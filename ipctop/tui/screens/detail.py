@@ -2,7 +2,7 @@
 
 The screen follows the object live: each scan re-describes it from the latest
 snapshot (or from the last copy seen, once it is gone).  A segment's first bytes
-show as a hex dump (ipctop/tui/shm_contents.py), read again with `r`.  Escape returns.
+show as a hex dump (ipctop/actions/shm_contents.py), read without side effects.  Escape returns.
 """
 
 from __future__ import annotations
@@ -19,21 +19,22 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ipctop.render.formatting import proc_label
+from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
+from ipctop.render.procinfo import label
 from ipctop.render.waits import waits_cell_text
 from ipctop.tui.details import Detail, describe
-from ipctop.tui.shm_contents import Contents, read_contents
+from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 
 def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None = None) -> Group:
+def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None) -> Group:
     state = app.state
     snapshot = state.snapshot
     parts: list = [Text(detail.title, style="bold")]
@@ -55,7 +56,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
         for pid, how in detail.users:
             process = snapshot.processes.get(pid)
             alive = snapshot.is_alive(pid)
-            name = proc_label(process.comm, pid) if process else "?"
+            name = label(pid, snapshot.processes) if process else "?"
             user = process.user if process else "-"
             waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
@@ -66,11 +67,24 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
 
     if contents is not None:
         parts.append(_section("Contents"))
-        parts.append(Text(f"{contents.note} (r reads it again)", style="italic"))
+        if contents.needs_attach:
+            key = "(--readonly: not read)" if app.readonly else "(r: attach and read it, after asking)"
+        else:
+            key = "(read again at every scan)" if contents.free else "(r reads it again)"
+        parts.append(Text(f"{contents.note} {key}", style="italic"))
         parts += [Text(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
-    lifetime = state.timeline.lifetime(detail.kind, detail.ident)
+    timeline = state.timeline
+    lifetime = timeline.lifetime(detail.kind, detail.ident)
+    if timeline.forgotten(detail.kind, detail.ident):
+        which = "Its earlier history was" if lifetime else "Its history was"
+        parts.append(Text(f"{which} dropped: ipctop keeps the lifetimes of the {timeline.max_objects} objects "
+                          "most recently active, and this one was quiet longer.", style="italic"))  # fmt: skip
+    dropped = timeline.dropped(detail.kind, detail.ident)
+    if lifetime and dropped:
+        parts.append(Text(f"{dropped} entries after the first were dropped: ipctop keeps the first and the "
+                          f"latest {timeline.max_entries - 1}.", style="italic"))  # fmt: skip
     if lifetime:
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("Time", "What", "PID", "Detail"):
@@ -79,7 +93,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
             table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
                           str(entry.pid or ""), entry.detail)  # fmt: skip
         parts.append(table)
-    else:
+    elif not timeline.forgotten(detail.kind, detail.ident):
         parts.append(Text("nothing recorded yet", style="italic"))
     return Group(*parts)
 
@@ -99,8 +113,8 @@ class DetailScreen(Screen[None]):
         self.contents: Contents | None = None
 
     @property
-    def ipctop(self) -> IpctopApp:
-        return self.app  # type: ignore[return-value]
+    def ipctop(self) -> Monitor:
+        return self.app  # type: ignore[return-value]  # the app implements Monitor
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
@@ -112,19 +126,38 @@ class DetailScreen(Screen[None]):
         self.action_reread()
 
     def _scan_arrived(self, update: Update) -> None:
-        # Free to read again when ipctop holds it; nothing to show once it is gone.
-        if self.kind == "shm" and (self.ident in self.ipctop.holdings or self.ident not in update.snapshot.shm):
+        # Read again when that changes nothing (ipctop's attachment, another process's mapping);
+        # nothing to show once it is gone.
+        contents = self.contents
+        if self.kind == "shm" and (contents is None or contents.free or self.ident not in update.snapshot.shm):
             self.read_contents()
         self.show_detail()
 
     def action_reread(self) -> None:
+        if self.contents is not None and self.contents.needs_attach:
+            self._ask_to_attach()
+            return
         self.read_contents()
         self.show_detail()
 
-    def read_contents(self) -> None:
+    def _ask_to_attach(self) -> None:
+        if self.ipctop.readonly:
+            self.notify("Reading it would attach it (ipctop would become its last user): --readonly does not allow it.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.read_contents(attach=True)
+                self.show_detail()
+
+        question = f"Read segment {self.ident}? {ATTACH_COST}"
+        self.app.push_screen(ConfirmScreen(question, title="Attach to read", danger=False), answered)
+
+    def read_contents(self, attach: bool = False) -> None:
         snapshot = self.ipctop.state.snapshot
         segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
-        self.contents = read_contents(segment, self.ipctop.holdings) if segment is not None else None
+        holdings = self.ipctop.holdings
+        self.contents = read_contents(segment, holdings, attach=attach) if segment is not None else None
 
     @property
     def detail(self) -> Detail | None:

@@ -1,18 +1,23 @@
-"""`?` / F1: every key of the monitor, built from the action registry."""
+"""`?` / F1: every key of the monitor, built from the action registry.
+
+One scrolling page that has the focus, so arrows, PgUp/PgDn, Home and End scroll
+it at once; its descriptions wrap to the width of the box (at 80 columns too), and
+the last column says in which panes a key works (`x` removes a segment in pane 1,
+a queue in pane 2…).
+"""
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from ipctop.tui.help_text import key_label
-from ipctop.tui.panes import PANES
-from ipctop.tui.registry import ActionSpec, all_actions
+from ipctop.tui.help_text import key_label, where
+from ipctop.tui.registry import all_actions
 
-PANE_TITLES = {pane.pane_id: f"{i} {pane.title}" for i, pane in enumerate(PANES, 1)}
 OTHER_KEYS = (
     ("ctrl+p", "Command palette: every action by name", ""),
     ("tab shift+tab", "Move the focus (tabs, table)", ""),
@@ -22,10 +27,18 @@ OTHER_KEYS = (
 )
 
 
-def where(spec: ActionSpec) -> str:
-    if not spec.panes:
-        return ""
-    return ", ".join(PANE_TITLES.get(p, p) for p in sorted(spec.panes, key=list(PANE_TITLES).index))
+def keys_table(readonly: bool) -> Table:
+    table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
+    table.add_column("Key", no_wrap=True, style="bold")
+    table.add_column("Action", ratio=1)
+    table.add_column("Only in", max_width=34, style="italic")
+    for spec in all_actions():
+        if spec.mutates and readonly:
+            continue
+        table.add_row(key_label(spec), spec.help or spec.description, where(spec))
+    for row in OTHER_KEYS:
+        table.add_row(*row)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -38,17 +51,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static("ipctop — keys", classes="dialog-title")
-            table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True, id="help-keys")
-            yield table
+            yield Static(keys_table(self.readonly), id="help-keys")
             note = "Started with --readonly: actions that change the system are hidden." if self.readonly else ""
             yield Static(note, id="help-note")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Key", "Action", "Only in")
-        for spec in all_actions():
-            if spec.mutates and self.readonly:
-                continue
-            table.add_row(key_label(spec), spec.help or spec.description, where(spec))
-        for row in OTHER_KEYS:
-            table.add_row(*row)
+        self.query_one("#help", VerticalScroll).focus()  # the arrows and PgDn scroll it, no Tab first

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
+from ipctop.tui.help_text import why_not
 from ipctop.tui.panes import PANES
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.screens.detail import DetailScreen
@@ -26,7 +27,7 @@ from ipctop.tui.widgets.object_table import ObjectTable
 from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
 
 if TYPE_CHECKING:
-    from ipctop.tui.app import IpctopApp
+    from ipctop.tui.interfaces import Monitor
 
 
 class MainScreen(Screen[None]):
@@ -35,10 +36,11 @@ class MainScreen(Screen[None]):
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
     _shown_notice: str | None = None
+    _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
 
     @property
-    def ipctop(self) -> IpctopApp:
-        return self.app  # type: ignore[return-value]
+    def ipctop(self) -> Monitor:
+        return self.app  # type: ignore[return-value]  # the app implements Monitor
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
@@ -48,13 +50,13 @@ class MainScreen(Screen[None]):
                 with TabPane(f"{number} {pane.title}", id=f"tab-{pane.pane_id}"):
                     yield pane()
         yield NarrationPanel()
-        yield FilterBar()
+        yield FilterBar(kept=self._filter_kept)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.ipctop.updated.subscribe(self, self.show_update)
         self.show_state()
-        self.current_pane.table.focus()
+        self.set_focus(self.current_pane.table)
 
     # --- what the handlers and the app see -------------------------------------------
 
@@ -77,6 +79,19 @@ class MainScreen(Screen[None]):
         spec = registry.get_action(str(parameters[0]))
         pane = self.current_pane
         return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action that does nothing here says so briefly, instead of nothing at all.
+
+        Only for a key typed at the table (it reaches the screen before any binding runs: the
+        filter's Enter, or the table's own keys, must go on to theirs)."""
+        pane = self.current_pane
+        if self.focused is not pane.table or event.key in pane.table.own_keys:
+            return
+        answer = why_not(event.key, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+        if answer:
+            event.stop()
+            self.notify(answer, timeout=4)
 
     async def action_do(self, action_id: str) -> None:
         await self.run_registered(action_id)
@@ -131,6 +146,7 @@ class MainScreen(Screen[None]):
 
     def show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{pane_id}"
+        self._arrive_at_pane()  # now, not when the tabs say so: the keys typed next are the new pane's
 
     def open_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -147,7 +163,8 @@ class MainScreen(Screen[None]):
         pane.set_filter("")
         bar.value = ""
         bar.remove_class("-open")
-        pane.table.focus()
+        self.set_focus(pane.table)  # now: the key typed next is the table's
+        self.refresh_bindings()  # the key bar shows the table's keys again (set_focus waits for a refresh)
 
     def open_detail(self) -> None:
         target = self.current_pane.detail_target()
@@ -156,25 +173,33 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
+        self._arrive_at_pane()  # a click on a tab; after show_pane there is nothing left to do
+
+    def _arrive_at_pane(self) -> None:
+        """The current pane brought up to date, its filter in the filter line, the focus on its table."""
         pane = self.current_pane
+        if pane.pane_id == self._arrived_at:
+            return
+        self._arrived_at = pane.pane_id
         if pane.stale:
             pane.show(self.ipctop.state, fade=False, highlight=False)
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
-        pane.table.focus()  # a change of focus refreshes the bindings by itself
-        self.refresh_bindings_if_changed()
+        self.set_focus(pane.table)
+        self.refresh_bindings()  # the new pane's keys (set_focus would wait for a refresh)
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         self.current_pane.set_filter(event.value)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_kept(self, event: Input.Submitted) -> None:
-        if not event.value:
+    def _filter_kept(self, value: str) -> None:
+        """Enter in the filter: keep it and go back to the table (an empty one is cleared)."""
+        if not value:
             self.clear_filter()
         else:
-            self.current_pane.table.focus()
+            self.set_focus(self.current_pane.table)
+            self.refresh_bindings()
 
     @on(ObjectTable.RowSelected)
     def _row_chosen(self, _event: ObjectTable.RowSelected) -> None:

@@ -1,10 +1,24 @@
-"""The filter line under the table: `/` opens it, typing filters the pane, Escape clears it."""
+"""The filter line under the table: `/` opens it, typing filters the pane, Enter keeps it, Escape clears it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label
+
+
+class FilterInput(Input):
+    """The filter's text.  Enter calls `kept` at once, rather than posting Submitted for later, so
+    that the keys typed right after it (a pane's digit, `p`) go to the table, not into the filter."""
+
+    def __init__(self, kept: Callable[[str], object], **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.kept = kept
+
+    async def action_submit(self) -> None:
+        self.kept(self.value)
 
 
 class FilterBar(Horizontal):
@@ -17,9 +31,14 @@ class FilterBar(Horizontal):
     FilterBar Input { width: 1fr; }
     """
 
+    def __init__(self, kept: Callable[[str], object]) -> None:
+        super().__init__()
+        self.kept = kept
+
     def compose(self) -> ComposeResult:
         yield Label("filter /")
-        yield Input(placeholder="text in any column — Enter keeps it, Escape clears it", id="filter", compact=True)
+        yield FilterInput(self.kept, placeholder="text in any column — Enter keeps it, Escape clears it",
+                          id="filter", compact=True)  # fmt: skip
 
     @property
     def input(self) -> Input:

@@ -8,9 +8,14 @@ compared with what was last drawn there and only those that differ are
 refreshed; a line whose ages alone moved refreshes only its age cells.  So a
 scan in a quiet world writes almost nothing to the terminal.
 
-Keys: up/down, page up/down, home/end (first/last row), left/right scroll, Enter
-posts `RowSelected`.  A click on a row moves the cursor there (a second click
-selects it); a click on a header posts `HeaderSelected`.
+The columns fit the width of the screen (ipctop/render/fit.py): a narrow one
+leaves out the columns its pane says matter least and cuts the text columns that
+may be cut; a wide one gives the room to the text columns, whose cells then show
+more (all attachers, the whole command line).
+
+Keys: up/down, page up/down, home/end (first/last row), Enter posts
+`RowSelected`.  A click on a row moves the cursor there (a second click selects
+it); a click on a header posts `HeaderSelected`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ipctop.render.fit import ColumnFit, fit_widths
 from ipctop.tui.rows import AgeCell, Column, Row
 from ipctop.tui.widgets.table_model import WHOLE_ROW, TableModel
 from ipctop.tui.widgets.table_paint import PADDING, Palette, paint_header, paint_row
@@ -146,6 +152,8 @@ class ObjectTable(ScrollView, can_focus=True):
         self._scroll_pending = False
         self._style_version = 0  # bumped when the theme changes
         self._layout_version = 0  # bumped when a column's width changes
+        self._shown: list[tuple[int, int]] = []  # (column index, width) of the columns on screen
+        self._shown_for: tuple[Any, ...] | None = None  # the natural widths and room they were fitted to
         self._palette: Palette | None = None
         self._palette_key: Any = None
         self._strips: dict[str, tuple[Any, Strip]] = {}  # row key -> (what it was drawn from, its line)
@@ -157,6 +165,11 @@ class ObjectTable(ScrollView, can_focus=True):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.call_after_refresh(self.restyle_all))
 
     # --- what panes, screens and tests read ---------------------------------------------
+
+    @property
+    def own_keys(self) -> frozenset[str]:
+        """The keys the table's own bindings take (Enter, the arrows…)."""
+        return frozenset(key.strip() for binding in self.BINDINGS for key in binding.key.split(","))  # type: ignore[union-attr]
 
     @property
     def sort_column(self) -> str | None:
@@ -207,8 +220,8 @@ class ObjectTable(ScrollView, can_focus=True):
         cursor_key = self.cursor_key
         widths = list(self.model.widths)
         reordered = self.model.sync(rows, fade=fade, highlight=highlight, now=now)
-        if widths != self.model.widths:
-            self._layout_version += 1
+        if widths != self.model.widths and self._fit_columns():
+            self._update_virtual_size()
             self.refresh()
         if reordered:
             self._update_virtual_size()
@@ -274,6 +287,9 @@ class ObjectTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - visible + 1, animate=animate, force=True)
 
     def on_resize(self, _event: events.Resize) -> None:
+        if self._fit_columns():
+            self._update_virtual_size()
+            self.refresh()
         if self._scroll_pending:
             self.call_after_refresh(self._scroll_to_cursor)
 
@@ -329,16 +345,54 @@ class ObjectTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> Column | None:
         right = 0
-        for column, width in zip(self.spec, self.model.widths, strict=True):
+        for index, width in self.shown_columns:
             right += width + 2 * PADDING
             if x < right:
-                return column
+                return self.spec[index]
         return None
 
     # --- drawing -----------------------------------------------------------------------------
 
+    # --- which columns, how wide -----------------------------------------------------------------
+
+    @property
+    def shown_columns(self) -> list[tuple[int, int]]:
+        """(column index, width) of each column on screen, left to right."""
+        self._fit_columns()
+        return self._shown
+
+    @property
+    def shown_keys(self) -> list[str]:
+        return [self.spec[index].key for index, _ in self.shown_columns]
+
+    def _room(self) -> int:
+        """The cells a line has (0 before the table is laid out: then every column is shown)."""
+        return self.scrollable_content_region.width if self.is_mounted else 0
+
+    def _fit_columns(self) -> bool:
+        """Fit the columns to the room there is; True if what is shown changed."""
+        room = self._room()
+        key = (tuple(self.model.widths), room)
+        if key == self._shown_for:
+            return False
+        self._shown_for = key
+        if room <= 0:
+            shown = list(enumerate(self.model.widths))
+        else:
+            fits = [
+                ColumnFit(c.priority, natural, natural if c.width or c.shrink_to is None else min(natural, c.shrink_to))
+                for c, natural in zip(self.spec, self.model.widths, strict=True)
+            ]
+            widths = fit_widths(fits, room, gap=2 * PADDING)
+            shown = [(i, width) for i, width in enumerate(widths) if width is not None]
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        self._layout_version += 1
+        return True
+
     def _update_virtual_size(self) -> None:
-        width = sum(self.model.widths) + 2 * PADDING * len(self.spec)
+        width = sum(width for _, width in self.shown_columns) + 2 * PADDING * len(self._shown)
         size = Size(width, len(self.model) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
@@ -353,7 +407,7 @@ class ObjectTable(ScrollView, can_focus=True):
         row = model.rows[key]
         seen = model.fading.get(key)
         at = model.now if seen is None else seen  # a vanished row keeps its ages as last seen
-        ages = tuple(cell.text_at(at) for cell in row.cells if isinstance(cell, AgeCell))
+        ages = tuple((i, cell.text_at(at)) for i, cell in enumerate(row.cells) if isinstance(cell, AgeCell))
         lit = model.lit.get(key)
         return (key, row.look, index == self.cursor_row, seen, frozenset(lit) if lit else None, ages)
 
@@ -384,13 +438,15 @@ class ObjectTable(ScrollView, can_focus=True):
     def _age_spans(self) -> list[tuple[int, int]]:
         """Where the columns of ages are on the unscrolled line: (x, width) each."""
         spans, x = [], 0
-        for column, width in zip(self.spec, self.model.widths, strict=True):
-            if column.volatile:
+        for index, width in self.shown_columns:
+            if self.spec[index].volatile:
                 spans.append((x, width + 2 * PADDING))
             x += width + 2 * PADDING
         return spans
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self._fit_columns():  # the room changed without a resize (a scrollbar came or went)
+            self.call_after_refresh(self._update_virtual_size)
         key = (self.get_pseudo_class_state(), self._style_version, self.app.theme)
         if key != self._palette_key:
             self._palette, self._palette_key = self._make_palette(), key
@@ -426,8 +482,9 @@ class ObjectTable(ScrollView, can_focus=True):
         if self._header is not None and self._header[0] == stamp:
             return self._header[1]
         mark = "▼" if model.sort_reverse else "▲"
-        labels = [f"{c.label}{mark if c.key == model.sort_column else ' '}" for c in self.spec]
-        strip = paint_header(labels, model.widths, palette.header)
+        shown = self.shown_columns
+        labels = [f"{self.spec[i].label}{mark if self.spec[i].key == model.sort_column else ' '}" for i, _ in shown]
+        strip = paint_header(labels, [width for _, width in shown], palette.header)
         self._header = (stamp, strip)
         return strip
 
@@ -440,15 +497,18 @@ class ObjectTable(ScrollView, can_focus=True):
         row = self.model.rows[key]
         whole = "gone" if seen is not None else "new" if lit and WHOLE_ROW in lit else None
         roles = palette.roles
-        texts, styles = [], []
-        shown_ages = iter(ages)
-        for column, cell in zip(self.spec, row.cells, strict=True):
-            texts.append(next(shown_ages) if isinstance(cell, AgeCell) else cell.plain)
+        texts, styles, cells, widths = [], [], [], []
+        ages_of = dict(ages)
+        for index, width in self.shown_columns:
+            column, cell = self.spec[index], row.cells[index]
+            texts.append(ages_of[index] if index in ages_of else cell.fitted(width))
             role = cell.role or row.role
             transient = whole or ("changed" if lit and column.key in lit else None)
             styles.append((roles[role] if role else None, roles[transient] if transient else None))
+            cells.append(cell)
+            widths.append(width)
         line = palette.cursor if under_cursor else palette.base
-        strip = paint_row(row.cells, texts, styles, self.model.widths, line, self.app.console)
+        strip = paint_row(cells, texts, styles, widths, line, self.app.console)
         if len(self._strips) >= STRIP_CACHE:
             self._strips.clear()
         self._strips[key] = (stamp, strip)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.strip import Strip
 
-from ipctop.tui.rows import Cell
+from ipctop.tui.rows import Cell, cut
 
 PADDING = 1  # spaces on each side of a cell
 
@@ -32,10 +33,10 @@ class Palette:
 
 
 def fit(text: str, width: int, justify: str) -> tuple[str, str, str]:
-    """`text` cut to `width` cells, and the spaces before and after it."""
+    """`text` cut to `width` cells (with `…`), and the spaces before and after it."""
     length = cell_len(text)
     if length > width:
-        return set_cell_size(text, width), "", ""
+        return cut(text, width), "", ""
     room = width - length
     if justify == "right":
         return text, " " * room, ""
@@ -45,18 +46,20 @@ def fit(text: str, width: int, justify: str) -> tuple[str, str, str]:
 
 
 def cell_segments(
-    cell: Cell, text: str, width: int, line: Style, under: Style | None, over: Style | None, console: Console
+    cell: Cell, text: str | Text, width: int, line: Style, under: Style | None, over: Style | None, console: Console
 ) -> list[Segment]:
-    """A cell in `width` columns plus padding: `text` (what it shows now) in the line's style, with the
-    role's style `under` the cell's own rich spans, if any, and a highlight `over` them."""
+    """A cell in `width` columns plus padding: `text` (what it shows now, Cell.fitted) in the line's
+    style, with the role's style `under` the text's own rich spans, if any, and a highlight `over` them."""
     pad = " " * PADDING
-    if not cell.spans or text != cell.plain:
+    if isinstance(text, str):
         shown, before, after = fit(text, width, cell.justify)
         style = line + under if under else line
         shown_style = style + over if over else style
         return [Segment(pad + before, line), Segment(shown, shown_style), Segment(after + pad, line)]
-    rich_text = cell.as_text()
-    rich_text.truncate(width)
+    rich_text = text
+    if rich_text.cell_len > width:
+        rich_text = rich_text.copy()
+        rich_text.truncate(width, overflow="ellipsis")
     _, before, after = fit(" " * rich_text.cell_len, width, cell.justify)
     parts = [Segment(pad + before, line)]
     style = line + under if under else line
@@ -69,7 +72,7 @@ def cell_segments(
 
 def paint_row(
     cells: Sequence[Cell],
-    texts: Sequence[str],
+    texts: Sequence[str | Text],
     roles: Sequence[tuple[Style | None, Style | None]],
     widths: Sequence[int],
     line: Style,

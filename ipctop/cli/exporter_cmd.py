@@ -1,0 +1,118 @@
+"""`ipctop exporter`: the IPC metrics for Prometheus, served over HTTP or written once to a .prom file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ipctop.cli.common import CliError, UsageError
+from ipctop.exporter.defaults import DEFAULT_INTERVAL, DEFAULT_MAX_SERIES, DEFAULT_PORT
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "exporter", parents=[common], help="export IPC metrics for Prometheus",
+        description="Serve this machine's IPC objects as Prometheus metrics (a scan per scrape), or write them "
+        "once to a .prom file for node_exporter's textfile collector. Reads only: changes nothing.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--listen", default=None, metavar="ADDR:PORT",
+                       help=f"where to serve /metrics (default :{DEFAULT_PORT}, every address; port 0 picks a "
+                       "free one and prints it)")
+    where.add_argument("--textfile", default=None, metavar="PATH",
+                       help="write the metrics to PATH (ending in .prom) atomically and exit, e.g. from cron")
+    parser.add_argument("--interval", default=None, metavar="SECONDS",
+                        help=f"scan at most once per SECONDS: a scrape that comes sooner is answered from the "
+                        f"latest scan (default {DEFAULT_INTERVAL:g}; 0 scans at every scrape)")
+    parser.add_argument("--ns", default=None, metavar="NS,...",
+                        help="IPC namespaces to export, by name, inode or member pid (for now only ipctop's own, "
+                        "`host`: other namespaces are not read yet)")
+    parser.add_argument("--max-series", default=str(DEFAULT_MAX_SERIES), metavar="N",
+                        help="at most N objects of each kind get series of their own, the largest and fullest "
+                        f"first; the rest are counted in the per-kind totals (default {DEFAULT_MAX_SERIES})")
+    parser.set_defaults(func=run)
+
+
+def _interval(text: str | None, textfile: bool) -> float:
+    if text is None:
+        return DEFAULT_INTERVAL
+    if textfile:
+        raise UsageError("--interval applies to --listen: --textfile scans once and exits (run it from cron "
+                         "or a timer)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--interval: {text!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise UsageError(f"--interval: {text!r} is outside 0..3600 seconds")
+    return value
+
+
+def _max_series(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 100_000:
+        raise UsageError(f"--max-series: {text!r} is not a whole number from 0 to 100000")
+    return int(text)
+
+
+def own_namespace() -> str:
+    return os.readlink("/proc/self/ns/ipc")
+
+
+def check_namespaces(text: str) -> None:
+    """Each of NS,... must be ipctop's own IPC namespace: `host`, its inode (or ipc:[inode]), or a member's pid."""
+    own = own_namespace()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            raise UsageError(f"--ns: {text!r} has an empty name")
+        if part == "host" or part == own or part == own.removeprefix("ipc:[").removesuffix("]"):
+            continue
+        if part.isdigit() and int(part) <= 4194304:
+            try:
+                namespace = os.readlink(f"/proc/{part}/ns/ipc")
+            except FileNotFoundError:
+                raise UsageError(f"--ns: there is no process {part}") from None
+            except PermissionError:
+                raise UsageError(f"--ns: may not read the IPC namespace of process {part}") from None
+            if namespace == own:
+                continue
+            raise UsageError(f"--ns: process {part} is in {namespace}, and ipctop reads only its own IPC "
+                             f"namespace ({own}) for now")
+        raise UsageError(f"--ns: {part!r} is not ipctop's own IPC namespace ({own}, `host`), the only one it "
+                         "reads for now")
+
+
+def run(args: argparse.Namespace) -> int:
+    interval = _interval(args.interval, args.textfile is not None)
+    max_series = _max_series(args.max_series)
+    if args.ns is not None:
+        check_namespaces(args.ns)
+    from ipctop.exporter import serve
+
+    if args.textfile is not None:
+        try:
+            serve.check_textfile(args.textfile)
+        except ValueError as error:
+            raise UsageError(f"--textfile: {error}") from None
+    try:
+        host, port = serve.parse_listen(args.listen if args.listen is not None else f":{DEFAULT_PORT}")
+    except ValueError as error:
+        raise UsageError(f"--listen: {error}") from None
+
+    from ipctop.exporter.collector import IpcCollector
+
+    collector = IpcCollector(max_series=max_series, min_interval=interval)
+    if args.textfile is not None:
+        try:
+            serve.write_textfile(collector, args.textfile)
+        except OSError as error:
+            raise CliError(f"could not write {args.textfile}: {error.strerror or error}") from None
+        return 0
+    if os.geteuid() != 0:
+        print("ipctop exporter: not running as root: what other users' processes hold is missing "
+              "(counted in ipctop_uninspectable_processes)", file=sys.stderr, flush=True)
+    try:
+        serve.serve(collector, host, port)
+    except OSError as error:
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return 0

@@ -1,0 +1,34 @@
+"""Leaked objects by kind: what `ipctop clean` would remove, as counts, bytes and ages.
+
+The leak finder (cleanup/leaks.py) is pure and judges from the snapshot; only
+objects it calls removable count as leaked here (those it only reports, kept by
+a live process or not judgeable, do not).  It drops a queue that a process is
+blocked on only when told who is blocked, which costs a read of every process's
+/proc/PID/syscall; so that is read only when a queue would otherwise count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ipctop.cleanup.leaks import LeakCandidate, find_leaks
+from ipctop.cleanup.waiters import QueueWaiters
+from ipctop.exporter.metric import Metric
+from ipctop.model import Snapshot
+
+LEAKED_OBJECTS = Metric("ipctop_leaked_objects", "Objects the leak finder judges leaked (no live process can be about "
+                        "to use them: what `ipctop clean` would remove), by kind.", ("kind",), scoped=True)
+LEAKED_BYTES = Metric("ipctop_leaked_bytes", "Bytes held by leaked objects (segment sizes, queued message bytes), "
+                      "by kind.", ("kind",), scoped=True)
+LEAKED_IDLE = Metric("ipctop_leaked_object_idle_seconds", "Seconds since a leaked object was last touched "
+                     "(attached, detached, sent to, received from, operated on or changed).",
+                     ("kind", "id", "key", "owner"), scoped=True)
+METRICS = (LEAKED_OBJECTS, LEAKED_BYTES, LEAKED_IDLE)
+
+
+def leaked(snapshot: Snapshot, queue_waiters: Callable[[], QueueWaiters]) -> list[LeakCandidate]:
+    """The removable leak candidates of `snapshot`, oldest first."""
+    candidates = find_leaks(snapshot)
+    if any(c.kind == "msg" and c.removable for c in candidates):
+        candidates = find_leaks(snapshot, queue_waiters=queue_waiters())
+    return sorted((c for c in candidates if c.removable), key=lambda c: (c.last_touched, c.kind, c.id))
