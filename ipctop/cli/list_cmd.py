@@ -59,9 +59,14 @@ def run(args: argparse.Namespace) -> int:
     uninspected = set(snapshot.uninspectable_pids)
     unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
     if unread:
+        import textwrap
+
         count = len(unread)
         which = ", ".join(map(str, unread[:5])) + (", …" if count > 5 else "")
-        blocks.append(f"the system calls of {count} process{'es' if count != 1 else ''} could not be read, so what "
-                      f"{'they wait' if count != 1 else 'it waits'} on is unknown (pid {which})")
+        many = count != 1
+        whose = "their" if many else "its"
+        sentence = (f"what {count} process{'es wait' if many else ' waits'} on is unknown: {whose} system calls "
+                    f"could not be read (pid {which})")
+        blocks.append(textwrap.fill(sentence, width) if width else sentence)
     print("\n\n".join(blocks))
     return 0
