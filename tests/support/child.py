@@ -1,8 +1,11 @@
 """A child process that holds a real IPC object for a test, then waits to be ended.
 
 Run as `python child.py COMMAND ARGS...`.  It prints one line starting with
-`ready` once it holds what it was asked to hold (or `error ...`), closes its
-stdout (so that the pipe to the test does not linger), and waits for a signal.
+`ready` once it holds what it was asked to hold (or `error ...`) and waits for a
+signal.  A helper must be settled when it says it is ready: its fd 1 points at
+/dev/null from the start, the line goes through a copy of the pipe to the test
+that is closed right after it, and the test reads to the end of that pipe, so
+nothing of the report is still open when the test starts looking at the process.
 Commands that must block (sem-wait, msg-recv) print `ready` just before blocking.
 """
 
@@ -14,13 +17,26 @@ import sys
 
 from ipctop.kernel import sysv
 
+_report = -1  # the pipe to the test, until the ready line is written
 
-def _ready(text: str = "") -> None:
-    sys.stdout.write(f"ready {text}\n".rstrip() + "\n")
-    sys.stdout.flush()
+
+def _settle_stdout() -> None:
+    """Keep the pipe to the test on a descriptor of its own and point fd 1 at /dev/null."""
+    global _report
+    _report = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
+
+
+def _ready(text: str = "") -> None:
+    """Say ready (once) and close the pipe: the test reads up to its end."""
+    global _report
+    if _report < 0:
+        return
+    os.write(_report, (f"ready {text}".rstrip() + "\n").encode())
+    os.close(_report)
+    _report = -1
 
 
 def _wait_forever() -> None:
@@ -30,6 +46,7 @@ def _wait_forever() -> None:
 
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    _settle_stdout()
     command, args = argv[0], argv[1:]
     if command == "hold":  # hold the fds passed in (pipe ends), nothing else
         _ready()
@@ -40,7 +57,7 @@ def main(argv: list[str]) -> None:
         _ready(" ".join(hex(a) for a in addresses))
     elif command == "shm-create-exit":  # KEY SIZE: create, write, exit without IPC_RMID
         shmid = sysv.shmget(int(args[0]), int(args[1]), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
-        print(f"ready {shmid}", flush=True)
+        _ready(str(shmid))
         return
     elif command == "sem-wait":  # SEMID INDEX DELTA: block in semop
         _ready()
@@ -56,7 +73,7 @@ def main(argv: list[str]) -> None:
     elif command in EXTRA_COMMANDS:
         EXTRA_COMMANDS[command](args)
     else:
-        print(f"error unknown command {command}", flush=True)
+        os.write(_report, f"error unknown command {command}\n".encode())
         sys.exit(2)
     _wait_forever()
 
@@ -90,6 +107,7 @@ def _fork_holder(_args: list[str]) -> None:
     child = os.fork()
     if child == 0:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        os.close(_report)  # the parent reports; the test reads until both have closed it
         _wait_forever()
     _ready(str(child))
 
