@@ -23,7 +23,10 @@ class UsageError(CliError):
 
 
 def print_error(message: str) -> None:
-    print(f"ipctop: {message}", file=sys.stderr)
+    """One line on stderr: a path or name in the message cannot break it or act on the terminal."""
+    from ipctop.render.escape import printable
+
+    print(f"ipctop: {printable(message)}", file=sys.stderr)
 
 
 def positive_float(text: str) -> float:

@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ipctop.model import Fifo, Pipe, PipeEnd, Snapshot
+from ipctop.render.escape import printable
 from ipctop.render.formatting import hex_key, human_bytes, proc_label, rwx
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: set[int] | None = None) -> str:
-    """Columns padded to their widest cell; numeric columns right-aligned, the last column left unpadded."""
+    """Columns padded to their widest cell; numeric columns right-aligned, the last column left unpadded.
+
+    Every cell is escaped (render/escape.py): a process or file name cannot act on the terminal
+    or break a row in two."""
     numeric = numeric or set()
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [[printable(str(c)) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
 
     def line(values: Sequence[str]) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from rich.cells import cell_len
 from rich.text import Span, Text
 
+from ipctop.render.escape import printable
 from ipctop.render.formatting import age
 
 Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
@@ -25,7 +26,10 @@ NO_SPANS: tuple[Span, ...] = ()
 
 
 class Cell:
-    """A table cell: its text, the value it sorts by, a style role, and any rich spans of its own."""
+    """A table cell: its text, the value it sorts by, a style role, and any rich spans of its own.
+
+    Its text is escaped here (render/escape.py), once for every pane: a process or FIFO name
+    from the machine cannot act on the terminal or break the line."""
 
     __slots__ = ("justify", "plain", "role", "sort_key", "spans")  # no __dict__: a big table holds many
 
@@ -34,10 +38,11 @@ class Cell:
             spans = list(text.spans)
             if text.style:
                 spans.insert(0, Span(0, len(text), text.style))
-            self.plain: str = text.plain
-            self.spans: tuple[Span, ...] = tuple(spans) if spans else NO_SPANS
+            self.plain: str = printable(text.plain)
+            # Spans count characters: an escaped text is longer, so its spans would be misplaced.
+            self.spans: tuple[Span, ...] = tuple(spans) if spans and self.plain == text.plain else NO_SPANS
         else:
-            self.plain, self.spans = text, NO_SPANS
+            self.plain, self.spans = printable(text), NO_SPANS
         if sort is None:
             lowered = self.plain.lower()
             sort = self.plain if lowered == self.plain else lowered  # one string, not two, when it is lower already

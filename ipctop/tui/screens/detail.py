@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ipctop.render.escape import printable
 from ipctop.render.formatting import proc_label
 from ipctop.tui.details import Detail, describe
 from ipctop.tui.shm_contents import Contents, read_contents
@@ -32,17 +33,22 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
+def _plain(text: str, style: str = "") -> Text:
+    """Text from the machine (names, paths, command lines): escaped, and never read as markup."""
+    return Text(printable(text), style=style)
+
+
 def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None = None) -> Group:
     state = app.state
     snapshot = state.snapshot
-    parts: list = [Text(detail.title, style="bold")]
-    parts += [Text(note, style="italic") for note in detail.notes]
+    parts: list = [_plain(detail.title, style="bold")]
+    parts += [_plain(note, style="italic") for note in detail.notes]
 
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold", no_wrap=True)
     fields.add_column()
     for name, value in detail.fields:
-        fields.add_row(name, value)
+        fields.add_row(_plain(name), _plain(value))
     if detail.fields:
         parts += [_section("Fields"), fields]
 
@@ -57,7 +63,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
             name = proc_label(process.comm, pid) if process else "?"
             user = process.user if process else "-"
             run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
-            users.add_row(str(pid), name, user, run if alive else "gone", how)
+            users.add_row(*map(_plain, (str(pid), name, user, run if alive else "gone", how)))
         parts.append(users)
     else:
         parts.append(Text("none seen", style="italic"))
@@ -65,7 +71,7 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
     if contents is not None:
         parts.append(_section("Contents"))
         parts.append(Text(f"{contents.note} (r reads it again)", style="italic"))
-        parts += [Text(line) for line in contents.lines]
+        parts += [_plain(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
     lifetime = state.timeline.lifetime(detail.kind, detail.ident)
@@ -74,8 +80,8 @@ def detail_renderable(detail: Detail, app: IpctopApp, contents: Contents | None 
         for column in ("Time", "What", "PID", "Detail"):
             table.add_column(column, no_wrap=column != "Detail")
         for entry in lifetime:
-            table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
-                          str(entry.pid or ""), entry.detail)  # fmt: skip
+            table.add_row(*map(_plain, (time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
+                                        str(entry.pid or ""), entry.detail)))  # fmt: skip
         parts.append(table)
     else:
         parts.append(Text("nothing recorded yet", style="italic"))
