@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.holders import Holders
-from tests.support.keys import KeyAllocator
+from tests.support.keys import SUITE_KEYS, KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
 
-_allocator = KeyAllocator()
+_allocator = SUITE_KEYS
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
 
 

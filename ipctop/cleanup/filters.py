@@ -21,13 +21,16 @@ class LeakFilters:
 
     `keys` matches a segment's original key too when IPC_RMID has zeroed it.
     `older_than` (seconds) keeps only objects untouched for longer than that,
-    and lets a queue or set that was never used become removable (see leaks.py).
+    and is then also the grace period (see leaks.py).  `grace` sets the grace
+    period alone (seconds an abandoned object must have been idle before it is
+    proposed), for callers that list everything else as usual.
     """
 
     types: frozenset[str] = frozenset(CLEANABLE_TYPES)
     uid: int | None = None
     keys: frozenset[int] | None = None
     older_than: float | None = None
+    grace: float | None = None
 
 
 def parse_duration(text: str) -> int:

@@ -112,7 +112,40 @@ def _fork_holder(_args: list[str]) -> None:
     _ready(str(child))
 
 
+def _blocked_in_a_thread(call) -> None:  # type: ignore[no-untyped-def]
+    """Block in `call` on a second thread; the main thread only waits for signals."""
+    import threading
+
+    threading.Thread(target=call, daemon=True).start()
+    _ready()
+
+
+def _msg_recv_thread(args: list[str]) -> None:
+    """MSQID TYPE: a second thread blocks in msgrcv (as a server's receiving thread does)."""
+    _blocked_in_a_thread(lambda: sysv.msgrcv(int(args[0]), int(args[1]), 8192))
+
+
+def _sem_wait_thread(args: list[str]) -> None:
+    """SEMID INDEX DELTA: a second thread blocks in semop."""
+    _blocked_in_a_thread(lambda: sysv.semop(int(args[0]), int(args[1]), int(args[2])))
+
+
+def _sem_create_as(args: list[str]) -> None:
+    """KEY UID V1,V2,...: as user UID, create a set and SETALL it (its creator, alive); print its id."""
+    uid = int(args[1])
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    values = [int(v) for v in args[2].split(",")]
+    semid = sysv.semget(int(args[0]), len(values), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o666)
+    sysv.sem_setall(semid, values)
+    _ready(str(semid))
+
+
 EXTRA_COMMANDS = {
+    "sem-create-as": _sem_create_as,
+    "msg-recv-thread": _msg_recv_thread,
+    "sem-wait-thread": _sem_wait_thread,
     "pipe-on-usr1": _pipe_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
     "fork-holder": _fork_holder,

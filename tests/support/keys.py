@@ -103,3 +103,18 @@ class KeyAllocator:
         """The keys handed out since the last call; the next test starts with none."""
         keys, self.handed_out = self.handed_out, set()
         return keys
+
+
+SUITE_KEYS = KeyAllocator()  # the one allocator of this test run (tests get it through the ipc_key fixture)
+
+
+def suite_uid() -> int:
+    """A uid that no process on the machine runs as but this run's own short-lived children.
+
+    An object made under it, by a child that then exits, has no live process of its
+    creating user: what a crashed program of an ordinary user leaves behind, and what
+    the cleanup's creator rule needs to see (an object made as root always has a live
+    possible creator: this test run).  Taken from this run's key slot, so that two
+    runs at once never share it.
+    """
+    return SUITE_KEYS.slot.start
