@@ -64,9 +64,12 @@ def parse_keys(texts: list[str] | str) -> frozenset[int]:
 
 
 def parse_types(text: str | None) -> frozenset[str]:
-    """`shm,msg` -> {"shm", "msg"}; pipes and FIFOs are never leaked (they die with their last holder)."""
-    if not text:
+    """`shm,msg` -> {"shm", "msg"}; None (not given) is every type, an empty text an error.  Pipes and
+    FIFOs are never leaked (they die with their last holder)."""
+    if text is None:
         return frozenset(CLEANABLE_TYPES)
+    if not text.strip():
+        raise ValueError("an empty value is not a type (leave --type out for shm, msg and sem)")
     types = {t.strip() for t in text.split(",") if t.strip()}
     unknown = types - set(CLEANABLE_TYPES)
     if unknown or not types:

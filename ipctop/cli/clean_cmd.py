@@ -63,7 +63,12 @@ def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         older_than = parse_duration(args.older_than) if args.older_than is not None else None
     except ValueError as error:
         raise UsageError(f"--older-than: {error}") from None
-    return LeakFilters(types=types, uid=user_id(args.clean_user or args.user), keys=keys, older_than=older_than)
+    return LeakFilters(types=types, uid=user_id(_user(args)), keys=keys, older_than=older_than)
+
+
+def _user(args: argparse.Namespace) -> str | None:
+    """clean's --user, or ipctop's own -u before the command; None when neither is given."""
+    return args.clean_user if args.clean_user is not None else args.user
 
 
 def _check_backup_dir(directory: str) -> None:
@@ -127,7 +132,7 @@ def run_clean(args: argparse.Namespace) -> int:
 
 def _unfiltered(args: argparse.Namespace) -> bool:
     """No --key, --type or --user: files, which have no key, type or owner to match, are looked at too."""
-    return args.key is None and args.type is None and (args.clean_user or args.user) is None
+    return args.key is None and args.type is None and _user(args) is None
 
 
 def _demo_files(args: argparse.Namespace) -> tuple[str, ...]:

@@ -25,15 +25,25 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors, escaped like every other error line (an argument may hold a newline)."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        from ipctop.render.escape import printable
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--readonly",
         action="store_true",
         default=argparse.SUPPRESS,
         help="refuse every action that changes anything",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ipctop",
         description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
         "semaphores, pipes and FIFOs. With no command, opens the live monitor.",

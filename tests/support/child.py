@@ -12,7 +12,9 @@ Commands that must block (sem-wait, msg-recv) print `ready` just before blocking
 from __future__ import annotations
 
 import os
+import select
 import signal
+import socket
 import sys
 
 from ipctop.kernel import sysv
@@ -39,12 +41,30 @@ def _ready(text: str = "") -> None:
     _report = -1
 
 
+_wakeup: socket.socket | None = None  # where the signal module notes each signal as it arrives
+
+
+def _note_signals() -> None:
+    """From the start, have every signal also write a byte to a socket (a socket, not a pipe: the
+    tests count the helper's pipes).  A signal that lands just before the helper goes to sleep
+    then still wakes it: with pause() alone it would be handled only at the next one."""
+    global _wakeup
+    _wakeup, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    _kept.append(writer)
+
+
 def _wait_forever() -> None:
+    """Sleep, running the Python handlers of each signal that comes (SIGTERM's exits)."""
+    assert _wakeup is not None
     while True:
-        signal.pause()
+        select.select([_wakeup], [], [])
+        _wakeup.recv(512)
 
 
 def main(argv: list[str]) -> None:
+    _note_signals()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     _settle_stdout()
     command, args = argv[0], argv[1:]
@@ -106,6 +126,7 @@ def _fork_holder(_args: list[str]) -> None:
     """Fork a child that keeps the fds passed in and waits; print its pid."""
     child = os.fork()
     if child == 0:
+        _note_signals()  # a socket of its own: its parent's signals must wake its parent
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         os.close(_report)  # the parent reports; the test reads until both have closed it
         _wait_forever()
@@ -142,7 +163,19 @@ def _sem_create_as(args: list[str]) -> None:
     _ready(str(semid))
 
 
+def _hostile(args: list[str]) -> None:
+    """NAME SHMID FIFO: rename itself (prctl PR_SET_NAME) to NAME, attach SHMID and hold FIFO open."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(15, args[0].encode("utf-8", "surrogateescape"), 0, 0, 0)  # PR_SET_NAME
+    _kept.append(sysv.shmat(int(args[1])))
+    _kept.append(os.open(args[2], os.O_RDWR))  # a FIFO opened read-write does not wait for a partner
+    _ready()
+
+
 EXTRA_COMMANDS = {
+    "hostile": _hostile,
     "sem-create-as": _sem_create_as,
     "msg-recv-thread": _msg_recv_thread,
     "sem-wait-thread": _sem_wait_thread,
