@@ -82,7 +82,7 @@ def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) 
         if isinstance(made, RemovalResult):
             return made
         path, record = made
-    blocked = scan_waiters().on(candidate.kind, candidate.id) if candidate.kind != "shm" else ()
+    blocked = scan_waiters(settle=True).on(candidate.kind, candidate.id) if candidate.kind != "shm" else ()
     if blocked:
         return _undo(candidate, path, record, f"skipped {label}: process {', '.join(map(str, blocked))} "
                                               "is blocked on it", "skipped")

@@ -46,6 +46,7 @@ class Waiters:
     by_msqid: Mapping[int, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
     by_semid: Mapping[int, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
     uninspected: tuple[int, ...] = ()
+    running: tuple[tuple[int, int], ...] = ()  # (pid, tid) of the threads that were on a CPU when read
 
     def on(self, kind: str, ident: int) -> tuple[int, ...]:
         """The pids blocked on object `ident` of `kind` ("msg" or "sem"); () for a segment."""
@@ -59,10 +60,17 @@ class Waiters:
 QueueWaiters = Waiters  # its name when only queues were read
 
 
-def blocked_on(proc: ProcFS, pid: int, tid: int) -> tuple[Literal["msg", "sem"], int] | None:
-    """("msg", msqid) or ("sem", semid) when thread `tid` of `pid` sleeps in such a call, else None."""
+Call = tuple[Literal["msg", "sem"], int]
+RUNNING = ("running", 0)  # what blocked_on says of a thread that is on a CPU: it may be about to block
+
+
+def blocked_on(proc: ProcFS, pid: int, tid: int) -> Call | tuple[str, int] | None:
+    """("msg", msqid) or ("sem", semid) when thread `tid` of `pid` sleeps in such a call, RUNNING when
+    it runs, else None."""
     fields = proc.read_pid_text(pid, f"task/{tid}/syscall").split()
-    if len(fields) < 2 or not fields[0].isdigit():  # "running", or -1 outside a system call
+    if fields[:1] == ["running"]:
+        return RUNNING
+    if len(fields) < 2 or not fields[0].isdigit():  # -1 outside a system call
         return None
     kind = _BY_NUMBER.get(int(fields[0])) if _BY_NUMBER else _BY_WCHAN.get(
         proc.read_pid_text(pid, f"task/{tid}/wchan").strip())
@@ -72,53 +80,84 @@ def blocked_on(proc: ProcFS, pid: int, tid: int) -> tuple[Literal["msg", "sem"],
 
 
 def _threads(proc: ProcFS, pid: int) -> list[int]:
+    """The thread ids of `pid`.  Most processes have one thread, whose id is the pid: the task
+    directory's link count (2 + threads) says so in one stat, where listing it costs four calls,
+    and the scan is a window the removal leaves open (docs/cleanup.md)."""
+    task = proc.path(pid, "task")
     try:
-        return [int(name) for name in os.listdir(proc.path(pid, "task")) if name.isdigit()]
+        if os.stat(task).st_nlink == 3:
+            return [pid]
+        return [int(name) for name in os.listdir(task) if name.isdigit()]
     except OSError as error:
         raise classify(error) from None
 
 
-def _blocked_calls(proc: ProcFS, pid: int) -> set[tuple[Literal["msg", "sem"], int]]:
-    calls = set()
-    for tid in _threads(proc, pid):
+def _blocked_calls(proc: ProcFS, pid: int, running: list[tuple[int, int]],
+                   tids: list[int] | None = None) -> set[Call]:
+    calls: set[Call] = set()
+    for tid in _threads(proc, pid) if tids is None else tids:
         try:
             call = blocked_on(proc, pid, tid)
         except Gone:
             continue  # that thread ended; the others may still wait
-        if call is not None:
-            calls.add(call)
+        if call == RUNNING:
+            running.append((pid, tid))
+        elif call is not None:
+            calls.add(call)  # type: ignore[arg-type]
     return calls
 
 
-def scan_waiters(proc: ProcFS | None = None) -> Waiters:
-    """Every process of this IPC namespace with a thread blocked on a queue or a set."""
+def scan_waiters(proc: ProcFS | None = None, *, settle: bool = False) -> Waiters:
+    """Every process of this IPC namespace with a thread blocked on a queue or a set.
+
+    `settle` reads again, once, the threads that were running when the scan read
+    them (a handful: at most one per CPU at any moment), which may have been
+    entering the very call: the removal asks for it, so that a waiter that began
+    just as the scan passed it is seen.
+    """
     proc = proc or ProcFS()
     try:
         own_ns = proc.readlink_pid("self", "ns/ipc")  # type: ignore[arg-type]
     except (Gone, Denied):
         own_ns = ""
     groups: dict[str, dict[int, set[int]]] = {"msg": {}, "sem": {}}
-    uninspected = []
+    uninspected: list[int] = []
+    running: list[tuple[int, int]] = []
     for pid in proc.pids():
-        try:
-            calls = _blocked_calls(proc, pid)
-        except Gone:
-            continue
-        except (Denied, OSError, ValueError):
-            uninspected.append(pid)
-            continue
-        if not calls:
-            continue
-        try:
-            ns = proc.readlink_pid(pid, "ns/ipc")
-        except (Gone, Denied):
-            ns = ""  # counted as ours: keeping an object by mistake is the safe side
-        if own_ns and ns and ns != own_ns:
-            continue  # the same id in another IPC namespace is another object
-        for kind, ident in calls:
-            groups[kind].setdefault(ident, set()).add(pid)
+        _scan_one(proc, pid, None, own_ns, groups, uninspected, running)
+    me = os.getpid()
+    if settle:
+        others = [(pid, tid) for pid, tid in running if pid != me]  # ipctop itself runs: it is reading
+        # Read once more at once: waiting here (sched_yield) would only widen the window for others.
+        again: dict[int, list[int]] = {}
+        for pid, tid in others:
+            again.setdefault(pid, []).append(tid)
+        running = []
+        for pid, tids in again.items():
+            _scan_one(proc, pid, tids, own_ns, groups, [], running)
     return Waiters(by_msqid=_frozen(groups["msg"]), by_semid=_frozen(groups["sem"]),
-                   uninspected=tuple(uninspected))
+                   uninspected=tuple(uninspected), running=tuple(running))
+
+
+def _scan_one(proc: ProcFS, pid: int, tids: list[int] | None, own_ns: str, groups: dict[str, dict[int, set[int]]],
+              uninspected: list[int], running: list[tuple[int, int]]) -> None:
+    try:
+        calls = _blocked_calls(proc, pid, running, tids)
+    except Gone:
+        return
+    except (Denied, OSError, ValueError):
+        uninspected.append(pid)
+        return
+    if not calls:
+        return
+    try:
+        ns = proc.readlink_pid(pid, "ns/ipc")
+    except (Gone, Denied):
+        ns = ""  # counted as ours: keeping an object by mistake is the safe side
+    if own_ns and ns and ns != own_ns:
+        return  # the same id in another IPC namespace is another object
+    for kind, ident in calls:
+        groups[kind].setdefault(ident, set()).add(pid)
 
 
 scan_queue_waiters = scan_waiters  # its name when only queues were read
