@@ -21,6 +21,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
+
 from ipctop.render.formatting import hex_key
 from ipctop.tui.demo_marks import DemoMarks
 
@@ -162,13 +164,17 @@ class DemoSession:
         return self.app.main_screen.query_one(NarrationPanel)
 
     def poll(self) -> None:
-        if self._closed or self.run is None:
+        # Not while the app shuts down: its timer may still tick once the main screen is gone.
+        if self._closed or self.run is None or not self.app.main_screen.is_attached:
             return
         run = self.run
         lines = []
         while self._lines:
             lines.append(self._lines.popleft())
-        panel = self.panel
+        try:
+            panel = self.panel
+        except NoMatches:  # the screen is being taken down around it
+            return
         if lines:
             panel.write_lines(lines)
         panel.show_progress(run.current_step, self._awaiting, run.running)
