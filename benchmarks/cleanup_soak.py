@@ -12,7 +12,8 @@ whose maker exited without removing it is abandoned, what clean should take.
 Every use checks that its object is still there: a queue or set gone
 (EIDRM/EINVAL) or a segment marked for removal under an attached worker counts as
 "removed in use".  clean runs as ipctop's CLI does, with --older-than 0s (no
-grace: the hardest case) and --key for exactly the soak's keys.
+grace: the hardest case), --key for exactly the soak's keys and --user for its
+user (other benchmarks use the same key range).
 
 At the end it prints how many objects were made, abandoned, removed by clean, and
 removed in use (goal 0), and removes whatever is left.  Run as root.
@@ -28,6 +29,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from ipctop.kernel import sysv
@@ -133,7 +135,7 @@ def main() -> int:
     workers: set[int] = set()
     pending = b""
     end = time.monotonic() + args.minutes * 60
-    clean: subprocess.Popen[str] | None = None
+    clean: subprocess.Popen[bytes] | None = None
     try:
         while time.monotonic() < end:
             while len(workers) < args.workers:
@@ -154,22 +156,22 @@ def main() -> int:
                 if what == "lost":
                     lost.append(line.decode())
             if clean is None:
+                # Its report goes to a file (read once it exits): a pipe read only then would fill and block it.
+                report = tempfile.TemporaryFile()  # noqa: SIM115 - closed when that run of clean has been read
                 clean = subprocess.Popen([sys.executable, "-m", "ipctop", "clean", "--yes", "--older-than", "0s",
-                                          "--key", key_list], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                         text=True)
+                                          "--user", str(SOAK_USER), "--key", key_list], stdout=report,
+                                         stderr=subprocess.DEVNULL)
             elif clean.poll() is not None:
-                out = clean.stdout.read() if clean.stdout else ""
-                cleaned += sum(line.startswith("removed ") for line in out.splitlines())
+                report.seek(0)
+                cleaned += sum(line.startswith(b"removed ") for line in report.read().splitlines())
+                report.close()
                 cleans += 1
-                if clean.stdout:
-                    clean.stdout.close()
                 clean = None
             time.sleep(0.005)
     finally:
         if clean is not None:
             clean.wait()
-            if clean.stdout:
-                clean.stdout.close()
+            report.close()
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

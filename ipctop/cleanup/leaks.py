@@ -29,13 +29,14 @@ program can be about to use it.  The rules, which docs/cleanup.md states for use
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ipctop.cleanup.creators import CLOCK_SLACK, Residents
 from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.cleanup.waiters import Waiters
+from ipctop.keys import DEMO_KEYS
 from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
 from ipctop.render.formatting import age, clock, hex_key, human_bytes, proc_label
 
@@ -51,6 +52,8 @@ REPORT_IDLE_AFTER = 86400
 
 # How many possible creators a reason names.
 NAMED_CREATORS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class LeakCandidate:
     """An object the rules picked, with the sentence saying why.
@@ -171,8 +174,8 @@ def _demo_state(key: int, evidence: Evidence) -> Literal["live", "dead", "none"]
     return "dead" if key in evidence.demos.dead else "none"
 
 
-def _kept(base: dict, verdicts: list[tuple[str, _Verdict]], idle: float, now: float, filters: LeakFilters,
-          extra: str = "") -> LeakCandidate | None:
+def _kept(base: dict, verdicts: list[tuple[str, _Verdict]], idle: float, now: float,
+          filters: LeakFilters) -> LeakCandidate | None:
     """A live or unknown user keeps the object: reported once idle long enough, else not listed."""
     if idle < _report_after(filters):
         return None
@@ -180,7 +183,7 @@ def _kept(base: dict, verdicts: list[tuple[str, _Verdict]], idle: float, now: fl
         reason = _kept_by_live(verdicts, age(base["last_touched"], now))
     else:
         reason = _UNSEEN
-    return LeakCandidate(**base, reason=f"{reason}; {extra}" if extra else reason, removable=False)
+    return LeakCandidate(**base, reason=reason, removable=False)
 
 
 def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilters,
@@ -309,6 +312,15 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters,
                        evidence, demo)
 
 
+def _demo_range_noted(candidate: LeakCandidate, evidence: Evidence) -> LeakCandidate:
+    """A removable object in ipctop's demo key range that no demo's record names (an older ipctop's
+    demo, or one made by hand there) is judged like any other; its reason says where its key is."""
+    if not candidate.removable or candidate.key not in DEMO_KEYS or candidate.key in evidence.demos.dead:
+        return candidate
+    return replace(candidate, reason=f"{candidate.reason}; its key is in ipctop's demo range, but no demo's "
+                                     "record names it")
+
+
 def _selected(key: int, uid: int, cuid: int, filters: LeakFilters) -> bool:
     if filters.keys is not None and key not in filters.keys:
         return False
@@ -344,7 +356,7 @@ def find_leaks(
         found += [_sem(s, snapshot, now, filters, evidence) for s in snapshot.sem.values()
                   if _selected(s.key, s.uid, s.cuid, filters)]
     order = {"shm": 0, "msg": 1, "sem": 2}
-    leaks = [c for c in found if c is not None]
+    leaks = [_demo_range_noted(c, evidence) for c in found if c is not None]
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]
     return sorted(leaks, key=lambda c: (order[c.kind], c.id))

@@ -91,10 +91,12 @@ class RunRecord:
             except FileExistsError:
                 continue
             os.fchmod(fd, 0o644)  # whatever the umask: anyone's `ipctop clean` may read it and test the lock
-            # Out of the way of the low numbers the lessons show (a FIFO opened as fd 3, as in C).
-            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _RECORD_FD)
-            os.close(fd)
-            fd = high
+            # Out of the way of the low numbers the lessons show (a FIFO opened as fd 3, as in C),
+            # where the limit of open files allows it.
+            with contextlib.suppress(OSError):
+                high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _RECORD_FD)
+                os.close(fd)
+                fd = high
             fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while a sweep that took it for dead holds it
             if _names(fd, path):
                 self.location, self.fd = path, fd
@@ -241,6 +243,17 @@ def _remove_path(path: str) -> bool:
     return True
 
 
+def _claimed_now(key: int, held: list[Record]) -> bool:
+    """Whether a record other than the dead ones this sweep holds lists `key` now."""
+    ours = {record.path for record in held}
+    for path in _record_paths():
+        if path not in ours:
+            with contextlib.suppress(OSError):
+                if key in _parse(path, _read(path)).all_keys:
+                    return True
+    return False
+
+
 def sweep(objects: bool = True, paths: bool = True) -> list[str]:
     """Remove what demos whose processes are all gone left behind; return what was removed.
 
@@ -261,7 +274,9 @@ def sweep(objects: bool = True, paths: bool = True) -> list[str]:
             for kind, keys in record.keys.items():
                 for key in sorted(keys - kept_keys - protected_keys):
                     for ident in _objects_with_key(kind, key):
-                        if objects and _remove_object(kind, ident, key):
+                        # A demo that started meanwhile wrote the key before it made an object with it:
+                        # read the records again now that an object is there.
+                        if objects and not _claimed_now(key, held=dead) and _remove_object(kind, ident, key):
                             removed.append(f"{kind} {ident} (key {key:#010x})")
                         else:
                             left = True
