@@ -50,7 +50,8 @@ def outcome_text(results: list[RemovalResult]) -> str:
 class LeaksPane(Pane):
     pane_id = "leaks"
     title = "Leaks"
-    empty_text = "No leaked objects: every segment, queue and semaphore set is in use or has a live user."
+    empty_text = ("No leaked objects: every segment, queue and semaphore set is in use, has a live user or a "
+                  "creator that may be alive, or was used within the grace period (10 minutes).")
     default_sort = "removable"
     columns = (
         Column("kind", "Kind", 5),
@@ -108,6 +109,7 @@ class LeaksPane(Pane):
         super().show(state, fade=fade, highlight=highlight)
         if self._judged is None:
             self.query_one(".empty", Static).update("Looking for leaked objects…")
+            self._empty_shown = None  # so that the answer replaces this text, even an empty one
         self._show_reason()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
