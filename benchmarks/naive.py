@@ -1,10 +1,17 @@
 """A naive full scan, the reference that the optimized snapshot must equal.
 
 It reads everything the plain way: every fd of every process (readlink, stat and
-fdinfo), every maps file of every process, and every fact of every process that
-holds or last used something.  It shares no collector code with ipctop, only the
-model, so that an optimization that loses something shows up as a difference.
+fdinfo), every maps file of every process, the system call of every thread of every
+process (its arguments' memory through /proc/PID/mem), and every fact of every
+process that holds, last used or waits on something.  Of the waits it knows the
+kinds a benchmark world has (semop, msgrcv/msgsnd, read/write on a pipe); a poll,
+select, epoll or FIFO open in a world process would show as a difference.  It
+shares no collector code with ipctop, only the model, so that an optimization
+that loses something shows up as a difference.
 `compare` lists the differences between two snapshots over one world's objects.
+`naive_namespaces` reads the other IPC namespaces of some processes the plain way
+too (a thread that joins each with setns, and every maps file of its processes),
+and `compare_namespaces` compares a snapshot's with it.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import pwd
 import stat
 import struct
 import termios
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -37,6 +45,7 @@ from ipctop.model import (
     ShmSegment,
     Snapshot,
     Uninspectable,
+    Wait,
 )
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -126,9 +135,89 @@ def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
     return found
 
 
+_X86_64_CALLS = {0: "read", 1: "write", 19: "readv", 20: "writev", 65: "semop", 69: "msgsnd", 70: "msgrcv",
+                 220: "semtimedop"}
+
+
+def _memory(pid: int, address: int, size: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as f:
+            f.seek(address)
+            data = f.read(size)
+    except (OSError, ValueError, OverflowError):
+        return None
+    return data if len(data) == size else None
+
+
+def _waits(
+    pids: list[int], fds: dict[tuple[int, int], tuple[str, int]], values: dict[int, tuple[int, ...]], own_ns: str
+) -> list[tuple[int, int, str, str, int | None, str, str]]:
+    """(pid, tid, call, kind, id, detail, mode) of every thread blocked on a queue, a set or a pipe (x86_64)."""
+    found = []
+    for pid in pids:
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                fields = _read(f"/proc/{pid}/task/{tid}/syscall").split()
+            except OSError:
+                continue
+            if len(fields) < 9 or not fields[0].isdigit() or (fields[7], fields[8]) == (b"0x0", b"0x0"):
+                continue
+            call = _X86_64_CALLS.get(int(fields[0]))
+            if call is None:
+                continue
+            args = [int(x, 16) for x in fields[1:7]]
+            if call in ("read", "write", "readv", "writev"):
+                target = fds.get((pid, args[0]))
+                if target is not None:
+                    mode = "r" if call in ("read", "readv") else "w"
+                    found.append((pid, tid, call, target[0], target[1], f"fd {args[0]}", mode))
+                continue
+            try:
+                ns = os.readlink(f"/proc/{pid}/ns/ipc")
+            except OSError:
+                ns = ""
+            ident: int | None = args[0]
+            if call in ("semop", "semtimedop"):
+                raw = _memory(pid, args[1], 6 * args[2])
+                ops = [struct.unpack_from("Hhh", raw, 6 * i) for i in range(args[2])] if raw else []
+                have = values.get(args[0], ())
+
+                def blocks(num: int, op: int, flags: int, have: tuple[int, ...] = have) -> bool:
+                    if flags & 0o4000 or num >= len(have):
+                        return False
+                    return have[num] + op < 0 if op < 0 else op == 0 and have[num] != 0
+
+                shown = [o for o in ops if blocks(*o)] or ops
+                detail = ", ".join(f"sem {n} op {op:+d}" if op else f"sem {n} op 0" for n, op, _ in shown)
+                kind, mode, what = "sem", "", "set"
+            elif call == "msgrcv":
+                msgtyp = args[3] - (1 << 64) if args[3] >= 1 << 63 else args[3]
+                if msgtyp == 0:
+                    detail = "any type"
+                elif msgtyp < 0:
+                    detail = f"lowest type ≤ {-msgtyp}"
+                else:
+                    detail = f"any type but {msgtyp}" if args[4] & 0o20000 else f"type {msgtyp}"
+                kind, mode, what = "msg", "r", "queue"
+            else:
+                raw = _memory(pid, args[1], 8)
+                detail = f"type {struct.unpack('q', raw)[0]}" if raw else ""
+                kind, mode, what = "msg", "w", "queue"
+            if ns and ns != own_ns:
+                detail = f"{what} {ident} of another IPC namespace" + (f", {detail}" if detail else "")
+                ident = None
+            found.append((pid, tid, call, kind, ident, detail, mode))
+    return found
+
+
 def naive_snapshot() -> Snapshot:
     now = time.time()
     own_ns = os.readlink("/proc/self/ns/ipc")
+    own_inode = int(own_ns[own_ns.index("[") + 1 : -1])
     shm_rows, msg_rows, sem_rows = _table("shm"), _table("msg"), _table("sem")
     pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
     pipe_ends: dict[int, list[tuple[int, int, str]]] = {}
@@ -200,7 +289,12 @@ def naive_snapshot() -> Snapshot:
         except IpcError:
             sem_state[semid] = ((), (), (), ())
 
+    fds = {(p, fd): ("pipe", inode) for inode, ends in pipe_ends.items() for p, fd, _ in ends}
+    fds.update({(p, fd): ("fifo", inode) for inode, ends in fifo_ends.items() for p, fd, _ in ends})
+    waits = _waits(pids, fds, {semid: state[0] for semid, state in sem_state.items()}, own_ns)
+
     interesting = {p for ends in (*pipe_ends.values(), *fifo_ends.values()) for p, _, _ in ends}
+    interesting |= {w[0] for w in waits}
     interesting |= {a[0] for found in attached.values() for a in found}
     interesting |= {r[k] for r in shm_rows for k in ("cpid", "lpid")}
     interesting |= {r[k] for r in msg_rows for k in ("lspid", "lrpid")}
@@ -238,13 +332,19 @@ def naive_snapshot() -> Snapshot:
     def comm(pid: int) -> str:
         return facts[pid]["comm"] if pid in facts else "?"
 
+    made = sorted((Wait(p, t, comm(p), c, k, i, d, m) for p, t, c, k, i, d, m in waits if p in facts),
+                  key=lambda w: (w.pid, w.tid))
+
+    def waiters(kind: str, ident: int) -> tuple[Wait, ...]:
+        return tuple(w for w in made if (w.kind, w.id) == (kind, ident))
+
     def ends(raw: list[tuple[int, int, str]]) -> tuple[PipeEnd, ...]:
         return tuple(PipeEnd(p, comm(p), fd, mode) for p, fd, mode in sorted(raw))  # type: ignore[arg-type]
 
-    pipes = {i: Pipe(i, *_fill(raw), ends(raw)) for i, raw in pipe_ends.items()}
+    pipes = {i: Pipe(i, *_fill(raw), ends(raw), waiters("pipe", i)) for i, raw in pipe_ends.items()}
     fifos = {}
     for inode, raw in fifo_ends.items():
-        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw))
+        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw), waiters("fifo", inode))
 
     shm = {}
     for r in shm_rows:
@@ -256,6 +356,7 @@ def naive_snapshot() -> Snapshot:
             r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["atime"], r["dtime"], r["ctime"], r.get("rss", 0),
             r.get("swap", 0), status,
             tuple(Attacher(p, comm(p), s, e, m) for p, _, s, e, m in found), original,  # type: ignore[arg-type]
+            ipc_ns=own_inode, container="host",
         )
     msg = {}
     for r in msg_rows:
@@ -266,11 +367,13 @@ def naive_snapshot() -> Snapshot:
         msg[r["msqid"]] = MsgQueue(
             r["msqid"], r["key"], r["perms"] & 0o777, r["cbytes"], r["qnum"], qbytes, r["lspid"], r["lrpid"],
             r["uid"], r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["stime"], r["rtime"], r["ctime"],
+            ipc_ns=own_inode, container="host", waiters=waiters("msg", r["msqid"]),
         )
     sem = {
         r["semid"]: SemSet(
             r["semid"], r["key"], r["perms"] & 0o777, r["nsems"], *sem_state[r["semid"]], r["uid"], r["gid"],
-            r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"],
+            r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"], ipc_ns=own_inode, container="host",
+            waiters=waiters("sem", r["semid"]),
         )
         for r in sem_rows
     }
@@ -291,6 +394,7 @@ def naive_snapshot() -> Snapshot:
             msg=tuple(sorted(q.msqid for q in msg.values() if pid in (q.lspid, q.lrpid))),
             sem=tuple(sorted(s.semid for s in sem.values() if pid in s.pids)),
             posix=tuple(sorted((HeldObject(*held) for held in posix_held.get(pid, ())), key=_held_order)),  # type: ignore[arg-type]
+            waits=tuple(w for w in made if w.pid == pid),
         )
     return Snapshot(
         time=now, ipc_ns=own_ns, shm=shm, msg=msg, sem=sem, pipes=pipes, fifos=fifos, processes=procs,
@@ -342,6 +446,79 @@ def _shared_maps(data: bytes, shm_dev: int) -> list[tuple[str, int, None, str, i
             found.append((kind, inode, None, mode, start))
         last = ((dev, inode), end, offset + end - start)
     return found
+
+
+def naive_namespaces(pids: Iterable[int]) -> dict[int, dict[str, object]]:
+    """inode -> what each other IPC namespace of `pids` holds, read the plain way: its tables read by a
+    thread that joined it, its segments' attacher pids from every maps file of its processes."""
+    own = os.stat("/proc/self/ns/ipc").st_ino
+    members: dict[int, list[int]] = {}
+    for pid in pids:
+        try:
+            inode = os.stat(f"/proc/{pid}/ns/ipc").st_ino
+        except OSError:
+            continue
+        if inode != own:
+            members.setdefault(inode, []).append(pid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    found: dict[int, dict[str, object]] = {}
+
+    def read(inode: int, pid: int) -> None:
+        fd = os.open(f"/proc/{pid}/ns/ipc", os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_ino != inode or libc.setns(fd, 0x08000000) != 0:
+                return
+        finally:
+            os.close(fd)
+        tables = {kind: _table(kind) for kind in ("shm", "msg", "sem")}
+        values = {}
+        for r in tables["sem"]:  # type: ignore[union-attr]
+            try:
+                values[r["semid"]] = sysv.sem_getall(r["semid"], r["nsems"])
+            except IpcError:
+                values[r["semid"]] = ()
+        found[inode] = {**tables, "values": values}
+
+    for inode, pids_in in members.items():
+        thread = threading.Thread(target=read, args=(inode, pids_in[0]))  # it ends there: leaves no one behind
+        thread.start()
+        thread.join()
+        if inode not in found:
+            continue
+        attachers: dict[int, list[int]] = {}
+        for pid in pids_in:
+            try:
+                maps = _maps(pid, _read(f"/proc/{pid}/maps"))
+            except OSError:
+                continue
+            for shmid, *_ in maps:
+                attachers.setdefault(shmid, []).append(pid)
+        found[inode]["attachers"] = {shmid: sorted(p) for shmid, p in attachers.items()}
+    return found
+
+
+def compare_namespaces(fast: Snapshot, reference: dict[int, dict[str, object]]) -> list[str]:
+    """Differences between the snapshot's other namespaces and `naive_namespaces`, over those it read."""
+    problems = []
+    for inode, naive in reference.items():
+        namespace = fast.namespace(inode)
+        if namespace is None or namespace.error:
+            problems.append(f"namespace {inode}: {'missing' if namespace is None else namespace.error}")
+            continue
+        attachers = naive["attachers"]
+        mine = {s.shmid: (s.key, s.size, s.nattch, s.cpid, sorted(a.pid for a in s.attachers))
+                for s in namespace.shm.values()}
+        theirs = {r["shmid"]: (r["key"], r["size"], r["nattch"], r["cpid"], attachers.get(r["shmid"], []))  # type: ignore[union-attr]
+                  for r in naive["shm"]}  # type: ignore[union-attr]
+        mine_msg = {q.msqid: (q.key, q.qnum, q.cbytes, q.lspid) for q in namespace.msg.values()}
+        theirs_msg = {r["msqid"]: (r["key"], r["qnum"], r["cbytes"], r["lspid"]) for r in naive["msg"]}  # type: ignore[union-attr]
+        mine_sem = {s.semid: (s.key, s.nsems, s.values) for s in namespace.sem.values()}
+        theirs_sem = {r["semid"]: (r["key"], r["nsems"], naive["values"][r["semid"]])  # type: ignore[index]
+                      for r in naive["sem"]}  # type: ignore[union-attr]
+        for kind, a, b in (("shm", mine, theirs), ("msg", mine_msg, theirs_msg), ("sem", mine_sem, theirs_sem)):
+            if a != b:
+                problems.append(f"namespace {inode} {kind}: {sorted(set(a.items()) ^ set(b.items()), key=str)[:3]}")
+    return problems
 
 
 def _limits() -> Limits:
@@ -420,8 +597,10 @@ def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int])
             problems.append(f"{name}: inodes differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
         problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
                      if mine_fast[i] != mine_ref[i]]
-    procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids}
-    procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids}
+    # (processes of the world's other IPC namespaces are compared by compare_namespaces, through their objects)
+    own = fast.ipc_ns
+    procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids and o.ipc_ns == own}
+    procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids and o.ipc_ns == own}
     problems += _compare_posix(fast, reference, pids)
     if set(procs_fast) != set(procs_ref):
         problems.append(f"processes differ: {sorted(set(procs_fast) ^ set(procs_ref))[:5]}")

@@ -35,6 +35,25 @@ class Attacher:
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """A thread asleep in a system call on an IPC object, read from /proc/PID/task/TID/syscall.
+
+    A poll on three pipes is three waits.  `exact` is False for a wait guessed from the
+    kernel's wait point (wchan), where the system call could not be read; `id` is None
+    where the object is not known (a guess, or another IPC namespace's queue)."""
+
+    pid: int
+    tid: int  # the thread; the pid for a single-threaded process
+    comm: str
+    call: str  # the system call: "msgrcv", "semop", "read", "poll", "open", ...
+    kind: str  # the object's: "msg", "sem", "pipe", "fifo"
+    id: int | None  # msqid, semid, or the pipe's or FIFO's inode
+    detail: str  # "type 99", "sem 0 op -1", "fd 4", "fd 4 in", "for writing"
+    mode: str  # "r": waits to take (bytes, a message); "w": to put (room); "": neither
+    exact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ShmSegment:
     """A System V shared memory segment, a row of /proc/sysvipc/shm plus attachers."""
 
@@ -61,6 +80,8 @@ class ShmSegment:
     # False when the mappings found could not be made to add up to nattch (see snapshot.py):
     # `attachers` is then what was found, not all
     attachers_complete: bool = True
+    ipc_ns: int = 0  # the inode of its IPC namespace: a shmid is unique only inside one
+    container: str = ""  # that namespace's name ("host" for ipctop's own; docs/namespaces.md)
 
     @property
     def marked_for_removal(self) -> bool:
@@ -97,6 +118,9 @@ class MsgQueue:
     stime: int
     rtime: int
     ctime: int
+    ipc_ns: int = 0  # the inode of its IPC namespace
+    container: str = ""  # that namespace's name
+    waiters: tuple[Wait, ...] = ()  # blocked in msgrcv (mode "r") or msgsnd ("w")
 
     @property
     def fill(self) -> float | None:
@@ -128,9 +152,13 @@ class SemSet:
     owner: str
     otime: int
     ctime: int
+    ipc_ns: int = 0  # the inode of its IPC namespace
+    container: str = ""  # that namespace's name
+    waiters: tuple[Wait, ...] = ()  # the threads blocked in semop that could be read
 
     @property
-    def waiters(self) -> int:
+    def blocked(self) -> int:
+        """How many threads the kernel counts as blocked on the set (ncnt and zcnt), found or not."""
         return sum(self.ncnt) + sum(self.zcnt)
 
 
@@ -152,6 +180,7 @@ class Pipe:
     fill: int | None  # bytes waiting (FIONREAD); None when not readable
     capacity: int | None  # F_GETPIPE_SZ
     ends: tuple[PipeEnd, ...]
+    waiters: tuple[Wait, ...] = ()  # blocked reading ("r") or writing ("w"), directly or in poll
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:
@@ -171,6 +200,7 @@ class Fifo:
     fill: int | None
     capacity: int | None
     ends: tuple[PipeEnd, ...]
+    waiters: tuple[Wait, ...] = ()  # as a pipe's, and those blocked in open() (who hold no end yet)
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:
@@ -332,6 +362,7 @@ class Process:
     msg: tuple[int, ...] = ()  # msqids it last sent to or received from
     sem: tuple[int, ...] = ()  # semids it last operated on
     posix: tuple[HeldObject, ...] = ()  # POSIX and unnamed shared objects it holds (fds and mappings)
+    waits: tuple[Wait, ...] = ()  # what its threads are blocked on
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +388,40 @@ class Limits:
     mq_msgsize_default: int | None = None
     dev_shm_size: int | None = None
     dev_shm_used: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IpcNamespace:
+    """One IPC namespace with a live process, and the System V objects in it.
+
+    ipctop's own comes first in `Snapshot.namespaces`, and its tables are the snapshot's
+    own `shm`, `msg` and `sem`; the others' are read from inside them (docs/namespaces.md)."""
+
+    inode: int
+    name: str  # "host" for ipctop's own; a container ("docker:3f2a1b4c5d6e", "pod:1f2e3d4c"), a cgroup, `comm[pid]`
+    kind: str  # "host", "docker", "podman", "kubernetes", "containerd", "cri-o", "nspawn", "lxc", "nsjail",
+    #            "cgroup" or "process"
+    container_id: str  # the container's id, the pod's uid, or the machine's name ("" for none)
+    cgroup: str  # the cgroup of the member it was named after
+    leader: int  # its lowest pid
+    members: tuple[int, ...]  # every process in it (host pids)
+    own: bool  # ipctop's own
+    shm: Mapping[int, ShmSegment] = field(default_factory=_frozen_map)
+    msg: Mapping[int, MsgQueue] = field(default_factory=_frozen_map)
+    sem: Mapping[int, SemSet] = field(default_factory=_frozen_map)
+    limits: Limits | None = None  # its own kernel.shm*, msg*, sem
+    error: str = ""  # why it could not be read ("" when it was): its objects are then unknown, not none
+
+    @property
+    def label(self) -> str:
+        """The name with the inode, as confirmations say it."""
+        return f"{self.name} (IPC namespace {self.inode})"
+
+    def __post_init__(self) -> None:
+        for name in ("shm", "msg", "sem"):
+            value = getattr(self, name)
+            if not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, _frozen_map(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,9 +453,50 @@ class Snapshot:
     pmsg: Mapping[int, PosixQueue] = field(default_factory=_frozen_map)
     memfd: Mapping[int, UnnamedShm] = field(default_factory=_frozen_map)
     posix_notes: tuple[str, ...] = ()  # what the POSIX part of the scan could not see, in sentences
+    # Every IPC namespace with a live process, ipctop's own first (its tables are `shm`, `msg`
+    # and `sem` above); empty when only ipctop's own was looked at.
+    namespaces: tuple[IpcNamespace, ...] = ()
+    namespace_note: str = ""  # why other namespaces are not shown, when they are not
+    unread_waits: tuple[int, ...] = ()  # pids whose system calls could not be read: their waits are unknown
 
     def is_alive(self, pid: int) -> bool:
         return pid in self.live_pids or pid in self.processes
+
+    @property
+    def other_namespaces(self) -> tuple[IpcNamespace, ...]:
+        return tuple(ns for ns in self.namespaces if not ns.own)
+
+    def all_shm(self) -> list[ShmSegment]:
+        """Every segment of every namespace, ipctop's own first (a shmid is unique only within one)."""
+        return [*self.shm.values(), *(s for ns in self.other_namespaces for s in ns.shm.values())]
+
+    def all_msg(self) -> list[MsgQueue]:
+        return [*self.msg.values(), *(q for ns in self.other_namespaces for q in ns.msg.values())]
+
+    def all_sem(self) -> list[SemSet]:
+        return [*self.sem.values(), *(s for ns in self.other_namespaces for s in ns.sem.values())]
+
+    def elsewhere(self, ipc_ns: int) -> int:
+        """`ipc_ns` when it is another namespace than ipctop's own, else 0: events, lifetimes and
+        histories know an object by (kind, id, this)."""
+        return 0 if ipc_ns in (0, self.own_inode) else ipc_ns
+
+    @property
+    def own_inode(self) -> int:
+        """The inode of ipctop's own IPC namespace (0 when unknown)."""
+        for ns in self.namespaces:
+            if ns.own:
+                return ns.inode
+        start, end = self.ipc_ns.find("["), self.ipc_ns.rfind("]")
+        number = self.ipc_ns[start + 1 : end] if 0 <= start < end else ""
+        return int(number) if number.isdigit() else 0
+
+    def namespace(self, inode: int) -> IpcNamespace | None:
+        """The namespace with this inode (0: ipctop's own), None when it is not in the snapshot."""
+        for ns in self.namespaces:
+            if ns.inode == inode or (inode == 0 and ns.own):
+                return ns
+        return None
 
     @property
     def uninspectable_pids(self) -> tuple[int, ...]:

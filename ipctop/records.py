@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, processes, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -28,15 +28,20 @@ from ipctop.model import (
     Fifo,
     HeldObject,
     HeldPipeEnd,
+    MsgQueue,
     Pipe,
     PipeEnd,
     Process,
+    SemSet,
     ShmSegment,
+    Wait,
 )
 
 _PID_START = attrgetter("pid", "start")
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
+_TID = attrgetter("tid")
+_PID_TID = attrgetter("pid", "tid")
 
 
 def shm_status(perms: int) -> tuple[str, ...]:
@@ -48,11 +53,43 @@ def shm_status(perms: int) -> tuple[str, ...]:
     return tuple(status)
 
 
+class Waiting:
+    """The waits of one scan as records: by object (`on("msg", msqid)`, or `of_kind("pipe")`:
+    inode -> waiters) and by process."""
+
+    __slots__ = ("by_kind", "by_pid")
+
+    def __init__(self, scan: waits.WaitScan, comms: dict[int, str]) -> None:
+        # a waiter that exited before it was read is left out: every pid named is in the snapshot
+        made: dict[waits.FoundWait, Wait] = {}
+        for pid, found in scan.by_pid.items():
+            if pid in comms:
+                for wait in found:
+                    made[wait] = Wait(wait.pid, wait.tid, comms[pid], wait.call, wait.kind, wait.ident,
+                                      wait.detail, wait.mode, wait.exact)
+        self.by_pid = {pid: tuple(sorted((made[w] for w in found), key=_TID)) for pid, found in scan.by_pid.items()
+                       if pid in comms}
+        self.by_kind: dict[str, dict[int, tuple[Wait, ...]]] = {}
+        for (kind, ident), found in scan.by_object.items():
+            records = tuple(sorted((made[w] for w in found if w in made), key=_PID_TID))
+            if records:
+                self.by_kind.setdefault(kind, {})[ident] = records
+
+    def of_kind(self, kind: str) -> dict[int, tuple[Wait, ...]]:
+        return self.by_kind.get(kind, {})
+
+    def on(self, kind: str, ident: int) -> tuple[Wait, ...]:
+        return self.by_kind.get(kind, {}).get(ident, ())
+
+
+NO_WAITING = Waiting(waits.WaitScan(), {})
+
+
 class RecordMemo:
     """The previous scan's records, each with the inputs it was made from."""
 
     __slots__ = (
-        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped"
+        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped", "namespace"
     )
 
     def __init__(self) -> None:
@@ -66,6 +103,7 @@ class RecordMemo:
         self.held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
         self.processes: dict[int, tuple[tuple, Process]] = {}
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
+        self.namespace: tuple[int, str] = (0, "")  # the IPC namespace (inode, name) of the segments made
 
     def likely_attachers(self, shm_rows: list[sysvipc.ShmRow]) -> list[int]:
         """The pids likeliest to be attached to a segment (last users, creators), first first."""
@@ -80,8 +118,12 @@ class RecordMemo:
         fd_scan: fds.FdScan,
         comms: dict[int, str],
         measure: Callable[[list[fds.RawEnd]], tuple[int | None, int | None]],
+        waiting: Waiting = NO_WAITING,
+        opened_fifos: dict[int, str] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
-        """Every pipe and FIFO with its ends named; `measure(ends)` gives (fill, capacity)."""
+        """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
+        capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
+        when no process holds them open yet."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -95,22 +137,29 @@ class RecordMemo:
             return ends
 
         earlier_pipes, made_pipes = self.pipes, {}
+        pipe_waiters = waiting.of_kind("pipe").get
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
             fill, capacity = measure(raw)
             ends = ends_of(raw)
-            inputs = (fill, capacity, ends)
+            waiters = pipe_waiters(inode, ())
+            inputs = (fill, capacity, ends, waiters)
             earlier = earlier_pipes.get(inode)
             if earlier is not None and earlier[0] == inputs:
                 pipe = earlier[1]
             else:
-                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends)
+                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters)
             pipes[inode] = pipe
             made_pipes[inode] = (inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
             fill, capacity = measure(raw)
-            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
+                                waiting.on("fifo", inode))
+        for inode, path in (opened_fifos or {}).items():
+            openers = waiting.on("fifo", inode)
+            if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
+                fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos
 
@@ -121,15 +170,19 @@ class RecordMemo:
         attachers: frozenset[int],
         incomplete: frozenset[int],
         comm: Callable[[int], str],
+        namespace: tuple[int, str] = (0, ""),
     ) -> dict[int, ShmSegment]:
         """One record per row, with its attachers (in pid order) and original key;
-        `incomplete`: the shmids whose attachers could not be made to add up to nattch."""
+        `incomplete`: the shmids whose attachers could not be made to add up to nattch;
+        `namespace`: the inode and name of their IPC namespace."""
         previous_names, previous = self.segment_names, self.segments
         names = {pid: comm(pid) for pid in attachers}
         renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
+        if namespace != self.namespace:
+            previous, self.namespace = {}, namespace
         earlier_rows, earlier_by_shmid, earlier_incomplete, earlier_segments = self.table
         if shm_rows is earlier_rows and by_shmid is earlier_by_shmid and incomplete == earlier_incomplete \
-                and not renamed:
+                and not renamed and previous:
             return dict(earlier_segments)  # the same table, attachments and names: the same records
         segments: dict[int, ShmSegment] = {}
         made: dict[int, tuple[tuple, ShmSegment]] = {}
@@ -169,6 +222,8 @@ class RecordMemo:
                 attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode, a.vmas) for a in found),
                 original_key=original_key,
                 attachers_complete=complete,
+                ipc_ns=namespace[0],
+                container=namespace[1],
             )
             segments[row.shmid] = segment
             made[row.shmid] = (inputs, segment)
@@ -198,15 +253,21 @@ class RecordMemo:
         segments: dict[int, ShmSegment],
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
+        mapped_elsewhere: dict[int, tuple[int, ...]] | None = None,
+        waits_of: dict[int, tuple[Wait, ...]] | None = None,
         held_posix: dict[int, list[HeldObject]] | None = None,
     ) -> dict[int, Process]:
-        """One record per process read, with every object it holds or last used."""
+        """One record per process read, with every object it holds or last used, and what it waits on;
+        `mapped_elsewhere`: the shmids that processes of other IPC namespaces map (each process is in
+        one namespace)."""
         held_posix = held_posix or {}
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
             for inode, pipe in table.items():
                 ends = pipe.ends
+                if not ends:
+                    continue  # a FIFO known only from processes blocked opening it
                 earlier = earlier_held.get((kind, inode))
                 if earlier is not None and earlier[0] is ends:
                     held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
@@ -221,6 +282,8 @@ class RecordMemo:
                     held_pipes.setdefault(end.pid, []).append(held)
         self.held = made_held
         mapped = self._segments_by_attacher(segments)
+        if mapped_elsewhere:
+            mapped = {**mapped, **mapped_elsewhere}
         earlier_processes, made = self.processes, {}
         result = {}
         for pid, info in infos.items():
@@ -230,6 +293,7 @@ class RecordMemo:
                 tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
                 tuple(sorted(used_queues.get(pid, ()))),
                 tuple(sorted(used_sets.get(pid, ()))),
+                waits_of.get(pid, ()) if waits_of else (),
                 tuple(held_posix.get(pid, ())),
             )
             earlier = earlier_processes.get(pid)
@@ -252,9 +316,95 @@ class RecordMemo:
                 pipes=inputs[2],
                 msg=inputs[3],
                 sem=inputs[4],
-                posix=inputs[5],
+                waits=inputs[5],
+                posix=inputs[6],
             )
             result[pid] = process
             made[pid] = (inputs, process)
         self.processes = made
         return result
+
+
+def _no_waiters(_kind: str, _ident: int) -> tuple[Wait, ...]:
+    return ()
+
+
+def queue_records(
+    rows: list[sysvipc.MsgRow],
+    capacity: Callable[[int], int | None],
+    namespace: tuple[int, str] = (0, ""),
+    waiters: Callable[[str, int], tuple[Wait, ...]] = _no_waiters,
+) -> dict[int, MsgQueue]:
+    """One record per queue; `capacity(msqid)` is its msg_qbytes (None when it may not be read),
+    `waiters("msg", msqid)` who is blocked on it."""
+    return {
+        row.msqid: MsgQueue(
+            msqid=row.msqid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            cbytes=row.cbytes,
+            qnum=row.qnum,
+            qbytes=capacity(row.msqid),
+            lspid=row.lspid,
+            lrpid=row.lrpid,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            stime=row.stime,
+            rtime=row.rtime,
+            ctime=row.ctime,
+            ipc_ns=namespace[0],
+            container=namespace[1],
+            waiters=waiters("msg", row.msqid),
+        )
+        for row in rows
+    }
+
+
+def set_records(
+    rows: list[sysvipc.SemRow],
+    states: dict[int, ipcstate.SemState],
+    namespace: tuple[int, str] = (0, ""),
+    waiters: Callable[[str, int], tuple[Wait, ...]] = _no_waiters,
+) -> dict[int, SemSet]:
+    """One record per semaphore set, with the values, waiter counts and last pids in `states`, and
+    `waiters("sem", semid)` (the blocked threads that could be read)."""
+    sets = {}
+    for row in rows:
+        state = states.get(row.semid, ipcstate.NO_SEM_STATE)
+        sets[row.semid] = SemSet(
+            semid=row.semid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            nsems=row.nsems,
+            values=state.values,
+            ncnt=state.ncnt,
+            zcnt=state.zcnt,
+            pids=state.pids,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            otime=row.otime,
+            ctime=row.ctime,
+            ipc_ns=namespace[0],
+            container=namespace[1],
+            waiters=waiters("sem", row.semid),
+        )
+    return sets
+
+
+def users_of(queues: dict[int, MsgQueue], sets: dict[int, SemSet]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """pid -> the msqids it last sent to or received from, and pid -> the semids it last operated on."""
+    used_queues: dict[int, set[int]] = {}
+    for msqid, queue in queues.items():
+        for pid in (queue.lspid, queue.lrpid):
+            used_queues.setdefault(pid, set()).add(msqid)
+    used_sets: dict[int, set[int]] = {}
+    for semid, sem_set in sets.items():
+        for pid in sem_set.pids:
+            used_sets.setdefault(pid, set()).add(semid)
+    return used_queues, used_sets

@@ -12,6 +12,10 @@ that is remembered between them (what follows is the whole list):
   within `quiet`, the shared mappings of each process (collectors/mappings.py);
 - `records`: the previous snapshot's records with their inputs, so that an
   unchanged object is the very same record (records.py);
+- `namespaces`: the same three memories for each other IPC namespace, and each
+  namespace's name (namespace_scan.py);
+- `waits`: the system calls each process's threads slept in, so that a quiet
+  process's are not read again (collectors/waits.py);
 - `posix`: the same for POSIX and unnamed objects and their holders (posix_records.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
@@ -32,15 +36,19 @@ import threading
 import time
 from collections.abc import Callable
 from operator import attrgetter
+from types import MappingProxyType
 
-from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
+from ipctop import namespace_scan
+from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.mappings import MapsPass
+from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
-from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
+from ipctop.kernel.ipcns import inode_of
+from ipctop.model import Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
-from ipctop.records import RecordMemo, shm_status
+from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
 
 LIVE = ProcFS()
 
@@ -50,10 +58,13 @@ _CPID, _LPID = attrgetter("cpid"), attrgetter("lpid")
 
 
 def own_ipc_namespace(proc: ProcFS) -> str:
-    try:
-        return proc.readlink_pid("self", "ns/ipc")  # type: ignore[arg-type]
-    except (Gone, Denied):
-        return ""
+    """The IPC namespace whose /proc/sysvipc this thread reads (namespaces are per thread)."""
+    for name in ("thread-self", "self") if proc.is_live else ("self",):
+        try:
+            return proc.readlink_pid(name, "ns/ipc")  # type: ignore[arg-type]
+        except (Gone, Denied):
+            continue
+    return ""
 
 
 # How long one read of one process may take before the scan gives that process up. A read
@@ -65,13 +76,15 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records", "posix")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix")
 
     def __init__(self, remember_quiet: bool) -> None:
         self.quiet = quiet.ScanMemory() if remember_quiet else None
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
+        self.namespaces = namespace_scan.NamespacesMemory()
+        self.waits = waits.WaitMemory()
         self.posix = PosixMemo()
 
 
@@ -136,6 +149,7 @@ class Scanner:
 
         places = own_places(proc)
         fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
+        others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
         # every process's maps, read once: the attachment scan reads those it needs first (through
         # the pass, as it would alone: its settling depends on when it reads them), then the pass
         # reads the others for the POSIX and unnamed objects
@@ -145,11 +159,11 @@ class Scanner:
             shm_rows,
             lambda: sysvipc.read_shm(proc, memo.tables),
             records.likely_attachers(shm_rows),
-            sorted(all_pids, reverse=True),
+            sorted(others.own_pids(all_pids), reverse=True),
             own_ns,
             memory,
             memo.maps,
-            maps_pass.read if maps_pass is not None else None,
+            read_maps=maps_pass.read if maps_pass is not None else None,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
         posix = None
@@ -163,13 +177,18 @@ class Scanner:
             for row in sem_rows
         }
 
-        interesting = {end.pid for ends in fd_scan.pipe_ends.values() for end in ends}
+        sem_values = {semid: state.values for semid, state in sem_states.items()}
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits)
+
+        interesting = set(wait_scan.by_pid)
+        interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
         interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
         interesting.update(maps_scan.attachers)
         interesting.update(map(_CPID, shm_rows))
         interesting.update(map(_LPID, shm_rows))
         interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
         interesting.update(pid for state in sem_states.values() for pid in state.pids)
+        interesting.update(others.pids_named())
         if posix is not None:
             interesting.update(posix.holder_pids)
         interesting.discard(0)
@@ -182,85 +201,60 @@ class Scanner:
             # exited between the reading of its fds or maps and of its stat: what it held is gone
             # too, and every pid the snapshot names must be one of its processes
             fd_scan = fd_scan.without(vanished)
-            by_shmid, lost = _without_attachers(by_shmid, vanished)
+            by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
+        waiting = Waiting(wait_scan, comms)
         meter = fds.PipeMeter(proc)
         try:
-            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure)
+            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths)
         finally:
             meter.close()
+        own_namespace = (inode_of(own_ns), OWN_NAME)
         segments = records.segments_of(
-            shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?")
+            shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?"),
+            own_namespace,
         )
-        queues = {
-            row.msqid: MsgQueue(
-                msqid=row.msqid,
-                key=row.key,
-                perms=row.perms & MODE_BITS,
-                cbytes=row.cbytes,
-                qnum=row.qnum,
-                qbytes=ipcstate.queue_capacity(row.msqid) if proc.is_live else None,
-                lspid=row.lspid,
-                lrpid=row.lrpid,
-                uid=row.uid,
-                gid=row.gid,
-                cuid=row.cuid,
-                cgid=row.cgid,
-                owner=processes.user_name(row.uid),
-                stime=row.stime,
-                rtime=row.rtime,
-                ctime=row.ctime,
-            )
-            for row in msg_rows
-        }
-        sets = {}
-        for row in sem_rows:
-            state = sem_states[row.semid]
-            sets[row.semid] = SemSet(
-                semid=row.semid,
-                key=row.key,
-                perms=row.perms & MODE_BITS,
-                nsems=row.nsems,
-                values=state.values,
-                ncnt=state.ncnt,
-                zcnt=state.zcnt,
-                pids=state.pids,
-                uid=row.uid,
-                gid=row.gid,
-                cuid=row.cuid,
-                cgid=row.cgid,
-                owner=processes.user_name(row.uid),
-                otime=row.otime,
-                ctime=row.ctime,
-            )
-        used_queues: dict[int, set[int]] = {}
-        for msqid, queue in queues.items():
-            for pid in (queue.lspid, queue.lrpid):
-                used_queues.setdefault(pid, set()).add(msqid)
-        used_sets: dict[int, set[int]] = {}
-        for semid, sem_set in sets.items():
-            for pid in sem_set.pids:
-                used_sets.setdefault(pid, set()).add(semid)
+        queues = queue_records(
+            msg_rows, ipcstate.queue_capacity if proc.is_live else lambda _msqid: None, own_namespace, waiting.on
+        )
+        sets = set_records(sem_rows, sem_states, own_namespace, waiting.on)
+        used_queues, used_sets = users_of(queues, sets)
+        limits = read_limits(proc)
+        # one mapping each, shared by the snapshot and its own namespace's record
+        own_tables = (MappingProxyType(dict(segments)), MappingProxyType(queues), MappingProxyType(sets))
+        elsewhere = namespace_scan.build(others, memo.namespaces, lambda pid: comms.get(pid, "?"), vanished,
+                                         (*own_tables, limits))
+        for pid, ids in elsewhere.used_queues.items():
+            used_queues.setdefault(pid, set()).update(ids)
+        for pid, ids in elsewhere.used_sets.items():
+            used_sets.setdefault(pid, set()).update(ids)
         posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished) if posix is not None else None
-        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets,
-                                     posix_records.held if posix_records is not None else None)
+        procs = records.processes_of(
+            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
+            posix_records.held if posix_records is not None else None,
+        )
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
+        for scan in others.attachments.values():
+            denied.update(scan.denied)
         for pid, what in stuck.items():
             denied[pid] = (f"reading it ({what}) did not return within {STALL_SECONDS:g} s: it waits in the kernel, "
                            "e.g. on a mount whose server does not answer; skipped")
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
-            shm=segments,
-            msg=queues,
-            sem=sets,
+            shm=own_tables[0],
+            msg=own_tables[1],
+            sem=own_tables[2],
             pipes=pipes,
             fifos=fifos,
             processes=procs,
-            limits=read_limits(proc),
+            limits=limits,
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
             live_pids=frozenset(all_pids),
+            namespaces=tuple(elsewhere.namespaces),
+            namespace_note=others.note,
+            unread_waits=tuple(sorted(wait_scan.unread)),
             **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
 
@@ -303,18 +297,6 @@ def take_snapshot(proc: ProcFS = LIVE, *, kinds: frozenset[str] | None = None,
 
 def _posix_fields(found: PosixRecords) -> dict[str, object]:
     return dict(pshm=found.pshm, psem=found.psem, pmsg=found.pmsg, memfd=found.memfd, posix_notes=found.notes)
-
-
-def _without_attachers(
-    by_shmid: dict[int, list[attachments.MapsAttachment]], pids: set[int]
-) -> tuple[dict[int, list[attachments.MapsAttachment]], frozenset[int]]:
-    """The attachments without those of `pids`, and the segments that lost one."""
-    lost = {shmid for shmid, found in by_shmid.items() if any(a.pid in pids for a in found)}
-    if not lost:
-        return by_shmid, frozenset()
-    kept = {shmid: [a for a in found if a.pid not in pids] if shmid in lost else found
-            for shmid, found in by_shmid.items()}
-    return kept, frozenset(lost)
 
 
 def _process_infos(

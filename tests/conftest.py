@@ -3,16 +3,44 @@ leaves behind an IPC object or a process it made."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+
 import pytest
 
 from tests.support.holders import Holders
-from tests.support.keys import KeyAllocator
+from tests.support.keys import SUITE_KEYS, KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
+from tests.support.namespaces import Namespaces, still_running
 from tests.support.posix_names import PosixNames
 
-_allocator = KeyAllocator()
+_allocator = SUITE_KEYS
 _posix_names = PosixNames(_allocator)
+_own_basetemp: list[str] = []  # the temporary directory this run made for tmp_path, if it made one
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """tmp_path lives in a directory of this run's own, removed when the run passes: the suite leaves
+    nothing in /tmp (pytest's default, /tmp/pytest-of-USER, keeps the last three runs)."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="ipctop-tests-")
+        _own_basetemp.append(config.option.basetemp)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for directory in _own_basetemp:
+        if exitstatus == 0:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:  # kept, for a look at what the failing tests left
+            session.config.get_terminal_writer().line(f"temporary files of this run: {directory}")
+
+
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
+# (pid, start time) of the processes tests put in IPC namespaces of their own: their objects go with the last of them
+_namespace_members: set[tuple[int, int]] = set()
 
 
 @pytest.fixture
@@ -45,6 +73,14 @@ def holders():
     group.close()
 
 
+@pytest.fixture
+def ipc_namespaces():
+    """Members of new IPC namespaces holding real objects (tests/support/namespaces.py), all ended after the test."""
+    group = Namespaces(_namespace_members)
+    yield group
+    group.close()
+
+
 @pytest.fixture(autouse=True)
 def leak_guard(request):
     yield
@@ -63,5 +99,11 @@ def leak_guard(request):
             problems.append(f"{kind} {ident} (private)")
             remove_object(kind, ident)
         ids.clear()
+    if _namespace_members:
+        for pid in sorted(still_running(_namespace_members)):
+            problems.append(f"process {pid} in an IPC namespace of the test's (and with it the namespace's objects)")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _namespace_members.clear()
     if problems:
         pytest.fail(f"{request.node.nodeid} left behind: {'; '.join(problems)}", pytrace=False)

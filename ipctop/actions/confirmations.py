@@ -34,10 +34,16 @@ def _attacher_labels(segment: ShmSegment) -> list[str]:
     ]
 
 
-def shm_remove_text(segment: ShmSegment, privileged: bool | None = None) -> str:
+def _in(namespace: str) -> str:
+    """Where an object is, when there is more than one IPC namespace to tell apart (`host`, a container)."""
+    return f" in {namespace}" if namespace else ""
+
+
+def shm_remove_text(segment: ShmSegment, privileged: bool | None = None, namespace: str = "") -> str:
     """What IPC_RMID on this segment will do, naming the processes still attached; `privileged`
-    (root by default) says whether attachers not found are ones ipctop may not read."""
-    name = f"segment {segment.shmid} ({_key_label(segment.display_key)}, {human_bytes(segment.size)})"
+    (root by default) says whether attachers not found are ones ipctop may not read; `namespace`
+    names its IPC namespace, where there are several."""
+    name = f"segment {segment.shmid} ({_key_label(segment.display_key)}, {human_bytes(segment.size)}){_in(namespace)}"
     if segment.nattch == 0:
         return f"Remove {name}? It is destroyed at once with its contents."
     times = "once" if segment.nattch == 1 else f"{segment.nattch} times"
@@ -66,8 +72,8 @@ def shm_remove_text(segment: ShmSegment, privileged: bool | None = None) -> str:
     )
 
 
-def msg_remove_text(queue: MsgQueue) -> str:
-    name = f"queue {queue.msqid} ({_key_label(queue.key)})"
+def msg_remove_text(queue: MsgQueue, namespace: str = "") -> str:
+    name = f"queue {queue.msqid} ({_key_label(queue.key)}){_in(namespace)}"
     if queue.qnum:
         waiting = f"its {queue.qnum} waiting message{'s' if queue.qnum != 1 else ''} ({queue.cbytes} bytes) are lost"
     else:
@@ -75,9 +81,10 @@ def msg_remove_text(queue: MsgQueue) -> str:
     return f"Remove {name}? It is removed at once: {waiting}, and processes waiting on it wake with EIDRM."
 
 
-def sem_remove_text(semset: SemSet) -> str:
-    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {count(semset.nsems, 'semaphore')})"
-    waiters = semset.waiters
+def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
+    semaphores = count(semset.nsems, "semaphore")
+    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semaphores}){_in(namespace)}"
+    waiters = semset.blocked
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
     else:
@@ -90,9 +97,9 @@ def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
     return f"Send {signal_name(signum)} to {who}?"
 
 
-def remove_text(obj: ShmSegment | MsgQueue | SemSet) -> str:
+def remove_text(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str:
     if isinstance(obj, ShmSegment):
-        return shm_remove_text(obj)
+        return shm_remove_text(obj, namespace=namespace)
     if isinstance(obj, MsgQueue):
-        return msg_remove_text(obj)
-    return sem_remove_text(obj)
+        return msg_remove_text(obj, namespace)
+    return sem_remove_text(obj, namespace)

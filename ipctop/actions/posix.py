@@ -3,7 +3,8 @@
 Each function does one thing or nothing: an object this call created is unlinked
 again if a later step fails (ftruncate, fchmod).  A mode is given exactly, as
 asked (the C calls would apply the umask to it).  Failures are IpcError; a wait
-that is given `cancel` waits in slices so that it can stop (Cancelled).
+that is given `cancel` is one blocked call that cancel.cancel() interrupts
+(actions/waiting.py: Cancelled).
 
 Reading a shared memory object changes nothing: its file is read with O_NOATIME
 (its owner or root), or its bytes are read through a process that maps it; when
@@ -15,10 +16,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import threading
 from dataclasses import dataclass
 
-from ipctop.actions.operations import WAIT_SLICE, Cancelled
+from ipctop.actions.waiting import Waits
 from ipctop.kernel import posix
 from ipctop.kernel.errors import IpcError
 
@@ -161,8 +161,8 @@ def queue_attributes(name: str) -> posix.QueueAttributes:
         os.close(fd)
 
 
-def send_pmsg(name: str, data: bytes, priority: int, nowait: bool = False,
-              cancel: threading.Event | None = None) -> None:
+def send_pmsg(name: str, data: bytes, priority: int, nowait: bool = False, cancel: Waits | None = None) -> None:
+    """mq_send; one that waits while the queue is full blocks in mq_send, stopped by `cancel` (waiting.py)."""
     fd = posix.mq_open(name, os.O_WRONLY | (os.O_NONBLOCK if nowait else 0))
     label = _label("pmsg", name)
     try:
@@ -173,33 +173,22 @@ def send_pmsg(name: str, data: bytes, priority: int, nowait: bool = False,
         if cancel is None:
             posix.mq_send(fd, data, priority, None, label)
             return
-        while not posix.mq_send(fd, data, priority, WAIT_SLICE, label):
-            if cancel.is_set():
-                raise Cancelled(f"sending to queue {name} was cancelled")
+        cancel.run(lambda: posix.mq_send(fd, data, priority, None, label), f"sending to queue {name}")
     finally:
         os.close(fd)
 
 
 def receive_pmsg(name: str, nowait: bool = False, timeout: float | None = None,
-                 cancel: threading.Event | None = None) -> tuple[bytes, int] | None:
-    """The oldest message of the highest priority and its priority; None when `timeout` passed."""
+                 cancel: Waits | None = None) -> tuple[bytes, int] | None:
+    """The oldest message of the highest priority and its priority; None when `timeout` passed.  One that
+    waits blocks in mq_timedreceive, where everyone sees it wait, stopped by `cancel` (waiting.py)."""
     fd = posix.mq_open(name, os.O_RDONLY | (os.O_NONBLOCK if nowait else 0))
     label = _label("pmsg", name)
     try:
         size = posix.mq_getattr(fd, label).message_size
         if cancel is None:
             return posix.mq_receive(fd, size, timeout, label)
-        waited = 0.0
-        while True:
-            step = WAIT_SLICE if timeout is None else min(WAIT_SLICE, max(timeout - waited, 0.0))
-            received = posix.mq_receive(fd, size, step, label)
-            if received is not None:
-                return received
-            waited += step
-            if timeout is not None and waited >= timeout:
-                return None
-            if cancel.is_set():
-                raise Cancelled(f"receiving from queue {name} was cancelled")
+        return cancel.run(lambda: posix.mq_receive(fd, size, timeout, label), f"receiving from queue {name}")
     finally:
         os.close(fd)
 
@@ -247,29 +236,19 @@ def post_psem(name: str, count: int = 1) -> int:
         return posix.sem_getvalue(address, label)
 
 
-def wait_psem(name: str, nowait: bool = False, timeout: float | None = None,
-              cancel: threading.Event | None = None) -> bool:
-    """sem_wait (or sem_trywait with `nowait`); False when it would have waited longer than `timeout`."""
+def wait_psem(name: str, nowait: bool = False, timeout: float | None = None, cancel: Waits | None = None) -> bool:
+    """sem_wait (or sem_trywait with `nowait`); False when it would have waited longer than `timeout`.  One
+    that waits blocks in sem_wait (a futex wait on the semaphore), stopped by `cancel` (waiting.py)."""
     label = _label("psem", name)
     with _opened_semaphore(name) as address:
         if nowait:
             if not posix.sem_wait(address, 0, label):
                 raise IpcError("psem", label, errno.EAGAIN, "sem_trywait")
             return True
-        if cancel is None and timeout is None:
-            while not posix.sem_wait(address, None, label):
-                pass  # EINTR: wait on
-            return True
-        waited = 0.0
-        while True:
-            step = WAIT_SLICE if timeout is None else min(WAIT_SLICE, max(timeout - waited, 0.0))
-            if posix.sem_wait(address, step, label):
-                return True
-            waited += step
-            if timeout is not None and waited >= timeout:
-                return False
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"waiting on semaphore {name} was cancelled")
+        if cancel is None:
+            return posix.sem_wait(address, timeout, label)
+        return cancel.run(lambda: posix.sem_wait(address, timeout, label, restart=False),
+                          f"waiting on semaphore {name}")
 
 
 def set_psem(name: str, value: int, max_steps: int) -> tuple[int, int]:

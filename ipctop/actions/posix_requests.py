@@ -7,12 +7,12 @@ semaphore wait, a send to a full queue), which the monitor runs off its UI threa
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import ClassVar
 
 from ipctop.actions import posix as act
 from ipctop.actions.operations import Outcome
+from ipctop.actions.waiting import Waits
 
 NOUNS = {"pshm": "shared memory object", "psem": "semaphore", "pmsg": "queue"}
 
@@ -31,7 +31,7 @@ class PosixShmCreateRequest:
     excl: bool
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         return _created(act.create_pshm(self.name, self.size, self.mode, self.excl))
 
 
@@ -43,7 +43,7 @@ class PosixSemCreateRequest:
     excl: bool
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         return _created(act.create_psem(self.name, self.value, self.mode, self.excl))
 
 
@@ -56,7 +56,7 @@ class PosixQueueCreateRequest:
     message_size: int | None
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         return _created(act.create_pmsg(self.name, self.mode, self.excl, self.max_messages, self.message_size))
 
 
@@ -66,7 +66,7 @@ class PosixUnlinkRequest:
     name: str
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         act.unlink(self.kind, self.name)
         return Outcome(f"unlinked {NOUNS[self.kind]} {self.name}")
 
@@ -78,7 +78,7 @@ class PosixWriteRequest:
     data: bytes
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         act.write_pshm(self.name, self.offset, self.data)
         return Outcome(f"wrote {len(self.data)} bytes at offset {self.offset} of {self.name}")
 
@@ -91,7 +91,7 @@ class PosixSendRequest:
     nowait: bool
     waits: ClassVar[bool] = True
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         act.send_pmsg(self.name, self.data, self.priority, self.nowait, cancel)
         return Outcome(f"sent {len(self.data)} bytes of priority {self.priority} to queue {self.name}")
 
@@ -102,7 +102,7 @@ class PosixReceiveRequest:
     nowait: bool
     waits: ClassVar[bool] = True
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         data, priority = act.receive_pmsg(self.name, self.nowait, None, cancel)  # type: ignore[misc]
         text = data.decode("utf-8", "replace")
         return Outcome(f"received a message of priority {priority} from queue {self.name}: {text!r}")
@@ -114,7 +114,7 @@ class PosixPostRequest:
     count: int
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         value = act.post_psem(self.name, self.count)
         return Outcome(f"posted semaphore {self.name} {self.count} time{'s' if self.count > 1 else ''}: "
                        f"its value is {value}")
@@ -126,7 +126,7 @@ class PosixWaitRequest:
     nowait: bool
     waits: ClassVar[bool] = True
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         act.wait_psem(self.name, self.nowait, None, cancel)
         return Outcome(f"took 1 from semaphore {self.name}")
 
@@ -138,7 +138,7 @@ class PosixSetRequest:
     max_steps: int
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         before, after = act.set_psem(self.name, self.value, self.max_steps)
         if after != self.value:
             return Outcome(f"semaphore {self.name} went from {before} to {after}, not {self.value}: other "
@@ -155,7 +155,7 @@ class PosixOwnerRequest:
     gid: int | None
     waits: ClassVar[bool] = False
 
-    def perform(self, cancel: threading.Event | None = None) -> Outcome:
+    def perform(self, cancel: Waits | None = None) -> Outcome:
         act.set_owner(self.kind, self.name, self.mode, -1 if self.uid is None else self.uid,
                       -1 if self.gid is None else self.gid)
         return Outcome(f"changed the mode or owner of {NOUNS[self.kind]} {self.name}")

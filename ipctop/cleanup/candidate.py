@@ -10,16 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ipctop.cleanup.creators import CLOCK_SLACK
 from ipctop.render.formatting import hex_key
 
 Kind = Literal["shm", "msg", "sem", "pshm", "psem", "pmsg"]
 POSIX_KINDS = ("pshm", "psem", "pmsg")  # their rules: cleanup/posix_leaks.py
 
-# A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
-# and IPC times are whole seconds rounded down: the real creator can appear to
-# have started up to a second after the object's time.  Two seconds of margin
-# keep a live creator from ever being taken for a reused pid.
-CLOCK_SLACK = 2.0
+__all__ = ["CLOCK_SLACK", "POSIX_KINDS", "REPORT_IDLE_AFTER", "LeakCandidate", "Outcome", "RemovalResult"]
 
 # Without --older-than, idle objects that are not removable are reported after this long.
 REPORT_IDLE_AFTER = 86400
@@ -49,6 +46,8 @@ class LeakCandidate:
     times: tuple[int, ...]
     holders: tuple[int, ...] = ()  # live processes keeping a reported object alive
     detail: str = ""  # size, messages or values, for tables
+    ipc_ns: int = 0  # the inode of its IPC namespace when that is not ipctop's own (its id is unique only there)
+    container: str = ""  # and that namespace's name
     name: str = ""  # a POSIX object's name (its id is its inode, its key 0)
     marks: tuple[float, ...] = ()  # a POSIX object's birth and change times, checked again before removal
 
@@ -56,10 +55,12 @@ class LeakCandidate:
     def label(self) -> str:
         if self.name:
             return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.id} (key {hex_key(self.key)})"
+        where = f" in {self.container}" if self.container else ""
+        return f"{self.kind} {self.id} (key {hex_key(self.key)}){where}"
 
 
 Outcome = Literal["removed", "skipped", "failed", "reported"]
+
 
 @dataclass(frozen=True, slots=True)
 class RemovalResult:

@@ -1,6 +1,7 @@
 """Backups of POSIX objects: read one whole, write it in backup.py's file format, make it again.
 
-- shared memory: its bytes, read with O_NOATIME (nothing of it changes);
+- shared memory: its bytes, read with O_NOATIME (nothing of it changes), a piece
+  at a time as the backup is written (contents());
 - a named semaphore: its value, read from its bytes (glibc's layout) or by
   sem_getvalue;
 - a queue: its capacity and its messages with their priorities.  POSIX queues
@@ -19,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from ipctop.cleanup.backup import Backup
+from ipctop.cleanup.backup import CHUNK, Backup
 from ipctop.kernel import posix
 from ipctop.kernel.errors import IpcError
 
@@ -41,8 +44,7 @@ def capture(kind: str, name: str, reason: str = "", queue_point: str | None = No
     try:
         if kind == "pshm":
             st = os.lstat(posix.shm_path(name))
-            return Backup(**_common(kind, name, st, reason), size=st.st_size,
-                          data=posix.read_noatime(posix.shm_path(name), st.st_size) if st.st_size else b"")
+            return Backup(**_common(kind, name, st, reason), size=st.st_size)  # its bytes: contents()
         if kind == "psem":
             st = os.lstat(posix.sem_path(name))
             decoded = posix.decode_glibc_semaphore(posix.read_noatime(posix.sem_path(name), posix.SEM_SIZE))
@@ -66,6 +68,23 @@ def capture(kind: str, name: str, reason: str = "", queue_point: str | None = No
         os.close(fd)
     return Backup(**_common(kind, name, st, reason), messages=tuple(messages), received=True,
                   max_messages=attributes.max_messages, message_size=attributes.message_size)
+
+
+def contents(backup: Backup, piece: int = CHUNK) -> Iterator[bytes]:
+    """A shared memory object's bytes, `piece` at a time, read with O_NOATIME (raises OSError)."""
+    fd = os.open(posix.shm_path(backup.name), os.O_RDONLY | os.O_NOATIME | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        offset = 0
+        while offset < backup.size:
+            data = os.pread(fd, min(piece, backup.size - offset), offset)
+            if not data:
+                break  # made smaller meanwhile: write_backup says so
+            yield data
+            offset += len(data)
+    finally:
+        os.close(fd)
 
 
 def _sem_value(name: str) -> int:
@@ -97,8 +116,8 @@ def put_back(name: str, messages: list[tuple[int, bytes]] | tuple[tuple[int, byt
 
 
 def restore(backup: Backup, name: str) -> list[str]:
-    """Make the object again as `name`; raises IpcError (EEXIST when the name is taken), leaving nothing.
-    Returns notes for the user."""
+    """Make the object again as `name`; raises IpcError (EEXIST when the name is taken), or BackupFileError
+    (the file changed since it was read), leaving nothing.  Returns notes for the user."""
     kind = backup.kind
     if kind == "pshm":
         fd = posix.shm_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, _FILL_MODE)
@@ -115,10 +134,13 @@ def restore(backup: Backup, name: str) -> list[str]:
     try:
         if kind == "pshm":
             os.ftruncate(fd, backup.size)
-            os.pwrite(fd, backup.data, 0)
+            offset = 0
+            for data in backup.segment_chunks():  # from the backup file, a piece at a time
+                while data:
+                    written = os.pwrite(fd, data, offset)
+                    offset, data = offset + written, data[written:]
         elif kind == "pmsg":
-            for priority, data in backup.messages:
-                posix.mq_send(fd, data, priority)
+            backup.each_message(lambda priority, data: posix.mq_send(fd, data, priority))
         return _give_back(backup, fd, name)
     except (OSError, IpcError) as error:
         with contextlib.suppress(IpcError):

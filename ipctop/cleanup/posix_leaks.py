@@ -19,6 +19,9 @@ no later than the earliest of its times):
   Otherwise it is kept, and reported once it is a day old (or older than
   --older-than): a process that was there may still come back for it.
 
+As for System V objects (leaks.py), a removable one is proposed only once it has
+been untouched (its birth and change times) for the grace period.
+
 Never removed: an object somebody holds (not even reported), an unlinked object
 (it goes with its last holder; nothing to remove), a queue of which ipctop sees
 only its holders' fds (/dev/mqueue not mounted), and any object when a process
@@ -108,7 +111,7 @@ def _detail(obj: Any) -> str:
 
 
 def _judge(kind: str, obj: PosixShm | PosixSem | PosixQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
-           everyone: Callable[[], dict[int, LiveProcess]]) -> LeakCandidate | None:
+           everyone: Callable[[], dict[int, LiveProcess]], grace: float) -> LeakCandidate | None:
     if obj.holders or obj.unlinked or (isinstance(obj, PosixQueue) and not obj.listed):
         return None
     made = obj.made
@@ -141,6 +144,8 @@ def _judge(kind: str, obj: PosixShm | PosixSem | PosixQueue, snapshot: Snapshot,
         return LeakCandidate(**base, removable=False,
                              reason=f"nobody holds it, but {family.what} {named}{more} of {obj.owner} was alive "
                              f"when it was made ({when}) and may come back for it; untouched for {age(last, now)}")
+    if now - last <= grace:
+        return None  # within the grace period: a program may make an object now and open it in a minute
     reason = (f"nobody holds it; no {family.what} of {obj.owner} alive now was alive when it was made ({when}): "
               f"{family.left_by}; untouched for {age(last, now)}")
     return LeakCandidate(**base, removable=True, reason=reason)
@@ -156,8 +161,10 @@ def _selected(obj: Any, filters: LeakFilters) -> bool:
 
 
 def find_posix_leaks(snapshot: Snapshot, filters: LeakFilters, now: float,
-                     everyone: Callable[[], list[LiveProcess]] | None = None) -> list[LeakCandidate]:
-    """The leaked POSIX objects of `snapshot` (removable) and those only worth reporting."""
+                     everyone: Callable[[], list[LiveProcess]] | None = None,
+                     grace: float = 0.0) -> list[LeakCandidate]:
+    """The leaked POSIX objects of `snapshot` (removable once idle longer than `grace` seconds) and those only
+    worth reporting."""
     known: dict[int, LiveProcess] | None = None
 
     def processes() -> dict[int, LiveProcess]:
@@ -172,7 +179,7 @@ def find_posix_leaks(snapshot: Snapshot, filters: LeakFilters, now: float,
             continue
         for obj in table.values():
             if _selected(obj, filters):
-                candidate = _judge(kind, obj, snapshot, now, filters, processes)
+                candidate = _judge(kind, obj, snapshot, now, filters, processes, grace)
                 if candidate is not None:
                     found.append(candidate)
     return found

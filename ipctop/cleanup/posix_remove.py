@@ -82,7 +82,11 @@ def remove_posix_candidates(candidates: list[LeakCandidate], backup_dir: str | o
                                            f"kept {candidate.label}: cannot read it for the backup ({error})")
             continue
         try:
-            backed[index] = (write_backup(record, backup_dir), record)
+            chunks = posix_backup.contents(record) if record.kind == "pshm" else None
+            backed[index] = (write_backup(record, backup_dir, chunks), record)
+        except OSError as error:
+            results[index] = _undo(candidate, None, record, f"kept {candidate.label}: cannot read it for the backup "
+                                   f"({error.strerror or error})", "failed")
         except BackupError as error:
             results[index] = _undo(candidate, None, record, f"kept {candidate.label}: {error}", "failed")
     if not backed:

@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+import textwrap
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -42,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
         types = parse_types(args.type)
     except ValueError as error:
         raise UsageError(f"--type: {error}") from None
-    pids = pid_list(args.list_pid or args.pid)
-    uid = user_id(args.list_user or args.user)
+    pids = pid_list(args.list_pid if args.list_pid is not None else args.pid)
+    uid = user_id(args.list_user if args.list_user is not None else args.user)
     if args.mount_mqueue:
         mount_mqueue_if_needed(args)
-    snapshot = filter_snapshot(take_snapshot(kinds=types, read_queue_files=args.queue_files), types, pids, uid)
+    snapshot = take_snapshot(kinds=types, read_queue_files=args.queue_files)
+    chosen = namespaces_asked(snapshot, args.ns)
+    snapshot = filter_snapshot(snapshot, types, pids, uid, chosen)
     if args.json:
         from ipctop.render.jsonout import snapshot_to_json
 
@@ -55,14 +58,15 @@ def run(args: argparse.Namespace) -> int:
     from ipctop.kinds import KINDS
     from ipctop.kinds.table import kind_table
     from ipctop.render.formatting import uninspected_sentence
-    from ipctop.render.tables import SECTIONS, process_table
+    from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
     # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
     width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
     blocks = []
+    every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
-            count = len(getattr(snapshot, field))
+            count = len(every[field]()) if field in every else len(getattr(snapshot, field))
             blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     for kind in KINDS:
         if kind.name in types:
@@ -71,8 +75,24 @@ def run(args: argparse.Namespace) -> int:
         blocks += [f"note: {note}" for note in snapshot.posix_notes]
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
+    if has_other_namespaces(snapshot):
+        blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot, width)}")
     if snapshot.uninspectable:
-        blocks.append(uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0))
+        sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
+        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
+    if snapshot.namespace_note:
+        note = snapshot.namespace_note
+        blocks.append(textwrap.fill(note, width, break_on_hyphens=False) if width else note)
+    uninspected = set(snapshot.uninspectable_pids)
+    unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
+    if unread:
+        count = len(unread)
+        which = ", ".join(map(str, unread[:5])) + (", …" if count > 5 else "")
+        many = count != 1
+        whose = "their" if many else "its"
+        sentence = (f"what {count} process{'es wait' if many else ' waits'} on is unknown: {whose} system calls "
+                    f"could not be read (pid {which})")
+        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
     print("\n\n".join(blocks))
     return 0
 
@@ -91,3 +111,15 @@ def mount_mqueue_if_needed(args: argparse.Namespace) -> None:
     except OSError as error:
         raise CliError(f"--mount-mqueue: cannot mount the mqueue filesystem on /dev/mqueue: "
                        f"{error.strerror or error}") from None
+
+
+def namespaces_asked(snapshot, text: str | None) -> frozenset[int] | None:  # type: ignore[no-untyped-def]
+    """The inodes `--ns TEXT` names in `snapshot` (None: every namespace); a usage error names the problem."""
+    from ipctop.query import select_namespaces
+
+    if text is None:
+        return None
+    try:
+        return select_namespaces(snapshot, text)
+    except ValueError as error:
+        raise UsageError(f"--ns: {error}") from None

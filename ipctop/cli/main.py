@@ -27,15 +27,32 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors, escaped like every other error line (an argument may hold a newline)."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        from ipctop.render.escape import printable
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--readonly",
         action="store_true",
         default=argparse.SUPPRESS,
         help="refuse every action that changes anything",
     )
-    parser = argparse.ArgumentParser(
+    common.add_argument(
+        "--ns",
+        default=argparse.SUPPRESS,
+        metavar="NAME|INODE|PID",
+        help="only this IPC namespace (host, a container such as docker:3f2a1b4c5d6e, an inode, or a pid in it; "
+        "comma-separated for several); actions act inside it",
+    )
+    parser = _Parser(
         prog="ipctop",
         description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
         "semaphores (System V and POSIX), memfds, pipes and FIFOs. With no command, opens the live monitor.",
@@ -57,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "readonly"):
         args.readonly = False
+    if not hasattr(args, "ns"):
+        args.ns = None
     try:
         if args.command is None:
             from ipctop.cli.monitor import run_monitor

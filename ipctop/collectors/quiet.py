@@ -42,8 +42,8 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "maps", "shared", "infos", "ns", "attachments", "now", "_quiet",
-        "_unchanged",
+        "scans", "marks", "threads", "fds", "maps", "shared", "infos", "ns", "attachments", "namespace_attachments",
+        "now", "_quiet", "_unchanged",
     )
 
     def __init__(self) -> None:
@@ -56,6 +56,7 @@ class ScanMemory:
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
+        self.namespace_attachments: dict[int, Any] = {}  # ... of each other IPC namespace, by inode
         self.now: dict[int, bytes] = {}  # this scan's marks
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
@@ -84,6 +85,11 @@ class ScanMemory:
     def quiet(self, pid: int) -> bool:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""
         return pid in self._quiet
+
+    def unchanged_pids(self) -> set[int]:
+        """Every single-threaded pid that has not run since it was last read, this scan's turn of
+        FULL_EVERY included (for what only the process itself can change; not to be changed)."""
+        return self._unchanged
 
     def all_unchanged(self, pids: frozenset[int]) -> bool:
         """True when none of `pids` has run since the previous scan, and this is not a scan that reads

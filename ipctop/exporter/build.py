@@ -39,7 +39,7 @@ INCOMPLETE = Metric("ipctop_incomplete_objects", "Objects the scan could not rea
 UNINSPECTABLE = Metric("ipctop_uninspectable_processes", "Processes whose fds or maps ipctop may not read: what "
                        "they hold is missing from the other metrics.")
 BLOCKED = Metric("ipctop_blocked_processes", "Processes asleep in an IPC call, by kind of wait (semop: the "
-                 "kernel's count; the others: processes that hold or used an IPC object, see the docs).", ("wait",))
+                 "kernel's count; the others: read from each thread's system call, see the docs).", ("wait",))
 BLOCKED_LONGEST = Metric("ipctop_blocked_longest_seconds", "How long the longest-blocked process of each kind of "
                          "wait has been asleep without running (a lower bound, exact to one scrape interval).",
                          ("wait",))
@@ -64,10 +64,13 @@ def _carries_scope(cls: type) -> bool:
 
 
 def scope_of(obj: Any, snapshot: Snapshot) -> Scope:
-    """(namespace, container) of an object; objects that do not carry one are in the snapshot's own."""
+    """(namespace, container) of an object; objects that do not carry one are in the snapshot's own.
+    The namespace reads as /proc/PID/ns/ipc does (`ipc:[4026531839]`); System V objects carry its inode."""
     if not _carries_scope(type(obj)):
         return snapshot.ipc_ns, "host"
     namespace = getattr(obj, "ipc_ns", "") or snapshot.ipc_ns
+    if isinstance(namespace, int):
+        namespace = f"ipc:[{namespace}]"
     container = getattr(obj, "container", "") or ("host" if namespace == snapshot.ipc_ns else "")
     return namespace, container
 
@@ -101,9 +104,9 @@ def build(
 
 def _blocked_count(snapshot: Snapshot, waits: Waits, call: str) -> int:
     if call == "semop":
-        # The kernel counts every process blocked in semop (semncnt + semzcnt: each on the one
-        # semaphore it blocks on); the snapshot names only those that once used the set.
-        return sum(sum(s.ncnt) + sum(s.zcnt) for s in snapshot.sem.values())
+        # The kernel counts every thread blocked in semop (semncnt + semzcnt: each on the one
+        # semaphore it blocks on); also those whose system call ipctop may not read.
+        return sum(sum(s.ncnt) + sum(s.zcnt) for s in snapshot.all_sem())
     return waits.count(call)
 
 
@@ -165,7 +168,7 @@ def _export_leaks(families: Families, snapshot: Snapshot, max_series: int,
     per_object = []
     for candidate in found:
         kind = _kind_named(candidate.kind)
-        obj = kind.find(snapshot, candidate.id) if kind is not None else None
+        obj = kind.find(snapshot, candidate.id, candidate.ipc_ns) if kind is not None else None
         scope = scope_of(obj, snapshot) if obj is not None else home
         count[candidate.kind, scope] = count.get((candidate.kind, scope), 0) + 1
         size = (kind.held_bytes(obj) if kind is not None and obj is not None else None) or 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ipctop.cleanup.evidence import gather
 from ipctop.cleanup.leaks import LeakCandidate, find_leaks
 from ipctop.cleanup.waiters import QueueWaiters
 from ipctop.exporter.metric import Metric
@@ -28,8 +29,9 @@ METRICS = (LEAKED_OBJECTS, LEAKED_BYTES, LEAKED_IDLE)
 
 
 def leaked(snapshot: Snapshot, queue_waiters: Callable[[], QueueWaiters]) -> list[LeakCandidate]:
-    """The removable leak candidates of `snapshot`, oldest first."""
-    candidates = find_leaks(snapshot)
-    if any(c.kind == "msg" and c.removable for c in candidates):
-        candidates = find_leaks(snapshot, queue_waiters=queue_waiters())
+    """The removable leak candidates of `snapshot`, oldest first: judged as `ipctop clean` judges them,
+    with the snapshot's own waits (every thread's system call) for who is blocked on what."""
+    has_queues_or_sets = any(True for _ in snapshot.all_msg()) or any(True for _ in snapshot.all_sem())
+    evidence = gather(snapshot, read_waiters=False) if has_queues_or_sets else None
+    candidates = find_leaks(snapshot, evidence=evidence)
     return sorted((c for c in candidates if c.removable), key=lambda c: (c.last_touched, c.kind, c.id))

@@ -248,22 +248,27 @@ def sem_post(address: int, label: str = "semaphore") -> None:
         raise _fail("psem", label, "sem_post")
 
 
-def sem_wait(address: int, timeout: float | None = None, label: str = "semaphore") -> bool:
-    """sem_wait, or sem_trywait for timeout 0, sem_timedwait otherwise; False when it would wait longer."""
-    if timeout == 0:
-        result, call = _libc.sem_trywait(address), "sem_trywait"
-    elif timeout is None:
-        result, call = _libc.sem_wait(address), "sem_wait"
-    else:
-        result, call = _libc.sem_timedwait(address, ctypes.byref(_deadline(timeout))), "sem_timedwait"
-    if result != 0:
+def sem_wait(address: int, timeout: float | None = None, label: str = "semaphore", restart: bool = True) -> bool:
+    """sem_wait, or sem_trywait for timeout 0, sem_timedwait otherwise; False when it would wait longer.
+
+    A signal handler interrupts sem_wait whatever SA_RESTART says (signal(7)): with `restart` the wait
+    goes on (until the same deadline), without it the EINTR is raised (actions/waiting.py stops waits
+    that way)."""
+    deadline = _deadline(timeout) if timeout else None
+    while True:
+        if timeout == 0:
+            result, call = _libc.sem_trywait(address), "sem_trywait"
+        elif deadline is None:
+            result, call = _libc.sem_wait(address), "sem_wait"
+        else:
+            result, call = _libc.sem_timedwait(address, ctypes.byref(deadline)), "sem_timedwait"
+        if result == 0:
+            return True
         err = ctypes.get_errno()
         if (err == errno.EAGAIN and timeout == 0) or (err == errno.ETIMEDOUT and timeout is not None):
             return False
-        if err == errno.EINTR:
-            return False
-        raise _fail("psem", label, call, err)
-    return True
+        if err != errno.EINTR or not restart:
+            raise _fail("psem", label, call, err)
 
 
 def sem_getvalue(address: int, label: str = "semaphore") -> int:

@@ -1,7 +1,8 @@
 """The detail of one object: every field, the processes using it, for the detail screen.
 
-`describe(kind, ident, snapshot, last_known)` looks the object up in the latest
-snapshot; an object that is gone is described from the last copy seen and says so.
+`describe(kind, ident, snapshot, last_known, ipc_ns)` looks the object up in the latest
+snapshot (a System V object of another IPC namespace in that namespace's tables); an
+object that is gone is described from the last copy seen and says so.
 Plain strings only (no textual), so it is tested without a terminal.
 """
 
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 
 from ipctop.diff import Event
 from ipctop.kinds import BY_NAME, KINDS, kind_of_record
-from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
+from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
+from ipctop.render.waits import GUESS, wait_words
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes",
                **{kind.name: kind.field for kind in KINDS}}
@@ -62,24 +64,51 @@ def kind_of(obj: object) -> tuple[str, int] | None:
     return None
 
 
-def lookup(snapshot: Snapshot, kind: str, ident: int) -> object | None:
+def namespace_of(obj: object) -> int:
+    """The IPC namespace (inode) a System V object, a leak candidate or an event about one is in; 0 for
+    anything else (pipes, FIFOs and processes are in none: their ids are the machine's)."""
+    return getattr(obj, "ipc_ns", 0) if isinstance(obj, ShmSegment | MsgQueue | SemSet | Event) or hasattr(
+        obj, "container") else 0
+
+
+def lookup(snapshot: Snapshot, kind: str, ident: int, ipc_ns: int = 0) -> object | None:
+    """The object as the snapshot has it now; `ipc_ns`: the inode of its namespace when not ipctop's own."""
+    if ipc_ns and kind in ("shm", "msg", "sem"):
+        namespace = snapshot.namespace(ipc_ns)
+        return getattr(namespace, kind).get(ident) if namespace is not None else None
     return getattr(snapshot, KIND_TABLES[kind]).get(ident)
 
 
-def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | None) -> Detail:
-    obj = lookup(snapshot, kind, ident)
+def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | None, ipc_ns: int = 0) -> Detail:
+    obj = lookup(snapshot, kind, ident, ipc_ns)
     gone = obj is None
     obj = obj if obj is not None else last_known
+    where = _where(snapshot, ipc_ns, obj) if kind in ("shm", "msg", "sem") else None
     if obj is None or isinstance(obj, Event):
-        return Detail(f"{KIND_NAMES[kind]} {ident}", kind, ident, [], notes=["It is gone; only its lifetime is left."])
+        title = f"{KIND_NAMES[kind]} {ident}" + (f" in {where[1]}" if where and ipc_ns else "")
+        return Detail(title, kind, ident, [], notes=["It is gone; only its lifetime is left."])
     if kind in BY_NAME:
         text = BY_NAME[kind].describe(obj, snapshot)
         detail = Detail(text.title, kind, ident, list(text.fields), list(text.users), list(text.notes))
     else:
         detail = _DESCRIBERS[kind](obj, snapshot)
+    if where is not None:
+        detail.fields.insert(1, ("IPC namespace", f"{where[1]} ({where[0]})"))
+        if ipc_ns:
+            detail.title += f" in {where[1]}"
     if gone:
         detail.notes.insert(0, "Gone: this is the last state seen before it vanished.")
     return detail
+
+
+def _where(snapshot: Snapshot, ipc_ns: int, obj: object | None) -> tuple[int, str] | None:
+    """(inode, name) of the object's namespace, when the snapshot holds more than ipctop's own."""
+    if not any(not ns.own for ns in snapshot.namespaces) and not ipc_ns:
+        return None
+    namespace = snapshot.namespace(ipc_ns)
+    if namespace is not None:
+        return namespace.inode, namespace.name
+    return ipc_ns, getattr(obj, "container", "") or "?"
 
 
 def _pid(snapshot: Snapshot, pid: int) -> str:
@@ -149,8 +178,20 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
         ("last receive", clock(queue.rtime)),
         ("changed (ctime)", f"{clock(queue.ctime)}: created, or the last IPC_SET"),
     ]
-    users = [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
+    users = _blocked(queue.waiters)
+    users += [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
     return Detail(f"Message queue {queue.msqid}", "msg", queue.msqid, fields, users)
+
+
+def _blocked(waiters: tuple[Wait, ...]) -> list[tuple[int, str]]:
+    """Each waiter as a user of its object: (pid, `blocked in msgrcv, type 99`)."""
+    users = []
+    for wait in waiters:
+        how = f"blocked in {wait.call}" + (f", {wait.detail}" if wait.detail else "")
+        if wait.tid != wait.pid:
+            how = f"thread {wait.tid} {how}"
+        users.append((wait.pid, how if wait.exact else f"{how} ({GUESS})"))
+    return users
 
 
 def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
@@ -167,17 +208,22 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
         ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
         waits = f"waiting for increase {ncnt}, for zero {zcnt}"
         fields.append((f"#{i}", f"value {value}, {waits}, last op by {_pid(snapshot, pid)}"))
-    users = [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
+    users = _blocked(sem_set.waiters)
+    users += [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
     notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
-    if sem_set.waiters:
-        blocked = count(sem_set.waiters, "process", "processes")
-        notes.append(f"{blocked} {'is' if sem_set.waiters == 1 else 'are'} blocked in semop on this set.")
+    if sem_set.blocked:
+        found = len({w.tid for w in sem_set.waiters})
+        blocked = f"{count(sem_set.blocked, 'thread')} {'is' if sem_set.blocked == 1 else 'are'} blocked in semop"
+        if found < sem_set.blocked:
+            blocked += f"; {found} of them found (another's system call could not be read, or it is in another" \
+                " pid namespace)"
+        notes.append(blocked + " on this set.")
     return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
 
 
 def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     kind = "fifo" if isinstance(pipe, Fifo) else "pipe"
-    state = pipe_state(pipe, snapshot.processes)
+    state = pipe_state(pipe)
     fields = [("inode", str(pipe.inode))]
     if isinstance(pipe, Fifo):
         fields.append(("path", pipe.path))
@@ -191,7 +237,7 @@ def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     chain = next((c for c in chains(snapshot) if pipe.inode in c.inodes), None) if kind == "pipe" else None
     if chain:
         fields.append(("pipeline", " | ".join(_pid(snapshot, pid) for pid in chain.pids)))
-    users = [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
+    users = _blocked(pipe.waiters) + [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
     title = f"FIFO {pipe.path}" if isinstance(pipe, Fifo) else f"Pipe {pipe.inode}"
     return Detail(title, kind, pipe.inode, fields, users)
 
@@ -204,6 +250,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         ("command", process.cmdline or "-"),
         ("user", f"{process.user} (uid {process.uid})"),
         ("state", process.state),
+        ("blocked on", "; ".join(wait_words(process.waits, snapshot.fifos)) or "-"),
         ("sleeping in (wchan)", f"{process.wchan} ({wait_word(process.wchan)})" if process.wchan else "-"),
         ("started", clock(int(process.start_time))),
         ("ipc namespace", process.ipc_ns or "-"),

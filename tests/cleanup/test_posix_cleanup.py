@@ -23,8 +23,9 @@ from tests.support.holders import wait_until
 from tests.support.mounts import in_own_pid_namespace
 
 
-def _leaks(*names: str, older_than: float | None = None) -> dict[str, tuple[bool, str]]:
-    filters = LeakFilters(names=frozenset(names), older_than=older_than)
+def _leaks(*names: str, older_than: float | None = None, grace: float | None = 0) -> dict[str, tuple[bool, str]]:
+    """What the rules say of the objects named; without a grace period (its own test says what it does)."""
+    filters = LeakFilters(names=frozenset(names), older_than=older_than, grace=grace)
     return {c.name: (c.removable, c.reason) for c in find_leaks(take_snapshot(), filters, time.time())}
 
 
@@ -71,7 +72,7 @@ def test_objects_nobody_holds_with_no_process_of_their_owner_from_then_are_remov
         def judge_remove_restore() -> dict:
             found = _leaks(shm, sem, queue)
             names = f"{shm},{sem},{queue}"
-            removed = run_cli("clean", "--name", names, "--yes", "--backup", backups)
+            removed = run_cli("clean", "--name", names, "--older-than", "1s", "--yes", "--backup", backups)
             gone = [os.path.exists(posix.shm_path(shm)), os.path.exists(posix.sem_path(sem))]
             restored = [run_cli("restore", entry.path) for entry in sorted(os.scandir(backups), key=lambda e: e.name)]
             return {"found": found, "removed": removed, "gone": gone, "restored": restored}
@@ -210,7 +211,7 @@ def test_a_holder_that_comes_after_the_scan_keeps_it(posix_name):
     wait_for_clock(time.time() + CLOCK_SLACK + 0.2)
 
     def judge() -> dict:
-        candidates = find_leaks(take_snapshot(), LeakFilters(names=frozenset({name})), time.time())
+        candidates = find_leaks(take_snapshot(), LeakFilters(names=frozenset({name}), grace=0), time.time())
         holder = os.open(posix.shm_path(name), os.O_RDONLY)  # a program opens it between scan and removal
         try:
             [result] = remove_candidates(candidates)
@@ -237,7 +238,7 @@ def test_a_failed_backup_keeps_the_queue_and_gives_its_messages_back(posix_name)
         wait_for_clock(time.time() + CLOCK_SLACK + 0.2)
 
         def judge() -> dict:
-            candidates = find_leaks(take_snapshot(), LeakFilters(names=frozenset({queue})), time.time())
+            candidates = find_leaks(take_snapshot(), LeakFilters(names=frozenset({queue}), grace=0), time.time())
             [result] = remove_candidates(candidates, f"{not_a_directory.name}/backups")
             return {"outcome": result.outcome, "message": result.message}
 
@@ -260,7 +261,7 @@ def test_as_an_ordinary_user_objects_a_root_process_could_hold_are_only_reported
 
         def judge() -> list:
             return [[c.removable, c.reason] for c in
-                    find_leaks(take_snapshot(), LeakFilters(names=frozenset({name})), time.time())]
+                    find_leaks(take_snapshot(), LeakFilters(names=frozenset({name}), grace=0), time.time())]
 
         [[removable, reason]] = run_as_nobody(judge)
         assert not removable
@@ -275,10 +276,26 @@ def test_dry_run_lists_posix_candidates_by_name(posix_name):
     os.close(posix.shm_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         wait_until(lambda: time.time() > os.stat(posix.shm_path(name)).st_mtime + CLOCK_SLACK + 0.2, timeout=10)
-        code, out, _ = in_own_pid_namespace(lambda: run_cli("clean", "--name", name))
+        code, out, _ = in_own_pid_namespace(lambda: run_cli("clean", "--name", name, "--older-than", "1s"))
         assert code == 0
         assert f"pshm  {name}  -    root   rw-------" in out and "remove" in out
         assert "Dry run: nothing was removed. 1 to remove" in out
         assert os.path.exists(posix.shm_path(name))
+    finally:
+        posix.shm_unlink(name)
+
+
+def test_an_object_untouched_for_less_than_the_grace_period_is_not_proposed(posix_name):
+    name = posix_name()
+    os.close(posix.shm_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        wait_for_clock(time.time() + CLOCK_SLACK + 0.2)
+
+        def judge() -> dict:
+            return {"default": _leaks(name, grace=None), "none": _leaks(name, grace=0)}
+
+        seen = in_own_pid_namespace(judge)
+        assert seen["default"] == {}  # a program may make an object now and open it in a minute
+        assert [removable for removable, _ in seen["none"].values()] == [True]
     finally:
         posix.shm_unlink(name)

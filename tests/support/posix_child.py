@@ -18,14 +18,10 @@ _kept: list[object] = []
 
 
 def _ready(text: str = "") -> None:
-    """As child.py's: the line, then stdout closed so that the pipe to the test does not linger."""
-    import sys
+    """child.py's: the line on the pipe to the test, which is then closed (child.py runs as __main__)."""
+    import __main__
 
-    sys.stdout.write(f"ready {text}\n".rstrip() + "\n")
-    sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
+    __main__._ready(text)
 
 
 def _pshm_hold(args: list[str]) -> None:
@@ -92,7 +88,10 @@ def _anon_fork(args: list[str]) -> None:
     _kept.append(area)
     child = os.fork()
     if child == 0:
+        import __main__
+
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        os.close(__main__._report)  # the parent reports; the test reads until both have closed it
         # dies with the holder: a test that fails before it ends this child must not leave it to init
         libc()["prctl"](PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() == 1:

@@ -2,11 +2,14 @@
 
 A pane subclass declares its columns and turns the monitor state into rows
 (`build_rows`); filtering, sorting, header clicks and keeping the table in step
-are here.
+are here.  A pane of System V objects (`namespaced`) lists those of every IPC
+namespace, and has a Namespace column after the id while the snapshot holds
+another namespace than ipctop's own: a second table, shown instead of the first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from typing import Any, ClassVar
 
@@ -17,9 +20,10 @@ from textual.widgets import Static
 from ipctop.diff import Event
 from ipctop.model import Snapshot
 from ipctop.render.procinfo import brief_label, label
+from ipctop.render.tables import shows_namespaces
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.details import kind_of
-from ipctop.tui.rows import Column, Row
+from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
 
@@ -63,6 +67,21 @@ def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row
     return [row for row in rows if row.key in keep]
 
 
+NAMESPACE_COLUMN = Column("ns", "Namespace", shrink_to=10)
+
+
+def row_key(snapshot: Snapshot, ident: int, ipc_ns: int) -> str:
+    """A System V object's row key: its id, and the inode of its namespace when that is not ipctop's
+    own (ids are unique only inside one namespace)."""
+    elsewhere = snapshot.elsewhere(ipc_ns)
+    return f"{ident}@{elsewhere}" if elsewhere else str(ident)
+
+
+def namespace_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The columns with the Namespace column after the first (the id)."""
+    return (columns[0], NAMESPACE_COLUMN, *columns[1:])
+
+
 class Pane(Vertical):
     pane_id: ClassVar[str]
     title: ClassVar[str]
@@ -71,6 +90,7 @@ class Pane(Vertical):
     default_reverse: ClassVar[bool] = False
     empty_text: ClassVar[str] = "Nothing to show."
     sort_shapes_rows: ClassVar[bool] = False  # build_rows reads the sort column (the process tree)
+    namespaced: ClassVar[bool] = False  # System V objects: a Namespace column where there are several namespaces
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
@@ -80,17 +100,59 @@ class Pane(Vertical):
         self._built: tuple[tuple[object, ...], tuple[object, ...], list[Row]] | None = None
         self._filtered: tuple[list[Row], str, list[Row]] | None = None
         self._empty_shown: tuple[bool, str] | None = None
+        self.by_namespace = False  # the table with the Namespace column is the one shown
+        self._with_namespace: dict[int, tuple[Row, Row]] = {}  # id(row) -> (row, it with its namespace cell)
 
     def compose(self) -> ComposeResult:
         yield ObjectTable(self.columns, id=f"table-{self.pane_id}")
+        if self.namespaced:
+            yield ObjectTable(namespace_columns(self.columns), id=f"table-{self.pane_id}-ns")
         yield Static(self.empty_text, classes="empty")
 
     def on_mount(self) -> None:
-        self.table.set_sort(self.default_sort, self.default_reverse)
+        for table in self.query(ObjectTable):
+            table.set_sort(self.default_sort, self.default_reverse)
+        if self.namespaced:
+            self.query_one(f"#table-{self.pane_id}-ns", ObjectTable).display = False
 
     @property
     def table(self) -> ObjectTable:
-        return self.query_one(ObjectTable)
+        name = f"#table-{self.pane_id}-ns" if self.by_namespace else f"#table-{self.pane_id}"
+        return self.query_one(name, ObjectTable)
+
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        return namespace_columns(self.columns) if self.by_namespace else self.columns
+
+    def _choose_table(self, snapshot: Snapshot) -> None:
+        """Show the table with the Namespace column while there are several namespaces, the other else."""
+        wanted = self.namespaced and shows_namespaces(snapshot)
+        if wanted == self.by_namespace:
+            return
+        before = self.table
+        self.by_namespace = wanted
+        after = self.table
+        after.set_sort(before.sort_column or self.default_sort, before.sort_reverse)
+        before.sync([], fade=False, highlight=False)
+        before.display, after.display = False, True
+        if before.has_focus:
+            after.focus()
+
+    def _namespace_rows(self, rows: list[Row]) -> list[Row]:
+        """The rows with their object's namespace after the id; the same row objects as last scan
+        for the same rows (the table skips those by identity)."""
+        earlier, made = self._with_namespace, {}
+        result = []
+        for row in rows:
+            hit = earlier.get(id(row))
+            if hit is None or hit[0] is not row:
+                name = getattr(row.obj, "container", "") or "host"
+                cells = (row.cells[0], Cell(name), *row.cells[1:])
+                hit = (row, dataclasses.replace(row, cells=cells))  # what a row is made of, its cells apart
+            made[id(row)] = hit
+            result.append(hit[1])
+        self._with_namespace = made
+        return result
 
     @property
     def selected(self) -> Any:
@@ -107,10 +169,13 @@ class Pane(Vertical):
             return
         # Building a big table allocates many small objects that refcounting frees; a cyclic
         # collection in the middle would walk the whole heap for nothing (a second on 10,000 rows).
+        self._choose_table(state.snapshot)
         collecting = gc.isenabled()
         gc.disable()
         try:
             rows = self._rows(state)
+            if self.by_namespace:
+                rows = self._namespace_rows(rows)
             needle = self.filter_text.lower()
             if needle:
                 rows = self._matching(rows, needle, state.now)
@@ -175,7 +240,7 @@ class Pane(Vertical):
         self._reshow()
 
     def cycle_sort(self, step: int) -> None:
-        keys = [c.key for c in self.columns]
+        keys = [c.key for c in self.shown_columns]
         current = keys.index(self.table.sort_column) if self.table.sort_column in keys else 0
         self.sort_by(keys[(current + step) % len(keys)], self.table.sort_reverse)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ipctop.model import SemSet
-from ipctop.tui.panes.base import Pane, brief, who
-from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell
+from ipctop.tui.panes.base import Pane, brief, row_key, who
+from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
@@ -21,7 +21,7 @@ def waiting_text(sem_set: SemSet) -> str:
             parts.append(f"#{index} ×{zcnt} await zero")
     if not parts:
         return "none"
-    return f"BLOCKED {sem_set.waiters}: " + ", ".join(parts)
+    return f"BLOCKED {sem_set.blocked}: " + ", ".join(parts)
 
 
 class SemPane(Pane):
@@ -29,6 +29,7 @@ class SemPane(Pane):
     title = "Semaphores"
     empty_text = "No semaphore sets."
     default_sort = "semid"
+    namespaced = True
     columns = (
         Column("semid", "SemID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
@@ -36,6 +37,7 @@ class SemPane(Pane):
         Column("nsems", "N", 4, priority=2),
         Column("values", "Values", shrink_to=8),
         Column("waiting", "Waiting", shrink_to=14),
+        Column("waiters", "Blocked", priority=1, shrink_to=16),
         Column("last", "Last op by", priority=1, shrink_to=12),
         Column("age", "Last op", 7, volatile=True, priority=4),
         Column("perms", "Perms", 9, priority=5),
@@ -43,7 +45,7 @@ class SemPane(Pane):
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         assert state.snapshot is not None
-        return [self._row(sem_set, state) for sem_set in state.snapshot.sem.values()]
+        return [self._row(sem_set, state) for sem_set in state.snapshot.all_sem()]
 
     def _row(self, sem_set: SemSet, state: MonitorState) -> Row:
         snapshot = state.snapshot
@@ -51,16 +53,17 @@ class SemPane(Pane):
         values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
         pids = [pid for pid in dict.fromkeys(sem_set.pids) if pid]
         last = [who(snapshot, pid) for pid in pids]
-        blocked = sem_set.waiters > 0
+        blocked = sem_set.blocked > 0
         cells = (
             num(sem_set.semid),
             key_cell(sem_set.key),
             Cell(sem_set.owner),
             num(sem_set.nsems),
             Cell(values, sort=sem_set.values),
-            Cell(waiting_text(sem_set), sort=sem_set.waiters, role=None if blocked else "muted"),
+            Cell(waiting_text(sem_set), sort=sem_set.blocked, role=None if blocked else "muted"),
+            waiters_cell(snapshot, sem_set.waiters, show=""),  # on which semaphore: in Waiting
             ListCell(last, sort=" ".join(last).lower(), short=[brief(snapshot, pid) for pid in pids]),
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),
         )
-        return Row(str(sem_set.semid), sem_set, cells, role="alert" if blocked else None)
+        return Row(row_key(snapshot, sem_set.semid, sem_set.ipc_ns), sem_set, cells, role="alert" if blocked else None)

@@ -19,10 +19,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ipctop.actions.holdings import Holdings
 from ipctop.actions.posix_contents import read_posix_contents
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
+from ipctop.kernel.ipcns import Target, Unenterable, run_in
+from ipctop.model import ShmSegment
+from ipctop.render.escape import printable
 from ipctop.render.procinfo import label
-from ipctop.tui.details import Detail, describe
+from ipctop.render.waits import waits_cell_text
+from ipctop.tui.details import Detail, describe, lookup
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 
@@ -36,17 +41,22 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None) -> Group:
+def _plain(text: str, style: str = "") -> Text:
+    """Text from the machine (names, paths, command lines): escaped, and never read as markup."""
+    return Text(printable(text), style=style)
+
+
+def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None, ipc_ns: int = 0) -> Group:
     state = app.state
     snapshot = state.snapshot
-    parts: list = [Text(detail.title, style="bold")]
-    parts += [Text(note, style="italic") for note in detail.notes]
+    parts: list = [_plain(detail.title, style="bold")]
+    parts += [_plain(note, style="italic") for note in detail.notes]
 
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold", no_wrap=True)
     fields.add_column()
     for name, value in detail.fields:
-        fields.add_row(name, value)
+        fields.add_row(_plain(name), _plain(value))
     if detail.fields:
         parts += [_section("Fields"), fields]
 
@@ -60,8 +70,9 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             alive = snapshot.is_alive(pid)
             name = label(pid, snapshot.processes) if process else "?"
             user = process.user if process else "-"
-            run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
-            users.add_row(str(pid), name, user, run if alive else "gone", how)
+            waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
+            run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
+            users.add_row(*map(_plain, (str(pid), name, user, run if alive else "gone", how)))
         parts.append(users)
     else:
         parts.append(Text("none seen", style="italic"))
@@ -73,16 +84,16 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         else:
             key = "(read again at every scan)" if contents.free else "(r reads it again)"
         parts.append(Text(f"{contents.note} {key}", style="italic"))
-        parts += [Text(line) for line in contents.lines]
+        parts += [_plain(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
     timeline = state.timeline
-    lifetime = timeline.lifetime(detail.kind, detail.ident)
-    if timeline.forgotten(detail.kind, detail.ident):
+    lifetime = timeline.lifetime(detail.kind, detail.ident, ipc_ns)
+    if timeline.forgotten(detail.kind, detail.ident, ipc_ns):
         which = "Its earlier history was" if lifetime else "Its history was"
         parts.append(Text(f"{which} dropped: ipctop keeps the lifetimes of the {timeline.max_objects} objects "
                           "most recently active, and this one was quiet longer.", style="italic"))  # fmt: skip
-    dropped = timeline.dropped(detail.kind, detail.ident)
+    dropped = timeline.dropped(detail.kind, detail.ident, ipc_ns)
     if lifetime and dropped:
         parts.append(Text(f"{dropped} entries after the first were dropped: ipctop keeps the first and the "
                           f"latest {timeline.max_entries - 1}.", style="italic"))  # fmt: skip
@@ -91,8 +102,8 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         for column in ("Time", "What", "PID", "Detail"):
             table.add_column(column, no_wrap=column != "Detail")
         for entry in lifetime:
-            table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
-                          str(entry.pid or ""), entry.detail)  # fmt: skip
+            table.add_row(*map(_plain, (time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
+                                        str(entry.pid or ""), entry.detail)))  # fmt: skip
         parts.append(table)
     elif not timeline.forgotten(detail.kind, detail.ident):
         parts.append(Text("nothing recorded yet", style="italic"))
@@ -106,11 +117,12 @@ class DetailScreen(Screen[None]):
         Binding("r", "reread", "Read again", show=False),
     ]
 
-    def __init__(self, kind: str, ident: int, last_known: object | None) -> None:
+    def __init__(self, kind: str, ident: int, last_known: object | None, ipc_ns: int = 0) -> None:
         super().__init__()
         self.kind = kind
         self.ident = ident
         self.last_known = last_known
+        self.ipc_ns = ipc_ns  # the inode of its IPC namespace, when that is not ipctop's own
         self.contents: Contents | None = None
 
     @property
@@ -130,7 +142,8 @@ class DetailScreen(Screen[None]):
         # Read again when that changes nothing (ipctop's attachment, another process's mapping);
         # nothing to show once it is gone.
         contents = self.contents
-        if self.kind == "shm" and (contents is None or contents.free or self.ident not in update.snapshot.shm):
+        gone = lookup(update.snapshot, self.kind, self.ident, self.ipc_ns) is None
+        if self.kind == "shm" and (contents is None or contents.free or gone):
             self.read_contents()
         elif self.kind in POSIX_CONTENTS:
             self.read_contents()  # changes nothing: read again at every scan
@@ -162,18 +175,32 @@ class DetailScreen(Screen[None]):
             obj = getattr(snapshot, self.kind).get(self.ident) if snapshot is not None else None
             self.contents = read_posix_contents(obj) if obj is not None else None
             return
-        segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
-        holdings = self.ipctop.holdings
-        self.contents = read_contents(segment, holdings, attach=attach) if segment is not None else None
+        found = None
+        if snapshot is not None and self.kind == "shm":
+            found = lookup(snapshot, "shm", self.ident, self.ipc_ns)
+        segment = found if isinstance(found, ShmSegment) else None
+        if segment is None:
+            self.contents = None
+        elif not self.ipc_ns:
+            self.contents = read_contents(segment, self.ipctop.holdings, attach=attach)
+        else:
+            # of another namespace: ipctop holds none of its segments, and attaching is done inside it
+            namespace = snapshot.namespace(self.ipc_ns)  # type: ignore[union-attr]
+            target = Target(self.ipc_ns, namespace.members if namespace is not None else ())
+            try:
+                self.contents = run_in(target, read_contents, segment, Holdings(), attach=attach)
+            except Unenterable as refusal:
+                self.contents = Contents((), str(refusal), held=False, free=False)
 
     @property
     def detail(self) -> Detail | None:
         snapshot = self.ipctop.state.snapshot
         if snapshot is None:
             return None
-        return describe(self.kind, self.ident, snapshot, self.last_known)
+        return describe(self.kind, self.ident, snapshot, self.last_known, self.ipc_ns)
 
     def show_detail(self) -> None:
         detail = self.detail
         if detail is not None:
-            self.query_one("#detail-body", Static).update(detail_renderable(detail, self.ipctop, self.contents))
+            self.query_one("#detail-body", Static).update(
+                detail_renderable(detail, self.ipctop, self.contents, self.ipc_ns))
