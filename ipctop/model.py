@@ -46,8 +46,8 @@ class Wait:
     tid: int  # the thread; the pid for a single-threaded process
     comm: str
     call: str  # the system call: "msgrcv", "semop", "read", "poll", "open", ...
-    kind: str  # the object's: "msg", "sem", "pipe", "fifo"
-    id: int | None  # msqid, semid, or the pipe's or FIFO's inode
+    kind: str  # the object's: "msg", "sem", "pipe", "fifo", or "psem", "pmsg", "pshm", "memfd" (ipctop/kinds/)
+    id: int | None  # msqid, semid, or the pipe's, FIFO's or POSIX object's inode
     detail: str  # "type 99", "sem 0 op -1", "fd 4", "fd 4 in", "for writing"
     mode: str  # "r": waits to take (bytes, a message); "w": to put (room); "": neither
     exact: bool = True
@@ -278,11 +278,12 @@ class PosixSem:
     mtime: float
     ctime: float
     value: int | None  # None when its layout is not known or it cannot be read
-    waiters: int | None  # glibc's count of processes in sem_wait on it
+    blocked: int | None  # glibc's count of processes in sem_wait on it (None: not known)
     layout: str  # "glibc", or "unknown" (another C library, or unreadable)
     unlinked: bool = False
     holders: tuple[Holder, ...] = ()
     made: float = 0.0  # as PosixShm.made
+    waiters: tuple[Wait, ...] = ()  # threads asleep in sem_wait on it (a futex in its mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +306,7 @@ class PosixQueue:
     listed: bool = True  # False: known only from a holder's fd (/dev/mqueue not mounted)
     holders: tuple[Holder, ...] = ()
     made: float = 0.0  # the earliest of its times: it was made no later (0: unknown); it moves with every send
+    waiters: tuple[Wait, ...] = ()  # threads asleep in mq_timedreceive (mode "r") or mq_timedsend ("w") on it
 
     @property
     def fill(self) -> float | None:

@@ -31,7 +31,7 @@ from ipctop.collectors.mappings import MEMFD, POSIX, SharedMapping
 from ipctop.collectors.processes import user_name
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.kernel import posix
-from ipctop.model import HeldObject, Holder, PosixQueue, PosixSem, PosixShm, UnnamedShm
+from ipctop.model import HeldObject, Holder, PosixQueue, PosixSem, PosixShm, UnnamedShm, Wait
 
 KINDS = ("pshm", "psem", "pmsg", "memfd")
 
@@ -59,6 +59,10 @@ def _made(status: posix.FileStatus | None) -> float:
     if status is None:
         return 0.0
     return status.btime or min(status.atime, status.mtime, status.ctime)
+
+
+def _no_waiters(_kind: str, _inode: int) -> tuple[Wait, ...]:
+    return ()
 
 
 def _deleted(name: str) -> tuple[str, bool]:
@@ -108,6 +112,9 @@ class PosixScan:
         self.queue_holders: dict[int, list[RawHolder]] = {}
         self.queue_links: dict[int, tuple[int, int, str]] = {}  # a holder (pid, fd) and its link text
         self.notes: list[str] = []
+        self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
+        self._queue_fds: dict[tuple[int, int], int] | None = None
+        self._waiters_on: Callable[[str, int], tuple[Wait, ...]] = _no_waiters
 
     # --- gathering ------------------------------------------------------------------
 
@@ -136,6 +143,7 @@ class PosixScan:
                 self.unnamed_holders.setdefault(found.inode, []).append(holder)
             elif found.kind == "mqueue":
                 queue_fds.append(found)
+        self.mappings = mappings
         for pid_mappings in mappings.values():
             for mapping in pid_mappings:
                 holder = RawHolder(mapping.pid, None, mapping.mode, mapping.start, mapping.end, mapping.offset)
@@ -183,6 +191,45 @@ class PosixScan:
             self.queue_links.setdefault(found.inode, (pid, found.end.fd, found.link))
             self.queue_holders.setdefault(found.inode, []).append(RawHolder(pid, found.end.fd, found.end.mode))
 
+    # --- what a blocked process waits on (collectors/waits.py asks) -----------------------
+
+    def at_address(self, pid: int, address: int) -> tuple[str, int, str, int] | None:
+        """(kind, inode, name, offset in the object) of what `pid` maps at `address`: a psem or pshm by its
+        name, or memfd (`memfd:NAME`, or `anonymous` shared memory); None when it maps none of them there."""
+        for mapping in self.mappings.get(pid, ()):
+            if mapping.start <= address < mapping.end:
+                offset = mapping.offset + address - mapping.start
+                if mapping.kind == MEMFD:
+                    return "memfd", mapping.inode, "memfd:" + _deleted(mapping.name.removeprefix("/memfd:"))[0], offset
+                if mapping.kind != POSIX:
+                    return "memfd", mapping.inode, "anonymous", offset
+                base = self._file_name(mapping.inode, mapping.name)
+                if base.startswith(posix.SEM_PREFIX):
+                    return "psem", mapping.inode, "/" + base[len(posix.SEM_PREFIX):], offset
+                return "pshm", mapping.inode, "/" + base, offset
+        return None
+
+    def queue_at_fd(self, pid: int, fd: int) -> tuple[int, str] | None:
+        """The inode and name of the queue `pid` has open as `fd` (one of ipctop's own IPC namespace), or None."""
+        if self._queue_fds is None:
+            self._queue_fds = {(h.pid, h.fd): inode for inode, holders in self.queue_holders.items()
+                               for h in holders if h.fd is not None}
+        inode = self._queue_fds.get((pid, fd))
+        if inode is None:
+            return None
+        listed = self.queue_files.get(inode)
+        if listed is not None:
+            return inode, "/" + listed.name
+        link = self.queue_links.get(inode)
+        return inode, "/" + _deleted(link[2])[0].rsplit("/", 1)[-1] if link else "?"
+
+    def _file_name(self, inode: int, mapped_name: str) -> str:
+        """The name in /dev/shm (`sem.NAME` for a semaphore), as listed, else as its holders show it."""
+        listed = self.shm_files.get(inode)
+        if listed is not None:
+            return listed.name
+        return _deleted(self.shm_links.get(inode, mapped_name).removeprefix(collect.DEV_SHM + "/"))[0]
+
     @property
     def holder_pids(self) -> set[int]:
         pids: set[int] = set()
@@ -193,8 +240,11 @@ class PosixScan:
 
     # --- records ------------------------------------------------------------------------
 
-    def records(self, comm: Callable[[int], str], vanished: set[int] | frozenset[int] = frozenset()) -> PosixRecords:
-        """The records, named by `comm`; the holders in `vanished` (exited meanwhile) left out."""
+    def records(self, comm: Callable[[int], str], vanished: set[int] | frozenset[int] = frozenset(),
+                waiters_on: Callable[[str, int], tuple[Wait, ...]] | None = None) -> PosixRecords:
+        """The records, named by `comm`; the holders in `vanished` (exited meanwhile) left out;
+        `waiters_on(kind, inode)`: the threads blocked on a semaphore or queue (records.Waiting.on)."""
+        self._waiters_on = waiters_on or _no_waiters
         if vanished:
             for table in (self.shm_holders, self.unnamed_holders, self.queue_holders):
                 for inode, holders in list(table.items()):
@@ -241,12 +291,13 @@ class PosixScan:
             name = "/" + listed.name[len(posix.SEM_PREFIX):]
             holders = self._holders(result, "psem", listed.inode, raw, comm)
             value = self._semaphore(f"{collect.DEV_SHM}/{listed.name}", holders) if self.proc.is_live else None
-            inputs = (listed, holders, value)
+            waiters = self._waiters_on("psem", listed.inode)
+            inputs = (listed, holders, value, waiters)
             result.psem[listed.inode] = self.memo.record("psem", listed.inode, inputs, lambda: PosixSem(
                 name=name, inode=listed.inode, perms=listed.mode & 0o777, uid=listed.uid, gid=listed.gid,
                 owner=user_name(listed.uid), mtime=listed.mtime, ctime=listed.ctime,
-                value=value.value if value else None, waiters=value.waiters if value else None,
-                layout="glibc" if value else "unknown", holders=holders, made=listed.made_by,
+                value=value.value if value else None, blocked=value.waiters if value else None,
+                layout="glibc" if value else "unknown", holders=holders, made=listed.made_by, waiters=waiters,
             ))  # type: ignore[assignment]
             return
         holders = self._holders(result, "pshm", listed.inode, raw, comm)
@@ -271,8 +322,8 @@ class PosixScan:
             value = self._semaphore(None, holders) if self.proc.is_live else None
             result.psem[inode] = PosixSem(
                 name="/" + base[len(posix.SEM_PREFIX):], value=value.value if value else None,
-                waiters=value.waiters if value else None, layout="glibc" if value else "unknown",
-                holders=holders, **common,  # type: ignore[arg-type]
+                blocked=value.waiters if value else None, layout="glibc" if value else "unknown",
+                holders=holders, waiters=self._waiters_on("psem", inode), **common,  # type: ignore[arg-type]
             )
             return
         extent = max((h.offset + h.end - h.start for h in raw if h.fd is None), default=0)
@@ -348,7 +399,9 @@ class PosixScan:
         attributes = collect.queue_attributes(path) if self.proc.is_live else None
         status_text = collect.queue_status(path) if self.read_queue_files and self.proc.is_live else None
         holders = self._holders(result, "pmsg", inode, raw, comm)
-        inputs = (name, perms, uid, gid, mtime, made, attributes, status_text, unlinked, listed is not None, holders)
+        waiters = self._waiters_on("pmsg", inode)
+        inputs = (name, perms, uid, gid, mtime, made, attributes, status_text, unlinked, listed is not None, holders,
+                  waiters)
         result.pmsg[inode] = self.memo.record("pmsg", inode, inputs, lambda: PosixQueue(
             name=name, inode=inode, perms=perms, uid=uid, gid=gid, owner=user_name(uid) if uid is not None else "?",
             mtime=mtime, messages=attributes.messages if attributes else None,
@@ -356,7 +409,7 @@ class PosixScan:
             message_size=attributes.message_size if attributes else None,
             queued_bytes=status_text.queued_bytes if status_text else None,
             notify_pid=status_text.notify_pid if status_text else None,
-            unlinked=unlinked, listed=listed is not None, holders=holders, made=made,
+            unlinked=unlinked, listed=listed is not None, holders=holders, made=made, waiters=waiters,
         ))  # type: ignore[assignment]
 
 

@@ -178,7 +178,7 @@ class Scanner:
         }
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
-        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits)
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
@@ -229,7 +229,8 @@ class Scanner:
             used_queues.setdefault(pid, set()).update(ids)
         for pid, ids in elsewhere.used_sets.items():
             used_sets.setdefault(pid, set()).update(ids)
-        posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished) if posix is not None else None
+        posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished, waiting.on) if posix is not None \
+            else None
         procs = records.processes_of(
             infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
             posix_records.held if posix_records is not None else None,

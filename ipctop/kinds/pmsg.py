@@ -15,6 +15,7 @@ from ipctop.kinds.base import (
     when,
 )
 from ipctop.model import PosixQueue, Snapshot
+from ipctop.render.waits import blocked_users
 
 
 def _number(value: int | None) -> str:
@@ -35,6 +36,11 @@ def _notify(obj: PosixQueue) -> str:
     if obj.notify_pid is None:
         return "?"
     return str(obj.notify_pid) if obj.notify_pid else "-"
+
+
+def _waiters(obj: PosixQueue) -> str:
+    """Who is blocked on it: `python[812] mq_timedreceive`."""
+    return ", ".join(f"{w.comm}[{w.pid}] {w.call}" for w in obj.waiters) or "-"
 
 
 def describe(obj: PosixQueue, snapshot: Snapshot) -> DetailText:
@@ -59,7 +65,8 @@ def describe(obj: PosixQueue, snapshot: Snapshot) -> DetailText:
                      "ctime: ipctop reads it only when asked (`ipctop list --queue-files`).")
     if not obj.listed:
         notes.append("Known from its holders' fds: /dev/mqueue is not mounted.")
-    return DetailText(f"POSIX message queue {obj.name}", fields, holder_users(obj.holders), notes)
+    return DetailText(f"POSIX message queue {obj.name}", fields, blocked_users(obj.waiters) + holder_users(obj.holders),
+                      notes)
 
 
 KIND = ObjectKind(
@@ -85,6 +92,7 @@ KIND = ObjectKind(
         Column("perms", "PERMS", lambda o: perms_text(o.perms), width=9),
         Column("status", "STATUS", _status),
         Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders)),
+        Column("waiters", "WAITERS", _waiters, sort=lambda o: len(o.waiters), priority=1, shrink_to=16),
     ),
     label=lambda o: o.name,
     describe=describe,
@@ -93,5 +101,6 @@ KIND = ObjectKind(
         Metric("messages", "Messages in the queue (mq_curmsgs)", lambda o: o.messages),
         Metric("max_messages", "Messages it holds at most (mq_maxmsg)", lambda o: o.max_messages),
         Metric("holders", "Open fds on it", lambda o: len(o.holders)),
+        Metric("waiters", "Threads blocked in mq_timedreceive or mq_timedsend on it", lambda o: len(o.waiters)),
     ),
 )

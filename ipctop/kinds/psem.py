@@ -15,6 +15,7 @@ from ipctop.kinds.base import (
     when,
 )
 from ipctop.model import PosixSem, Snapshot
+from ipctop.render.waits import blocked_users
 
 
 def _value(obj: PosixSem) -> str:
@@ -22,7 +23,11 @@ def _value(obj: PosixSem) -> str:
 
 
 def _waiters(obj: PosixSem) -> str:
-    return "?" if obj.waiters is None else str(obj.waiters)
+    """Threads seen asleep in sem_wait on it; glibc's own count where none was seen (a process ipctop may
+    not read), as `~N`."""
+    if obj.waiters or not obj.blocked:
+        return str(len(obj.waiters)) if obj.waiters or obj.blocked is not None else "?"
+    return f"~{obj.blocked}"
 
 
 def describe(obj: PosixSem, snapshot: Snapshot) -> DetailText:
@@ -33,7 +38,8 @@ def describe(obj: PosixSem, snapshot: Snapshot) -> DetailText:
         owner_field(obj.uid, obj.gid, obj.owner),
         ("perms", f"{perms_text(obj.perms)} ({obj.perms:04o})"),
         ("value", _value(obj)),
-        ("waiters (glibc's count)", _waiters(obj)),
+        ("blocked in sem_wait", f"{len(obj.waiters)} seen, {'?' if obj.blocked is None else obj.blocked} by "
+                                "glibc's count"),
         ("layout", obj.layout),
         ("last change", when(obj.mtime)),
     ]
@@ -44,7 +50,11 @@ def describe(obj: PosixSem, snapshot: Snapshot) -> DetailText:
         notes.append("Unlinked (sem_unlink): the name shown is the one in its holders' mappings; glibc maps a "
                      "new semaphore under a temporary name first, so it may not be the name it was opened by.")
     notes.append("glibc closes a named semaphore's fd once mapped: its holders are the processes that map it.")
-    return DetailText(f"POSIX semaphore {obj.name}", fields, holder_users(obj.holders), notes)
+    if obj.blocked and len(obj.waiters) < obj.blocked:
+        notes.append(f"glibc counts {obj.blocked} waiting, ipctop saw {len(obj.waiters)}: the others are in "
+                     "processes whose system calls it may not read, or were just woken.")
+    return DetailText(f"POSIX semaphore {obj.name}", fields, blocked_users(obj.waiters) + holder_users(obj.holders),
+                      notes)
 
 
 KIND = ObjectKind(
@@ -57,7 +67,8 @@ KIND = ObjectKind(
     columns=(
         Column("name", "NAME", lambda o: o.name),
         Column("value", "VALUE", _value, numeric=True, sort=lambda o: -1 if o.value is None else o.value, width=6),
-        Column("waiters", "WAITERS", _waiters, numeric=True, sort=lambda o: o.waiters or 0, width=7),
+        Column("waiters", "WAITERS", _waiters, numeric=True, sort=lambda o: len(o.waiters) or o.blocked or 0,
+               width=7),
         Column("owner", "OWNER", lambda o: o.owner),
         Column("perms", "PERMS", lambda o: perms_text(o.perms), width=9),
         Column("status", "STATUS", lambda o: status_text(o.unlinked)),
@@ -69,7 +80,8 @@ KIND = ObjectKind(
     value=lambda o: o.value,
     metrics=(
         Metric("value", "The semaphore's value (glibc layout)", lambda o: o.value),
-        Metric("waiters", "Processes waiting in sem_wait (glibc's count)", lambda o: o.waiters),
+        Metric("waiters", "Threads blocked in sem_wait on it (seen, else glibc's count)",
+               lambda o: len(o.waiters) or o.blocked),
         Metric("holders", "Processes mapping it", lambda o: len({h.pid for h in o.holders})),
     ),
 )

@@ -16,7 +16,7 @@ from ipctop.model import Fifo, HeldPipeEnd, MsgQueue, Pipe, Process, SemSet, Shm
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
-from ipctop.render.waits import GUESS, wait_words
+from ipctop.render.waits import blocked_users, wait_words
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes",
                **{kind.name: kind.field for kind in KINDS}}
@@ -185,13 +185,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
 
 def _blocked(waiters: tuple[Wait, ...]) -> list[tuple[int, str]]:
     """Each waiter as a user of its object: (pid, `blocked in msgrcv, type 99`)."""
-    users = []
-    for wait in waiters:
-        how = f"blocked in {wait.call}" + (f", {wait.detail}" if wait.detail else "")
-        if wait.tid != wait.pid:
-            how = f"thread {wait.tid} {how}"
-        users.append((wait.pid, how if wait.exact else f"{how} ({GUESS})"))
-    return users
+    return blocked_users(waiters)
 
 
 def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:

@@ -28,7 +28,8 @@ def test_json_of_each_kind_with_holders_and_no_copies_in_processes(posix_name, h
         assert {h["pid"] for h in obj["holders"]} == {holder.pid}
         assert set(obj["holders"][0]) == {"pid", "comm", "mode", "fd", "start", "end"}
         semaphore = next(s for s in data["psem"] if s["name"] == sem)
-        assert (semaphore["value"], semaphore["waiters"], semaphore["layout"]) == (5, 0, "glibc")
+        assert (semaphore["value"], semaphore["blocked"], semaphore["waiters"], semaphore["layout"]) == \
+            (5, 0, [], "glibc")
         process = next(p for p in data["processes"] if p["pid"] == holder.pid)
         assert {(held["kind"], held["inode"]) for held in process["posix"]} == {("pshm", obj["inode"])}
         assert data["pmsg"] == [] and data["shm"] == [] and data["pipes"] == []  # not asked for

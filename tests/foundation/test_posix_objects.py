@@ -61,7 +61,7 @@ def test_named_semaphore_value_and_holders_matched_by_inode(posix_name, holders)
         creator_line = next(line for line in f if f" {st.st_ino} " in line and "/dev/shm/sem." in line)
     assert posix.sem_path(name) not in creator_line and creator_line.rstrip().endswith("(deleted)")
     sem = take_snapshot().psem[st.st_ino]
-    assert (sem.name, sem.value, sem.waiters, sem.layout, sem.unlinked) == (name, 3, 0, "glibc", False)
+    assert (sem.name, sem.value, sem.blocked, sem.waiters, sem.layout, sem.unlinked) == (name, 3, 0, (), "glibc", False)
     assert sorted(h.pid for h in sem.holders) == sorted([creator.pid, opener.pid])
     assert all(h.fd is None for h in sem.holders)  # glibc closes the fd once mapped
     address = posix.sem_open(name, 0)
@@ -79,7 +79,7 @@ def test_semaphore_waiter_is_counted(posix_name, holders):
     try:
         waiter = holders.spawn("psem-wait", name)
         inode = os.stat(posix.sem_path(name)).st_ino
-        sem = wait_until(lambda: (s := take_snapshot().psem[inode]).waiters == 1 and s)
+        sem = wait_until(lambda: (s := take_snapshot().psem[inode]).blocked == 1 and s)  # glibc's count
         assert sem.value == 0 and waiter.pid in {h.pid for h in sem.holders}
         posix.sem_post(address)
         holders.end(waiter)

@@ -120,7 +120,47 @@ def _pshm_on_usr1(args: list[str]) -> None:
     _ready()
 
 
+def _futex_wait(address: int) -> None:
+    """Sleep in futex(address, FUTEX_WAIT, 0) (the word must be 0), as a process-shared lock does."""
+    import ctypes
+
+    number = {"x86_64": 202, "aarch64": 98}[os.uname().machine]
+    libc()["syscall"](number, ctypes.c_void_p(address), 0, 0, None)
+
+
+def _pshm_futex(args: list[str]) -> None:
+    """NAME OFFSET: map the shared memory object NAME, print ready, then sleep on the futex word at OFFSET."""
+    fd = posix.shm_open(args[0], os.O_RDWR)
+    area = mmap.mmap(fd, 4096)
+    os.close(fd)
+    _kept.append(area)
+    _ready(f"{_address(area):#x}")
+    while True:
+        _futex_wait(_address(area) + int(args[1], 0))
+
+
+def _private_futex(_args: list[str]) -> None:
+    """Sleep on a lock of its own (a futex in private memory: no IPC)."""
+    import threading
+
+    lock = threading.Lock()
+    lock.acquire()
+    _ready()
+    lock.acquire()
+
+
+def _pmsg_send(args: list[str]) -> None:
+    """NAME: mq_open it for writing, print ready, then send until it blocks in mq_send (the queue full)."""
+    fd = posix.mq_open(args[0], os.O_WRONLY)
+    _ready(str(fd))
+    while True:
+        posix.mq_send(fd, b"more", 0)
+
+
 POSIX_COMMANDS = {
+    "pshm-futex": _pshm_futex,
+    "private-futex": _private_futex,
+    "pmsg-send": _pmsg_send,
     "pshm-on-usr1": _pshm_on_usr1,
     "pshm-hold": _pshm_hold,
     "psem-hold": _psem_hold,

@@ -46,9 +46,9 @@ class PosixKind(ObjectKind):
 
     def rank(self, obj: Any, waits: Waits) -> tuple:
         if isinstance(obj, PosixSem):
-            return obj.waiters or 0, len(obj.holders), -obj.inode
+            return len(obj.waiters) or obj.blocked or 0, len(obj.holders), -obj.inode
         if isinstance(obj, PosixQueue):
-            return obj.fill or 0.0, obj.messages or 0, -obj.inode
+            return obj.fill or 0.0, len(obj.waiters), obj.messages or 0, -obj.inode
         return obj.size, len(obj.holders), -obj.inode
 
     def samples(self, obj: Any, waits: Waits) -> Iterable[Sample]:

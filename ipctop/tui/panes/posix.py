@@ -38,14 +38,16 @@ def state_cell(obj: Any) -> Cell:
     if isinstance(obj, PosixSem):
         if obj.value is None:
             return Cell("value ?", sort=-1, role="muted")
-        waiting = f", {obj.waiters} waiting" if obj.waiters else ""
-        return Cell(f"value {obj.value}{waiting}", sort=obj.value, role="alert" if obj.waiters else None)
+        count = len(obj.waiters) or obj.blocked or 0  # seen, else glibc's count
+        waiting = f", {count} waiting" if count else ""
+        return Cell(f"value {obj.value}{waiting}", sort=obj.value, role="alert" if count else None)
     if isinstance(obj, PosixQueue):
         if obj.messages is None:
             return Cell("? msgs", sort=-1, role="muted")
         fill = obj.fill or 0.0
         role = "alert" if fill >= 0.9 else "warn" if fill >= 0.7 else None
-        return Cell(f"{obj.messages} of {obj.max_messages} msgs", sort=fill, role=role)
+        waiting = f", {len(obj.waiters)} blocked" if obj.waiters else ""
+        return Cell(f"{obj.messages} of {obj.max_messages} msgs{waiting}", sort=fill, role=role)
     if obj.allocated is None:
         return Cell("-", sort=-1, role="muted")
     return Cell(f"{human_bytes(obj.allocated)} in memory", sort=obj.allocated)
