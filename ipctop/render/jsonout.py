@@ -30,6 +30,11 @@ def _segment(segment: ShmSegment) -> dict[str, Any]:
     return plain
 
 
+def object_to_dict(obj: Any) -> Any:
+    """One object of a snapshot (a segment, a pipe, a process…) as `snapshot_to_dict` gives it."""
+    return _segment(obj) if isinstance(obj, ShmSegment) else _plain(obj)
+
+
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "time": snapshot.time,

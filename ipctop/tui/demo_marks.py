@@ -31,6 +31,8 @@ class DemoMarks:
     sem: frozenset[int]
     paths: frozenset[str] = frozenset()
     ever: frozenset[tuple[str, int]] = frozenset()  # ("shm", id), ("process", pid)… including what is gone
+    run: int = 0  # which run of the monitor's demos (the panes follow each run's objects afresh)
+    lecture: bool = False  # lecture mode: the panes pin the demo's rows first
 
     def label(self, obj: object) -> str | None:
         """The mark for the object a row shows: "" for an object the demo made, its role for a

@@ -15,6 +15,7 @@ made.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -39,7 +40,7 @@ SHOWN_AFTER_END = 45.0  # the panel stays this long after a demo ends, then hide
 
 @dataclass(frozen=True, slots=True)
 class DemoChoice:
-    """What the picker returns: which demo, how fast, and whether it waits for `n` before each step."""
+    """What the picker returns: which demo, how fast, and whether it waits for `g` before each step."""
 
     name: str
     speed: float = 1.0
@@ -69,11 +70,13 @@ class DemoSession:
         self.step_mode = False
         self._lines: deque[str] = deque()
         self._go = threading.Event()
-        self._awaiting: DemoStep | None = None  # the step the gate holds back until `n`
+        self._awaiting: DemoStep | None = None  # the step the gate holds back until `g`
         self._stopping = threading.Event()
         self._timer: Timer | None = None
         self._announced = False
         self._closed = False
+        self.runs = 0  # how many demos were shown: each run's objects are followed afresh
+        self.lecture = False  # lecture mode: a taller narration, the demo's rows pinned first
 
     # --- what the handlers use ---------------------------------------------------------
 
@@ -111,13 +114,21 @@ class DemoSession:
     def follow(self, run: DemoRun, step_mode: bool = False) -> None:
         """Show `run` (started) in the narration panel and mark what it makes in the panes."""
         self.run = run
+        self.runs += 1
         self.step_mode = step_mode
         self._announced = False
-        mode = "step by step: n takes the next step" if step_mode else f"speed {run.speed:g}"
+        mode = "step by step: g takes the next step" if step_mode else f"speed {run.speed:g}"
         self.panel.begin(run.info.name, run.info.description, run.info.lesson, mode)
+        self.panel.set_class(self.lecture, "-lecture")
         if self._timer is None:
             self._timer = self.app.set_interval(POLL, self.poll)
         self.poll()
+
+    def set_lecture(self, on: bool) -> None:
+        """Lecture mode: a taller narration, and the panes pin the demo's rows first (see Pane.show)."""
+        self.lecture = on
+        with contextlib.suppress(NoMatches):  # not mounted yet (--lecture): begin() sets it
+            self.panel.set_class(on, "-lecture")
 
     def next_step(self) -> bool:
         """Let the demo take the step it waits for; False when it waits for none."""
@@ -132,7 +143,7 @@ class DemoSession:
         if run is None:
             return
         self._stopping.set()
-        self._go.set()  # a gate waiting for `n` lets the run see the stop
+        self._go.set()  # a gate waiting for `g` lets the run see the stop
         run.stop()
 
     def close(self) -> None:
@@ -153,7 +164,8 @@ class DemoSession:
         for kind in ("shm", "msg", "sem"):
             ever |= {(kind, ident) for ident in getattr(made, kind)}
         return DemoMarks(
-            run.info.name, current.pids, current.shm, current.msg, current.sem, current.paths, frozenset(ever)
+            run.info.name, current.pids, current.shm, current.msg, current.sem, current.paths, frozenset(ever),
+            run=self.runs, lecture=self.lecture,
         )
 
     # --- the run's reader thread ----------------------------------------------------------

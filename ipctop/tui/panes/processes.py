@@ -1,10 +1,18 @@
 """Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds.
 
 Sorted by the Process column it is a tree (siblings that inherited a pipe from
-their parent stand together); sorted by any other column it is a flat list.
+their parent stand together); sorted by any other column, or with the tree turned
+off (`t`, F5), a flat list.  In the tree, ← folds a process's children under it
+(`name [+3]`) and → unfolds them.
+
+A process that has just exited stays one scan, struck through, in its place in
+the tree: the tree of that scan is drawn with it, so that the lines around it
+(`├─`, `└─`) stay right while its siblings move up.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ipctop.model import Process
 from ipctop.proctree import process_tree
@@ -17,7 +25,8 @@ from ipctop.tui.state import MonitorState
 
 
 class TreeCell(Cell):
-    """A process's name under its tree lines; in a narrow column the lines on the left go first."""
+    """A process's name under its tree lines (and `[+N]` when N processes are folded under it); in a
+    narrow column the lines on the left go first."""
 
     __slots__ = ("name", "prefix")
 
@@ -65,6 +74,58 @@ class ProcessesPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self._cache: dict[tuple[object, ...], Row] = {}
+        self.tree_view = True  # `t`: a tree when sorted by the Process column; False: always a flat list
+        self.folded: set[str] = set()  # rows whose children are folded under them
+        self._children: set[str] = set()  # rows with children shown under them, as last built
+
+    @property
+    def showing_tree(self) -> bool:
+        return self.tree_view and self.table.sort_column == "process"
+
+    def rows_inputs(self, state: MonitorState) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        objects, values = super().rows_inputs(state)
+        return objects, (*values, self.tree_view, frozenset(self.folded))
+
+    def show(self, state: MonitorState, *, fade: bool = True, highlight: bool = True) -> None:
+        tree = self.showing_tree
+        self.table.sideways_taken = tree  # ← and → fold and unfold instead of scrolling
+        # In the tree a row that vanished would fade where it stood while the tree moved around it:
+        # an exited process is drawn in the tree of its last scan instead (build_rows), and a
+        # `(parent)` line no longer needed goes at once.
+        super().show(state, fade=fade and not tree, highlight=highlight)
+
+    def toggle_tree(self) -> bool:
+        """`t`: the tree (sorted by the Process column) or a flat list; True if it is a tree now."""
+        if self.showing_tree:
+            self.tree_view = False
+            self._reshow()
+            return False
+        self.tree_view = True
+        self.sort_by("process", reverse=False)
+        return True
+
+    def fold(self, fold: bool) -> None:
+        """← (fold: the selected row's children go under it; on a row without any, the cursor goes
+        to its parent) and → (unfold)."""
+        table = self.table
+        key = table.cursor_key
+        if not self.showing_tree:
+            self.notify("Folding is for the tree: t shows it.", timeout=4)
+            return
+        if key is None:
+            return
+        if fold and key in self._children and key not in self.folded:
+            self.folded.add(key)
+        elif fold:
+            row = table.row_for(key)
+            if row is not None and row.parent is not None and row.parent in table.model.rows:
+                table.go_to(table.get_row_index(row.parent))
+            return
+        elif key in self.folded:
+            self.folded.discard(key)
+        else:
+            return
+        self._reshow()
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
@@ -72,24 +133,55 @@ class ProcessesPane(Pane):
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
-        tree = self.table.sort_column == "process"
-        if not tree:
-            return [self._cached_row(p, state, "", p.pid, None, previous) for p in snapshot.processes.values()]
+        if not self.showing_tree:
+            self._children = set()
+            return [
+                self._cached_row(p, state, "", (name_of(p).lower(), p.pid), None, previous)
+                for p in snapshot.processes.values()
+            ]
+        # The processes that exited since the scan before are drawn in the tree with the others, once.
+        before = state.previous
+        exited = {} if before is None else {
+            pid: process for pid, process in before.processes.items() if pid not in snapshot.processes
+        }  # fmt: skip
+        processes = {**snapshot.processes, **exited} if exited else snapshot.processes
+        lines = process_tree(processes)
         rows = []
         parents: list[str] = []  # the key of the latest row at each depth
-        for order, line in enumerate(process_tree(snapshot.processes)):
+        children: set[str] = set()
+        skip_below: int | None = None  # the depth of a folded row whose children are being left out
+        hidden: Row | None = None
+        hidden_count = 0
+        for order, line in enumerate(lines):
+            if skip_below is not None:
+                if line.depth > skip_below:
+                    hidden_count += 0 if line.is_group else 1
+                    continue
+                rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
+                skip_below = None
             del parents[line.depth :]
             parent = parents[-1] if parents else None
+            if parent is not None:
+                children.add(parent)
             if line.is_group:
                 row = self._group_row(line.pid, order)
+            elif line.pid in exited:
+                assert before is not None
+                row = self._row(exited[line.pid], state, line.prefix, order, parent, gone_since=before.time)
             else:
                 row = self._cached_row(snapshot.processes[line.pid], state, line.prefix, order, parent, previous)
             parents.append(row.key)
             rows.append(row)
+            if row.key in self.folded:
+                skip_below, hidden, hidden_count = line.depth, row, 0
+        if skip_below is not None:
+            rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
+        self._children = children | {key for key in self.folded if key}
+        self.folded &= {row.key for row in rows}  # a row gone takes its fold with it
         return rows
 
     def _cached_row(
-        self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None,
+        self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None,
         previous: dict[tuple[object, ...], Row],
     ) -> Row:
         key = (process.pid, prefix, order, parent)
@@ -99,7 +191,10 @@ class ProcessesPane(Pane):
         self._cache[key] = row
         return row
 
-    def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
+    def _row(
+        self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
+        gone_since: float | None = None,
+    ) -> Row:
         held = holdings(process)
         waiting = wait_word(process.wchan)
         cells = (
@@ -112,7 +207,7 @@ class ProcessesPane(Pane):
             Cell(process.cmdline, role="muted"),
         )
         search = f"{' '.join(held)} {process.comm} {process.wchan}"
-        return Row(f"p{process.pid}", process, cells, search=search, parent=parent)
+        return Row(f"p{process.pid}", process, cells, search=search, parent=parent, gone_since=gone_since)
 
     def _group_row(self, ppid: int, order: int) -> Row:
         muted = Cell("", sort="", role="muted")
@@ -126,3 +221,13 @@ class ProcessesPane(Pane):
             muted,
         )
         return Row(f"g{ppid}", None, cells)
+
+
+def _with_folded(row: Row, count: int) -> Row:
+    """A folded row, its name followed by how many processes are folded under it: `[+3]`."""
+    first = row.cells[0]
+    if isinstance(first, TreeCell):
+        cell: Cell = TreeCell(first.prefix, f"{first.name} [+{count}]", sort=first.sort_key)
+    else:
+        cell = Cell(f"{first.plain} [+{count}]", sort=first.sort_key, role=first.role)
+    return replace(row, cells=(cell, *row.cells[1:]))

@@ -1,6 +1,6 @@
 """`D`: choose a demo (the list of `ipctop demo list`), its speed and step mode, and start it.
 
-Enter starts the highlighted demo, `S` starts it step by step (`n` in the
+Enter starts the highlighted demo, `S` starts it step by step (`g` in the
 monitor takes each step), Escape cancels.  Dismisses with a DemoChoice or None.
 """
 

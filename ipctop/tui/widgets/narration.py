@@ -2,7 +2,7 @@
 
 Hidden until a demo starts; it stays after the demo ends (with how it ended)
 until the demo session hides it, and `N` shows or hides it by hand.  Its title
-says which step the demo is at, or which step waits for `n`.
+says which step the demo is at, or which step waits for `g`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class NarrationPanel(Vertical):
         padding: 0 1;
     }
     NarrationPanel.-open { display: block; }
+    NarrationPanel.-lecture { height: 50%; border: thick $accent; }
+    NarrationPanel.-lecture RichLog { text-style: bold; }
     NarrationPanel #narration-step { height: 1; color: $text-warning; display: none; }
     NarrationPanel.-awaiting #narration-step { display: block; }
     NarrationPanel RichLog { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
@@ -73,7 +75,7 @@ class NarrationPanel(Vertical):
         self._write(Text(f"Lesson: {lesson}", style="italic"))
         self._write(Text(f"Rows marked {MARK} in the panes are what it made; {mode}.", style="dim"))
         self.border_title = f"Demo {demo}"
-        self.border_subtitle = "ctrl+d stop · N hide"
+        self.border_subtitle = "ctrl+d stop · ctrl+n hide"
 
     def _write(self, text: Text) -> None:
         self.shown_lines.append(text.plain)
@@ -92,18 +94,18 @@ class NarrationPanel(Vertical):
         waiting = awaiting is not None
         self.set_class(waiting, "-awaiting")
         if waiting:
-            note = f"n: next step — {awaiting.heading}"
+            note = f"g: next step — {awaiting.heading}"
             if note != self._step_note:
                 self._step_note = note
                 self.query_one("#narration-step", Static).update(note)
-        self.border_subtitle = ("n next step · " if waiting else "") + "ctrl+d stop · N hide"
+        self.border_subtitle = ("g next step · " if waiting else "") + "ctrl+d stop · ctrl+n hide"
 
     def end(self, summary: str) -> None:
         self.ended = True
         self.set_class(False, "-awaiting")
         self._write(Text(summary, style="bold"))
         self.border_title = f"Demo {self.demo} · ended"
-        self.border_subtitle = "N hide"
+        self.border_subtitle = "ctrl+n hide"
 
     def open(self, shown: bool) -> None:
         self.set_class(shown, "-open")
