@@ -13,6 +13,7 @@ processes; only segment servers and semaphore waiters are forks of this process.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import shutil
@@ -29,6 +30,7 @@ from ipctop.kernel.errors import IpcError
 from ipctop.keys import BENCH_KEYS
 
 _DEFERRED = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+CLONE_NEWIPC = 0x0800_0000
 
 
 @contextlib.contextmanager
@@ -162,6 +164,41 @@ class Builder:
                 os.close(r)
                 os.close(w)
 
+    def namespaces(self) -> None:
+        """Processes in IPC namespaces of their own (unshare), each with its objects: they are in the
+        world's process group, and a namespace's objects go with its last process."""
+        per = self.spec.objects_per_namespace
+        shm, msg = (per * 4 + 9) // 10, (per * 3 + 9) // 10
+        sem = max(0, per - shm - msg)
+        ready_read, ready_write = os.pipe()
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def inhabit() -> None:
+            if libc.unshare(CLONE_NEWIPC) != 0:
+                os._exit(1)
+            flags = sysv.IPC_CREAT | 0o600
+            for _ in range(shm):
+                sysv.shmat(sysv.shmget(sysv.IPC_PRIVATE, self.spec.segment_size, flags))
+            for n in range(msg):
+                msqid = sysv.msgget(sysv.IPC_PRIVATE, flags)
+                for m in range(2):
+                    sysv.msgsnd(msqid, 1 + m, bytes(32 + n), nowait=True)
+            for n in range(sem):
+                sysv.sem_setall(sysv.semget(sysv.IPC_PRIVATE, 2, flags), [n % 3, 1])
+            self._fork(lambda: None)  # a worker that inherits the attachments: nattch 2
+            os.write(ready_write, b".")
+
+        for _ in range(self.spec.namespaces):
+            self._fork(inhabit)
+        os.close(ready_write)
+        got = b""
+        deadline = time.monotonic() + 120
+        while len(got) < self.spec.namespaces and time.monotonic() < deadline:
+            got += os.read(ready_read, 4096)
+        os.close(ready_read)
+        if len(got) < self.spec.namespaces:
+            raise RuntimeError(f"only {len(got)} of {self.spec.namespaces} IPC namespaces came up")
+
     def idle(self) -> None:
         for _ in range(self.spec.idle_processes):
             self._sleep()
@@ -179,6 +216,7 @@ class Builder:
         self.queues()
         self.fifos()
         self.pipelines()
+        self.namespaces()
         self.idle()
         self.manifest.close()
         os.write(self.ready_fd, f"ready {os.getpid()}\n".encode())

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.naive import compare, naive_snapshot
+from benchmarks.naive import compare, compare_namespaces, naive_namespaces, naive_snapshot
 from benchmarks.tmux import TerminalSession, cpu_seconds, peak_rss_mb
 from benchmarks.world import REPO, World
 
@@ -80,6 +80,7 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
         full_reader.scan()
     differences = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
     differences += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
+    differences += compare_namespaces(monitor.scan(), naive_namespaces(world.pids()))  # its other IPC namespaces
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
     snapshot_wall, snapshot_cpu, full_wall, lsof, lsfd, naive, cold = [], [], [], [], [], [], []
     for i in range(repeat):  # interleaved, so that every tool meets the same load
@@ -104,6 +105,7 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                   cold_snapshot_s=cold)
     again = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
     again += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
+    again += compare_namespaces(full_reader.scan(), naive_namespaces(world.pids()))
     result["differences"] += again[:20]
     result["identical"] = result["identical"] and not again
     return result

@@ -5,6 +5,9 @@ fdinfo), every maps file of every process, and every fact of every process that
 holds or last used something.  It shares no collector code with ipctop, only the
 model, so that an optimization that loses something shows up as a difference.
 `compare` lists the differences between two snapshots over one world's objects.
+`naive_namespaces` reads the other IPC namespaces of some processes the plain way
+too (a thread that joins each with setns, and every maps file of its processes),
+and `compare_namespaces` compares a snapshot's with it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pwd
 import stat
 import struct
 import termios
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -127,6 +131,7 @@ def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
 def naive_snapshot() -> Snapshot:
     now = time.time()
     own_ns = os.readlink("/proc/self/ns/ipc")
+    own_inode = int(own_ns[own_ns.index("[") + 1 : -1])
     shm_rows, msg_rows, sem_rows = _table("shm"), _table("msg"), _table("sem")
     pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
     pipe_ends: dict[int, list[tuple[int, int, str]]] = {}
@@ -245,6 +250,7 @@ def naive_snapshot() -> Snapshot:
             r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["atime"], r["dtime"], r["ctime"], r.get("rss", 0),
             r.get("swap", 0), status,
             tuple(Attacher(p, comm(p), s, e, m) for p, _, s, e, m in found), original,  # type: ignore[arg-type]
+            ipc_ns=own_inode, container="host",
         )
     msg = {}
     for r in msg_rows:
@@ -255,11 +261,12 @@ def naive_snapshot() -> Snapshot:
         msg[r["msqid"]] = MsgQueue(
             r["msqid"], r["key"], r["perms"] & 0o777, r["cbytes"], r["qnum"], qbytes, r["lspid"], r["lrpid"],
             r["uid"], r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["stime"], r["rtime"], r["ctime"],
+            ipc_ns=own_inode, container="host",
         )
     sem = {
         r["semid"]: SemSet(
             r["semid"], r["key"], r["perms"] & 0o777, r["nsems"], *sem_state[r["semid"]], r["uid"], r["gid"],
-            r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"],
+            r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"], ipc_ns=own_inode, container="host",
         )
         for r in sem_rows
     }
@@ -285,6 +292,79 @@ def naive_snapshot() -> Snapshot:
         limits=_limits(), uninspectable=tuple(Uninspectable(p, r) for p, r in sorted(denied.items())),
         live_pids=frozenset(pids),
     )
+
+
+def naive_namespaces(pids: Iterable[int]) -> dict[int, dict[str, object]]:
+    """inode -> what each other IPC namespace of `pids` holds, read the plain way: its tables read by a
+    thread that joined it, its segments' attacher pids from every maps file of its processes."""
+    own = os.stat("/proc/self/ns/ipc").st_ino
+    members: dict[int, list[int]] = {}
+    for pid in pids:
+        try:
+            inode = os.stat(f"/proc/{pid}/ns/ipc").st_ino
+        except OSError:
+            continue
+        if inode != own:
+            members.setdefault(inode, []).append(pid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    found: dict[int, dict[str, object]] = {}
+
+    def read(inode: int, pid: int) -> None:
+        fd = os.open(f"/proc/{pid}/ns/ipc", os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_ino != inode or libc.setns(fd, 0x08000000) != 0:
+                return
+        finally:
+            os.close(fd)
+        tables = {kind: _table(kind) for kind in ("shm", "msg", "sem")}
+        values = {}
+        for r in tables["sem"]:  # type: ignore[union-attr]
+            try:
+                values[r["semid"]] = sysv.sem_getall(r["semid"], r["nsems"])
+            except IpcError:
+                values[r["semid"]] = ()
+        found[inode] = {**tables, "values": values}
+
+    for inode, pids_in in members.items():
+        thread = threading.Thread(target=read, args=(inode, pids_in[0]))  # it ends there: leaves no one behind
+        thread.start()
+        thread.join()
+        if inode not in found:
+            continue
+        attachers: dict[int, list[int]] = {}
+        for pid in pids_in:
+            try:
+                maps = _maps(pid, _read(f"/proc/{pid}/maps"))
+            except OSError:
+                continue
+            for shmid, *_ in maps:
+                attachers.setdefault(shmid, []).append(pid)
+        found[inode]["attachers"] = {shmid: sorted(p) for shmid, p in attachers.items()}
+    return found
+
+
+def compare_namespaces(fast: Snapshot, reference: dict[int, dict[str, object]]) -> list[str]:
+    """Differences between the snapshot's other namespaces and `naive_namespaces`, over those it read."""
+    problems = []
+    for inode, naive in reference.items():
+        namespace = fast.namespace(inode)
+        if namespace is None or namespace.error:
+            problems.append(f"namespace {inode}: {'missing' if namespace is None else namespace.error}")
+            continue
+        attachers = naive["attachers"]
+        mine = {s.shmid: (s.key, s.size, s.nattch, s.cpid, sorted(a.pid for a in s.attachers))
+                for s in namespace.shm.values()}
+        theirs = {r["shmid"]: (r["key"], r["size"], r["nattch"], r["cpid"], attachers.get(r["shmid"], []))  # type: ignore[union-attr]
+                  for r in naive["shm"]}  # type: ignore[union-attr]
+        mine_msg = {q.msqid: (q.key, q.qnum, q.cbytes, q.lspid) for q in namespace.msg.values()}
+        theirs_msg = {r["msqid"]: (r["key"], r["qnum"], r["cbytes"], r["lspid"]) for r in naive["msg"]}  # type: ignore[union-attr]
+        mine_sem = {s.semid: (s.key, s.nsems, s.values) for s in namespace.sem.values()}
+        theirs_sem = {r["semid"]: (r["key"], r["nsems"], naive["values"][r["semid"]])  # type: ignore[index]
+                      for r in naive["sem"]}  # type: ignore[union-attr]
+        for kind, a, b in (("shm", mine, theirs), ("msg", mine_msg, theirs_msg), ("sem", mine_sem, theirs_sem)):
+            if a != b:
+                problems.append(f"namespace {inode} {kind}: {sorted(set(a.items()) ^ set(b.items()), key=str)[:3]}")
+    return problems
 
 
 def _limits() -> Limits:
@@ -330,8 +410,10 @@ def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int])
             problems.append(f"{name}: inodes differ: {sorted(set(mine_fast) ^ set(mine_ref))[:5]}")
         problems += [f"{name} {i}: {mine_fast[i]} != {mine_ref[i]}" for i in mine_fast.keys() & mine_ref.keys()
                      if mine_fast[i] != mine_ref[i]]
-    procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids}
-    procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids}
+    # (processes of the world's other IPC namespaces are compared by compare_namespaces, through their objects)
+    own = fast.ipc_ns
+    procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids and o.ipc_ns == own}
+    procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids and o.ipc_ns == own}
     if set(procs_fast) != set(procs_ref):
         problems.append(f"processes differ: {sorted(set(procs_fast) ^ set(procs_ref))[:5]}")
     problems += [f"process {p}: {procs_fast[p]} != {procs_ref[p]}" for p in procs_fast.keys() & procs_ref.keys()

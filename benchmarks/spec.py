@@ -1,7 +1,9 @@
 """What a benchmark world holds: counts of processes, pipes and System V objects.
 
 The default world is the one the targets of issue 7 are stated for; `large` has
-10,000 attached segments; `idle` holds nothing (for start-up times).
+10,000 attached segments; `idle` holds nothing (for start-up times); `ns10` and
+`ns100` are the default world with 10 and 100 IPC namespaces beside it (issue 14),
+each holding 10 objects of its own (4 segments attached twice, 3 queues, 3 sets).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class WorldSpec:
     sem_waiters: int = 10  # processes blocked in semop on one set each
     fifos: int = 20  # each held open by a reader and a writer process
     segment_size: int = 4096
+    namespaces: int = 0  # other IPC namespaces, each with a process of its own and a worker it forked
+    objects_per_namespace: int = 10  # in each: 4 segments (attached by both), 3 queues, 3 semaphore sets
 
     @property
     def pipelines(self) -> int:
@@ -43,6 +47,7 @@ class WorldSpec:
             + self.attaching_processes
             + self.sem_waiters
             + 2 * self.fifos
+            + 2 * self.namespaces
         )
         return max(0, self.processes - busy)
 
@@ -61,6 +66,8 @@ class WorldSpec:
 WORLDS = {
     "default": WorldSpec("default"),
     "large": WorldSpec("large", segments=10_000),
+    "ns10": WorldSpec("ns10", namespaces=10),
+    "ns100": WorldSpec("ns100", namespaces=100),
     "idle": WorldSpec(
         "idle", processes=0, pipes=0, segments=0, servers=0, queues=0, sem_sets=0, sem_waiters=0, fifos=0
     ),

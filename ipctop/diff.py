@@ -2,15 +2,19 @@
 
 The TUI's event log and the lifetime in its detail screens are built from these.
 An id that comes back with another creator (segments) or key (queues, sets) is a
-new object, since ids are reused; it reads as removed and created.
+new object, since ids are reused; it reads as removed and created.  System V ids are
+unique only inside one IPC namespace: each namespace's tables are compared with the
+same namespace's, and an event of another namespace than ipctop's own carries its
+inode and name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ipctop.model import Fifo, Pipe, Snapshot
+from ipctop.model import Fifo, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
 
 
 class EventKind(StrEnum):
@@ -35,28 +39,52 @@ class Event:
     object_id: int  # shmid, msqid, semid, inode or pid
     pid: int | None = None
     detail: str = ""
+    ipc_ns: int = 0  # the IPC namespace of a System V object, when it is not ipctop's own
+    container: str = ""  # and its name
 
     @property
     def object_label(self) -> str:
-        return f"{self.object_kind} {self.object_id}"
+        where = f" in {self.container}" if self.container else ""
+        return f"{self.object_kind} {self.object_id}{where}"
+
+
+Tables = tuple[Mapping[int, ShmSegment], Mapping[int, MsgQueue], Mapping[int, SemSet]]
+_NONE: Tables = ({}, {}, {})
+
+
+def _namespace_tables(previous: Snapshot, current: Snapshot) -> Iterator[tuple[Tables, Tables, int, str]]:
+    """(before, after, inode, name) of each other IPC namespace in either snapshot; one that could
+    not be read in either is left out (its objects are unknown there, not gone)."""
+    before = {ns.inode: ns for ns in previous.other_namespaces}
+    after = {ns.inode: ns for ns in current.other_namespaces}
+    for inode in [*before, *(inode for inode in after if inode not in before)]:
+        old, new = before.get(inode), after.get(inode)
+        if (old is not None and old.error) or (new is not None and new.error):
+            continue
+        name = (new or old).name  # type: ignore[union-attr]
+        yield ((old.shm, old.msg, old.sem) if old else _NONE, (new.shm, new.msg, new.sem) if new else _NONE,
+               inode, name)
 
 
 def diff(previous: Snapshot, current: Snapshot) -> list[Event]:
     """Events that turn `previous` into `current`, in a stable order."""
+    t = current.time
     events: list[Event] = []
-    events += _diff_shm(previous, current)
-    events += _diff_msg(previous, current)
-    events += _diff_sem(previous, current)
+    events += _diff_shm(previous.shm, current.shm, t)
+    events += _diff_msg(previous.msg, current.msg, t)
+    events += _diff_sem(previous.sem, current.sem, t)
+    for before, after, inode, name in _namespace_tables(previous, current):
+        found = [*_diff_shm(before[0], after[0], t), *_diff_msg(before[1], after[1], t),
+                 *_diff_sem(before[2], after[2], t)]
+        events += [replace(event, ipc_ns=inode, container=name) for event in found]
     events += _diff_pipes("pipe", previous.pipes, current.pipes, current.time)
     events += _diff_pipes("fifo", previous.fifos, current.fifos, current.time)
     events += _diff_processes(previous, current)
     return events
 
 
-def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
-    t = current.time
+def _diff_shm(before_map: Mapping[int, ShmSegment], after_map: Mapping[int, ShmSegment], t: float) -> list[Event]:
     events = []
-    before_map, after_map = previous.shm, current.shm
     # The snapshot reuses an unchanged segment's record, so at 10,000 segments only the few
     # that are not the same object need a look.
     changed = [(shmid, after) for shmid, after in after_map.items() if before_map.get(shmid) is not after]
@@ -95,14 +123,13 @@ def _diff_shm(previous: Snapshot, current: Snapshot) -> list[Event]:
     return events
 
 
-def _diff_msg(previous: Snapshot, current: Snapshot) -> list[Event]:
-    t = current.time
+def _diff_msg(before_map: Mapping[int, MsgQueue], after_map: Mapping[int, MsgQueue], t: float) -> list[Event]:
     events = []
-    for msqid, before in previous.msg.items():
-        if msqid not in current.msg or current.msg[msqid].key != before.key:
+    for msqid, before in before_map.items():
+        if msqid not in after_map or after_map[msqid].key != before.key:
             events.append(Event(t, EventKind.REMOVED, "msg", msqid, None, f"key {before.key:#010x}"))
-    for msqid, after in current.msg.items():
-        before = previous.msg.get(msqid)
+    for msqid, after in after_map.items():
+        before = before_map.get(msqid)
         if before is None or before.key != after.key:
             events.append(Event(t, EventKind.CREATED, "msg", msqid, after.lspid or None, f"key {after.key:#010x}"))
             continue
@@ -115,14 +142,13 @@ def _diff_msg(previous: Snapshot, current: Snapshot) -> list[Event]:
     return events
 
 
-def _diff_sem(previous: Snapshot, current: Snapshot) -> list[Event]:
-    t = current.time
+def _diff_sem(before_map: Mapping[int, SemSet], after_map: Mapping[int, SemSet], t: float) -> list[Event]:
     events = []
-    for semid, before in previous.sem.items():
-        if semid not in current.sem or current.sem[semid].key != before.key:
+    for semid, before in before_map.items():
+        if semid not in after_map or after_map[semid].key != before.key:
             events.append(Event(t, EventKind.REMOVED, "sem", semid, None, f"key {before.key:#010x}"))
-    for semid, after in current.sem.items():
-        before = previous.sem.get(semid)
+    for semid, after in after_map.items():
+        before = before_map.get(semid)
         if before is None or before.key != after.key:
             detail = f"key {after.key:#010x}, {after.nsems} semaphores"
             events.append(Event(t, EventKind.CREATED, "sem", semid, None, detail))

@@ -19,14 +19,15 @@ class QueueHistory:
 
     def __init__(self, window: float = 300.0) -> None:
         self.window = window
-        self._samples: dict[tuple[int, int], deque[tuple[float, int]]] = {}
+        self._samples: dict[tuple[int, int, int], deque[tuple[float, int]]] = {}  # (msqid, key, ipc_ns)
 
     def record(self, snapshot: Snapshot) -> None:
         """Add one sample per queue; forget queues that are gone and samples that are too old."""
         present = set()
-        for msqid, queue in snapshot.msg.items():
-            # A reused msqid with another key is another queue: its history starts afresh.
-            ident = (msqid, queue.key)
+        for queue in snapshot.all_msg():
+            # A reused msqid with another key is another queue: its history starts afresh.  A msqid is
+            # unique only in its IPC namespace (0 here for ipctop's own).
+            ident = (queue.msqid, queue.key, snapshot.elsewhere(queue.ipc_ns))
             present.add(ident)
             samples = self._samples.setdefault(ident, deque())
             samples.append((snapshot.time, queue.qnum))
@@ -35,9 +36,9 @@ class QueueHistory:
         for ident in set(self._samples) - present:
             del self._samples[ident]
 
-    def depths(self, msqid: int, key: int) -> list[int]:
-        """The recorded depths of one queue, oldest first."""
-        return [depth for _, depth in self._samples.get((msqid, key), ())]
+    def depths(self, msqid: int, key: int, ipc_ns: int = 0) -> list[int]:
+        """The recorded depths of one queue, oldest first (`ipc_ns`: of a queue of another namespace)."""
+        return [depth for _, depth in self._samples.get((msqid, key, ipc_ns), ())]
 
 
 def sparkline(values: Sequence[int], width: int) -> str:

@@ -61,6 +61,8 @@ class ShmSegment:
     # False when the mappings found could not be made to add up to nattch (see snapshot.py):
     # `attachers` is then what was found, not all
     attachers_complete: bool = True
+    ipc_ns: int = 0  # the inode of its IPC namespace: a shmid is unique only inside one
+    container: str = ""  # that namespace's name ("host" for ipctop's own; docs/namespaces.md)
 
     @property
     def marked_for_removal(self) -> bool:
@@ -97,6 +99,8 @@ class MsgQueue:
     stime: int
     rtime: int
     ctime: int
+    ipc_ns: int = 0  # the inode of its IPC namespace
+    container: str = ""  # that namespace's name
 
     @property
     def fill(self) -> float | None:
@@ -128,6 +132,8 @@ class SemSet:
     owner: str
     otime: int
     ctime: int
+    ipc_ns: int = 0  # the inode of its IPC namespace
+    container: str = ""  # that namespace's name
 
     @property
     def waiters(self) -> int:
@@ -230,6 +236,40 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class IpcNamespace:
+    """One IPC namespace with a live process, and the System V objects in it.
+
+    ipctop's own comes first in `Snapshot.namespaces`, and its tables are the snapshot's
+    own `shm`, `msg` and `sem`; the others' are read from inside them (docs/namespaces.md)."""
+
+    inode: int
+    name: str  # "host" for ipctop's own; a container ("docker:3f2a1b4c5d6e", "pod:1f2e3d4c"), a cgroup, `comm[pid]`
+    kind: str  # "host", "docker", "podman", "kubernetes", "containerd", "cri-o", "nspawn", "lxc", "nsjail",
+    #            "cgroup" or "process"
+    container_id: str  # the container's id, the pod's uid, or the machine's name ("" for none)
+    cgroup: str  # the cgroup of the member it was named after
+    leader: int  # its lowest pid
+    members: tuple[int, ...]  # every process in it (host pids)
+    own: bool  # ipctop's own
+    shm: Mapping[int, ShmSegment] = field(default_factory=_frozen_map)
+    msg: Mapping[int, MsgQueue] = field(default_factory=_frozen_map)
+    sem: Mapping[int, SemSet] = field(default_factory=_frozen_map)
+    limits: Limits | None = None  # its own kernel.shm*, msg*, sem
+    error: str = ""  # why it could not be read ("" when it was): its objects are then unknown, not none
+
+    @property
+    def label(self) -> str:
+        """The name with the inode, as confirmations say it."""
+        return f"{self.name} (IPC namespace {self.inode})"
+
+    def __post_init__(self) -> None:
+        for name in ("shm", "msg", "sem"):
+            value = getattr(self, name)
+            if not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, _frozen_map(value))
+
+
+@dataclass(frozen=True, slots=True)
 class Uninspectable:
     """A process whose fds or maps could not be read, and why."""
 
@@ -252,9 +292,49 @@ class Snapshot:
     limits: Limits | None = None
     uninspectable: tuple[Uninspectable, ...] = ()
     live_pids: frozenset[int] = frozenset()  # every pid in /proc at scan time
+    # Every IPC namespace with a live process, ipctop's own first (its tables are `shm`, `msg`
+    # and `sem` above); empty when only ipctop's own was looked at.
+    namespaces: tuple[IpcNamespace, ...] = ()
+    namespace_note: str = ""  # why other namespaces are not shown, when they are not
 
     def is_alive(self, pid: int) -> bool:
         return pid in self.live_pids or pid in self.processes
+
+    @property
+    def other_namespaces(self) -> tuple[IpcNamespace, ...]:
+        return tuple(ns for ns in self.namespaces if not ns.own)
+
+    def all_shm(self) -> list[ShmSegment]:
+        """Every segment of every namespace, ipctop's own first (a shmid is unique only within one)."""
+        return [*self.shm.values(), *(s for ns in self.other_namespaces for s in ns.shm.values())]
+
+    def all_msg(self) -> list[MsgQueue]:
+        return [*self.msg.values(), *(q for ns in self.other_namespaces for q in ns.msg.values())]
+
+    def all_sem(self) -> list[SemSet]:
+        return [*self.sem.values(), *(s for ns in self.other_namespaces for s in ns.sem.values())]
+
+    def elsewhere(self, ipc_ns: int) -> int:
+        """`ipc_ns` when it is another namespace than ipctop's own, else 0: events, lifetimes and
+        histories know an object by (kind, id, this)."""
+        return 0 if ipc_ns in (0, self.own_inode) else ipc_ns
+
+    @property
+    def own_inode(self) -> int:
+        """The inode of ipctop's own IPC namespace (0 when unknown)."""
+        for ns in self.namespaces:
+            if ns.own:
+                return ns.inode
+        start, end = self.ipc_ns.find("["), self.ipc_ns.rfind("]")
+        number = self.ipc_ns[start + 1 : end] if 0 <= start < end else ""
+        return int(number) if number.isdigit() else 0
+
+    def namespace(self, inode: int) -> IpcNamespace | None:
+        """The namespace with this inode (0: ipctop's own), None when it is not in the snapshot."""
+        for ns in self.namespaces:
+            if ns.inode == inode or (inode == 0 and ns.own):
+                return ns
+        return None
 
     @property
     def uninspectable_pids(self) -> tuple[int, ...]:

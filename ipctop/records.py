@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, processes, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -27,9 +27,11 @@ from ipctop.model import (
     Attacher,
     Fifo,
     HeldPipeEnd,
+    MsgQueue,
     Pipe,
     PipeEnd,
     Process,
+    SemSet,
     ShmSegment,
 )
 
@@ -51,7 +53,7 @@ class RecordMemo:
     """The previous scan's records, each with the inputs it was made from."""
 
     __slots__ = (
-        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped"
+        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped", "namespace"
     )
 
     def __init__(self) -> None:
@@ -65,6 +67,7 @@ class RecordMemo:
         self.held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
         self.processes: dict[int, tuple[tuple, Process]] = {}
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
+        self.namespace: tuple[int, str] = (0, "")  # the IPC namespace (inode, name) of the segments made
 
     def likely_attachers(self, shm_rows: list[sysvipc.ShmRow]) -> list[int]:
         """The pids likeliest to be attached to a segment (last users, creators), first first."""
@@ -120,15 +123,19 @@ class RecordMemo:
         attachers: frozenset[int],
         incomplete: frozenset[int],
         comm: Callable[[int], str],
+        namespace: tuple[int, str] = (0, ""),
     ) -> dict[int, ShmSegment]:
         """One record per row, with its attachers (in pid order) and original key;
-        `incomplete`: the shmids whose attachers could not be made to add up to nattch."""
+        `incomplete`: the shmids whose attachers could not be made to add up to nattch;
+        `namespace`: the inode and name of their IPC namespace."""
         previous_names, previous = self.segment_names, self.segments
         names = {pid: comm(pid) for pid in attachers}
         renamed = {pid for pid, name in names.items() if previous_names.get(pid) != name}
+        if namespace != self.namespace:
+            previous, self.namespace = {}, namespace
         earlier_rows, earlier_by_shmid, earlier_incomplete, earlier_segments = self.table
         if shm_rows is earlier_rows and by_shmid is earlier_by_shmid and incomplete == earlier_incomplete \
-                and not renamed:
+                and not renamed and previous:
             return dict(earlier_segments)  # the same table, attachments and names: the same records
         segments: dict[int, ShmSegment] = {}
         made: dict[int, tuple[tuple, ShmSegment]] = {}
@@ -168,6 +175,8 @@ class RecordMemo:
                 attachers=tuple(Attacher(a.pid, comm(a.pid), a.start, a.end, a.mode, a.vmas) for a in found),
                 original_key=original_key,
                 attachers_complete=complete,
+                ipc_ns=namespace[0],
+                container=namespace[1],
             )
             segments[row.shmid] = segment
             made[row.shmid] = (inputs, segment)
@@ -197,8 +206,10 @@ class RecordMemo:
         segments: dict[int, ShmSegment],
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
+        mapped_elsewhere: dict[int, tuple[int, ...]] | None = None,
     ) -> dict[int, Process]:
-        """One record per process read, with every object it holds or last used."""
+        """One record per process read, with every object it holds or last used; `mapped_elsewhere`:
+        the shmids that processes of other IPC namespaces map (each process is in one namespace)."""
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
@@ -218,6 +229,8 @@ class RecordMemo:
                     held_pipes.setdefault(end.pid, []).append(held)
         self.held = made_held
         mapped = self._segments_by_attacher(segments)
+        if mapped_elsewhere:
+            mapped = {**mapped, **mapped_elsewhere}
         earlier_processes, made = self.processes, {}
         result = {}
         for pid, info in infos.items():
@@ -253,3 +266,74 @@ class RecordMemo:
             made[pid] = (inputs, process)
         self.processes = made
         return result
+
+
+def queue_records(
+    rows: list[sysvipc.MsgRow], capacity: Callable[[int], int | None], namespace: tuple[int, str] = (0, "")
+) -> dict[int, MsgQueue]:
+    """One record per queue; `capacity(msqid)` is its msg_qbytes (None when it may not be read)."""
+    return {
+        row.msqid: MsgQueue(
+            msqid=row.msqid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            cbytes=row.cbytes,
+            qnum=row.qnum,
+            qbytes=capacity(row.msqid),
+            lspid=row.lspid,
+            lrpid=row.lrpid,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            stime=row.stime,
+            rtime=row.rtime,
+            ctime=row.ctime,
+            ipc_ns=namespace[0],
+            container=namespace[1],
+        )
+        for row in rows
+    }
+
+
+def set_records(
+    rows: list[sysvipc.SemRow], states: dict[int, ipcstate.SemState], namespace: tuple[int, str] = (0, "")
+) -> dict[int, SemSet]:
+    """One record per semaphore set, with the values, waiter counts and last pids in `states`."""
+    sets = {}
+    for row in rows:
+        state = states.get(row.semid, ipcstate.NO_SEM_STATE)
+        sets[row.semid] = SemSet(
+            semid=row.semid,
+            key=row.key,
+            perms=row.perms & MODE_BITS,
+            nsems=row.nsems,
+            values=state.values,
+            ncnt=state.ncnt,
+            zcnt=state.zcnt,
+            pids=state.pids,
+            uid=row.uid,
+            gid=row.gid,
+            cuid=row.cuid,
+            cgid=row.cgid,
+            owner=processes.user_name(row.uid),
+            otime=row.otime,
+            ctime=row.ctime,
+            ipc_ns=namespace[0],
+            container=namespace[1],
+        )
+    return sets
+
+
+def users_of(queues: dict[int, MsgQueue], sets: dict[int, SemSet]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """pid -> the msqids it last sent to or received from, and pid -> the semids it last operated on."""
+    used_queues: dict[int, set[int]] = {}
+    for msqid, queue in queues.items():
+        for pid in (queue.lspid, queue.lrpid):
+            used_queues.setdefault(pid, set()).add(msqid)
+    used_sets: dict[int, set[int]] = {}
+    for semid, sem_set in sets.items():
+        for pid in sem_set.pids:
+            used_sets.setdefault(pid, set()).add(semid)
+    return used_queues, used_sets

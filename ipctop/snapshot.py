@@ -10,7 +10,9 @@ that is remembered between them (what follows is the whole list):
   give the same rows (collectors/sysvipc.py);
 - `maps`: the latest parse of each maps file (collectors/attachments.py);
 - `records`: the previous snapshot's records with their inputs, so that an
-  unchanged object is the very same record (records.py).
+  unchanged object is the very same record (records.py);
+- `namespaces`: the same three memories for each other IPC namespace, and each
+  namespace's name (namespace_scan.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -26,12 +28,16 @@ import threading
 import time
 from collections.abc import Callable
 from operator import attrgetter
+from types import MappingProxyType
 
+from ipctop import namespace_scan
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
 from ipctop.collectors.limits import read_limits
+from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
-from ipctop.model import MODE_BITS, MsgQueue, SemSet, Snapshot, Uninspectable
-from ipctop.records import RecordMemo, shm_status
+from ipctop.kernel.ipcns import inode_of
+from ipctop.model import Snapshot, Uninspectable
+from ipctop.records import RecordMemo, queue_records, set_records, shm_status, users_of
 
 LIVE = ProcFS()
 
@@ -41,10 +47,13 @@ _CPID, _LPID = attrgetter("cpid"), attrgetter("lpid")
 
 
 def own_ipc_namespace(proc: ProcFS) -> str:
-    try:
-        return proc.readlink_pid("self", "ns/ipc")  # type: ignore[arg-type]
-    except (Gone, Denied):
-        return ""
+    """The IPC namespace whose /proc/sysvipc this thread reads (namespaces are per thread)."""
+    for name in ("thread-self", "self") if proc.is_live else ("self",):
+        try:
+            return proc.readlink_pid(name, "ns/ipc")  # type: ignore[arg-type]
+        except (Gone, Denied):
+            continue
+    return ""
 
 
 # How long one read of one process may take before the scan gives that process up. A read
@@ -56,13 +65,14 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces")
 
     def __init__(self, remember_quiet: bool) -> None:
         self.quiet = quiet.ScanMemory() if remember_quiet else None
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
+        self.namespaces = namespace_scan.NamespacesMemory()
 
 
 class Scanner:
@@ -119,12 +129,13 @@ class Scanner:
             memory.start_scan(all_pids)
 
         fd_scan = fds.scan_fds(proc, all_pids, memory)
+        others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
             lambda: sysvipc.read_shm(proc, memo.tables),
             records.likely_attachers(shm_rows),
-            sorted(all_pids, reverse=True),
+            sorted(others.own_pids(all_pids), reverse=True),
             own_ns,
             memory,
             memo.maps,
@@ -143,6 +154,7 @@ class Scanner:
         interesting.update(map(_LPID, shm_rows))
         interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
         interesting.update(pid for state in sem_states.values() for pid in state.pids)
+        interesting.update(others.pids_named())
         interesting.discard(0)
 
         infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
@@ -153,7 +165,7 @@ class Scanner:
             # exited between the reading of its fds or maps and of its stat: what it held is gone
             # too, and every pid the snapshot names must be one of its processes
             fd_scan = fd_scan.without(vanished)
-            by_shmid, lost = _without_attachers(by_shmid, vanished)
+            by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
         meter = fds.PipeMeter(proc)
@@ -161,75 +173,46 @@ class Scanner:
             pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure)
         finally:
             meter.close()
+        own_namespace = (inode_of(own_ns), OWN_NAME)
         segments = records.segments_of(
-            shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?")
+            shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?"),
+            own_namespace,
         )
-        queues = {
-            row.msqid: MsgQueue(
-                msqid=row.msqid,
-                key=row.key,
-                perms=row.perms & MODE_BITS,
-                cbytes=row.cbytes,
-                qnum=row.qnum,
-                qbytes=ipcstate.queue_capacity(row.msqid) if proc.is_live else None,
-                lspid=row.lspid,
-                lrpid=row.lrpid,
-                uid=row.uid,
-                gid=row.gid,
-                cuid=row.cuid,
-                cgid=row.cgid,
-                owner=processes.user_name(row.uid),
-                stime=row.stime,
-                rtime=row.rtime,
-                ctime=row.ctime,
-            )
-            for row in msg_rows
-        }
-        sets = {}
-        for row in sem_rows:
-            state = sem_states[row.semid]
-            sets[row.semid] = SemSet(
-                semid=row.semid,
-                key=row.key,
-                perms=row.perms & MODE_BITS,
-                nsems=row.nsems,
-                values=state.values,
-                ncnt=state.ncnt,
-                zcnt=state.zcnt,
-                pids=state.pids,
-                uid=row.uid,
-                gid=row.gid,
-                cuid=row.cuid,
-                cgid=row.cgid,
-                owner=processes.user_name(row.uid),
-                otime=row.otime,
-                ctime=row.ctime,
-            )
-        used_queues: dict[int, set[int]] = {}
-        for msqid, queue in queues.items():
-            for pid in (queue.lspid, queue.lrpid):
-                used_queues.setdefault(pid, set()).add(msqid)
-        used_sets: dict[int, set[int]] = {}
-        for semid, sem_set in sets.items():
-            for pid in sem_set.pids:
-                used_sets.setdefault(pid, set()).add(semid)
-        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets)
+        queues = queue_records(
+            msg_rows, ipcstate.queue_capacity if proc.is_live else lambda _msqid: None, own_namespace
+        )
+        sets = set_records(sem_rows, sem_states, own_namespace)
+        used_queues, used_sets = users_of(queues, sets)
+        limits = read_limits(proc)
+        # one mapping each, shared by the snapshot and its own namespace's record
+        own_tables = (MappingProxyType(dict(segments)), MappingProxyType(queues), MappingProxyType(sets))
+        elsewhere = namespace_scan.build(others, memo.namespaces, lambda pid: comms.get(pid, "?"), vanished,
+                                         (*own_tables, limits))
+        for pid, ids in elsewhere.used_queues.items():
+            used_queues.setdefault(pid, set()).update(ids)
+        for pid, ids in elsewhere.used_sets.items():
+            used_sets.setdefault(pid, set()).update(ids)
+        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped)
         denied = {**fd_scan.denied, **maps_scan.denied}
+        for scan in others.attachments.values():
+            denied.update(scan.denied)
         for pid, what in stuck.items():
             denied[pid] = (f"reading it ({what}) did not return within {STALL_SECONDS:g} s: it waits in the kernel, "
                            "e.g. on a mount whose server does not answer; skipped")
         return Snapshot(
             time=now,
             ipc_ns=own_ns,
-            shm=segments,
-            msg=queues,
-            sem=sets,
+            shm=own_tables[0],
+            msg=own_tables[1],
+            sem=own_tables[2],
             pipes=pipes,
             fifos=fifos,
             processes=procs,
-            limits=read_limits(proc),
+            limits=limits,
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
             live_pids=frozenset(all_pids),
+            namespaces=tuple(elsewhere.namespaces),
+            namespace_note=others.note,
         )
 
 
@@ -265,18 +248,6 @@ class _Attempt:
 def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
     """One snapshot, reading everything and remembering nothing (for `list`, `clean` and scripts)."""
     return Scanner(proc, remember_quiet=False).scan()
-
-
-def _without_attachers(
-    by_shmid: dict[int, list[attachments.MapsAttachment]], pids: set[int]
-) -> tuple[dict[int, list[attachments.MapsAttachment]], frozenset[int]]:
-    """The attachments without those of `pids`, and the segments that lost one."""
-    lost = {shmid for shmid, found in by_shmid.items() if any(a.pid in pids for a in found)}
-    if not lost:
-        return by_shmid, frozenset()
-    kept = {shmid: [a for a in found if a.pid not in pids] if shmid in lost else found
-            for shmid, found in by_shmid.items()}
-    return kept, frozenset(lost)
 
 
 def _process_infos(

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from ipctop.diff import Event, EventKind
 from ipctop.model import Snapshot
 
-ObjectRef = tuple[str, int]  # (object_kind, object_id): ("shm", shmid), ("process", pid), ...
+# (object_kind, object_id, ipc_ns): ("shm", shmid, 0), ("process", pid, 0), ...; ipc_ns is the inode of a
+# System V object's IPC namespace when that is not ipctop's own (its ids are unique only inside it), else 0
+ObjectRef = tuple[str, int, int]
 
 FIRST_SEEN = "first seen"
 
@@ -54,12 +56,16 @@ class Timeline:
         }
         for kind, table in tables.items():
             for ident in table:
-                self._lives.setdefault((kind, ident), [LifeEntry(snapshot.time, FIRST_SEEN)])
+                self._lives.setdefault((kind, ident, 0), [LifeEntry(snapshot.time, FIRST_SEEN)])
+        for ns in snapshot.other_namespaces:
+            for kind, table in (("shm", ns.shm), ("msg", ns.msg), ("sem", ns.sem)):
+                for ident in table:
+                    self._lives.setdefault((kind, ident, ns.inode), [LifeEntry(snapshot.time, FIRST_SEEN)])
         self._trim_objects()
 
     def record(self, events: Iterable[Event]) -> None:
         for event in events:
-            ref = (event.object_kind, event.object_id)
+            ref = (event.object_kind, event.object_id, event.ipc_ns)
             entry = LifeEntry(event.time, event.kind.value, event.pid, event.detail)
             if event.kind is EventKind.CREATED:
                 # Ids are reused: a creation starts a new life under the same id.
@@ -69,20 +75,21 @@ class Timeline:
             self._append(ref, entry)
             if event.pid and event.object_kind != "process":
                 what = f"{event.kind.value} {event.object_label}"
-                self._append(("process", event.pid), LifeEntry(event.time, what, event.pid, event.detail))
+                self._append(("process", event.pid, 0), LifeEntry(event.time, what, event.pid, event.detail))
         self._trim_objects()
 
-    def lifetime(self, kind: str, ident: int) -> tuple[LifeEntry, ...]:
-        return tuple(self._lives.get((kind, ident), ()))
+    def lifetime(self, kind: str, ident: int, ipc_ns: int = 0) -> tuple[LifeEntry, ...]:
+        """What happened to one object (`ipc_ns`: its namespace's inode when not ipctop's own)."""
+        return tuple(self._lives.get((kind, ident, ipc_ns), ()))
 
-    def forgotten(self, kind: str, ident: int) -> bool:
+    def forgotten(self, kind: str, ident: int, ipc_ns: int = 0) -> bool:
         """Whether the object's history (all of it, or what came before its entries now) was forgotten
         to keep the timeline within `max_objects`."""
-        return (kind, ident) in self._forgotten
+        return (kind, ident, ipc_ns) in self._forgotten
 
-    def dropped(self, kind: str, ident: int) -> int:
+    def dropped(self, kind: str, ident: int, ipc_ns: int = 0) -> int:
         """How many entries were dropped from the middle of the object's history (`max_entries`)."""
-        return self._dropped.get((kind, ident), 0)
+        return self._dropped.get((kind, ident, ipc_ns), 0)
 
     def _append(self, ref: ObjectRef, entry: LifeEntry) -> None:
         entries = self._lives.pop(ref, [])
@@ -105,4 +112,4 @@ class Timeline:
             del self._forgotten[ref]
 
 
-FORGOTTEN_KEPT = 20000  # objects remembered as forgotten (a pair of small ints each)
+FORGOTTEN_KEPT = 20000  # objects remembered as forgotten (a few small ints each)

@@ -3,14 +3,21 @@ leaves behind an IPC object or a process it made."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+
 import pytest
 
 from tests.support.holders import Holders
 from tests.support.keys import KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
+from tests.support.namespaces import Namespaces, still_running
 
 _allocator = KeyAllocator()
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
+# (pid, start time) of the processes tests put in IPC namespaces of their own: their objects go with the last of them
+_namespace_members: set[tuple[int, int]] = set()
 
 
 @pytest.fixture
@@ -37,6 +44,14 @@ def holders():
     group.close()
 
 
+@pytest.fixture
+def ipc_namespaces():
+    """Members of new IPC namespaces holding real objects (tests/support/namespaces.py), all ended after the test."""
+    group = Namespaces(_namespace_members)
+    yield group
+    group.close()
+
+
 @pytest.fixture(autouse=True)
 def leak_guard(request):
     yield
@@ -54,5 +69,11 @@ def leak_guard(request):
             problems.append(f"{kind} {ident} (private)")
             remove_object(kind, ident)
         ids.clear()
+    if _namespace_members:
+        for pid in sorted(still_running(_namespace_members)):
+            problems.append(f"process {pid} in an IPC namespace of the test's (and with it the namespace's objects)")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _namespace_members.clear()
     if problems:
         pytest.fail(f"{request.node.nodeid} left behind: {'; '.join(problems)}", pytrace=False)

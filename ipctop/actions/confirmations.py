@@ -34,10 +34,16 @@ def _attacher_labels(segment: ShmSegment) -> list[str]:
     ]
 
 
-def shm_remove_text(segment: ShmSegment, privileged: bool | None = None) -> str:
+def _in(namespace: str) -> str:
+    """Where an object is, when there is more than one IPC namespace to tell apart (`host`, a container)."""
+    return f" in {namespace}" if namespace else ""
+
+
+def shm_remove_text(segment: ShmSegment, privileged: bool | None = None, namespace: str = "") -> str:
     """What IPC_RMID on this segment will do, naming the processes still attached; `privileged`
-    (root by default) says whether attachers not found are ones ipctop may not read."""
-    name = f"segment {segment.shmid} ({_key_label(segment.display_key)}, {human_bytes(segment.size)})"
+    (root by default) says whether attachers not found are ones ipctop may not read; `namespace`
+    names its IPC namespace, where there are several."""
+    name = f"segment {segment.shmid} ({_key_label(segment.display_key)}, {human_bytes(segment.size)}){_in(namespace)}"
     if segment.nattch == 0:
         return f"Remove {name}? It is destroyed at once with its contents."
     times = "once" if segment.nattch == 1 else f"{segment.nattch} times"
@@ -66,8 +72,8 @@ def shm_remove_text(segment: ShmSegment, privileged: bool | None = None) -> str:
     )
 
 
-def msg_remove_text(queue: MsgQueue) -> str:
-    name = f"queue {queue.msqid} ({_key_label(queue.key)})"
+def msg_remove_text(queue: MsgQueue, namespace: str = "") -> str:
+    name = f"queue {queue.msqid} ({_key_label(queue.key)}){_in(namespace)}"
     if queue.qnum:
         waiting = f"its {queue.qnum} waiting message{'s' if queue.qnum != 1 else ''} ({queue.cbytes} bytes) are lost"
     else:
@@ -75,8 +81,9 @@ def msg_remove_text(queue: MsgQueue) -> str:
     return f"Remove {name}? It is removed at once: {waiting}, and processes waiting on it wake with EIDRM."
 
 
-def sem_remove_text(semset: SemSet) -> str:
-    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {count(semset.nsems, 'semaphore')})"
+def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
+    semaphores = count(semset.nsems, "semaphore")
+    name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semaphores}){_in(namespace)}"
     waiters = semset.waiters
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
@@ -90,21 +97,22 @@ def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
     return f"Send {signal_name(signum)} to {who}?"
 
 
-def remove_text(obj: ShmSegment | MsgQueue | SemSet) -> str:
+def remove_text(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str:
     if isinstance(obj, ShmSegment):
-        return shm_remove_text(obj)
+        return shm_remove_text(obj, namespace=namespace)
     if isinstance(obj, MsgQueue):
-        return msg_remove_text(obj)
-    return sem_remove_text(obj)
+        return msg_remove_text(obj, namespace)
+    return sem_remove_text(obj, namespace)
 
 
 LISTED_IN_FULL = 12  # objects of a question on several named with what happens to each; the rest by name
 
 
-def removal_line(obj: ShmSegment | MsgQueue | SemSet) -> str:
-    """One object of a removal of several: its name, and what IPC_RMID does to it."""
+def removal_line(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str:
+    """One object of a removal of several: its name (and namespace, where there are several), and what
+    IPC_RMID does to it."""
     if isinstance(obj, ShmSegment):
-        name = f"segment {obj.shmid} ({_key_label(obj.display_key)}, {human_bytes(obj.size)})"
+        name = f"segment {obj.shmid} ({_key_label(obj.display_key)}, {human_bytes(obj.size)}){_in(namespace)}"
         if obj.nattch == 0:
             return f"{name}: destroyed at once with its contents"
         times = "once" if obj.nattch == 1 else f"{obj.nattch} times"
@@ -115,10 +123,11 @@ def removal_line(obj: ShmSegment | MsgQueue | SemSet) -> str:
         return f"{name}: attached {times}{by}, so only marked for removal (it goes when the last detaches)"
     if isinstance(obj, MsgQueue):
         lost = f"{count(obj.qnum, 'waiting message')} ({obj.cbytes} bytes) lost" if obj.qnum else "empty"
-        return f"queue {obj.msqid} ({_key_label(obj.key)}): {lost}"
+        return f"queue {obj.msqid} ({_key_label(obj.key)}){_in(namespace)}: {lost}"
     waiting = f"{count(obj.waiters, 'waiting process', 'waiting processes')} wake with EIDRM" \
         if obj.waiters else "nobody waits on it"  # fmt: skip
-    return f"semaphore set {obj.semid} ({_key_label(obj.key)}, {count(obj.nsems, 'semaphore')}): {waiting}"
+    semaphores = count(obj.nsems, "semaphore")
+    return f"semaphore set {obj.semid} ({_key_label(obj.key)}, {semaphores}){_in(namespace)}: {waiting}"
 
 
 def object_name(obj: ShmSegment | MsgQueue | SemSet) -> str:
@@ -139,11 +148,12 @@ def several(question: str, lines: list[str], names: list[str], after: str = "") 
     return "\n".join(text)
 
 
-def remove_several_text(objects: list[ShmSegment | MsgQueue | SemSet]) -> str:
-    """The confirmation of removing every tagged object, naming each with what happens to it."""
+def remove_several_text(objects: list[ShmSegment | MsgQueue | SemSet], namespaces: list[str] | None = None) -> str:
+    """The confirmation of removing every tagged object, naming each (and its namespace, where there
+    are several) with what happens to it."""
     return several(
         f"Remove these {len(objects)} objects (IPC_RMID)?",
-        [removal_line(obj) for obj in objects],
+        [removal_line(obj, ns) for obj, ns in zip(objects, namespaces or [""] * len(objects), strict=True)],
         [object_name(obj) for obj in objects],
     )
 

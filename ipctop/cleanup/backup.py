@@ -60,6 +60,7 @@ class Backup:
     received: bool = False  # msg: read by msgrcv, which emptied the queue
     values: tuple[int, ...] = ()  # sem: one per semaphore
     host: str = field(default_factory=socket.gethostname)
+    namespace: str = ""  # the name of its IPC namespace, when that was not ipctop's own
 
     @property
     def label(self) -> str:
@@ -167,6 +168,8 @@ def to_json(backup: Backup) -> dict[str, Any]:
         "host": backup.host,
         "reason": backup.reason,
     }
+    if backup.namespace:
+        doc["ipc_namespace"] = backup.namespace
     if backup.kind == "shm":
         doc["size"] = backup.size
         doc["data"] = base64.b64encode(backup.data).decode("ascii")
@@ -264,7 +267,7 @@ def _from_json(doc: dict[str, Any]) -> Backup:
         uid=_number(doc, "uid", high=0xFFFFFFFF), gid=_number(doc, "gid", high=0xFFFFFFFF),
         cuid=_number(doc, "cuid", high=0xFFFFFFFF), cgid=_number(doc, "cgid", high=0xFFFFFFFF),
         ctime=_number(doc, "ctime"), taken_at=float(doc["taken_at"]), reason=str(doc.get("reason", "")),
-        host=str(doc.get("host", "")),
+        host=str(doc.get("host", "")), namespace=str(doc.get("ipc_namespace", "")),
     )
     if kind == "shm":
         data = base64.b64decode(doc["data"], validate=True)

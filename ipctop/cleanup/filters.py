@@ -28,6 +28,7 @@ class LeakFilters:
     uid: int | None = None
     keys: frozenset[int] | None = None
     older_than: float | None = None
+    namespaces: frozenset[int] | None = None  # inodes of the IPC namespaces to look in (query.select_namespaces)
 
 
 def parse_duration(text: str) -> int:

@@ -18,6 +18,10 @@ touches nothing.  The rules, which docs/cleanup.md states for users:
   process started after the pid used the object (a reused pid).
 - A pid of 0 where the object was used means the user is in a pid namespace we
   cannot see: it cannot be judged, so the object is kept.
+- Every IPC namespace is judged apart, by host pids (the tables of another namespace
+  are read in ipctop's pid namespace, so their pids are the host's).  A pid alive in
+  another IPC namespace than the object's still counts as alive: a thread of it may
+  act in the object's namespace (ipctop's own do).
 - Reported, never removed: segments marked for removal that processes keep
   alive (named), objects with a live creator or last user that nobody used for
   a long time, and objects ipctop may not inspect well enough to judge.
@@ -25,8 +29,8 @@ touches nothing.  The rules, which docs/cleanup.md states for users:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ipctop.cleanup.filters import LeakFilters
@@ -70,10 +74,13 @@ class LeakCandidate:
     times: tuple[int, ...]
     holders: tuple[int, ...] = ()  # live processes keeping a reported object alive
     detail: str = ""  # size, messages or values, for tables
+    ipc_ns: int = 0  # the inode of its IPC namespace when that is not ipctop's own (its id is unique only there)
+    container: str = ""  # and that namespace's name
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.id} (key {hex_key(self.key)})"
+        where = f" in {self.container}" if self.container else ""
+        return f"{self.kind} {self.id} (key {hex_key(self.key)}){where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +91,9 @@ class _Verdict:
     text: str = ""
 
 
-def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None) -> _Verdict:
-    """Is the process that used the object at `used_at` (or earlier) still there?"""
+def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None, namespace: str = "") -> _Verdict:
+    """Is the process that used the object at `used_at` (or earlier) still there?  `namespace`: the
+    object's IPC namespace (`ipc:[N]`): a user alive in another one is said to be."""
     if not snapshot.is_alive(pid):
         return _Verdict("gone", f"pid {pid} has exited")
     process = snapshot.processes.get(pid)
@@ -93,6 +101,12 @@ def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None) -> _Verdict:
         return _Verdict("alive", f"pid {pid}")  # alive, details unread: count it as the user
     if process.state in ("Z", "X"):
         return _Verdict("gone", f"pid {pid} has exited (a zombie, not yet reaped)")
+    if namespace and process.ipc_ns and process.ipc_ns != namespace and (
+        not used_at or process.start_time < used_at + CLOCK_SLACK
+    ):
+        # Alive, but in another IPC namespace than the object's: a reused pid, or a process that
+        # reaches the namespace through a thread of its own (as ipctop itself does).  Kept.
+        return _Verdict("alive", f"{proc_label(process.comm, pid)} (now in another IPC namespace)")
     if used_at and process.start_time >= used_at + CLOCK_SLACK:
         return _Verdict(
             "gone",
@@ -102,11 +116,11 @@ def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None) -> _Verdict:
     return _Verdict("alive", proc_label(process.comm, pid))
 
 
-def _judge_user(snapshot: Snapshot, pid: int, used_at: int) -> _Verdict:
+def _judge_user(snapshot: Snapshot, pid: int, used_at: int, namespace: str = "") -> _Verdict:
     """A last-user pid: 0 with no time means never; 0 with a time means invisible to us."""
     if pid == 0:
         return _Verdict("never") if not used_at else _Verdict("unknown")
-    return _judge_pid(snapshot, pid, used_at or None)
+    return _judge_pid(snapshot, pid, used_at or None, namespace)
 
 
 def _report_after(filters: LeakFilters) -> float:
@@ -123,7 +137,8 @@ _UNSEEN = ("used or created by a process ipctop cannot see (pid 0: another pid n
            "so it cannot tell whether that process is alive")
 
 
-def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilters) -> LeakCandidate | None:
+def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilters,
+         namespace: str = "") -> LeakCandidate | None:
     if segment.nattch > 0 and not segment.marked_for_removal:
         return None  # attached: in use (checked first: most segments are, and the exporter asks every scrape)
     last = max(segment.atime, segment.dtime, segment.ctime)
@@ -152,9 +167,9 @@ def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilte
     # ctime is all we know, such a reused pid is taken for the creator: kept, not removed.
     known = [t for t in (segment.atime, segment.dtime, segment.ctime) if t]
     created_by = min(known) if known else None
-    creator = _judge_pid(snapshot, segment.cpid, created_by) if segment.cpid else _Verdict("unknown")
+    creator = _judge_pid(snapshot, segment.cpid, created_by, namespace) if segment.cpid else _Verdict("unknown")
     # lpid is whoever attached or detached last, at max(atime, dtime).
-    last_user = _judge_user(snapshot, segment.lpid, max(segment.atime, segment.dtime))
+    last_user = _judge_user(snapshot, segment.lpid, max(segment.atime, segment.dtime), namespace)
     verdicts = [("creator", creator), ("last user", last_user)]
     if any(v.state == "alive" for _, v in verdicts):
         if idle < _report_after(filters):
@@ -184,8 +199,8 @@ def _never_used(base: dict, what: str, filters: LeakFilters, now: float) -> Leak
 
 
 def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
-         waiters: QueueWaiters | None) -> LeakCandidate | None:
-    if waiters is not None and queue.msqid in waiters.by_msqid:
+         waiters: QueueWaiters | None, namespace: str = "") -> LeakCandidate | None:
+    if waiters is not None and waiters.blocked_on(queue.msqid, snapshot.elsewhere(queue.ipc_ns)):
         return None  # a process is blocked on it: in use
     last = max(queue.stime, queue.rtime, queue.ctime)
     idle = now - last
@@ -195,8 +210,8 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
         ctime=queue.ctime, last_touched=last, users=(queue.lspid, queue.lrpid), times=(queue.stime, queue.rtime),
         detail=detail,
     )
-    sender = _judge_user(snapshot, queue.lspid, queue.stime)
-    receiver = _judge_user(snapshot, queue.lrpid, queue.rtime)
+    sender = _judge_user(snapshot, queue.lspid, queue.stime, namespace)
+    receiver = _judge_user(snapshot, queue.lrpid, queue.rtime, namespace)
     verdicts = [("last sender", sender), ("last receiver", receiver)]
     if any(v.state == "alive" for _, v in verdicts):
         if idle < _report_after(filters):
@@ -218,7 +233,8 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
     return found
 
 
-def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters) -> LeakCandidate | None:
+def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters,
+         namespace: str = "") -> LeakCandidate | None:
     last = max(sem_set.otime, sem_set.ctime)
     idle = now - last
     values = ",".join(map(str, sem_set.values)) if sem_set.values else "?"
@@ -244,7 +260,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters) 
                 return None
             return LeakCandidate(**base, reason=_UNSEEN, removable=False)
         return _never_used(base, "operated on", filters, now)
-    verdicts = [("last user", _judge_pid(snapshot, pid, used_at)) for pid in pids]
+    verdicts = [("last user", _judge_pid(snapshot, pid, used_at, namespace)) for pid in pids]
     if any(v.state == "alive" for _, v in verdicts):
         if idle < _report_after(filters):
             return None
@@ -261,11 +277,23 @@ def _selected(key: int, uid: int, cuid: int, filters: LeakFilters) -> bool:
     return filters.uid is None or filters.uid in (uid, cuid)
 
 
+def _namespaces(snapshot: Snapshot, filters: LeakFilters) -> Iterator[tuple[Mapping, Mapping, Mapping, str, int, str]]:
+    """(shm, msg, sem, link, inode, name) of each IPC namespace to judge: ipctop's own (inode and name
+    0 and "": its candidates are labelled as before), then each other one that could be read."""
+    own = snapshot.own_inode
+    if filters.namespaces is None or own in filters.namespaces:
+        yield snapshot.shm, snapshot.msg, snapshot.sem, snapshot.ipc_ns, 0, ""
+    for ns in snapshot.other_namespaces:
+        if not ns.error and (filters.namespaces is None or ns.inode in filters.namespaces):
+            yield ns.shm, ns.msg, ns.sem, f"ipc:[{ns.inode}]", ns.inode, ns.name
+
+
 def find_leaks(
     snapshot: Snapshot, filters: LeakFilters | None = None, now: float | None = None,
     queue_waiters: QueueWaiters | None = None,
 ) -> list[LeakCandidate]:
-    """The leaked objects of `snapshot` (removable) and the ones only worth reporting.
+    """The leaked objects of `snapshot` (removable) and the ones only worth reporting, in every IPC
+    namespace it holds (each judged by its own processes).
 
     `now` defaults to the snapshot's time.  `queue_waiters` (from
     scan_queue_waiters) drops queues a process is blocked on; without it the
@@ -273,18 +301,21 @@ def find_leaks(
     """
     filters = filters or LeakFilters()
     now = snapshot.time if now is None else now
-    found: list[LeakCandidate | None] = []
-    if "shm" in filters.types:
-        found += [_shm(s, snapshot, now, filters) for s in snapshot.shm.values()
-                  if _selected(s.display_key, s.uid, s.cuid, filters)]
-    if "msg" in filters.types:
-        found += [_msg(q, snapshot, now, filters, queue_waiters) for q in snapshot.msg.values()
-                  if _selected(q.key, q.uid, q.cuid, filters)]
-    if "sem" in filters.types:
-        found += [_sem(s, snapshot, now, filters) for s in snapshot.sem.values()
-                  if _selected(s.key, s.uid, s.cuid, filters)]
+    leaks: list[LeakCandidate] = []
+    for shm, msg, sem, link, inode, name in _namespaces(snapshot, filters):
+        found: list[LeakCandidate | None] = []
+        if "shm" in filters.types:
+            found += [_shm(s, snapshot, now, filters, link) for s in shm.values()
+                      if _selected(s.display_key, s.uid, s.cuid, filters)]
+        if "msg" in filters.types:
+            found += [_msg(q, snapshot, now, filters, queue_waiters, link) for q in msg.values()
+                      if _selected(q.key, q.uid, q.cuid, filters)]
+        if "sem" in filters.types:
+            found += [_sem(s, snapshot, now, filters, link) for s in sem.values()
+                      if _selected(s.key, s.uid, s.cuid, filters)]
+        leaks += [replace(c, ipc_ns=inode, container=name) if inode else c for c in found if c is not None]
     order = {"shm": 0, "msg": 1, "sem": 2}
-    leaks = [c for c in found if c is not None]
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]
-    return sorted(leaks, key=lambda c: (order[c.kind], c.id))
+    namespaces = {ns.inode: i for i, ns in enumerate(snapshot.namespaces)}
+    return sorted(leaks, key=lambda c: (namespaces.get(c.ipc_ns, 0) if c.ipc_ns else 0, order[c.kind], c.id))

@@ -5,6 +5,10 @@ object judged and still unused (else skip, saying why); write the backup (if
 that fails, do not remove); check again, since the backup read the object;
 IPC_RMID.  Candidates that are reported only are never touched.  Each one
 gives a RemovalResult whose message is the line a cron job should log.
+
+A candidate of another IPC namespace goes through all of that inside its namespace
+(kernel/ipcns.py: every check, backup and removal is a call there, by its id there);
+a namespace whose processes have all exited took its objects with it, and says so.
 """
 
 from __future__ import annotations
@@ -12,15 +16,18 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from ipctop.cleanup import backup as backups
 from ipctop.cleanup.leaks import LeakCandidate
 from ipctop.cleanup.recheck import check_unchanged
+from ipctop.collectors import namespaces
+from ipctop.collectors.procfs import ProcFS
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
+from ipctop.kernel.ipcns import Target, Unenterable, run_in
 
 Outcome = Literal["removed", "skipped", "failed", "reported"]
 
@@ -54,7 +61,21 @@ def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.
     Never raises for a kernel refusal: that candidate's result says "failed".
     The caller decides whether removing is allowed at all (--readonly).
     """
-    return [_remove_one(candidate, backup_dir) for candidate in candidates]
+    members: dict[int, tuple[int, ...]] | None = None  # of the other namespaces, found once, when first needed
+    results = []
+    for candidate in candidates:
+        if not candidate.ipc_ns or not candidate.removable:
+            results.append(_remove_one(candidate, backup_dir))
+            continue
+        if members is None:
+            proc = ProcFS()
+            members = namespaces.discover(proc, proc.pids(), os.readlink("/proc/thread-self/ns/ipc")).members
+        target = Target(candidate.ipc_ns, members.get(candidate.ipc_ns, ()))
+        try:
+            results.append(run_in(target, _remove_one, candidate, backup_dir))
+        except Unenterable as refusal:
+            results.append(RemovalResult(candidate, "skipped", f"skipped {candidate.label}: {refusal.reason}"))
+    return results
 
 
 def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) -> RemovalResult:
@@ -90,6 +111,8 @@ def _back_up(candidate: LeakCandidate, backup_dir: str | os.PathLike) -> Removal
         record = backups.capture(candidate.kind, candidate.id, candidate.reason)
     except IpcError as error:
         return RemovalResult(candidate, "failed", f"kept {label}: cannot read it for the backup ({error})")
+    if candidate.container:
+        record = replace(record, namespace=candidate.container)
     try:
         path = backups.write_backup(record, backup_dir)
     except backups.BackupError as error:

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     restore.set_defaults(func=run_restore)
 
 
-def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _filters(args: argparse.Namespace, namespaces: frozenset[int] | None = None):  # type: ignore[no-untyped-def]
     from ipctop.cleanup.filters import LeakFilters, parse_duration, parse_keys, parse_types
 
     try:
@@ -63,7 +63,8 @@ def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         older_than = parse_duration(args.older_than) if args.older_than is not None else None
     except ValueError as error:
         raise UsageError(f"--older-than: {error}") from None
-    return LeakFilters(types=types, uid=user_id(args.clean_user or args.user), keys=keys, older_than=older_than)
+    return LeakFilters(types=types, uid=user_id(args.clean_user or args.user), keys=keys, older_than=older_than,
+                       namespaces=namespaces)
 
 
 def _check_backup_dir(directory: str) -> None:
@@ -81,14 +82,16 @@ def run_clean(args: argparse.Namespace) -> int:
     import time
 
     from ipctop.cleanup import find_leaks, remove_candidates, scan_queue_waiters
+    from ipctop.cli.list_cmd import namespaces_asked
     from ipctop.snapshot import take_snapshot
 
-    filters = _filters(args)
+    _filters(args)  # bad options are told before anything is read
     if args.yes:
         refuse_if_readonly(args, "clean --yes")
         if args.backup is not None:
             _check_backup_dir(args.backup)
     snapshot = take_snapshot()
+    filters = _filters(args, namespaces_asked(snapshot, args.ns))
     waiters = scan_queue_waiters()
     candidates = find_leaks(snapshot, filters, time.time(), queue_waiters=waiters)
     if waiters.uninspected and any(c.kind == "msg" and c.removable for c in candidates):
@@ -135,7 +138,11 @@ def _dry_run_text(candidates: list, backup: str | None) -> str:
         return "No leaked objects found."
     rows = [[c.kind, c.id, hex_key(c.key), c.owner, rwx(c.perms), c.detail,
              "remove" if c.removable else "report", c.reason] for c in candidates]
-    text = table(["TYPE", "ID", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"], rows, numeric={1})
+    headers = ["TYPE", "ID", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"]
+    if any(c.container for c in candidates):  # an id is unique only in its IPC namespace
+        rows = [[*row[:2], c.container or "host", *row[2:]] for c, row in zip(candidates, rows, strict=True)]
+        headers[2:2] = ["NAMESPACE"]
+    text = table(headers, rows, numeric={1})
     removable = sum(c.removable for c in candidates)
     reported = len(candidates) - removable
     then = f", backing each up in {backup} first" if backup else ""
@@ -154,12 +161,15 @@ def _summary(results: list) -> str:
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from ipctop.actions.in_namespace import inside
     from ipctop.cleanup.backup import BackupError, read_backup
     from ipctop.cleanup.restore import RestoreError, restore
+    from ipctop.kernel.ipcns import Unenterable
     from ipctop.render.formatting import hex_key
 
     refuse_if_readonly(args, "restore")
     key = _restore_key(args)
+    choice = _restore_namespace(args)
     worst = 0
     for path in args.files:
         try:
@@ -169,16 +179,33 @@ def run_restore(args: argparse.Namespace) -> int:
             worst = 2
             continue
         try:
-            restored = restore(backup, key)
-        except RestoreError as error:
+            restored = inside(choice, restore, backup, key)
+        except (RestoreError, Unenterable) as error:
             print_error(f"{path}: {error}")
             worst = max(worst, 1)
             continue
         instead = f" (saved with key {hex_key(backup.key)})" if restored.key != backup.key else ""
-        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {path} as id {restored.id}")
+        into = f" in {choice.label}" if choice is not None and choice.target is not None else ""
+        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {path} as id {restored.id}{into}")
         for note in restored.notes:
             print(f"  note: {note}")
+        if backup.namespace and (choice is None or choice.target is None):
+            print(f"  note: it was in IPC namespace {backup.namespace}; it is now in ipctop's own "
+                  "(--ns restores into another)")
     return worst
+
+
+def _restore_namespace(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The namespace `restore --ns` names (None: ipctop's own)."""
+    from ipctop.actions.in_namespace import choose_namespace
+    from ipctop.actions.validators import ValidationError
+
+    if args.ns is None:
+        return None
+    try:
+        return choose_namespace(args.ns)
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
 
 
 def _restore_key(args: argparse.Namespace) -> int | None:

@@ -25,9 +25,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--interval", default=None, metavar="SECONDS",
                         help=f"scan at most once per SECONDS: a scrape that comes sooner is answered from the "
                         f"latest scan (default {DEFAULT_INTERVAL:g}; 0 scans at every scrape)")
-    parser.add_argument("--ns", default=None, metavar="NS,...",
-                        help="IPC namespaces to export, by name, inode or member pid (for now only ipctop's own, "
-                        "`host`: other namespaces are not read yet)")
     parser.add_argument("--max-series", default=str(DEFAULT_MAX_SERIES), metavar="N",
                         help="at most N objects of each kind get series of their own, the largest and fullest "
                         f"first; the rest are counted in the per-kind totals (default {DEFAULT_MAX_SERIES})")
@@ -55,31 +52,16 @@ def _max_series(text: str) -> int:
     return int(text)
 
 
-def own_namespace() -> str:
-    return os.readlink("/proc/self/ns/ipc")
-
-
 def check_namespaces(text: str) -> None:
-    """Each of NS,... must be ipctop's own IPC namespace: `host`, its inode (or ipc:[inode]), or a member's pid."""
-    own = own_namespace()
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            raise UsageError(f"--ns: {text!r} has an empty name")
-        if part == "host" or part == own or part == own.removeprefix("ipc:[").removesuffix("]"):
-            continue
-        if part.isdigit() and int(part) <= 4194304:
-            try:
-                namespace = os.readlink(f"/proc/{part}/ns/ipc")
-            except FileNotFoundError:
-                raise UsageError(f"--ns: there is no process {part}") from None
-            except PermissionError:
-                raise UsageError(f"--ns: may not read the IPC namespace of process {part}") from None
-            if namespace == own:
-                continue
-            raise UsageError(f"--ns: process {part} is in {namespace}, and ipctop reads only its own IPC "
-                             f"namespace ({own}) for now")
-        raise UsageError(f"--ns: {part!r} is not ipctop's own IPC namespace ({own}, `host`), the only one it "
-                         "reads for now")
+    """Each name of NS,... must name an IPC namespace now (it is matched again at every scan, by name,
+    so a container that restarts in a new namespace stays exported)."""
+    from ipctop.actions.in_namespace import check_names
+    from ipctop.actions.validators import ValidationError
+
+    try:
+        check_names(text)
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ipctop.exporter.collector import IpcCollector
 
-    collector = IpcCollector(max_series=max_series, min_interval=interval)
+    collector = IpcCollector(max_series=max_series, min_interval=interval, namespaces=args.ns)
     if args.textfile is not None:
         try:
             serve.write_textfile(collector, args.textfile)

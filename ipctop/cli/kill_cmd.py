@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     kill.set_defaults(func=run_kill)
 
 
-@guarded("kill", mutating=True)
+@guarded("kill", mutating=True, namespaced=False)
 def run_kill(args: argparse.Namespace) -> int:
     from ipctop.actions import operations, validators
 

@@ -37,26 +37,46 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--type: {error}") from None
     pids = pid_list(args.list_pid or args.pid)
     uid = user_id(args.list_user or args.user)
-    snapshot = filter_snapshot(take_snapshot(), types, pids, uid)
+    snapshot = take_snapshot()
+    chosen = namespaces_asked(snapshot, args.ns)
+    snapshot = filter_snapshot(snapshot, types, pids, uid, chosen)
     if args.json:
         from ipctop.render.jsonout import snapshot_to_json
 
         print(snapshot_to_json(snapshot))
         return 0
     from ipctop.render.formatting import uninspected_sentence
-    from ipctop.render.tables import SECTIONS, process_table
+    from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
     # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
     width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
     blocks = []
+    every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
-            count = len(getattr(snapshot, field))
+            count = len(every[field]()) if field in every else len(getattr(snapshot, field))
             blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
+    if has_other_namespaces(snapshot):
+        blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot, width)}")
     if snapshot.uninspectable:
         sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
         blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
+    if snapshot.namespace_note:
+        note = snapshot.namespace_note
+        blocks.append(textwrap.fill(note, width, break_on_hyphens=False) if width else note)
     print("\n\n".join(blocks))
     return 0
+
+
+def namespaces_asked(snapshot, text: str | None) -> frozenset[int] | None:  # type: ignore[no-untyped-def]
+    """The inodes `--ns TEXT` names in `snapshot` (None: every namespace); a usage error names the problem."""
+    from ipctop.query import select_namespaces
+
+    if text is None:
+        return None
+    try:
+        return select_namespaces(snapshot, text)
+    except ValueError as error:
+        raise UsageError(f"--ns: {error}") from None

@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="refuse every action that changes anything",
     )
+    common.add_argument(
+        "--ns",
+        default=argparse.SUPPRESS,
+        metavar="NAME|INODE|PID",
+        help="only this IPC namespace (host, a container such as docker:3f2a1b4c5d6e, an inode, or a pid in it; "
+        "comma-separated for several); actions act inside it",
+    )
     parser = argparse.ArgumentParser(
         prog="ipctop",
         description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
@@ -61,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "readonly"):
         args.readonly = False
+    if not hasattr(args, "ns"):
+        args.ns = None
     try:
         if args.command is None:
             from ipctop.cli.monitor import run_monitor

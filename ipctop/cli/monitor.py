@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ipctop.cli.common import CliError, pid_list, user_id
+from ipctop.cli.common import CliError, UsageError, pid_list, user_id
 from ipctop.settings import Settings, SettingsError, config_path, load
 
 
@@ -22,6 +22,14 @@ def run_monitor(args: argparse.Namespace) -> int:
         settings = Settings() if args.no_config else load(path)
     except SettingsError as error:
         raise CliError(f"{error} (ipctop --no-config starts without it)") from None
+    if args.ns is not None:
+        from ipctop.actions.in_namespace import check_names
+        from ipctop.actions.validators import ValidationError
+
+        try:
+            check_names(args.ns)  # each name must name a namespace now; it is matched again at each scan
+        except ValidationError as error:
+            raise UsageError(str(error)) from None
     from ipctop.tui.app import IpctopApp
 
     app = IpctopApp(
@@ -34,6 +42,7 @@ def run_monitor(args: argparse.Namespace) -> int:
         user=args.user,
         readonly=args.readonly,
         handle_signals=True,
+        namespaces=args.ns,
     )
     result = app.run()
     return app.return_code if app.return_code is not None else int(result or 0)

@@ -21,23 +21,38 @@ RunFunction = Callable[[argparse.Namespace], int | None]
 DEFAULT_MODE = "600"
 
 
-def guarded(what: str, *, mutating: bool) -> Callable[[RunFunction], RunFunction]:
-    """Wrap a command's run function: refuse under --readonly, map errors to exit codes."""
+def guarded(what: str, *, mutating: bool, namespaced: bool = True, whole: bool = True
+            ) -> Callable[[RunFunction], RunFunction]:
+    """Wrap a command's run function: refuse under --readonly, run it inside the IPC namespace
+    `--ns` names (`whole`; else the run function enters it itself, with `args.namespace_choice`),
+    map errors to exit codes (naming that namespace).  `namespaced=False`: --ns does not apply."""
 
     def decorate(run: RunFunction) -> RunFunction:
         @functools.wraps(run)
         def wrapper(args: argparse.Namespace) -> int | None:
             from ipctop.actions.holdings import HoldingError
+            from ipctop.actions.in_namespace import choose_namespace, inside
             from ipctop.actions.validators import ValidationError
             from ipctop.kernel.errors import IpcError
+            from ipctop.kernel.ipcns import Unenterable
 
             if mutating:
                 refuse_if_readonly(args, what)
+            choice = None
+            where = ""
             try:
-                return run(args)
+                if getattr(args, "ns", None) is not None:
+                    if not namespaced:
+                        raise UsageError(f"--ns does not apply to {what}: process ids are the host's")
+                    choice = choose_namespace(args.ns)
+                    where = f" (in {choice.label})" if choice.target is not None else ""
+                args.namespace_choice = choice
+                return inside(choice, run, args) if whole else run(args)
             except ValidationError as error:
-                raise UsageError(str(error)) from None
+                raise UsageError(f"{error}{where}") from None
             except (IpcError, HoldingError) as error:
+                raise CliError(f"{error}{where}") from None
+            except Unenterable as error:
                 raise CliError(str(error)) from None
 
         return wrapper

@@ -67,6 +67,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                               description="Attach the segment and keep it attached until SIGINT or SIGTERM.")
     hold.add_argument("id", metavar="ID")
     hold.add_argument("--readonly", dest="attach_readonly", action="store_true", help="attach read-only")
+    hold.add_argument("--ns", default=None, metavar="NAME|INODE|PID",
+                      help="the IPC namespace the segment is in (default: ipctop's own)")
     hold.set_defaults(func=run_hold)
 
 
@@ -219,21 +221,25 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted
 
 
-@guarded("shm hold", mutating=True)
+@guarded("shm hold", mutating=True, whole=False)  # it waits for signals, which only the main thread gets
 def run_hold(args: argparse.Namespace) -> int:
     import os
 
     from ipctop.actions import validators
     from ipctop.actions.holdings import Holdings
+    from ipctop.actions.in_namespace import inside
 
-    shmid = validators.parse_id(args.id, "shm", field="ID")
+    choice = args.namespace_choice
+    shmid = inside(choice, validators.parse_id, args.id, "shm", field="ID")
     # Set before attaching, so that the release handlers Holdings installs chain to these.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     holdings = Holdings()
     try:
-        holding = holdings.attach(shmid, readonly=args.attach_readonly)
-        print(f"holding segment {shmid} {holding.mode} at {holding.address:#x} in process {os.getpid()}; "
+        # attached inside the segment's namespace, the mapping is this process's wherever it is
+        holding = inside(choice, holdings.attach, shmid, readonly=args.attach_readonly)
+        where = f" of {choice.label}" if choice is not None and choice.target is not None else ""
+        print(f"holding segment {shmid}{where} {holding.mode} at {holding.address:#x} in process {os.getpid()}; "
               "interrupt to detach", flush=True)
         while True:
             signal.pause()

@@ -140,14 +140,16 @@ def scan_attachments(
     own_ipc_ns: str,
     memory: ScanMemory | None = None,
     parser: MapsParser | None = None,
+    namespace: int = 0,
 ) -> AttachmentScan:
     """Find the attachments of every segment of `rows`, reading no more maps than needed, and
     settle them (read_rows reads the table again); with `memory`, the maps of a process that has
     not run since they were read are taken from it (quiet.py).  `scan.rows` is the table to show
-    with them: `rows` itself, or a later reading when one was needed."""
+    with them: `rows` itself, or a later reading when one was needed.  `namespace`: the inode of
+    the IPC namespace `rows` are of, when it is not the reader's own (own_ipc_ns is then its link)."""
     nattch_by_shmid = {row.shmid: row.nattch for row in rows if row.nattch > 0}
     if memory is not None:
-        earlier = memory.attachments
+        earlier = memory.namespace_attachments.get(namespace) if namespace else memory.attachments
         # Every attachment found last time is still there (its process has not run: only a
         # process's own calls or exit detach it), and they still add up to each segment's
         # nattch: so there is no other, and nothing to read or settle.
@@ -169,8 +171,23 @@ def scan_attachments(
     proc.done()
     scan.attachers = frozenset(a.pid for found in scan.by_shmid.values() for a in found)
     if memory is not None:
-        memory.attachments = scan
+        if namespace:
+            memory.namespace_attachments[namespace] = scan
+        else:
+            memory.attachments = scan
     return scan
+
+
+def without_attachers(
+    by_shmid: dict[int, list[MapsAttachment]], pids: set[int]
+) -> tuple[dict[int, list[MapsAttachment]], frozenset[int]]:
+    """The attachments without those of `pids`, and the segments that lost one."""
+    lost = {shmid for shmid, found in by_shmid.items() if any(a.pid in pids for a in found)}
+    if not lost:
+        return by_shmid, frozenset()
+    kept = {shmid: [a for a in found if a.pid not in pids] if shmid in lost else found
+            for shmid, found in by_shmid.items()}
+    return kept, frozenset(lost)
 
 
 def _use(row: ShmRow) -> tuple[int, int, int, int]:

@@ -42,7 +42,8 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "maps", "infos", "ns", "attachments", "now", "_quiet", "_unchanged"
+        "scans", "marks", "threads", "fds", "maps", "infos", "ns", "attachments", "namespace_attachments", "now",
+        "_quiet", "_unchanged",
     )
 
     def __init__(self) -> None:
@@ -54,6 +55,7 @@ class ScanMemory:
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
+        self.namespace_attachments: dict[int, Any] = {}  # ... of each other IPC namespace, by inode
         self.now: dict[int, bytes] = {}  # this scan's marks
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()

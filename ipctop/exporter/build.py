@@ -64,10 +64,13 @@ def _carries_scope(cls: type) -> bool:
 
 
 def scope_of(obj: Any, snapshot: Snapshot) -> Scope:
-    """(namespace, container) of an object; objects that do not carry one are in the snapshot's own."""
+    """(namespace, container) of an object; objects that do not carry one are in the snapshot's own.
+    The namespace reads as /proc/PID/ns/ipc does (`ipc:[4026531839]`); System V objects carry its inode."""
     if not _carries_scope(type(obj)):
         return snapshot.ipc_ns, "host"
     namespace = getattr(obj, "ipc_ns", "") or snapshot.ipc_ns
+    if isinstance(namespace, int):
+        namespace = f"ipc:[{namespace}]"
     container = getattr(obj, "container", "") or ("host" if namespace == snapshot.ipc_ns else "")
     return namespace, container
 
@@ -103,7 +106,7 @@ def _blocked_count(snapshot: Snapshot, waits: Waits, call: str) -> int:
     if call == "semop":
         # The kernel counts every process blocked in semop (semncnt + semzcnt: each on the one
         # semaphore it blocks on); the snapshot names only those that once used the set.
-        return sum(sum(s.ncnt) + sum(s.zcnt) for s in snapshot.sem.values())
+        return sum(sum(s.ncnt) + sum(s.zcnt) for s in snapshot.all_sem())
     return waits.count(call)
 
 
@@ -165,7 +168,7 @@ def _export_leaks(families: Families, snapshot: Snapshot, max_series: int,
     per_object = []
     for candidate in found:
         kind = _kind_named(candidate.kind)
-        obj = kind.find(snapshot, candidate.id) if kind is not None else None
+        obj = kind.find(snapshot, candidate.id, candidate.ipc_ns) if kind is not None else None
         scope = scope_of(obj, snapshot) if obj is not None else home
         count[candidate.kind, scope] = count.get((candidate.kind, scope), 0) + 1
         size = (kind.held_bytes(obj) if kind is not None and obj is not None else None) or 0

@@ -27,6 +27,7 @@ from ipctop.exporter.build import CATALOG, SCAN_SUCCESS, SCANS, SCRAPE_DURATION,
 from ipctop.exporter.defaults import DEFAULT_MAX_SERIES
 from ipctop.exporter.metric import Families
 from ipctop.exporter.waits import WaitClock, schedstat_reader, waits_in
+from ipctop.query import filter_snapshot, namespaces_named
 from ipctop.snapshot import LIVE, Scanner
 
 
@@ -34,9 +35,10 @@ class IpcCollector(Collector):
     """Answers each scrape with the metrics of a fresh scan (or of one younger than `min_interval`)."""
 
     def __init__(self, *, max_series: int = DEFAULT_MAX_SERIES, min_interval: float = 0.0,
-                 proc: ProcFS = LIVE) -> None:
+                 proc: ProcFS = LIVE, namespaces: str | None = None) -> None:
         self.max_series = max_series
         self.min_interval = min_interval
+        self.namespaces = namespaces  # `--ns`: matched again at each scan (a restarted container is a new one)
         self._proc = proc
         self._scanner = Scanner(proc)
         self._clock = WaitClock(schedstat_reader(proc))
@@ -62,6 +64,8 @@ class IpcCollector(Collector):
         self._scans += 1
         try:
             snapshot = self._scanner.scan()
+            if self.namespaces is not None:
+                snapshot = filter_snapshot(snapshot, namespaces=namespaces_named(snapshot, self.namespaces))
             waits = self._clock.measure(waits_in(snapshot), snapshot.time)
             families = build(snapshot, waits, self.max_series, lambda: scan_queue_waiters(self._proc))
             success = 1

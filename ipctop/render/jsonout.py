@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from ipctop.model import ShmSegment, Snapshot
+from ipctop.model import IpcNamespace, ShmSegment, Snapshot
 
 
 @cache
@@ -35,13 +35,27 @@ def object_to_dict(obj: Any) -> Any:
     return _segment(obj) if isinstance(obj, ShmSegment) else _plain(obj)
 
 
+def _namespace(ns: IpcNamespace) -> dict[str, Any]:
+    """A namespace without its objects (they are in shm, msg and sem, each with its ipc_ns) nor its
+    members (the host's are most processes): how many of each there are."""
+    return {
+        "inode": ns.inode, "name": ns.name, "kind": ns.kind, "container_id": ns.container_id, "cgroup": ns.cgroup,
+        "leader": ns.leader, "processes": len(ns.members), "own": ns.own,
+        "objects": {"shm": len(ns.shm), "msg": len(ns.msg), "sem": len(ns.sem)},
+        "limits": _plain(ns.limits), "error": ns.error,
+    }
+
+
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "time": snapshot.time,
         "ipc_ns": snapshot.ipc_ns,
-        "shm": [_segment(v) for v in snapshot.shm.values()],
-        "msg": [_plain(v) for v in snapshot.msg.values()],
-        "sem": [_plain(v) for v in snapshot.sem.values()],
+        "namespaces": [_namespace(ns) for ns in snapshot.namespaces],
+        "namespace_note": snapshot.namespace_note,
+        # every IPC namespace's objects; an id is unique only together with its ipc_ns
+        "shm": [_segment(v) for v in snapshot.all_shm()],
+        "msg": [_plain(v) for v in snapshot.all_msg()],
+        "sem": [_plain(v) for v in snapshot.all_sem()],
         "pipes": [_plain(v) for v in snapshot.pipes.values()],
         "fifos": [_plain(v) for v in snapshot.fifos.values()],
         "processes": [_plain(v) for v in snapshot.processes.values()],

@@ -1,5 +1,6 @@
 """Aligned text tables of a snapshot, in the manner of lsipc: keys in hex,
-sizes human-readable, one section per object type.
+sizes human-readable, one section per object type.  System V objects of every IPC
+namespace are listed, with a NAMESPACE column when any is not ipctop's own.
 
 Given a `width` (`ipctop list` on a terminal), a table fits it as the monitor's
 do (ipctop/render/fit.py): the least important columns are left out first, text
@@ -94,6 +95,35 @@ def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd]) -> Listed | str:
                   tuple(f"{brief_label(e.pid, snapshot.processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
 
 
+def shows_namespaces(snapshot: Snapshot) -> bool:
+    """True when the snapshot holds an object of another namespace than ipctop's own (or one that could not
+    be read): tables then name each object's namespace."""
+    return any(not ns.own and (ns.shm or ns.msg or ns.sem or ns.error) for ns in snapshot.namespaces)
+
+
+def has_other_namespaces(snapshot: Snapshot) -> bool:
+    """True when the snapshot knows of another IPC namespace than ipctop's own."""
+    return any(not ns.own for ns in snapshot.namespaces)
+
+
+NAMESPACE = Col("NAMESPACE", shrink_to=10)
+
+
+def _with_namespace(snapshot: Snapshot, columns: list[Col], rows: list[list[Cell]], objects: list,
+                    width: int | None) -> str:
+    """The table, with a NAMESPACE column after the id when there is more than one namespace to tell apart."""
+    if shows_namespaces(snapshot):
+        rows = [[*row[:2], obj.container or "host", *row[2:]] for obj, row in zip(objects, rows, strict=True)]
+        columns = [*columns[:2], NAMESPACE, *columns[2:]]
+    return fitted_table(columns, rows, width)
+
+
+def _sorted(snapshot: Snapshot, objects: list, ident: str) -> list:
+    """ipctop's own namespace's objects first, then each other namespace's as the snapshot lists them; by id."""
+    order = {ns.inode: i for i, ns in enumerate(snapshot.namespaces)}
+    return sorted(objects, key=lambda o: (order.get(o.ipc_ns, 0), getattr(o, ident)))
+
+
 def attached(snapshot: Snapshot, segment: ShmSegment) -> Listed | str:
     """Each attaching process once, `×N` for one that attached N times (nattch counts attachments)."""
     times = Counter(a.pid for a in segment.attachers)
@@ -107,32 +137,35 @@ def attached(snapshot: Snapshot, segment: ShmSegment) -> Listed | str:
 
 
 def shm_table(snapshot: Snapshot, width: int | None = None) -> str:
-    rows = []
-    for s in sorted(snapshot.shm.values(), key=lambda s: s.shmid):
+    rows: list[list[Cell]] = []
+    segments = _sorted(snapshot, snapshot.all_shm(), "shmid")
+    for s in segments:
         key = hex_key(s.key) + (f" (was {hex_key(s.original_key)})" if s.original_key is not None else "")
         rows.append([key, s.shmid, s.owner, rwx(s.perms), human_bytes(s.size), s.nattch,
                      ",".join(s.status) or "-", s.cpid, s.lpid, attached(snapshot, s)])
     columns = [Col("KEY", shrink_to=10), Col("SHMID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
                Col("SIZE", 1, numeric=True), Col("NATTCH", numeric=True), Col("STATUS", 2),
                Col("CPID", 4, numeric=True), Col("LPID", 4, numeric=True), Col("ATTACHED", shrink_to=16)]  # fmt: skip
-    return fitted_table(columns, rows, width)
+    return _with_namespace(snapshot, columns, rows, segments, width)
 
 
 def msg_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
-    for q in sorted(snapshot.msg.values(), key=lambda q: q.msqid):
+    queues = _sorted(snapshot, snapshot.all_msg(), "msqid")
+    for q in queues:
         fill = f"{q.fill:.0%}" if q.fill is not None else "-"
         rows.append([hex_key(q.key), q.msqid, q.owner, rwx(q.perms), q.qnum, human_bytes(q.cbytes),
                      human_bytes(q.qbytes), fill, q.lspid, q.lrpid])
     columns = [Col("KEY"), Col("MSQID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
                Col("MESSAGES", numeric=True), Col("USED", 1, numeric=True), Col("CAPACITY", 2, numeric=True),
                Col("FILL", 1, numeric=True), Col("LSPID", 4, numeric=True), Col("LRPID", 4, numeric=True)]  # fmt: skip
-    return fitted_table(columns, rows, width)
+    return _with_namespace(snapshot, columns, rows, queues, width)
 
 
 def sem_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = []
-    for s in sorted(snapshot.sem.values(), key=lambda s: s.semid):
+    sets = _sorted(snapshot, snapshot.all_sem(), "semid")
+    for s in sets:
         def listed(values: tuple[int, ...]) -> str:
             return ",".join(map(str, values)) or "?"
 
@@ -141,6 +174,27 @@ def sem_table(snapshot: Snapshot, width: int | None = None) -> str:
     columns = [Col("KEY"), Col("SEMID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
                Col("NSEMS", 2, numeric=True), Col("VALUES", shrink_to=8), Col("NCNT", 1, shrink_to=6),
                Col("ZCNT", 1, shrink_to=6)]  # fmt: skip
+    return _with_namespace(snapshot, columns, rows, sets, width)
+
+
+def _limit_use(used: int, limit: int) -> str:
+    return f"{used}/{limit}" if limit else str(used)
+
+
+def namespace_table(snapshot: Snapshot, width: int | None = None) -> str:
+    """One line per IPC namespace: what it is, its processes, its objects against its own limits."""
+    rows: list[list[Cell]] = []
+    for ns in snapshot.namespaces:
+        limits = ns.limits
+        counts: list[Cell] = ["?", "?", "?"]
+        if not ns.error:
+            counts = [_limit_use(len(ns.shm), limits.shmmni if limits else 0),
+                      _limit_use(len(ns.msg), limits.msgmni if limits else 0),
+                      _limit_use(len(ns.sem), limits.semmni if limits else 0)]
+        rows.append([ns.name, ns.inode, ns.kind, len(ns.members), ns.leader, *counts, ns.error or "-"])
+    columns = [Col("NAME", shrink_to=12), Col("INODE", 3, numeric=True), Col("KIND", 2), Col("PROCS", 1, numeric=True),
+               Col("LEADER", 4, numeric=True), Col("SHM/SHMMNI"), Col("MSG/MSGMNI"), Col("SEM/SEMMNI"),
+               Col("NOTE", shrink_to=12)]  # fmt: skip
     return fitted_table(columns, rows, width)
 
 
@@ -174,13 +228,20 @@ def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
 
 
 def process_table(snapshot: Snapshot, width: int | None = None) -> str:
+    """Processes and what they hold (shmids, msqids and semids of their own IPC namespace)."""
     rows = []
+    names = {f"ipc:[{ns.inode}]": ns.name for ns in snapshot.namespaces} if shows_namespaces(snapshot) else None
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
-        rows.append([p.pid, p.ppid, p.user, p.state, p.wchan or "-", name_of(p), " ".join(held) or "-"])
+        row: list[Cell] = [p.pid, p.ppid, p.user, p.state, p.wchan or "-", name_of(p), " ".join(held) or "-"]
+        if names is not None:
+            row.insert(2, names.get(p.ipc_ns, "?"))
+        rows.append(row)
     columns = [Col("PID", numeric=True), Col("PPID", 3, numeric=True), Col("USER", 2, shrink_to=6), Col("S"),
                Col("WCHAN", 1, shrink_to=10), Col("COMMAND", shrink_to=10), Col("HOLDS", shrink_to=12)]  # fmt: skip
+    if names is not None:
+        columns.insert(2, NAMESPACE)
     return fitted_table(columns, rows, width)
 
 

@@ -49,11 +49,13 @@ class IpctopApp(App[int]):
         settings: Settings | None = None,
         settings_path: Path | None = None,
         lecture: bool = False,
+        namespaces: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()  # as read at start (their interval is already in `interval`)
         self.settings_path = settings_path  # where the settings screen saves; None: it only applies
-        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid)  # the monitor's scanner remembers
+        # the monitor's scanner remembers
+        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid, namespaces)
         self.state = MonitorState()
         self.interval = interval
         self.paused = False
@@ -63,6 +65,7 @@ class IpctopApp(App[int]):
             for text in (
                 f"only pid {','.join(map(str, sorted(pids)))}" if pids else "",
                 f"only user {user or uid}" if uid is not None else "",
+                f"only namespace {namespaces}" if namespaces is not None else "",
                 "readonly" if readonly else "",
             )
             if text

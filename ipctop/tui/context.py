@@ -4,7 +4,9 @@ Handlers never reach into widgets: they read the selected object and the latest
 snapshot from here, call the kernel, report with `notify`/`fail`, and ask for an
 immediate refresh so that the next snapshot shows the effect.  `perform` carries
 out a form's request (ipctop.actions.operations): at once, or in a worker thread
-when it may wait, cancelled when ipctop exits.
+when it may wait, cancelled when ipctop exits.  A request on a selected object of
+another IPC namespace is carried out inside that namespace (kernel/ipcns.py);
+ipctop's own attachments (attach, write, detach) are of its own namespace only.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ipctop.actions import requests as rq
 from ipctop.actions.holdings import HoldingError, Holdings
 from ipctop.actions.operations import Cancelled, Outcome, perform
 from ipctop.actions.requests import Request
 from ipctop.diff import Event
 from ipctop.kernel.errors import IpcError
+from ipctop.kernel.ipcns import Target, Unenterable, run_in
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 
 if TYPE_CHECKING:
@@ -29,6 +33,12 @@ if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
 
 Selected = ShmSegment | MsgQueue | SemSet | Pipe | Fifo | Process | Event
+
+# requests that act on the selected object by its id (done inside its namespace), and those on
+# ipctop's own attachments (of its own namespace only)
+_ON_SELECTED = (rq.RemoveRequest, rq.MsgSendRequest, rq.MsgReceiveRequest, rq.SemOpRequest, rq.SemSetRequest,
+                rq.ShmSetRequest)
+_HELD = (rq.AttachRequest, rq.DetachRequest, rq.WriteRequest)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,27 @@ class ActionContext:
     def holdings(self) -> Holdings:
         """The segments ipctop itself holds (attach, write, detach); released when it exits."""
         return self.app.holdings
+
+    @property
+    def namespace(self) -> Target | None:
+        """The IPC namespace of the selected System V object when that is not ipctop's own, else None."""
+        selected, snapshot = self.selected, self.snapshot
+        if not isinstance(selected, ShmSegment | MsgQueue | SemSet) or snapshot is None:
+            return None
+        inode = snapshot.elsewhere(selected.ipc_ns)
+        namespace = snapshot.namespace(inode) if inode else None
+        return Target(inode, namespace.members if namespace is not None else ()) if inode else None
+
+    @property
+    def namespace_name(self) -> str:
+        """The name of the selected System V object's IPC namespace where there are several (confirmations
+        name it), else ''."""
+        selected, snapshot = self.selected, self.snapshot
+        if not isinstance(selected, ShmSegment | MsgQueue | SemSet) or snapshot is None:
+            return ""
+        if not any(not ns.own for ns in snapshot.namespaces):
+            return ""
+        return selected.container or "host"
 
     @property
     def cancel(self) -> threading.Event:
@@ -120,26 +151,41 @@ class ActionContext:
             self.fail("ipctop runs with --readonly: nothing may be changed.")
             return
 
+        target = self.namespace
+        where = ""
+        if target is not None:
+            if isinstance(request, _HELD):
+                self.fail("ipctop attaches segments of its own IPC namespace only: to hold one of "
+                          f"{self.selected.container}, run `ipctop shm hold ID --ns {target.inode}`.")  # type: ignore[union-attr]
+                return
+            if not isinstance(request, _ON_SELECTED):
+                target = None  # a creation: in ipctop's own namespace
+            else:
+                where = f" in {self.selected.container}"  # type: ignore[union-attr]
+
         def reported(outcome: Outcome) -> None:
             if report is None:
-                self.notify(_sentence(outcome.message))
+                self.notify(_sentence(outcome.message + where))
             else:
                 report(outcome)
             self.refresh_now()
+
+        def inside(call: Callable[[], Outcome]) -> Callable[[], Outcome]:
+            return call if target is None else lambda: run_in(target, call)  # type: ignore[arg-type]
 
         if waits:
             limits = self.snapshot.limits if self.snapshot is not None else None
             msgmax = limits.msgmax if limits is not None else None
             self._in_thread(
-                lambda: perform(request, self.holdings, cancel=self.cancel, max_message=msgmax),
-                (IpcError, HoldingError),
+                inside(lambda: perform(request, self.holdings, cancel=self.cancel, max_message=msgmax)),
+                (IpcError, HoldingError, Unenterable),
                 reported,  # type: ignore[arg-type]
             )
             return
         try:
-            outcome = perform(request, self.holdings)
-        except (IpcError, HoldingError) as error:
-            self.fail(str(error))
+            outcome = inside(lambda: perform(request, self.holdings))()
+        except (IpcError, HoldingError, Unenterable) as error:
+            self.fail(str(error) + (where if not isinstance(error, Unenterable) else ""))
             return
         reported(outcome)
 
@@ -174,9 +220,10 @@ class ActionContext:
         if self.readonly:
             self.fail("ipctop runs with --readonly: nothing may be changed.")
             return False
+        target = self.namespace
         try:
-            call()
-        except IpcError as error:
+            call() if target is None else run_in(target, call)
+        except (IpcError, Unenterable) as error:
             self.fail(str(error))
             return False
         self.notify(done)

@@ -1,7 +1,8 @@
 """The detail of one object: every field, the processes using it, for the detail screen.
 
-`describe(kind, ident, snapshot, last_known)` looks the object up in the latest
-snapshot; an object that is gone is described from the last copy seen and says so.
+`describe(kind, ident, snapshot, last_known, ipc_ns)` looks the object up in the latest
+snapshot (a System V object of another IPC namespace in that namespace's tables); an
+object that is gone is described from the last copy seen and says so.
 Plain strings only (no textual), so it is tested without a terminal.
 """
 
@@ -56,20 +57,47 @@ def kind_of(obj: object) -> tuple[str, int] | None:
     return None
 
 
-def lookup(snapshot: Snapshot, kind: str, ident: int) -> object | None:
+def namespace_of(obj: object) -> int:
+    """The IPC namespace (inode) a System V object, a leak candidate or an event about one is in; 0 for
+    anything else (pipes, FIFOs and processes are in none: their ids are the machine's)."""
+    return getattr(obj, "ipc_ns", 0) if isinstance(obj, ShmSegment | MsgQueue | SemSet | Event) or hasattr(
+        obj, "container") else 0
+
+
+def lookup(snapshot: Snapshot, kind: str, ident: int, ipc_ns: int = 0) -> object | None:
+    """The object as the snapshot has it now; `ipc_ns`: the inode of its namespace when not ipctop's own."""
+    if ipc_ns and kind in ("shm", "msg", "sem"):
+        namespace = snapshot.namespace(ipc_ns)
+        return getattr(namespace, kind).get(ident) if namespace is not None else None
     return getattr(snapshot, KIND_TABLES[kind]).get(ident)
 
 
-def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | None) -> Detail:
-    obj = lookup(snapshot, kind, ident)
+def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | None, ipc_ns: int = 0) -> Detail:
+    obj = lookup(snapshot, kind, ident, ipc_ns)
     gone = obj is None
     obj = obj if obj is not None else last_known
+    where = _where(snapshot, ipc_ns, obj) if kind in ("shm", "msg", "sem") else None
     if obj is None or isinstance(obj, Event):
-        return Detail(f"{KIND_NAMES[kind]} {ident}", kind, ident, [], notes=["It is gone; only its lifetime is left."])
+        title = f"{KIND_NAMES[kind]} {ident}" + (f" in {where[1]}" if where and ipc_ns else "")
+        return Detail(title, kind, ident, [], notes=["It is gone; only its lifetime is left."])
     detail = _DESCRIBERS[kind](obj, snapshot)
+    if where is not None:
+        detail.fields.insert(1, ("IPC namespace", f"{where[1]} ({where[0]})"))
+        if ipc_ns:
+            detail.title += f" in {where[1]}"
     if gone:
         detail.notes.insert(0, "Gone: this is the last state seen before it vanished.")
     return detail
+
+
+def _where(snapshot: Snapshot, ipc_ns: int, obj: object | None) -> tuple[int, str] | None:
+    """(inode, name) of the object's namespace, when the snapshot holds more than ipctop's own."""
+    if not any(not ns.own for ns in snapshot.namespaces) and not ipc_ns:
+        return None
+    namespace = snapshot.namespace(ipc_ns)
+    if namespace is not None:
+        return namespace.inode, namespace.name
+    return ipc_ns, getattr(obj, "container", "") or "?"
 
 
 def _pid(snapshot: Snapshot, pid: int) -> str:

@@ -2,12 +2,13 @@
 
 `SnapshotFeed.next()` runs off the UI thread: it takes a snapshot through the
 provider (take_snapshot, or fixed snapshots in tests), diffs it against the
-previous one and applies the --pid/--user filter to both the snapshot and the
-events.  The diff is of the whole snapshots: diffing filtered ones would report an
-object that merely dropped out of the filter (its only matching process detached)
-as removed.  `MonitorState.apply()` runs on the
-UI thread and keeps the latest snapshot, the event log, the queue depth history
-and the timeline.  Neither imports textual.
+previous one and applies the --pid/--user/--ns filter to both the snapshot and
+the events (--ns by name again at each scan: a restarted container is a new
+namespace).  The diff is of the whole snapshots: diffing filtered ones would
+report an object that merely dropped out of the filter (its only matching process
+detached) as removed.  `MonitorState.apply()` runs on the UI thread and keeps the
+latest snapshot, the event log, the queue depth history and the timeline.
+Neither imports textual.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from ipctop.diff import Event, diff
 from ipctop.history import QueueHistory
 from ipctop.model import Snapshot
-from ipctop.query import filter_snapshot
+from ipctop.query import filter_snapshot, namespaces_named
 from ipctop.render.procinfo import label
 from ipctop.timeline import Timeline
 
@@ -54,20 +55,23 @@ def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
 class SnapshotFeed:
     """Snapshots with their events, one scan per call of `next()`; not for two threads at once."""
 
-    def __init__(self, provider: SnapshotProvider, pids: frozenset[int] | None = None, uid: int | None = None):
+    def __init__(self, provider: SnapshotProvider, pids: frozenset[int] | None = None, uid: int | None = None,
+                 namespaces: str | None = None):
         self.provider = provider
         self.pids = pids
         self.uid = uid
+        self.namespaces = namespaces  # `--ns`, matched at each scan
         self._previous: Snapshot | None = None
         self._previous_shown: Snapshot | None = None
 
     @property
     def filtering(self) -> bool:
-        return self.pids is not None or self.uid is not None
+        return self.pids is not None or self.uid is not None or self.namespaces is not None
 
     def next(self) -> Update:
         full = self.provider()
-        shown = filter_snapshot(full, pids=self.pids, uid=self.uid) if self.filtering else full
+        chosen = namespaces_named(full, self.namespaces) if self.namespaces is not None else None
+        shown = filter_snapshot(full, pids=self.pids, uid=self.uid, namespaces=chosen) if self.filtering else full
         previous, self._previous = self._previous, full
         previous_shown, self._previous_shown = self._previous_shown, shown
         if previous is None or previous_shown is None:
@@ -84,6 +88,11 @@ _TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "f
 def _concerns(event: Event, snapshot: Snapshot) -> bool:
     """Whether the event's object is among those `snapshot` shows."""
     table = _TABLES.get(event.object_kind)
+    if table is not None and event.ipc_ns:
+        namespace = snapshot.namespace(event.ipc_ns)
+        return namespace is not None and event.object_id in getattr(namespace, table)
+    if table in ("shm", "msg", "sem") and snapshot.namespaces and not any(ns.own for ns in snapshot.namespaces):
+        return False  # ipctop's own namespace is not shown
     return table is not None and event.object_id in getattr(snapshot, table)
 
 

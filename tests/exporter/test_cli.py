@@ -27,9 +27,9 @@ from tests.exporter.helpers import parse, value
         (["--interval", "-1"], "--interval: '-1' is outside 0..3600 seconds"),
         (["--max-series", "-3"], "--max-series: '-3' is not a whole number from 0 to 100000"),
         (["--max-series", "many"], "--max-series: 'many' is not a whole number"),
-        (["--ns", "web-container"], "--ns: 'web-container' is not ipctop's own IPC namespace"),
+        (["--ns", "web-container"], "--ns: no IPC namespace is named 'web-container'"),
         (["--ns", "host,"], "--ns: 'host,' has an empty name"),
-        (["--ns", "4194303"], "--ns: there is no process 4194303"),
+        (["--ns", "4194303"], "--ns: no IPC namespace is named '4194303' or has it as inode or pid"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(args, phrase):
@@ -65,7 +65,8 @@ def test_help_names_every_option(capsys):
         main(["exporter", "--help"])
     assert exit_info.value.code == 0
     shown = capsys.readouterr().out
-    for option in ("--listen ADDR:PORT", "--textfile PATH", "--interval SECONDS", "--ns NS,...", "--max-series N"):
+    options = ("--listen ADDR:PORT", "--textfile PATH", "--interval SECONDS", "--ns NAME|INODE|PID", "--max-series N")
+    for option in options:
         assert option in shown
     assert "default :9868" in shown and "default 200" in shown
 

@@ -106,8 +106,10 @@ def test_the_units_capabilities_see_what_root_sees(ipc_key, holders, start_expor
         read_fd = write_fd = -1
         capabilities = unit_capabilities()
         assert capabilities == ["CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_IPC_OWNER"]
-        as_root = ours(start_exporter("--interval", "0").scrape(), ids)
-        as_unit = ours(start_exporter("--interval", "0", prefix=as_nobody_with(capabilities)).scrape(), ids)
+        # the host's namespace (the unit cannot enter others: it would need CAP_SYS_ADMIN)
+        as_root = ours(start_exporter("--interval", "0", "--ns", "host").scrape(), ids)
+        as_unit = ours(start_exporter("--interval", "0", "--ns", "host", prefix=as_nobody_with(capabilities)).scrape(),
+                       ids)
         assert {name for name, _, _ in as_root} >= {"ipctop_shm_attached_processes", "ipctop_msgq_capacity_bytes",
                                                    "ipctop_sem_waiters", "ipctop_pipe_waiting_bytes"}
         assert as_unit == as_root

@@ -99,8 +99,8 @@ async def select_row(pilot: Pilot, app: IpctopApp, pane_id: str, row_key: object
     """Show the pane, wait for the row and put the cursor on it."""
     if app.main_screen.current_pane.pane_id != pane_id:
         app.main_screen.show_pane(pane_id)
-    t = table(app, pane_id)
-    await wait_for(pilot, lambda: t.row_for(str(row_key)))
+    await wait_for(pilot, lambda: table(app, pane_id).row_for(str(row_key)))
+    t = table(app, pane_id)  # after the first scan: with a Namespace column where there are several
     t.move_cursor(row=t.get_row_index(str(row_key)))
     await wait_for(pilot, lambda: app.main_screen.current_pane.selected is not None)
 

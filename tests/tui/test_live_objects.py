@@ -114,9 +114,9 @@ async def test_detail_screen_lists_the_attaching_pid(ipc_key, holders):
         attacher = holders.spawn("shm-attach", shmid)
         app = live_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            shm = table(app, "shm")
             await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "nattch") == "1")
             app.set_paused(True)  # an idle app takes key presses at once (Pilot waits for idle)
+            shm = table(app, "shm")  # (the one with a Namespace column on a machine with containers)
             shm.move_cursor(row=shm.get_row_index(str(shmid)))
             await pilot.press("enter")
             screen = await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
@@ -166,8 +166,8 @@ async def test_a_registered_action_confirms_calls_the_kernel_and_refreshes(ipc_k
     try:
         app = scanning_when_asked()  # so the only scan after the removal is the one the action asks for
         async with app.run_test(size=(120, 40)) as pilot:
-            shm = table(app, "shm")
-            await wait_for(pilot, lambda: shm.row_for(str(shmid)), timeout=DEADLINE)  # the scan on mount
+            await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)), timeout=DEADLINE)  # the scan on mount
+            shm = table(app, "shm")  # (the one with a Namespace column on a machine with containers)
             shm.move_cursor(row=shm.get_row_index(str(shmid)))
             await app.main_screen.run_registered("test.remove")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=DEADLINE)

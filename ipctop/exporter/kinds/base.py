@@ -72,8 +72,8 @@ class ObjectKind:
         """Bytes the object holds (for ipctop_object_bytes), None when it holds none to speak of."""
         return None
 
-    def find(self, snapshot: Snapshot, ident: int) -> Any | None:
-        """The object with this id (for the leak metrics)."""
+    def find(self, snapshot: Snapshot, ident: int, ipc_ns: int = 0) -> Any | None:
+        """The object with this id (for the leak metrics), in the IPC namespace `ipc_ns` (0: ipctop's own)."""
         return None
 
     def limit_uses(self, snapshot: Snapshot) -> Iterable[LimitUse]:

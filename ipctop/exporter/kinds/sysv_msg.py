@@ -24,7 +24,7 @@ class SysvMsg(ObjectKind):
     leaks = True
 
     def objects(self, snapshot: Snapshot) -> Iterable[MsgQueue]:
-        return snapshot.msg.values()
+        return snapshot.all_msg()  # of every IPC namespace: build.py labels each with its own
 
     def labels(self, obj: MsgQueue) -> tuple[str, ...]:
         return str(obj.msqid), hex_key(obj.key), obj.owner
@@ -41,8 +41,9 @@ class SysvMsg(ObjectKind):
     def held_bytes(self, obj: MsgQueue) -> int:
         return obj.cbytes
 
-    def find(self, snapshot: Snapshot, ident: int) -> MsgQueue | None:
-        return snapshot.msg.get(ident)
+    def find(self, snapshot: Snapshot, ident: int, ipc_ns: int = 0) -> MsgQueue | None:
+        namespace = snapshot.namespace(ipc_ns) if ipc_ns else None
+        return (namespace.msg if namespace is not None else snapshot.msg).get(ident)
 
     def limit_uses(self, snapshot: Snapshot) -> Iterable[LimitUse]:
         if snapshot.limits is not None:

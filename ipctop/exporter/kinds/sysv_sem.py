@@ -24,7 +24,7 @@ class SysvSem(ObjectKind):
     leaks = True
 
     def objects(self, snapshot: Snapshot) -> Iterable[SemSet]:
-        return snapshot.sem.values()
+        return snapshot.all_sem()  # of every IPC namespace: build.py labels each with its own
 
     def labels(self, obj: SemSet) -> tuple[str, ...]:
         return str(obj.semid), hex_key(obj.key), obj.owner
@@ -38,8 +38,9 @@ class SysvSem(ObjectKind):
             yield Sample(WAITERS, sum(obj.ncnt), ("increase",))
             yield Sample(WAITERS, sum(obj.zcnt), ("zero",))
 
-    def find(self, snapshot: Snapshot, ident: int) -> SemSet | None:
-        return snapshot.sem.get(ident)
+    def find(self, snapshot: Snapshot, ident: int, ipc_ns: int = 0) -> SemSet | None:
+        namespace = snapshot.namespace(ipc_ns) if ipc_ns else None
+        return (namespace.sem if namespace is not None else snapshot.sem).get(ident)
 
     def limit_uses(self, snapshot: Snapshot) -> Iterable[LimitUse]:
         limits = snapshot.limits

@@ -33,7 +33,7 @@ class SysvShm(ObjectKind):
     leaks = True
 
     def objects(self, snapshot: Snapshot) -> Iterable[ShmSegment]:
-        return snapshot.shm.values()
+        return snapshot.all_shm()  # of every IPC namespace: build.py labels each with its own
 
     def labels(self, obj: ShmSegment) -> tuple[str, ...]:
         return str(obj.shmid), hex_key(obj.display_key), obj.owner
@@ -55,8 +55,9 @@ class SysvShm(ObjectKind):
     def held_bytes(self, obj: ShmSegment) -> int:
         return obj.size
 
-    def find(self, snapshot: Snapshot, ident: int) -> ShmSegment | None:
-        return snapshot.shm.get(ident)
+    def find(self, snapshot: Snapshot, ident: int, ipc_ns: int = 0) -> ShmSegment | None:
+        namespace = snapshot.namespace(ipc_ns) if ipc_ns else None
+        return (namespace.shm if namespace is not None else snapshot.shm).get(ident)
 
     def limit_uses(self, snapshot: Snapshot) -> Iterable[LimitUse]:
         limits = snapshot.limits

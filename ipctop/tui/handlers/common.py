@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ipctop.actions.holdings import HoldingError
 from ipctop.actions.operations import Created, Outcome, perform
 from ipctop.actions.requests import RemoveRequest, Request
 from ipctop.kernel.errors import IpcError
+from ipctop.kernel.ipcns import Unenterable, run_in
 from ipctop.model import MsgQueue, SemSet, ShmSegment
 from ipctop.tui.context import ActionContext
 
@@ -72,12 +74,19 @@ def remove_tagged(ctx: ActionContext) -> None:
         for obj in objects:
             kind = "shm" if isinstance(obj, ShmSegment) else "msg" if isinstance(obj, MsgQueue) else "sem"
             ident = obj.shmid if isinstance(obj, ShmSegment) else obj.msqid if isinstance(obj, MsgQueue) else obj.semid
+            target = replace(ctx, selected=obj).namespace  # each is removed inside its own IPC namespace
+            where = f" in {obj.container}" if target is not None else ""
+            request = RemoveRequest(kind, ident)
             try:
-                perform(RemoveRequest(kind, ident), ctx.holdings)
-            except (IpcError, HoldingError) as error:
+                if target is None:
+                    perform(request, ctx.holdings)
+                else:
+                    run_in(target, perform, request, ctx.holdings)
+            except (IpcError, HoldingError, Unenterable) as error:
                 failures.append(sentence(str(error)))
                 continue
-            (marked if isinstance(obj, ShmSegment) and obj.nattch else removed).append(object_name(obj))
+            name = object_name(obj) + where
+            (marked if isinstance(obj, ShmSegment) and obj.nattch else removed).append(name)
         untag(ctx)
         parts = []
         if removed:
@@ -88,7 +97,8 @@ def remove_tagged(ctx: ActionContext) -> None:
         ctx.notify(" ".join(parts), severity="warning" if failures else "information", timeout=8 if failures else None)
         ctx.refresh_now()
 
-    ctx.confirm(remove_several_text(objects), remove_all)
+    names = [replace(ctx, selected=obj).namespace_name for obj in objects]
+    ctx.confirm(remove_several_text(objects, names), remove_all)
 
 
 def open_create_form(ctx: ActionContext, form: Any) -> None:

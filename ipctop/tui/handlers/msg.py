@@ -90,7 +90,7 @@ def remove(ctx: ActionContext) -> None:
     queue = _queue(ctx)
     if queue is None:
         return
-    confirm_removal(ctx, msg_remove_text(queue), "msg", queue.msqid)
+    confirm_removal(ctx, msg_remove_text(queue, ctx.namespace_name), "msg", queue.msqid)
 
 
 ACTIONS = (

@@ -61,7 +61,7 @@ def remove(ctx: ActionContext) -> None:
     semset = _semset(ctx)
     if semset is None:
         return
-    confirm_removal(ctx, sem_remove_text(semset), "sem", semset.semid)
+    confirm_removal(ctx, sem_remove_text(semset, ctx.namespace_name), "sem", semset.semid)
 
 
 ACTIONS = (

@@ -13,6 +13,7 @@ from ipctop.actions.operations import Outcome
 from ipctop.actions.requests import DetachRequest
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
+from ipctop.kernel.ipcns import Unenterable, run_in
 from ipctop.model import ShmSegment
 from ipctop.render.formatting import hex_key, human_bytes
 from ipctop.tui.context import ActionContext
@@ -85,16 +86,18 @@ def remove(ctx: ActionContext) -> None:
         return
 
     def say_what_happened(_outcome: Outcome) -> None:
+        target = ctx.namespace
         try:
-            still = sysv.shm_stat(segment.shmid)
-        except IpcError:
+            still = sysv.shm_stat(segment.shmid) if target is None else run_in(target, sysv.shm_stat, segment.shmid)
+        except (IpcError, Unenterable):
             ctx.notify(f"Removed segment {segment.shmid}.")
             return
         times = "once" if still.nattch == 1 else f"{still.nattch} times"
         ctx.notify(f"Segment {segment.shmid} is marked for removal; it is still attached {times} "
                    "and goes away when the last one detaches.")  # fmt: skip
 
-    confirm_removal(ctx, shm_remove_text(segment), "shm", segment.shmid, report=say_what_happened)
+    confirm_removal(ctx, shm_remove_text(segment, namespace=ctx.namespace_name), "shm", segment.shmid,
+                    report=say_what_happened)
 
 
 def change_mode_or_owner(ctx: ActionContext) -> None:

@@ -58,7 +58,7 @@ def choose_sort(ctx: ActionContext) -> None:
         if column_key:
             pane.sort_by(column_key, reverse=pane.table.sort_reverse)
 
-    ctx.push_screen(SortScreen(pane.columns, pane.table.sort_column), chosen)
+    ctx.push_screen(SortScreen(pane.shown_columns, pane.table.sort_column), chosen)
 
 
 def invert_sort(ctx: ActionContext) -> None:

@@ -2,7 +2,10 @@
 
 A pane subclass declares its columns and turns the monitor state into rows
 (`build_rows`); filtering, searching, sorting, header clicks, a row followed and
-keeping the table in step are here.
+keeping the table in step are here.  A pane of System V objects (`namespaced`) lists
+those of every IPC namespace, and has a Namespace column after the id while the
+snapshot holds another namespace than ipctop's own: a second table, shown instead
+of the first.
 
 While a demo runs, the pane follows its objects: when the demo makes one that the
 pane lists, the cursor goes to it and stays on it (as `F` would), until the user
@@ -12,6 +15,7 @@ are pinned first (a process with the whole tree it stands in).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from typing import Any, ClassVar
 
@@ -22,9 +26,10 @@ from textual.widgets import Static
 from ipctop.diff import Event
 from ipctop.model import Process, Snapshot
 from ipctop.render.procinfo import brief_label, label, name_of
+from ipctop.render.tables import shows_namespaces
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.details import kind_of
-from ipctop.tui.rows import Column, Row
+from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
 
@@ -100,6 +105,21 @@ def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row
     return [row for row in rows if row.key in keep]
 
 
+NAMESPACE_COLUMN = Column("ns", "Namespace", shrink_to=10)
+
+
+def row_key(snapshot: Snapshot, ident: int, ipc_ns: int) -> str:
+    """A System V object's row key: its id, and the inode of its namespace when that is not ipctop's
+    own (ids are unique only inside one namespace)."""
+    elsewhere = snapshot.elsewhere(ipc_ns)
+    return f"{ident}@{elsewhere}" if elsewhere else str(ident)
+
+
+def namespace_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The columns with the Namespace column after the first (the id)."""
+    return (columns[0], NAMESPACE_COLUMN, *columns[1:])
+
+
 class Pane(Vertical):
     pane_id: ClassVar[str]
     title: ClassVar[str]
@@ -108,6 +128,7 @@ class Pane(Vertical):
     default_reverse: ClassVar[bool] = False
     empty_text: ClassVar[str] = "Nothing to show."
     sort_shapes_rows: ClassVar[bool] = False  # build_rows reads the sort column (the process tree)
+    namespaced: ClassVar[bool] = False  # System V objects: a Namespace column where there are several namespaces
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
@@ -117,6 +138,8 @@ class Pane(Vertical):
         self._built: tuple[tuple[object, ...], tuple[object, ...], list[Row]] | None = None
         self._filtered: tuple[list[Row], str, list[Row]] | None = None
         self._empty_shown: tuple[bool, str] | None = None
+        self.by_namespace = False  # the table with the Namespace column is the one shown
+        self._with_namespace: dict[int, tuple[Row, Row]] = {}  # id(row) -> (row, it with its namespace cell)
         self.search_text = ""  # F3: the text n and N look for (each pane keeps its own)
         self.followed_by_user = False  # the row followed was chosen with F (not a demo's)
         self._demo_keys: frozenset[str] = frozenset()  # rows of the demo's objects, in the latest rows
@@ -126,14 +149,56 @@ class Pane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield ObjectTable(self.columns, id=f"table-{self.pane_id}")
+        if self.namespaced:
+            yield ObjectTable(namespace_columns(self.columns), id=f"table-{self.pane_id}-ns")
         yield Static(self.empty_text, classes="empty")
 
     def on_mount(self) -> None:
-        self.table.set_sort(self.default_sort, self.default_reverse)
+        for table in self.query(ObjectTable):
+            table.set_sort(self.default_sort, self.default_reverse)
+        if self.namespaced:
+            self.query_one(f"#table-{self.pane_id}-ns", ObjectTable).display = False
 
     @property
     def table(self) -> ObjectTable:
-        return self.query_one(ObjectTable)
+        name = f"#table-{self.pane_id}-ns" if self.by_namespace else f"#table-{self.pane_id}"
+        return self.query_one(name, ObjectTable)
+
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        return namespace_columns(self.columns) if self.by_namespace else self.columns
+
+    def _choose_table(self, snapshot: Snapshot) -> None:
+        """Show the table with the Namespace column while there are several namespaces, the other else."""
+        wanted = self.namespaced and shows_namespaces(snapshot)
+        if wanted == self.by_namespace:
+            return
+        before = self.table
+        self.by_namespace = wanted
+        after = self.table
+        after.set_sort(before.sort_column or self.default_sort, before.sort_reverse)
+        after.follow_key, after.user_moves = before.follow_key, before.user_moves  # the row followed goes along
+        after.model.tagged = set(before.model.tagged)  # and the tags: the rows keep their keys
+        before.sync([], fade=False, highlight=False)
+        before.display, after.display = False, True
+        if before.has_focus:
+            after.focus()
+
+    def _namespace_rows(self, rows: list[Row]) -> list[Row]:
+        """The rows with their object's namespace after the id; the same row objects as last scan
+        for the same rows (the table skips those by identity)."""
+        earlier, made = self._with_namespace, {}
+        result = []
+        for row in rows:
+            hit = earlier.get(id(row))
+            if hit is None or hit[0] is not row:
+                name = getattr(row.obj, "container", "") or "host"
+                cells = (row.cells[0], Cell(name), *row.cells[1:])
+                hit = (row, dataclasses.replace(row, cells=cells))  # what a row is made of, its cells apart
+            made[id(row)] = hit
+            result.append(hit[1])
+        self._with_namespace = made
+        return result
 
     @property
     def selected(self) -> Any:
@@ -150,10 +215,13 @@ class Pane(Vertical):
             return
         # Building a big table allocates many small objects that refcounting frees; a cyclic
         # collection in the middle would walk the whole heap for nothing (a second on 10,000 rows).
+        self._choose_table(state.snapshot)
         collecting = gc.isenabled()
         gc.disable()
         try:
             every = self._rows(state)
+            if self.by_namespace:
+                every = self._namespace_rows(every)
             rows = every
             needle = self.filter_text.lower()
             if needle:
@@ -279,8 +347,9 @@ class Pane(Vertical):
         return session.marks() if session is not None else None
 
     def set_hidden(self, columns: frozenset[str]) -> None:
-        """Leave these columns out of the table (the settings screen); the first always stays."""
-        self.table.set_hidden(columns)
+        """Leave these columns out of the tables (the settings screen); the first always stays."""
+        for table in self.query(ObjectTable):
+            table.set_hidden(columns)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
@@ -294,7 +363,7 @@ class Pane(Vertical):
         self._reshow()
 
     def cycle_sort(self, step: int) -> None:
-        keys = [c.key for c in self.columns]
+        keys = [c.key for c in self.shown_columns]
         current = keys.index(self.table.sort_column) if self.table.sort_column in keys else 0
         self.sort_by(keys[(current + step) % len(keys)], self.table.sort_reverse)
 

@@ -46,6 +46,7 @@ class LeaksPane(Pane):
     title = "Leaks"
     empty_text = "No leaked objects: every segment, queue and semaphore set is in use or has a live user."
     default_sort = "removable"
+    namespaced = True
     columns = (
         Column("kind", "Kind", 5),
         Column("id", "ID"),
@@ -123,7 +124,8 @@ class LeaksPane(Pane):
         if not isinstance(selected, LeakCandidate):
             return None
         snapshot = self._state.snapshot if self._state is not None else None
-        return selected.kind, selected.id, lookup(snapshot, selected.kind, selected.id) if snapshot else None
+        found = lookup(snapshot, selected.kind, selected.id, selected.ipc_ns) if snapshot else None
+        return selected.kind, selected.id, found
 
     def rows_inputs(self, state: MonitorState) -> tuple[tuple[object, ...], tuple[object, ...]]:
         objects, values = super().rows_inputs(state)
@@ -148,7 +150,8 @@ class LeaksPane(Pane):
             ),
             Cell(candidate.reason),
         )
-        return Row(f"{candidate.kind}:{candidate.id}", candidate, cells, role=None if removable else "muted")
+        where = f"@{candidate.ipc_ns}" if candidate.ipc_ns else ""  # an id is unique only in its namespace
+        return Row(f"{candidate.kind}:{candidate.id}{where}", candidate, cells, role=None if removable else "muted")
 
     # --- the notes under the table ----------------------------------------------------------
 

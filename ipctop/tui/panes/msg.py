@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipctop.history import sparkline
 from ipctop.model import MsgQueue
-from ipctop.tui.panes.base import Pane
+from ipctop.tui.panes.base import Pane, row_key
 from ipctop.tui.panes.cells import bytes_cell, gauge_cell, key_cell, perms_cell, process_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
@@ -17,6 +17,7 @@ class MsgPane(Pane):
     title = "Queues"
     empty_text = "No message queues."
     default_sort = "msqid"
+    namespaced = True
     columns = (
         Column("msqid", "MsqID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
@@ -32,12 +33,12 @@ class MsgPane(Pane):
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         assert state.snapshot is not None
-        return [self._row(queue, state) for queue in state.snapshot.msg.values()]
+        return [self._row(queue, state) for queue in state.snapshot.all_msg()]
 
     def _row(self, queue: MsgQueue, state: MonitorState) -> Row:
         snapshot = state.snapshot
         assert snapshot is not None
-        depths = state.history.depths(queue.msqid, queue.key)
+        depths = state.history.depths(queue.msqid, queue.key, snapshot.elsewhere(queue.ipc_ns))
         cells = (
             num(queue.msqid),
             key_cell(queue.key),
@@ -50,4 +51,4 @@ class MsgPane(Pane):
             process_cell(snapshot, queue.lrpid),
             perms_cell(queue.perms),
         )
-        return Row(str(queue.msqid), queue, cells)
+        return Row(row_key(snapshot, queue.msqid, queue.ipc_ns), queue, cells)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipctop.model import SemSet
-from ipctop.tui.panes.base import Pane, brief, who
+from ipctop.tui.panes.base import Pane, brief, row_key, who
 from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
@@ -29,6 +29,7 @@ class SemPane(Pane):
     title = "Semaphores"
     empty_text = "No semaphore sets."
     default_sort = "semid"
+    namespaced = True
     columns = (
         Column("semid", "SemID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
@@ -43,7 +44,7 @@ class SemPane(Pane):
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         assert state.snapshot is not None
-        return [self._row(sem_set, state) for sem_set in state.snapshot.sem.values()]
+        return [self._row(sem_set, state) for sem_set in state.snapshot.all_sem()]
 
     def _row(self, sem_set: SemSet, state: MonitorState) -> Row:
         snapshot = state.snapshot
@@ -63,4 +64,4 @@ class SemPane(Pane):
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),
         )
-        return Row(str(sem_set.semid), sem_set, cells, role="alert" if blocked else None)
+        return Row(row_key(snapshot, sem_set.semid, sem_set.ipc_ns), sem_set, cells, role="alert" if blocked else None)

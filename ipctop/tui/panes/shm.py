@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from ipctop.model import Process, ShmSegment, Snapshot
 from ipctop.render.formatting import found_of
 from ipctop.render.procinfo import brief_label, label
-from ipctop.tui.panes.base import Pane
+from ipctop.tui.panes.base import Pane, row_key
 from ipctop.tui.panes.cells import age_cell, bytes_cell, key_cell, perms_cell, process_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
@@ -39,6 +39,7 @@ class ShmPane(Pane):
     title = "Shared memory"
     empty_text = "No shared memory segments."
     default_sort = "shmid"
+    namespaced = True
     columns = (
         Column("shmid", "ShmID"),  # ids reach 10 digits: auto width, which only ever grows
         Column("key", "Key", 10),
@@ -55,7 +56,7 @@ class ShmPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cache: dict[int, tuple[ShmSegment, tuple[object, bool], Row]] = {}  # shmid -> what its row shows
+        self._cache: dict[str, tuple[ShmSegment, tuple[object, bool], Row]] = {}  # row key -> what its row shows
         self._processes: Mapping[int, Process] = {}  # the processes the cached rows name
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -68,18 +69,19 @@ class ShmPane(Pane):
         previous, cache = self._cache, {}
         rows = []
         processes = snapshot.processes
-        renamed = self._renamed(processes)
+        renamed = self._renamed(processes)  # shmids (of any namespace: a few more rows made again at worst)
         self._processes = processes
         creators: dict[int, tuple[object, bool]] = {}  # by creator pid: a few creators make most segments
-        for shmid, segment in snapshot.shm.items():
+        for segment in snapshot.all_shm():
+            key = row_key(snapshot, segment.shmid, segment.ipc_ns)
             cpid = segment.cpid
             creator = creators.get(cpid)
             if creator is None:
                 creator = creators[cpid] = (processes.get(cpid), snapshot.is_alive(cpid))
-            hit = previous.get(shmid)
-            reuse = hit is not None and hit[0] is segment and hit[1] == creator and shmid not in renamed
-            row = hit[2] if reuse else self._row(segment, state)  # type: ignore[index]
-            cache[shmid] = (segment, creator, row)
+            hit = previous.get(key)
+            reuse = hit is not None and hit[0] is segment and hit[1] == creator and segment.shmid not in renamed
+            row = hit[2] if reuse else self._row(segment, state, key)  # type: ignore[index]
+            cache[key] = (segment, creator, row)
             rows.append(row)
         self._cache = cache
         return rows
@@ -98,7 +100,7 @@ class ShmPane(Pane):
                     shmids.update(old.shm)
         return shmids
 
-    def _row(self, segment: ShmSegment, state: MonitorState) -> Row:
+    def _row(self, segment: ShmSegment, state: MonitorState, key: str) -> Row:
         snapshot = state.snapshot
         assert snapshot is not None
         attachers, briefly = attacher_labels(segment, snapshot)
@@ -115,4 +117,4 @@ class ShmPane(Pane):
             process_cell(snapshot, segment.cpid),
             perms_cell(segment.perms),
         )
-        return Row(str(segment.shmid), segment, cells, search=" ".join(attachers))
+        return Row(key, segment, cells, search=" ".join(attachers))

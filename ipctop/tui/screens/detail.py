@@ -19,9 +19,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ipctop.actions.holdings import Holdings
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
+from ipctop.kernel.ipcns import Target, Unenterable, run_in
+from ipctop.model import ShmSegment
 from ipctop.render.procinfo import label
-from ipctop.tui.details import Detail, describe
+from ipctop.tui.details import Detail, describe, lookup
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 
@@ -33,7 +36,7 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None) -> Group:
+def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None, ipc_ns: int = 0) -> Group:
     state = app.state
     snapshot = state.snapshot
     parts: list = [Text(detail.title, style="bold")]
@@ -74,12 +77,12 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
 
     parts.append(_section("Lifetime as seen by ipctop"))
     timeline = state.timeline
-    lifetime = timeline.lifetime(detail.kind, detail.ident)
-    if timeline.forgotten(detail.kind, detail.ident):
+    lifetime = timeline.lifetime(detail.kind, detail.ident, ipc_ns)
+    if timeline.forgotten(detail.kind, detail.ident, ipc_ns):
         which = "Its earlier history was" if lifetime else "Its history was"
         parts.append(Text(f"{which} dropped: ipctop keeps the lifetimes of the {timeline.max_objects} objects "
                           "most recently active, and this one was quiet longer.", style="italic"))  # fmt: skip
-    dropped = timeline.dropped(detail.kind, detail.ident)
+    dropped = timeline.dropped(detail.kind, detail.ident, ipc_ns)
     if lifetime and dropped:
         parts.append(Text(f"{dropped} entries after the first were dropped: ipctop keeps the first and the "
                           f"latest {timeline.max_entries - 1}.", style="italic"))  # fmt: skip
@@ -103,11 +106,12 @@ class DetailScreen(Screen[None]):
         Binding("r", "reread", "Read again", show=False),
     ]
 
-    def __init__(self, kind: str, ident: int, last_known: object | None) -> None:
+    def __init__(self, kind: str, ident: int, last_known: object | None, ipc_ns: int = 0) -> None:
         super().__init__()
         self.kind = kind
         self.ident = ident
         self.last_known = last_known
+        self.ipc_ns = ipc_ns  # the inode of its IPC namespace, when that is not ipctop's own
         self.contents: Contents | None = None
 
     @property
@@ -127,7 +131,8 @@ class DetailScreen(Screen[None]):
         # Read again when that changes nothing (ipctop's attachment, another process's mapping);
         # nothing to show once it is gone.
         contents = self.contents
-        if self.kind == "shm" and (contents is None or contents.free or self.ident not in update.snapshot.shm):
+        gone = lookup(update.snapshot, self.kind, self.ident, self.ipc_ns) is None
+        if self.kind == "shm" and (contents is None or contents.free or gone):
             self.read_contents()
         self.show_detail()
 
@@ -153,18 +158,32 @@ class DetailScreen(Screen[None]):
 
     def read_contents(self, attach: bool = False) -> None:
         snapshot = self.ipctop.state.snapshot
-        segment = snapshot.shm.get(self.ident) if snapshot is not None and self.kind == "shm" else None
-        holdings = self.ipctop.holdings
-        self.contents = read_contents(segment, holdings, attach=attach) if segment is not None else None
+        found = None
+        if snapshot is not None and self.kind == "shm":
+            found = lookup(snapshot, "shm", self.ident, self.ipc_ns)
+        segment = found if isinstance(found, ShmSegment) else None
+        if segment is None:
+            self.contents = None
+        elif not self.ipc_ns:
+            self.contents = read_contents(segment, self.ipctop.holdings, attach=attach)
+        else:
+            # of another namespace: ipctop holds none of its segments, and attaching is done inside it
+            namespace = snapshot.namespace(self.ipc_ns)  # type: ignore[union-attr]
+            target = Target(self.ipc_ns, namespace.members if namespace is not None else ())
+            try:
+                self.contents = run_in(target, read_contents, segment, Holdings(), attach=attach)
+            except Unenterable as refusal:
+                self.contents = Contents((), str(refusal), held=False, free=False)
 
     @property
     def detail(self) -> Detail | None:
         snapshot = self.ipctop.state.snapshot
         if snapshot is None:
             return None
-        return describe(self.kind, self.ident, snapshot, self.last_known)
+        return describe(self.kind, self.ident, snapshot, self.last_known, self.ipc_ns)
 
     def show_detail(self) -> None:
         detail = self.detail
         if detail is not None:
-            self.query_one("#detail-body", Static).update(detail_renderable(detail, self.ipctop, self.contents))
+            self.query_one("#detail-body", Static).update(
+                detail_renderable(detail, self.ipctop, self.contents, self.ipc_ns))

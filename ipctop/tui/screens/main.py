@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from ipctop.settings import Settings
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
+from ipctop.tui.details import namespace_of
 from ipctop.tui.help_text import why_not
 from ipctop.tui.panes import PANES
 from ipctop.tui.panes.base import Pane, follow_label
@@ -26,7 +28,7 @@ from ipctop.tui.widgets.filter_bar import FilterBar, SearchBar
 from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.object_table import ObjectTable
-from ipctop.tui.widgets.summary import SummaryBar, summary_markup, uninspectable_notice
+from ipctop.tui.widgets.summary import SummaryBar, namespaces_line, summary_markup, uninspectable_notice
 
 if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
@@ -38,6 +40,7 @@ class MainScreen(Screen[None]):
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
     _shown_notice: str | None = None
+    _shown_namespaces: str | None = None
     _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
 
     @property
@@ -46,6 +49,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary")
+        yield Static(id="namespaces")  # each IPC namespace, on a machine with containers
         yield Static(id="notice")
         with TabbedContent(id="tabs"):
             for number, pane in enumerate(PANES, 1):
@@ -126,6 +130,11 @@ class MainScreen(Screen[None]):
             if pane is not current:
                 pane.stale = True
         self.show_summary()
+        namespaces = namespaces_line(state.snapshot)
+        if namespaces != self._shown_namespaces:
+            self._shown_namespaces = namespaces
+            self.query_one("#namespaces", Static).update(Content(namespaces))  # names hold brackets: not markup
+            self.query_one("#namespaces").display = bool(namespaces)
         notice = uninspectable_notice(state.snapshot)
         if notice != self._shown_notice:
             self._shown_notice = notice
@@ -279,9 +288,12 @@ class MainScreen(Screen[None]):
         event.input.set_class(not found, "-nothing")
 
     def open_detail(self) -> None:
-        target = self.current_pane.detail_target()
+        pane = self.current_pane
+        target = pane.detail_target()
+        snapshot = self.ipctop.state.snapshot
         if target is not None:
-            self.app.push_screen(DetailScreen(*target))
+            ipc_ns = snapshot.elsewhere(namespace_of(pane.selected)) if snapshot is not None else 0
+            self.app.push_screen(DetailScreen(*target, ipc_ns=ipc_ns))
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:

@@ -55,6 +55,35 @@ class SummaryBar(Static):
         self.screen.call_later(getattr(self.screen, "show_summary", lambda: None))
 
 
+NEAR_LIMIT = 0.8  # a namespace's use of a limit worth naming in its summary
+
+
+def namespaces_line(snapshot: Snapshot | None) -> str:
+    """One line per machine with containers: each IPC namespace with what it holds (and a limit it is
+    near), `host` first; '' when ipctop's own is the only one (or others cannot be entered: the
+    snapshot's note says so)."""
+    if snapshot is None:
+        return ""
+    if snapshot.namespace_note:
+        return snapshot.namespace_note
+    if not any(not ns.own for ns in snapshot.namespaces):
+        return ""
+    parts = []
+    for ns in snapshot.namespaces:
+        if ns.error:
+            parts.append(f"{ns.name} not read")
+            continue
+        held = [f"{len(table)} {kind}" for kind, table in (("shm", ns.shm), ("msg", ns.msg), ("sem", ns.sem)) if table]
+        limits = ns.limits
+        if limits is not None:
+            for kind, count, limit in (("shmmni", len(ns.shm), limits.shmmni), ("msgmni", len(ns.msg), limits.msgmni),
+                                       ("semmni", len(ns.sem), limits.semmni)):
+                if limit and count >= NEAR_LIMIT * limit:
+                    held.append(f"{count / limit:.0%} of {kind}")
+        parts.append(f"{ns.name} {', '.join(held) or 'nothing'}")
+    return f"IPC namespaces ({len(snapshot.namespaces)}): " + " │ ".join(parts)
+
+
 def uninspectable_notice(snapshot: Snapshot | None) -> str:
     """One sentence on the processes whose fds or maps could not be read, or ''."""
     if snapshot is None:
