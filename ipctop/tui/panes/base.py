@@ -57,15 +57,16 @@ def shorten(items: list[str], limit: int = 40) -> str:
     return ", ".join(shown)
 
 
-def follow_label(row: Row | None, key: str) -> str:
-    """How a followed row is named in a sentence: its object (`segment 7`, `python[42]`), else its key."""
+def follow_label(row: Row | None, key: str, *, brief: bool = False) -> str:
+    """How a followed row is named in a sentence: its object (`segment 7`, `python worker.py[42]`; `brief`:
+    a process by its comm, `python[42]`), else its key."""
     obj = row.obj if row is not None else None
     ref = kind_of(obj) if obj is not None else None
     if ref is None:
         return f"row {key}"
     kind, ident = ref
     if isinstance(obj, Process):
-        return f"{name_of(obj)}[{ident}]"
+        return f"{obj.comm if brief else name_of(obj)}[{ident}]"
     return f"{KIND_WORDS.get(kind, kind)} {ident}"
 
 

@@ -195,7 +195,7 @@ class MainScreen(Screen[None]):
         notes = []
         followed = pane.followed
         if followed is not None:
-            notes.append(f"following {follow_label(pane.table.row_for(followed), followed)}")
+            notes.append(f"following {follow_label(pane.table.row_for(followed), followed, brief=True)}")
         tagged = len(pane.table.model.tagged)
         if tagged:
             notes.append(f"{tagged} tagged")
