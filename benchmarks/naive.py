@@ -1,9 +1,13 @@
 """A naive full scan, the reference that the optimized snapshot must equal.
 
 It reads everything the plain way: every fd of every process (readlink, stat and
-fdinfo), every maps file of every process, and every fact of every process that
-holds or last used something.  It shares no collector code with ipctop, only the
-model, so that an optimization that loses something shows up as a difference.
+fdinfo), every maps file of every process, the system call of every thread of every
+process (its arguments' memory through /proc/PID/mem), and every fact of every
+process that holds, last used or waits on something.  Of the waits it knows the
+kinds a benchmark world has (semop, msgrcv/msgsnd, read/write on a pipe); a poll,
+select, epoll or FIFO open in a world process would show as a difference.  It
+shares no collector code with ipctop, only the model, so that an optimization
+that loses something shows up as a difference.
 `compare` lists the differences between two snapshots over one world's objects.
 `naive_namespaces` reads the other IPC namespaces of some processes the plain way
 too (a thread that joins each with setns, and every maps file of its processes),
@@ -39,6 +43,7 @@ from ipctop.model import (
     ShmSegment,
     Snapshot,
     Uninspectable,
+    Wait,
 )
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -128,6 +133,85 @@ def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
     return found
 
 
+_X86_64_CALLS = {0: "read", 1: "write", 19: "readv", 20: "writev", 65: "semop", 69: "msgsnd", 70: "msgrcv",
+                 220: "semtimedop"}
+
+
+def _memory(pid: int, address: int, size: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as f:
+            f.seek(address)
+            data = f.read(size)
+    except (OSError, ValueError, OverflowError):
+        return None
+    return data if len(data) == size else None
+
+
+def _waits(
+    pids: list[int], fds: dict[tuple[int, int], tuple[str, int]], values: dict[int, tuple[int, ...]], own_ns: str
+) -> list[tuple[int, int, str, str, int | None, str, str]]:
+    """(pid, tid, call, kind, id, detail, mode) of every thread blocked on a queue, a set or a pipe (x86_64)."""
+    found = []
+    for pid in pids:
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                fields = _read(f"/proc/{pid}/task/{tid}/syscall").split()
+            except OSError:
+                continue
+            if len(fields) < 9 or not fields[0].isdigit() or (fields[7], fields[8]) == (b"0x0", b"0x0"):
+                continue
+            call = _X86_64_CALLS.get(int(fields[0]))
+            if call is None:
+                continue
+            args = [int(x, 16) for x in fields[1:7]]
+            if call in ("read", "write", "readv", "writev"):
+                target = fds.get((pid, args[0]))
+                if target is not None:
+                    mode = "r" if call in ("read", "readv") else "w"
+                    found.append((pid, tid, call, target[0], target[1], f"fd {args[0]}", mode))
+                continue
+            try:
+                ns = os.readlink(f"/proc/{pid}/ns/ipc")
+            except OSError:
+                ns = ""
+            ident: int | None = args[0]
+            if call in ("semop", "semtimedop"):
+                raw = _memory(pid, args[1], 6 * args[2])
+                ops = [struct.unpack_from("Hhh", raw, 6 * i) for i in range(args[2])] if raw else []
+                have = values.get(args[0], ())
+
+                def blocks(num: int, op: int, flags: int, have: tuple[int, ...] = have) -> bool:
+                    if flags & 0o4000 or num >= len(have):
+                        return False
+                    return have[num] + op < 0 if op < 0 else op == 0 and have[num] != 0
+
+                shown = [o for o in ops if blocks(*o)] or ops
+                detail = ", ".join(f"sem {n} op {op:+d}" if op else f"sem {n} op 0" for n, op, _ in shown)
+                kind, mode, what = "sem", "", "set"
+            elif call == "msgrcv":
+                msgtyp = args[3] - (1 << 64) if args[3] >= 1 << 63 else args[3]
+                if msgtyp == 0:
+                    detail = "any type"
+                elif msgtyp < 0:
+                    detail = f"lowest type ≤ {-msgtyp}"
+                else:
+                    detail = f"any type but {msgtyp}" if args[4] & 0o20000 else f"type {msgtyp}"
+                kind, mode, what = "msg", "r", "queue"
+            else:
+                raw = _memory(pid, args[1], 8)
+                detail = f"type {struct.unpack('q', raw)[0]}" if raw else ""
+                kind, mode, what = "msg", "w", "queue"
+            if ns and ns != own_ns:
+                detail = f"{what} {ident} of another IPC namespace" + (f", {detail}" if detail else "")
+                ident = None
+            found.append((pid, tid, call, kind, ident, detail, mode))
+    return found
+
+
 def naive_snapshot() -> Snapshot:
     now = time.time()
     own_ns = os.readlink("/proc/self/ns/ipc")
@@ -195,7 +279,12 @@ def naive_snapshot() -> Snapshot:
         except IpcError:
             sem_state[semid] = ((), (), (), ())
 
+    fds = {(p, fd): ("pipe", inode) for inode, ends in pipe_ends.items() for p, fd, _ in ends}
+    fds.update({(p, fd): ("fifo", inode) for inode, ends in fifo_ends.items() for p, fd, _ in ends})
+    waits = _waits(pids, fds, {semid: state[0] for semid, state in sem_state.items()}, own_ns)
+
     interesting = {p for ends in (*pipe_ends.values(), *fifo_ends.values()) for p, _, _ in ends}
+    interesting |= {w[0] for w in waits}
     interesting |= {a[0] for found in attached.values() for a in found}
     interesting |= {r[k] for r in shm_rows for k in ("cpid", "lpid")}
     interesting |= {r[k] for r in msg_rows for k in ("lspid", "lrpid")}
@@ -232,13 +321,19 @@ def naive_snapshot() -> Snapshot:
     def comm(pid: int) -> str:
         return facts[pid]["comm"] if pid in facts else "?"
 
+    made = sorted((Wait(p, t, comm(p), c, k, i, d, m) for p, t, c, k, i, d, m in waits if p in facts),
+                  key=lambda w: (w.pid, w.tid))
+
+    def waiters(kind: str, ident: int) -> tuple[Wait, ...]:
+        return tuple(w for w in made if (w.kind, w.id) == (kind, ident))
+
     def ends(raw: list[tuple[int, int, str]]) -> tuple[PipeEnd, ...]:
         return tuple(PipeEnd(p, comm(p), fd, mode) for p, fd, mode in sorted(raw))  # type: ignore[arg-type]
 
-    pipes = {i: Pipe(i, *_fill(raw), ends(raw)) for i, raw in pipe_ends.items()}
+    pipes = {i: Pipe(i, *_fill(raw), ends(raw), waiters("pipe", i)) for i, raw in pipe_ends.items()}
     fifos = {}
     for inode, raw in fifo_ends.items():
-        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw))
+        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw), waiters("fifo", inode))
 
     shm = {}
     for r in shm_rows:
@@ -261,12 +356,13 @@ def naive_snapshot() -> Snapshot:
         msg[r["msqid"]] = MsgQueue(
             r["msqid"], r["key"], r["perms"] & 0o777, r["cbytes"], r["qnum"], qbytes, r["lspid"], r["lrpid"],
             r["uid"], r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["stime"], r["rtime"], r["ctime"],
-            ipc_ns=own_inode, container="host",
+            ipc_ns=own_inode, container="host", waiters=waiters("msg", r["msqid"]),
         )
     sem = {
         r["semid"]: SemSet(
             r["semid"], r["key"], r["perms"] & 0o777, r["nsems"], *sem_state[r["semid"]], r["uid"], r["gid"],
             r["cuid"], r["cgid"], _user(r["uid"]), r["otime"], r["ctime"], ipc_ns=own_inode, container="host",
+            waiters=waiters("sem", r["semid"]),
         )
         for r in sem_rows
     }
@@ -286,6 +382,7 @@ def naive_snapshot() -> Snapshot:
             pipes=tuple(sorted(held.get(pid, ()), key=lambda h: h.fd)),
             msg=tuple(sorted(q.msqid for q in msg.values() if pid in (q.lspid, q.lrpid))),
             sem=tuple(sorted(s.semid for s in sem.values() if pid in s.pids)),
+            waits=tuple(w for w in made if w.pid == pid),
         )
     return Snapshot(
         time=now, ipc_ns=own_ns, shm=shm, msg=msg, sem=sem, pipes=pipes, fifos=fifos, processes=procs,

@@ -35,6 +35,25 @@ class Attacher:
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """A thread asleep in a system call on an IPC object, read from /proc/PID/task/TID/syscall.
+
+    A poll on three pipes is three waits.  `exact` is False for a wait guessed from the
+    kernel's wait point (wchan), where the system call could not be read; `id` is None
+    where the object is not known (a guess, or another IPC namespace's queue)."""
+
+    pid: int
+    tid: int  # the thread; the pid for a single-threaded process
+    comm: str
+    call: str  # the system call: "msgrcv", "semop", "read", "poll", "open", ...
+    kind: str  # the object's: "msg", "sem", "pipe", "fifo"
+    id: int | None  # msqid, semid, or the pipe's or FIFO's inode
+    detail: str  # "type 99", "sem 0 op -1", "fd 4", "fd 4 in", "for writing"
+    mode: str  # "r": waits to take (bytes, a message); "w": to put (room); "": neither
+    exact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ShmSegment:
     """A System V shared memory segment, a row of /proc/sysvipc/shm plus attachers."""
 
@@ -101,6 +120,7 @@ class MsgQueue:
     ctime: int
     ipc_ns: int = 0  # the inode of its IPC namespace
     container: str = ""  # that namespace's name
+    waiters: tuple[Wait, ...] = ()  # blocked in msgrcv (mode "r") or msgsnd ("w")
 
     @property
     def fill(self) -> float | None:
@@ -134,9 +154,11 @@ class SemSet:
     ctime: int
     ipc_ns: int = 0  # the inode of its IPC namespace
     container: str = ""  # that namespace's name
+    waiters: tuple[Wait, ...] = ()  # the threads blocked in semop that could be read
 
     @property
-    def waiters(self) -> int:
+    def blocked(self) -> int:
+        """How many threads the kernel counts as blocked on the set (ncnt and zcnt), found or not."""
         return sum(self.ncnt) + sum(self.zcnt)
 
 
@@ -158,6 +180,7 @@ class Pipe:
     fill: int | None  # bytes waiting (FIONREAD); None when not readable
     capacity: int | None  # F_GETPIPE_SZ
     ends: tuple[PipeEnd, ...]
+    waiters: tuple[Wait, ...] = ()  # blocked reading ("r") or writing ("w"), directly or in poll
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:
@@ -177,6 +200,7 @@ class Fifo:
     fill: int | None
     capacity: int | None
     ends: tuple[PipeEnd, ...]
+    waiters: tuple[Wait, ...] = ()  # as a pipe's, and those blocked in open() (who hold no end yet)
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:
@@ -216,6 +240,7 @@ class Process:
     pipes: tuple[HeldPipeEnd, ...] = ()
     msg: tuple[int, ...] = ()  # msqids it last sent to or received from
     sem: tuple[int, ...] = ()  # semids it last operated on
+    waits: tuple[Wait, ...] = ()  # what its threads are blocked on
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +321,7 @@ class Snapshot:
     # and `sem` above); empty when only ipctop's own was looked at.
     namespaces: tuple[IpcNamespace, ...] = ()
     namespace_note: str = ""  # why other namespaces are not shown, when they are not
+    unread_waits: tuple[int, ...] = ()  # pids whose system calls could not be read: their waits are unknown
 
     def is_alive(self, pid: int) -> bool:
         return pid in self.live_pids or pid in self.processes

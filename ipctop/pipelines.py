@@ -3,7 +3,8 @@
 `sleep 1000 | sleep 2000 | sleep 3000` is two pipes; joined by the process that
 reads one and writes the next they read as one chain of three processes.  The
 state of a pipe says who is stuck and why, from the ends that are open, the bytes
-waiting and where the processes sleep (wchan).  Pure: no textual.
+waiting and the processes blocked on it (its `waiters`, read from their system
+calls; a wait guessed from wchan makes the state a guess too).  Pure: no textual.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ipctop.model import Fifo, Pipe, Process, Snapshot
+from ipctop.model import Fifo, Pipe, Process, Snapshot, Wait
 
 PIPE_BUF = 4096  # a write up to this size is atomic: it waits until that much room is free
-# Where a process sleeps when blocked on a pipe: Linux 6.x says anon_pipe_* (also for FIFOs), older ones pipe_*.
-WRITE_WAITS = frozenset({"pipe_write", "anon_pipe_write"})
-READ_WAITS = frozenset({"pipe_read", "anon_pipe_read"})
+OPEN_CALLS = frozenset({"open", "openat", "openat2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,7 @@ class Chain:
 class PipeState:
     """What is going on at a pipe's ends, in one phrase; `alert` when someone is stuck or will fail."""
 
-    code: str  # writer-blocked, reader-blocked, no-reader, no-writer, data, idle
+    code: str  # writer-blocked, reader-blocked, opener-blocked, no-reader, no-writer, data, idle
     text: str  # short, for a table cell
     explanation: str  # a sentence, for the detail
     alert: bool = False
@@ -85,15 +84,28 @@ def chain_of(inode: int, found: list[Chain]) -> Chain | None:
     return next((c for c in found if inode in c.inodes), None)
 
 
-def _nearly_full(pipe: Pipe | Fifo) -> bool:
-    """Too full for one more atomic write; unknown counts as full (a writer in pipe_write tells)."""
-    if pipe.fill is None or pipe.capacity is None:
-        return True
-    return pipe.fill > pipe.capacity - PIPE_BUF
+def _blocked(waiters: tuple[Wait, ...], mode: str) -> Wait | None:
+    """The first waiter (by pid) blocked wanting to read ("r") or write ("w"), not in open()."""
+    found = [w for w in waiters if mode in w.mode and w.call not in OPEN_CALLS]
+    return min(found, key=lambda w: (not w.exact, w.pid, w.tid)) if found else None
 
 
-def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process]) -> PipeState:
-    """The state of the ends of `pipe`, judged from who holds them and where they sleep."""
+def _who(wait: Wait, verb: str) -> str:
+    """`Process 7 is blocked in write`, `Process 7 (thread 8) waits in poll to read it`, or a guess."""
+    if not wait.exact:
+        return f"Process {wait.pid} seems blocked in {verb} (a guess from where it sleeps: its system call " \
+            "could not be read)"
+    thread = f" (thread {wait.tid})" if wait.tid != wait.pid else ""
+    if wait.call in ("read", "readv", "write", "writev", "splice", "tee"):
+        return f"Process {wait.pid}{thread} is blocked in {wait.call}"
+    return f"Process {wait.pid}{thread} waits in {wait.call} to {verb} it"
+
+
+def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process] | None = None) -> PipeState:
+    """The state of the ends of `pipe`, judged from who holds them and who waits on it.
+
+    `processes` is no longer needed (the waiters are on the pipe, read from the whole
+    machine, so that a filtered snapshot gives the same state); it is still accepted."""
     writers = {e.pid for e in pipe.writers}
     readers = {e.pid for e in pipe.readers}
     if writers and not readers:
@@ -102,17 +114,22 @@ def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process]) -> PipeState
     if readers and not writers:
         return PipeState("no-writer", "no writer → EOF", "No process has it open for writing: "
                          "a read returns end of file once the bytes waiting are read.")
-    if _nearly_full(pipe):
-        for pid in sorted(writers):
-            process = processes.get(pid)
-            if process and process.wchan in WRITE_WAITS:
-                return PipeState("writer-blocked", "writer blocked (full)", f"Process {pid} is blocked "
-                                 "in write: the pipe is full and nobody reads it.", True, pid)
-    for pid in sorted(readers):
-        process = processes.get(pid)
-        if process and process.wchan in READ_WAITS and not pipe.fill:
-            return PipeState("reader-blocked", "reader blocked (empty)", f"Process {pid} is blocked "
-                             "in read: the pipe is empty and no one writes to it.", False, pid)
+    writer = _blocked(pipe.waiters, "w")
+    if writer is not None:
+        guess = "" if writer.exact else "?"
+        return PipeState("writer-blocked", f"writer blocked (full){guess}", f"{_who(writer, 'write')}: "
+                         "the pipe is full and nobody reads it.", True, writer.pid)
+    reader = _blocked(pipe.waiters, "r")
+    if reader is not None and not pipe.fill:
+        guess = "" if reader.exact else "?"
+        return PipeState("reader-blocked", f"reader blocked (empty){guess}", f"{_who(reader, 'read')}: "
+                         "the pipe is empty and no one writes to it.", False, reader.pid)
+    openers = sorted((w for w in pipe.waiters if w.call in OPEN_CALLS), key=lambda w: (w.pid, w.tid))
+    if openers and not pipe.ends:
+        opener = openers[0]
+        missing = "reader" if opener.mode == "w" else "writer"
+        return PipeState("opener-blocked", f"blocked in open (no {missing})", f"Process {opener.pid} is blocked "
+                         f"in open() until a {missing} opens the FIFO; nobody has it open yet.", False, opener.pid)
     if pipe.fill:
         return PipeState("data", "data waiting", "Bytes are waiting to be read; nobody is blocked.")
     return PipeState("idle", "idle", "Empty, with both ends open; nobody is blocked on it.")

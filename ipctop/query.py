@@ -31,15 +31,15 @@ def shm_pids(segment: ShmSegment) -> set[int]:
 
 
 def msg_pids(queue: MsgQueue) -> set[int]:
-    return {queue.lspid, queue.lrpid}
+    return {queue.lspid, queue.lrpid, *(w.pid for w in queue.waiters)}
 
 
 def sem_pids(sem_set: SemSet) -> set[int]:
-    return set(sem_set.pids)
+    return {*sem_set.pids, *(w.pid for w in sem_set.waiters)}
 
 
 def pipe_pids(pipe: Pipe | Fifo) -> set[int]:
-    return {end.pid for end in pipe.ends}
+    return {*(end.pid for end in pipe.ends), *(w.pid for w in pipe.waiters)}
 
 
 def namespace_inode(link: str) -> int:
@@ -97,7 +97,11 @@ def filter_snapshot(
     uid: int | None = None,
     namespaces: frozenset[int] | None = None,
 ) -> Snapshot:
-    """The part of `snapshot` that matches every filter given; `namespaces`: inodes (select_namespaces)."""
+    """The part of `snapshot` that matches every filter given; `namespaces`: inodes (select_namespaces).
+
+    It only leaves rows out: each record kept is the whole machine's (its waiters, its
+    ends), so a state judged from it is the same with a filter as without.  An object
+    is related to a process that holds it, last used it, or waits on it."""
     types = types or frozenset(OBJECT_TYPES)
     procs = snapshot.processes
     if namespaces is not None:

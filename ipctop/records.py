@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import attrgetter
 
-from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -33,11 +33,14 @@ from ipctop.model import (
     Process,
     SemSet,
     ShmSegment,
+    Wait,
 )
 
 _PID_START = attrgetter("pid", "start")
 _FD = attrgetter("fd")
 _PID_FD = attrgetter("pid", "fd")
+_TID = attrgetter("tid")
+_PID_TID = attrgetter("pid", "tid")
 
 
 def shm_status(perms: int) -> tuple[str, ...]:
@@ -47,6 +50,38 @@ def shm_status(perms: int) -> tuple[str, ...]:
     if perms & SHM_LOCKED:
         status.append("locked")
     return tuple(status)
+
+
+class Waiting:
+    """The waits of one scan as records: by object (`on("msg", msqid)`, or `of_kind("pipe")`:
+    inode -> waiters) and by process."""
+
+    __slots__ = ("by_kind", "by_pid")
+
+    def __init__(self, scan: waits.WaitScan, comms: dict[int, str]) -> None:
+        # a waiter that exited before it was read is left out: every pid named is in the snapshot
+        made: dict[waits.FoundWait, Wait] = {}
+        for pid, found in scan.by_pid.items():
+            if pid in comms:
+                for wait in found:
+                    made[wait] = Wait(wait.pid, wait.tid, comms[pid], wait.call, wait.kind, wait.ident,
+                                      wait.detail, wait.mode, wait.exact)
+        self.by_pid = {pid: tuple(sorted((made[w] for w in found), key=_TID)) for pid, found in scan.by_pid.items()
+                       if pid in comms}
+        self.by_kind: dict[str, dict[int, tuple[Wait, ...]]] = {}
+        for (kind, ident), found in scan.by_object.items():
+            records = tuple(sorted((made[w] for w in found if w in made), key=_PID_TID))
+            if records:
+                self.by_kind.setdefault(kind, {})[ident] = records
+
+    def of_kind(self, kind: str) -> dict[int, tuple[Wait, ...]]:
+        return self.by_kind.get(kind, {})
+
+    def on(self, kind: str, ident: int) -> tuple[Wait, ...]:
+        return self.by_kind.get(kind, {}).get(ident, ())
+
+
+NO_WAITING = Waiting(waits.WaitScan(), {})
 
 
 class RecordMemo:
@@ -82,8 +117,12 @@ class RecordMemo:
         fd_scan: fds.FdScan,
         comms: dict[int, str],
         measure: Callable[[list[fds.RawEnd]], tuple[int | None, int | None]],
+        waiting: Waiting = NO_WAITING,
+        opened_fifos: dict[int, str] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
-        """Every pipe and FIFO with its ends named; `measure(ends)` gives (fill, capacity)."""
+        """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
+        capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
+        when no process holds them open yet."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -97,22 +136,29 @@ class RecordMemo:
             return ends
 
         earlier_pipes, made_pipes = self.pipes, {}
+        pipe_waiters = waiting.of_kind("pipe").get
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
             fill, capacity = measure(raw)
             ends = ends_of(raw)
-            inputs = (fill, capacity, ends)
+            waiters = pipe_waiters(inode, ())
+            inputs = (fill, capacity, ends, waiters)
             earlier = earlier_pipes.get(inode)
             if earlier is not None and earlier[0] == inputs:
                 pipe = earlier[1]
             else:
-                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends)
+                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters)
             pipes[inode] = pipe
             made_pipes[inode] = (inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
             fill, capacity = measure(raw)
-            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw))
+            fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
+                                waiting.on("fifo", inode))
+        for inode, path in (opened_fifos or {}).items():
+            openers = waiting.on("fifo", inode)
+            if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
+                fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends = made_pipes, made_ends
         return pipes, fifos
 
@@ -207,14 +253,18 @@ class RecordMemo:
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
         mapped_elsewhere: dict[int, tuple[int, ...]] | None = None,
+        waits_of: dict[int, tuple[Wait, ...]] | None = None,
     ) -> dict[int, Process]:
-        """One record per process read, with every object it holds or last used; `mapped_elsewhere`:
-        the shmids that processes of other IPC namespaces map (each process is in one namespace)."""
+        """One record per process read, with every object it holds or last used, and what it waits on;
+        `mapped_elsewhere`: the shmids that processes of other IPC namespaces map (each process is in
+        one namespace)."""
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
             for inode, pipe in table.items():
                 ends = pipe.ends
+                if not ends:
+                    continue  # a FIFO known only from processes blocked opening it
                 earlier = earlier_held.get((kind, inode))
                 if earlier is not None and earlier[0] is ends:
                     held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
@@ -240,6 +290,7 @@ class RecordMemo:
                 tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
                 tuple(sorted(used_queues.get(pid, ()))),
                 tuple(sorted(used_sets.get(pid, ()))),
+                waits_of.get(pid, ()) if waits_of else (),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:
@@ -261,6 +312,7 @@ class RecordMemo:
                 pipes=inputs[2],
                 msg=inputs[3],
                 sem=inputs[4],
+                waits=inputs[5],
             )
             result[pid] = process
             made[pid] = (inputs, process)
@@ -268,10 +320,18 @@ class RecordMemo:
         return result
 
 
+def _no_waiters(_kind: str, _ident: int) -> tuple[Wait, ...]:
+    return ()
+
+
 def queue_records(
-    rows: list[sysvipc.MsgRow], capacity: Callable[[int], int | None], namespace: tuple[int, str] = (0, "")
+    rows: list[sysvipc.MsgRow],
+    capacity: Callable[[int], int | None],
+    namespace: tuple[int, str] = (0, ""),
+    waiters: Callable[[str, int], tuple[Wait, ...]] = _no_waiters,
 ) -> dict[int, MsgQueue]:
-    """One record per queue; `capacity(msqid)` is its msg_qbytes (None when it may not be read)."""
+    """One record per queue; `capacity(msqid)` is its msg_qbytes (None when it may not be read),
+    `waiters("msg", msqid)` who is blocked on it."""
     return {
         row.msqid: MsgQueue(
             msqid=row.msqid,
@@ -292,15 +352,20 @@ def queue_records(
             ctime=row.ctime,
             ipc_ns=namespace[0],
             container=namespace[1],
+            waiters=waiters("msg", row.msqid),
         )
         for row in rows
     }
 
 
 def set_records(
-    rows: list[sysvipc.SemRow], states: dict[int, ipcstate.SemState], namespace: tuple[int, str] = (0, "")
+    rows: list[sysvipc.SemRow],
+    states: dict[int, ipcstate.SemState],
+    namespace: tuple[int, str] = (0, ""),
+    waiters: Callable[[str, int], tuple[Wait, ...]] = _no_waiters,
 ) -> dict[int, SemSet]:
-    """One record per semaphore set, with the values, waiter counts and last pids in `states`."""
+    """One record per semaphore set, with the values, waiter counts and last pids in `states`, and
+    `waiters("sem", semid)` (the blocked threads that could be read)."""
     sets = {}
     for row in rows:
         state = states.get(row.semid, ipcstate.NO_SEM_STATE)
@@ -322,6 +387,7 @@ def set_records(
             ctime=row.ctime,
             ipc_ns=namespace[0],
             container=namespace[1],
+            waiters=waiters("sem", row.semid),
         )
     return sets
 

@@ -12,7 +12,9 @@ that is remembered between them (what follows is the whole list):
 - `records`: the previous snapshot's records with their inputs, so that an
   unchanged object is the very same record (records.py);
 - `namespaces`: the same three memories for each other IPC namespace, and each
-  namespace's name (namespace_scan.py).
+  namespace's name (namespace_scan.py);
+- `waits`: the system calls each process's threads slept in, so that a quiet
+  process's are not read again (collectors/waits.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -31,13 +33,13 @@ from operator import attrgetter
 from types import MappingProxyType
 
 from ipctop import namespace_scan
-from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc
+from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.kernel.ipcns import inode_of
 from ipctop.model import Snapshot, Uninspectable
-from ipctop.records import RecordMemo, queue_records, set_records, shm_status, users_of
+from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
 
 LIVE = ProcFS()
 
@@ -65,7 +67,7 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records", "namespaces")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits")
 
     def __init__(self, remember_quiet: bool) -> None:
         self.quiet = quiet.ScanMemory() if remember_quiet else None
@@ -73,6 +75,7 @@ class Memory:
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
         self.namespaces = namespace_scan.NamespacesMemory()
+        self.waits = waits.WaitMemory()
 
 
 class Scanner:
@@ -147,7 +150,11 @@ class Scanner:
             for row in sem_rows
         }
 
-        interesting = {end.pid for ends in fd_scan.pipe_ends.values() for end in ends}
+        sem_values = {semid: state.values for semid, state in sem_states.items()}
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits)
+
+        interesting = set(wait_scan.by_pid)
+        interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
         interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
         interesting.update(maps_scan.attachers)
         interesting.update(map(_CPID, shm_rows))
@@ -168,9 +175,10 @@ class Scanner:
             by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
+        waiting = Waiting(wait_scan, comms)
         meter = fds.PipeMeter(proc)
         try:
-            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure)
+            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths)
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)
@@ -179,9 +187,9 @@ class Scanner:
             own_namespace,
         )
         queues = queue_records(
-            msg_rows, ipcstate.queue_capacity if proc.is_live else lambda _msqid: None, own_namespace
+            msg_rows, ipcstate.queue_capacity if proc.is_live else lambda _msqid: None, own_namespace, waiting.on
         )
-        sets = set_records(sem_rows, sem_states, own_namespace)
+        sets = set_records(sem_rows, sem_states, own_namespace, waiting.on)
         used_queues, used_sets = users_of(queues, sets)
         limits = read_limits(proc)
         # one mapping each, shared by the snapshot and its own namespace's record
@@ -192,7 +200,9 @@ class Scanner:
             used_queues.setdefault(pid, set()).update(ids)
         for pid, ids in elsewhere.used_sets.items():
             used_sets.setdefault(pid, set()).update(ids)
-        procs = records.processes_of(infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped)
+        procs = records.processes_of(
+            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid
+        )
         denied = {**fd_scan.denied, **maps_scan.denied}
         for scan in others.attachments.values():
             denied.update(scan.denied)
@@ -213,6 +223,7 @@ class Scanner:
             live_pids=frozenset(all_pids),
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
+            unread_waits=tuple(sorted(wait_scan.unread)),
         )
 
 

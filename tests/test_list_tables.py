@@ -34,4 +34,5 @@ def test_piped_output_is_whole():
     # COLUMNS=40 would narrow a terminal's tables; piped, every column is printed in full.
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, env={"COLUMNS": "40"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].split() == ["INODE", "STATE", "WAITING", "CAPACITY", "WRITERS", "READERS"]
+    assert result.stdout.splitlines()[1].split() == [
+        "INODE", "STATE", "WAITING", "CAPACITY", "WRITERS", "READERS", "WAITERS"]

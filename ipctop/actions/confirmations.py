@@ -84,7 +84,7 @@ def msg_remove_text(queue: MsgQueue, namespace: str = "") -> str:
 def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
     semaphores = count(semset.nsems, "semaphore")
     name = f"semaphore set {semset.semid} ({_key_label(semset.key)}, {semaphores}){_in(namespace)}"
-    waiters = semset.waiters
+    waiters = semset.blocked
     if waiters:
         who = f"the {waiters} process{'es' if waiters != 1 else ''} waiting on it wake with EIDRM"
     else:

@@ -248,7 +248,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters,
             **base, reason="ipctop may not read its semaphores (semctl refused), so it cannot tell who used it last",
             removable=False,
         )
-    if sem_set.waiters:
+    if sem_set.blocked:
         return None  # processes are blocked on it: in use
     # A sempid is set by semop (otime) or by SETVAL/SETALL (ctime), so its process
     # used the set no later than the latest of the two.

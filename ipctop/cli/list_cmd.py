@@ -66,6 +66,16 @@ def run(args: argparse.Namespace) -> int:
     if snapshot.namespace_note:
         note = snapshot.namespace_note
         blocks.append(textwrap.fill(note, width, break_on_hyphens=False) if width else note)
+    uninspected = set(snapshot.uninspectable_pids)
+    unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
+    if unread:
+        count = len(unread)
+        which = ", ".join(map(str, unread[:5])) + (", …" if count > 5 else "")
+        many = count != 1
+        whose = "their" if many else "its"
+        sentence = (f"what {count} process{'es wait' if many else ' waits'} on is unknown: {whose} system calls "
+                    f"could not be read (pid {which})")
+        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
     print("\n\n".join(blocks))
     return 0
 

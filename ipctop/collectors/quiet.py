@@ -85,6 +85,11 @@ class ScanMemory:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""
         return pid in self._quiet
 
+    def unchanged_pids(self) -> set[int]:
+        """Every single-threaded pid that has not run since it was last read, this scan's turn of
+        FULL_EVERY included (for what only the process itself can change; not to be changed)."""
+        return self._unchanged
+
     def all_unchanged(self, pids: frozenset[int]) -> bool:
         """True when none of `pids` has run since the previous scan, and this is not a scan that reads
         everything (the turn of FULL_EVERY for what is not kept per process)."""

@@ -39,7 +39,7 @@ INCOMPLETE = Metric("ipctop_incomplete_objects", "Objects the scan could not rea
 UNINSPECTABLE = Metric("ipctop_uninspectable_processes", "Processes whose fds or maps ipctop may not read: what "
                        "they hold is missing from the other metrics.")
 BLOCKED = Metric("ipctop_blocked_processes", "Processes asleep in an IPC call, by kind of wait (semop: the "
-                 "kernel's count; the others: processes that hold or used an IPC object, see the docs).", ("wait",))
+                 "kernel's count; the others: read from each thread's system call, see the docs).", ("wait",))
 BLOCKED_LONGEST = Metric("ipctop_blocked_longest_seconds", "How long the longest-blocked process of each kind of "
                          "wait has been asleep without running (a lower bound, exact to one scrape interval).",
                          ("wait",))
@@ -104,8 +104,8 @@ def build(
 
 def _blocked_count(snapshot: Snapshot, waits: Waits, call: str) -> int:
     if call == "semop":
-        # The kernel counts every process blocked in semop (semncnt + semzcnt: each on the one
-        # semaphore it blocks on); the snapshot names only those that once used the set.
+        # The kernel counts every thread blocked in semop (semncnt + semzcnt: each on the one
+        # semaphore it blocks on); also those whose system call ipctop may not read.
         return sum(sum(s.ncnt) + sum(s.zcnt) for s in snapshot.all_sem())
     return waits.count(call)
 

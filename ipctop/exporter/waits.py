@@ -1,16 +1,11 @@
 """Who is blocked in which kind of IPC wait, on which object, and for how long.
 
-`waits_in(snapshot)` turns a snapshot into `Wait` records.  Until the snapshot
-names each object's waiters (read from /proc/PID/syscall), they are taken from
-what it has: the kernel wait point (wchan) of the processes it read, which are
-the processes that hold or last used an IPC object.  A writer asleep in
-pipe_write is put on each pipe or FIFO it writes to that has no room for one
-more atomic write, a reader asleep in pipe_read on each empty one it reads;
-those are guesses (`exact=False`) where a process holds several.  Processes
-blocked in msgrcv, msgsnd or semop on an object they never used successfully,
-or in open() of a FIFO, are not in the snapshot and so not counted here (the
-kernel's own count of semaphore waiters is exported per set instead).  When the
-snapshot gains waiter records, `waits_in` reads them and nothing else changes.
+`waits_in(snapshot)` groups the snapshot's waits (each thread's system call,
+read from /proc/PID/task/TID/syscall; see collectors/waits.py) by process and
+kind of wait: reading or writing a pipe or FIFO (directly, or in poll, select or
+epoll), opening a FIFO, msgrcv, msgsnd, semop.  A wait the snapshot guessed
+from wchan (its system call could not be read) stays a guess (`exact=False`),
+on no object unless the process holds a single one it could be waiting on.
 
 How long: `WaitClock` remembers, from one scan to the next, since when each
 process has been asleep in the same wait without running.  "Without running" is
@@ -27,19 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
-from ipctop.model import Fifo, Pipe, Snapshot
-from ipctop.pipelines import PIPE_BUF, READ_WAITS, WRITE_WAITS
+from ipctop.model import Snapshot
+from ipctop.model import Wait as SnapshotWait
 
 # The `wait` label: a kind of wait, named after the call a process is blocked in.
 CALLS = ("pipe_read", "pipe_write", "fifo_open", "msgrcv", "msgsnd", "semop")
-_CALL_OF_WCHAN = {
-    **dict.fromkeys(READ_WAITS, "pipe_read"),
-    **dict.fromkeys(WRITE_WAITS, "pipe_write"),
-    "wait_for_partner": "fifo_open",
-    "do_msgrcv": "msgrcv",
-    "do_msgsnd": "msgsnd",
-    "do_semtimedop": "semop",
-}
+_OPEN_CALLS = frozenset({"open", "openat", "openat2"})
 
 ObjectRef = tuple[str, int]  # (kind, id): ("pipe", inode), ("fifo", inode), ("msg", msqid) ...
 
@@ -53,35 +41,41 @@ class Wait:
     comm: str
     call: str
     objects: tuple[ObjectRef, ...] = ()
-    exact: bool = False  # True once read from /proc/PID/syscall; False: guessed from wchan
+    exact: bool = True  # False: guessed from wchan (the system call could not be read)
 
     @property
     def key(self) -> tuple[int, float, str]:
         return self.pid, self.start_time, self.call
 
 
-def _no_room(pipe: Pipe | Fifo) -> bool:
-    return pipe.fill is not None and pipe.capacity is not None and pipe.fill > pipe.capacity - PIPE_BUF
+def _kind_of_wait(wait: SnapshotWait) -> str | None:
+    if wait.kind in ("pipe", "fifo"):
+        if wait.call in _OPEN_CALLS:
+            return "fifo_open"
+        return "pipe_write" if wait.mode == "w" else "pipe_read"
+    if wait.kind == "msg":
+        return wait.call if wait.call in ("msgrcv", "msgsnd") else None
+    return "semop" if wait.kind == "sem" else None
 
 
 def waits_in(snapshot: Snapshot) -> list[Wait]:
-    """Every process of the snapshot asleep in an IPC wait, with the pipes it may wait on."""
-    on: dict[tuple[int, str], list[ObjectRef]] = {}
-    for kind, table in (("pipe", snapshot.pipes), ("fifo", snapshot.fifos)):
-        for inode, pipe in table.items():
-            full, empty = _no_room(pipe), pipe.fill == 0
-            for end in pipe.ends:
-                if full and "w" in end.mode:
-                    on.setdefault((end.pid, "pipe_write"), []).append((kind, inode))
-                if empty and "r" in end.mode:
-                    on.setdefault((end.pid, "pipe_read"), []).append((kind, inode))
+    """Every process of the snapshot blocked in an IPC wait, by kind of wait, with its objects."""
     waits = []
     for pid, process in snapshot.processes.items():
-        call = _CALL_OF_WCHAN.get(process.wchan)
-        if call is None or process.state in ("Z", "X"):
+        if not process.waits or process.state in ("Z", "X"):
             continue
-        objects = tuple(dict.fromkeys(on.get((pid, call), ())))
-        waits.append(Wait(pid, process.start_time, process.comm, call, objects))
+        objects: dict[str, list[ObjectRef]] = {}
+        exact: dict[str, bool] = {}
+        for wait in process.waits:
+            call = _kind_of_wait(wait)
+            if call is None:
+                continue
+            found = objects.setdefault(call, [])
+            if wait.id is not None:
+                found.append((wait.kind, wait.id))
+            exact[call] = exact.get(call, True) and wait.exact
+        for call, found in objects.items():
+            waits.append(Wait(pid, process.start_time, process.comm, call, tuple(dict.fromkeys(found)), exact[call]))
     return waits
 
 

@@ -62,6 +62,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
         "limits": _plain(snapshot.limits),
         "uninspectable_pids": list(snapshot.uninspectable_pids),
         "uninspectable": [_plain(u) for u in snapshot.uninspectable],
+        "unread_waits": list(snapshot.unread_waits),
     }
 
 

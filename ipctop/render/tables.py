@@ -7,7 +7,9 @@ do (ipctop/render/fit.py): the least important columns are left out first, text
 columns are cut with `…` and lists of processes end in `+N`.  Without one
 (piped, or `--wide`) every column is printed in full.  Processes are named as
 the monitor names them (`postgres: checkpointer[7026]`), and pipes carry the
-monitor's state words (`writer blocked (full)`, `no reader → SIGPIPE`).
+monitor's state words (`writer blocked (full)`, `no reader → SIGPIPE`).  Queues,
+sets, pipes and FIFOs list who is blocked on them (`WAITERS`), processes what
+they are blocked on (`WAITS ON`), from their system calls.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ipctop.model import Fifo, Pipe, PipeEnd, ShmSegment, Snapshot
+from ipctop.model import Fifo, Pipe, PipeEnd, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import pipe_state
 from ipctop.render.fit import ColumnFit, ellipsize, fit_list, fit_widths
 from ipctop.render.formatting import found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import brief_label, label, name_of
+from ipctop.render.waits import GUESS, wait_words
 
 GAP = 2  # spaces between columns
 
@@ -124,6 +127,20 @@ def _sorted(snapshot: Snapshot, objects: list, ident: str) -> list:
     return sorted(objects, key=lambda o: (order.get(o.ipc_ns, 0), getattr(o, ident)))
 
 
+def _waiters(snapshot: Snapshot, waiters: Sequence[Wait]) -> Listed | str:
+    """Who is blocked on an object: `python[812] msgrcv type 99`, a guess said to be one."""
+    if not waiters:
+        return "-"
+
+    def words(wait: Wait, name: str) -> str:
+        text = " ".join(part for part in (name, wait.call, wait.detail) if part)
+        return text if wait.exact else f"{text} ({GUESS})"
+
+    procs = snapshot.processes
+    return Listed(tuple(words(w, label(w.pid, procs, w.comm)) for w in waiters),
+                  tuple(words(w, brief_label(w.pid, procs, w.comm)) for w in waiters))  # fmt: skip
+
+
 def attached(snapshot: Snapshot, segment: ShmSegment) -> Listed | str:
     """Each attaching process once, `×N` for one that attached N times (nattch counts attachments)."""
     times = Counter(a.pid for a in segment.attachers)
@@ -155,10 +172,11 @@ def msg_table(snapshot: Snapshot, width: int | None = None) -> str:
     for q in queues:
         fill = f"{q.fill:.0%}" if q.fill is not None else "-"
         rows.append([hex_key(q.key), q.msqid, q.owner, rwx(q.perms), q.qnum, human_bytes(q.cbytes),
-                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid])
+                     human_bytes(q.qbytes), fill, q.lspid, q.lrpid, _waiters(snapshot, q.waiters)])
     columns = [Col("KEY"), Col("MSQID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
                Col("MESSAGES", numeric=True), Col("USED", 1, numeric=True), Col("CAPACITY", 2, numeric=True),
-               Col("FILL", 1, numeric=True), Col("LSPID", 4, numeric=True), Col("LRPID", 4, numeric=True)]  # fmt: skip
+               Col("FILL", 1, numeric=True), Col("LSPID", 4, numeric=True), Col("LRPID", 4, numeric=True),
+               Col("WAITERS", 1, shrink_to=16)]  # fmt: skip
     return _with_namespace(snapshot, columns, rows, queues, width)
 
 
@@ -170,10 +188,10 @@ def sem_table(snapshot: Snapshot, width: int | None = None) -> str:
             return ",".join(map(str, values)) or "?"
 
         rows.append([hex_key(s.key), s.semid, s.owner, rwx(s.perms), s.nsems, listed(s.values),
-                     listed(s.ncnt), listed(s.zcnt)])
+                     listed(s.ncnt), listed(s.zcnt), _waiters(snapshot, s.waiters)])
     columns = [Col("KEY"), Col("SEMID", numeric=True), Col("OWNER", 3, shrink_to=6), Col("PERMS", 5),
                Col("NSEMS", 2, numeric=True), Col("VALUES", shrink_to=8), Col("NCNT", 1, shrink_to=6),
-               Col("ZCNT", 1, shrink_to=6)]  # fmt: skip
+               Col("ZCNT", 1, shrink_to=6), Col("WAITERS", 1, shrink_to=16)]  # fmt: skip
     return _with_namespace(snapshot, columns, rows, sets, width)
 
 
@@ -203,27 +221,28 @@ def _fill(pipe: Pipe | Fifo) -> str:
 
 
 ENDS = (Col("WRITERS", shrink_to=12), Col("READERS", shrink_to=12))
+WAITERS = Col("WAITERS", 2, shrink_to=16)
 
 
 def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [p.inode, pipe_state(p, snapshot.processes).text, _fill(p), human_bytes(p.capacity),
-         _ends(snapshot, p.writers), _ends(snapshot, p.readers)]
+        [p.inode, pipe_state(p).text, _fill(p), human_bytes(p.capacity),
+         _ends(snapshot, p.writers), _ends(snapshot, p.readers), _waiters(snapshot, p.waiters)]
         for p in sorted(snapshot.pipes.values(), key=lambda p: p.inode)
     ]  # fmt: skip
     columns = [Col("INODE", numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),
-               Col("CAPACITY", 2, numeric=True), *ENDS]
+               Col("CAPACITY", 2, numeric=True), *ENDS, WAITERS]
     return fitted_table(columns, rows, width)
 
 
 def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [f.path, f.inode, pipe_state(f, snapshot.processes).text, _fill(f), human_bytes(f.capacity),
-         _ends(snapshot, f.writers), _ends(snapshot, f.readers)]
+        [f.path, f.inode, pipe_state(f).text, _fill(f), human_bytes(f.capacity),
+         _ends(snapshot, f.writers), _ends(snapshot, f.readers), _waiters(snapshot, f.waiters)]
         for f in sorted(snapshot.fifos.values(), key=lambda f: f.path)
     ]  # fmt: skip
     columns = [Col("PATH", shrink_to=12), Col("INODE", 3, numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),
-               Col("CAPACITY", 2, numeric=True), *ENDS]
+               Col("CAPACITY", 2, numeric=True), *ENDS, WAITERS]
     return fitted_table(columns, rows, width)
 
 
@@ -234,12 +253,13 @@ def process_table(snapshot: Snapshot, width: int | None = None) -> str:
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
-        row: list[Cell] = [p.pid, p.ppid, p.user, p.state, p.wchan or "-", name_of(p), " ".join(held) or "-"]
+        waits = "; ".join(wait_words(p.waits, snapshot.fifos)) or "-"
+        row: list[Cell] = [p.pid, p.ppid, p.user, p.state, name_of(p), " ".join(held) or "-", waits]
         if names is not None:
             row.insert(2, names.get(p.ipc_ns, "?"))
         rows.append(row)
     columns = [Col("PID", numeric=True), Col("PPID", 3, numeric=True), Col("USER", 2, shrink_to=6), Col("S"),
-               Col("WCHAN", 1, shrink_to=10), Col("COMMAND", shrink_to=10), Col("HOLDS", shrink_to=12)]  # fmt: skip
+               Col("COMMAND", shrink_to=10), Col("HOLDS", shrink_to=12), Col("WAITS ON", 1, shrink_to=16)]  # fmt: skip
     if names is not None:
         columns.insert(2, NAMESPACE)
     return fitted_table(columns, rows, width)

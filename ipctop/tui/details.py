@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipctop.diff import Event
-from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
+from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
+from ipctop.render.waits import GUESS, wait_words
 
 KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
 KIND_NAMES = {
@@ -167,8 +168,20 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
         ("last receive", clock(queue.rtime)),
         ("changed (ctime)", f"{clock(queue.ctime)}: created, or the last IPC_SET"),
     ]
-    users = [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
+    users = _blocked(queue.waiters)
+    users += [(pid, role) for pid, role in ((queue.lspid, "sent last"), (queue.lrpid, "received last")) if pid]
     return Detail(f"Message queue {queue.msqid}", "msg", queue.msqid, fields, users)
+
+
+def _blocked(waiters: tuple[Wait, ...]) -> list[tuple[int, str]]:
+    """Each waiter as a user of its object: (pid, `blocked in msgrcv, type 99`)."""
+    users = []
+    for wait in waiters:
+        how = f"blocked in {wait.call}" + (f", {wait.detail}" if wait.detail else "")
+        if wait.tid != wait.pid:
+            how = f"thread {wait.tid} {how}"
+        users.append((wait.pid, how if wait.exact else f"{how} ({GUESS})"))
+    return users
 
 
 def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
@@ -185,17 +198,22 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
         ncnt, zcnt, pid = sem_set.ncnt[i], sem_set.zcnt[i], sem_set.pids[i]
         waits = f"waiting for increase {ncnt}, for zero {zcnt}"
         fields.append((f"#{i}", f"value {value}, {waits}, last op by {_pid(snapshot, pid)}"))
-    users = [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
+    users = _blocked(sem_set.waiters)
+    users += [(pid, f"last operated on #{i}") for i, pid in enumerate(sem_set.pids) if pid]
     notes = [] if sem_set.values else ["Its values cannot be read: semctl is not allowed for this user."]
-    if sem_set.waiters:
-        blocked = count(sem_set.waiters, "process", "processes")
-        notes.append(f"{blocked} {'is' if sem_set.waiters == 1 else 'are'} blocked in semop on this set.")
+    if sem_set.blocked:
+        found = len({w.tid for w in sem_set.waiters})
+        blocked = f"{count(sem_set.blocked, 'thread')} {'is' if sem_set.blocked == 1 else 'are'} blocked in semop"
+        if found < sem_set.blocked:
+            blocked += f"; {found} of them found (another's system call could not be read, or it is in another" \
+                " pid namespace)"
+        notes.append(blocked + " on this set.")
     return Detail(f"Semaphore set {sem_set.semid}", "sem", sem_set.semid, fields, users, notes)
 
 
 def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     kind = "fifo" if isinstance(pipe, Fifo) else "pipe"
-    state = pipe_state(pipe, snapshot.processes)
+    state = pipe_state(pipe)
     fields = [("inode", str(pipe.inode))]
     if isinstance(pipe, Fifo):
         fields.append(("path", pipe.path))
@@ -209,7 +227,7 @@ def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     chain = next((c for c in chains(snapshot) if pipe.inode in c.inodes), None) if kind == "pipe" else None
     if chain:
         fields.append(("pipeline", " | ".join(_pid(snapshot, pid) for pid in chain.pids)))
-    users = [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
+    users = _blocked(pipe.waiters) + [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
     title = f"FIFO {pipe.path}" if isinstance(pipe, Fifo) else f"Pipe {pipe.inode}"
     return Detail(title, kind, pipe.inode, fields, users)
 
@@ -222,6 +240,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
         ("command", process.cmdline or "-"),
         ("user", f"{process.user} (uid {process.uid})"),
         ("state", process.state),
+        ("blocked on", "; ".join(wait_words(process.waits, snapshot.fifos)) or "-"),
         ("sleeping in (wchan)", f"{process.wchan} ({wait_word(process.wchan)})" if process.wchan else "-"),
         ("started", clock(int(process.start_time))),
         ("ipc namespace", process.ipc_ns or "-"),

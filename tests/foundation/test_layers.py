@@ -12,6 +12,8 @@ HEADLESS = [
     "ipctop.collectors.sysvipc",
     "ipctop.collectors.attachments",
     "ipctop.collectors.fds",
+    "ipctop.collectors.syscalls",
+    "ipctop.collectors.waits",
     "ipctop.collectors.processes",
     "ipctop.collectors.ipcstate",
     "ipctop.collectors.limits",
@@ -20,6 +22,7 @@ HEADLESS = [
     "ipctop.query",
     "ipctop.render.tables",
     "ipctop.render.jsonout",
+    "ipctop.render.waits",
 ]
 
 

@@ -107,7 +107,52 @@ def _shm_attach_split(args: list[str]) -> None:
     _ready(hex(address))
 
 
+def _msg_recv_thread(args: list[str]) -> None:
+    """MSQID TYPE: a second thread blocks in msgrcv; the main thread waits in pause()."""
+    import threading
+
+    threading.Thread(target=lambda: sysv.msgrcv(int(args[0]), int(args[1]), 8192), daemon=True).start()
+    _ready()
+
+
+def _msg_send(args: list[str]) -> None:
+    """MSQID TYPE SIZE: send one message of SIZE bytes, blocking in msgsnd while the queue is full."""
+    _ready()
+    sysv.msgsnd(int(args[0]), int(args[1]), bytes(int(args[2])))
+
+
+def _read_fd(args: list[str]) -> None:
+    """FD: block reading it (a pipe end passed in)."""
+    _ready()
+    os.read(int(args[0]), 1)
+
+
+def _wait_readable(args: list[str]) -> None:
+    """poll|select|epoll FD: block until FD (a pipe end passed in) is readable."""
+    import select
+
+    how, fd = args[0], int(args[1])
+    if how == "poll":
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        _ready()
+        poller.poll()
+    elif how == "select":
+        _ready()
+        select.select([fd], [], [])
+    else:
+        epoll = select.epoll()
+        epoll.register(fd, select.EPOLLIN)
+        _kept.append(epoll)
+        _ready()
+        epoll.poll()
+
+
 EXTRA_COMMANDS = {
+    "msg-recv-thread": _msg_recv_thread,
+    "msg-send": _msg_send,
+    "read-fd": _read_fd,
+    "wait-readable": _wait_readable,
     "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,

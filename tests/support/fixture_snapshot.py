@@ -23,6 +23,7 @@ from ipctop.model import (
     ShmSegment,
     Snapshot,
     Uninspectable,
+    Wait,
 )
 
 T0 = 1_700_000_000.0
@@ -65,8 +66,25 @@ PROCESSES = {
     7002: (1000, "tail", "tail -f /tmp/ipctop-demo.fifo", 1000, "S", "do_sys_poll", 30),
     8500: (1000, "oneshot", "./oneshot", 1000, "S", "do_nanosleep", 20),
 }
+# pid: (call, kind, id, detail, mode), each as its system call would be read
+WAITS = {
+    4001: ("write", "pipe", 50003, "fd 1", "w"),
+    4101: ("read", "pipe", 50004, "fd 0", "r"),
+    5001: ("msgrcv", "msg", 1, "type 9", "r"),
+    6001: ("semtimedop", "sem", 2, "sem 1 op -1", ""),
+    6002: ("semtimedop", "sem", 2, "sem 1 op -1", ""),
+}
 PARENTS_ALIVE = (1, 1000, 2100, 4000)
 EXITS_AT = {8500: 6}  # pid -> first scan it is gone from
+
+
+def _wait(pid: int) -> Wait:
+    call, kind, ident, detail, mode = WAITS[pid]
+    return Wait(pid, pid, PROCESSES[pid][1], call, kind, ident, detail, mode)
+
+
+def _waiters(kind: str, ident: int) -> tuple[Wait, ...]:
+    return tuple(_wait(pid) for pid, (_, k, i, _, _) in WAITS.items() if (k, i) == (kind, ident))
 
 
 def _ends(*ends: tuple[int, int, str]) -> tuple[PipeEnd, ...]:
@@ -77,8 +95,8 @@ def _pipes(scan: int) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
     pipes = {
         50001: Pipe(50001, 0, 65536, _ends((2101, 1, "w"), (2102, 0, "r"))),
         50002: Pipe(50002, 0, 65536, _ends((2102, 1, "w"), (2103, 0, "r"))),
-        50003: Pipe(50003, 65536, 65536, _ends((4001, 1, "w"), (4002, 0, "r"))),
-        50004: Pipe(50004, 0, 65536, _ends((4101, 0, "r"), (4102, 1, "w"))),
+        50003: Pipe(50003, 65536, 65536, _ends((4001, 1, "w"), (4002, 0, "r")), _waiters("pipe", 50003)),
+        50004: Pipe(50004, 0, 65536, _ends((4101, 0, "r"), (4102, 1, "w")), _waiters("pipe", 50004)),
         50005: Pipe(50005, 4096, 65536, _ends((4201, 1, "w"))),
     }
     if scan < EXITS_AT[8500]:
@@ -135,7 +153,7 @@ def _msg(scan: int) -> dict[int, MsgQueue]:
     busy = MsgQueue(
         msqid=1, key=0x4950D100, perms=0o660, cbytes=depth * 1024, qnum=depth, qbytes=16384,
         lspid=5002, lrpid=5001, uid=1000, gid=1000, cuid=1000, cgid=1000, owner="alice",
-        stime=int(T0 + scan * STEP), rtime=int(T0 - 30), ctime=int(T0 - 7200),
+        stime=int(T0 + scan * STEP), rtime=int(T0 - 30), ctime=int(T0 - 7200), waiters=_waiters("msg", 1),
     )  # fmt: skip
     idle = MsgQueue(
         msqid=2, key=0x12345678, perms=0o600, cbytes=0, qnum=0, qbytes=16384,
@@ -149,7 +167,7 @@ def _sem(scan: int) -> dict[int, SemSet]:
     blocked = SemSet(
         semid=2, key=0x4950D200, perms=0o600, nsems=3, values=(1, 0, 2), ncnt=(0, 2, 0), zcnt=(0, 0, 0),
         pids=(6001, 6001, 6002), uid=1000, gid=1000, cuid=1000, cgid=1000, owner="alice",
-        otime=int(T0 - 60), ctime=int(T0 - 400),
+        otime=int(T0 - 60), ctime=int(T0 - 400), waiters=_waiters("sem", 2),
     )  # fmt: skip
     value = 5 if scan < SCANS - 1 else 4
     free = SemSet(
@@ -178,6 +196,7 @@ def _processes(scan: int, shm, msg, sem, pipes, fifos) -> dict[int, Process]:  #
             pipes=tuple(sorted(held.get(pid, ()), key=lambda h: h.fd)),
             msg=tuple(sorted(q for q, queue in msg.items() if pid in (queue.lspid, queue.lrpid))),
             sem=tuple(sorted(s for s, sem_set in sem.items() if pid in sem_set.pids)),
+            waits=(_wait(pid),) if pid in WAITS else (),
         )  # fmt: skip
     return result
 

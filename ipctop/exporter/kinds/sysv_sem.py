@@ -30,7 +30,7 @@ class SysvSem(ObjectKind):
         return str(obj.semid), hex_key(obj.key), obj.owner
 
     def rank(self, obj: SemSet, waits: Waits) -> tuple:
-        return obj.waiters, obj.nsems, -obj.semid
+        return obj.blocked, obj.nsems, -obj.semid
 
     def samples(self, obj: SemSet, waits: Waits) -> Iterable[Sample]:
         yield Sample(SEMAPHORES, obj.nsems)

@@ -1,8 +1,8 @@
-"""Cells the panes share: keys, owners, permissions, ages, processes, fill gauges."""
+"""Cells the panes share: keys, owners, permissions, ages, processes, fill gauges, waiters."""
 
 from __future__ import annotations
 
-from ipctop.model import Snapshot
+from ipctop.model import Snapshot, Wait
 from ipctop.render.bars import bar, percent
 from ipctop.render.formatting import hex_key, human_bytes, rwx
 from ipctop.tui.panes.base import brief, who
@@ -51,3 +51,17 @@ def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH
     fraction = level / capacity
     role = "alert" if fraction >= 0.9 else "warn" if fraction >= 0.7 else None
     return Cell(f"{bar(fraction, width)} {percent(fraction):>4}", sort=fraction, role=role)
+
+
+def waiters_cell(snapshot: Snapshot, waiters: tuple[Wait, ...], show: str = "detail") -> Cell:
+    """Who is blocked on an object, with the wait's `detail` (`mq-server[5001] type 9`), its
+    `call` (`reader[4101] read`) or nothing more; a guess ends in `?`.  Sorts by how many."""
+    if not waiters:
+        return Cell("-", sort=0, role="muted")
+    items, short = [], []
+    for wait in waiters:
+        extra = wait.detail if show == "detail" else wait.call if show == "call" else ""
+        mark = "" if wait.exact else "?"
+        items.append(f"{who(snapshot, wait.pid)} {extra}".rstrip() + mark)
+        short.append(f"{brief(snapshot, wait.pid)} {extra}".rstrip() + mark)
+    return ListCell(items, sort=len(waiters), role="warn", short=short)

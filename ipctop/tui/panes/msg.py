@@ -1,11 +1,12 @@
-"""Pane 2: System V message queues, with a fill gauge and the depth over the last minutes."""
+"""Pane 2: System V message queues, with a fill gauge, who is blocked on each, and the depth over
+the last minutes."""
 
 from __future__ import annotations
 
 from ipctop.history import sparkline
 from ipctop.model import MsgQueue
 from ipctop.tui.panes.base import Pane, row_key
-from ipctop.tui.panes.cells import bytes_cell, gauge_cell, key_cell, perms_cell, process_cell
+from ipctop.tui.panes.cells import bytes_cell, gauge_cell, key_cell, perms_cell, process_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
 
@@ -25,6 +26,7 @@ class MsgPane(Pane):
         Column("qnum", "Msgs", 5),
         Column("cbytes", "Bytes", 6, priority=2),
         Column("fill", "Fill", 13),
+        Column("waiters", "Blocked", priority=1, shrink_to=22),
         Column("depth", "Depth", SPARK_WIDTH, volatile=True, priority=4),
         Column("sender", "Sender", priority=1, shrink_to=12),
         Column("receiver", "Receiver", priority=1, shrink_to=12),
@@ -46,6 +48,7 @@ class MsgPane(Pane):
             num(queue.qnum, role="muted" if not queue.qnum else None),
             bytes_cell(queue.cbytes),
             gauge_cell(queue.cbytes, queue.qbytes),
+            waiters_cell(snapshot, queue.waiters),
             Cell(sparkline(depths, SPARK_WIDTH), sort=max(depths, default=0)),
             process_cell(snapshot, queue.lspid),
             process_cell(snapshot, queue.lrpid),

@@ -13,7 +13,7 @@ from ipctop.pipelines import Chain, chains, pipe_state
 from ipctop.render.fit import ELLIPSIS, ellipsize_label, fit_list
 from ipctop.render.formatting import human_bytes
 from ipctop.tui.panes.base import Pane, brief, who
-from ipctop.tui.panes.cells import gauge_cell
+from ipctop.tui.panes.cells import gauge_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
 
@@ -120,6 +120,7 @@ class PipesPane(Pane):
         Column("flow", "Writer ━▶ reader", shrink_to=20),
         Column("fill", "Fill", 13, priority=1),
         Column("waiting", "Bytes", priority=2),
+        Column("waiters", "Blocked", priority=2, shrink_to=14),
     )
 
     def build_rows(self, state: MonitorState) -> list[Row]:
@@ -149,7 +150,7 @@ class PipesPane(Pane):
             order = (1 if kind == "pipe" else 2, f"{', '.join(writers)} {', '.join(readers)}".lower(), pipe.inode)
             briefly = ([brief(snapshot, pid) for pid in writer_pids], [brief(snapshot, pid) for pid in reader_pids])
             flow = FlowCell(writers, readers, sort=order, briefly=briefly)
-        end_state = pipe_state(pipe, snapshot.processes)
+        end_state = pipe_state(pipe)
         waiting = "-" if pipe.fill is None else f"{human_bytes(pipe.fill)}/{human_bytes(pipe.capacity)}"
         role = "alert" if end_state.alert else "muted" if end_state.code == "idle" else None
         cells = (
@@ -158,5 +159,6 @@ class PipesPane(Pane):
             flow,
             gauge_cell(pipe.fill, pipe.capacity),
             Cell(waiting, sort=pipe.fill if pipe.fill is not None else -1, justify="right"),
+            waiters_cell(snapshot, pipe.waiters, show="call"),
         )
         return Row(f"{kind}:{pipe.inode}", pipe, cells, search=f"{kind} {pipe.inode} {getattr(pipe, 'path', '')}")

@@ -1,4 +1,5 @@
-"""Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds.
+"""Pane 5: every process that holds an IPC object, as a tree by parent, with what it holds
+and, in its State, what it is blocked on ("S msgrcv on queue 4, type 99").
 
 Sorted by the Process column it is a tree (siblings that inherited a pipe from
 their parent stand together); sorted by any other column, or with the tree turned
@@ -18,6 +19,7 @@ from ipctop.model import Process
 from ipctop.proctree import process_tree
 from ipctop.render.fit import ELLIPSIS
 from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
+from ipctop.render.waits import waits_cell_text
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, cut, num
@@ -65,7 +67,7 @@ class ProcessesPane(Pane):
         Column("process", "Process", shrink_to=14),
         Column("pid", "PID", 7),
         Column("user", "User", priority=3, shrink_to=8),
-        Column("state", "State", priority=1),  # a short word; the detail has the whole wchan symbol
+        Column("state", "State", priority=1, shrink_to=28),  # what it is blocked on, briefly; the detail has all
         Column("holds", "Holds", shrink_to=16),
         Column("age", "Age", 6, volatile=True, priority=4),  # since the process started
         Column("command", "Command", priority=5, shrink_to=12),
@@ -196,17 +198,21 @@ class ProcessesPane(Pane):
         gone_since: float | None = None,
     ) -> Row:
         held = holdings(process)
-        waiting = wait_word(process.wchan)
+        waiting = waits_cell_text(process.waits, state.snapshot.fifos if state.snapshot else None)
+        # no IPC wait: where it sleeps, as a short word for information (`S poll`, `S pause`); an IPC
+        # word from wchan alone would be a guess, and what it is blocked on comes from its waits
+        sleeps = "" if waiting else wait_word(process.wchan)
+        sleeps = "" if sleeps in IPC_WAIT_WORDS else sleeps
         cells = (
             TreeCell(prefix, name_of(process), sort=order),
             num(process.pid),
             Cell(process.user),
-            Cell(f"{process.state} {waiting}".strip(), role="warn" if waiting in IPC_WAIT_WORDS else None),
+            Cell(f"{process.state} {waiting or sleeps}".strip(), role="warn" if waiting else None),
             ListCell(held),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),
         )
-        search = f"{' '.join(held)} {process.comm} {process.wchan}"
+        search = f"{' '.join(held)} {process.comm} {waiting or sleeps} {process.wchan}"
         return Row(f"p{process.pid}", process, cells, search=search, parent=parent, gone_since=gone_since)
 
     def _group_row(self, ppid: int, order: int) -> Row:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipctop.model import SemSet
 from ipctop.tui.panes.base import Pane, brief, row_key, who
-from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell
+from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
@@ -21,7 +21,7 @@ def waiting_text(sem_set: SemSet) -> str:
             parts.append(f"#{index} ×{zcnt} await zero")
     if not parts:
         return "none"
-    return f"BLOCKED {sem_set.waiters}: " + ", ".join(parts)
+    return f"BLOCKED {sem_set.blocked}: " + ", ".join(parts)
 
 
 class SemPane(Pane):
@@ -37,6 +37,7 @@ class SemPane(Pane):
         Column("nsems", "N", 4, priority=2),
         Column("values", "Values", shrink_to=8),
         Column("waiting", "Waiting", shrink_to=14),
+        Column("waiters", "Blocked", priority=1, shrink_to=16),
         Column("last", "Last op by", priority=1, shrink_to=12),
         Column("age", "Last op", 7, volatile=True, priority=4),
         Column("perms", "Perms", 9, priority=5),
@@ -52,14 +53,15 @@ class SemPane(Pane):
         values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
         pids = [pid for pid in dict.fromkeys(sem_set.pids) if pid]
         last = [who(snapshot, pid) for pid in pids]
-        blocked = sem_set.waiters > 0
+        blocked = sem_set.blocked > 0
         cells = (
             num(sem_set.semid),
             key_cell(sem_set.key),
             Cell(sem_set.owner),
             num(sem_set.nsems),
             Cell(values, sort=sem_set.values),
-            Cell(waiting_text(sem_set), sort=sem_set.waiters, role=None if blocked else "muted"),
+            Cell(waiting_text(sem_set), sort=sem_set.blocked, role=None if blocked else "muted"),
+            waiters_cell(snapshot, sem_set.waiters, show=""),  # on which semaphore: in Waiting
             ListCell(last, sort=" ".join(last).lower(), short=[brief(snapshot, pid) for pid in pids]),
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),

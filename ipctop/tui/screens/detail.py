@@ -24,6 +24,7 @@ from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
 from ipctop.model import ShmSegment
 from ipctop.render.procinfo import label
+from ipctop.render.waits import waits_cell_text
 from ipctop.tui.details import Detail, describe, lookup
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
@@ -60,7 +61,8 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             alive = snapshot.is_alive(pid)
             name = label(pid, snapshot.processes) if process else "?"
             user = process.user if process else "-"
-            run = f"{process.state} {process.wchan}".strip() if process else ("alive" if alive else "gone")
+            waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
+            run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
             users.add_row(str(pid), name, user, run if alive else "gone", how)
         parts.append(users)
     else:
