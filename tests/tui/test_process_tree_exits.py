@@ -130,3 +130,12 @@ def _ppid(pid: int) -> int:
             return int(stat.read().rsplit(")", 1)[1].split()[1])
     except FileNotFoundError:
         pytest.fail(f"process {pid} is gone")
+
+
+def test_a_name_that_does_not_fit_is_cut_before_the_lines_of_the_tree():
+    child = TreeCell("│  └─ ", "postgres: checkpointer", sort=2)
+    assert child.fitted(20) == "│  └─ postgres: che…"  # still drawn under its parent
+    assert child.fitted(28) == "│  └─ postgres: checkpointer"
+    deep = TreeCell("│  │     │  ├─ ", "python child.py", sort=9)
+    assert deep.fitted(16) == "… │  ├─ python …"  # too deep: the leftmost lines go, behind …
+    assert TreeCell("", "postgres", sort=0).fitted(5) == "post…"

@@ -27,8 +27,11 @@ from ipctop.tui.state import MonitorState
 
 
 class TreeCell(Cell):
-    """A process's name under its tree lines (and `[+N]` when N processes are folded under it); in a
-    narrow column the lines on the left go first."""
+    """A process's name under its tree lines (and `[+N]` when N processes are folded under it).
+
+    In a narrow column the name is cut first, the lines kept whole: they say whose child a
+    process is, and lines cut short would draw `└─ checkpointer` as a sibling of its parent.
+    Only a tree too deep for the column loses its leftmost lines, behind a `…`."""
 
     __slots__ = ("name", "prefix")
 
@@ -39,12 +42,17 @@ class TreeCell(Cell):
     def fitted(self, width: int) -> str:
         if len(self.plain) <= width:
             return self.plain
-        keep = width - len(self.name)  # of the prefix, from its right end (`└─ `)
+        least = min(len(self.name), NAME_AT_LEAST)
+        room = width - len(self.prefix)  # for the name, behind the whole prefix
+        if room >= least:
+            return self.prefix + cut(self.name, room)
+        keep = width - least  # of the prefix, from its right end, after a `…`
         if keep >= 4:
-            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + self.name
-        if width > 3 and self.prefix:
-            return self.prefix[-3:] + cut(self.name, width - 3)
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, least)
         return cut(self.name, width)
+
+
+NAME_AT_LEAST = 8  # the part of a name a tree's lines leave it in a narrow column
 
 
 def holdings(process: Process) -> list[str]:
