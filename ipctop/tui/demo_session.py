@@ -16,6 +16,7 @@ made.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import deque
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from ipctop.tui.widgets.narration import NarrationPanel
 
 POLL = 0.1  # seconds between moves of narration to the panel
+HEADING = re.compile(r"^\[(\d+)/(\d+)\] ")  # a step's heading in the narration: `[2/7] The client…`
 SHOWN_AFTER_END = 45.0  # the panel stays this long after a demo ends, then hides
 
 
@@ -76,6 +78,7 @@ class DemoSession:
         self._announced = False
         self._closed = False
         self.runs = 0  # how many demos were shown: each run's objects are followed afresh
+        self.shown_step: tuple[int, int] | None = None  # the step whose heading the panel shows last
         self.lecture = False  # lecture mode: a taller narration, the demo's rows pinned first
 
     # --- what the handlers use ---------------------------------------------------------
@@ -101,7 +104,7 @@ class DemoSession:
         run = DemoRun(
             choice.name,
             speed=choice.speed,
-            narrate=self._lines.append,
+            narrate=self.narrate,
             step_gate=self._gate if choice.step_mode else None,
         )
         self._go.clear()
@@ -115,6 +118,7 @@ class DemoSession:
         """Show `run` (started) in the narration panel and mark what it makes in the panes."""
         self.run = run
         self.runs += 1
+        self.shown_step = None
         self.step_mode = step_mode
         self._announced = False
         mode = "step by step: g takes the next step" if step_mode else f"speed {run.speed:g}"
@@ -129,6 +133,10 @@ class DemoSession:
         self.lecture = on
         with contextlib.suppress(NoMatches):  # not mounted yet (--lecture): begin() sets it
             self.panel.set_class(on, "-lecture")
+
+    def narrate(self, line: str) -> None:
+        """A line of the run's narration (from its reader thread): the panel shows it at the next poll."""
+        self._lines.append(line)
 
     def next_step(self) -> bool:
         """Let the demo take the step it waits for; False when it waits for none."""
@@ -199,7 +207,11 @@ class DemoSession:
             lines.append(self._lines.popleft())
         if lines:
             panel.write_lines(lines)
-        panel.show_progress(run.current_step, self._awaiting, run.running)
+        for line in lines:  # the step counted is the one whose calls are on screen, not the one to come
+            heading = HEADING.match(line)
+            if heading:
+                self.shown_step = (int(heading.group(1)), int(heading.group(2)))
+        panel.show_progress(self.shown_step, self._awaiting, run.running)
         if not run.running and not self._announced:
             self._announced = True
             self._announce_end(run)
@@ -230,6 +242,10 @@ class DemoSession:
             )
         else:
             summary += " Everything it made is gone."
-        self.panel.end(summary)
-        self.app.notify(summary, severity=severity, timeout=8)  # type: ignore[arg-type]
+        panel = self.panel
+        panel.end(summary)
+        # The panel says it, in its last line; a notification would cover the lesson's last lines.
+        # Only when the panel is not to be seen (hidden, another screen over it) does one say it.
+        if not (panel.is_open and panel.screen.is_current):
+            self.app.notify(summary, severity=severity, timeout=8)  # type: ignore[arg-type]
         self.app.request_refresh()

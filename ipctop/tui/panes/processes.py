@@ -9,6 +9,10 @@ off (`t`, F5), a flat list.  In the tree, ← folds a process's children under i
 A process that has just exited stays one scan, struck through, in its place in
 the tree: the tree of that scan is drawn with it, so that the lines around it
 (`├─`, `└─`) stay right while its siblings move up.
+
+A demo's process that waits on no IPC object waits for the demo itself (the signal
+or the pause that paces the lesson, never part of it): its State says `between steps`
+rather than `sigwait`, so that a class reads only the waits the lesson is about.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
 from ipctop.render.waits import waits_cell_text
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
-from ipctop.tui.rows import Cell, Column, ListCell, Row, cut, num
+from ipctop.tui.rows import Cell, Column, ListCell, Role, Row, cut, num
 from ipctop.tui.state import MonitorState
 
 
@@ -52,6 +56,9 @@ class TreeCell(Cell):
         return cut(self.name, width)
 
 
+# Where a demo's processes wait between the calls of a lesson: for a signal from the demo (sigwait),
+# on its channel to the monitor (select, poll), or in its pauses (sleep).
+DEMO_PACING = frozenset({"sigwait", "select", "poll", "sleep"})
 NAME_AT_LEAST = 8  # the part of a name a tree's lines leave it in a narrow column
 
 
@@ -87,6 +94,7 @@ class ProcessesPane(Pane):
         self.tree_view = True  # `t`: a tree when sorted by the Process column; False: always a flat list
         self.folded: set[str] = set()  # rows whose children are folded under them
         self._children: set[str] = set()  # rows with children shown under them, as last built
+        self._demo_pids: frozenset[int] = frozenset()  # the running demo's processes
 
     @property
     def showing_tree(self) -> bool:
@@ -143,6 +151,8 @@ class ProcessesPane(Pane):
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
+        marks = self.demo_marks()
+        self._demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
         if not self.showing_tree:
             self._children = set()
             return [
@@ -194,7 +204,7 @@ class ProcessesPane(Pane):
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None,
         previous: dict[tuple[object, ...], Row],
     ) -> Row:
-        key = (process.pid, prefix, order, parent)
+        key = (process.pid, prefix, order, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
             row = self._row(process, state, prefix, order, parent)
@@ -211,11 +221,15 @@ class ProcessesPane(Pane):
         # word from wchan alone would be a guess, and what it is blocked on comes from its waits
         sleeps = "" if waiting else wait_word(process.wchan)
         sleeps = "" if sleeps in IPC_WAIT_WORDS else sleeps
+        paced = sleeps in DEMO_PACING and process.pid in self._demo_pids
+        if paced:
+            sleeps = "between steps"
+        state_role: Role = "warn" if waiting else "muted" if paced else None
         cells = (
             TreeCell(prefix, name_of(process), sort=order),
             num(process.pid),
             Cell(process.user),
-            Cell(f"{process.state} {waiting or sleeps}".strip(), role="warn" if waiting else None),
+            Cell(f"{process.state} {waiting or sleeps}".strip(), role=state_role),
             ListCell(held),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),

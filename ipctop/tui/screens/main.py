@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # app.tcss: a projector's 30 rows keep 12 for the table
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
     _shown_notice: str | None = None

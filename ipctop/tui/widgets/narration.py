@@ -43,7 +43,7 @@ class NarrationPanel(Vertical):
         padding: 0 1;
     }
     NarrationPanel.-open { display: block; }
-    NarrationPanel.-lecture { height: 50%; border: thick $accent; }
+    NarrationPanel.-lecture { height: 50%; border: heavy $accent; }
     NarrationPanel.-lecture RichLog { text-style: bold; }
     NarrationPanel #narration-step { height: 1; color: $text-warning; display: none; }
     NarrationPanel.-awaiting #narration-step { display: block; }
@@ -85,11 +85,13 @@ class NarrationPanel(Vertical):
         for line in lines:
             self._write(styled(line))
 
-    def show_progress(self, step: DemoStep | None, awaiting: DemoStep | None, running: bool) -> None:
+    def show_progress(self, step: tuple[int, int] | None, awaiting: DemoStep | None, running: bool) -> None:
+        """The title: the step whose heading was written last (its calls are the ones on screen); the
+        line over the log: the step that waits for `g`."""
         if self.ended or not running:
             self.set_class(False, "-awaiting")
             return
-        where = f" · step {step.number}/{step.total}" if step is not None else ""
+        where = f" · step {step[0]}/{step[1]}" if step is not None else ""
         self.border_title = f"Demo {self.demo}{where}"
         waiting = awaiting is not None
         self.set_class(waiting, "-awaiting")
