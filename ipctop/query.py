@@ -16,9 +16,12 @@ OBJECT_TYPES = ("shm", "msg", "sem", "pipe", "fifo")
 
 
 def parse_types(text: str | None) -> frozenset[str]:
-    """`shm,msg` -> {"shm", "msg"}; raises ValueError naming an unknown type."""
-    if not text:
+    """`shm,msg` -> {"shm", "msg"}; None (not given) is every type; raises ValueError naming an unknown
+    type, or for an empty text (which is not "no filter")."""
+    if text is None:
         return frozenset(OBJECT_TYPES)
+    if not text.strip():
+        raise ValueError("an empty value is not a type (leave --type out for every type)")
     types = {t.strip() for t in text.split(",") if t.strip()}
     unknown = types - set(OBJECT_TYPES)
     if unknown or not types:

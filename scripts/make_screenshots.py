@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from ipctop.tui.app import IpctopApp  # noqa: E402
 from tests.support.fixture_demo import show_fixture_demo  # noqa: E402
+from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence  # noqa: E402
 from tests.support.fixture_snapshot import FixtureFeed  # noqa: E402
 from tests.tui.helpers import play_fixture  # noqa: E402
 
@@ -72,7 +73,8 @@ def for_rsvg(svg: str) -> str:
 
 
 async def shoot(name: str, keys: list[str], size: tuple[int, int], out: Path) -> Path:
-    app = IpctopApp(FixtureFeed(), interval=3600.0)
+    app = IpctopApp(FixtureFeed(), interval=3600.0, leak_evidence=fixture_evidence,
+                    leak_filters=FIXTURE_LEAK_FILTERS)
     async with app.run_test(size=size) as pilot:
         await play_fixture(pilot)
         if name in BEFORE:

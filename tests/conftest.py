@@ -5,16 +5,35 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 
 import pytest
 
 from tests.support.holders import Holders
-from tests.support.keys import KeyAllocator
+from tests.support.keys import SUITE_KEYS, KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
 from tests.support.namespaces import Namespaces, still_running
 
-_allocator = KeyAllocator()
+_allocator = SUITE_KEYS
+_own_basetemp: list[str] = []  # the temporary directory this run made for tmp_path, if it made one
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """tmp_path lives in a directory of this run's own, removed when the run passes: the suite leaves
+    nothing in /tmp (pytest's default, /tmp/pytest-of-USER, keeps the last three runs)."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="ipctop-tests-")
+        _own_basetemp.append(config.option.basetemp)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for directory in _own_basetemp:
+        if exitstatus == 0:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:  # kept, for a look at what the failing tests left
+            session.config.get_terminal_writer().line(f"temporary files of this run: {directory}")
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
 # (pid, start time) of the processes tests put in IPC namespaces of their own: their objects go with the last of them
 _namespace_members: set[tuple[int, int]] = set()

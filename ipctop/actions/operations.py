@@ -14,21 +14,16 @@ from __future__ import annotations
 
 import errno
 import os
-import threading
 from dataclasses import dataclass
 
 from ipctop.actions import requests as rq
 from ipctop.actions.holdings import Holding, Holdings
 from ipctop.actions.validators import OBJECT_NAMES, current_limits, lookup, signal_name
+from ipctop.actions.waiting import Cancelled, Waits
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
-# How often a cancellable wait looks at its cancel event.
-WAIT_SLICE = 0.1
-
-
-class Cancelled(Exception):
-    """A waiting receive or semaphore operation was cancelled before it completed."""
+__all__ = ["Cancelled", "Created", "Outcome", "Received", "Waits", "perform"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,38 +97,31 @@ def shm_set(shmid: int, mode: int | None = None, uid: int | None = None, gid: in
     )
 
 
-def send(msqid: int, mtype: int, data: bytes, nowait: bool = False) -> None:
-    sysv.msgsnd(msqid, mtype, data, nowait=nowait)
+def send(msqid: int, mtype: int, data: bytes, nowait: bool = False, cancel: Waits | None = None) -> None:
+    """msgsnd; one that waits while the queue is full blocks in msgsnd, stopped by `cancel` (waiting.py)."""
+    if nowait or cancel is None:
+        sysv.msgsnd(msqid, mtype, data, nowait=nowait)
+        return
+    cancel.run(lambda: sysv.msgsnd(msqid, mtype, data), f"sending to queue {msqid}")
 
 
-def receive(
-    msqid: int, mtype: int, max_size: int, nowait: bool = False, cancel: threading.Event | None = None
-) -> Received:
+def receive(msqid: int, mtype: int, max_size: int, nowait: bool = False, cancel: Waits | None = None) -> Received:
     """One message as msgrcv(2) picks it by type.
 
-    With `cancel`, a waiting receive polls with IPC_NOWAIT so that it can stop
-    (a thread blocked in msgrcv cannot be woken); without it, it blocks in msgrcv.
+    A receive that waits blocks in msgrcv, where everyone sees it wait; with
+    `cancel` it stops when cancel.cancel() is called (waiting.py).
     """
     if nowait or cancel is None:
         return Received(*sysv.msgrcv(msqid, mtype, max_size, nowait=nowait))
-    while True:
-        try:
-            return Received(*sysv.msgrcv(msqid, mtype, max_size, nowait=True))
-        except IpcError as error:
-            if error.errno != errno.ENOMSG:
-                raise
-        if cancel.wait(WAIT_SLICE):
-            raise Cancelled(f"receiving from queue {msqid} was cancelled")
+    return Received(*cancel.run(lambda: sysv.msgrcv(msqid, mtype, max_size), f"receiving from queue {msqid}"))
 
 
-def sem_op(semid: int, index: int, delta: int, nowait: bool = False, cancel: threading.Event | None = None) -> None:
-    """semop on one semaphore; with `cancel`, a waiting operation waits in slices and can stop."""
+def sem_op(semid: int, index: int, delta: int, nowait: bool = False, cancel: Waits | None = None) -> None:
+    """semop on one semaphore; one that waits blocks in semop (counted in semncnt/semzcnt), stopped by `cancel`."""
     if nowait or cancel is None:
         sysv.semop(semid, index, delta, nowait=nowait)
         return
-    while not sysv.semtimedop(semid, index, delta, WAIT_SLICE):
-        if cancel.is_set():
-            raise Cancelled(f"the operation on semaphore {semid}[{index}] was cancelled")
+    cancel.run(lambda: sysv.semop(semid, index, delta), f"the operation on semaphore {semid}[{index}]")
 
 
 def sem_set(semid: int, index: int, value: int) -> None:
@@ -157,7 +145,7 @@ class Outcome:
 
 
 def perform(
-    request: rq.Request, holdings: Holdings, cancel: threading.Event | None = None, max_message: int | None = None
+    request: rq.Request, holdings: Holdings, cancel: Waits | None = None, max_message: int | None = None
 ) -> Outcome:
     """Carry out a request from a form and say in one sentence what was done.
 
@@ -188,7 +176,7 @@ def perform(
             remove(kind, ident)
             return Outcome(f"removed {OBJECT_NAMES[kind]} {ident}")
         case rq.MsgSendRequest(msqid, mtype, data, nowait):
-            send(msqid, mtype, data, nowait)
+            send(msqid, mtype, data, nowait, cancel)
             return Outcome(f"sent {len(data)} bytes of type {mtype} to queue {msqid}")
         case rq.MsgReceiveRequest(msqid, mtype, nowait):
             received = receive(msqid, mtype, max_message or current_limits().msgmax, nowait, cancel)

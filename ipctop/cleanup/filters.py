@@ -21,7 +21,9 @@ class LeakFilters:
 
     `keys` matches a segment's original key too when IPC_RMID has zeroed it.
     `older_than` (seconds) keeps only objects untouched for longer than that,
-    and lets a queue or set that was never used become removable (see leaks.py).
+    and is then also the grace period (see leaks.py).  `grace` sets the grace
+    period alone (seconds an abandoned object must have been idle before it is
+    proposed), for callers that list everything else as usual.
     """
 
     types: frozenset[str] = frozenset(CLEANABLE_TYPES)
@@ -29,6 +31,7 @@ class LeakFilters:
     keys: frozenset[int] | None = None
     older_than: float | None = None
     namespaces: frozenset[int] | None = None  # inodes of the IPC namespaces to look in (query.select_namespaces)
+    grace: float | None = None
 
 
 def parse_duration(text: str) -> int:
@@ -62,9 +65,12 @@ def parse_keys(texts: list[str] | str) -> frozenset[int]:
 
 
 def parse_types(text: str | None) -> frozenset[str]:
-    """`shm,msg` -> {"shm", "msg"}; pipes and FIFOs are never leaked (they die with their last holder)."""
-    if not text:
+    """`shm,msg` -> {"shm", "msg"}; None (not given) is every type, an empty text an error.  Pipes and
+    FIFOs are never leaked (they die with their last holder)."""
+    if text is None:
         return frozenset(CLEANABLE_TYPES)
+    if not text.strip():
+        raise ValueError("an empty value is not a type (leave --type out for shm, msg and sem)")
     types = {t.strip() for t in text.split(",") if t.strip()}
     unknown = types - set(CLEANABLE_TYPES)
     if unknown or not types:

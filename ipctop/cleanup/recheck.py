@@ -6,6 +6,11 @@ Either way the kernel state read now differs from the candidate's: the key or
 ctime (another object), or a last-user pid or time (someone used it).  Any
 difference leaves the object alone.  A refusal to IPC_STAT (EACCES) is raised
 as IpcError for the caller to report as a failure, not a skip.
+
+It asks the kernel about this one object only (IPC_STAT, and for a set a few
+semctl per semaphore), so that the removal can follow it at once: nothing in it
+grows with the number of processes.  Who is blocked on the object is read from
+/proc before it (remove.py).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import errno
 import os
 
 from ipctop.cleanup.leaks import LeakCandidate
-from ipctop.cleanup.waiters import scan_queue_waiters
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.model import SHM_DEST
@@ -105,9 +109,6 @@ def _msg_in_use(candidate: LeakCandidate, stat: sysv.MsgStat, read_by_us: bool) 
             return _used("lrpid", (lrpid,), (stat.lrpid,))
     elif (stat.lrpid, stat.rtime) != (lrpid, rtime):
         return _used("lrpid, rtime", (lrpid, rtime), (stat.lrpid, stat.rtime))
-    blocked = scan_queue_waiters().by_msqid.get(candidate.id, ())
-    if blocked:
-        return f"process {', '.join(map(str, blocked))} is blocked on it"
     return None
 
 

@@ -2,13 +2,21 @@
 
 For each removable candidate, in order: IPC_STAT by id to see it is still the
 object judged and still unused (else skip, saying why); write the backup (if
-that fails, do not remove); check again, since the backup read the object;
-IPC_RMID.  Candidates that are reported only are never touched.  Each one
-gives a RemovalResult whose message is the line a cron job should log.
+that fails, do not remove); read /proc for a thread blocked on it (a queue or a
+set); then IPC_STAT again and IPC_RMID back to back, with nothing between them
+that grows with the number of processes.  Candidates that are reported only are
+never touched.  Each one gives a RemovalResult whose message is the line a cron
+job should log.
 
 A candidate of another IPC namespace goes through all of that inside its namespace
-(kernel/ipcns.py: every check, backup and removal is a call there, by its id there);
-a namespace whose processes have all exited took its objects with it, and says so.
+(kernel/ipcns.py: every check, backup, waiter scan and removal is done by a thread
+that joined it, by its id there); a namespace whose processes have all exited took
+its objects with it, and says so.
+
+System V has no "remove if unused": a process that starts using the object
+between the last IPC_STAT and IPC_RMID (microseconds), or that blocks on a queue
+after /proc was read and before IPC_RMID, is not seen.  docs/cleanup.md gives
+the measured windows.
 """
 
 from __future__ import annotations
@@ -16,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ipctop.cleanup import backup as backups
 from ipctop.cleanup.leaks import LeakCandidate
 from ipctop.cleanup.recheck import check_unchanged
+from ipctop.cleanup.waiters import scan_waiters
 from ipctop.collectors import namespaces
 from ipctop.collectors.procfs import ProcFS
 from ipctop.kernel import sysv
@@ -95,7 +104,15 @@ def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) 
         if isinstance(made, RemovalResult):
             return made
         path, record = made
+    blocked = scan_waiters(settle=True).on(candidate.kind, candidate.id) if candidate.kind != "shm" else ()
+    if blocked:
+        return _undo(candidate, path, record, f"skipped {label}: process {', '.join(map(str, blocked))} "
+                                              "is blocked on it", "skipped")
+    # The last look and the removal, back to back.
     try:
+        why = check_unchanged(candidate, read_by_us=record is not None and _read_by_us(candidate, record))
+        if why:
+            return _undo(candidate, path, record, f"skipped {label}: {why}", "skipped")
         _REMOVE[candidate.kind](candidate.id)
     except IpcError as error:
         return _undo(candidate, path, record, f"kept {label}: {error}", "failed")
@@ -105,29 +122,21 @@ def _remove_one(candidate: LeakCandidate, backup_dir: str | os.PathLike | None) 
 
 
 def _back_up(candidate: LeakCandidate, backup_dir: str | os.PathLike) -> RemovalResult | tuple[Path, backups.Backup]:
-    """Write the backup and check the object again; a RemovalResult when it must be kept."""
+    """Write the backup; a RemovalResult when the object must be kept."""
     label = candidate.label
     try:
-        record = backups.capture(candidate.kind, candidate.id, candidate.reason)
+        return backups.save(candidate.kind, candidate.id, backup_dir, candidate.reason,
+                            namespace=candidate.container)
     except IpcError as error:
         return RemovalResult(candidate, "failed", f"kept {label}: cannot read it for the backup ({error})")
-    if candidate.container:
-        record = replace(record, namespace=candidate.container)
-    try:
-        path = backups.write_backup(record, backup_dir)
-    except backups.BackupError as error:
-        return _undo(candidate, None, record, f"kept {label}: {error}", "failed")
-    # Attaching a segment (or receiving a queue's messages) for the backup is a use
-    # of our own; anything else that changed means another process came.
-    read_by_us = candidate.kind == "shm" or record.received
-    try:
-        why = check_unchanged(candidate, read_by_us=read_by_us)
-    except IpcError as error:
-        return _undo(candidate, path, record, f"kept {label}: cannot check it again after the backup ({error})",
-                     "failed")
-    if why:
-        return _undo(candidate, path, record, f"skipped {label}: {why}", "skipped")
-    return path, record
+    except backups.BackupError as error:  # messages it had to receive are sent back already
+        return RemovalResult(candidate, "failed", f"kept {label}: {error}")
+
+
+def _read_by_us(candidate: LeakCandidate, record: backups.Backup) -> bool:
+    """Attaching a segment (or receiving a queue's messages) for the backup is a use of our own;
+    anything else that changed means another process came."""
+    return candidate.kind == "shm" or record.received
 
 
 def _undo(candidate: LeakCandidate, path: Path | None, record: backups.Backup | None, message: str,

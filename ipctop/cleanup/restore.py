@@ -6,6 +6,8 @@ to restore it under instead.  It creates the object with mode
 0600 first, fills it, then sets the saved mode (a read-only mode would forbid
 the filling) and, when run as root, the saved owner.  If any step fails the new
 object is removed again: a restore either completes or leaves nothing.
+The contents are read from the backup file a piece at a time as they are put
+in (a segment's bytes, a queue's messages one by one).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 from dataclasses import dataclass
 
 from ipctop.cleanup.backup import Backup
+from ipctop.cleanup.backup_file import BackupFileError
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.render.formatting import hex_key
@@ -24,6 +27,7 @@ from ipctop.render.formatting import hex_key
 _NAMES = {"shm": "a segment", "msg": "a queue", "sem": "a semaphore set"}
 _REMOVE = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}
 _FILL_MODE = 0o600
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class RestoreError(Exception):
@@ -60,14 +64,22 @@ def _fill(backup: Backup, ident: int) -> None:
     if backup.kind == "shm":
         address = sysv.shmat(ident)
         try:
-            ctypes.memmove(address, backup.data, len(backup.data))
+            offset = let_go_from = 0
+            for chunk in backup.segment_chunks():
+                if offset + len(chunk) > backup.size:
+                    raise BackupFileError("its data is longer than the segment")
+                ctypes.memmove(address + offset, chunk, len(chunk))
+                offset += len(chunk)
+                whole_pages = offset - offset % _PAGE
+                if whole_pages > let_go_from:  # the bytes stay in the segment; this process's pages go
+                    sysv.let_go(address + let_go_from, whole_pages - let_go_from)
+                    let_go_from = whole_pages
         finally:
             sysv.shmdt(address)
     elif backup.kind == "msg":
         if backup.qbytes and backup.qbytes != sysv.msg_stat(ident).qbytes:
             sysv.msg_set(ident, qbytes=backup.qbytes)
-        for mtype, data in backup.messages:
-            sysv.msgsnd(ident, mtype, data, nowait=True)
+        backup.each_message(lambda mtype, data: sysv.msgsnd(ident, mtype, data, nowait=True))
     else:
         sysv.sem_setall(ident, list(backup.values))
 
@@ -105,7 +117,7 @@ def restore(backup: Backup, key: int | None = None) -> Restored:
     try:
         _fill(backup, ident)
         notes = _set_mode_and_owner(backup, ident)
-    except IpcError as error:
+    except (IpcError, BackupFileError, OSError) as error:
         with contextlib.suppress(IpcError):
             _REMOVE[backup.kind](ident)
         raise RestoreError(f"cannot fill the new {backup.kind} {ident}, so it was removed again: {error}") from None

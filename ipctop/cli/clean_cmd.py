@@ -63,17 +63,28 @@ def _filters(args: argparse.Namespace, namespaces: frozenset[int] | None = None)
         older_than = parse_duration(args.older_than) if args.older_than is not None else None
     except ValueError as error:
         raise UsageError(f"--older-than: {error}") from None
-    return LeakFilters(types=types, uid=user_id(args.clean_user or args.user), keys=keys, older_than=older_than,
+    return LeakFilters(types=types, uid=user_id(_user(args)), keys=keys, older_than=older_than,
                        namespaces=namespaces)
+
+
+def _user(args: argparse.Namespace) -> str | None:
+    """clean's --user, or ipctop's own -u before the command; None when neither is given."""
+    return args.clean_user if args.clean_user is not None else args.user
 
 
 def _check_backup_dir(directory: str) -> None:
     import os
 
+    from ipctop.cleanup.backup import BackupError, check_directory
+
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError as error:
         raise CliError(f"--backup: cannot use {directory!r} for backups: {error.strerror or error}") from None
+    try:
+        check_directory(directory)
+    except BackupError as error:
+        raise CliError(f"--backup: {error}") from None
     if not os.access(directory, os.W_OK | os.X_OK):
         raise CliError(f"--backup: cannot write in {directory!r}")
 
@@ -81,8 +92,9 @@ def _check_backup_dir(directory: str) -> None:
 def run_clean(args: argparse.Namespace) -> int:
     import time
 
-    from ipctop.cleanup import find_leaks, remove_candidates, scan_queue_waiters
+    from ipctop.cleanup import find_leaks, gather, remove_candidates
     from ipctop.cli.list_cmd import namespaces_asked
+    from ipctop.render.escape import printable
     from ipctop.snapshot import take_snapshot
 
     _filters(args)  # bad options are told before anything is read
@@ -92,26 +104,62 @@ def run_clean(args: argparse.Namespace) -> int:
             _check_backup_dir(args.backup)
     snapshot = take_snapshot()
     filters = _filters(args, namespaces_asked(snapshot, args.ns))
-    waiters = scan_queue_waiters()
-    candidates = find_leaks(snapshot, filters, time.time(), queue_waiters=waiters)
-    if waiters.uninspected and any(c.kind == "msg" and c.removable for c in candidates):
-        shown = ", ".join(map(str, waiters.uninspected[:5])) + (", ..." if len(waiters.uninspected) > 5 else "")
-        print_error(f"note: {len(waiters.uninspected)} processes could not be inspected (pid {shown}), so ipctop "
-                    "cannot tell whether one of them is blocked on a queue listed here")
+    evidence = gather(snapshot)
+    candidates = find_leaks(snapshot, filters, time.time(), evidence=evidence)
+    uninspected = evidence.waiters.uninspected if evidence.waiters else ()
+    if uninspected and any(c.kind in ("msg", "sem") and c.removable for c in candidates):
+        shown = ", ".join(map(str, uninspected[:5])) + (", ..." if len(uninspected) > 5 else "")
+        print_error(f"note: {len(uninspected)} processes could not be inspected (pid {shown}), so ipctop "
+                    "cannot tell whether one of them is blocked on a queue or set listed here")
     if not args.yes:
+        demo_files = _demo_files(args)
         if args.json:
             print(json.dumps([_candidate_json(c) for c in candidates], indent=2))
         else:
-            print(_dry_run_text(candidates, args.backup))
+            print(_dry_run_text(candidates, args.backup, filters))
+            if demo_files:
+                print(_demo_files_text(demo_files))
         return 0
     results = remove_candidates(candidates, args.backup)
+    swept = _sweep_demo_records(files=_unfiltered(args))
     if args.json:
         print(json.dumps([_result_json(r) for r in results], indent=2))
     else:
         for result in results:
-            print(result.message)
+            print(printable(result.message))
+        for path in swept:
+            print(printable(f"removed {path}: left by an ipctop demo whose processes have all exited"))
         print(_summary(results))
     return 1 if any(r.outcome == "failed" for r in results) else 0
+
+
+def _unfiltered(args: argparse.Namespace) -> bool:
+    """No --key, --type or --user: files, which have no key, type or owner to match, are looked at too."""
+    return args.key is None and args.type is None and _user(args) is None
+
+
+def _demo_files(args: argparse.Namespace) -> tuple[str, ...]:
+    """Files and directories that dead ipctop demos left in /tmp."""
+    if not _unfiltered(args):
+        return ()
+    from ipctop.demos.registry import read_claims
+
+    return read_claims().dead_paths
+
+
+def _demo_files_text(paths: tuple[str, ...]) -> str:
+    from ipctop.render.escape import printable
+
+    listed = "\n".join(f"  {printable(path)}" for path in paths)
+    return (f"\nLeft by ipctop demos whose processes have all exited (`ipctop clean --yes` or the next demo "
+            f"removes them):\n{listed}")
+
+
+def _sweep_demo_records(files: bool) -> list[str]:
+    """The files dead demos left (if `files`), and their records once nothing they list is left."""
+    from ipctop.demos.registry import sweep
+
+    return sweep(objects=False, paths=files)
 
 
 def _candidate_json(candidate: Any) -> dict[str, Any]:
@@ -130,12 +178,21 @@ def _result_json(result: Any) -> dict[str, Any]:
             "backup_path": result.backup_path}
 
 
-def _dry_run_text(candidates: list, backup: str | None) -> str:
+def _grace_note(filters) -> str:  # type: ignore[no-untyped-def]
+    from ipctop.cleanup.leaks import grace_seconds
+    from ipctop.render.formatting import age
+
+    grace = age(1, 1 + grace_seconds(filters)) if grace_seconds(filters) else "0s"
+    return (f"Objects used in the last {grace} are not proposed (the grace period; --older-than sets it, "
+            "--older-than 0s for none).")
+
+
+def _dry_run_text(candidates: list, backup: str | None, filters=None) -> str:  # type: ignore[no-untyped-def]
     from ipctop.render.formatting import hex_key, rwx
     from ipctop.render.tables import table
 
     if not candidates:
-        return "No leaked objects found."
+        return f"No leaked objects found. {_grace_note(filters)}"
     rows = [[c.kind, c.id, hex_key(c.key), c.owner, rwx(c.perms), c.detail,
              "remove" if c.removable else "report", c.reason] for c in candidates]
     headers = ["TYPE", "ID", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"]
@@ -148,7 +205,7 @@ def _dry_run_text(candidates: list, backup: str | None) -> str:
     then = f", backing each up in {backup} first" if backup else ""
     tail = f"Dry run: nothing was removed. {removable} to remove, {reported} reported only"
     tail += f"; `ipctop clean --yes` with the same options removes the {removable}{then}." if removable else "."
-    return f"{text}\n\n{tail}"
+    return f"{text}\n\n{tail}\n{_grace_note(filters)}"
 
 
 def _summary(results: list) -> str:
@@ -165,6 +222,7 @@ def run_restore(args: argparse.Namespace) -> int:
     from ipctop.cleanup.backup import BackupError, read_backup
     from ipctop.cleanup.restore import RestoreError, restore
     from ipctop.kernel.ipcns import Unenterable
+    from ipctop.render.escape import printable
     from ipctop.render.formatting import hex_key
 
     refuse_if_readonly(args, "restore")
@@ -186,7 +244,8 @@ def run_restore(args: argparse.Namespace) -> int:
             continue
         instead = f" (saved with key {hex_key(backup.key)})" if restored.key != backup.key else ""
         into = f" in {choice.label}" if choice is not None and choice.target is not None else ""
-        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {path} as id {restored.id}{into}")
+        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {printable(path)} as id "
+              f"{restored.id}{into}")
         for note in restored.notes:
             print(f"  note: {note}")
         if backup.namespace and (choice is None or choice.target is None):

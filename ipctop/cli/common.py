@@ -23,7 +23,10 @@ class UsageError(CliError):
 
 
 def print_error(message: str) -> None:
-    print(f"ipctop: {message}", file=sys.stderr)
+    """One line on stderr: a path or name in the message cannot break it or act on the terminal."""
+    from ipctop.render.escape import printable
+
+    print(f"ipctop: {printable(message)}", file=sys.stderr)
 
 
 def positive_float(text: str) -> float:
@@ -36,30 +39,38 @@ def positive_float(text: str) -> float:
     return value
 
 
+def _ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: str.isdigit() also takes '²' and '٣', which int() then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def pid_list(text: str | None) -> frozenset[int] | None:
-    """Parse `PID,PID,...`; None means no filter."""
+    """Parse `PID,PID,...`; None (the option not given) means no filter, an empty text is an error."""
     if text is None:
         return None
     pids = set()
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) <= 0 or int(part) > 4194304:
-            raise UsageError(f"--pid: {part!r} is not a process id")
+        if not _ascii_digits(part) or int(part) <= 0 or int(part) > 4194304:
+            raise UsageError(f"--pid: {part!r} is not a process id" if part else
+                             "--pid: an empty value is not a process id (leave --pid out for every process)")
         pids.add(int(part))
     return frozenset(pids)
 
 
 def user_id(text: str | None) -> int | None:
-    """A user name or numeric uid; None means no filter."""
+    """A user name or numeric uid; None (the option not given) means no filter, an empty text is an error."""
     if text is None:
         return None
     import pwd
 
-    if text.isdigit():
+    if not text.strip():
+        raise UsageError("--user: an empty value is not a user (leave --user out for every user)")
+    if _ascii_digits(text):
         return int(text)
     try:
         return pwd.getpwnam(text).pw_uid
-    except KeyError:
+    except (KeyError, ValueError):  # ValueError: a NUL in the name
         raise UsageError(f"--user: no user is named {text!r}") from None
 
 

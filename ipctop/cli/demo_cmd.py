@@ -89,9 +89,10 @@ class _EnterGate:
 
 def _run_demo(info: DemoInfo, speed: float, step: bool) -> int:
     from ipctop.demos import DemoRun
+    from ipctop.render.escape import printable
 
     def say(line: str) -> None:
-        print(line, flush=True)
+        print(printable(line), flush=True)  # paths and data from the machine in the narration
 
     gate = _EnterGate() if step else None
     run = DemoRun(info.name, speed=speed, narrate=say, step_gate=gate)
@@ -134,6 +135,6 @@ def _report(run: DemoRun, code: int) -> int:
         print(f"\nDone in {run.ended_at - run.started_at:.1f} s.")
     for (kind, ident), key in run.kept.items():
         print(f"Left behind on purpose: {kind} {ident} (key {key:#010x}). Remove it with "
-              f"`ipctop clean --key {key:#010x} --yes` or `ipctop {kind} rm {ident}`.")
+              f"`ipctop clean --key {key:#010x} --older-than 0s --yes` or `ipctop {kind} rm {ident}`.")
     print("Everything else the demo made is gone." if run.kept else "Everything the demo made is gone.")
     return code

@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--max-series", default=str(DEFAULT_MAX_SERIES), metavar="N",
                         help="at most N objects of each kind get series of their own, the largest and fullest "
                         f"first; the rest are counted in the per-kind totals (default {DEFAULT_MAX_SERIES})")
+    parser.add_argument("--leak-grace", default=None, metavar="DURATION",
+                        help="how long an abandoned object must have been idle before it counts as leaked "
+                        "(90s, 10m, 2h, 3d; default: ipctop clean's, 10m)")
     parser.set_defaults(func=run)
 
 
@@ -67,6 +70,14 @@ def check_namespaces(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     interval = _interval(args.interval, args.textfile is not None)
     max_series = _max_series(args.max_series)
+    leak_grace = None
+    if args.leak_grace is not None:
+        from ipctop.cleanup.filters import parse_duration
+
+        try:
+            leak_grace = parse_duration(args.leak_grace)
+        except ValueError as error:
+            raise UsageError(f"--leak-grace: {error}") from None
     if args.ns is not None:
         check_namespaces(args.ns)
     from ipctop.exporter import serve
@@ -83,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ipctop.exporter.collector import IpcCollector
 
-    collector = IpcCollector(max_series=max_series, min_interval=interval, namespaces=args.ns)
+    collector = IpcCollector(max_series=max_series, min_interval=interval, namespaces=args.ns,
+                             leak_grace=leak_grace)
     if args.textfile is not None:
         try:
             serve.write_textfile(collector, args.textfile)

@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         types = parse_types(args.type)
     except ValueError as error:
         raise UsageError(f"--type: {error}") from None
-    pids = pid_list(args.list_pid or args.pid)
-    uid = user_id(args.list_user or args.user)
+    pids = pid_list(args.list_pid if args.list_pid is not None else args.pid)
+    uid = user_id(args.list_user if args.list_user is not None else args.user)
     snapshot = take_snapshot()
     chosen = namespaces_asked(snapshot, args.ns)
     snapshot = filter_snapshot(snapshot, types, pids, uid, chosen)

@@ -26,8 +26,18 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors, escaped like every other error line (an argument may hold a newline)."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        from ipctop.render.escape import printable
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--readonly",
         action="store_true",
@@ -41,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this IPC namespace (host, a container such as docker:3f2a1b4c5d6e, an inode, or a pid in it; "
         "comma-separated for several); actions act inside it",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ipctop",
         description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
         "semaphores, pipes and FIFOs. With no command, opens the live monitor.",

@@ -179,12 +179,26 @@ def _read_through_a_mapper(shmid: int, offset: int, length: int, show: Callable[
 
 
 def _read_file(path: str, limit: int) -> bytes:
-    """At most `limit` bytes of a file, all read before anything is written."""
+    """At most `limit` bytes of a regular file, all read before anything is written.
+
+    Opened without blocking and refused unless it is a regular file: a FIFO would
+    wait for a writer (and a device could give bytes forever)."""
+    import os
+    import stat
+
     from ipctop.actions.validators import ValidationError, show
 
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                        else "a device or a socket")
+                raise ValidationError("--file", f"{show(path)} is not a regular file but {kind}")
             data = f.read(limit + 1)
+    except ValidationError:
+        raise
     except (OSError, ValueError) as error:
         reason = error.strerror.lower() if isinstance(error, OSError) and error.strerror else "it cannot be opened"
         raise ValidationError("--file", f"{show(path)} cannot be read: {reason}") from None

@@ -20,14 +20,14 @@ import select
 import shutil
 import signal
 import socket
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from ipctop.demos import ccalls, proc, protocol
-from ipctop.demos.syscalls import set_process_name
+from ipctop.demos.registry import PREFIX, RunRecord, fresh_path
+from ipctop.demos.syscalls import die_with_parent, set_process_name
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.keys import DEMO_KEYS
@@ -39,7 +39,7 @@ START = signal.SIGUSR2  # a new child waits for it, so that the parent's fork() 
 ACK = signal.SIGRTMIN
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 LOOK_SECONDS = 1.5  # between steps, at speed 1, so that the audience can look
-TEMP_PREFIX = "ipctop-demo-"
+TEMP_PREFIX = PREFIX
 
 
 class DemoStopped(Exception):
@@ -160,11 +160,14 @@ class ChildContext(Narrator):
 
 
 class DemoContext(Narrator):
-    """The demo process's side.  Every object it makes is reported to the runner
-    (protocol MADE) before anything else can happen, and removed by `cleanup`."""
+    """The demo process's side.  Every object it makes is written to its run record
+    (registry.py) before it is made, reported to the runner (protocol MADE) before
+    anything else can happen, and removed by `cleanup`."""
 
-    def __init__(self, sock: socket.socket, role: str, speed: float, gated: bool, total_steps: int) -> None:
+    def __init__(self, sock: socket.socket, role: str, speed: float, gated: bool, total_steps: int,
+                 record: RunRecord | None = None) -> None:
         super().__init__(sock, role, speed)
+        self.record = record
         self.gated = gated
         self.total_steps = total_steps
         self.steps_taken = 0
@@ -261,6 +264,7 @@ class DemoContext(Narrator):
             for number in (*STOP_SIGNALS, signal.SIGPIPE):  # like a C program: default dispositions
                 signal.signal(number, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            die_with_parent(self.pid, signal.SIGKILL)  # a child never outlives the demo process
             set_process_name(role)
             child = ChildContext(self.sock, role, self.speed, parent=self.pid)
             signal.sigwait({START})
@@ -329,6 +333,8 @@ class DemoContext(Narrator):
         for _ in range(100):
             chosen = key if key is not None else self._free_demo_key()
             with self._signals_held():
+                if self.record is not None:
+                    self.record.key(kind, chosen)
                 try:
                     ident = make(chosen)
                 except IpcError as error:
@@ -367,6 +373,8 @@ class DemoContext(Narrator):
         """A free demo key for a child to create an object with; cleanup removes a segment a
         child of this demo made with it, even one the demo never heard of."""
         key = self._free_demo_key()
+        if self.record is not None:
+            self.record.key("shm", key)
         self._reserved_keys.add(key)
         return key
 
@@ -393,19 +401,32 @@ class DemoContext(Narrator):
     def keep(self, kind: str, ident: int) -> None:
         """Leave this object behind on purpose (shm-leak): cleanup will not remove it."""
         self._kept.add((kind, ident))
+        if self.record is not None:
+            self.record.kept(kind, self._ipc[(kind, ident)])
         self.send(protocol.KEPT, what=kind, id=ident, key=self._ipc[(kind, ident)])
 
     # --- files -------------------------------------------------------------------
 
     def make_temp_dir(self) -> str:
+        """mkdtemp("/tmp/ipctop-demo-XXXXXXXX"), with its name recorded before it is made."""
         with self._signals_held():
-            path = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+            while True:
+                path = fresh_path(TEMP_PREFIX)
+                if self.record is not None:
+                    self.record.path(path)
+                try:
+                    os.mkdir(path, 0o700)
+                    break
+                except FileExistsError:
+                    continue
             self._paths.append(path)
             self.send(protocol.MADE, what="path", path=path)
         return path
 
     def track_path(self, path: str) -> None:
-        """A file the demo is about to make (mkfifo, open O_CREAT): tell the runner first."""
+        """A file the demo is about to make (mkfifo, open O_CREAT): record it and tell the runner first."""
+        if self.record is not None:
+            self.record.path(path)
         self._paths.append(path)
         self.send(protocol.MADE, what="path", path=path)
 

@@ -7,7 +7,13 @@ reader thread receives the demo's records (protocol.py) and calls `narrate`
 and `step_gate` from that thread.  If the demo process dies without cleaning
 up (SIGKILL), the runner removes what it was told about: processes by pid
 (checked against their start time), IPC objects by id (checked against their
-key) and the demo's temporary directory.
+key) and the demo's temporary directory.  The demo process ends with the runner
+(PR_SET_PDEATHSIG), and its children with it; if both the runner and the demo
+process are killed at once, what they made is found by the demo's run record
+(registry.py) and removed by the next demo that starts, or by `ipctop clean`.
+
+Start a run from a thread that lives as long as the run (the main thread): the
+kernel signals the demo process when the thread that started it exits.
 
 The demo's processes tell each system call just before and just after they make it
 (protocol CALL and RETURN); `CallLines` prints them in the order they happened, as
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import Any
 
-from ipctop.demos import catalog, proc, protocol
+from ipctop.demos import catalog, proc, protocol, registry
 from ipctop.demos.context import TEMP_PREFIX, still_ours
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
@@ -187,18 +193,20 @@ class DemoRun:
         self._lines = CallLines(lambda text: self._call(self._narrate, text))
         self.started_at = 0.0
         self.ended_at = 0.0
+        self.swept: tuple[str, ...] = ()  # what earlier, killed demos had left and this run's start removed
 
     # --- control -----------------------------------------------------------------
 
     def start(self) -> DemoRun:
         if self._popen is not None:
             raise RuntimeError("a DemoRun starts once")
+        self.swept = tuple(registry.sweep())  # what demos killed before could not remove
         mine, theirs = protocol.socket_pair()
         mine.settimeout(PENDING_AFTER / 2)
         self._sock = mine
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the demo's stderr, closed in _finish
         command = [sys.executable, "-m", "ipctop.demos.worker", "--fd", str(theirs.fileno()),
-                   "--speed", repr(self.speed)]
+                   "--parent", str(os.getpid()), "--speed", repr(self.speed)]
         if self._step_gate is not None:
             command.append("--gated")
         command.append(self.info.name)
@@ -450,6 +458,8 @@ class DemoRun:
             self._popen.wait()
         self._gone.add(("pid", self._popen.pid))
         self._remove_leftovers()
+        with contextlib.suppress(OSError):
+            registry.sweep()  # the record of a demo process that was killed, and anything it still lists
         if self._outcome is None:
             self._outcome = "stopped" if self._stop_requested else "failed"
             if not self._stop_requested:

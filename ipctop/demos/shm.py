@@ -318,7 +318,8 @@ def shm_leak(ctx: DemoContext) -> None:
     ctx.result("leaked_shmid", shmid)
     ctx.result("leaked_key", key)
     ctx.note(f"this demo leaves segment {shmid} (key {ccalls.key(key)}) behind on purpose")
-    ctx.note(f"ipctop clean lists it as leaked; remove it with: ipctop clean --key {ccalls.key(key)} --yes   "
+    ctx.note(f"ipctop clean lists it as leaked once idle for its grace period; remove it now with: "
+             f"ipctop clean --key {ccalls.key(key)} --older-than 0s --yes   "
              f"or: ipctop shm rm {shmid}   or: ipcrm -m {shmid}")
 
 

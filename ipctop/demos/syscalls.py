@@ -1,7 +1,8 @@
 """The few calls the demos make that ipctop's kernel layer has no use for.
 
 ftok(3) is how a C server and client agree on a key; prctl(PR_SET_NAME) gives
-each demo process a name (its role) that ps, top and ipctop show as its command.
+each demo process a name (its role) that ps, top and ipctop show as its command;
+prctl(PR_SET_PDEATHSIG) makes a demo's process end with the one that started it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ _libc.ftok.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.ftok.restype = ctypes.c_int
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
+# prctl with a number as second argument (a function object of its own: `_libc.prctl` takes a name)
+_prctl_numbers = _libc["prctl"]
+_prctl_numbers.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 COMM_LENGTH = 15
 
@@ -32,3 +38,17 @@ def ftok(path: str, project_id: int) -> int:
 def set_process_name(name: str) -> None:
     """Set /proc/self/comm (at most 15 bytes), which ps and ipctop show."""
     _libc.prctl(PR_SET_NAME, name.encode()[:COMM_LENGTH], 0, 0, 0)
+
+
+def die_with_parent(parent: int, signum: int) -> None:
+    """Have `signum` sent to this process when its parent `parent` ends, and act on it now if it already has.
+
+    The kernel sends it when the thread that forked this process exits, so the
+    parent must fork from a thread that lives as long as it does (the main one).
+    A parent that died before the prctl is caught by the getppid() check after it:
+    this process was re-parented by then.
+    """
+    if _prctl_numbers(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signum)

@@ -1,9 +1,12 @@
-"""The demo process: `python -m ipctop.demos.worker --fd N --speed X [--gated] NAME`.
+"""The demo process: `python -m ipctop.demos.worker --fd N --parent PID --speed X [--gated] NAME`.
 
 Started by DemoRun (runner.py) in a session of its own, with one end of the
 channel as fd N.  It runs the demo script, and whatever happens (the end, a
 failure, SIGTERM, SIGINT, the runner going away) it then removes every process,
-object and file it made, tells the runner how it ended, and exits.
+object and file it made, tells the runner how it ended, and exits.  The runner
+ending (even by SIGKILL) sends it SIGTERM (PR_SET_PDEATHSIG), which ends the demo
+the same way.  Its run record (registry.py) lets the next demo, or `ipctop clean`,
+find what it made if it is itself killed before it can clean up.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from types import FrameType
 
 from ipctop.demos import catalog, protocol
 from ipctop.demos.context import ACK, POKE, START, STOP_SIGNALS, DemoContext, DemoFailure, DemoStopped
-from ipctop.demos.syscalls import set_process_name
+from ipctop.demos.registry import RunRecord
+from ipctop.demos.syscalls import die_with_parent, set_process_name
 from ipctop.kernel.errors import IpcError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ipctop.demos.worker")
     parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--parent", type=int, default=None, help="the runner's pid: end with it")
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--gated", action="store_true")
     parser.add_argument("name", choices=catalog.NAMES)
@@ -52,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     outcome, error = "finished", None
     try:
+        if args.parent is not None:
+            die_with_parent(args.parent, signal.SIGTERM)  # the runner's end is a stop signal
+        ctx.record = RunRecord()
         module, function = info.entry.split(":")
         getattr(importlib.import_module(module), function)(ctx)
     except DemoStopped:
@@ -69,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             except DemoStopped:
                 outcome, error = "stopped", None
         ctx.cleanup()
+        if ctx.record is not None:
+            ctx.record.close()
         with contextlib.suppress(OSError):
             protocol.send(sock, protocol.END, outcome=outcome, error=error)
     return 0 if outcome == "finished" else 1

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from ipctop.cleanup.waiters import QueueWaiters
+from ipctop.cleanup.filters import LeakFilters
 from ipctop.exporter import leaks, limits
 from ipctop.exporter.defaults import DEFAULT_MAX_SERIES
 from ipctop.exporter.kinds import KINDS, ObjectKind
@@ -87,13 +87,13 @@ def build(
     snapshot: Snapshot,
     waits: Waits,
     max_series: int = DEFAULT_MAX_SERIES,
-    queue_waiters: Callable[[], QueueWaiters] = QueueWaiters,
+    leak_filters: LeakFilters | None = None,
 ) -> Families:
     """The families of one scrape (the health metrics are the caller's to add)."""
     families = Families(CATALOG, scoped=_is_scoped(snapshot))
     for kind in KINDS:
         _export_kind(families, kind, snapshot, waits, max_series)
-    _export_leaks(families, snapshot, max_series, queue_waiters)
+    _export_leaks(families, snapshot, max_series, leak_filters)
     _export_limits(families, snapshot)
     families.add(UNINSPECTABLE, (), len(snapshot.uninspectable))
     for call in CALLS:
@@ -110,6 +110,9 @@ def _blocked_count(snapshot: Snapshot, waits: Waits, call: str) -> int:
     return waits.count(call)
 
 
+PER_NAMESPACE = frozenset({"shm", "msg", "sem"})  # the kinds each IPC namespace has its own of
+
+
 def _per_scope(counts: dict[Scope, float], families: Families, metric: Metric, label: str,
                default_scope: Scope) -> None:
     for scope, value in (counts or {default_scope: 0}).items():
@@ -119,7 +122,11 @@ def _per_scope(counts: dict[Scope, float], families: Families, metric: Metric, l
 def _export_kind(families: Families, kind: ObjectKind, snapshot: Snapshot, waits: Waits, max_series: int) -> None:
     home = (snapshot.ipc_ns, "host")
     scoped = families.scoped
-    count: dict[Scope, float] = {}
+    # every namespace has a count of each kind, 0 included: a query of one container's objects finds a series
+    count: dict[Scope, float] = {home: 0}
+    if scoped and kind.name in PER_NAMESPACE:
+        count.update({(f"ipc:[{ns.inode}]", "host" if ns.own else ns.name): 0 for ns in snapshot.namespaces
+                      if not ns.error})
     held: dict[Scope, float] = {}
     unlisted: dict[Scope, float] = {}
     incomplete: dict[Scope, float] = {}
@@ -156,9 +163,8 @@ def _kind_named(name: str) -> ObjectKind | None:
     return next((kind for kind in KINDS if kind.name == name), None)
 
 
-def _export_leaks(families: Families, snapshot: Snapshot, max_series: int,
-                  queue_waiters: Callable[[], QueueWaiters]) -> None:
-    found = leaks.leaked(snapshot, queue_waiters)
+def _export_leaks(families: Families, snapshot: Snapshot, max_series: int, leak_filters: LeakFilters | None) -> None:
+    found = leaks.leaked(snapshot, leak_filters)
     count: dict[tuple[str, Scope], float] = {}
     held: dict[tuple[str, Scope], float] = {}
     home = (snapshot.ipc_ns, "host")

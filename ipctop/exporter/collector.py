@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from prometheus_client.core import Metric as Family
 from prometheus_client.registry import Collector
 
-from ipctop.cleanup.waiters import scan_queue_waiters
+from ipctop.cleanup.filters import LeakFilters
 from ipctop.collectors.procfs import ProcFS
 from ipctop.exporter.build import CATALOG, SCAN_SUCCESS, SCANS, SCRAPE_DURATION, build
 from ipctop.exporter.defaults import DEFAULT_MAX_SERIES
@@ -35,8 +35,10 @@ class IpcCollector(Collector):
     """Answers each scrape with the metrics of a fresh scan (or of one younger than `min_interval`)."""
 
     def __init__(self, *, max_series: int = DEFAULT_MAX_SERIES, min_interval: float = 0.0,
-                 proc: ProcFS = LIVE, namespaces: str | None = None) -> None:
+                 proc: ProcFS = LIVE, namespaces: str | None = None, leak_grace: float | None = None) -> None:
         self.max_series = max_series
+        # how long an abandoned object must have been idle to count as leaked (None: clean's default)
+        self.leak_filters = LeakFilters(grace=leak_grace)
         self.min_interval = min_interval
         self.namespaces = namespaces  # `--ns`: matched again at each scan (a restarted container is a new one)
         self._proc = proc
@@ -67,7 +69,7 @@ class IpcCollector(Collector):
             if self.namespaces is not None:
                 snapshot = filter_snapshot(snapshot, namespaces=namespaces_named(snapshot, self.namespaces))
             waits = self._clock.measure(waits_in(snapshot), snapshot.time)
-            families = build(snapshot, waits, self.max_series, lambda: scan_queue_waiters(self._proc))
+            families = build(snapshot, waits, self.max_series, self.leak_filters)
             success = 1
         except Exception as error:  # noqa: BLE001 - a scrape must answer, and say that the scan failed
             print(f"ipctop exporter: the scan failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)

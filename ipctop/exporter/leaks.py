@@ -1,18 +1,19 @@
 """Leaked objects by kind: what `ipctop clean` would remove, as counts, bytes and ages.
 
-The leak finder (cleanup/leaks.py) is pure and judges from the snapshot; only
-objects it calls removable count as leaked here (those it only reports, kept by
-a live process or not judgeable, do not).  It drops a queue that a process is
-blocked on only when told who is blocked, which costs a read of every process's
-/proc/PID/syscall; so that is read only when a queue would otherwise count.
+The leak finder (cleanup/leaks.py) is pure and judges from the snapshot and its
+evidence; only objects it calls removable count as leaked here (those it only
+reports, kept by a live process or not judgeable, do not).  Who is blocked on a
+queue or set comes from the snapshot's own waits; the process table (who could
+have created a queue or set) is read only when there is a queue or set.  An
+object counts once it has been idle for `ipctop clean`'s grace period, or the
+exporter's --leak-grace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from ipctop.cleanup.evidence import gather
+from ipctop.cleanup.filters import LeakFilters
 from ipctop.cleanup.leaks import LeakCandidate, find_leaks
-from ipctop.cleanup.waiters import QueueWaiters
 from ipctop.exporter.metric import Metric
 from ipctop.model import Snapshot
 
@@ -26,9 +27,10 @@ LEAKED_IDLE = Metric("ipctop_leaked_object_idle_seconds", "Seconds since a leake
 METRICS = (LEAKED_OBJECTS, LEAKED_BYTES, LEAKED_IDLE)
 
 
-def leaked(snapshot: Snapshot, queue_waiters: Callable[[], QueueWaiters]) -> list[LeakCandidate]:
-    """The removable leak candidates of `snapshot`, oldest first."""
-    candidates = find_leaks(snapshot)
-    if any(c.kind == "msg" and c.removable for c in candidates):
-        candidates = find_leaks(snapshot, queue_waiters=queue_waiters())
+def leaked(snapshot: Snapshot, filters: LeakFilters | None = None) -> list[LeakCandidate]:
+    """The removable leak candidates of `snapshot`, oldest first: judged as `ipctop clean` judges them,
+    with the snapshot's own waits (every thread's system call) for who is blocked on what."""
+    has_queues_or_sets = any(True for _ in snapshot.all_msg()) or any(True for _ in snapshot.all_sem())
+    evidence = gather(snapshot, read_waiters=False) if has_queues_or_sets else None
+    candidates = find_leaks(snapshot, filters, evidence=evidence)
     return sorted((c for c in candidates if c.removable), key=lambda c: (c.last_touched, c.kind, c.id))

@@ -240,6 +240,21 @@ def shmdt(address: int) -> None:
     _check(_libc.shmdt(address), "shm", f"attachment at {address:#x}", "shmdt")
 
 
+MADV_DONTNEED = 4
+_libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+
+
+def let_go(address: int, length: int) -> None:
+    """Drop this process's page mappings of part of an attachment (madvise MADV_DONTNEED).
+
+    The segment keeps its bytes (they live in the kernel's shared memory, not in
+    the mapping), but pages read or written once no longer count in this process's
+    resident memory: a segment streamed through an attachment costs a chunk, not its
+    size.  `address` must be page aligned.  Best effort: a refusal changes nothing.
+    """
+    _libc.madvise(address, length, MADV_DONTNEED)
+
+
 # --- message queues ----------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ipctop.model import Fifo, Pipe, PipeEnd, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import pipe_state
+from ipctop.render.escape import printable
 from ipctop.render.fit import ColumnFit, ellipsize, fit_list, fit_widths
 from ipctop.render.formatting import found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import brief_label, label, name_of
@@ -63,9 +64,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: set
     return fitted_table(columns, [[str(c) for c in row] for row in rows])
 
 
+def _escaped(cell: Cell) -> Cell:
+    """The cell with every character from the machine made printable (render/escape.py): a process
+    or file name cannot act on the terminal or break a row in two."""
+    if isinstance(cell, Listed):
+        return Listed(tuple(map(printable, cell.items)), tuple(map(printable, cell.short)))
+    return cell if isinstance(cell, int) else printable(cell)
+
+
 def fitted_table(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], width: int | None = None) -> str:
     """Columns padded to their widest cell, numeric ones right-aligned, the last one left unpadded;
-    within `width` when given."""
+    within `width` when given.  Every cell is escaped first."""
+    rows = [[_escaped(cell) for cell in row] for row in rows]
     natural = [max([len(c.header)] + [len(_text(row[i])) for row in rows]) for i, c in enumerate(columns)]
     widths: list[int | None] = list(natural)
     if width is not None and sum(natural) + GAP * (len(columns) - 1) > width:

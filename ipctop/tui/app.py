@@ -11,15 +11,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events, work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.signal import Signal
 from textual.timer import Timer
 
 from ipctop.actions.holdings import install_release_handlers, shared_holdings
+from ipctop.actions.waiting import Waits, prepare
+from ipctop.cleanup.evidence import Evidence, gather
 from ipctop.cleanup.filters import LeakFilters
+from ipctop.model import Snapshot
+from ipctop.render.escape import printable
 from ipctop.settings import INTERVALS, PaneSettings, Settings, SettingsError, save
 from ipctop.snapshot import Scanner
 from ipctop.tui.commands import ActionCommands
@@ -50,6 +56,7 @@ class IpctopApp(App[int]):
         settings_path: Path | None = None,
         lecture: bool = False,
         namespaces: str | None = None,
+        leak_evidence: Callable[[Snapshot], Evidence] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()  # as read at start (their interval is already in `interval`)
@@ -73,10 +80,12 @@ class IpctopApp(App[int]):
         self.updated: Signal[Update] = Signal(self, "updated")
         self.main_screen = MainScreen()
         self.leak_filters = leak_filters  # what the Leaks pane considers (tests: their own keys)
+        self.leak_evidence = leak_evidence or gather  # what it knows beside a snapshot (tests: a fixture's)
         self.demo_session = DemoSession(self, lambda: self.main_screen.query_one(NarrationPanel))  # `D`'s demo
         self._handle_signals = handle_signals
         self.holdings = shared_holdings()  # the segments ipctop attaches itself (`a`)
         self.exiting = threading.Event()  # set at exit: stops a receive or semop still waiting
+        self.waits = Waits(self.exiting)  # the receives, sends and semops waiting in their calls
         self._timer: Timer | None = None
         self._scanning = False
         self._again = False
@@ -97,6 +106,7 @@ class IpctopApp(App[int]):
         await self.keys_in_order.handled(marker)
 
     def on_mount(self) -> None:
+        prepare()  # the signal that wakes a waiting call at exit (from the main thread)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(self.main_screen)
@@ -111,7 +121,7 @@ class IpctopApp(App[int]):
 
     def on_unmount(self) -> None:
         self.demo_session.close()  # q, SIGTERM, SIGHUP: the demo's processes and objects go with us
-        self.exiting.set()
+        self.waits.cancel()  # sets `exiting` and wakes each call still waiting
         self.holdings.release_all()
 
     def _tick(self) -> None:
@@ -134,6 +144,12 @@ class IpctopApp(App[int]):
             self.call_from_thread(self._scan_done, None, f"The scan failed: {error}")
             return
         self.call_from_thread(self._scan_done, update, None)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry names, paths and reasons from the machine: escaped, and never read as markup."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     def _scan_done(self, update: Update | None, error: str | None) -> None:
         self._scanning = False

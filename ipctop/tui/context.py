@@ -12,7 +12,6 @@ ipctop's own attachments (attach, write, detach) are of its own namespace only.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from ipctop.actions import requests as rq
 from ipctop.actions.holdings import HoldingError, Holdings
 from ipctop.actions.operations import Cancelled, Outcome, perform
 from ipctop.actions.requests import Request
+from ipctop.actions.waiting import Waits
 from ipctop.diff import Event
 from ipctop.kernel.errors import IpcError
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
@@ -79,9 +79,9 @@ class ActionContext:
         return selected.container or "host"
 
     @property
-    def cancel(self) -> threading.Event:
-        """Set when ipctop exits: a receive or semaphore operation still waiting then stops."""
-        return self.app.exiting
+    def cancel(self) -> Waits:
+        """The waiting calls: cancelled when ipctop exits, so a receive or semop still waiting then stops."""
+        return self.app.waits
 
     def notify(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         self.app.notify(message, severity=severity, timeout=timeout)  # type: ignore[arg-type]

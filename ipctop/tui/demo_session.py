@@ -195,7 +195,8 @@ class DemoSession:
         return self._narration()
 
     def poll(self) -> None:
-        if self._closed or self.run is None:
+        # Not while the app shuts down: its timer may still tick once the main screen is gone.
+        if self._closed or self.run is None or not self.app.main_screen.is_attached:
             return
         run = self.run
         try:

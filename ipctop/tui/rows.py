@@ -22,6 +22,7 @@ from typing import Any, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.text import Span, Text
 
+from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS, fit_list
 from ipctop.render.formatting import age
 
@@ -31,7 +32,10 @@ NO_SPANS: tuple[Span, ...] = ()
 
 
 class Cell:
-    """A table cell: its text, the value it sorts by, a style role, and any rich spans of its own."""
+    """A table cell: its text, the value it sorts by, a style role, and any rich spans of its own.
+
+    Its text is escaped here (render/escape.py), once for every pane: a process or FIFO name
+    from the machine cannot act on the terminal or break the line."""
 
     __slots__ = ("justify", "plain", "role", "sort_key", "spans")  # no __dict__: a big table holds many
 
@@ -40,10 +44,11 @@ class Cell:
             spans = list(text.spans)
             if text.style:
                 spans.insert(0, Span(0, len(text), text.style))
-            self.plain: str = text.plain
-            self.spans: tuple[Span, ...] = tuple(spans) if spans else NO_SPANS
+            self.plain: str = printable(text.plain)
+            # Spans count characters: an escaped text is longer, so its spans would be misplaced.
+            self.spans: tuple[Span, ...] = tuple(spans) if spans and self.plain == text.plain else NO_SPANS
         else:
-            self.plain, self.spans = text, NO_SPANS
+            self.plain, self.spans = printable(text), NO_SPANS
         if sort is None:
             lowered = self.plain.lower()
             sort = self.plain if lowered == self.plain else lowered  # one string, not two, when it is lower already
@@ -112,8 +117,8 @@ class ListCell(Cell):
         self, items: list[str] | tuple[str, ...], sort: Any = None, role: Role = None, short: list[str] | None = None
     ) -> None:
         super().__init__(", ".join(items), sort=len(items) if sort is None else sort, role=role)
-        self.items = tuple(items)
-        self.short = tuple(short) if short is not None and short != items else None
+        self.items = tuple(map(printable, items))
+        self.short = tuple(map(printable, short)) if short is not None and short != items else None
 
     def fitted(self, width: int) -> str:
         return fit_list(self.items, width, short=self.short)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -11,65 +12,98 @@ import pytest
 from ipctop.actions import operations
 from ipctop.actions import requests as rq
 from ipctop.actions.holdings import Holdings
+from ipctop.actions.waiting import Waits, prepare
+from ipctop.cleanup.waiters import scan_waiters
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from tests.support.holders import wait_until
 
 
-def test_cancellable_receive_returns_a_message_or_stops(ipc_key):
+def _waiting(target) -> tuple[threading.Thread, list[object]]:  # type: ignore[no-untyped-def]
+    """Run `target()` in a thread; the list gets what it returned or the Cancelled it raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(target())
+        except operations.Cancelled as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, outcome
+
+
+def test_a_waiting_receive_is_a_real_blocked_msgrcv_that_cancel_stops(ipc_key):
+    assert prepare()
     msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
     try:
-        cancel = threading.Event()
-        outcome: list[object] = []
-        worker = threading.Thread(target=lambda: outcome.append(operations.receive(msqid, 4, 100, cancel=cancel)))
-        worker.start()
+        waits = Waits()
+        worker, outcome = _waiting(lambda: operations.receive(msqid, 4, 100, cancel=waits))
+        # Blocked in msgrcv itself, where /proc (and ipctop's cleanup) see this process wait on the queue.
+        wait_until(lambda: scan_waiters().by_msqid.get(msqid) == (os.getpid(),), timeout=10)
         sysv.msgsnd(msqid, 3, b"other")
         sysv.msgsnd(msqid, 4, b"mine")
         worker.join(timeout=10)
         assert outcome == [operations.Received(4, b"mine")]
 
-        def wait_cancelled() -> None:
-            try:
-                operations.receive(msqid, 9, 100, cancel=cancel)
-            except operations.Cancelled as error:
-                outcome.append(error)
-
-        worker = threading.Thread(target=wait_cancelled)
-        worker.start()
-        cancel.set()
+        worker, outcome = _waiting(lambda: operations.receive(msqid, 9, 100, cancel=waits))
+        wait_until(lambda: scan_waiters().by_msqid.get(msqid) == (os.getpid(),), timeout=10)
+        assert waits.cancel()
         worker.join(timeout=10)
-        assert isinstance(outcome[-1], operations.Cancelled)
+        assert not worker.is_alive() and isinstance(outcome[-1], operations.Cancelled)
         assert sysv.msg_stat(msqid).qnum == 1
     finally:
         sysv.msg_remove(msqid)
 
 
-def test_cancellable_semop_counts_as_a_waiter_until_cancelled(ipc_key):
+def test_a_waiting_send_to_a_full_queue_blocks_in_msgsnd_until_cancelled(ipc_key):
+    assert prepare()
+    msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    try:
+        sysv.msg_set(msqid, qbytes=16)
+        sysv.msgsnd(msqid, 1, b"x" * 16)  # full
+        waits = Waits()
+        worker, outcome = _waiting(lambda: operations.send(msqid, 1, b"more", cancel=waits))
+        wait_until(lambda: scan_waiters().by_msqid.get(msqid) == (os.getpid(),), timeout=10)
+        assert waits.cancel()
+        worker.join(timeout=10)
+        assert isinstance(outcome[-1], operations.Cancelled) and sysv.msg_stat(msqid).qnum == 1
+    finally:
+        sysv.msg_remove(msqid)
+
+
+def test_a_cancel_that_comes_before_the_call_still_stops_it(ipc_key):
+    assert prepare()
+    msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    try:
+        waits = Waits()
+        assert waits.cancel()
+        worker, outcome = _waiting(lambda: operations.receive(msqid, 0, 100, cancel=waits))
+        worker.join(timeout=10)
+        assert isinstance(outcome[-1], operations.Cancelled)
+    finally:
+        sysv.msg_remove(msqid)
+
+
+def test_a_waiting_semop_counts_as_a_waiter_until_cancelled(ipc_key):
+    assert prepare()
     semid = sysv.semget(ipc_key(), 1, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
     try:
-        cancel = threading.Event()
-        errors: list[Exception] = []
-
-        def wait() -> None:
-            try:
-                operations.sem_op(semid, 0, -1, cancel=cancel)
-            except operations.Cancelled as error:
-                errors.append(error)
-
-        worker = threading.Thread(target=wait)
-        worker.start()
+        waits = Waits()
+        worker, outcome = _waiting(lambda: operations.sem_op(semid, 0, -1, cancel=waits))
         wait_until(lambda: sysv.sem_get(semid, 0, sysv.GETNCNT) == 1)
-        cancel.set()
+        assert scan_waiters().by_semid.get(semid) == (os.getpid(),)
+        assert waits.cancel()
         worker.join(timeout=10)
-        assert len(errors) == 1 and sysv.sem_get(semid, 0, sysv.GETNCNT) == 0
+        assert isinstance(outcome[-1], operations.Cancelled) and sysv.sem_get(semid, 0, sysv.GETNCNT) == 0
 
-        cancel.clear()
-        worker = threading.Thread(target=lambda: operations.sem_op(semid, 0, -1, cancel=cancel))
-        worker.start()
+        waits = Waits()
+        worker, outcome = _waiting(lambda: operations.sem_op(semid, 0, -1, cancel=waits))
         wait_until(lambda: sysv.sem_get(semid, 0, sysv.GETNCNT) == 1)
         sysv.sem_setval(semid, 0, 2)
         worker.join(timeout=10)
-        assert not worker.is_alive() and sysv.sem_getall(semid, 1) == (1,)
+        assert not worker.is_alive() and outcome == [None] and sysv.sem_getall(semid, 1) == (1,)
     finally:
         sysv.sem_remove(semid)
 

@@ -16,19 +16,26 @@ from ipctop.collectors import processes
 from ipctop.collectors.procfs import ProcFS
 from ipctop.kernel import sysv
 from ipctop.model import Process, Snapshot
+from tests.support.keys import suite_uid
 from tests.support.unprivileged import NOBODY, run_as_nobody  # noqa: F401 - re-exported for the tests
 
 
-def in_exited_child(action: Callable[[], object]) -> int:
+def in_exited_child(action: Callable[[], object], uid: int | None = None) -> int:
     """Run `action` in a forked child that then exits; return the child's (now dead) pid.
 
     The kernel records that child as the object's creator or last user, which is
-    what a crashed program leaves behind.
+    what a crashed program leaves behind.  With `uid` the child runs as that user
+    (suite_uid(): one no live process has), so that an object it creates has no
+    live possible creator once it exits.
     """
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            if uid is not None:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
             action()
             code = 0
         finally:
@@ -103,3 +110,42 @@ def wait_for_clock(target: float) -> None:
     if delay > 0:
         time.sleep(delay)
 
+
+
+def _made_in_exited_child(make: Callable[[], int], uid: int | None) -> tuple[int, int]:
+    """(id, dead maker pid) of an object `make` creates in a child that then exits."""
+    read_fd, write_fd = os.pipe()
+    try:
+        maker = in_exited_child(lambda: os.write(write_fd, str(make()).encode()), uid=uid)
+        return int(os.read(read_fd, 64)), maker
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def queue_left_behind(key: int, messages: tuple[bytes | tuple[int, bytes], ...] = (b"left behind",),
+                      uid: int | None = None, mode: int = 0o600) -> int:
+    """A queue a child made and sent `messages` to (of type 1, or (type, data)), then exited (as `uid`,
+    suite_uid() by default)."""
+
+    def make() -> int:
+        msqid = sysv.msgget(key, sysv.IPC_CREAT | sysv.IPC_EXCL | mode)
+        for message in messages:
+            mtype, data = message if isinstance(message, tuple) else (1, message)
+            sysv.msgsnd(msqid, mtype, data)
+        return msqid
+
+    return _made_in_exited_child(make, suite_uid() if uid is None else uid)[0]
+
+
+def set_left_behind(key: int, values: tuple[int, ...] = (1,), uid: int | None = None, mode: int = 0o600) -> int:
+    """A semaphore set a child made and set with SETALL, then exited (as `uid`, suite_uid() by default)."""
+
+    def make() -> int:
+        semid = sysv.semget(key, len(values), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+        sysv.sem_setall(semid, list(values))
+        if mode != 0o600:
+            sysv.sem_set(semid, mode=mode)  # after SETALL, which a read-only mode would forbid its creator
+        return semid
+
+    return _made_in_exited_child(make, suite_uid() if uid is None else uid)[0]

@@ -10,16 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from ipctop.cleanup import LeakFilters, find_leaks, remove_candidates
+from ipctop.cleanup import LeakFilters, find_leaks, gather, remove_candidates
 from ipctop.cleanup.backup import Backup, BackupError, capture, put_back, read_backup
 from ipctop.cleanup.restore import RestoreError, restore
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
-from tests.cleanup.helpers import create_segment_and_exit, in_exited_child, objects_present
+from tests.cleanup.helpers import (
+    create_segment_and_exit,
+    objects_present,
+    queue_left_behind,
+    set_left_behind,
+)
 
 
 def leaked(key: int) -> list:
-    found = find_leaks(take_snapshot(), LeakFilters(keys=frozenset({key})), time.time())
+    snapshot = take_snapshot()
+    found = find_leaks(snapshot, LeakFilters(keys=frozenset({key}), older_than=0), time.time(),
+                       evidence=gather(snapshot))
     assert [c.removable for c in found] == [True], found
     return found
 
@@ -40,7 +47,7 @@ def test_segment_round_trip_gives_back_key_mode_and_bytes(ipc_key, tmp_path):
         path, backup = remove_with_backup(key, tmp_path)
         doc = json.loads(Path(path).read_text())
         assert (doc["kind"], doc["key"], doc["mode"], doc["size"], doc["id"]) == ("shm", key, "0640", 8192, shmid)
-        assert backup.data == data + bytes(8192 - 5000)
+        assert b"".join(backup.segment_chunks()) == data + bytes(8192 - 5000)
 
         new_id = restore(backup).id
         stat = sysv.shm_stat(new_id)
@@ -59,14 +66,15 @@ def test_segment_round_trip_gives_back_key_mode_and_bytes(ipc_key, tmp_path):
 
 def test_queue_round_trip_gives_back_messages_with_their_types(ipc_key, tmp_path):
     key = ipc_key()
-    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o620)
     messages = [(3, b"first"), (1, b"\x00binary\xff"), (3, b""), (70000, b"x" * 3000)]
+    msqid = queue_left_behind(key, messages=tuple(messages), mode=0o620)
     new_id = None
     try:
-        in_exited_child(lambda: [sysv.msgsnd(msqid, t, d) for t, d in messages])
         stat_before = sysv.msg_stat(msqid)
         path, backup = remove_with_backup(key, tmp_path)
-        assert list(backup.messages) == messages and backup.qbytes == stat_before.qbytes
+        read: list[tuple[int, bytes]] = []
+        backup.each_message(lambda t, d: read.append((t, d)))
+        assert read == messages and backup.qbytes == stat_before.qbytes
         assert not backup.received  # copied with MSG_COPY: the queue was left as it was until removed
         assert "MSG_COPY" in json.loads(Path(path).read_text())["read_by"]
 
@@ -80,10 +88,10 @@ def test_queue_round_trip_gives_back_messages_with_their_types(ipc_key, tmp_path
 
 def test_semaphore_round_trip_gives_back_the_values(ipc_key, tmp_path):
     key = ipc_key()
-    semid = sysv.semget(key, 4, sysv.IPC_CREAT | 0o400)  # read-only: restore must fill it before setting the mode
+    # read-only: restore must fill it before setting the mode
+    semid = set_left_behind(key, values=(7, 0, 32767, 1), mode=0o400)
     new_id = None
     try:
-        in_exited_child(lambda: sysv.sem_setall(semid, [7, 0, 32767, 1]))
         _, backup = remove_with_backup(key, tmp_path)
         assert backup.values == (7, 0, 32767, 1)
         new_id = restore(backup).id
@@ -121,9 +129,8 @@ def test_a_restore_that_fails_halfway_leaves_nothing(ipc_key):
 
 def test_an_object_whose_backup_cannot_be_written_is_kept(ipc_key, tmp_path):
     key = ipc_key()
-    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(key, messages=((5, b"precious"),))
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 5, b"precious"))
         blocker = tmp_path / "not-a-directory"
         blocker.write_text("")
         [result] = remove_candidates(leaked(key), blocker)
@@ -138,7 +145,7 @@ def test_damaged_backups_are_refused_with_a_sentence(tmp_path):
     good = {"format": "ipctop-backup", "version": 1, "kind": "sem", "id": 1, "key": 5, "mode": "0600", "uid": 0,
             "gid": 0, "cuid": 0, "cgid": 0, "ctime": 0, "taken_at": 0, "nsems": 1, "values": [1]}
     for change, says in [({"values": [40000]}, "its values are not"), ({"kind": "pipe"}, "the kind 'pipe'"),
-                         ({"version": 2}, "version 2"), ({"key": -1}, "the field 'key' is not a number"),
+                         ({"version": 2}, "version 2"), ({"key": -1}, "the field 'key' is not a whole number"),
                          ({"kind": "shm", "size": 4, "data": "AAAA"}, "its data holds 3 bytes, not the 4")]:
         path = tmp_path / "b.json"
         path.write_text(json.dumps({**good, **change}))

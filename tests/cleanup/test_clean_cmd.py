@@ -1,5 +1,8 @@
 """`ipctop clean` and `ipctop restore` on the command line, always confined to the
-test's own keys with --key (the machine holds other users' and other tests' objects)."""
+test's own keys with --key (the machine holds other users' and other tests' objects).
+
+`--older-than 0s` (NO_GRACE) lets objects this fresh be judged: without it the grace
+period keeps every object used in the last minutes out of the list."""
 
 from __future__ import annotations
 
@@ -8,8 +11,18 @@ import json
 import os
 
 from ipctop.kernel import sysv
-from tests.cleanup.helpers import create_segment_and_exit, in_exited_child, key_args, objects_present, run_cli
+from tests.cleanup.helpers import (
+    create_segment_and_exit,
+    in_exited_child,
+    key_args,
+    objects_present,
+    queue_left_behind,
+    run_cli,
+    set_left_behind,
+)
 from tests.support.holders import wait_until, wchan
+
+NO_GRACE = ("--older-than", "0s")
 
 
 def make_a_mixed_machine(ipc_key, holders) -> tuple[dict[str, int], dict[str, int]]:
@@ -27,12 +40,11 @@ def make_a_mixed_machine(ipc_key, holders) -> tuple[dict[str, int], dict[str, in
     holders.spawn("shm-attach", ids["shm_marked_held"])
     sysv.shm_remove(ids["shm_marked_held"])
     for name in ("msg_sender_exited", "msg_receiver_blocked"):
-        msqid = ids[name] = sysv.msgget(keys[name], sysv.IPC_CREAT | 0o600)
-        in_exited_child(lambda msqid=msqid: sysv.msgsnd(msqid, 1, b"x"))
+        ids[name] = queue_left_behind(keys[name], messages=(b"x",))  # made by a user now gone
     holders.spawn("msg-recv", ids["msg_receiver_blocked"], 9)
     wait_until(lambda: "msg" in wchan(holders.children[-1].pid))
     for name in ("sem_user_exited", "sem_user_alive"):
-        semid = ids[name] = sysv.semget(keys[name], 1, sysv.IPC_CREAT | 0o600)
+        semid = ids[name] = set_left_behind(keys[name], values=(0,))
         in_exited_child(lambda semid=semid: sysv.semop(semid, 0, 1))
     sysv.semop(ids["sem_user_alive"], 0, 1)
     return keys, ids
@@ -46,6 +58,7 @@ def remove_what_is_left(keys: dict[str, int], ids: dict[str, int], holders) -> N
 
 
 CANDIDATES = {"shm_creator_exited", "msg_sender_exited", "sem_user_exited"}
+REPORTED = {"shm_marked_held", "shm_creator_alive", "sem_user_alive"}  # with no grace, idle objects are reported
 
 
 def test_dry_run_lists_candidates_with_reasons_and_removes_nothing(ipc_key, holders):
@@ -54,14 +67,21 @@ def test_dry_run_lists_candidates_with_reasons_and_removes_nothing(ipc_key, hold
         before = objects_present(set(keys.values()))
         code, out, _ = run_cli("clean", *key_args(*keys.values()))
         assert code == 0
+        assert "Objects used in the last 10m00s are not proposed (the grace period" in out
+        assert all(f" {ids[name]} " not in out for name in CANDIDATES)  # the grace period: all are fresh
+        code, out, _ = run_cli("clean", *NO_GRACE, *key_args(*keys.values()))
+        assert code == 0
         assert objects_present(set(keys.values())) == before
         rows = {line.split()[1]: line for line in out.splitlines()[1:]
                 if line.split()[:1] in (["shm"], ["msg"], ["sem"])}
-        assert {int(i) for i in rows} == {ids[n] for n in CANDIDATES} | {ids["shm_marked_held"]}
+        assert {int(i) for i in rows} == {ids[n] for n in CANDIDATES | REPORTED}
         for name in CANDIDATES:
             assert " remove " in rows[str(ids[name])] and "has exited" in rows[str(ids[name])]
-        assert " report " in rows[str(ids["shm_marked_held"])] and "kept alive by python" in out
-        assert "Dry run: nothing was removed. 3 to remove, 1 reported only" in out
+        for name in REPORTED:
+            assert " report " in rows[str(ids[name])]
+        assert "kept alive by python" in rows[str(ids["shm_marked_held"])]
+        assert "creator gone: no live process of uid" in rows[str(ids["msg_sender_exited"])]
+        assert "Dry run: nothing was removed. 3 to remove, 3 reported only" in out
     finally:
         remove_what_is_left(keys, ids, holders)
 
@@ -69,7 +89,7 @@ def test_dry_run_lists_candidates_with_reasons_and_removes_nothing(ipc_key, hold
 def test_yes_removes_exactly_the_candidates_and_prints_each(ipc_key, holders):
     keys, ids = make_a_mixed_machine(ipc_key, holders)
     try:
-        code, out, err = run_cli("clean", "--yes", *key_args(*keys.values()))
+        code, out, err = run_cli("clean", "--yes", *NO_GRACE, *key_args(*keys.values()))
         assert code == 0
         # Where some process may not be inspected (a sandbox's init), a note says so on stderr.
         assert err == "" or (err.startswith("ipctop: note: ") and err.count("\n") == 1), err
@@ -81,7 +101,7 @@ def test_yes_removes_exactly_the_candidates_and_prints_each(ipc_key, holders):
         for name in CANDIDATES:
             assert f"removed {name[:3]} {ids[name]} (key {keys[name]:#010x}):" in out
         assert f"kept shm {ids['shm_marked_held']}" in out
-        summary = "3 removed, 0 skipped (changed or in use since the scan), 0 failed, 1 reported only."
+        summary = "3 removed, 0 skipped (changed or in use since the scan), 0 failed, 3 reported only."
         assert out.rstrip().endswith(summary)
     finally:
         remove_what_is_left(keys, ids, holders)
@@ -91,11 +111,11 @@ def test_json_lists_candidates_then_removals(ipc_key):
     key = ipc_key()
     shmid, creator = create_segment_and_exit(key)
     try:
-        code, out, _ = run_cli("clean", "--json", *key_args(key))
+        code, out, _ = run_cli("clean", "--json", *NO_GRACE, *key_args(key))
         [candidate] = json.loads(out)
         assert code == 0 and candidate["id"] == shmid and candidate["action"] == "remove"
         assert candidate["key_hex"] == f"{key:#010x}" and candidate["users"] == [creator, 0]
-        code, out, _ = run_cli("clean", "--json", "--yes", *key_args(key))
+        code, out, _ = run_cli("clean", "--json", "--yes", *NO_GRACE, *key_args(key))
         [removal] = json.loads(out)
         assert code == 0 and removal["outcome"] == "removed" and removal["id"] == shmid
         assert removal["message"].startswith(f"removed shm {shmid}") and removal["backup_path"] is None
@@ -150,7 +170,7 @@ def test_backup_then_restore_from_the_command_line(ipc_key, tmp_path):
     shmid, _ = create_segment_and_exit(key, data=b"state of a crashed program", mode=0o640)
     restored = None
     try:
-        code, out, _ = run_cli("clean", "--yes", "--backup", str(tmp_path), *key_args(key))
+        code, out, _ = run_cli("clean", "--yes", "--backup", str(tmp_path), *NO_GRACE, *key_args(key))
         assert code == 0 and objects_present({key}) == set()
         [path] = tmp_path.glob("shm-*.json")
         assert f"backup in {path}" in out
@@ -176,7 +196,7 @@ def test_restore_under_another_key_when_the_saved_one_is_taken(ipc_key, tmp_path
     shmid, _ = create_segment_and_exit(key, data=b"state of a crashed program", mode=0o640)
     taken = restored = None
     try:
-        assert run_cli("clean", "--yes", "--backup", str(tmp_path), *key_args(key))[0] == 0
+        assert run_cli("clean", "--yes", "--backup", str(tmp_path), *NO_GRACE, *key_args(key))[0] == 0
         [path] = tmp_path.glob("shm-*.json")
         taken = sysv.shmget(key, 64, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)  # a new program took the key
 

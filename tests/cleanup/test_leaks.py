@@ -1,24 +1,43 @@
-"""The leak rules against real objects left by real processes (find_leaks touches nothing)."""
+"""The leak rules against real objects left by real processes (find_leaks touches nothing).
+
+Most objects here are left by a child that ran as suite_uid(), a user no other process
+runs as, and exited: then nothing alive can be their creator.  `older_than=0` removes the
+grace period, which otherwise keeps every object this fresh out of the list.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
-from ipctop.cleanup import LeakFilters, find_leaks, scan_queue_waiters
+from ipctop.cleanup import LeakFilters, find_leaks, gather, scan_waiters
+from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.leaks import CLOCK_SLACK
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
-from tests.cleanup.helpers import create_segment_and_exit, in_exited_child, wait_for_clock, with_process
+from tests.cleanup.helpers import (
+    create_segment_and_exit,
+    in_exited_child,
+    queue_left_behind,
+    set_left_behind,
+    wait_for_clock,
+    with_process,
+)
 from tests.support.holders import wait_until
+from tests.support.keys import suite_uid
 
 
 def leaks_for(*keys: int, **options) -> dict:
-    """{id: candidate} for the test's own keys, from a fresh snapshot."""
-    waiters = options.pop("waiters", None)
+    """{id: candidate} for the test's own keys, from a fresh snapshot and fresh evidence."""
+    snapshot = take_snapshot()
+    evidence = gather(snapshot)
+    if "waiters" in options:
+        evidence = Evidence(waiters=options.pop("waiters"), residents=evidence.residents, demos=evidence.demos)
     filters = LeakFilters(keys=frozenset(keys), **options)
-    return {c.id: c for c in find_leaks(take_snapshot(), filters, time.time(), queue_waiters=waiters)}
+    return {c.id: c for c in find_leaks(snapshot, filters, time.time(), evidence=evidence)}
 
 
 def test_segment_whose_creator_exited_is_a_candidate(ipc_key, holders):
@@ -27,7 +46,8 @@ def test_segment_whose_creator_exited_is_a_candidate(ipc_key, holders):
     shmid = int(creator.ready.split()[1])
     creator.popen.wait(timeout=10)
     try:
-        found = leaks_for(key)
+        assert leaks_for(key) == {}  # within the grace period: its maker may be about to attach it
+        found = leaks_for(key, older_than=0)
         assert list(found) == [shmid]
         leak = found[shmid]
         assert leak.removable and leak.kind == "shm" and leak.key == key
@@ -67,6 +87,7 @@ def test_segment_whose_last_user_is_alive_is_kept(ipc_key):
     try:
         sysv.shmdt(sysv.shmat(shmid))  # this process becomes the last user
         assert leaks_for(key) == {}
+        assert not leaks_for(key, older_than=0)[shmid].removable
         assert "last user python" in leaks_for(key, older_than=0)[shmid].reason
     finally:
         sysv.shm_remove(shmid)
@@ -107,7 +128,8 @@ def test_a_reused_pid_is_not_taken_for_the_creator(ipc_key, holders):
         assert snapshot.processes[later.pid].start_time >= born + CLOCK_SLACK
         shm = {shmid: replace(snapshot.shm[shmid], cpid=later.pid) for shmid in (fresh, used, changed)}
         edited = replace(snapshot, shm={**snapshot.shm, **shm})
-        found = {c.id: c for c in find_leaks(edited, LeakFilters(keys=frozenset({fresh_key, used_key, set_key})))}
+        found = {c.id: c for c in find_leaks(edited, LeakFilters(keys=frozenset({fresh_key, used_key, set_key}),
+                                                                  older_than=0))}
 
         assert found[fresh].removable and "a reused pid" in found[fresh].reason
         # ctime moved with IPC_SET, but atime still shows the segment existed before the process started.
@@ -117,87 +139,167 @@ def test_a_reused_pid_is_not_taken_for_the_creator(ipc_key, holders):
 
         # The same edit pointing at a process that started before the segments: a live creator.
         ours = replace(snapshot, shm={**snapshot.shm, fresh: replace(snapshot.shm[fresh], cpid=os.getpid())})
-        assert find_leaks(ours, LeakFilters(keys=frozenset({fresh_key}))) == []
+        assert [c.removable for c in find_leaks(ours, LeakFilters(keys=frozenset({fresh_key}), older_than=0))] == [
+            False]
     finally:
         for shmid in (fresh, used, changed):
             sysv.shm_remove(shmid)
 
 
-def test_queue_last_used_by_an_exited_process_is_a_candidate(ipc_key):
+def test_queue_whose_creator_and_last_sender_are_gone_is_a_candidate(ipc_key):
+    key = ipc_key()
+    msqid = queue_left_behind(key)
+    try:
+        sender = sysv.msg_stat(msqid).lspid
+        assert leaks_for(key) == {}  # within the grace period
+        leak = leaks_for(key, older_than=0)[msqid]
+        assert leak.removable and leak.users == (sender, 0)
+        assert leak.reason.startswith(f"creator gone: no live process of uid {suite_uid()} was running when it "
+                                      "was made")
+        assert f"last sender pid {sender} has exited" in leak.reason and "holds 1 messages" in leak.reason
+    finally:
+        sysv.msg_remove(msqid)
+
+
+def test_queue_whose_creator_lives_is_kept_though_its_last_sender_exited(ipc_key):
+    """The kernel keeps no creator pid for queues: this process made it and may use it again."""
     key = ipc_key()
     msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
     try:
-        sender = in_exited_child(lambda: sysv.msgsnd(msqid, 4, b"left behind"))
-        leak = leaks_for(key)[msqid]
-        assert leak.removable and leak.users == (sender, 0)
-        assert f"last sender pid {sender} has exited" in leak.reason and "holds 1 messages" in leak.reason
+        sender = in_exited_child(lambda: sysv.msgsnd(msqid, 4, b"from a worker"))
+        leak = leaks_for(key, older_than=0)[msqid]
+        assert not leak.removable
+        assert leak.reason.startswith("creator unknown: ") and "live process" in leak.reason
+        assert f"last sender pid {sender} has exited" in leak.reason
     finally:
         sysv.msg_remove(msqid)
 
 
 def test_queue_whose_last_receiver_is_alive_is_kept(ipc_key):
     key = ipc_key()
-    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(key, messages=(b"x",))
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 1, b"x"))
         sysv.msgrcv(msqid, 0, 64, nowait=True)
         assert leaks_for(key) == {}
+        assert not leaks_for(key, older_than=0)[msqid].removable
     finally:
         sysv.msg_remove(msqid)
 
 
 def test_queue_with_a_blocked_receiver_is_in_use(ipc_key, holders):
     key = ipc_key()
-    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(key, messages=(b"for type 1",))
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 1, b"for type 1"))
         receiver = holders.spawn("msg-recv", msqid, 2)  # waits for a type no one sent yet
-        waiters = wait_until(lambda: (w := scan_queue_waiters()).by_msqid.get(msqid) and w)
+        waiters = wait_until(lambda: (w := scan_waiters()).by_msqid.get(msqid) and w)
         assert waiters.by_msqid[msqid] == (receiver.pid,)
-        assert leaks_for(key, waiters=waiters) == {}
-        assert leaks_for(key)[msqid].removable  # without the scan the rule alone would pick it
+        assert leaks_for(key, waiters=waiters, older_than=0) == {}
+        # the snapshot's own waits (every thread's system call) name it too, and keep it without the scan
+        assert [w.pid for w in take_snapshot().msg[msqid].waiters] == [receiver.pid]
+        assert leaks_for(key, waiters=None, older_than=0) == {}
     finally:
         sysv.msg_remove(msqid)
 
 
-def test_never_used_queue_and_set_are_removable_only_with_older_than(ipc_key):
-    queue_key, set_key = ipc_key(), ipc_key()
-    msqid = sysv.msgget(queue_key, sysv.IPC_CREAT | 0o600)
-    semid = sysv.semget(set_key, 2, sysv.IPC_CREAT | 0o600)
+def test_never_used_queue_and_set_are_candidates_once_their_creator_is_gone_and_the_grace_is_over(ipc_key):
+    queue_key, set_key, kept_key = ipc_key(), ipc_key(), ipc_key()
+    msqid = queue_left_behind(queue_key, messages=())
+    semid = in_exited_child_made_set(set_key)
+    kept = sysv.msgget(kept_key, sysv.IPC_CREAT | 0o600)  # never used either, but its creator (this process) lives
     try:
-        assert leaks_for(queue_key, set_key) == {}  # fresh: its creator may be about to use it
-        found = leaks_for(queue_key, set_key, older_than=0)
-        assert found[msqid].removable and found[msqid].reason.startswith("never sent to nor received from since")
-        assert found[semid].removable and found[semid].reason.startswith("never operated on since")
+        assert leaks_for(queue_key, set_key, kept_key) == {}  # fresh: the grace period
+        found = leaks_for(queue_key, set_key, kept_key, older_than=0)
+        assert found[msqid].removable and "nothing ever sent; nothing ever received" in found[msqid].reason
+        assert found[semid].removable and "never operated on" in found[semid].reason
+        assert not found[kept].removable and found[kept].reason.startswith("creator unknown")
         assert leaks_for(queue_key, set_key, older_than=3600) == {}
     finally:
         sysv.msg_remove(msqid)
         sysv.sem_remove(semid)
+        sysv.msg_remove(kept)
 
 
-def test_semaphore_set_whose_last_user_exited_is_a_candidate(ipc_key):
+def in_exited_child_made_set(key: int) -> int:
+    """A set made (no SETALL, no semop) by a child of suite_uid() that exited."""
+    read_fd, write_fd = os.pipe()
+    try:
+        in_exited_child(lambda: os.write(write_fd, str(sysv.semget(key, 2, sysv.IPC_CREAT | 0o600)).encode()),
+                        uid=suite_uid())
+        return int(os.read(read_fd, 64))
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_semaphore_set_whose_creator_and_last_user_exited_is_a_candidate(ipc_key):
     key = ipc_key()
-    semid = sysv.semget(key, 3, sysv.IPC_CREAT | 0o600)
+    semid = set_left_behind(key, values=(0, 0, 0))
     try:
         user = in_exited_child(lambda: sysv.semop(semid, 1, 2))
-        leak = leaks_for(key)[semid]
-        assert leak.removable and leak.users == (0, user, 0)
-        assert f"last user pid {user} has exited" in leak.reason and leak.detail == "3 sems = 0,2,0"
+        leak = leaks_for(key, older_than=0)[semid]
+        assert leak.removable and leak.users == (sysv.sem_get(semid, 0, sysv.GETPID), user, leak.users[2])
+        assert leak.reason.startswith("creator gone")
+        assert f"pid {user} has exited" in leak.reason and leak.detail == "3 sems = 0,2,0"
     finally:
         sysv.sem_remove(semid)
 
 
+def test_a_set_only_touched_by_its_live_creators_setall_is_not_proposed(ipc_key, holders):
+    key = ipc_key()
+    creator = holders.spawn("sem-create-as", key, suite_uid(), "1,0")
+    semid = int(creator.ready.split()[1])
+    try:
+        assert sysv.sem_get(semid, 0, sysv.GETPID) == creator.pid  # SETALL made it the last user
+        assert leaks_for(key) == {}
+        leak = leaks_for(key, older_than=0)[semid]
+        assert not leak.removable and f"[{creator.pid}] is alive" in leak.reason
+    finally:
+        sysv.sem_remove(semid)
+
+
+def test_a_set_last_used_by_an_exited_worker_while_its_creator_lives_is_not_proposed(ipc_key, holders):
+    key = ipc_key()
+    creator = holders.spawn("sem-create-as", key, suite_uid(), "1")
+    semid = int(creator.ready.split()[1])
+    try:
+        worker = in_exited_child(lambda: sysv.semop(semid, 0, -1), uid=suite_uid())
+        assert sysv.sem_get(semid, 0, sysv.GETPID) == worker  # the creator is not its last user any more
+        assert leaks_for(key) == {}
+        leak = leaks_for(key, older_than=0)[semid]
+        assert not leak.removable
+        assert leak.reason.startswith(f"creator unknown: 1 live process of uid {suite_uid()} already ran when it "
+                                      "was made and may be its creator (python")  # python or python3, as run
+        assert f"[{creator.pid}]); " in leak.reason
+        assert f"last user pid {worker} has exited" in leak.reason
+    finally:
+        sysv.sem_remove(semid)
+
+
+def test_a_segment_made_by_ipctop_shm_create_and_not_yet_attached_is_not_proposed_within_the_grace(ipc_key):
+    key = ipc_key()
+    made = subprocess.run([sys.executable, "-m", "ipctop", "shm", "create", "--key", hex(key), "--size", "4096"],
+                          capture_output=True, text=True, check=True)
+    shmid = int(made.stdout.split()[-1])
+    try:
+        assert sysv.shm_stat(shmid).cpid not in (0, os.getpid())  # its creator, ipctop, has exited
+        assert leaks_for(key) == {}
+        assert leaks_for(key, older_than=0)[shmid].removable  # only the grace period holds it
+    finally:
+        sysv.shm_remove(shmid)
+
+
 def test_semaphore_set_in_use_is_kept(ipc_key, holders):
     alive_key, waited_key = ipc_key(), ipc_key()
-    alive = sysv.semget(alive_key, 1, sysv.IPC_CREAT | 0o600)
-    waited = sysv.semget(waited_key, 2, sysv.IPC_CREAT | 0o600)
+    alive = set_left_behind(alive_key, values=(0,))
+    waited = set_left_behind(waited_key, values=(0, 0))
     try:
         in_exited_child(lambda: sysv.semop(alive, 0, 1))
         sysv.semop(alive, 0, -1)  # this live process is now the last user
         in_exited_child(lambda: sysv.semop(waited, 0, 1))  # last user exited, but...
         holders.spawn("sem-wait", waited, 1, -1)  # ...a process waits on it
         wait_until(lambda: sysv.sem_get(waited, 1, sysv.GETNCNT) == 1)
-        assert leaks_for(alive_key, waited_key) == {}
+        found = leaks_for(alive_key, waited_key, older_than=0)
+        assert set(found) == {alive} and not found[alive].removable  # reported only; the waited one not at all
     finally:
         sysv.sem_remove(alive)
         sysv.sem_remove(waited)
@@ -206,14 +308,15 @@ def test_semaphore_set_in_use_is_kept(ipc_key, holders):
 def test_filters_by_type_user_key_and_age(ipc_key):
     shm_key, sem_key = ipc_key(), ipc_key()
     shmid, _ = create_segment_and_exit(shm_key)
-    semid = sysv.semget(sem_key, 1, sysv.IPC_CREAT | 0o600)
+    semid = set_left_behind(sem_key, values=(0,))
     try:
         in_exited_child(lambda: sysv.semop(semid, 0, 1))
-        assert set(leaks_for(shm_key, sem_key)) == {shmid, semid}
-        assert set(leaks_for(shm_key, sem_key, types=frozenset({"sem"}))) == {semid}
-        assert set(leaks_for(shm_key)) == {shmid}
-        assert leaks_for(shm_key, sem_key, uid=65534) == {}
-        assert set(leaks_for(shm_key, sem_key, uid=0)) == {shmid, semid}
+        assert set(leaks_for(shm_key, sem_key, older_than=0)) == {shmid, semid}
+        assert set(leaks_for(shm_key, sem_key, types=frozenset({"sem"}), older_than=0)) == {semid}
+        assert set(leaks_for(shm_key, older_than=0)) == {shmid}
+        assert leaks_for(shm_key, sem_key, uid=65534, older_than=0) == {}
+        assert set(leaks_for(shm_key, sem_key, uid=0, older_than=0)) == {shmid}
+        assert set(leaks_for(shm_key, sem_key, uid=suite_uid(), older_than=0)) == {semid}
         assert leaks_for(shm_key, sem_key, older_than=3600) == {}
     finally:
         sysv.shm_remove(shmid)

@@ -10,17 +10,26 @@ import time
 
 import pytest
 
-from ipctop.cleanup import LeakFilters, find_leaks, remove_candidates
+from ipctop.cleanup import LeakFilters, find_leaks, gather, remove_candidates
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
-from tests.cleanup.helpers import create_segment_and_exit, in_exited_child, objects_present
+from tests.cleanup.helpers import (
+    create_segment_and_exit,
+    in_exited_child,
+    objects_present,
+    queue_left_behind,
+    set_left_behind,
+)
 from tests.support.holders import wait_until, wchan
 
 CLONE_NEWIPC = 0x08000000
 
 
 def scan(*keys: int) -> list:
-    found = find_leaks(take_snapshot(), LeakFilters(keys=frozenset(keys)), time.time())
+    """The candidates among the test's keys, with no grace period (the objects are seconds old)."""
+    snapshot = take_snapshot()
+    found = find_leaks(snapshot, LeakFilters(keys=frozenset(keys), older_than=0), time.time(),
+                       evidence=gather(snapshot))
     assert found and all(c.removable for c in found), found
     return found
 
@@ -44,10 +53,9 @@ def test_objects_used_since_the_scan_are_skipped(ipc_key, holders):
     shm_key, msg_key, sem_key, held_key = ipc_key(), ipc_key(), ipc_key(), ipc_key()
     shmid, _ = create_segment_and_exit(shm_key)
     held, _ = create_segment_and_exit(held_key)
-    msqid = sysv.msgget(msg_key, sysv.IPC_CREAT | 0o600)
-    semid = sysv.semget(sem_key, 1, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(msg_key, messages=(b"a",))
+    semid = set_left_behind(sem_key, values=(0,))
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 1, b"a"))
         in_exited_child(lambda: sysv.semop(semid, 0, 1))
         candidates = scan(shm_key, msg_key, sem_key, held_key)
         assert len(candidates) == 4
@@ -74,9 +82,8 @@ def test_objects_used_since_the_scan_are_skipped(ipc_key, holders):
 
 def test_a_queue_someone_starts_waiting_on_is_skipped(ipc_key, holders):
     key = ipc_key()
-    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(key, messages=(b"a",))
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 1, b"a"))
         candidates = scan(key)
         receiver = holders.spawn("msg-recv", msqid, 7)
         wait_until(lambda: "msg" in wchan(receiver.pid))
@@ -104,7 +111,7 @@ def test_a_reused_id_naming_a_new_object_is_skipped():
             time.sleep(1 - time.time() % 1)  # start of a second: the new one most likely gets the same ctime
             old_id, old_creator = create_segment_and_exit(key)
             own = frozenset({os.stat("/proc/thread-self/ns/ipc").st_ino})  # not the key in other namespaces
-            candidates = find_leaks(take_snapshot(), LeakFilters(keys=frozenset({key}), namespaces=own))
+            candidates = find_leaks(take_snapshot(), LeakFilters(keys=frozenset({key}), namespaces=own, older_than=0))
             sysv.shm_remove(old_id)
             with open("/proc/sys/kernel/shm_next_id", "w") as f:
                 f.write(str(old_id))

@@ -11,10 +11,18 @@ import pytest
 import ipctop.cleanup.backup  # noqa: F401  (imported before dropping to nobody, who cannot read /root)
 import ipctop.cleanup.restore  # noqa: F401
 import ipctop.cli.clean_cmd  # noqa: F401
+import ipctop.render.escape  # noqa: F401
 import ipctop.render.tables  # noqa: F401
 import ipctop.snapshot  # noqa: F401
 from ipctop.kernel import sysv
-from tests.cleanup.helpers import create_segment_and_exit, in_exited_child, key_args, objects_present, run_as_nobody
+from tests.cleanup.helpers import (
+    create_segment_and_exit,
+    in_exited_child,
+    key_args,
+    objects_present,
+    queue_left_behind,
+    run_as_nobody,
+)
 from tests.cleanup.helpers import run_cli as run_cli_here
 
 
@@ -24,16 +32,15 @@ def test_clean_as_nobody_reports_what_it_cannot_stat_or_remove(ipc_key):
     private_key, readable_key, msg_key, sem_key = ipc_key(), ipc_key(), ipc_key(), ipc_key()
     private, _ = create_segment_and_exit(private_key, mode=0o600)  # nobody may not even IPC_STAT it
     readable, _ = create_segment_and_exit(readable_key, mode=0o644)  # may stat, may not remove
-    msqid = sysv.msgget(msg_key, sysv.IPC_CREAT | 0o600)
+    msqid = queue_left_behind(msg_key, messages=(b"another user's",))  # made by a user now gone
     semid = sysv.semget(sem_key, 1, sysv.IPC_CREAT | 0o600)
     keys = (private_key, readable_key, msg_key, sem_key)
     try:
-        in_exited_child(lambda: sysv.msgsnd(msqid, 1, b"root's"))
         in_exited_child(lambda: sysv.semop(semid, 0, 1))
 
         def clean() -> dict:
-            dry = run_cli_here("clean", "--json", *key_args(*keys))
-            yes = run_cli_here("clean", "--yes", *key_args(*keys))
+            dry = run_cli_here("clean", "--json", "--older-than", "0s", *key_args(*keys))
+            yes = run_cli_here("clean", "--yes", "--older-than", "0s", *key_args(*keys))
             return {"dry": dry, "yes": yes}
 
         seen = run_as_nobody(clean)

@@ -81,9 +81,12 @@ def test_shm_leak_says_what_it_left_and_how_to_remove_it():
     try:
         assert result.returncode == 0, result.stderr
         assert match and sysvipc_row("shm", shmid)["key"] == int(match.group(2), 16)
-        assert f"ipctop clean --key {match.group(2)} --yes" in out and f"ipctop shm rm {shmid}" in out
+        assert f"ipctop clean --key {match.group(2)} --older-than 0s --yes" in out and f"ipctop shm rm {shmid}" in out
         listed = ipctop("clean", "--key", match.group(2), "--json")
-        assert listed.returncode == 0 and str(shmid) in listed.stdout.decode(), "ipctop clean finds it"
+        assert listed.returncode == 0 and str(shmid) not in listed.stdout.decode(), "not within the grace period"
+        removed = ipctop("clean", "--key", match.group(2), "--older-than", "0s", "--yes")
+        assert removed.returncode == 0 and f"removed shm {shmid} " in removed.stdout.decode(), "the command it gave"
+        assert sysvipc_row("shm", shmid) is None
     finally:
         if shmid is not None:
             with contextlib.suppress(IpcError):

@@ -74,6 +74,7 @@ class Exporter:
         """`prefix`: a command that runs the exporter (setpriv with other credentials)."""
         self.popen = subprocess.Popen(
             [*prefix, sys.executable, "-m", "ipctop", "exporter", "--listen", "127.0.0.1:0", "--max-series", "100000",
+             "--leak-grace", "0s",
              *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )

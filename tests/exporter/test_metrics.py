@@ -21,7 +21,8 @@ ALL = 100_000  # every object its series: other runs on this machine may hold hu
 
 
 def scrape(collector: IpcCollector | None = None) -> list:
-    return parse(exposition(collector or IpcCollector(max_series=ALL)))
+    """Every object's series; an abandoned object counts as leaked at once (no grace period)."""
+    return parse(exposition(collector or IpcCollector(max_series=ALL, leak_grace=0)))
 
 
 def test_a_segment_with_two_attachers_reads_two(ipc_key, holders):
@@ -149,6 +150,9 @@ def test_a_leaked_segment_is_counted_with_its_bytes_and_age(ipc_key):
         assert value(samples, "ipctop_leaked_bytes", kind="shm") >= 12288
         idle = value(samples, "ipctop_leaked_object_idle_seconds", kind="shm", id=str(shmid), key=hex_key(key))
         assert idle is not None and idle >= 0
+        # as `ipctop clean` judges: by default not before it has been idle for the grace period
+        fresh = scrape(IpcCollector(max_series=ALL))
+        assert find(fresh, "ipctop_leaked_object_idle_seconds", kind="shm", id=str(shmid)) == []
     finally:
         sysv.shm_remove(shmid)
     assert find(scrape(), "ipctop_leaked_object_idle_seconds", kind="shm", id=str(shmid)) == []
@@ -217,7 +221,7 @@ def test_promtool_accepts_the_metrics_of_every_kind(ipc_key, holders, full_pipe,
         writer = os.open(fifo, os.O_WRONLY)
         os.write(writer, b"waiting")
         wait_until(lambda: sysv.sem_get(semid, 0, sysv.GETNCNT) == 1)
-        text = exposition(IpcCollector(max_series=ALL))
+        text = exposition(IpcCollector(max_series=ALL, leak_grace=0))
         names = {s[0] for s in parse(text)}
         assert {"ipctop_shm_attached_processes", "ipctop_msgq_messages", "ipctop_sem_waiters",
                 "ipctop_pipe_waiting_bytes", "ipctop_fifo_waiting_bytes", "ipctop_leaked_object_idle_seconds"} <= names

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from ipctop.cleanup import find_leaks, remove_candidates
+from ipctop.cleanup import LeakFilters, find_leaks, remove_candidates
 from ipctop.cleanup.backup import read_backup
 from ipctop.kernel import sysv
 from ipctop.kernel.ipcns import Target, run_in
@@ -33,13 +33,13 @@ def test_a_leak_inside_a_namespace_is_found_and_removed_there_and_nowhere_else(i
     assert used.ids == leaky.ids
     snapshot = take_snapshot()
     name = snapshot.namespace(leaky.inode).name
-    candidates = [c for c in find_leaks(snapshot) if c.key == key]
+    candidates = [c for c in find_leaks(snapshot, LeakFilters(grace=0)) if c.key == key]  # no grace period
     assert [(c.id, c.ipc_ns, c.container, c.removable) for c in candidates] == [
         (leaky.ids[0], leaky.inode, name, True)]
     assert candidates[0].label == f"shm {leaky.ids[0]} (key {key:#010x}) in {name}"
     assert f"creator pid {leaky.pid} has exited" in candidates[0].reason
 
-    dry = ipctop("clean", "--key", hex(key))
+    dry = ipctop("clean", "--key", hex(key), "--older-than", "0s")
     line = next(line for line in dry.stdout.splitlines() if line.startswith("shm"))
     assert line.split()[1:3] == [str(leaky.ids[0]), name] and "remove" in line
 
@@ -63,7 +63,7 @@ def test_clean_yes_with_ns_removes_only_in_that_namespace(ipc_namespaces):
     key = 0x49501802
     one = leaked_in_a_namespace(ipc_namespaces, key)
     two = leaked_in_a_namespace(ipc_namespaces, key)
-    result = ipctop("clean", "--yes", "--key", hex(key), "--ns", str(one.children[0]))
+    result = ipctop("clean", "--yes", "--key", hex(key), "--ns", str(one.children[0]), "--older-than", "0s")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("removed shm") == 1 and "1 removed" in result.stdout
     assert lsipc_inside(one.children[0], "-m", "ID") == []
@@ -78,13 +78,13 @@ def test_a_creator_alive_in_another_namespace_keeps_the_object(ipc_namespaces):
     shmid = run_in(target, sysv.shmget, 0x49501804, 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
     (segment,) = [s for s in take_snapshot().namespace(member.inode).shm.values() if s.shmid == shmid]
     assert segment.cpid == os.getpid()
-    assert not [c for c in find_leaks(take_snapshot()) if c.key == 0x49501804]
+    assert not [c for c in find_leaks(take_snapshot(), LeakFilters(grace=0)) if c.key == 0x49501804]
 
 
 def test_a_candidate_whose_namespace_ended_is_skipped_and_says_why(ipc_namespaces):
     key = 0x49501805
     leaky = leaked_in_a_namespace(ipc_namespaces, key)
-    candidates = [c for c in find_leaks(take_snapshot()) if c.key == key]
+    candidates = [c for c in find_leaks(take_snapshot(), LeakFilters(grace=0)) if c.key == key]
     ipc_namespaces.end(leaky)
     (result,) = remove_candidates(candidates)
     assert result.outcome == "skipped"

@@ -18,7 +18,7 @@ def test_objects_of_other_namespaces_are_labelled_with_theirs(ipc_namespaces):
     web = ipc_namespaces.spawn([{"kind": "shm", "key": key, "size": 8192, "attach": 1},
                                 {"kind": "msg", "key": key + 1, "messages": [[1, "abc"], [2, "de"]]}])
     db = ipc_namespaces.spawn([{"kind": "shm", "key": key, "size": 4096, "attach": 1, "forks": 1}])
-    samples = parse(exposition(IpcCollector(max_series=100_000)))
+    samples = parse(exposition(IpcCollector(max_series=100_000, leak_grace=0)))
     (shmid,) = {web.ids[0], db.ids[0]}  # one id, two segments
     sizes = {labels["namespace"]: (labels["container"], size)
              for _, labels, size in find(samples, "ipctop_shm_size_bytes", shmid=str(shmid), key=f"{key:#010x}")}
@@ -40,7 +40,7 @@ def test_ns_exports_only_that_namespace_and_its_leaks(ipc_namespaces):
     leaky = ipc_namespaces.spawn([{"kind": "shm", "key": key, "size": 4096, "forks": 1}])
     os.kill(leaky.pid, signal.SIGKILL)  # its creator gone, never attached: leaked, its child keeps the namespace
     leaky.popen.wait()
-    samples = parse(exposition(IpcCollector(max_series=100_000, namespaces=str(leaky.children[0]))))
+    samples = parse(exposition(IpcCollector(max_series=100_000, leak_grace=0, namespaces=str(leaky.children[0]))))
     sysv_kinds = ("shm", "msg", "sem")  # pipes are in no IPC namespace: they count in ipctop's own
     assert {s[1]["namespace"] for s in find(samples, "ipctop_objects") if s[2] and s[1]["kind"] in sysv_kinds} == {
         leaky.link}

@@ -1,35 +1,72 @@
 """A child process that holds a real IPC object for a test, then waits to be ended.
 
 Run as `python child.py COMMAND ARGS...`.  It prints one line starting with
-`ready` once it holds what it was asked to hold (or `error ...`), closes its
-stdout (so that the pipe to the test does not linger), and waits for a signal.
+`ready` once it holds what it was asked to hold (or `error ...`) and waits for a
+signal.  A helper must be settled when it says it is ready: its fd 1 points at
+/dev/null from the start, the line goes through a copy of the pipe to the test
+that is closed right after it, and the test reads to the end of that pipe, so
+nothing of the report is still open when the test starts looking at the process.
 Commands that must block (sem-wait, msg-recv) print `ready` just before blocking.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import signal
+import socket
 import sys
 
 from ipctop.kernel import sysv
 
+_report = -1  # the pipe to the test, until the ready line is written
 
-def _ready(text: str = "") -> None:
-    sys.stdout.write(f"ready {text}\n".rstrip() + "\n")
-    sys.stdout.flush()
+
+def _settle_stdout() -> None:
+    """Keep the pipe to the test on a descriptor of its own and point fd 1 at /dev/null."""
+    global _report
+    _report = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
 
 
+def _ready(text: str = "") -> None:
+    """Say ready (once) and close the pipe: the test reads up to its end."""
+    global _report
+    if _report < 0:
+        return
+    os.write(_report, (f"ready {text}".rstrip() + "\n").encode())
+    os.close(_report)
+    _report = -1
+
+
+_wakeup: socket.socket | None = None  # where the signal module notes each signal as it arrives
+
+
+def _note_signals() -> None:
+    """From the start, have every signal also write a byte to a socket (a socket, not a pipe: the
+    tests count the helper's pipes).  A signal that lands just before the helper goes to sleep
+    then still wakes it: with pause() alone it would be handled only at the next one."""
+    global _wakeup
+    _wakeup, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    _kept.append(writer)
+
+
 def _wait_forever() -> None:
+    """Sleep, running the Python handlers of each signal that comes (SIGTERM's exits)."""
+    assert _wakeup is not None
     while True:
-        signal.pause()
+        select.select([_wakeup], [], [])
+        _wakeup.recv(512)
 
 
 def main(argv: list[str]) -> None:
+    _note_signals()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    _settle_stdout()
     command, args = argv[0], argv[1:]
     if command == "hold":  # hold the fds passed in (pipe ends), nothing else
         _ready()
@@ -40,7 +77,7 @@ def main(argv: list[str]) -> None:
         _ready(" ".join(hex(a) for a in addresses))
     elif command == "shm-create-exit":  # KEY SIZE: create, write, exit without IPC_RMID
         shmid = sysv.shmget(int(args[0]), int(args[1]), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
-        print(f"ready {shmid}", flush=True)
+        _ready(str(shmid))
         return
     elif command == "sem-wait":  # SEMID INDEX DELTA: block in semop
         _ready()
@@ -56,7 +93,7 @@ def main(argv: list[str]) -> None:
     elif command in EXTRA_COMMANDS:
         EXTRA_COMMANDS[command](args)
     else:
-        print(f"error unknown command {command}", flush=True)
+        os.write(_report, f"error unknown command {command}\n".encode())
         sys.exit(2)
     _wait_forever()
 
@@ -89,7 +126,9 @@ def _fork_holder(_args: list[str]) -> None:
     """Fork a child that keeps the fds passed in and waits; print its pid."""
     child = os.fork()
     if child == 0:
+        _note_signals()  # a socket of its own: its parent's signals must wake its parent
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        os.close(_report)  # the parent reports; the test reads until both have closed it
         _wait_forever()
     _ready(str(child))
 
@@ -105,14 +144,6 @@ def _shm_attach_split(args: list[str]) -> None:
         print("error mprotect", flush=True)
         sys.exit(1)
     _ready(hex(address))
-
-
-def _msg_recv_thread(args: list[str]) -> None:
-    """MSQID TYPE: a second thread blocks in msgrcv; the main thread waits in pause()."""
-    import threading
-
-    threading.Thread(target=lambda: sysv.msgrcv(int(args[0]), int(args[1]), 8192), daemon=True).start()
-    _ready()
 
 
 def _msg_send(args: list[str]) -> None:
@@ -148,8 +179,52 @@ def _wait_readable(args: list[str]) -> None:
         epoll.poll()
 
 
+def _blocked_in_a_thread(call) -> None:  # type: ignore[no-untyped-def]
+    """Block in `call` on a second thread; the main thread only waits for signals."""
+    import threading
+
+    threading.Thread(target=call, daemon=True).start()
+    _ready()
+
+
+def _msg_recv_thread(args: list[str]) -> None:
+    """MSQID TYPE: a second thread blocks in msgrcv (as a server's receiving thread does)."""
+    _blocked_in_a_thread(lambda: sysv.msgrcv(int(args[0]), int(args[1]), 8192))
+
+
+def _sem_wait_thread(args: list[str]) -> None:
+    """SEMID INDEX DELTA: a second thread blocks in semop."""
+    _blocked_in_a_thread(lambda: sysv.semop(int(args[0]), int(args[1]), int(args[2])))
+
+
+def _sem_create_as(args: list[str]) -> None:
+    """KEY UID V1,V2,...: as user UID, create a set and SETALL it (its creator, alive); print its id."""
+    uid = int(args[1])
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    values = [int(v) for v in args[2].split(",")]
+    semid = sysv.semget(int(args[0]), len(values), sysv.IPC_CREAT | sysv.IPC_EXCL | 0o666)
+    sysv.sem_setall(semid, values)
+    _ready(str(semid))
+
+
+def _hostile(args: list[str]) -> None:
+    """NAME SHMID FIFO: rename itself (prctl PR_SET_NAME) to NAME, attach SHMID and hold FIFO open."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(15, args[0].encode("utf-8", "surrogateescape"), 0, 0, 0)  # PR_SET_NAME
+    _kept.append(sysv.shmat(int(args[1])))
+    _kept.append(os.open(args[2], os.O_RDWR))  # a FIFO opened read-write does not wait for a partner
+    _ready()
+
+
 EXTRA_COMMANDS = {
+    "hostile": _hostile,
+    "sem-create-as": _sem_create_as,
     "msg-recv-thread": _msg_recv_thread,
+    "sem-wait-thread": _sem_wait_thread,
     "msg-send": _msg_send,
     "read-fd": _read_fd,
     "wait-readable": _wait_readable,

@@ -35,6 +35,10 @@ class Holders:
             text=True,
         )
         line = popen.stdout.readline().strip() if wait_ready else ""
+        if wait_ready:
+            popen.stdout.read()  # to the end: the child has closed its report
+            # ...and gone to sleep where it waits (pause, semop, msgrcv, open), or exited: settled.
+            wait_until(lambda: _asleep_or_gone(popen.pid), timeout=30)
         held = Held(popen.pid, line, popen)
         self.children.append(held)
         if wait_ready and not line.startswith("ready"):
@@ -68,6 +72,26 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):  # type
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def _state(pid: int) -> str:
+    """One letter of /proc/PID/stat (S sleeping, R running, Z zombie...); "" once the pid is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _asleep_or_gone(pid: int) -> bool:
+    """Off the CPU in a sleep (a task still switching away reads state S with wchan 0), or exited."""
+    state = _state(pid)
+    if state in ("Z", ""):
+        return True
+    try:
+        return state == "S" and wchan(pid) not in ("", "0")
+    except OSError:
+        return True
 
 
 def wchan(pid: int) -> str:

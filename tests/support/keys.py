@@ -1,17 +1,23 @@
 """Hands out IPC keys that no object uses now, and remembers them for the leak guard.
 
 Several test suites may run on one machine at once (CI beside a developer, or
-developers beside each other).  Each suite claims a slot of the test key range
-with an exclusive lock on a file in /tmp, held for the life of the process, so no
-two suites ever hand out the same key and a leak guard never mistakes another
-suite's object for its own (or removes it).
+developers beside each other).  Each suite claims a slot of the test key range by
+binding an abstract unix socket named after it, held for the life of the process,
+so no two suites ever hand out the same key and a leak guard never mistakes
+another suite's object for its own (or removes it).  An abstract name lives in
+no file system: it leaves nothing in /tmp and goes with the process, even after
+SIGKILL.  (Abstract names belong to the network namespace, so suites in separate
+IPC namespaces but one network namespace still take different slots: safe, if
+more than needed.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
+import socket
 
 from ipctop.keys import TEST_KEYS
 
@@ -30,19 +36,38 @@ def keys_in_use() -> set[int]:
     return used
 
 
-def _claim_slot() -> tuple[range, int]:
-    """The first slot of TEST_KEYS whose lock file this process can lock, and the open lock fd."""
+def _locked_by_an_older_suite(slot: int) -> bool:
+    """Checkouts from before this scheme claim a slot by locking /tmp/ipctop-test-keys-SLOT.lock: respect
+    that while they are around (the file is only opened if it exists; nothing is made)."""
+    try:
+        fd = os.open(f"/tmp/ipctop-test-keys-{slot}.lock", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    return False
+
+
+def _claim_slot() -> tuple[range, socket.socket]:
+    """The first slot of TEST_KEYS no other process has claimed, and the socket that claims it."""
     start = random.randrange(SLOTS)
     for offset in range(SLOTS):
         slot = (start + offset) % SLOTS
-        fd = os.open(f"/tmp/ipctop-test-keys-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        if _locked_by_an_older_suite(slot):
+            continue
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            claim.bind(f"\0ipctop-test-keys-{slot}")
+        except OSError:  # EADDRINUSE: another suite holds this slot
+            claim.close()
             continue
         first = TEST_KEYS.start + slot * SLOT_SIZE
-        return range(first, first + SLOT_SIZE), fd
+        return range(first, first + SLOT_SIZE), claim
     raise RuntimeError("every slot of the test key range is taken by other test runs")
 
 
@@ -55,12 +80,12 @@ class KeyAllocator:
         self.handed_out: set[int] = set()
         self._ever: set[int] = set()
         self._slot: range | None = None
-        self._lock_fd = -1
+        self._claim: socket.socket | None = None
 
     @property
     def slot(self) -> range:
         if self._slot is None:
-            self._slot, self._lock_fd = _claim_slot()
+            self._slot, self._claim = _claim_slot()
         return self._slot
 
     def __call__(self) -> int:
@@ -78,3 +103,18 @@ class KeyAllocator:
         """The keys handed out since the last call; the next test starts with none."""
         keys, self.handed_out = self.handed_out, set()
         return keys
+
+
+SUITE_KEYS = KeyAllocator()  # the one allocator of this test run (tests get it through the ipc_key fixture)
+
+
+def suite_uid() -> int:
+    """A uid that no process on the machine runs as but this run's own short-lived children.
+
+    An object made under it, by a child that then exits, has no live process of its
+    creating user: what a crashed program of an ordinary user leaves behind, and what
+    the cleanup's creator rule needs to see (an object made as root always has a live
+    possible creator: this test run).  Taken from this run's key slot, so that two
+    runs at once never share it.
+    """
+    return SUITE_KEYS.slot.start

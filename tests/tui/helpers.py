@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.widgets.object_table import ObjectTable
+from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
 
 
@@ -57,7 +58,10 @@ async def play_fixture(pilot: Pilot) -> None:
 
 
 def fixture_app(**options: object) -> IpctopApp:
-    """The monitor over the fixed fixture; it scans only when asked (the timer never fires)."""
+    """The monitor over the fixed fixture; it scans only when asked (the timer never fires).  Its Leaks
+    pane judges with the fixture's made-up evidence, never this machine's /proc."""
+    options.setdefault("leak_evidence", fixture_evidence)
+    options.setdefault("leak_filters", FIXTURE_LEAK_FILTERS)
     return IpctopApp(FixtureFeed(), interval=3600.0, **options)  # type: ignore[arg-type]
 
 

@@ -1,9 +1,10 @@
 """What ipctop holds is released when it exits: the installed ipctop in tmux attaches a real segment
 with `a`, waits in a receive with `r`, and is then ended by SIGTERM.
 
-It must exit at once (a receive still waiting in a worker thread would otherwise
-keep the process alive), with exit code 0 and the terminal given back, and the
-segment's nattch must be back to 0.
+While it waits, ipctop is blocked in msgrcv itself, so that other tools (and its own
+cleanup) see a waiter on the queue.  It must still exit at once (a receive still
+waiting in a worker thread would otherwise keep the process alive), with exit code 0
+and the terminal given back, and the segment's nattch must be back to 0.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import time
 
+from ipctop.cleanup.waiters import scan_waiters
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from tests.support.holders import wait_until
@@ -64,6 +66,7 @@ def test_sigterm_releases_the_attached_segment_and_stops_a_waiting_receive(ipc_k
         terminal.wait_for(f"Receive a message from queue {msqid}")
         terminal.keys("Enter")  # type 0, waiting
         terminal.wait_for(f"Waiting for a message on queue {msqid}")
+        wait_until(lambda: scan_waiters().by_msqid.get(msqid) == (pid,), timeout=10)  # a real blocked msgrcv
 
         started = time.monotonic()
         os.kill(pid, signal.SIGTERM)

@@ -54,7 +54,7 @@ async def test_leaks_pane_lists_a_leaked_segment_and_removes_exactly_it(ipc_key,
         app = IpctopApp(
             interval=INTERVAL,
             pids=frozenset({leaker, attached_creator, os.getpid()}),
-            leak_filters=LeakFilters(keys=frozenset({leaked_key, attached_key})),
+            leak_filters=LeakFilters(keys=frozenset({leaked_key, attached_key}), grace=0),  # seconds old
         )
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("7")

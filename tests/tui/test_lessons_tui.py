@@ -19,11 +19,11 @@ async def take_steps_until(pilot, app, slug: str) -> None:  # type: ignore[no-un
     """Press g at each step the demo waits for, until it waits for step `slug`."""
     session = app.demo_session
     while True:
-        awaiting = await wait_for(pilot, lambda: session.awaiting, timeout=30)
+        awaiting = await wait_for(pilot, lambda: session.awaiting, timeout=60)
         if awaiting.slug == slug:
             return
         await pilot.press("g")
-        await wait_for(pilot, lambda held=awaiting: session.awaiting is not held, timeout=30)
+        await wait_for(pilot, lambda held=awaiting: session.awaiting is not held, timeout=60)
 
 
 @run_async
@@ -35,26 +35,26 @@ async def test_shm_dest_step_by_step_counts_the_step_on_screen_and_shows_the_rec
             run = await start_demo(pilot, "shm-dest", step=True)
             panel = app.main_screen.query_one(NarrationPanel)
             await take_steps_until(pilot, app, "owner-detach")  # the rmid step's calls are on screen
-            await wait_for(pilot, lambda: any("IPC_RMID" in line for line in panel.shown_lines), timeout=20)
+            await wait_for(pilot, lambda: any("IPC_RMID" in line for line in panel.shown_lines), timeout=60)
             assert panel.border_title == "Demo shm-dest · step 3/5"  # not 4/5: that one waits for g
             assert "g: next step — [4/5] " in screen_text(app)
             (shmid,) = run.current.shm
             (key,) = run.made.keys
             shown = f"0x00000000 (was {hex_key(key)})"  # as `ipctop list` shows it
-            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "key") == shown, timeout=20)
+            await wait_for(pilot, lambda: cell_text(app, "shm", str(shmid), "key") == shown, timeout=60)
             assert shown in screen_text(app)
             # Its processes wait for the lesson between its calls: said so, not as the demo's sigwait.
             await pilot.press("5")
             owner, user = run.current.pid_of("owner"), run.current.pid_of("user")
             for pid in (owner, user):
                 await wait_for(pilot, lambda pid=pid: cell_text(app, "processes", f"p{pid}", "state")
-                               == "S between steps", timeout=20)  # fmt: skip
+                               == "S between steps", timeout=60)  # fmt: skip
             assert "sigwait" not in screen_text(app)
             while run.running:  # to its end: the panel says how it ended, no notification over it
                 if app.demo_session.awaiting is not None:
                     await pilot.press("g")
                 await pilot.pause(0.05)
-            await wait_for(pilot, lambda: panel.ended, timeout=20)
+            await wait_for(pilot, lambda: panel.ended, timeout=60)
             assert any("Everything it made is gone" in line for line in panel.shown_lines)
             assert not any("finished" in message for message in notifications(app))
         assert leftovers(run) == []

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ipctop.render.escape import printable
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True (y, Enter) or False (n, Escape)."""
@@ -32,8 +34,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, text: str, *, title: str = "Confirm", danger: bool = True) -> None:
         super().__init__(classes="-danger" if danger else None)
-        self.question = text
-        self.title_text = title
+        self.question = printable(text, keep="\n")  # the object's names come from the machine
+        self.title_text = printable(title)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

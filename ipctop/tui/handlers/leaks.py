@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from ipctop.render.escape import printable
 from ipctop.tui.context import ActionContext
 from ipctop.tui.registry import ActionSpec
 
@@ -34,7 +35,7 @@ def question(candidates: list[LeakCandidate]) -> str:
     count = len(candidates)
     lines = [f"Remove {'this leaked object' if count == 1 else f'these {count} leaked objects'}?", ""]
     for candidate in candidates[:LISTED_IN_FULL]:
-        lines.append(f"• {candidate.label}, {candidate.owner}, {candidate.detail}: {candidate.reason}")
+        lines.append(printable(f"• {candidate.label}, {candidate.owner}, {candidate.detail}: {candidate.reason}"))
     rest = candidates[LISTED_IN_FULL:]
     if rest:
         lines.append(f"• and {len(rest)} more: " + ", ".join(c.label for c in rest))

@@ -1,20 +1,16 @@
 """Keys of the message queue pane: create, send, receive, remove.
 
 A receive that waits for its message (and a send that waits while the queue is
-full) runs in a worker thread and stops when ipctop exits; the received type and
+full) blocks in msgrcv (msgsnd) in a worker thread, where other tools see it
+wait, and stops when ipctop exits (actions/waiting.py); the received type and
 text are shown in a notification.
 """
 
 from __future__ import annotations
 
-import errno
-from dataclasses import replace
-
 from ipctop.actions.confirmations import msg_remove_text
-from ipctop.actions.holdings import HoldingError
-from ipctop.actions.operations import WAIT_SLICE, Cancelled, Outcome, perform
+from ipctop.actions.operations import Outcome
 from ipctop.actions.requests import MsgReceiveRequest, MsgSendRequest
-from ipctop.kernel.errors import IpcError
 from ipctop.model import MsgQueue
 from ipctop.tui.context import ActionContext
 from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, remove_tagged, selected, sentence
@@ -34,19 +30,6 @@ def create(ctx: ActionContext) -> None:
     open_create_form(ctx, MsgCreateForm())
 
 
-def send_waiting(ctx: ActionContext, request: MsgSendRequest) -> Outcome:
-    """msgsnd that waits while the queue is full, in slices, so that ipctop's exit can stop it."""
-    quick = replace(request, nowait=True)
-    while True:
-        try:
-            return perform(quick, ctx.holdings)
-        except IpcError as error:
-            if error.errno != errno.EAGAIN:
-                raise
-        if ctx.cancel.wait(WAIT_SLICE):
-            raise Cancelled(f"sending to queue {request.msqid} was cancelled")
-
-
 def send(ctx: ActionContext) -> None:
     from ipctop.tui.forms import MsgSendForm
 
@@ -56,10 +39,7 @@ def send(ctx: ActionContext) -> None:
     limits = ctx.snapshot.limits if ctx.snapshot else None
 
     def carry_out(request: MsgSendRequest) -> None:
-        if request.nowait:
-            ctx.perform(request)
-        else:
-            ctx.run_in_thread(lambda: send_waiting(ctx, request), errors=(IpcError, HoldingError))
+        ctx.perform(request, waits=not request.nowait)
 
     open_form(ctx, MsgSendForm(queue.msqid, limits.msgmax if limits else None), carry_out)
 

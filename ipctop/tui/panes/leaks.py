@@ -14,12 +14,16 @@ the pane keeps showing the previous one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ipctop.cleanup import LeakCandidate, LeakFilters, RemovalResult, find_leaks, scan_queue_waiters
+from ipctop.cleanup import Evidence, LeakCandidate, LeakFilters, RemovalResult, find_leaks, gather
 from ipctop.model import Snapshot
+from ipctop.render.escape import printable
 from ipctop.tui.details import lookup
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell, key_cell
@@ -30,21 +34,24 @@ from ipctop.tui.widgets.object_table import ObjectTable
 KIND_ORDER = {"shm": 0, "msg": 1, "sem": 2}
 
 
-def judge(snapshot: Snapshot, filters: LeakFilters | None) -> tuple[Snapshot, list[LeakCandidate]]:
-    """The leak candidates of `snapshot` (off the UI thread: it reads /proc for blocked queue users)."""
-    return snapshot, find_leaks(snapshot, filters, queue_waiters=scan_queue_waiters())
+def judge(snapshot: Snapshot, filters: LeakFilters | None,
+          evidence: Callable[[Snapshot], Evidence] = gather) -> tuple[Snapshot, list[LeakCandidate]]:
+    """The leak candidates of `snapshot` (off the UI thread: it reads /proc for who waits and who could
+    have made each queue and set)."""
+    return snapshot, find_leaks(snapshot, filters, evidence=evidence(snapshot))
 
 
 def outcome_text(results: list[RemovalResult]) -> str:
     removed = sum(result.removed for result in results)
-    lines = [f"Removed {removed} of {len(results)}:"] + [f"  {result.message}" for result in results]
+    lines = [f"Removed {removed} of {len(results)}:"] + [f"  {printable(result.message)}" for result in results]
     return "\n".join(lines)
 
 
 class LeaksPane(Pane):
     pane_id = "leaks"
     title = "Leaks"
-    empty_text = "No leaked objects: every segment, queue and semaphore set is in use or has a live user."
+    empty_text = ("No leaked objects: every segment, queue and semaphore set is in use, has a live user or a "
+                  "creator that may be alive, or was used within the grace period (10 minutes).")
     default_sort = "removable"
     namespaced = True
     columns = (
@@ -97,10 +104,13 @@ class LeaksPane(Pane):
         if snapshot is not None and snapshot is not self._judged and snapshot is not self._judging:
             self._judging = snapshot
             self._asked = (fade, highlight)
-            self.run_worker(lambda: judge(snapshot, self.filters), thread=True, exclusive=True, group="leaks")
+            evidence = getattr(self.app, "leak_evidence", gather)
+            self.run_worker(lambda: judge(snapshot, self.filters, evidence), thread=True, exclusive=True,
+                            group="leaks")
         super().show(state, fade=fade, highlight=highlight)
         if self._judged is None:
             self.query_one(".empty", Static).update("Looking for leaked objects…")
+            self._empty_shown = None  # so that the answer replaces this text, even an empty one
         self._show_reason()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -165,12 +175,12 @@ class LeaksPane(Pane):
             note.display = False
             return
         verdict = "removable (x removes it, X all)" if selected.removable else "reported only, never removed"
-        note.update(f"{selected.label}, {verdict}: {selected.reason}")
+        note.update(Text(printable(f"{selected.label}, {verdict}: {selected.reason}")))  # not markup
         note.display = True
 
     def show_outcome(self, results: list[RemovalResult]) -> None:
         """What a removal did, object by object, under the table (until the next removal)."""
         note = self.query_one("#leak-outcome", Static)
-        note.update(outcome_text(results))
+        note.update(Text(outcome_text(results)))
         note.set_class(not all(result.removed for result in results), "-trouble")
         note.display = True

@@ -23,6 +23,7 @@ from ipctop.actions.holdings import Holdings
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
 from ipctop.model import ShmSegment
+from ipctop.render.escape import printable
 from ipctop.render.procinfo import label
 from ipctop.render.waits import waits_cell_text
 from ipctop.tui.details import Detail, describe, lookup
@@ -37,17 +38,22 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
+def _plain(text: str, style: str = "") -> Text:
+    """Text from the machine (names, paths, command lines): escaped, and never read as markup."""
+    return Text(printable(text), style=style)
+
+
 def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = None, ipc_ns: int = 0) -> Group:
     state = app.state
     snapshot = state.snapshot
-    parts: list = [Text(detail.title, style="bold")]
-    parts += [Text(note, style="italic") for note in detail.notes]
+    parts: list = [_plain(detail.title, style="bold")]
+    parts += [_plain(note, style="italic") for note in detail.notes]
 
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold", no_wrap=True)
     fields.add_column()
     for name, value in detail.fields:
-        fields.add_row(name, value)
+        fields.add_row(_plain(name), _plain(value))
     if detail.fields:
         parts += [_section("Fields"), fields]
 
@@ -63,7 +69,7 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             user = process.user if process else "-"
             waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
-            users.add_row(str(pid), name, user, run if alive else "gone", how)
+            users.add_row(*map(_plain, (str(pid), name, user, run if alive else "gone", how)))
         parts.append(users)
     else:
         parts.append(Text("none seen", style="italic"))
@@ -75,7 +81,7 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         else:
             key = "(read again at every scan)" if contents.free else "(r reads it again)"
         parts.append(Text(f"{contents.note} {key}", style="italic"))
-        parts += [Text(line) for line in contents.lines]
+        parts += [_plain(line) for line in contents.lines]
 
     parts.append(_section("Lifetime as seen by ipctop"))
     timeline = state.timeline
@@ -93,8 +99,8 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
         for column in ("Time", "What", "PID", "Detail"):
             table.add_column(column, no_wrap=column != "Detail")
         for entry in lifetime:
-            table.add_row(time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
-                          str(entry.pid or ""), entry.detail)  # fmt: skip
+            table.add_row(*map(_plain, (time.strftime("%H:%M:%S", time.localtime(entry.time)), entry.what,
+                                        str(entry.pid or ""), entry.detail)))  # fmt: skip
         parts.append(table)
     elif not timeline.forgotten(detail.kind, detail.ident):
         parts.append(Text("nothing recorded yet", style="italic"))

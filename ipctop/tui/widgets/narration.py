@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
+from ipctop.render.escape import printable
 from ipctop.tui.demo_marks import MARK
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ MAX_LINES = 2000
 
 
 def styled(line: str) -> Text:
-    """A narration line: step headings bold, `# look:` notes in the accent colour, calls as they are."""
+    """A narration line: step headings bold, `# look:` notes in the accent colour, calls as they are;
+    escaped, since it names paths and data from the machine."""
+    line = printable(line)
     if line.startswith("["):
         return Text(line, style="bold")
     if line.lstrip().startswith("#"):
@@ -99,13 +102,13 @@ class NarrationPanel(Vertical):
             note = f"g: next step — {awaiting.heading}"
             if note != self._step_note:
                 self._step_note = note
-                self.query_one("#narration-step", Static).update(note)
+                self.query_one("#narration-step", Static).update(Text(printable(note)))
         self.border_subtitle = ("g next step · " if waiting else "") + "ctrl+d stop · ctrl+n hide"
 
     def end(self, summary: str) -> None:
         self.ended = True
         self.set_class(False, "-awaiting")
-        self._write(Text(summary, style="bold"))
+        self._write(Text(printable(summary), style="bold"))
         self.border_title = f"Demo {self.demo} · ended"
         self.border_subtitle = "ctrl+n hide"
 

@@ -1,0 +1,44 @@
+"""Bad arguments get one line naming the problem and exit 2: digits that are not 0-9 (`²`), empty
+values (which are not "no filter"), and arguments holding a newline (escaped, on one line)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from ipctop.cli.main import main
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """ipctop ARGV in this process, argparse's own exits included: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["list", "--pid", "²"], "--pid: '²' is not a process id"),
+    (["--pid", "٣", "list"], "--pid: '٣' is not a process id"),
+    (["-u", "²", "list"], "--user: no user is named '²'"),
+    (["list", "--user", "²"], "--user: no user is named '²'"),
+    (["clean", "--user", "²"], "--user: no user is named '²'"),
+    (["list", "--pid", ""], "--pid: an empty value is not a process id"),
+    (["list", "--pid", "1,"], "--pid: an empty value is not a process id"),
+    (["list", "--user", ""], "--user: an empty value is not a user"),
+    (["list", "--type", ""], "--type: an empty value is not a type"),
+    (["clean", "--type", ""], "--type: an empty value is not a type"),
+    (["clean", "--user", "a\0b"], "--user: no user is named 'a\\x00b'"),
+    (["restore", "/nonexistent/a\nb.json"], "cannot read /nonexistent/a\\nb.json: No such file or directory"),
+    (["list", "extra\nargument"], "unrecognized arguments: extra\\nargument"),
+])  # fmt: skip
+def test_one_line_naming_the_problem(argv, says):
+    code, out, err = run_cli(*argv)
+    assert (code, out) == (2, "") and says in err, err
+    assert err.splitlines()[-1].startswith("ipctop") and "Traceback" not in err
+    assert all(line.isprintable() for line in err.splitlines()), repr(err)
