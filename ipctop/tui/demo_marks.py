@@ -62,7 +62,8 @@ def mark_row(row: Row, mark: str) -> Row:
     first = row.cells[0]
     text = Text()
     text.append_text(first.as_text())
-    text.append(f" {MARK} {mark}" if mark else f" {MARK}")
+    named = mark and not first.plain.endswith(f" {mark}") and first.plain.split()[-1:] != [mark]
+    text.append(f" {MARK} {mark}" if named else f" {MARK}")  # `b ◆`, not `b ◆ b`: the role is its name
     cell = Cell(text, sort=first.sort_key, role=first.role, justify=first.justify or "left")  # type: ignore[arg-type]
     return replace(row, cells=(cell, *row.cells[1:]), role=row.role or "demo", search=f"{row.search} demo")
 

@@ -109,7 +109,7 @@ async def test_step_by_step_demo_narrates_marks_its_segment_and_stops_with_its_k
             assert table(app, "shm").row_for(str(shmid)).role == "demo"
             server = run.current.pid_of("server")
             await pilot.press("5")
-            await wait_for(pilot, lambda: "◆ server" in (cell_text(app, "processes", f"p{server}", "process") or ""))
+            await wait_for(pilot, lambda: "server ◆" in (cell_text(app, "processes", f"p{server}", "process") or ""))
             await wait_for(pilot, lambda: "g: next step" in screen_text(app))
             await pilot.press("ctrl+d")
             assert run.wait(15)

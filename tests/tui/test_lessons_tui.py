@@ -35,7 +35,7 @@ async def test_shm_dest_step_by_step_counts_the_step_on_screen_and_shows_the_rec
             run = await start_demo(pilot, "shm-dest", step=True)
             panel = app.main_screen.query_one(NarrationPanel)
             await take_steps_until(pilot, app, "owner-detach")  # the rmid step's calls are on screen
-            await wait_for(pilot, lambda: any("IPC_RMID" in line for line in panel.shown_lines), timeout=60)
+            await wait_for(pilot, lambda: any("IPC_RMID, NULL) = 0" in line for line in panel.shown_lines), timeout=60)
             assert panel.border_title == "Demo shm-dest · step 3/5"  # not 4/5: that one waits for g
             assert "g: next step — [4/5] " in screen_text(app)
             (shmid,) = run.current.shm

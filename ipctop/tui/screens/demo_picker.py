@@ -67,7 +67,7 @@ class DemoPicker(ModalScreen[DemoChoice | None]):
             )
             yield Static(id="demo-lesson")
             with Horizontal(id="demo-options"):
-                yield Checkbox("Step by step (n takes each step)", id="step", compact=True)
+                yield Checkbox("Step by step (g takes each step)", id="step", compact=True)
                 yield Label("Speed")
                 yield Input(f"{self.speed:g}", id="speed", compact=True)
                 yield Label("(2 = twice as fast)")
