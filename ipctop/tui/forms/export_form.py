@@ -14,16 +14,17 @@ from ipctop.tui.forms.base import FormScreen
 class ExportForm(FormScreen[ExportChoice]):
     """Dismisses with an ExportChoice: the path (new file) and the format."""
 
-    def __init__(self, pane_id: str, title: str, rows: int) -> None:
+    def __init__(self, pane_id: str, title: str, rows: int, when: float | None = None) -> None:
         super().__init__()
         self.pane_id = pane_id
+        self.when = when  # the time of the scan shown: the file's default name says it
         self.form_title = f"Export the {rows} row{'s' if rows != 1 else ''} of pane {title} (filter and sort as shown)"
 
     def compose_fields(self) -> ComposeResult:
         with RadioSet(id="choice-format"):
             yield RadioButton("Text: the table, every column whole", value=True)
             yield RadioButton("JSON: each row's cells and its object as ipctop list --json gives it")
-        yield from self.input_field("path", "File", value=default_name(self.pane_id, False),
+        yield from self.input_field("path", "File", value=default_name(self.pane_id, False, self.when),
                                     hint="a new file (relative to the directory ipctop was started in)")  # fmt: skip
 
     @on(RadioSet.Changed, "#choice-format")

@@ -154,7 +154,7 @@ def export_rows(ctx: ActionContext) -> None:
             return
         ctx.notify(f"Wrote {len(rows)} row{'s' if len(rows) != 1 else ''} of {pane.title} to {path}.")
 
-    ctx.push_screen(ExportForm(pane.pane_id, pane.title, len(rows)), chosen)
+    ctx.push_screen(ExportForm(pane.pane_id, pane.title, len(rows), now or None), chosen)
 
 
 def _show_pane(pane_id: str):  # type: ignore[no-untyped-def]
