@@ -239,7 +239,7 @@ def test_at_80x24_each_pane_keeps_the_columns_that_matter(ipc_key, holders):
             assert "Fill" in line, line
             terminal.keys("5")
             screen = terminal.wait_for_match(r"Process.*PID.*Holds")
-            assert re.search(rf"python child\.(py|…) +{holder.pid} .*shm {shmid}", screen), screen  # cut at 14
+            assert re.search(rf"python child\S* +{holder.pid} .*shm {shmid}", screen), screen  # the name may be cut
         finally:
             terminal.close()
     finally:

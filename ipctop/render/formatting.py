@@ -57,11 +57,6 @@ def proc_label(comm: str, pid: int) -> str:
     return f"{comm}[{pid}]"
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """'1 semaphore', '2 semaphores'."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
-
-
 def found_of(segment: ShmSegment) -> str:
     """'2 of 3 found': how much of an incomplete segment's nattch its attachers account for."""
     return f"{segment.attachments_found} of {segment.nattch} found"
@@ -88,8 +83,8 @@ def uninspected_sentence(uninspectable: Sequence[Uninspectable], privileged: boo
             f"{reason}: pid {', '.join(map(str, pids[:5]))}{', …' if len(pids) > 5 else ''}"
             for reason, pids in reasons.items()
         )
-    count = len(uninspectable)
-    verb, they = ("was ", "it holds") if count == 1 else ("were ", "they hold")
+    many = len(uninspectable)
+    verb, they = ("was ", "it holds") if many == 1 else ("were ", "they hold")
     advice = "" if privileged else f" Run as root to see what {they}."
-    noun = plural(count, "process", "processes")
+    noun = count(many, "process", "processes")
     return f"{noun} {'' if short else verb}not inspected ({why}): what {they} is not shown.{advice}"
