@@ -371,8 +371,7 @@ def naive_snapshot() -> Snapshot:
     for kind, table in (("pipe", pipes), ("fifo", fifos)):
         for inode, p in table.items():
             for e in p.ends:
-                peers = tuple(sorted({o.pid for o in p.ends if o.pid != e.pid}))
-                held.setdefault(e.pid, []).append(HeldPipeEnd(kind, inode, e.fd, e.mode, peers))  # type: ignore[arg-type]
+                held.setdefault(e.pid, []).append(HeldPipeEnd(kind, inode, e.fd, e.mode))  # type: ignore[arg-type]
     procs = {}
     for pid, f in facts.items():
         procs[pid] = Process(
@@ -483,8 +482,7 @@ def _world_ends(pipe: Pipe | Fifo, pids: set[int]) -> Pipe | Fifo:
 
 
 def _world_peers(process: Process, pids: set[int]) -> Process:
-    held = tuple(replace(h, peers=tuple(p for p in h.peers if p in pids)) for h in process.pipes)
-    return replace(process, pipes=held)
+    return process
 
 
 def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int]) -> list[str]:

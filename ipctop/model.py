@@ -219,7 +219,8 @@ class HeldPipeEnd:
     inode: int
     fd: int
     mode: AccessMode
-    peers: tuple[int, ...]  # pids holding other ends of the same pipe
+    # Who holds the other ends is the pipe's (snapshot.pipes / fifos, by inode): a pipe held by a
+    # thousand processes is listed once, not a thousand times in each of them.
 
 
 @dataclass(frozen=True, slots=True)

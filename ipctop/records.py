@@ -269,11 +269,7 @@ class RecordMemo:
                 if earlier is not None and earlier[0] is ends:
                     held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
                 else:
-                    holders = sorted({e.pid for e in ends}) if len(ends) > 1 else [ends[0].pid]
-                    held_ends = [
-                        HeldPipeEnd(kind, inode, end.fd, end.mode, tuple(pid for pid in holders if pid != end.pid))  # type: ignore[arg-type]
-                        for end in ends
-                    ]
+                    held_ends = [HeldPipeEnd(kind, inode, end.fd, end.mode) for end in ends]  # type: ignore[arg-type]
                 made_held[(kind, inode)] = (ends, held_ends)
                 for end, held in zip(ends, held_ends, strict=True):
                     held_pipes.setdefault(end.pid, []).append(held)

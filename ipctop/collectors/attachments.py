@@ -7,14 +7,16 @@ copies them, and an mprotect of part of an attachment splits it into several
 lines, each counted.  Lines of one attachment are shown as one attacher, but
 counted as the kernel counts them.
 
-Reading maps is the most expensive read of a scan, so the first pass reads the
-likeliest processes first (creators and last users, then the children of every
-process found attached, since a fork copies attachments) and stops once every
-segment's own count is met.  Under churn a count can be met with the wrong
-mappings, or never met, so the pass is checked: the table is read again, and a
-segment is settled when its use (nattch, lpid, atime, dtime: every attach,
-detach, fork and exit changes them) did not change while its processes were read
-and the mappings found add up to its nattch.  An unsettled segment is looked for
+The first pass reads every process's maps (a monitor's scan takes those of
+processes that have not run since from memory, quiet.py).  It cannot stop once
+the counts are met: under churn a count can be met with the wrong mappings (a
+process's brief attach counted, a steady holder not yet read), and the row can
+read the same after a whole attach-fork-exit-detach cycle within one second.
+Reading every process once, a steady holder is always found, and a brief
+mapping makes the count exceed nattch.  The pass is then checked: the table is
+read again, and a segment is settled when its use (nattch, lpid, atime, dtime:
+every attach, detach, fork and exit changes them) did not change while its
+processes were read and the mappings found add up to its nattch.  An unsettled segment is looked for
 again among every process that could hold it, between two more readings of the
 table; if it is still not settled it is reported incomplete (what was found, not
 all) rather than shown with a wrong number.
@@ -22,7 +24,6 @@ all) rather than shown with a wrong number.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -249,9 +250,9 @@ def _find(
     after = {row.shmid: row for row in after_rows}
     unsettled = _unsettled(before, after_rows, by_shmid)
     incomplete: set[int] = set()
-    if unsettled and first.read >= set(all_pids):
-        # every process was read: where nothing attached or detached meanwhile, another look
-        # would read the same (a process that may not be read stays unread)
+    if unsettled and scan.denied:
+        # some processes may not be read: where nothing attached or detached meanwhile, another
+        # look would read the same, and the missing mappings are in those processes
         unchanged = {shmid for shmid in unsettled if shmid in before and _use(before[shmid]) == _use(after[shmid])}
         incomplete |= unchanged
         unsettled -= unchanged
@@ -283,34 +284,12 @@ def _find(
 
 def _first_pass(reading: _Pass, need: dict[int, int], likely_pids: Iterable[int],
                 all_pids: list[int]) -> dict[int, list[MapsAttachment]]:
-    """Read maps, likeliest first, until every segment's mappings add up to its nattch."""
-    need = dict(need)
+    """Every process's mappings of the attached segments (each process read once)."""
     shmids = set(need)
-    unmet = len(need)
     by_shmid: dict[int, list[MapsAttachment]] = {}
-    first = deque(likely_pids)
-    rest = iter(all_pids)
-    seen: set[int] = set()
-    while unmet > 0:
-        pid = first.popleft() if first else next(rest, None)
-        if pid is None:
-            break
-        if pid in seen:
-            continue
-        seen.add(pid)
-        found = reading.attachments_of(pid, shmids, fresh=False)
-        if not found:
-            continue
-        for attachment in found:
+    for pid in dict.fromkeys([*likely_pids, *all_pids]):
+        for attachment in reading.attachments_of(pid, shmids, fresh=False) or ():
             by_shmid.setdefault(attachment.shmid, []).append(attachment)
-            left = need[attachment.shmid]
-            need[attachment.shmid] = left - attachment.vmas
-            if left > 0 >= left - attachment.vmas:
-                unmet -= 1
-        if unmet > 0:
-            # fork copies attachments (and names the parent as lpid): pre-fork servers'
-            # workers hold them too, so an attacher's children are read next.
-            first.extendleft(reversed(_children(reading.proc, pid)))
     return by_shmid
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipctop.diff import Event
-from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
+from ipctop.model import Fifo, HeldPipeEnd, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
@@ -251,8 +251,15 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
     for end in process.pipes:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
-    users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes for peer in end.peers]
+    users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes
+             for peer in _peers(snapshot, end, process.pid)]
     return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields, users)
+
+
+def _peers(snapshot: Snapshot, end: HeldPipeEnd, holder: int) -> list[int]:
+    """The processes other than `holder` that hold an end of the pipe or FIFO `end` is on."""
+    pipe = (snapshot.pipes if end.kind == "pipe" else snapshot.fifos).get(end.inode)
+    return sorted({e.pid for e in pipe.ends if e.pid != holder}) if pipe else []
 
 
 def _fifo_path(snapshot: Snapshot, inode: int) -> str:

@@ -114,7 +114,7 @@ def test_pipe_with_bytes_between_two_processes(holders):
     assert (pipe.fill, pipe.capacity) == (1000, 65536)
     assert {(e.pid, e.fd, e.mode) for e in pipe.ends} == {(writer.pid, write_fd, "w"), (reader.pid, read_fd, "r")}
     held = snapshot.processes[writer.pid].pipes
-    assert any(h.inode == inode and h.mode == "w" and h.peers == (reader.pid,) for h in held)
+    assert any(h.inode == inode and h.mode == "w" and h.fd == write_fd for h in held)
 
 
 def test_fifo_with_a_reader_and_a_writer(tmp_path, holders):

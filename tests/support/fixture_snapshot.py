@@ -183,8 +183,7 @@ def _processes(scan: int, shm, msg, sem, pipes, fifos) -> dict[int, Process]:  #
     for kind, table in (("pipe", pipes), ("fifo", fifos)):
         for inode, pipe in table.items():
             for end in pipe.ends:
-                peers = tuple(sorted({e.pid for e in pipe.ends if e.pid != end.pid}))
-                held.setdefault(end.pid, []).append(HeldPipeEnd(kind, inode, end.fd, end.mode, peers))
+                held.setdefault(end.pid, []).append(HeldPipeEnd(kind, inode, end.fd, end.mode))
     result = {}
     for pid, (ppid, comm, cmdline, uid, state, wchan, started) in PROCESSES.items():
         if scan >= EXITS_AT.get(pid, SCANS):
