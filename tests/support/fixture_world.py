@@ -80,8 +80,7 @@ def _processes(scan: int, pipes: dict[int, Pipe]) -> dict[int, Process]:
     held: dict[int, list[HeldPipeEnd]] = {}
     for inode, pipe in pipes.items():
         for end in pipe.ends:
-            peers = tuple(sorted({e.pid for e in pipe.ends if e.pid != end.pid}))
-            held.setdefault(end.pid, []).append(HeldPipeEnd("pipe", inode, end.fd, end.mode, peers))
+            held.setdefault(end.pid, []).append(HeldPipeEnd("pipe", inode, end.fd, end.mode))
     return {
         pid: Process(
             pid=pid, ppid=ppid, comm=comm, cmdline=cmdline, uid=uid, user=USERS[uid], state=state, wchan=wchan,
