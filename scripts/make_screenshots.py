@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Write a picture of every pane of the monitor (and its detail and help) to screenshots/.
+"""Write a picture of every pane of the monitor (and its detail, help and a demo) to screenshots/.
 
-The pictures come from the same fixed, made-up machine as the snapshot tests
-(tests/support/fixture_snapshot.py), so they are the same on every run and every
-machine.  Each is an SVG; with `rsvg-convert` on the PATH (Debian: librsvg2-bin)
-a PNG is written beside it.
+The pictures come from a fixed, made-up busy machine (tests/support/fixture_world.py:
+the snapshot tests' fixture with PostgreSQL, a backup pipeline and make -j4 on top),
+so they are the same on every run and every machine, at a projector's 100x30.  The
+monitor is shown as run by root with its default interval (every 2s); it never scans
+again while the picture is taken.
 
-    python scripts/make_screenshots.py [--size 120x32] [--out screenshots]
+Each is an SVG in which every character has its own x position, one cell of the
+terminal apart, in DejaVu Sans Mono (Debian: fonts-dejavu-core): a renderer then
+cannot shift coloured cells by the width of another font's glyphs, as it did with
+the text runs Textual writes (stretched to their length in whatever font stood in
+for Fira Code).  With `rsvg-convert` on the PATH (Debian: librsvg2-bin) a PNG is
+written beside it.
+
+    python scripts/make_screenshots.py [--size 100x30] [--out screenshots]
 """
 
 from __future__ import annotations
@@ -25,14 +33,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rich.cells import cell_len  # noqa: E402
+
 from ipctop.tui.app import IpctopApp  # noqa: E402
 from tests.support.fixture_demo import show_fixture_demo  # noqa: E402
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence  # noqa: E402
-from tests.support.fixture_snapshot import FixtureFeed  # noqa: E402
+from tests.support.fixture_world import WorldFeed  # noqa: E402
 from tests.tui.helpers import play_fixture  # noqa: E402
 
 # (file name, keys pressed after the fixture has played)
 SHOTS = (
+    ("demo-running", ["4"]),
     ("1-shared-memory", ["1"]),
     ("2-message-queues", ["2"]),
     ("3-semaphores", ["3"]),
@@ -40,41 +51,72 @@ SHOTS = (
     ("5-processes", ["5"]),
     ("6-events", ["6"]),
     ("7-leaks", ["7"]),
-    ("demo-running", ["4"]),
+    ("lecture", ["5", "L"]),
     ("demo-picker", ["D"]),
-    ("detail", ["1", "down", "enter"]),
+    ("detail", ["1", "enter"]),  # the PostgreSQL buffers and all who attach them
     ("help", ["question_mark"]),
 )
 
 # What to show before the keys are pressed: a made-up demo over the fixture (it runs nothing).
-BEFORE = {"demo-running": show_fixture_demo}
+BEFORE = {"demo-running": show_fixture_demo, "lecture": show_fixture_demo}
 
-_TEXT = re.compile(r'(<text [^>]*?x=")([\d.]+)("[^>]*?textLength=")([\d.]+)("[^>]*>)([^<]*)(</text>)')
+_TEXT = re.compile(r'<text ([^>]*?)x="([\d.]+)"([^>]*?) textLength="([\d.]+)"([^>]*)>([^<]*)</text>')
+_FONT = re.compile(r"font-family: Fira Code, monospace;")
+_WEB_FONT = re.compile(r'\s*url\("https://[^"]*"\) format\("[^"]*"\)[,;]?')
+MONOSPACE = "Fira Code, DejaVu Sans Mono, monospace"
+SPACES = " \u00a0"
 
 
-def for_rsvg(svg: str) -> str:
-    """rsvg drops leading spaces and stretches text to textLength: trim the spaces, move x, shorten."""
+def monospace_svg(svg: str) -> str:
+    """Textual's SVG with every word of text at its own cell, stretched to exactly its cells.
 
-    def fix(match: re.Match[str]) -> str:
-        head, x, mid, length, tail, content, end = match.groups()
+    Textual writes a run of text as one <text> stretched to its length (textLength), spaces
+    included; a renderer that drops the spaces at its ends (rsvg), or a font whose glyphs are not
+    exactly a cell wide, then shifts what follows by part of a cell against the coloured
+    rectangles.  Each word (a run without spaces) gets its own <text> at the x of its first cell
+    and the length of its cells: nothing is left for a renderer to move.  (An x per character
+    would be simpler; rsvg-convert 2.54 reads only the first.)  The web fonts are left out: a
+    picture must not need the network."""
+
+    def place(match: re.Match[str]) -> str:
+        before, x, middle, length, after, content = match.groups()
         chars = html.unescape(content)
-        if not chars:
-            return match.group(0)
-        width = float(length) / len(chars)
-        stripped = chars.strip("\u00a0 ")
-        lead = len(chars) - len(chars.lstrip("\u00a0 "))
-        if not stripped:
+        cells = cell_len(chars)
+        if not cells:
             return ""
-        new_x = float(x) + lead * width
-        new_length = len(stripped) * width
-        return f"{head}{new_x:.1f}{mid}{new_length:.1f}{tail}{html.escape(stripped, quote=False)}{end}"
+        width = float(length) / cells
+        words: list[tuple[float, str]] = []
+        at, word, start = float(x), "", float(x)
+        for char in [*chars, " "]:
+            if char in SPACES:
+                if word:
+                    words.append((start, word))
+                word = ""
+            else:
+                if not word:
+                    start = at
+                word += char
+            at += cell_len(char) * width
+        return "".join(
+            f'<text {before}x="{start:.1f}"{middle} textLength="{cell_len(word) * width:.1f}"'
+            f' lengthAdjust="spacingAndGlyphs"{after}>{html.escape(word, quote=False)}</text>'
+            for start, word in words
+        )
 
-    return _TEXT.sub(fix, svg)
+    svg = _FONT.sub(f"font-family: {MONOSPACE};", svg)
+    svg = _WEB_FONT.sub("", svg)
+    return _TEXT.sub(place, svg)
+
+
+class StillApp(IpctopApp):
+    """The monitor with its default interval that does not scan again while the picture is taken."""
+
+    def _tick(self) -> None:
+        pass
 
 
 async def shoot(name: str, keys: list[str], size: tuple[int, int], out: Path) -> Path:
-    app = IpctopApp(FixtureFeed(), interval=3600.0, leak_evidence=fixture_evidence,
-                    leak_filters=FIXTURE_LEAK_FILTERS)
+    app = StillApp(WorldFeed(), interval=2.0, leak_evidence=fixture_evidence, leak_filters=FIXTURE_LEAK_FILTERS)
     async with app.run_test(size=size) as pilot:
         await play_fixture(pilot)
         if name in BEFORE:
@@ -82,13 +124,13 @@ async def shoot(name: str, keys: list[str], size: tuple[int, int], out: Path) ->
         await pilot.press(*keys)
         await pilot.pause(0.2)
         path = out / f"{name}.svg"
-        path.write_text(app.export_screenshot(title=f"ipctop — {name}"))
+        path.write_text(monospace_svg(app.export_screenshot(title=f"ipctop — {name}")))
     return path
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="120x32", help="terminal size, WIDTHxHEIGHT (default 120x32)")
+    parser.add_argument("--size", default="100x30", help="terminal size, WIDTHxHEIGHT (default 100x30)")
     parser.add_argument("--out", default=str(ROOT / "screenshots"), help="folder to write to")
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.lower().split("x"))
@@ -101,12 +143,7 @@ def main() -> int:
         svg = asyncio.run(shoot(name, keys, (width, height), out))
         print(svg.relative_to(out.parent) if out.parent in svg.parents else svg)
         if converter:
-            fixed = svg.with_suffix(".rsvg.svg")
-            fixed.write_text(for_rsvg(svg.read_text()))
-            try:
-                subprocess.run([converter, "-o", str(svg.with_suffix(".png")), str(fixed)], check=True)
-            finally:
-                fixed.unlink()
+            subprocess.run([converter, "-o", str(svg.with_suffix(".png")), str(svg)], check=True)
     if not converter:
         print("rsvg-convert not found (Debian: apt-get install librsvg2-bin): wrote SVG only", file=sys.stderr)
     return 0

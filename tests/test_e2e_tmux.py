@@ -105,8 +105,9 @@ class Terminal:
         shutil.rmtree(self.directory, ignore_errors=True)  # kill-server leaves the socket file behind
 
 
-# The short sleep lets tmux give the pane its size before ipctop asks for it.
-COMMAND = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5; echo ipctop-exit=$?; sleep 60"
+# The short sleep lets tmux give the pane its size before ipctop asks for it; --no-config: whatever
+# settings the machine's user saved, the tests see the defaults.
+COMMAND = f"sleep 0.3; {shlex.quote(IPCTOP or 'ipctop')} -d 0.5 --no-config; echo ipctop-exit=$?; sleep 60"
 
 
 # What each pane's header line shows: its own columns, in order (a tab label alone, such as
@@ -186,6 +187,33 @@ def test_keys_typed_at_once_take_effect_in_order():
         terminal.type_at_once("Escape", "/", *"abc")
         terminal.wait_for("filter / abc")
         terminal.keys("Escape", "q")
+        terminal.wait_for("ipctop-exit=0")
+    finally:
+        terminal.close()
+
+
+def test_htops_function_keys_and_the_saved_settings_in_a_real_terminal(tmp_path):
+    config = tmp_path / "ipctop" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('interval = 0.2\n\n[panes.shm]\nhidden = ["owner"]\n')
+    command = (f"sleep 0.3; XDG_CONFIG_HOME={shlex.quote(str(tmp_path))} {shlex.quote(IPCTOP or 'ipctop')}; "
+               "echo ipctop-exit=$?; sleep 60")  # fmt: skip
+    terminal = Terminal(command)
+    try:
+        screen = terminal.wait_for_match(r"ShmID.*Key")
+        assert "Owner" not in header(screen, r"ShmID.*Key")  # hidden, as saved
+        terminal.wait_for("0.2s")  # the interval saved
+        terminal.keys("F3")  # the terminal's F3: the search line
+        terminal.wait_for("search F3")
+        terminal.keys("Escape", "F4")
+        terminal.wait_for("filter /")
+        terminal.keys("Escape", "F5")  # the tree is the processes pane's: said so
+        terminal.wait_for("only in 5 Processes")
+        terminal.keys("5", "j", "F1")
+        terminal.wait_for("ipctop — keys")
+        terminal.keys("Escape")
+        terminal.wait_until_gone("ipctop — keys")
+        terminal.keys("F10")
         terminal.wait_for("ipctop-exit=0")
     finally:
         terminal.close()

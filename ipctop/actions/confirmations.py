@@ -103,3 +103,65 @@ def remove_text(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str
     if isinstance(obj, MsgQueue):
         return msg_remove_text(obj, namespace)
     return sem_remove_text(obj, namespace)
+
+
+LISTED_IN_FULL = 12  # objects of a question on several named with what happens to each; the rest by name
+
+
+def removal_line(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str:
+    """One object of a removal of several: its name (and namespace, where there are several), and what
+    IPC_RMID does to it."""
+    if isinstance(obj, ShmSegment):
+        name = f"segment {obj.shmid} ({_key_label(obj.display_key)}, {human_bytes(obj.size)}){_in(namespace)}"
+        if obj.nattch == 0:
+            return f"{name}: destroyed at once with its contents"
+        times = "once" if obj.nattch == 1 else f"{obj.nattch} times"
+        labels = _attacher_labels(obj)
+        by = f" by {_list(labels)}" if labels else ""
+        if obj.marked_for_removal:
+            return f"{name}: already marked for removal, attached {times}{by}; it goes when the last detaches"
+        return f"{name}: attached {times}{by}, so only marked for removal (it goes when the last detaches)"
+    if isinstance(obj, MsgQueue):
+        lost = f"{count(obj.qnum, 'waiting message')} ({obj.cbytes} bytes) lost" if obj.qnum else "empty"
+        return f"queue {obj.msqid} ({_key_label(obj.key)}){_in(namespace)}: {lost}"
+    waiting = f"{count(obj.waiters, 'waiting process', 'waiting processes')} wake with EIDRM" \
+        if obj.waiters else "nobody waits on it"  # fmt: skip
+    semaphores = count(obj.nsems, "semaphore")
+    return f"semaphore set {obj.semid} ({_key_label(obj.key)}, {semaphores}){_in(namespace)}: {waiting}"
+
+
+def object_name(obj: ShmSegment | MsgQueue | SemSet) -> str:
+    if isinstance(obj, ShmSegment):
+        return f"segment {obj.shmid}"
+    if isinstance(obj, MsgQueue):
+        return f"queue {obj.msqid}"
+    return f"semaphore set {obj.semid}"
+
+
+def several(question: str, lines: list[str], names: list[str], after: str = "") -> str:
+    """A question on several objects: each on a line of its own, the ones past LISTED_IN_FULL by name."""
+    text = [question, ""] + [f"• {line}" for line in lines[:LISTED_IN_FULL]]
+    if len(lines) > LISTED_IN_FULL:
+        text.append(f"• and {len(lines) - LISTED_IN_FULL} more: {', '.join(names[LISTED_IN_FULL:])}")
+    if after:
+        text += ["", after]
+    return "\n".join(text)
+
+
+def remove_several_text(objects: list[ShmSegment | MsgQueue | SemSet], namespaces: list[str] | None = None) -> str:
+    """The confirmation of removing every tagged object, naming each (and its namespace, where there
+    are several) with what happens to it."""
+    return several(
+        f"Remove these {len(objects)} objects (IPC_RMID)?",
+        [removal_line(obj, ns) for obj, ns in zip(objects, namespaces or [""] * len(objects), strict=True)],
+        [object_name(obj) for obj in objects],
+    )
+
+
+def kill_several_text(signum: int, processes: list[Process]) -> str:
+    """The confirmation of a signal to every tagged process, naming each."""
+    return several(
+        f"Send {signal_name(signum)} to these {len(processes)} processes?",
+        [f"{name_of(p)}[{p.pid}] (user {p.user}): {p.cmdline or p.comm}" for p in processes],
+        [f"{p.comm}[{p.pid}]" for p in processes],
+    )

@@ -58,11 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         "semaphores (System V and POSIX), memfds, pipes and FIFOs. With no command, opens the live monitor.",
         parents=[common],
     )
-    parser.add_argument("-d", "--delay", type=positive_float, default=2.0, metavar="SECONDS",
-                        help="refresh interval of the monitor (default 2)")
+    parser.add_argument("-d", "--delay", type=positive_float, default=None, metavar="SECONDS",
+                        help="refresh interval of the monitor (default: as saved in the settings, else 2)")
     parser.add_argument("-p", "--pid", default=None, metavar="PID,...",
                         help="show only what these processes hold or last used")
     parser.add_argument("-u", "--user", default=None, metavar="USER", help="show only what USER owns or holds")
+    parser.add_argument("--no-config", action="store_true",
+                        help="start the monitor with the default settings, not those saved with its settings "
+                             "screen (F2) in $XDG_CONFIG_HOME/ipctop/config.toml")
+    parser.add_argument("--lecture", action="store_true",
+                        help="lecture mode: a demo's narration taller and its rows first in every pane (L toggles)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers, common)

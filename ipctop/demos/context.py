@@ -23,7 +23,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from ipctop.demos import ccalls, proc, protocol
 from ipctop.demos.registry import PREFIX, RunRecord, fresh_path
@@ -31,6 +31,8 @@ from ipctop.demos.syscalls import die_with_parent, set_process_name
 from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.keys import DEMO_KEYS, POSIX_DEMO_PREFIX, posix_name
+
+T = TypeVar("T")
 
 POKE = signal.SIGUSR1
 START = signal.SIGUSR2  # a new child waits for it, so that the parent's fork() line is told first
@@ -61,9 +63,32 @@ class Narrator:
         protocol.send(self.sock, kind, **fields)
 
     def call(self, text: str, result: object = None) -> None:
-        """One C call this process made, and its result."""
+        """One C call this process made, and its result, told after the fact (a call no other process
+        can be waiting on or waking: for those, `begin` and `end` around it)."""
         line = f"  {self.role} {self.pid}: {text}"
         self.send(protocol.LINE, text=line if result is None else f"{line} = {result}")
+
+    def begin(self, text: str) -> None:
+        """A system call this process is about to make.  The runner prints it with its result when
+        `end` comes, or, if another process speaks first or it does not return at once (it blocks),
+        as `<unfinished ...>` now and `<... resumed>` later, as strace does."""
+        self.send(protocol.CALL, pid=self.pid, role=self.role, text=text)
+
+    def end(self, result: object) -> None:
+        """What the call told by `begin` returned."""
+        self.send(protocol.RETURN, pid=self.pid, result=str(result))
+
+    def around(self, text: str, call: Callable[[], T], result: Callable[[T], object] = str) -> T:
+        """Make `call` told as `text` with `begin` and `end` (its result as `result(value)`); a call that
+        fails with an errno is told as -1 ERRNO and raises on."""
+        self.begin(text)
+        try:
+            value = call()
+        except (OSError, IpcError) as error:
+            self.end(ccalls.failure(error.errno or errno.EINVAL))
+            raise
+        self.end(result(value))
+        return value
 
     def result(self, name: str, value: int | str | float) -> None:
         """A measured figure, for the runner's `results`."""
@@ -81,44 +106,38 @@ class Narrator:
         return read_end, write_end
 
     def close(self, fd: int) -> None:
-        os.close(fd)
-        self.call(f"close({fd})", 0)
+        self.around(f"close({fd})", lambda: os.close(fd), lambda _none: 0)  # a last writer's close wakes a reader
 
     def write(self, fd: int, data: bytes, quiet: bool = False) -> int:
         """write(); returns the count, or -errno for EAGAIN and EPIPE (which it narrates)."""
-        call = f"write({fd}, {ccalls.cstr(data)}, {len(data)})"
+        text = f"write({fd}, {ccalls.cstr(data)}, {len(data)})"
+        if quiet:  # told only when it fails
+            try:
+                return os.write(fd, data)
+            except (BlockingIOError, BrokenPipeError) as error:
+                self.call(text, ccalls.failure(error.errno))
+                return -error.errno
         try:
-            count = os.write(fd, data)
+            return self.around(text, lambda: os.write(fd, data))
         except (BlockingIOError, BrokenPipeError) as error:
-            self.call(call, ccalls.failure(error.errno))
             return -error.errno
-        if not quiet:
-            self.call(call, count)
-        return count
 
     def read(self, fd: int, size: int = 64) -> bytes | None:
         """read(); the bytes (b"" at end of file), or None for EAGAIN."""
-        call = f"read({fd}, buf, {size})"
         try:
-            data = os.read(fd, size)
-        except BlockingIOError as error:
-            self.call(call, ccalls.failure(error.errno))
+            return self.around(f"read({fd}, buf, {size})", lambda: os.read(fd, size), ccalls.read_result)
+        except BlockingIOError:
             return None
-        self.call(call, ccalls.read_result(data))
-        return data
 
     def open(self, path: str, flags: int) -> int:
         """open(); the fd, or -errno for ENXIO (which it narrates)."""
-        call = f"open({ccalls.cstr(path.encode(), 64)}, {ccalls.open_flags(flags)})"
         try:
-            fd = os.open(path, flags)
+            return self.around(f"open({ccalls.cstr(path.encode(), 64)}, {ccalls.open_flags(flags)})",
+                               lambda: os.open(path, flags))  # fmt: skip
         except OSError as error:
             if error.errno != errno.ENXIO:
                 raise
-            self.call(call, ccalls.failure(error.errno))
             return -error.errno
-        self.call(call, fd)
-        return fd
 
 
 class ChildContext(Narrator):
@@ -277,8 +296,12 @@ class DemoContext(Narrator):
         self._acks[pid] -= 1
 
     def wait_exit(self, pid: int) -> None:
-        """Wait until child `pid` has ended, without reaping it (waitid WNOWAIT)."""
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        """Wait until child `pid` has ended, without reaping it (waitid WNOWAIT); the runner hears how
+        it ended (a call it died in is then printed as strace does: `+++ killed by SIGPIPE +++`)."""
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        if info is not None:
+            status = info.si_status << 8 if info.si_code == os.CLD_EXITED else info.si_status
+            self.send(protocol.EXIT, pid=pid, status=status)
 
     def reap(self, pid: int) -> int:
         """waitpid(): the child's wait status; the pid is forgotten only once reaped."""
@@ -286,7 +309,7 @@ class DemoContext(Narrator):
         with self._signals_held():
             _, status = os.waitpid(pid, 0)
             role = self._children.pop(pid)
-            self.send(protocol.GONE, what="pid", pid=pid, role=role)
+            self.send(protocol.GONE, what="pid", pid=pid, role=role, status=status)
         return status
 
     def reap_and_tell(self, pid: int) -> int:
@@ -321,7 +344,7 @@ class DemoContext(Narrator):
                     self.call(describe(chosen), ccalls.failure(error.errno))
                     if key is not None:
                         raise
-                    self.note("another object has that key: the demo leaves it alone and picks another key")
+                    self.note("EEXIST: an object with that key exists; IPC_EXCL leaves it alone: try another key")
                     continue
                 self._ipc[(kind, ident)] = chosen
                 self.send(protocol.MADE, what=kind, id=ident, key=chosen)
@@ -371,8 +394,8 @@ class DemoContext(Narrator):
         """IPC_RMID, narrated; a segment still attached stays (dest) until forget() is called."""
         call = {"shm": "shmctl({}, IPC_RMID, NULL)", "msg": "msgctl({}, IPC_RMID, NULL)",
                 "sem": "semctl({}, 0, IPC_RMID)"}[kind].format(ident)
-        {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
-        self.call(call, 0)
+        remove = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind]
+        self.around(call, lambda: remove(ident), lambda _none: 0)  # it wakes whoever waits on the object
         if kind != "shm" or not _shm_exists(ident):
             self.forget(kind, ident)
 

@@ -16,21 +16,25 @@ def send(who: Narrator, msqid: int, mtype: int, data: bytes, nowait: bool = Fals
     """msgsnd, told; 0, or -errno for EAGAIN and EIDRM."""
     call = f"msgsnd({msqid}, {{mtype={mtype}, {ccalls.cstr(data, 16)}}}, {len(data)}, " \
            f"{'IPC_NOWAIT' if nowait else '0'})"
+    if quiet:  # told only when it fails
+        try:
+            sysv.msgsnd(msqid, mtype, data, nowait=nowait)
+        except IpcError as error:
+            who.call(call, ccalls.failure(error.errno))
+            return -error.errno
+        return 0
     try:
-        sysv.msgsnd(msqid, mtype, data, nowait=nowait)
+        who.around(call, lambda: sysv.msgsnd(msqid, mtype, data, nowait=nowait), lambda _none: 0)
     except IpcError as error:
-        who.call(call, ccalls.failure(error.errno))
         return -error.errno
-    if not quiet:
-        who.call(call, 0)
     return 0
 
 
 def receive(who: Narrator, msqid: int, mtype: int) -> tuple[int, bytes]:
-    received_type, data = sysv.msgrcv(msqid, mtype, 64)
-    who.call(f"msgrcv({msqid}, &msg, 64, {mtype}, 0)", f"{len(data)}; msg = {{mtype={received_type}, "
-             f"{ccalls.cstr(data)}}}")
-    return received_type, data
+    def told(message: tuple[int, bytes]) -> str:
+        return f"{len(message[1])}; msg = {{mtype={message[0]}, {ccalls.cstr(message[1])}}}"
+
+    return who.around(f"msgrcv({msqid}, &msg, 64, {mtype}, 0)", lambda: sysv.msgrcv(msqid, mtype, 64), told)
 
 
 def tell_queue(who: Narrator, msqid: int) -> sysv.MsgStat:

@@ -11,10 +11,9 @@ import fcntl
 import os
 import select
 import termios
-import time
 from collections.abc import Callable
 
-from ipctop.demos import ccalls, proc
+from ipctop.demos import proc
 from ipctop.demos.context import ChildContext, DemoContext, Narrator
 
 F_GETPIPE_SZ = 1032
@@ -62,9 +61,8 @@ def pipe(ctx: DemoContext) -> None:
         if not bytes_waiting(ctx, read_end):
             ctx.note(f"the pipe is empty: read blocks (the wchan of {ctx.pid} ends in pipe_read) until the child "
                      "writes")
-        data = os.read(read_end, 64)
-        ctx.wait_ack(child)  # so that the child's write is told before the read it woke
-        ctx.call(f"read({read_end}, buf, 64)", ccalls.read_result(data))
+        ctx.read(read_end)
+        ctx.wait_ack(child)
 
     ctx.step("eof", "The child closes its end and exits: the parent's read returns 0, end of file")
     ctx.poke(child)
@@ -130,22 +128,25 @@ def pipe_full(ctx: DemoContext) -> None:
     ctx.note(f"look: /proc/{writer}/wchan is {where}; the pipe shows {capacity} of {capacity} bytes")
 
     ctx.step("drain", f"The reader takes {PIPE_BUF} bytes: the blocked writer wakes")
-    os.read(read_end, PIPE_BUF)
-    ctx.call(f"read({read_end}, buf, {PIPE_BUF})", PIPE_BUF)
+    read_quietly(ctx, read_end, PIPE_BUF)
     ctx.wait_ack(writer)
     bytes_waiting(ctx, read_end)
 
     ctx.step("atomic", "PIPE_BUF atomicity: a 4096-byte write is never split; an 8192-byte one may be")
     ctx.poke(writer)
     ctx.wait_ack(writer)
-    os.read(read_end, PIPE_BUF)
-    ctx.call(f"read({read_end}, buf, {PIPE_BUF})", PIPE_BUF)
+    read_quietly(ctx, read_end, PIPE_BUF)
     ctx.note("one page is free again")
     ctx.poke(writer)
     ctx.wait_ack(writer)
     ctx.poke(writer)
     ctx.reap_and_tell(writer)
     ctx.close(read_end)
+
+
+def read_quietly(who: Narrator, fd: int, size: int) -> bytes:
+    """read() of `size` bytes told by its count alone (the bytes are the writer's x's)."""
+    return who.around(f"read({fd}, buf, {size})", lambda: os.read(fd, size), len)
 
 
 def _sleeps_in(pid: int, function: str) -> str:
@@ -272,8 +273,9 @@ def pipe_eof(ctx: DemoContext) -> None:
     ctx.read(read_end)
     ctx.reap_and_tell(leaving)
     timeout_ms = int(1000 / ctx.speed)
-    ready, _, _ = select.select([read_end], [], [], timeout_ms / 1000)
-    ctx.call(f"poll([{{fd={read_end}, events=POLLIN}}], 1, {timeout_ms})", "0 (timeout)" if not ready else 1)
+    ready = ctx.around(f"poll([{{fd={read_end}, events=POLLIN}}], 1, {timeout_ms})",
+                       lambda: select.select([read_end], [], [], timeout_ms / 1000)[0],
+                       lambda ready: "0 (timeout)" if not ready else 1)  # fmt: skip
     ctx.result("forgotten_end_poll", len(ready))
     ctx.note(f"no end of file: the reader itself still holds write end {write_end}; "
              f"look: lsof -p {ctx.pid} shows both ends")
@@ -286,11 +288,8 @@ def pipe_eof(ctx: DemoContext) -> None:
 
 
 def read_downstream(child: ChildContext) -> bytes:
-    """read(0, ...) in a pipeline stage, told a moment later so that the write it got is told first."""
-    data = os.read(0, 64)
-    time.sleep(0.02)
-    child.call("read(0, buf, 64)", ccalls.read_result(data))
-    return data
+    """read(0, ...) in a pipeline stage (told when it returns: after the write whose bytes it got)."""
+    return child.read(0, 64) or b""
 
 
 def pipeline(ctx: DemoContext) -> None:

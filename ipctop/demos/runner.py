@@ -14,6 +14,13 @@ process are killed at once, what they made is found by the demo's run record
 
 Start a run from a thread that lives as long as the run (the main thread): the
 kernel signals the demo process when the thread that started it exits.
+
+The demo's processes tell each system call just before and just after they make it
+(protocol CALL and RETURN); `CallLines` prints them in the order they happened, as
+strace does: a call and its result on one line when nothing came between, else the
+call as `<unfinished ...>` when it starts and `<... resumed>` when it returns.  So a
+call that blocks is seen pending, and a read is never printed before the write that
+it returned.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from ipctop.kernel.errors import IpcError
 Narrate = Callable[[str], None]
 _POSIX = ("pshm", "psem", "pmsg")
 StepGate = Callable[[], None]
+PENDING_AFTER = 0.15  # seconds: a call not returned by then is printed as <unfinished ...> (it blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,78 @@ class MadeObjects:
     def pid_of(self, role: str) -> int:
         """The process that plays `role` (the latest made, if several did)."""
         return [pid for pid, r in self.pids.items() if r == role][-1]
+
+
+class CallLines:
+    """The lines of the calls told with CALL and RETURN, in the order they happened, as strace prints them.
+
+    A call is held until it returns, and then printed whole; if another line comes first, or it has
+    not returned after PENDING_AFTER, it is printed as `write(4, "y", 1 <unfinished ...>` and its
+    return later as `<... write resumed>) = 1`.  A process that ends inside a call (killed by a
+    signal) gets `<... write resumed>) = ?` and `+++ killed by SIGPIPE +++`."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.calls: dict[int, tuple[str, str]] = {}  # pid -> (role, call text) begun and not returned
+        self.held: tuple[int, float] | None = None  # the call begun and not printed yet, since when
+
+    def line(self, text: str) -> None:
+        """Any other line (a note, a step, a call told after the fact): what is held is printed first."""
+        self.flush()
+        self.say(text)
+
+    def call(self, pid: int, role: str, text: str) -> None:
+        self.flush()
+        self.calls[pid] = (role, text)
+        self.held = (pid, time.monotonic())
+
+    def returned(self, pid: int, result: str) -> None:
+        begun = self.calls.pop(pid, None)
+        if begun is None:
+            return
+        role, text = begun
+        if self.held is not None and self.held[0] == pid:
+            self.held = None
+            self.say(f"  {role} {pid}: {text} = {result}")
+            return
+        self.flush()
+        self.say(f"  {role} {pid}: {resumed(text)} = {result}")
+
+    def ended(self, pid: int, status: int | None) -> None:
+        """Process `pid` ended (or was reaped): a call it was in never returned."""
+        if pid not in self.calls:
+            return
+        self.flush(pid)
+        role, text = self.calls.pop(pid)
+        self.say(f"  {role} {pid}: {resumed(text)} = ?")
+        if status is not None and os.WIFSIGNALED(status):
+            self.say(f"  {role} {pid}: +++ killed by {signal.Signals(os.WTERMSIG(status)).name} +++")
+        elif status is not None:
+            self.say(f"  {role} {pid}: +++ exited with {os.WEXITSTATUS(status)} +++")
+
+    def flush(self, pid: int | None = None) -> None:
+        """Print the held call as <unfinished ...> (only if it is `pid`'s, when given)."""
+        if self.held is None or (pid is not None and self.held[0] != pid):
+            return
+        held_pid = self.held[0]
+        self.held = None
+        role, text = self.calls[held_pid]
+        self.say(f"  {role} {held_pid}: {unfinished(text)}")
+
+    def tick(self) -> None:
+        """Time passed with nothing to read: a call held that long blocks; show it pending."""
+        if self.held is not None and time.monotonic() - self.held[1] >= PENDING_AFTER:
+            self.flush()
+
+
+def unfinished(text: str) -> str:
+    """`write(4, "y", 1)` as strace prints it while it has not returned: `write(4, "y", 1 <unfinished ...>`."""
+    return (text[:-1] if text.endswith(")") else text) + " <unfinished ...>"
+
+
+def resumed(text: str) -> str:
+    """How strace prints the return of a call printed unfinished: `<... write resumed>)`."""
+    return f"<... {text.split('(', 1)[0]} resumed>" + (")" if text.endswith(")") else "")
 
 
 class DemoRun:
@@ -116,6 +196,7 @@ class DemoRun:
         self._stderr: Any = None
         self._reader: threading.Thread | None = None
         self._in_gate = False
+        self._lines = CallLines(lambda text: self._call(self._narrate, text))
         self.started_at = 0.0
         self.ended_at = 0.0
         self.swept: tuple[str, ...] = ()  # what earlier, killed demos had left and this run's start removed
@@ -127,7 +208,7 @@ class DemoRun:
             raise RuntimeError("a DemoRun starts once")
         self.swept = tuple(registry.sweep())  # what demos killed before could not remove
         mine, theirs = protocol.socket_pair()
-        mine.settimeout(0.2)
+        mine.settimeout(PENDING_AFTER / 2)
         self._sock = mine
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the demo's stderr, closed in _finish
         command = [sys.executable, "-m", "ipctop.demos.worker", "--fd", str(theirs.fileno()),
@@ -275,6 +356,7 @@ class DemoRun:
                     if self._popen.poll() is not None:
                         self._drain()
                         break
+                    self._lines.tick()
                     continue
                 except OSError:
                     break
@@ -282,6 +364,7 @@ class DemoRun:
                     break
                 self._handle(protocol.decode(record))
         finally:
+            self._lines.flush()
             self._finish()
 
     def _drain(self) -> None:
@@ -294,10 +377,19 @@ class DemoRun:
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message["m"]
         if kind == protocol.LINE:
-            self._call(self._narrate, message["text"])
+            self._lines.line(message["text"])
+        elif kind == protocol.CALL:
+            self._lines.call(message["pid"], message["role"], message["text"])
+        elif kind == protocol.RETURN:
+            self._lines.returned(message["pid"], message["result"])
+        elif kind == protocol.EXIT:
+            self._lines.ended(message["pid"], message["status"])
         elif kind == protocol.STEP:
+            self._lines.flush()
             self._take_step(DemoStep(message["number"], message["total"], message["slug"], message["title"]))
         elif kind in (protocol.MADE, protocol.GONE, protocol.KEPT):
+            if kind == protocol.GONE and message["what"] == "pid":
+                self._lines.ended(message["pid"], message.get("status"))
             self._record(kind, message)
         elif kind == protocol.RESULT:
             with self._lock:

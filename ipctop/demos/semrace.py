@@ -36,9 +36,8 @@ def sem_race(ctx: DemoContext) -> None:
             value = counter.value
             os.sched_yield()
             counter.value = value + 1
-        child.call(f"{INCREMENTS} × {{ v = *counter; sched_yield(); *counter = v + 1; }} done; "
-                   f"now semop({semid}, {{{DONE}, +1, 0}}, 1)")
-        sysv.semop(semid, DONE, 1)
+        child.call(f"{INCREMENTS} × {{ v = *counter; sched_yield(); *counter = v + 1; }} done")
+        child.around(f"semop({semid}, {{{DONE}, +1, 0}}, 1)", lambda: sysv.semop(semid, DONE, 1), lambda _none: 0)
         child.wait_poke()
         for _ in range(INCREMENTS):
             sysv.semop(semid, MUTEX, -1, undo=True)
@@ -47,9 +46,8 @@ def sem_race(ctx: DemoContext) -> None:
             counter.value = value + 1
             sysv.semop(semid, MUTEX, 1, undo=True)
         child.call(f"{INCREMENTS} × {{ semop({semid}, {{{MUTEX}, -1, SEM_UNDO}}, 1); v = *counter; sched_yield(); "
-                   f"*counter = v + 1; semop({semid}, {{{MUTEX}, +1, SEM_UNDO}}, 1); }} done; "
-                   f"now semop({semid}, {{{DONE}, +1, 0}}, 1)")
-        sysv.semop(semid, DONE, 1)
+                   f"*counter = v + 1; semop({semid}, {{{MUTEX}, +1, SEM_UNDO}}, 1); }} done")
+        child.around(f"semop({semid}, {{{DONE}, +1, 0}}, 1)", lambda: sysv.semop(semid, DONE, 1), lambda _none: 0)
         child.wait_poke()
         child.call("exit(0)")
 
@@ -62,8 +60,8 @@ def sem_race(ctx: DemoContext) -> None:
     def run(label: str) -> int:
         for worker in workers:
             ctx.poke(worker)
-        sysv.semop(semid, DONE, -2)
-        ctx.call(f"semop({semid}, {{{DONE}, -2, 0}}, 1)", "0 (both workers are done)")
+        ctx.around(f"semop({semid}, {{{DONE}, -2, 0}}, 1)", lambda: sysv.semop(semid, DONE, -2),
+                   lambda _none: "0 (both workers are done)")  # fmt: skip
         got = counter.value
         ctx.note(f"{label}: expected {expected}, got {got}: {expected - got} updates lost")
         return got

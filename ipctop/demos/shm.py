@@ -22,14 +22,20 @@ SHM_DEST = 0o1000
 
 
 def attach(who: Narrator, shmid: int) -> int:
-    address = sysv.shmat(shmid)
-    who.call(f"shmat({shmid}, NULL, 0)", ccalls.pointer(address))
-    return address
+    return who.around(f"shmat({shmid}, NULL, 0)", lambda: sysv.shmat(shmid), ccalls.pointer)
 
 
 def detach(who: Narrator, address: int) -> None:
-    sysv.shmdt(address)
-    who.call(f"shmdt({ccalls.pointer(address)})", 0)
+    who.around(f"shmdt({ccalls.pointer(address)})", lambda: sysv.shmdt(address), lambda _none: 0)
+
+
+def print_text(who: Narrator, address: int) -> str:
+    """printf("%s\n", p) of the string at `address`: told with what it returns, the count of bytes
+    printed, and what it printed."""
+    text = get_text(address)
+    printed = text.encode() + b"\n"
+    who.call(f'printf("%s\\n", (char *) {ccalls.pointer(address)})', f"{len(printed)}   // prints {text}")
+    return text
 
 
 def put_text(who: Narrator, address: int, text: str) -> None:
@@ -66,8 +72,8 @@ def shm(ctx: DemoContext) -> None:
     ctx.track_path(keyfile)
     os.close(os.open(keyfile, os.O_CREAT | os.O_WRONLY, 0o644))
     ctx.call(f"creat({ccalls.cstr(keyfile.encode(), 64)}, 0644)", "3; close(3) = 0")
-    ctx.note("ftok keys are not in ipctop's demo range: IPC_EXCL makes sure the demo never opens "
-             "somebody else's segment")
+    ctx.note("IPC_CREAT|IPC_EXCL fails with EEXIST if the key is taken: the server never takes over "
+             "another program's segment by mistake")
     for project in range(ord("A"), ord("Z") + 1):
         key = ftok(keyfile, project)
         ctx.call(f"ftok({ccalls.cstr(keyfile.encode(), 64)}, '{chr(project)}')", ccalls.key(key))
@@ -111,13 +117,15 @@ def shm(ctx: DemoContext) -> None:
     ctx.poke(client)
     ctx.wait_ack(client)
     nattch.append(tell_nattch(ctx, shmid))
-    ctx.note(f"look: the attachers of segment {shmid} are {ctx.pid} and {client}; each maps it at its own address")
+    ctx.note(f"look: the attachers of segment {shmid} are {ctx.pid} and {client}; each maps it in its own "
+             "address space: the numbers are equal only because the client is a fork of the server, with the "
+             "same layout")
 
     ctx.step("exchange", "The client writes A, AB, ABC…; the server reads the segment once a second")
     ctx.poke(client)
     for _ in range(5):
         ctx.pause(1.0)
-        ctx.call(f"printf(\"%s\", {ccalls.pointer(server_address)})", ccalls.cstr(get_text(server_address).encode()))
+        print_text(ctx, server_address)
     ctx.wait_ack(client)
     tell_nattch(ctx, shmid)
     ctx.note("no system call moves the data: both processes read and write the same memory")
@@ -304,7 +312,7 @@ def shm_leak(ctx: DemoContext) -> None:
 
     ctx.step("left", "The segment and its data outlive the process: left behind on purpose")
     address = attach(ctx, shmid)
-    ctx.call(f"printf(\"%s\", {ccalls.pointer(address)})", ccalls.cstr(get_text(address).encode(), 64))
+    print_text(ctx, address)
     detach(ctx, address)
     ctx.keep("shm", shmid)
     ctx.result("leaked_shmid", shmid)
@@ -323,8 +331,7 @@ def shm_fork(ctx: DemoContext) -> None:
     tell_nattch(ctx, shmid)
 
     def exec_body(child: ChildContext) -> None:
-        text = get_text(address)
-        child.call(f"printf(\"%s\", {ccalls.pointer(address)})", ccalls.cstr(text.encode()))
+        print_text(child, address)
         child.note("the child reads the segment at the parent's address without calling shmat")
         child.ack()
         child.wait_poke()

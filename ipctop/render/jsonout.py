@@ -30,6 +30,11 @@ def _segment(segment: ShmSegment) -> dict[str, Any]:
     return plain
 
 
+def object_to_dict(obj: Any) -> Any:
+    """One object of a snapshot (a segment, a pipe, a process…) as `snapshot_to_dict` gives it."""
+    return _segment(obj) if isinstance(obj, ShmSegment) else _plain(obj)
+
+
 def _namespace(ns: IpcNamespace) -> dict[str, Any]:
     """A namespace without its objects (they are in shm, msg and sem, each with its ipc_ns) nor its
     members (the host's are most processes): how many of each there are."""

@@ -1,7 +1,9 @@
 """The ipctop monitor app: scans in a worker thread, publishes each update to the screens.
 
 Everything visible lives in screens/ and panes/; every key in registry.py and
-handlers/.  The app owns the timing (interval, pause), the feed and the state.
+handlers/.  The app owns the timing (interval, pause), the feed, the state and the
+settings (ipctop/settings.py: given by the command line, which reads the file, and
+changed by the settings screen).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ipctop.cleanup.evidence import Evidence, gather
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.model import Snapshot
 from ipctop.render.escape import printable
+from ipctop.settings import INTERVALS, PaneSettings, Settings, SettingsError, save
 from ipctop.snapshot import Scanner
 from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
@@ -31,8 +34,6 @@ from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 from ipctop.tui.typeahead import KeyHandled, KeysInOrder, read_escape_as_escape
 from ipctop.tui.widgets.narration import NarrationPanel
-
-INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
 class IpctopApp(App[int]):
@@ -51,10 +52,15 @@ class IpctopApp(App[int]):
         readonly: bool = False,
         handle_signals: bool = False,
         leak_filters: LeakFilters | None = None,
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        lecture: bool = False,
         namespaces: str | None = None,
         leak_evidence: Callable[[Snapshot], Evidence] | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings or Settings()  # as read at start (their interval is already in `interval`)
+        self.settings_path = settings_path  # where the settings screen saves; None: it only applies
         # the monitor's scanner remembers
         self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid, namespaces)
         self.state = MonitorState()
@@ -84,6 +90,7 @@ class IpctopApp(App[int]):
         self._scanning = False
         self._again = False
         self.keys_in_order = KeysInOrder(self, super().on_event)  # keys typed quickly, in order
+        self.demo_session.lecture = lecture  # --lecture: a demo shown for a class
 
     def run(self, *args: object, **kwargs: object) -> int | None:  # type: ignore[override]
         read_escape_as_escape()  # Escape then a key, typed quickly, is not Alt+key
@@ -100,6 +107,8 @@ class IpctopApp(App[int]):
 
     def on_mount(self) -> None:
         prepare()  # the signal that wakes a waiting call at exit (from the main thread)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
         self.push_screen(self.main_screen)
         self._timer = self.set_interval(self.interval, self._tick)
         self.request_refresh()
@@ -165,6 +174,34 @@ class IpctopApp(App[int]):
         else:
             shorter = [i for i in INTERVALS if i < self.interval]
             self.set_interval_seconds(shorter[-1] if shorter else self.interval)
+
+    def current_settings(self) -> Settings:
+        """The settings as the monitor runs now: interval, theme, and each pane's sort and hidden columns."""
+        panes = {}
+        for pane_id, (sort, reverse, hidden, default) in self.main_screen.view_settings().items():
+            if (sort, reverse, hidden) != default:
+                panes[pane_id] = PaneSettings(sort, reverse, hidden)
+        return Settings(self.interval, self.theme, panes)
+
+    def apply_settings(self, settings: Settings, *, write: bool = False) -> None:
+        """Use `settings` from now on (the settings screen); `write`: save them to the settings file too."""
+        if settings.interval is not None and settings.interval != self.interval:
+            self.set_interval_seconds(settings.interval)
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme  # type: ignore[assignment]
+        self.main_screen.apply_view_settings(settings)
+        if not write:
+            return
+        if self.settings_path is None:
+            self.notify("Applied; not saved: this monitor has no settings file.", severity="warning")
+            return
+        try:
+            save(settings, self.settings_path)
+        except SettingsError as error:
+            self.notify(f"Applied, but not saved: {error}.", severity="error", timeout=8)
+            return
+        self.settings = settings
+        self.notify(f"Saved to {self.settings_path}.")
 
     def set_interval_seconds(self, seconds: float) -> None:
         self.interval = seconds

@@ -50,6 +50,7 @@ class ActionContext:
     selected: Selected | None  # the model object under the cursor in that pane
     snapshot: Snapshot | None  # the latest snapshot shown (already filtered by --pid/--user)
     readonly: bool
+    tagged: tuple[Selected, ...] = ()  # the objects of the rows tagged with Space, top to bottom
 
     @property
     def holdings(self) -> Holdings:

@@ -31,6 +31,8 @@ class DemoMarks:
     sem: frozenset[int]
     paths: frozenset[str] = frozenset()
     ever: frozenset[tuple[str, int]] = frozenset()  # ("shm", id), ("process", pid)… including what is gone
+    run: int = 0  # which run of the monitor's demos (the panes follow each run's objects afresh)
+    lecture: bool = False  # lecture mode: the panes pin the demo's rows first
 
     def label(self, obj: object) -> str | None:
         """The mark for the object a row shows: "" for an object the demo made, its role for a
@@ -60,7 +62,8 @@ def mark_row(row: Row, mark: str) -> Row:
     first = row.cells[0]
     text = Text()
     text.append_text(first.as_text())
-    text.append(f" {MARK} {mark}" if mark else f" {MARK}")
+    named = mark and not first.plain.endswith(f" {mark}") and first.plain.split()[-1:] != [mark]
+    text.append(f" {MARK} {mark}" if named else f" {MARK}")  # `b ◆`, not `b ◆ b`: the role is its name
     cell = Cell(text, sort=first.sort_key, role=first.role, justify=first.justify or "left")  # type: ignore[arg-type]
     return replace(row, cells=(cell, *row.cells[1:]), role=row.role or "demo", search=f"{row.search} demo")
 

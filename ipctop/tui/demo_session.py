@@ -15,6 +15,8 @@ made.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
 import time
 from collections import deque
@@ -34,12 +36,13 @@ if TYPE_CHECKING:
     from ipctop.tui.widgets.narration import NarrationPanel
 
 POLL = 0.1  # seconds between moves of narration to the panel
+HEADING = re.compile(r"^\[(\d+)/(\d+)\] ")  # a step's heading in the narration: `[2/7] The client…`
 SHOWN_AFTER_END = 45.0  # the panel stays this long after a demo ends, then hides
 
 
 @dataclass(frozen=True, slots=True)
 class DemoChoice:
-    """What the picker returns: which demo, how fast, and whether it waits for `n` before each step."""
+    """What the picker returns: which demo, how fast, and whether it waits for `g` before each step."""
 
     name: str
     speed: float = 1.0
@@ -69,11 +72,14 @@ class DemoSession:
         self.step_mode = False
         self._lines: deque[str] = deque()
         self._go = threading.Event()
-        self._awaiting: DemoStep | None = None  # the step the gate holds back until `n`
+        self._awaiting: DemoStep | None = None  # the step the gate holds back until `g`
         self._stopping = threading.Event()
         self._timer: Timer | None = None
         self._announced = False
         self._closed = False
+        self.runs = 0  # how many demos were shown: each run's objects are followed afresh
+        self.shown_step: tuple[int, int] | None = None  # the step whose heading the panel shows last
+        self.lecture = False  # lecture mode: a taller narration, the demo's rows pinned first
 
     # --- what the handlers use ---------------------------------------------------------
 
@@ -98,7 +104,7 @@ class DemoSession:
         run = DemoRun(
             choice.name,
             speed=choice.speed,
-            narrate=self._lines.append,
+            narrate=self.narrate,
             step_gate=self._gate if choice.step_mode else None,
         )
         self._go.clear()
@@ -111,13 +117,26 @@ class DemoSession:
     def follow(self, run: DemoRun, step_mode: bool = False) -> None:
         """Show `run` (started) in the narration panel and mark what it makes in the panes."""
         self.run = run
+        self.runs += 1
+        self.shown_step = None
         self.step_mode = step_mode
         self._announced = False
-        mode = "step by step: n takes the next step" if step_mode else f"speed {run.speed:g}"
+        mode = "step by step: g takes the next step" if step_mode else f"speed {run.speed:g}"
         self.panel.begin(run.info.name, run.info.description, run.info.lesson, mode)
+        self.panel.set_class(self.lecture, "-lecture")
         if self._timer is None:
             self._timer = self.app.set_interval(POLL, self.poll)
         self.poll()
+
+    def set_lecture(self, on: bool) -> None:
+        """Lecture mode: a taller narration, and the panes pin the demo's rows first (see Pane.show)."""
+        self.lecture = on
+        with contextlib.suppress(NoMatches):  # not mounted yet (--lecture): begin() sets it
+            self.panel.set_class(on, "-lecture")
+
+    def narrate(self, line: str) -> None:
+        """A line of the run's narration (from its reader thread): the panel shows it at the next poll."""
+        self._lines.append(line)
 
     def next_step(self) -> bool:
         """Let the demo take the step it waits for; False when it waits for none."""
@@ -132,7 +151,7 @@ class DemoSession:
         if run is None:
             return
         self._stopping.set()
-        self._go.set()  # a gate waiting for `n` lets the run see the stop
+        self._go.set()  # a gate waiting for `g` lets the run see the stop
         run.stop()
 
     def close(self) -> None:
@@ -153,7 +172,8 @@ class DemoSession:
         for kind in ("shm", "msg", "sem"):
             ever |= {(kind, ident) for ident in getattr(made, kind)}
         return DemoMarks(
-            run.info.name, current.pids, current.shm, current.msg, current.sem, current.paths, frozenset(ever)
+            run.info.name, current.pids, current.shm, current.msg, current.sem, current.paths, frozenset(ever),
+            run=self.runs, lecture=self.lecture,
         )
 
     # --- the run's reader thread ----------------------------------------------------------
@@ -188,7 +208,11 @@ class DemoSession:
             lines.append(self._lines.popleft())
         if lines:
             panel.write_lines(lines)
-        panel.show_progress(run.current_step, self._awaiting, run.running)
+        for line in lines:  # the step counted is the one whose calls are on screen, not the one to come
+            heading = HEADING.match(line)
+            if heading:
+                self.shown_step = (int(heading.group(1)), int(heading.group(2)))
+        panel.show_progress(self.shown_step, self._awaiting, run.running)
         if not run.running and not self._announced:
             self._announced = True
             self._announce_end(run)
@@ -219,6 +243,10 @@ class DemoSession:
             )
         else:
             summary += " Everything it made is gone."
-        self.panel.end(summary)
-        self.app.notify(summary, severity=severity, timeout=8)  # type: ignore[arg-type]
+        panel = self.panel
+        panel.end(summary)
+        # The panel says it, in its last line; a notification would cover the lesson's last lines.
+        # Only when the panel is not to be seen (hidden, another screen over it) does one say it.
+        if not (panel.is_open and panel.screen.is_current):
+            self.app.notify(summary, severity=severity, timeout=8)  # type: ignore[arg-type]
         self.app.request_refresh()

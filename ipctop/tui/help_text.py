@@ -14,6 +14,17 @@ KEY_NAMES = {
     "plus": "+",
     "minus": "-",
     "escape": "esc",
+    "space": "Space",
+    "left": "←",
+    "right": "→",
+    "f1": "F1",
+    "f2": "F2",
+    "f3": "F3",
+    "f4": "F4",
+    "f5": "F5",
+    "f6": "F6",
+    "f9": "F9",
+    "f10": "F10",
 }
 PANE_TITLES = {pane.pane_id: f"{i} {pane.title}" for i, pane in enumerate(PANES, 1)}
 
@@ -30,11 +41,11 @@ def where(spec: ActionSpec) -> str:
     return ", ".join(PANE_TITLES.get(p, p) for p in sorted(spec.panes, key=list(PANE_TITLES).index))
 
 
-def why_not(key: str, pane_id: str, has_selection: bool, readonly: bool) -> str | None:
+def why_not(key: str, pane_id: str, has_selection: bool, readonly: bool, has_tags: bool = False) -> str | None:
     """A short answer for a key that is an action's but does nothing here (`a Attach: only in
     1 Shared memory.`); None if it does something here, or is no action's key."""
     specs = [spec for spec in all_actions() if key in spec.keys]
-    answers = [is_available(spec, pane_id, has_selection, readonly) for spec in specs]
+    answers = [is_available(spec, pane_id, has_selection, readonly, has_tags) for spec in specs]
     if not specs or True in answers:
         return None
     shown = KEY_NAMES.get(key, key)

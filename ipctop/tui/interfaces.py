@@ -12,7 +12,8 @@ read and tested alone (a test may hand a handler any object with these members).
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 
     from ipctop.actions.holdings import Holdings
     from ipctop.cleanup.filters import LeakFilters
+    from ipctop.settings import Settings
     from ipctop.tui.demo_session import DemoSession
     from ipctop.tui.panes.base import Pane
     from ipctop.tui.state import MonitorState, SnapshotFeed, Update
 
 
 class MonitorView(Protocol):
-    """The main screen, as the view handlers use it: the panes, the filter, the detail."""
+    """The main screen, as the view handlers use it: the panes, the filter, the search, the detail, a
+    row followed, rows tagged."""
 
     @property
     def current_pane(self) -> Pane: ...
@@ -44,6 +47,20 @@ class MonitorView(Protocol):
     def open_detail(self) -> None: ...
 
     def show_summary(self) -> None: ...
+
+    def open_search(self) -> None: ...
+
+    def search_next(self, step: int) -> None: ...
+
+    def follow(self) -> None: ...
+
+    def toggle_tag(self) -> None: ...
+
+    def clear_tags(self) -> None: ...
+
+    def view_settings(self) -> dict[str, tuple[str | None, bool, tuple[str, ...], tuple[str, bool, tuple[()]]]]: ...
+
+    def apply_view_settings(self, settings: Settings, *, check: bool = False) -> None: ...
 
 
 @runtime_checkable
@@ -70,12 +87,20 @@ class Monitor(Protocol):
     updated: Signal[Update]  # published after each scan
     main_screen: MonitorView
     demo_session: DemoSession
+    settings: Settings  # as read at start, or as last saved
+    settings_path: Path | None  # where the settings screen saves them; None: it only applies them
+    theme: str
+    available_themes: Mapping[str, Any]
 
     def request_refresh(self) -> None: ...
 
     def set_paused(self, paused: bool) -> None: ...
 
     def step_interval(self, direction: int) -> None: ...
+
+    def current_settings(self) -> Settings: ...
+
+    def apply_settings(self, settings: Settings, *, write: bool = False) -> None: ...
 
     # What Textual's App gives:
     def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...) -> None: ...

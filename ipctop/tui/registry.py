@@ -38,7 +38,8 @@ Adding actions (the extension point)
 A handler may be a plain function or a coroutine function.  From the context it
 reads `ctx.selected` (the typed model object under the cursor of `ctx.pane_id`:
 ShmSegment, MsgQueue, SemSet, Pipe, Fifo, Process, or an Event in the events
-pane), `ctx.snapshot`, and uses `ctx.notify`/`ctx.fail`, `ctx.refresh_now()`,
+pane), `ctx.tagged` (the objects of the rows tagged with Space: an action declared
+`tagged=True` then acts on all of them), `ctx.snapshot`, and uses `ctx.notify`/`ctx.fail`, `ctx.refresh_now()`,
 `ctx.confirm(question, then)`, `ctx.push_screen(form, callback)` (for the forms
 in ipctop/tui/forms/, which dismiss with a request or None), `ctx.attempt(call,
 done)` (a quick kernel call whose IpcError becomes one error sentence, refreshing
@@ -98,6 +99,7 @@ class ActionSpec:
     help: str = ""  # one sentence for the help screen and the palette
     key_display: str | None = None  # how the Footer and help print the key, if not the key itself
     priority: bool = False  # taken before the focused widget sees the key (also while typing in an Input)
+    tagged: bool = False  # acts on every tagged row when rows are tagged (Space): usable without a selection
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -158,12 +160,14 @@ def bindings() -> list[Binding]:
     ]
 
 
-def is_available(spec: ActionSpec, pane_id: str, has_selection: bool, readonly: bool) -> bool | None:
+def is_available(
+    spec: ActionSpec, pane_id: str, has_selection: bool, readonly: bool, has_tags: bool = False
+) -> bool | None:
     """True: usable; None: shown but disabled (nothing selected); False: hidden here."""
     if spec.mutates and readonly:
         return False
     if not spec.applies_to(pane_id):
         return False
-    if spec.needs_selection and not has_selection:
+    if spec.needs_selection and not has_selection and not (spec.tagged and has_tags):
         return None
     return True

@@ -156,6 +156,7 @@ class Row:
     role: Role = None  # a style for the whole row ("alert": someone is blocked)
     search: str = ""  # extra text the filter matches besides the cells
     parent: str | None = None  # key of the row it hangs under (a tree); kept when a child matches the filter
+    gone_since: float | None = None  # what it shows vanished then (kept one scan in its place): drawn as fading
     # Worked out once per row when first asked (a row is never changed once made):
     _look: tuple[Any, ...] | None = field(default=None, init=False, compare=False, repr=False)
     _widths: tuple[int, ...] | None = field(default=None, init=False, compare=False, repr=False)

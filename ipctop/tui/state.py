@@ -101,6 +101,7 @@ def _concerns(event: Event, snapshot: Snapshot) -> bool:
 class MonitorState:
     def __init__(self, max_events: int = 1000) -> None:
         self.snapshot: Snapshot | None = None
+        self.previous: Snapshot | None = None  # the scan before: what has just vanished is in it
         self.events: deque[LoggedEvent] = deque(maxlen=max_events)
         self.history = QueueHistory()
         self.timeline = Timeline()
@@ -109,6 +110,7 @@ class MonitorState:
 
     def apply(self, update: Update) -> None:
         previous, self.snapshot = self.snapshot, update.snapshot
+        self.previous = previous
         if update.first:
             self.timeline.seed(update.snapshot)
         self.timeline.record(update.events)

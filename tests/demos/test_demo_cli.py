@@ -45,14 +45,22 @@ def test_bad_input_is_one_sentence_and_exit_2(args, complaint):
     assert err.count("\n") == 1 and complaint in err and "Traceback" not in err
 
 
-def test_a_run_prints_each_call_with_its_result():
+def test_a_run_prints_each_call_with_its_result_and_a_blocked_one_pending_as_strace_does():
     before = DemoTraces.now()
-    result = ipctop("demo", "pipe-full", "--speed", "10")
-    out = result.stdout.decode()
-    assert result.returncode == 0, result.stderr
-    assert re.search(r"^  reader \d+: fcntl\(\d+, F_GETPIPE_SZ\) = 65536$", out, re.MULTILINE)
-    assert re.search(r"^  writer \d+: write\(\d+, \"y\", 1\) = 1$", out, re.MULTILINE)
-    assert "[5/5] " in out and "Everything the demo made is gone." in out
+    for _ in range(3):  # the order of the lines was a race before: 2 runs of 3 printed the write first
+        result = ipctop("demo", "pipe-full", "--speed", "10")
+        out = result.stdout.decode()
+        assert result.returncode == 0, result.stderr
+        assert re.search(r"^  reader \d+: fcntl\(\d+, F_GETPIPE_SZ\) = 65536$", out, re.MULTILINE)
+        # The blocked write is shown pending when it starts, and its result after the read that woke it.
+        pending = re.search(r'^  writer (\d+): write\(\d+, "y", 1 <unfinished \.\.\.>$', out, re.MULTILINE)
+        assert pending, out
+        woke = re.search(r"^  reader \d+: read\(\d+, buf, 4096( <unfinished \.\.\.>|\) = 4096)$",
+                         out[out.index("[4/5]"):], re.MULTILINE)  # fmt: skip
+        resumed = re.search(rf"^  writer {pending.group(1)}: <\.\.\. write resumed>\) = 1$", out, re.MULTILINE)
+        assert woke and resumed, out
+        assert pending.start() < out.index("[4/5]") + woke.start() < resumed.start(), out
+        assert "[5/5] " in out and "Everything the demo made is gone." in out
     assert temp_dirs() <= before.dirs
 
 

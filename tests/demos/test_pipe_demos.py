@@ -6,6 +6,7 @@ import array
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import termios
 
@@ -125,4 +126,4 @@ def test_pipeline_joins_three_siblings_like_a_shell():
     done = run_demo("pipeline", at={"run": plumbed})
     assert done.run.results["lines"] == 5
     assert [done.run.results[f"status_{name}"] for name in "abc"] == [0, 0, 0]
-    assert 'read(0, buf, 64) = 7 "BANANA\\n"' in done.text
+    assert re.search(r'(read\(0, buf, 64|<\.\.\. read resumed>\)) = 7 "BANANA\\n"', done.text)

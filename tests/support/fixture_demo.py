@@ -67,5 +67,7 @@ def show_fixture_demo(app: IpctopApp) -> None:
     """Make the monitor show the made-up pipeline demo, narration and marks."""
     session = app.demo_session
     session.follow(FixtureDemoRun())  # type: ignore[arg-type]
-    session.panel.write_lines(list(NARRATION))
+    for line in NARRATION:
+        session.narrate(line)
+    session.poll()
     app.main_screen.show_state()

@@ -164,7 +164,7 @@ async def test_remove_an_attached_segment_then_signal_its_holder(ipc_key, holder
 
             # k on the holder in the process pane: TERM (the default) after a confirmation naming it.
             await select_row(pilot, app, "processes", f"p{holder.pid}")
-            form = await open_form(pilot, app, "k", KillForm)
+            form = await open_form(pilot, app, "f9", KillForm)
             await fill_and_submit(pilot, form)  # OK
             question = (await confirmation(pilot, app)).question
             assert question.startswith("Send SIGTERM to ") and f"[{holder.pid}]" in question

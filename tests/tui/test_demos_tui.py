@@ -1,5 +1,5 @@
 """Demos in the monitor: picked with `D`, narrated in a panel, their objects marked ◆ in the
-panes, taken step by step with `n`, stopped with ctrl+d or by quitting the monitor (q,
+panes, taken step by step with `g`, stopped with ctrl+d or by quitting the monitor (q,
 SIGHUP) — and then nothing they made is left: no process, no IPC object, no file.
 
 The live tests run real demos and the monitor scans the real machine, showing only
@@ -99,7 +99,7 @@ async def test_step_by_step_demo_narrates_marks_its_segment_and_stops_with_its_k
             # The gate holds each step until n: the segment appears at step 1 and is attached at step 2.
             while not (run.current.shm and run.current_step and run.current_step.number >= 2):
                 awaiting = await wait_for(pilot, lambda: app.demo_session.awaiting, timeout=20)
-                await pilot.press("n")
+                await pilot.press("g")
                 await wait_for(pilot, lambda held=awaiting: app.demo_session.awaiting is not held)
             (shmid,) = run.current.shm
             await wait_for(pilot, lambda: any("shmget(" in line for line in panel.shown_lines))
@@ -109,8 +109,8 @@ async def test_step_by_step_demo_narrates_marks_its_segment_and_stops_with_its_k
             assert table(app, "shm").row_for(str(shmid)).role == "demo"
             server = run.current.pid_of("server")
             await pilot.press("5")
-            await wait_for(pilot, lambda: "◆ server" in (cell_text(app, "processes", f"p{server}", "process") or ""))
-            await wait_for(pilot, lambda: "n: next step" in screen_text(app))
+            await wait_for(pilot, lambda: "server ◆" in (cell_text(app, "processes", f"p{server}", "process") or ""))
+            await wait_for(pilot, lambda: "g: next step" in screen_text(app))
             await pilot.press("ctrl+d")
             assert run.wait(15)
             await wait_for(pilot, lambda: panel.ended)
@@ -170,7 +170,7 @@ async def test_the_picker_refuses_a_bad_speed_in_one_sentence_and_starts_nothing
         assert "“fast” is not a speed: write a positive number" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main_screen)
-        await pilot.press("n")  # no demo runs: says so, starts nothing
+        await pilot.press("g")  # no demo runs: says so, starts nothing
         await wait_for(pilot, lambda: any("No demo is running" in n for n in notifications(app)))
         assert app.demo_session.run is None
 

@@ -20,15 +20,15 @@ async def test_help_scrolls_with_the_arrows_and_names_the_panes_at_120_columns()
         await pilot.press("question_mark")
         help_page = app.screen.query_one("#help")
         assert app.focused is help_page  # no Tab first
-        text = screen_text(app)
-        assert "Only in" in text
-        create = next(line for line in text.splitlines() if "Create a segment" in line)
-        assert "1 Shared memory" in create
+        assert "Only in" in screen_text(app)
         await pilot.press("pagedown")
         await wait_for(pilot, lambda: help_page.scroll_y > 0)
+        text = screen_text(app)
+        create = next(line for line in text.splitlines() if "Create a segment" in line)
+        assert "1 Shared memory" in create
         await pilot.press("end")
         await wait_for(pilot, lambda: "Command palette" in screen_text(app))
-        assert "▁" not in screen_text(app)  # no horizontal scrollbar inside the box
+        assert "▁▁" not in screen_text(app)  # no horizontal scrollbar inside the box (a thumb may end in one ▁)
 
 
 @run_async

@@ -40,10 +40,11 @@ async def test_digits_tabs_and_mouse_switch_panes():
         assert app.main_screen.current_pane.pane_id == "pipes"
         # A click on a column header sorts by it; a second click inverts.
         await pilot.press("1")
-        await pilot.click(ObjectTable, offset=(30, 0))
+        size_at = next(line for line in screen_text(app).splitlines() if "ShmID" in line).index("Size")
+        await pilot.click(ObjectTable, offset=(size_at, 0))
         assert table(app, "shm").sort_column == "size"
         assert row_keys(app, "shm") == ["7", "9", "12", "3"]
-        await pilot.click(ObjectTable, offset=(30, 0))
+        await pilot.click(ObjectTable, offset=(size_at, 0))
         assert table(app, "shm").sort_reverse
 
 

@@ -1,4 +1,5 @@
-"""The form of `k`: which signal to send to one process (TERM unless another is chosen)."""
+"""The form of F9 in the process pane: which signal to send (TERM unless another is chosen), to one
+process or to the tagged ones."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ SIGNAL_CHOICES: tuple[tuple[signal.Signals, str], ...] = (
 
 
 class KillForm(FormScreen[KillRequest]):
-    """Choose a signal for process `pid`; dismisses with a KillRequest (confirm before sending)."""
+    """Choose a signal for process `pid` (0 with a `title`: for several); dismisses with a KillRequest
+    (confirm before sending)."""
 
-    def __init__(self, pid: int, comm: str = "") -> None:
+    def __init__(self, pid: int, comm: str = "", *, title: str | None = None) -> None:
         super().__init__()
         self.pid = pid
-        self.form_title = f"Send a signal to {f'{comm}[{pid}]' if comm else f'process {pid}'}"
+        self.form_title = title or f"Send a signal to {f'{comm}[{pid}]' if comm else f'process {pid}'}"
 
     def compose_fields(self) -> ComposeResult:
         with RadioSet(id="choice-signal"):

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from ipctop.actions.operations import Created, Outcome
+from ipctop.actions.holdings import HoldingError
+from ipctop.actions.operations import Created, Outcome, perform
 from ipctop.actions.requests import RemoveRequest, Request
+from ipctop.kernel.errors import IpcError
+from ipctop.kernel.ipcns import Unenterable, run_in
+from ipctop.model import MsgQueue, SemSet, ShmSegment
 from ipctop.tui.context import ActionContext
 
 SelectedT = TypeVar("SelectedT")
@@ -46,6 +51,54 @@ def confirm_removal(
 ) -> None:
     """IPC_RMID on a segment, queue or set once the user confirms `question`."""
     ctx.confirm(question, lambda: ctx.perform(RemoveRequest(kind, ident), report=report))
+
+
+def untag(ctx: ActionContext) -> None:
+    """The tagged rows of the current pane are done with: untag them."""
+    ctx.app.main_screen.current_pane.table.clear_tags()
+
+
+def remove_tagged(ctx: ActionContext) -> None:
+    """IPC_RMID on every tagged segment, queue or set, after one confirmation naming each."""
+    from ipctop.actions.confirmations import object_name, remove_several_text
+
+    objects = [obj for obj in ctx.tagged if isinstance(obj, ShmSegment | MsgQueue | SemSet)]
+    if not objects:
+        return
+
+    def remove_all() -> None:
+        if ctx.readonly:
+            ctx.fail("ipctop runs with --readonly: nothing may be changed.")
+            return
+        removed, marked, failures = [], [], []
+        for obj in objects:
+            kind = "shm" if isinstance(obj, ShmSegment) else "msg" if isinstance(obj, MsgQueue) else "sem"
+            ident = obj.shmid if isinstance(obj, ShmSegment) else obj.msqid if isinstance(obj, MsgQueue) else obj.semid
+            target = replace(ctx, selected=obj).namespace  # each is removed inside its own IPC namespace
+            where = f" in {obj.container}" if target is not None else ""
+            request = RemoveRequest(kind, ident)
+            try:
+                if target is None:
+                    perform(request, ctx.holdings)
+                else:
+                    run_in(target, perform, request, ctx.holdings)
+            except (IpcError, HoldingError, Unenterable) as error:
+                failures.append(sentence(str(error)))
+                continue
+            name = object_name(obj) + where
+            (marked if isinstance(obj, ShmSegment) and obj.nattch else removed).append(name)
+        untag(ctx)
+        parts = []
+        if removed:
+            parts.append(f"Removed {', '.join(removed)}.")
+        if marked:
+            parts.append(f"Marked {', '.join(marked)} for removal (still attached).")
+        parts += [f"{failure}." if not failure.endswith(".") else failure for failure in failures]
+        ctx.notify(" ".join(parts), severity="warning" if failures else "information", timeout=8 if failures else None)
+        ctx.refresh_now()
+
+    names = [replace(ctx, selected=obj).namespace_name for obj in objects]
+    ctx.confirm(remove_several_text(objects, names), remove_all)
 
 
 def open_create_form(ctx: ActionContext, form: Any) -> None:

@@ -66,6 +66,14 @@ def stop_demo(ctx: ActionContext) -> None:
     ctx.run_in_thread(session.stop, errors=(OSError,))
 
 
+def toggle_lecture(ctx: ActionContext) -> None:
+    session = _session(ctx)
+    session.set_lecture(not session.lecture)
+    ctx.notify("Lecture mode: the narration is taller and the demo's rows come first in every pane; L again "
+               "ends it." if session.lecture else "Lecture mode ended.", timeout=5)  # fmt: skip
+    ctx.refresh_now()
+
+
 def toggle_narration(ctx: ActionContext) -> None:
     panel = _session(ctx).panel
     if not panel.demo:
@@ -77,10 +85,13 @@ def toggle_narration(ctx: ActionContext) -> None:
 ACTIONS = (
     ActionSpec("demo.pick", "D", "Demo", pick_demo, mutates=True, show=True,
                help="Run a demo: an IPC lesson as real processes, narrated, its objects marked ◆"),
-    ActionSpec("demo.next", "n", "Next step", next_step, mutates=True,
-               help="Let a demo started step by step take its next step"),
+    ActionSpec("demo.next", "g", "Next step", next_step, mutates=True,
+               help="Go on: let a demo started step by step take its next step"),
     ActionSpec("demo.stop", "ctrl+d", "Stop demo", stop_demo, mutates=True,
                help="Stop the running demo and remove every process, object and file it made"),
-    ActionSpec("demo.narration", "N", "Narration", toggle_narration, mutates=True,
+    ActionSpec("demo.narration", "ctrl+n", "Narration", toggle_narration, mutates=True,
                help="Show or hide the demo's narration panel"),
+    ActionSpec("demo.lecture", "L", "Lecture", toggle_lecture, mutates=True,
+               help="Lecture mode: a taller narration in larger steps, and the demo's rows pinned first in "
+                    "every pane (for a projector)"),
 )  # fmt: skip

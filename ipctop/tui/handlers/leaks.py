@@ -1,4 +1,4 @@
-"""Leaks pane actions: remove the selected leaked object, or every removable one.
+"""Leaks pane actions: remove the selected leaked object (or the tagged ones), or every removable one.
 
 Both ask first, listing exactly what goes, then remove through
 ipctop.cleanup.remove_candidates in a worker thread, which checks each object
@@ -69,6 +69,14 @@ def _confirm_and_remove(ctx: ActionContext, candidates: list[LeakCandidate]) -> 
 def remove_selected(ctx: ActionContext) -> None:
     from ipctop.cleanup import LeakCandidate
 
+    if ctx.tagged:
+        tagged = [c for c in ctx.tagged if isinstance(c, LeakCandidate)]
+        removable = [c for c in tagged if c.removable]
+        if not removable:
+            ctx.fail("None of the tagged objects is removable: they are reported, never removed.")
+            return
+        _confirm_and_remove(ctx, removable)
+        return
     candidate = ctx.selected
     if not isinstance(candidate, LeakCandidate):
         return
@@ -87,9 +95,9 @@ def remove_all(ctx: ActionContext) -> None:
 
 
 ACTIONS = (
-    ActionSpec("leaks.remove", "x,delete", "Remove", remove_selected, panes=frozenset({"leaks"}), mutates=True,
-               show=True, needs_selection=True,
-               help="Remove the selected leaked object, after checking it again (asks first)"),
+    ActionSpec("leaks.remove", "x,delete,f9", "Remove", remove_selected, panes=frozenset({"leaks"}), mutates=True,
+               show=True, needs_selection=True, tagged=True,
+               help="Remove the selected leaked object, or the tagged ones, after checking each again (asks first)"),
     ActionSpec("leaks.remove_all", "X", "Remove all", remove_all, panes=frozenset({"leaks"}), mutates=True,
                show=True, help="Remove every removable leaked object listed, each checked again (asks first)"),
 )  # fmt: skip

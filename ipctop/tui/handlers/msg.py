@@ -13,7 +13,7 @@ from ipctop.actions.operations import Outcome
 from ipctop.actions.requests import MsgReceiveRequest, MsgSendRequest
 from ipctop.model import MsgQueue
 from ipctop.tui.context import ActionContext
-from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected, sentence
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, remove_tagged, selected, sentence
 from ipctop.tui.registry import ActionSpec
 
 MSG = frozenset({"msg"})
@@ -64,6 +64,9 @@ def receive(ctx: ActionContext) -> None:
 
 
 def remove(ctx: ActionContext) -> None:
+    if ctx.tagged:
+        remove_tagged(ctx)
+        return
     queue = _queue(ctx)
     if queue is None:
         return
@@ -77,6 +80,6 @@ ACTIONS = (
                help="Send a message (msgsnd): type and text; wait or IPC_NOWAIT when the queue is full"),
     ActionSpec("msg.receive", "r", "Receive", receive, panes=MSG, mutates=True, show=True, needs_selection=True,
                help="Receive a message (msgrcv) by type (0, > 0, < 0) and show its type and text"),
-    ActionSpec("msg.remove", "x,delete", "Remove", remove, panes=MSG, mutates=True, show=True,
+    ActionSpec("msg.remove", "x,delete,f9", "Remove", remove, panes=MSG, mutates=True, show=True, tagged=True,
                needs_selection=True, help="Remove the queue (IPC_RMID) after a confirmation"),
 )  # fmt: skip

@@ -10,7 +10,7 @@ from ipctop.actions.confirmations import sem_remove_text
 from ipctop.actions.requests import SemOpRequest
 from ipctop.model import SemSet
 from ipctop.tui.context import ActionContext
-from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, remove_tagged, selected
 from ipctop.tui.registry import ActionSpec
 
 SEM = frozenset({"sem"})
@@ -55,6 +55,9 @@ def set_value(ctx: ActionContext) -> None:
 
 
 def remove(ctx: ActionContext) -> None:
+    if ctx.tagged:
+        remove_tagged(ctx)
+        return
     semset = _semset(ctx)
     if semset is None:
         return
@@ -68,6 +71,6 @@ ACTIONS = (
                help="semop on one semaphore: add, take or wait for zero; wait or IPC_NOWAIT"),
     ActionSpec("sem.set", "v", "Set value", set_value, panes=SEM, mutates=True, show=True, needs_selection=True,
                help="Set one semaphore's value (SETVAL)"),
-    ActionSpec("sem.remove", "x,delete", "Remove", remove, panes=SEM, mutates=True, show=True,
+    ActionSpec("sem.remove", "x,delete,f9", "Remove", remove, panes=SEM, mutates=True, show=True, tagged=True,
                needs_selection=True, help="Remove the set (IPC_RMID) after a confirmation; waiters get EIDRM"),
 )  # fmt: skip

@@ -17,7 +17,7 @@ from ipctop.kernel.ipcns import Unenterable, run_in
 from ipctop.model import ShmSegment
 from ipctop.render.formatting import hex_key, human_bytes
 from ipctop.tui.context import ActionContext
-from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, selected
+from ipctop.tui.handlers.common import confirm_removal, open_create_form, open_form, remove_tagged, selected
 from ipctop.tui.registry import ActionSpec
 
 SHM = frozenset({"shm"})
@@ -78,6 +78,9 @@ def write(ctx: ActionContext) -> None:
 
 
 def remove(ctx: ActionContext) -> None:
+    if ctx.tagged:
+        remove_tagged(ctx)
+        return
     segment = _segment(ctx)
     if segment is None:
         return
@@ -115,7 +118,7 @@ ACTIONS = (
                help="Detach a segment ipctop holds"),
     ActionSpec("shm.write", "w", "Write", write, panes=SHM, mutates=True, show=True, needs_selection=True,
                help="Write text into a segment ipctop holds read-write, at an offset"),
-    ActionSpec("shm.remove", "x,delete", "Remove", remove, panes=SHM, mutates=True, show=True,
+    ActionSpec("shm.remove", "x,delete,f9", "Remove", remove, panes=SHM, mutates=True, show=True, tagged=True,
                needs_selection=True,
                help="IPC_RMID after a confirmation (an attached segment is only marked for removal)"),
     ActionSpec("shm.set", "e", "Mode/owner", change_mode_or_owner, panes=SHM, mutates=True, show=True,

@@ -1,10 +1,16 @@
 """What every pane shares: a keyed table, its filter and its sort.
 
 A pane subclass declares its columns and turns the monitor state into rows
-(`build_rows`); filtering, sorting, header clicks and keeping the table in step
-are here.  A pane of System V objects (`namespaced`) lists those of every IPC
-namespace, and has a Namespace column after the id while the snapshot holds
-another namespace than ipctop's own: a second table, shown instead of the first.
+(`build_rows`); filtering, searching, sorting, header clicks, a row followed and
+keeping the table in step are here.  A pane of System V objects (`namespaced`) lists
+those of every IPC namespace, and has a Namespace column after the id while the
+snapshot holds another namespace than ipctop's own: a second table, shown instead
+of the first.
+
+While a demo runs, the pane follows its objects: when the demo makes one that the
+pane lists, the cursor goes to it and stays on it (as `F` would), until the user
+moves the cursor or follows a row of their own.  In lecture mode the demo's rows
+are pinned first (a process with the whole tree it stands in).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ipctop.diff import Event
-from ipctop.model import Snapshot
-from ipctop.render.procinfo import brief_label, label
+from ipctop.model import Process, Snapshot
+from ipctop.render.procinfo import brief_label, label, name_of
 from ipctop.render.tables import shows_namespaces
 from ipctop.tui.demo_marks import DemoMarks, mark_rows
 from ipctop.tui.details import kind_of
@@ -49,6 +55,39 @@ def shorten(items: list[str], limit: int = 40) -> str:
             return ", ".join(shown) + f" +{len(items) - i}"
         shown.append(item)
     return ", ".join(shown)
+
+
+def follow_label(row: Row | None, key: str, *, brief: bool = False) -> str:
+    """How a followed row is named in a sentence: its object (`segment 7`, `python worker.py[42]`; `brief`:
+    a process by its comm, `python[42]`), else its key."""
+    obj = row.obj if row is not None else None
+    ref = kind_of(obj) if obj is not None else None
+    if ref is None:
+        return f"row {key}"
+    kind, ident = ref
+    if isinstance(obj, Process):
+        return f"{obj.comm if brief else name_of(obj)}[{ident}]"
+    return f"{KIND_WORDS.get(kind, kind)} {ident}"
+
+
+KIND_WORDS = {"shm": "segment", "msg": "queue", "sem": "semaphore set", "pipe": "pipe", "fifo": "FIFO"}
+
+
+def demo_row_keys(rows: list[Row], marks: DemoMarks) -> frozenset[str]:
+    """The keys of the rows of the demo's objects, and in a tree every row of the trees they stand in
+    (so that pinned first, the tree stays whole)."""
+    keys = {row.key for row in rows if row.obj is not None and marks.label(row.obj) is not None}
+    if not keys or not any(row.parent for row in rows):
+        return frozenset(keys)
+    parents = {row.key: row.parent for row in rows}
+
+    def root(key: str) -> str:
+        while parents.get(key):
+            key = parents[key]  # type: ignore[assignment]
+        return key
+
+    roots = {root(key) for key in keys}
+    return frozenset(row.key for row in rows if root(row.key) in roots)
 
 
 def matching(rows: list[Row], needle: str, now: float | None = None) -> list[Row]:
@@ -102,6 +141,12 @@ class Pane(Vertical):
         self._empty_shown: tuple[bool, str] | None = None
         self.by_namespace = False  # the table with the Namespace column is the one shown
         self._with_namespace: dict[int, tuple[Row, Row]] = {}  # id(row) -> (row, it with its namespace cell)
+        self.search_text = ""  # F3: the text n and N look for (each pane keeps its own)
+        self.followed_by_user = False  # the row followed was chosen with F (not a demo's)
+        self._demo_keys: frozenset[str] = frozenset()  # rows of the demo's objects, in the latest rows
+        self._demo_run = 0  # the demo run whose objects the pane follows
+        self._demo_seen: set[str] = set()
+        self._moves_at_demo = 0  # the table's user_moves when that run began
 
     def compose(self) -> ComposeResult:
         yield ObjectTable(self.columns, id=f"table-{self.pane_id}")
@@ -133,6 +178,8 @@ class Pane(Vertical):
         self.by_namespace = wanted
         after = self.table
         after.set_sort(before.sort_column or self.default_sort, before.sort_reverse)
+        after.follow_key, after.user_moves = before.follow_key, before.user_moves  # the row followed goes along
+        after.model.tagged = set(before.model.tagged)  # and the tags: the rows keep their keys
         before.sync([], fade=False, highlight=False)
         before.display, after.display = False, True
         if before.has_focus:
@@ -173,13 +220,19 @@ class Pane(Vertical):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            rows = self._rows(state)
+            every = self._rows(state)
             if self.by_namespace:
-                rows = self._namespace_rows(rows)
+                every = self._namespace_rows(every)
+            rows = every
             needle = self.filter_text.lower()
             if needle:
                 rows = self._matching(rows, needle, state.now)
-            self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1, now=state.now)
+            marks = self.demo_marks()
+            pinned = self._demo_keys if marks is not None and marks.lecture else frozenset()
+            self.table.sync(rows, fade=fade, highlight=highlight and state.scans > 1, now=state.now, pinned=pinned)
+            self._check_followed(every)
+            if marks is not None:
+                self._follow_demo(marks.run)
         finally:
             if collecting:
                 gc.enable()
@@ -202,9 +255,75 @@ class Pane(Vertical):
         built = self._built
         if built is not None and built[1] == values and all(a is b for a, b in zip(built[0], objects, strict=True)):
             return built[2]
-        rows = mark_rows(self.build_rows(state), values[1])  # type: ignore[arg-type]
+        marks: DemoMarks | None = values[1]  # type: ignore[assignment]
+        rows = mark_rows(self.build_rows(state), marks)
+        self._demo_keys = demo_row_keys(rows, marks) if marks is not None else frozenset()
         self._built = (objects, values, rows)
         return rows
+
+    # --- following a row ----------------------------------------------------------------------
+
+    def follow_selected(self) -> str | None:
+        """F: follow the row under the cursor, or stop following; the row's key, or None when stopped."""
+        table = self.table
+        if table.follow_key is not None and self.followed_by_user:
+            table.follow(None)
+            self.followed_by_user = False
+            return None
+        key = table.cursor_key
+        if key is None:
+            return None
+        table.follow(key)
+        self.followed_by_user = True
+        return key
+
+    @property
+    def followed(self) -> str | None:
+        """The key of the row the user follows (F), if any."""
+        key = self.table.follow_key
+        return key if key is not None and self.followed_by_user else None
+
+    def _check_followed(self, rows: list[Row]) -> None:
+        """A row followed whose object is gone (not merely filtered out) is no longer followed."""
+        key = self.table.follow_key
+        if key is None:
+            self.followed_by_user = False
+            return
+        if any(row.key == key and row.gone_since is None for row in rows):
+            return
+        self.table.follow(None)
+        if self.followed_by_user:
+            self.followed_by_user = False
+            self.notify(f"{follow_label(self.table.row_for(key), key)} is gone: no longer followed.", timeout=4)
+
+    def _follow_demo(self, run: int) -> None:
+        """While a demo runs, the cursor goes to each object it makes (unless the user took the cursor)."""
+        table = self.table
+        if run != self._demo_run:
+            self._demo_run, self._demo_seen, self._moves_at_demo = run, set(), table.user_moves
+        new = self._demo_keys - self._demo_seen
+        if not new:
+            return
+        self._demo_seen |= new
+        if table.user_moves != self._moves_at_demo or self.followed_by_user:
+            return
+        shown = [key for key in table.ordered_keys if key in new]
+        if shown:
+            table.follow(shown[0])
+
+    # --- searching ------------------------------------------------------------------------------
+
+    def search(self, text: str, step: int = 1, *, here: bool = False) -> bool:
+        """Move the cursor to the next row (`step` 1) or the previous (-1) containing `text`; `here`:
+        the cursor's own row counts (typing the text).  False if no row contains it."""
+        self.search_text = text
+        if not text:
+            return True
+        index = self.table.find(text.lower(), step, here=here)
+        if index is None:
+            return False
+        self.table.go_to(index)
+        return True
 
     def _matching(self, rows: list[Row], needle: str, now: float) -> list[Row]:
         """`matching`, remembered for the same rows and needle (a sort keeps the filter's rows)."""
@@ -227,6 +346,11 @@ class Pane(Vertical):
         """What the monitor's demo made, to mark in this pane (None: no demo)."""
         session = getattr(self.app, "demo_session", None)
         return session.marks() if session is not None else None
+
+    def set_hidden(self, columns: frozenset[str]) -> None:
+        """Leave these columns out of the tables (the settings screen); the first always stays."""
+        for table in self.query(ObjectTable):
+            table.set_hidden(columns)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text

@@ -6,14 +6,33 @@ from ipctop.model import Snapshot, Wait
 from ipctop.render.bars import bar, percent
 from ipctop.render.formatting import hex_key, human_bytes, rwx
 from ipctop.tui.panes.base import brief, who
-from ipctop.tui.rows import AgeCell, Cell, ListCell, num
+from ipctop.tui.rows import AgeCell, Cell, ListCell, cut, num
 
 GAUGE_WIDTH = 8
 
 
+class RecoveredKeyCell(Cell):
+    """The key of a segment marked for removal: the kernel reads 0 (IPC_RMID zeroed it); the original,
+    from the maps name, is shown as `ipctop list` shows it, `0x00000000 (was 0x4950d001)`, or as much
+    of that as the column has room for (`0x0 (was 0x4950d001)`, `(was 0x4950d001)`, then `was 0x4950d0…`)."""
+
+    __slots__ = ("original",)
+
+    def __init__(self, key: int, original: int) -> None:
+        super().__init__(f"{hex_key(key)} (was {hex_key(original)})", sort=original, role="muted")
+        self.original = original
+
+    def fitted(self, width: int) -> str:
+        was = f"(was {hex_key(self.original)})"
+        for text in (self.plain, f"0x0 {was}", was, was[1:-1]):
+            if len(text) <= width:
+                return text
+        return cut(f"was {hex_key(self.original)}", width)
+
+
 def key_cell(key: int, original: int | None = None) -> Cell:
     if original is not None:
-        return Cell(hex_key(original), sort=original, role="muted")  # IPC_RMID zeroed it; the maps name kept it
+        return RecoveredKeyCell(key, original)
     if key == 0:
         return Cell("private", sort=0, role="muted")
     return Cell(hex_key(key), sort=key)

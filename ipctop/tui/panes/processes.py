@@ -2,10 +2,22 @@
 and, in its State, what it is blocked on ("S msgrcv on queue 4, type 99").
 
 Sorted by the Process column it is a tree (siblings that inherited a pipe from
-their parent stand together); sorted by any other column it is a flat list.
+their parent stand together); sorted by any other column, or with the tree turned
+off (`t`, F5), a flat list.  In the tree, ← folds a process's children under it
+(`name [+3]`) and → unfolds them.
+
+A process that has just exited stays one scan, struck through, in its place in
+the tree: the tree of that scan is drawn with it, so that the lines around it
+(`├─`, `└─`) stay right while its siblings move up.
+
+A demo's process that waits on no IPC object waits for the demo itself (the signal
+or the pause that paces the lesson, never part of it): its State says `between steps`
+rather than `sigwait`, so that a class reads only the waits the lesson is about.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ipctop.kinds import BY_NAME
 from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
@@ -15,12 +27,16 @@ from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
 from ipctop.render.waits import waits_cell_text
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
-from ipctop.tui.rows import Cell, Column, ListCell, Row, cut, num
+from ipctop.tui.rows import Cell, Column, ListCell, Role, Row, cut, num
 from ipctop.tui.state import MonitorState
 
 
 class TreeCell(Cell):
-    """A process's name under its tree lines; in a narrow column the lines on the left go first."""
+    """A process's name under its tree lines (and `[+N]` when N processes are folded under it).
+
+    In a narrow column the name is cut first, the lines kept whole: they say whose child a
+    process is, and lines cut short would draw `└─ checkpointer` as a sibling of its parent.
+    Only a tree too deep for the column loses its leftmost lines, behind a `…`."""
 
     __slots__ = ("name", "prefix")
 
@@ -31,12 +47,20 @@ class TreeCell(Cell):
     def fitted(self, width: int) -> str:
         if len(self.plain) <= width:
             return self.plain
-        keep = width - len(self.name)  # of the prefix, from its right end (`└─ `)
+        least = min(len(self.name), NAME_AT_LEAST)
+        room = width - len(self.prefix)  # for the name, behind the whole prefix
+        if room >= least:
+            return self.prefix + cut(self.name, room)
+        keep = width - least  # of the prefix, from its right end, after a `…`
         if keep >= 4:
-            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + self.name
-        if width > 3 and self.prefix:
-            return self.prefix[-3:] + cut(self.name, width - 3)
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, least)
         return cut(self.name, width)
+
+
+# Where a demo's processes wait between the calls of a lesson: for a signal from the demo (sigwait),
+# on its channel to the monitor (select, poll), or in its pauses (sleep).
+DEMO_PACING = frozenset({"sigwait", "select", "poll", "sleep"})
+NAME_AT_LEAST = 8  # the part of a name a tree's lines leave it in a narrow column
 
 
 def holdings(process: Process, snapshot: Snapshot | None = None) -> list[str]:
@@ -77,6 +101,59 @@ class ProcessesPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self._cache: dict[tuple[object, ...], Row] = {}
+        self.tree_view = True  # `t`: a tree when sorted by the Process column; False: always a flat list
+        self.folded: set[str] = set()  # rows whose children are folded under them
+        self._children: set[str] = set()  # rows with children shown under them, as last built
+        self._demo_pids: frozenset[int] = frozenset()  # the running demo's processes
+
+    @property
+    def showing_tree(self) -> bool:
+        return self.tree_view and self.table.sort_column == "process"
+
+    def rows_inputs(self, state: MonitorState) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        objects, values = super().rows_inputs(state)
+        return objects, (*values, self.tree_view, frozenset(self.folded))
+
+    def show(self, state: MonitorState, *, fade: bool = True, highlight: bool = True) -> None:
+        tree = self.showing_tree
+        self.table.sideways_taken = tree  # ← and → fold and unfold instead of scrolling
+        # In the tree a row that vanished would fade where it stood while the tree moved around it:
+        # an exited process is drawn in the tree of its last scan instead (build_rows), and a
+        # `(parent)` line no longer needed goes at once.
+        super().show(state, fade=fade and not tree, highlight=highlight)
+
+    def toggle_tree(self) -> bool:
+        """`t`: the tree (sorted by the Process column) or a flat list; True if it is a tree now."""
+        if self.showing_tree:
+            self.tree_view = False
+            self._reshow()
+            return False
+        self.tree_view = True
+        self.sort_by("process", reverse=False)
+        return True
+
+    def fold(self, fold: bool) -> None:
+        """← (fold: the selected row's children go under it; on a row without any, the cursor goes
+        to its parent) and → (unfold)."""
+        table = self.table
+        key = table.cursor_key
+        if not self.showing_tree:
+            self.notify("Folding is for the tree: t shows it.", timeout=4)
+            return
+        if key is None:
+            return
+        if fold and key in self._children and key not in self.folded:
+            self.folded.add(key)
+        elif fold:
+            row = table.row_for(key)
+            if row is not None and row.parent is not None and row.parent in table.model.rows:
+                table.go_to(table.get_row_index(row.parent))
+            return
+        elif key in self.folded:
+            self.folded.discard(key)
+        else:
+            return
+        self._reshow()
 
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
@@ -84,51 +161,91 @@ class ProcessesPane(Pane):
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
-        tree = self.table.sort_column == "process"
-        if not tree:
-            return [self._cached_row(p, state, "", p.pid, None, previous) for p in snapshot.processes.values()]
+        marks = self.demo_marks()
+        self._demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
+        if not self.showing_tree:
+            self._children = set()
+            return [
+                self._cached_row(p, state, "", (name_of(p).lower(), p.pid), None, previous)
+                for p in snapshot.processes.values()
+            ]
+        # The processes that exited since the scan before are drawn in the tree with the others, once.
+        before = state.previous
+        exited = {} if before is None else {
+            pid: process for pid, process in before.processes.items() if pid not in snapshot.processes
+        }  # fmt: skip
+        processes = {**snapshot.processes, **exited} if exited else snapshot.processes
+        lines = process_tree(processes)
         rows = []
         parents: list[str] = []  # the key of the latest row at each depth
-        for order, line in enumerate(process_tree(snapshot.processes)):
+        children: set[str] = set()
+        skip_below: int | None = None  # the depth of a folded row whose children are being left out
+        hidden: Row | None = None
+        hidden_count = 0
+        for order, line in enumerate(lines):
+            if skip_below is not None:
+                if line.depth > skip_below:
+                    hidden_count += 0 if line.is_group else 1
+                    continue
+                rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
+                skip_below = None
             del parents[line.depth :]
             parent = parents[-1] if parents else None
+            if parent is not None:
+                children.add(parent)
             if line.is_group:
                 row = self._group_row(line.pid, order)
+            elif line.pid in exited:
+                assert before is not None
+                row = self._row(exited[line.pid], state, line.prefix, order, parent, gone_since=before.time)
             else:
                 row = self._cached_row(snapshot.processes[line.pid], state, line.prefix, order, parent, previous)
             parents.append(row.key)
             rows.append(row)
+            if row.key in self.folded:
+                skip_below, hidden, hidden_count = line.depth, row, 0
+        if skip_below is not None:
+            rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
+        self._children = children | {key for key in self.folded if key}
+        self.folded &= {row.key for row in rows}  # a row gone takes its fold with it
         return rows
 
     def _cached_row(
-        self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None,
+        self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None,
         previous: dict[tuple[object, ...], Row],
     ) -> Row:
-        key = (process.pid, prefix, order, parent)
+        key = (process.pid, prefix, order, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
             row = self._row(process, state, prefix, order, parent)
         self._cache[key] = row
         return row
 
-    def _row(self, process: Process, state: MonitorState, prefix: str, order: int, parent: str | None = None) -> Row:
+    def _row(
+        self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
+        gone_since: float | None = None,
+    ) -> Row:
         held = holdings(process, state.snapshot)
         waiting = waits_cell_text(process.waits, state.snapshot.fifos if state.snapshot else None)
         # no IPC wait: where it sleeps, as a short word for information (`S poll`, `S pause`); an IPC
         # word from wchan alone would be a guess, and what it is blocked on comes from its waits
         sleeps = "" if waiting else wait_word(process.wchan)
         sleeps = "" if sleeps in IPC_WAIT_WORDS else sleeps
+        paced = sleeps in DEMO_PACING and process.pid in self._demo_pids
+        if paced:
+            sleeps = "between steps"
+        state_role: Role = "warn" if waiting else "muted" if paced else None
         cells = (
             TreeCell(prefix, name_of(process), sort=order),
             num(process.pid),
             Cell(process.user),
-            Cell(f"{process.state} {waiting or sleeps}".strip(), role="warn" if waiting else None),
+            Cell(f"{process.state} {waiting or sleeps}".strip(), role=state_role),
             ListCell(held),
             age_cell(process.start_time, state.now),
             Cell(process.cmdline, role="muted"),
         )
         search = f"{' '.join(held)} {process.comm} {waiting or sleeps} {process.wchan}"
-        return Row(f"p{process.pid}", process, cells, search=search, parent=parent)
+        return Row(f"p{process.pid}", process, cells, search=search, parent=parent, gone_since=gone_since)
 
     def _group_row(self, ppid: int, order: int) -> Row:
         muted = Cell("", sort="", role="muted")
@@ -142,3 +259,13 @@ class ProcessesPane(Pane):
             muted,
         )
         return Row(f"g{ppid}", None, cells)
+
+
+def _with_folded(row: Row, count: int) -> Row:
+    """A folded row, its name followed by how many processes are folded under it: `[+3]`."""
+    first = row.cells[0]
+    if isinstance(first, TreeCell):
+        cell: Cell = TreeCell(first.prefix, f"{first.name} [+{count}]", sort=first.sort_key)
+    else:
+        cell = Cell(f"{first.plain} [+{count}]", sort=first.sort_key, role=first.role)
+    return replace(row, cells=(cell, *row.cells[1:]))

@@ -42,7 +42,7 @@ class ShmPane(Pane):
     namespaced = True
     columns = (
         Column("shmid", "ShmID"),  # ids reach 10 digits: auto width, which only ever grows
-        Column("key", "Key", 10),
+        Column("key", "Key", shrink_to=16),  # 10 wide, but a recovered key: `0x00000000 (was 0x4950d001)`
         Column("owner", "Owner", priority=3, shrink_to=8),
         Column("size", "Size", 6, priority=2),
         Column("nattch", "Att", 4),

@@ -1,6 +1,6 @@
 """`D`: choose a demo (the list of `ipctop demo list`), its speed and step mode, and start it.
 
-Enter starts the highlighted demo, `S` starts it step by step (`n` in the
+Enter starts the highlighted demo, `S` starts it step by step (`g` in the
 monitor takes each step), Escape cancels.  Dismisses with a DemoChoice or None.
 """
 
@@ -67,7 +67,7 @@ class DemoPicker(ModalScreen[DemoChoice | None]):
             )
             yield Static(id="demo-lesson")
             with Horizontal(id="demo-options"):
-                yield Checkbox("Step by step (n takes each step)", id="step", compact=True)
+                yield Checkbox("Step by step (g takes each step)", id="step", compact=True)
                 yield Label("Speed")
                 yield Input(f"{self.speed:g}", id="speed", compact=True)
                 yield Label("(2 = twice as fast)")

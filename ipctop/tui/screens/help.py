@@ -21,7 +21,7 @@ from ipctop.tui.registry import all_actions
 OTHER_KEYS = (
     ("ctrl+p", "Command palette: every action by name", ""),
     ("tab shift+tab", "Move the focus (tabs, table)", ""),
-    ("↑ ↓ PgUp PgDn", "Move the cursor", ""),
+    ("↑ ↓ k j PgUp PgDn", "Move the cursor (a row followed with F is no longer)", ""),
     ("click", "Choose a tab or a row; a click on a column header sorts by it", ""),
     ("escape", "Close this screen, a detail or a dialog", ""),
 )

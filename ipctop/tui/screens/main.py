@@ -1,4 +1,5 @@
-"""The main screen: summary line, the panes in tabs, a demo's narration, the filter line and the keys.
+"""The main screen: summary line, the panes in tabs, a demo's narration, the filter and search lines
+and the keys.
 
 Its bindings come from the action registry; `check_action` decides per pane,
 selection and --readonly which of them are shown and usable.
@@ -14,15 +15,16 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from ipctop.settings import Settings
 from ipctop.tui import registry
 from ipctop.tui.context import ActionContext
 from ipctop.tui.details import namespace_of
 from ipctop.tui.help_text import why_not
 from ipctop.tui.panes import PANES
-from ipctop.tui.panes.base import Pane
+from ipctop.tui.panes.base import Pane, follow_label
 from ipctop.tui.screens.detail import DetailScreen
 from ipctop.tui.state import Update
-from ipctop.tui.widgets.filter_bar import FilterBar
+from ipctop.tui.widgets.filter_bar import FilterBar, SearchBar
 from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.object_table import ObjectTable
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # app.tcss: a projector's 30 rows keep 12 for the table
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
     _shown_notice: str | None = None
@@ -55,10 +58,12 @@ class MainScreen(Screen[None]):
                     yield pane()
         yield NarrationPanel()
         yield FilterBar(kept=self._filter_kept)
+        yield SearchBar(kept=self._search_kept)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.ipctop.updated.subscribe(self, self.show_update)
+        self.apply_view_settings(self.ipctop.settings, check=True)
         self.show_state()
         self.set_focus(self.current_pane.table)
 
@@ -75,14 +80,15 @@ class MainScreen(Screen[None]):
     def context(self) -> ActionContext:
         pane = self.current_pane
         app = self.ipctop
-        return ActionContext(app, pane.pane_id, pane.selected, app.state.snapshot, app.readonly)
+        return ActionContext(app, pane.pane_id, pane.selected, app.state.snapshot, app.readonly, tagged_objects(pane))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "do":
             return True
         spec = registry.get_action(str(parameters[0]))
         pane = self.current_pane
-        return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+        tags = bool(pane.table.model.tagged)
+        return registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly, tags)
 
     def on_key(self, event: events.Key) -> None:
         """A key of an action that does nothing here says so briefly, instead of nothing at all.
@@ -92,7 +98,8 @@ class MainScreen(Screen[None]):
         pane = self.current_pane
         if self.focused is not pane.table or event.key in pane.table.own_keys:
             return
-        answer = why_not(event.key, pane.pane_id, pane.selected is not None, self.ipctop.readonly)
+        answer = why_not(event.key, pane.pane_id, pane.selected is not None, self.ipctop.readonly,
+                         bool(pane.table.model.tagged))  # fmt: skip
         if answer:
             event.stop()
             self.notify(answer, timeout=4)
@@ -103,7 +110,8 @@ class MainScreen(Screen[None]):
     async def run_registered(self, action_id: str) -> None:
         spec = registry.get_action(action_id)
         pane = self.current_pane
-        if not registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly):
+        tags = bool(pane.table.model.tagged)
+        if not registry.is_available(spec, pane.pane_id, pane.selected is not None, self.ipctop.readonly, tags):
             return
         result = spec.handler(self.context())
         if hasattr(result, "__await__"):
@@ -146,10 +154,53 @@ class MainScreen(Screen[None]):
     def show_summary(self) -> None:
         app = self.ipctop
         compact = self.size.width < 100
-        markup = summary_markup(app.state.snapshot, app.interval, app.paused, app.scope, compact=compact)
+        scope = (*app.scope, *self._view_notes())
+        markup = summary_markup(app.state.snapshot, app.interval, app.paused, scope, compact=compact)
         if markup != self._shown_summary:  # an update lays the line out again: only when it changed
             self._shown_summary = markup
             self.query_one(SummaryBar).update(markup)
+
+    def view_settings(self) -> dict[str, tuple[str | None, bool, tuple[str, ...], tuple[str, bool, tuple[()]]]]:
+        """Each pane's sort, order and hidden columns, with its defaults: (sort, reverse, hidden, defaults)."""
+        views = {}
+        for pane in self.query(Pane):
+            table = pane.table
+            hidden = tuple(column.key for column in pane.columns if column.key in table.hidden)
+            views[pane.pane_id] = (table.sort_column, table.sort_reverse, hidden,
+                                   (pane.default_sort, pane.default_reverse, ()))  # fmt: skip
+        return views
+
+    def apply_view_settings(self, settings: Settings, *, check: bool = False) -> None:
+        """Each pane's sort and hidden columns from `settings` (the defaults where it says nothing);
+        `check`: say what in them the monitor has no use for (a file from another version)."""
+        panes = list(self.query(Pane))
+        if check:
+            problems = settings.problems({p.pane_id: [c.key for c in p.columns] for p in panes},
+                                         list(self.app.available_themes))  # fmt: skip
+            if problems:
+                self.notify(f"Settings left out: {'; '.join(problems)}.", severity="warning", timeout=8)
+        for pane in panes:
+            saved = settings.pane(pane.pane_id)
+            keys = [column.key for column in pane.columns]
+            sort = saved.sort if saved.sort in keys else pane.default_sort
+            reverse = saved.reverse if saved.sort in keys else pane.default_reverse
+            if (sort, reverse) != (pane.table.sort_column, pane.table.sort_reverse):
+                pane.sort_by(sort, reverse)
+            pane.set_hidden(frozenset(key for key in saved.hidden if key in keys))
+
+    def _view_notes(self) -> tuple[str, ...]:
+        """What the summary line says of the current pane's view: a row followed, rows tagged."""
+        if not self.is_mounted:
+            return ()
+        pane = self.current_pane
+        notes = []
+        followed = pane.followed
+        if followed is not None:
+            notes.append(f"following {follow_label(pane.table.row_for(followed), followed, brief=True)}")
+        tagged = len(pane.table.model.tagged)
+        if tagged:
+            notes.append(f"{tagged} tagged")
+        return tuple(notes)
 
     # --- view operations used by the view handlers ------------------------------------
 
@@ -167,6 +218,10 @@ class MainScreen(Screen[None]):
         self.set_focus(bar.input)  # now, not after a refresh: the keys typed next are the filter's
 
     def clear_filter(self) -> None:
+        search = self.query_one(SearchBar)
+        if self.focused is search.input:  # Escape in the search line closes it; the filter stays
+            self._close_search()
+            return
         bar = self.query_one(FilterBar)
         pane = self.current_pane
         pane.set_filter("")
@@ -174,6 +229,64 @@ class MainScreen(Screen[None]):
         bar.remove_class("-open")
         self.set_focus(pane.table)  # now: the key typed next is the table's
         self.refresh_bindings()  # the key bar shows the table's keys again (set_focus waits for a refresh)
+
+    def open_search(self) -> None:
+        """F3: open the search line (with the pane's last text); in the line, go to the next match."""
+        bar = self.query_one(SearchBar)
+        pane = self.current_pane
+        if self.focused is bar.input:
+            self.search_next(1)
+            return
+        bar.value = pane.search_text
+        bar.add_class("-open")
+        self.set_focus(bar.input)  # now: the keys typed next are the search's
+
+    def search_next(self, step: int) -> None:
+        """n (step 1) and N (-1): the next or previous row containing the pane's search text."""
+        pane = self.current_pane
+        if not pane.search_text:
+            self.notify(f"{'n' if step > 0 else 'N'}: nothing to look for yet; F3 searches.", timeout=4)
+            return
+        if not pane.search(pane.search_text, step):
+            self.notify(f"No row contains “{pane.search_text}”.", timeout=4)
+        self.show_summary()
+
+    def follow(self) -> None:
+        """F: the cursor stays on the selected row's object (or stops following it)."""
+        pane = self.current_pane
+        key = pane.follow_selected()
+        if key is not None:
+            self.notify(f"Following {follow_label(pane.table.row_for(key), key)}: the cursor stays on it; "
+                        "F again, or a move of the cursor, stops.", timeout=4)  # fmt: skip
+        else:
+            self.notify("No longer following.", timeout=3)
+        self.show_summary()
+
+    def toggle_tag(self) -> None:
+        self.current_pane.table.toggle_tag()
+        self.show_summary()
+        self.refresh_bindings_if_changed()
+
+    def clear_tags(self) -> None:
+        self.current_pane.table.clear_tags()
+        self.show_summary()
+        self.refresh_bindings_if_changed()
+
+    def _close_search(self) -> None:
+        bar = self.query_one(SearchBar)
+        bar.remove_class("-open")
+        self.set_focus(self.current_pane.table)
+        self.refresh_bindings()
+
+    def _search_kept(self, value: str) -> None:
+        """Enter in the search line: back to the table, where n and N go on."""
+        self.current_pane.search_text = value
+        self._close_search()
+
+    @on(Input.Changed, "#search")
+    def _search_typed(self, event: Input.Changed) -> None:
+        found = self.current_pane.search(event.value, here=True)
+        event.input.set_class(not found, "-nothing")
 
     def open_detail(self) -> None:
         pane = self.current_pane
@@ -198,7 +311,9 @@ class MainScreen(Screen[None]):
         bar = self.query_one(FilterBar)
         bar.value = pane.filter_text
         bar.set_class(bool(pane.filter_text), "-open")
+        self.query_one(SearchBar).remove_class("-open")
         self.set_focus(pane.table)
+        self.show_summary()  # the new pane's row followed and rows tagged
         self.refresh_bindings()  # the new pane's keys (set_focus would wait for a refresh)
 
     @on(Input.Changed, "#filter")
@@ -220,3 +335,11 @@ class MainScreen(Screen[None]):
     @on(ObjectTable.RowHighlighted)
     def _row_moved(self, _event: ObjectTable.RowHighlighted) -> None:
         self.refresh_bindings_if_changed()
+        self.show_summary()  # a move of the cursor may have ended a follow
+
+
+def tagged_objects(pane: Pane) -> tuple[object, ...]:
+    """The objects of the pane's tagged rows, top to bottom (a row fading out is left out)."""
+    table = pane.table
+    rows = (table.row_for(key) for key in table.tagged_keys if not table.is_fading(key))
+    return tuple(row.obj for row in rows if row is not None and row.obj is not None)

@@ -1,4 +1,10 @@
-"""The filter line under the table: `/` opens it, typing filters the pane, Enter keeps it, Escape clears it."""
+"""The lines under the table where a text is typed: the filter and the search.
+
+The filter (`/`, F4) keeps only the rows containing its text: Enter keeps it, Escape
+clears it.  The search (F3) moves the cursor to the next row containing its text
+as it is typed, leaving every row in place: Enter goes back to the table, where n
+and N go on to the next and previous match; F3 in the line goes to the next at once.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,8 @@ from textual.widgets import Input, Label
 
 
 class FilterInput(Input):
-    """The filter's text.  Enter calls `kept` at once, rather than posting Submitted for later, so
-    that the keys typed right after it (a pane's digit, `p`) go to the table, not into the filter."""
+    """A line's text.  Enter calls `kept` at once, rather than posting Submitted for later, so
+    that the keys typed right after it (a pane's digit, `p`) go to the table, not into the line."""
 
     def __init__(self, kept: Callable[[str], object], **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
@@ -21,24 +27,26 @@ class FilterInput(Input):
         self.kept(self.value)
 
 
-class FilterBar(Horizontal):
-    """Shown while the current pane has a filter or one is being typed."""
+class TextLine(Horizontal):
+    """A label and an input, shown while it has the class `-open`."""
 
     DEFAULT_CSS = """
-    FilterBar { display: none; height: 1; }
-    FilterBar.-open { display: block; }
-    FilterBar Label { width: auto; padding: 0 1; color: $text-accent; text-style: bold; }
-    FilterBar Input { width: 1fr; }
+    TextLine { display: none; height: 1; }
+    TextLine.-open { display: block; }
+    TextLine Label { width: auto; padding: 0 1; color: $text-accent; text-style: bold; }
+    TextLine Input { width: 1fr; }
     """
+    LABEL = ""
+    PLACEHOLDER = ""
+    INPUT_ID = ""
 
     def __init__(self, kept: Callable[[str], object]) -> None:
         super().__init__()
         self.kept = kept
 
     def compose(self) -> ComposeResult:
-        yield Label("filter /")
-        yield FilterInput(self.kept, placeholder="text in any column — Enter keeps it, Escape clears it",
-                          id="filter", compact=True)  # fmt: skip
+        yield Label(self.LABEL)
+        yield FilterInput(self.kept, placeholder=self.PLACEHOLDER, id=self.INPUT_ID, compact=True)
 
     @property
     def input(self) -> Input:
@@ -51,3 +59,19 @@ class FilterBar(Horizontal):
     @value.setter
     def value(self, text: str) -> None:
         self.input.value = text
+
+
+class FilterBar(TextLine):
+    """Shown while the current pane has a filter or one is being typed."""
+
+    LABEL = "filter /"
+    PLACEHOLDER = "text in any column — Enter keeps it, Escape clears it"
+    INPUT_ID = "filter"
+
+
+class SearchBar(TextLine):
+    """Shown while a search is being typed."""
+
+    LABEL = "search F3"
+    PLACEHOLDER = "text in any column — the cursor goes to the next row with it; Enter, then n / N"
+    INPUT_ID = "search"

@@ -2,7 +2,7 @@
 
 Hidden until a demo starts; it stays after the demo ends (with how it ended)
 until the demo session hides it, and `N` shows or hides it by hand.  Its title
-says which step the demo is at, or which step waits for `n`.
+says which step the demo is at, or which step waits for `g`.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class NarrationPanel(Vertical):
         padding: 0 1;
     }
     NarrationPanel.-open { display: block; }
+    NarrationPanel.-lecture { height: 50%; border: heavy $accent; }
+    NarrationPanel.-lecture RichLog { text-style: bold; }
     NarrationPanel #narration-step { height: 1; color: $text-warning; display: none; }
     NarrationPanel.-awaiting #narration-step { display: block; }
     NarrationPanel RichLog { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
@@ -76,7 +78,7 @@ class NarrationPanel(Vertical):
         self._write(Text(f"Lesson: {lesson}", style="italic"))
         self._write(Text(f"Rows marked {MARK} in the panes are what it made; {mode}.", style="dim"))
         self.border_title = f"Demo {demo}"
-        self.border_subtitle = "ctrl+d stop · N hide"
+        self.border_subtitle = "ctrl+d stop · ctrl+n hide"
 
     def _write(self, text: Text) -> None:
         self.shown_lines.append(text.plain)
@@ -86,27 +88,29 @@ class NarrationPanel(Vertical):
         for line in lines:
             self._write(styled(line))
 
-    def show_progress(self, step: DemoStep | None, awaiting: DemoStep | None, running: bool) -> None:
+    def show_progress(self, step: tuple[int, int] | None, awaiting: DemoStep | None, running: bool) -> None:
+        """The title: the step whose heading was written last (its calls are the ones on screen); the
+        line over the log: the step that waits for `g`."""
         if self.ended or not running:
             self.set_class(False, "-awaiting")
             return
-        where = f" · step {step.number}/{step.total}" if step is not None else ""
+        where = f" · step {step[0]}/{step[1]}" if step is not None else ""
         self.border_title = f"Demo {self.demo}{where}"
         waiting = awaiting is not None
         self.set_class(waiting, "-awaiting")
         if waiting:
-            note = f"n: next step — {awaiting.heading}"
+            note = f"g: next step — {awaiting.heading}"
             if note != self._step_note:
                 self._step_note = note
                 self.query_one("#narration-step", Static).update(Text(printable(note)))
-        self.border_subtitle = ("n next step · " if waiting else "") + "ctrl+d stop · N hide"
+        self.border_subtitle = ("g next step · " if waiting else "") + "ctrl+d stop · ctrl+n hide"
 
     def end(self, summary: str) -> None:
         self.ended = True
         self.set_class(False, "-awaiting")
         self._write(Text(printable(summary), style="bold"))
         self.border_title = f"Demo {self.demo} · ended"
-        self.border_subtitle = "N hide"
+        self.border_subtitle = "ctrl+n hide"
 
     def open(self, shown: bool) -> None:
         self.set_class(shown, "-open")

@@ -13,9 +13,14 @@ leaves out the columns its pane says matter least and cuts the text columns that
 may be cut; a wide one gives the room to the text columns, whose cells then show
 more (all attachers, the whole command line).
 
-Keys: up/down, page up/down, home/end (first/last row), Enter posts
-`RowSelected`.  A click on a row moves the cursor there (a second click selects
-it); a click on a header posts `HeaderSelected`.
+Keys: up/down (and vim's k/j), page up/down, home/end (first/last row), Enter
+posts `RowSelected`.  A click on a row moves the cursor there (a second click
+selects it); a click on a header posts `HeaderSelected`.
+
+What htop users expect of a list: a row followed (`follow_key`: the cursor stays on
+it across scans, sorts and filters, and the view scrolls to it; moving the cursor
+stops it), rows tagged (a `•` in the margin), a search that moves the cursor to the
+next row containing a text (`find`), and columns the user chose to hide (`hidden`).
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ FULL_COLLECTION_EVERY = 300  # syncs between two collections that also walk the 
 STRIP_CACHE = 1000  # rows' lines kept drawn (a screen or two; scrolling far draws again)
 _syncs = itertools.count(1)
 
-LineState = tuple[Any, ...]  # (key, row look, under the cursor, fading since, highlighted columns, ages shown)
+LineState = tuple[Any, ...]  # (key, row look, under the cursor, fading since, highlighted columns, tagged, ages shown)
+TAG_MARK = "•"  # drawn in the left margin of a tagged row
 
 
 def settle_heap() -> None:
@@ -63,8 +69,8 @@ def settle_heap() -> None:
 class ObjectTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Detail", show=True),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("up,k", "cursor_up", "Cursor up", show=False),
+        Binding("down,j", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,ctrl+home", "first_row", "First row", show=False),
@@ -73,7 +79,7 @@ class ObjectTable(ScrollView, can_focus=True):
         Binding("right", "scroll_right", "Scroll right", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        f"object-table--{name}" for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES, "header", "cursor")
+        f"object-table--{name}" for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES, "header", "cursor", "tagged")
     }
     # The colours DataTable had, so the monitor looks as it did.
     DEFAULT_CSS = """
@@ -108,6 +114,7 @@ class ObjectTable(ScrollView, can_focus=True):
     ObjectTable > .object-table--new { color: $text-success; text-style: bold; }
     ObjectTable > .object-table--changed { color: $text-warning; text-style: bold; }
     ObjectTable > .object-table--gone { color: $text-disabled; text-style: strike; }
+    ObjectTable > .object-table--tagged { color: $text-warning; text-style: bold; }
     """
 
     class RowHighlighted(Message):
@@ -159,6 +166,10 @@ class ObjectTable(ScrollView, can_focus=True):
         self._strips: dict[str, tuple[Any, Strip]] = {}  # row key -> (what it was drawn from, its line)
         self._header: tuple[Any, Strip] | None = None
         self._drawn: dict[int, LineState | None] = {}  # screen line -> what render_line drew there
+        self.follow_key: str | None = None  # the row the cursor stays on (F); None: the cursor stays put
+        self.user_moves = 0  # how often the user moved the cursor (a key, a click): that ends a follow
+        self.hidden: frozenset[str] = frozenset()  # columns the user chose not to see (settings)
+        self.sideways_taken = False  # ← → go to the screen's keys (folding a tree) instead of scrolling
 
     def on_mount(self) -> None:
         self._update_virtual_size()
@@ -213,19 +224,83 @@ class ObjectTable(ScrollView, can_focus=True):
         """Where the row with `key` is shown (KeyError if it is not)."""
         return self.model.position(key)
 
+    @property
+    def tagged_keys(self) -> list[str]:
+        """The keys of the tagged rows, top to bottom."""
+        tagged = self.model.tagged
+        return [key for key in self.model.order if key in tagged] if tagged else []
+
+    def toggle_tag(self) -> None:
+        """Tag the row under the cursor (or untag it), and move down to the next (as htop does)."""
+        key = self.cursor_key
+        if key is None:
+            return
+        self.model.tagged.symmetric_difference_update({key})
+        self._user_cursor(self.cursor_row + 1)
+        self._refresh_changed_lines()
+
+    def clear_tags(self) -> None:
+        self.model.tagged.clear()
+        self._refresh_changed_lines()
+
+    def find(self, needle: str, step: int, *, here: bool = False) -> int | None:
+        """The index of the next row (`step` 1) or the previous (-1) whose text contains `needle`
+        (lower case), from the cursor and round the end; `here` counts the cursor's row first."""
+        order, rows, now = self.model.order, self.model.rows, self.model.now
+        count = len(order)
+        start = self.cursor_row if here else self.cursor_row + step
+        for offset in range(count):
+            index = (start + step * offset) % count
+            if needle in rows[order[index]].search_text(now):
+                return index
+        return None
+
+    def go_to(self, index: int) -> None:
+        """Move the cursor to `index` for the user (a search): it ends a follow like a key would."""
+        self._user_cursor(index)
+
+    def follow(self, key: str | None) -> None:
+        """Keep the cursor on the row `key` from now on (None: stop); put it there now if it is shown."""
+        self.follow_key = key
+        if key is not None and key in self.model.rows:
+            self._set_cursor(self.model.position(key))
+
+    def set_hidden(self, columns: frozenset[str]) -> None:
+        """Leave these columns out (the settings); the first column is always shown."""
+        columns = frozenset(columns) - {self.spec[0].key}
+        if columns != self.hidden:
+            self.hidden = columns
+            self._shown_for = None
+            if self._fit_columns():
+                self._update_virtual_size()
+            self._header = None
+            self.refresh()
+
     # --- keeping up with the pane ----------------------------------------------------------
 
-    def sync(self, rows: Sequence[Row], *, fade: bool, highlight: bool, now: float | None = None) -> None:
-        """Make the table show `rows`; `fade` keeps vanished rows dimmed one more scan; ages are drawn to `now`."""
+    def sync(
+        self,
+        rows: Sequence[Row],
+        *,
+        fade: bool,
+        highlight: bool,
+        now: float | None = None,
+        pinned: frozenset[str] | None = None,
+    ) -> None:
+        """Make the table show `rows`; `fade` keeps vanished rows dimmed one more scan; ages are drawn to
+        `now`; `pinned` rows stand first."""
         cursor_key = self.cursor_key
         widths = list(self.model.widths)
-        reordered = self.model.sync(rows, fade=fade, highlight=highlight, now=now)
+        reordered = self.model.sync(rows, fade=fade, highlight=highlight, now=now, pinned=pinned)
         if widths != self.model.widths and self._fit_columns():
             self._update_virtual_size()
             self.refresh()
         if reordered:
             self._update_virtual_size()
             self._restore_cursor(cursor_key)
+        elif self.follow_key is not None and self.follow_key in self.model.rows \
+                and self.follow_key != self.cursor_key:  # fmt: skip
+            self._set_cursor(self.model.position(self.follow_key))  # it came back (a filter, a scan)
         self._refresh_changed_lines()
         self._announce()
         settle_heap()
@@ -262,7 +337,10 @@ class ObjectTable(ScrollView, can_focus=True):
         self._announce()
 
     def _restore_cursor(self, key: str | None) -> None:
-        """Put the cursor back on `key` after the order changed; if that row is gone, on the same line."""
+        """Put the cursor back on `key` (or on the row followed) after the order changed; if that row is
+        gone, on the same line."""
+        if self.follow_key is not None and self.follow_key in self.model.rows:
+            key = self.follow_key
         if key is not None and key in self.model.rows:
             self._set_cursor(self.model.position(key))
         else:
@@ -298,27 +376,37 @@ class ObjectTable(ScrollView, can_focus=True):
 
     # --- keys and mouse -----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Taken sideways keys go on to the screen's bindings (folding a tree).
+        return not (self.sideways_taken and action in ("scroll_left", "scroll_right"))
+
+    def _user_cursor(self, index: int) -> None:
+        """The user moves the cursor: a row followed is no longer."""
+        self.user_moves += 1
+        self.follow_key = None
+        self._set_cursor(index)
+
     def action_cursor_up(self) -> None:
-        self._set_cursor(self.cursor_row - 1)
+        self._user_cursor(self.cursor_row - 1)
 
     def action_cursor_down(self) -> None:
-        self._set_cursor(self.cursor_row + 1)
+        self._user_cursor(self.cursor_row + 1)
 
     def action_page_up(self) -> None:
         page = max(1, self._visible_rows())
         self.scroll_to(y=self.scroll_y - page, animate=False, force=True)
-        self._set_cursor(self.cursor_row - page)
+        self._user_cursor(self.cursor_row - page)
 
     def action_page_down(self) -> None:
         page = max(1, self._visible_rows())
         self.scroll_to(y=self.scroll_y + page, animate=False, force=True)
-        self._set_cursor(self.cursor_row + page)
+        self._user_cursor(self.cursor_row + page)
 
     def action_first_row(self) -> None:
-        self._set_cursor(0)
+        self._user_cursor(0)
 
     def action_last_row(self) -> None:
-        self._set_cursor(len(self.model) - 1)
+        self._user_cursor(len(self.model) - 1)
 
     def action_select_cursor(self) -> None:
         key = self.cursor_key
@@ -341,7 +429,7 @@ class ObjectTable(ScrollView, can_focus=True):
         if index == self.cursor_row:
             self.action_select_cursor()
         else:
-            self._set_cursor(index)
+            self._user_cursor(index)
 
     def _column_at(self, x: int) -> Column | None:
         right = 0
@@ -376,15 +464,17 @@ class ObjectTable(ScrollView, can_focus=True):
         if key == self._shown_for:
             return False
         self._shown_for = key
+        visible = [(i, c, natural) for i, (c, natural) in enumerate(zip(self.spec, self.model.widths, strict=True))
+                   if c.key not in self.hidden]  # fmt: skip
         if room <= 0:
-            shown = list(enumerate(self.model.widths))
+            shown = [(i, natural) for i, _c, natural in visible]
         else:
             fits = [
                 ColumnFit(c.priority, natural, natural if c.width or c.shrink_to is None else min(natural, c.shrink_to))
-                for c, natural in zip(self.spec, self.model.widths, strict=True)
+                for _i, c, natural in visible
             ]
             widths = fit_widths(fits, room, gap=2 * PADDING)
-            shown = [(i, width) for i, width in enumerate(widths) if width is not None]
+            shown = [(i, width) for (i, _c, _n), width in zip(visible, widths, strict=True) if width is not None]
         if shown == self._shown:
             return False
         self._shown = shown
@@ -409,7 +499,8 @@ class ObjectTable(ScrollView, can_focus=True):
         at = model.now if seen is None else seen  # a vanished row keeps its ages as last seen
         ages = tuple((i, cell.text_at(at)) for i, cell in enumerate(row.cells) if isinstance(cell, AgeCell))
         lit = model.lit.get(key)
-        return (key, row.look, index == self.cursor_row, seen, frozenset(lit) if lit else None, ages)
+        tagged = key in model.tagged
+        return (key, row.look, index == self.cursor_row, seen, frozenset(lit) if lit else None, tagged, ages)
 
     def _refresh_changed_lines(self) -> None:
         """Refresh the lines on screen that would be drawn differently from how they were; where
@@ -456,7 +547,7 @@ class ObjectTable(ScrollView, can_focus=True):
         base = self.rich_style
         roles = {
             name: self.get_component_rich_style(f"object-table--{name}", partial=True)
-            for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES)
+            for name in (*ROLE_CLASSES, *TRANSIENT_CLASSES, "tagged")
         }
         cursor = base + self.get_component_rich_style("object-table--cursor")
         return Palette(base, cursor, self.get_component_rich_style("object-table--header"), roles)
@@ -489,7 +580,7 @@ class ObjectTable(ScrollView, can_focus=True):
         return strip
 
     def _row_strip(self, state: LineState, palette: Palette) -> Strip:
-        key, _look, under_cursor, seen, lit, ages = state
+        key, _look, under_cursor, seen, lit, tagged, ages = state
         stamp = (state, self._palette_key, self._layout_version)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == stamp:
@@ -502,13 +593,14 @@ class ObjectTable(ScrollView, can_focus=True):
         for index, width in self.shown_columns:
             column, cell = self.spec[index], row.cells[index]
             texts.append(ages_of[index] if index in ages_of else cell.fitted(width))
-            role = cell.role or row.role
+            role = "tagged" if tagged else cell.role or row.role
             transient = whole or ("changed" if lit and column.key in lit else None)
             styles.append((roles[role] if role else None, roles[transient] if transient else None))
             cells.append(cell)
             widths.append(width)
         line = palette.cursor if under_cursor else palette.base
-        strip = paint_row(cells, texts, styles, widths, line, self.app.console)
+        strip = paint_row(cells, texts, styles, widths, line, self.app.console,
+                          margin=(TAG_MARK, line + roles["tagged"]) if tagged else None)  # fmt: skip
         if len(self._strips) >= STRIP_CACHE:
             self._strips.clear()
         self._strips[key] = (stamp, strip)

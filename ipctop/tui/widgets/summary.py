@@ -51,8 +51,11 @@ def summary_markup(
 
 def posix_part(part, snapshot: Snapshot, compact: bool) -> None:  # type: ignore[no-untyped-def]
     """POSIX objects and the memory of /dev/shm against its size, and shared memory without a name:
-    `posix 9 /dev/shm 1.1M/23.5G  unnamed 1 142M` (compact: `px 10 143M`, all of it in one)."""
+    `posix 9 /dev/shm 1.1M/23.5G  unnamed 1 142M` (compact: `px 10 143M`, all of it in one); nothing
+    where there is none of them (the line keeps its room for what there is)."""
     count = len(snapshot.pshm) + len(snapshot.psem) + len(snapshot.pmsg)
+    if not count and not snapshot.memfd:
+        return
     unnamed = sum(o.size for o in snapshot.memfd.values())
     limits = snapshot.limits
     if compact:

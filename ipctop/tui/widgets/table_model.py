@@ -5,7 +5,12 @@ Sorting and filtering are list operations on keys, so 10,000 rows sort in a few
 milliseconds.  Each scan `sync()` takes the pane's rows: a row that is the very
 object it was last scan is skipped without looking at its cells; new rows are
 highlighted once ("new"), changed cells once ("changed"), and rows that vanished
-stay one more scan, dimmed ("gone"), with their ages as when last seen.
+stay one more scan, dimmed ("gone"), with their ages as when last seen.  A row
+made for something that has just vanished (`Row.gone_since`: an exited process
+kept in its place in the tree) is drawn the same way.
+
+Rows may be tagged (Space: the actions then act on every tagged row) and pinned
+(shown first whatever the sort: a demo's rows in lecture mode).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class TableModel:
         self.order: list[str] = []  # the keys as shown
         self.fading: dict[str, float] = {}  # vanished rows shown dimmed, with when they were last seen
         self.lit: dict[str, set[str]] = {}  # column keys highlighted in a row (WHOLE_ROW: all); none: absent
+        self.tagged: set[str] = set()  # rows tagged with Space; a row that goes loses its tag
+        self.pinned: frozenset[str] = frozenset()  # rows shown first, whatever the sort
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.now = 0.0  # the time ages are drawn to: the latest scan's
@@ -44,13 +51,25 @@ class TableModel:
             self._positions = {k: i for i, k in enumerate(self.order)}
         return self._positions[key]
 
-    def sync(self, rows: Sequence[Row], *, fade: bool, highlight: bool, now: float | None = None) -> bool:
-        """Take the pane's rows; `fade` keeps vanished rows one more scan.  True if the order changed."""
+    def sync(
+        self,
+        rows: Sequence[Row],
+        *,
+        fade: bool,
+        highlight: bool,
+        now: float | None = None,
+        pinned: frozenset[str] | None = None,
+    ) -> bool:
+        """Take the pane's rows; `fade` keeps vanished rows one more scan; `pinned` (if given) are
+        shown first.  True if the order changed."""
         last_seen = self.now
         if now is not None:
             self.now = now
         incoming = {row.key: row for row in rows}
         known, fading, lit_rows = self.rows, self.fading, self.lit
+        repin = pinned is not None and pinned != self.pinned
+        if pinned is not None:
+            self.pinned = pinned
         gone = []
         for key in known:
             if key not in incoming:
@@ -63,6 +82,7 @@ class TableModel:
             del known[key]
             fading.pop(key, None)
             lit_rows.pop(key, None)
+            self.tagged.discard(key)
         resort = False
         sort_index = self._column_index(self.sort_column)
         added: list[Row] = []
@@ -72,6 +92,14 @@ class TableModel:
             if old is row and key not in fading and not lit_rows.get(key):
                 continue  # the same object as last scan, drawn plainly: nothing to do
             known[key] = row
+            if row.gone_since is not None:  # made for what has just vanished: drawn as fading
+                fading[key] = row.gone_since
+                lit_rows.pop(key, None)
+                if old is None:
+                    added.append(row)
+                elif sort_index is not None and row.cells[sort_index].sort_key != old.cells[sort_index].sort_key:
+                    resort = True
+                continue
             if old is None:
                 added.append(row)
                 if highlight:
@@ -92,7 +120,7 @@ class TableModel:
                 lit_rows.pop(key, None)
         self._grow(added)
         self._grow(changed)
-        if added or resort:
+        if added or resort or repin:
             self.sort()
         elif gone:
             self.order = [key for key in self.order if key in known]
@@ -112,6 +140,9 @@ class TableModel:
             self.order = list(rows)
         else:
             self.order = sorted(rows, key=lambda key: rows[key].cells[index].sort_key, reverse=self.sort_reverse)
+        if self.pinned:
+            pinned = self.pinned
+            self.order = [key for key in self.order if key in pinned] + [key for key in self.order if key not in pinned]
         self._positions = None
 
     def _column_index(self, column_key: str | None) -> int | None:

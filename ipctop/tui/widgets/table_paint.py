@@ -77,12 +77,17 @@ def paint_row(
     widths: Sequence[int],
     line: Style,
     console: Console,
+    margin: tuple[str, Style] | None = None,
 ) -> Strip:
     """A row's line, unscrolled: `texts` are what each cell shows, `roles` the styles under and over
-    each cell's own, on top of the `line`'s."""
+    each cell's own, on top of the `line`'s; `margin` (a character and its style) replaces the
+    line's first space (a tagged row's mark)."""
     segments: list[Segment] = []
     for cell, text, (under, over), width in zip(cells, texts, roles, widths, strict=True):
         segments += cell_segments(cell, text, width, line, under, over, console)
+    if margin is not None and segments and segments[0].text.startswith(" "):
+        first = segments[0]
+        segments[0:1] = [Segment(margin[0], margin[1]), Segment(first.text[1:], first.style)]
     return Strip(segments, sum(widths) + 2 * PADDING * len(widths)).simplify()
 
 
