@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import mmap
 import os
 import shutil
 import signal
@@ -25,9 +26,12 @@ from collections.abc import Iterator
 from typing import IO
 
 from benchmarks.spec import WorldSpec
-from ipctop.kernel import sysv
+from ipctop.demos.syscalls import mmap_shared as libc_mmap
+from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
-from ipctop.keys import BENCH_KEYS
+from ipctop.keys import BENCH_KEYS, POSIX_BENCH_PREFIX, posix_name
+
+_kept: list[object] = []  # mappings a fork keeps until it is killed
 
 _DEFERRED = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 CLONE_NEWIPC = 0x0800_0000
@@ -164,6 +168,78 @@ class Builder:
                 os.close(r)
                 os.close(w)
 
+    def _create_posix(self, kind: str, make) -> str:  # type: ignore[no-untyped-def]
+        """Make one POSIX object under a fresh name of the bench range (O_EXCL); returns the name."""
+        for _ in range(100):
+            name = "/" + posix_name(POSIX_BENCH_PREFIX)
+            with deferred_signals():
+                try:
+                    make(name)
+                except IpcError as error:
+                    if error.errno == errno.EEXIST:
+                        continue
+                    raise
+                self._record(kind, name, 0)  # type: ignore[arg-type]
+            return name
+        raise RuntimeError("no free name in the bench range")
+
+    def posix_objects(self) -> None:
+        """Shared memory, named semaphores and queues, each held by one of `posix_holders` forks (which also
+        make a memfd each); the host itself holds none of them."""
+        spec = self.spec
+        if not spec.posix_holders:
+            return
+        excl = os.O_CREAT | os.O_EXCL | os.O_RDWR
+
+        def make_shm(name: str) -> None:
+            fd = posix.shm_open(name, excl, 0o600)
+            os.ftruncate(fd, 4096)
+            os.close(fd)
+
+        shms = [self._create_posix("pshm", make_shm) for _ in range(spec.posix_shm)]
+        sems = [self._create_posix("psem", lambda n: posix.sem_close(posix.sem_open(n, os.O_CREAT | os.O_EXCL,
+                                                                                       0o600, 1)))
+                for _ in range(spec.posix_sems)]
+
+        def make_queue(name: str) -> None:
+            fd = posix.mq_open(name, excl, 0o600, 8, 128)
+            for n in range(3):
+                posix.mq_send(fd, bytes(16 + n), n)
+            os.close(fd)
+
+        queues = [self._create_posix("pmsg", make_queue) for _ in range(spec.posix_queues)]
+
+        def hold(index: int) -> None:
+            for n, name in enumerate(shms[index :: spec.posix_holders]):
+                fd = posix.shm_open(name, os.O_RDWR)
+                libc_mmap(fd, 4096)
+                if n % 2:
+                    os.close(fd)  # mapped only, as PostgreSQL does
+            for name in sems[index :: spec.posix_holders]:
+                posix.sem_open(name, 0)
+            for name in queues[index :: spec.posix_holders]:
+                posix.mq_open(name, os.O_RDWR)
+            memfd = os.memfd_create(f"bench-{index}")
+            os.ftruncate(memfd, 8192)
+            libc_mmap(memfd, 8192)
+
+        for index in range(spec.posix_holders):
+            self._fork(lambda index=index: hold(index))
+
+    def anonymous_memory(self) -> None:
+        """Shared anonymous mappings, two per process, each process with a forked child sharing them."""
+        for start in range(0, self.spec.anon_shared, 2):
+            count = min(2, self.spec.anon_shared - start)
+
+            def share(count: int = count) -> None:
+                for _ in range(count):
+                    area = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_SHARED)
+                    area[:: 1 << 14] = bytes(64)  # some pages resident
+                    _kept.append(area)
+                self._fork(lambda: None)
+
+            self._fork(share)
+
     def namespaces(self) -> None:
         """Processes in IPC namespaces of their own (unshare), each with its objects: they are in the
         world's process group, and a namespace's objects go with its last process."""
@@ -212,6 +288,8 @@ class Builder:
 
     def build(self) -> None:
         self.segments()
+        self.posix_objects()
+        self.anonymous_memory()
         self.semaphores()
         self.queues()
         self.fifos()

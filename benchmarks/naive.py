@@ -30,9 +30,11 @@ from dataclasses import replace
 
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
+from ipctop.keys import POSIX_BENCH_PREFIX
 from ipctop.model import (
     Attacher,
     Fifo,
+    HeldObject,
     HeldPipeEnd,
     Limits,
     MsgQueue,
@@ -224,6 +226,8 @@ def naive_snapshot() -> Snapshot:
     denied: dict[int, str] = {}
     attached: dict[int, list[tuple[int, int, int, int, str]]] = {}
     live_shmids = {r["shmid"] for r in shm_rows if r["nattch"] > 0}
+    shm_dev = os.stat("/dev/shm").st_dev
+    posix_held: dict[int, list[tuple[str, int, int | None, str, int]]] = {}  # pid -> (kind, inode, fd, mode, start)
     for pid in pids:
         try:
             names = os.listdir(f"/proc/{pid}/fd")
@@ -248,13 +252,19 @@ def naive_snapshot() -> Snapshot:
                 if stat.S_ISFIFO(st.st_mode):
                     fifo_ends.setdefault(st.st_ino, []).append((pid, int(name), _mode(pid, name)))
                     fifo_paths.setdefault(st.st_ino, target)
+                elif stat.S_ISREG(st.st_mode):
+                    kind = _posix_kind(target, st, shm_dev)
+                    if kind:
+                        posix_held.setdefault(pid, []).append((kind, st.st_ino, int(name), _mode(pid, name), 0))
         try:
-            maps = _maps(pid, _read(f"/proc/{pid}/maps"))
+            data = _read(f"/proc/{pid}/maps")
+            maps = _maps(pid, data)
         except PermissionError:
             denied[pid] = "permission denied"
             continue
         except OSError:
             continue
+        posix_held.setdefault(pid, []).extend(_shared_maps(data, shm_dev))
         maps = [m for m in maps if m[0] in live_shmids]
         if maps:
             try:
@@ -289,6 +299,7 @@ def naive_snapshot() -> Snapshot:
     interesting |= {r[k] for r in shm_rows for k in ("cpid", "lpid")}
     interesting |= {r[k] for r in msg_rows for k in ("lspid", "lrpid")}
     interesting |= {p for s in sem_state.values() for p in s[3]}
+    interesting |= {pid for pid, found in posix_held.items() if found}
     interesting.discard(0)
     stat_lines = _read("/proc/stat").decode().splitlines()
     btime = next(float(line.split()[1]) for line in stat_lines if line.startswith("btime"))
@@ -381,6 +392,7 @@ def naive_snapshot() -> Snapshot:
             pipes=tuple(sorted(held.get(pid, ()), key=lambda h: h.fd)),
             msg=tuple(sorted(q.msqid for q in msg.values() if pid in (q.lspid, q.lrpid))),
             sem=tuple(sorted(s.semid for s in sem.values() if pid in s.pids)),
+            posix=tuple(sorted((HeldObject(*held) for held in posix_held.get(pid, ())), key=_held_order)),  # type: ignore[arg-type]
             waits=tuple(w for w in made if w.pid == pid),
         )
     return Snapshot(
@@ -388,6 +400,51 @@ def naive_snapshot() -> Snapshot:
         limits=_limits(), uninspectable=tuple(Uninspectable(p, r) for p, r in sorted(denied.items())),
         live_pids=frozenset(pids),
     )
+
+
+def _posix_kind(target: str, st: os.stat_result, shm_dev: int) -> str:
+    """pshm, psem, pmsg or memfd for an fd on a regular file that is one (stat()ed the plain way)."""
+    if st.st_dev == shm_dev:
+        return "psem" if os.path.basename(target).startswith("sem.") else "pshm"
+    if target.startswith("/memfd:"):
+        return "memfd"
+    if st.st_size == 80 and "/" not in target.removesuffix(" (deleted)")[1:]:
+        try:
+            with open("/proc/self/mountinfo") as f:
+                mounted = f.read()
+        except OSError:
+            return ""
+        return "pmsg" if f" {os.major(st.st_dev)}:{os.minor(st.st_dev)} " not in mounted else ""
+    return ""
+
+
+def _shared_maps(data: bytes, shm_dev: int) -> list[tuple[str, int, None, str, int]]:
+    """(kind, inode, None, mode, start) of every shared mapping of POSIX or unnamed shared memory, line by line,
+    the pieces of one mmap split by mprotect merged (they continue the file offset)."""
+    found: list[tuple[str, int, None, str, int]] = []
+    last = None  # ((dev, inode), end, the file offset at the end) of the line before
+    for line in data.decode(errors="replace").splitlines():
+        fields = line.split(None, 5)
+        if len(fields) < 6 or fields[1][3] != "s":
+            continue
+        major, minor = (int(x, 16) for x in fields[3].split(":"))
+        dev, inode, path = os.makedev(major, minor), int(fields[4]), fields[5]
+        if dev == shm_dev:
+            kind = "psem" if "/sem." in path else "pshm"
+        elif path.startswith(("/memfd:", "/dev/zero (deleted)", "[anon_shmem:")):
+            kind = "memfd"
+        else:
+            continue
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        offset = int(fields[2], 16)
+        mode = "rw" if fields[1][1] == "w" else "r"
+        if last is not None and last == ((dev, inode), start, offset):
+            kind0, inode0, _, mode0, start0 = found[-1]
+            found[-1] = (kind0, inode0, None, "rw" if "w" in mode + mode0 else "r", start0)
+        else:
+            found.append((kind, inode, None, mode, start))
+        last = ((dev, inode), end, offset + end - start)
+    return found
 
 
 def naive_namespaces(pids: Iterable[int]) -> dict[int, dict[str, object]]:
@@ -469,11 +526,15 @@ def _limits() -> Limits:
             return int(f.read().split()[0])
 
     k = "/proc/sys/kernel/"
+    q = "/proc/sys/fs/mqueue/"
     with open(k + "sem") as f:
         semmsl, semmns, semopm, semmni = (int(v) for v in f.read().split())
+    vfs = os.statvfs("/dev/shm")
     return Limits(
         number(k + "shmmax"), number(k + "shmall"), number(k + "shmmni"), number(k + "msgmax"), number(k + "msgmnb"),
         number(k + "msgmni"), semmsl, semmns, semopm, semmni, number("/proc/sys/fs/pipe-max-size"),
+        number(q + "queues_max"), number(q + "msg_max"), number(q + "msgsize_max"), number(q + "msg_default"),
+        number(q + "msgsize_default"), vfs.f_blocks * vfs.f_frsize, (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize,
     )
 
 
@@ -482,7 +543,36 @@ def _world_ends(pipe: Pipe | Fifo, pids: set[int]) -> Pipe | Fifo:
 
 
 def _world_peers(process: Process, pids: set[int]) -> Process:
-    return process
+    return replace(process, posix=tuple(sorted(process.posix, key=_held_order)))
+
+
+def _held_order(held: HeldObject) -> tuple:
+    return held.kind, held.inode, held.fd is None, held.fd or 0, held.start
+
+
+def _compare_posix(fast: Snapshot, reference: Snapshot, pids: set[int]) -> list[str]:
+    """The world's POSIX and unnamed objects: the holders the snapshot found against what each world
+    process holds by the naive scan (the world's objects are named in ipctop's bench range)."""
+    problems = []
+    held_by_ref: dict[tuple[str, int], set[tuple[int, int | None, int]]] = {}
+    for pid in pids:
+        process = reference.processes.get(pid)
+        for held in process.posix if process else ():
+            held_by_ref.setdefault((held.kind, held.inode), set()).add((pid, held.fd, held.start))
+    for kind in ("pshm", "psem", "pmsg", "memfd"):
+        for inode, obj in getattr(fast, kind).items():
+            if kind != "memfd" and not obj.name.lstrip("/").startswith(POSIX_BENCH_PREFIX):
+                held_by_ref.pop((kind, inode), None)  # not the world's: not compared
+                continue
+            found = {(h.pid, h.fd, h.start) for h in obj.holders if h.pid in pids}
+            if kind == "memfd" and not found:
+                continue
+            expected = held_by_ref.pop((kind, inode), set())
+            if found != expected:
+                problems.append(f"{kind} {inode}: holders {sorted(found)[:4]} != {sorted(expected)[:4]}")
+    for (kind, inode), left in held_by_ref.items():
+        problems.append(f"{kind} {inode}: held by {sorted(left)[:4]} but not in the snapshot")
+    return problems
 
 
 def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int]) -> list[str]:
@@ -509,11 +599,15 @@ def compare(fast: Snapshot, reference: Snapshot, keys: set[int], pids: set[int])
     own = fast.ipc_ns
     procs_fast = {p: _world_peers(o, pids) for p, o in fast.processes.items() if p in pids and o.ipc_ns == own}
     procs_ref = {p: _world_peers(o, pids) for p, o in reference.processes.items() if p in pids and o.ipc_ns == own}
+    problems += _compare_posix(fast, reference, pids)
     if set(procs_fast) != set(procs_ref):
         problems.append(f"processes differ: {sorted(set(procs_fast) ^ set(procs_ref))[:5]}")
     problems += [f"process {p}: {procs_fast[p]} != {procs_ref[p]}" for p in procs_fast.keys() & procs_ref.keys()
                  if procs_fast[p] != procs_ref[p]]
-    if fast.limits != reference.limits:
+    # /dev/shm's use moves with anything any program does there
+    fast_limits = replace(fast.limits, dev_shm_used=None) if fast.limits else None
+    reference_limits = replace(reference.limits, dev_shm_used=None) if reference.limits else None
+    if fast_limits != reference_limits:
         problems.append(f"limits: {fast.limits} != {reference.limits}")
     if fast.ipc_ns != reference.ipc_ns:
         problems.append("ipc_ns differs")

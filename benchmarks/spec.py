@@ -1,4 +1,4 @@
-"""What a benchmark world holds: counts of processes, pipes and System V objects.
+"""What a benchmark world holds: counts of processes, pipes, System V and POSIX objects, shared memory.
 
 The default world is the one the targets of issue 7 are stated for; `large` has
 10,000 attached segments; `idle` holds nothing (for start-up times); `ns10` and
@@ -27,6 +27,12 @@ class WorldSpec:
     sem_waiters: int = 10  # processes blocked in semop on one set each
     fifos: int = 20  # each held open by a reader and a writer process
     segment_size: int = 4096
+    # POSIX objects (named in ipctop's bench range) and shared memory without a name, held by forks of the host
+    posix_shm: int = 50  # each mapped by a holder, half of them with the fd kept open too
+    posix_sems: int = 20  # named semaphores, each mapped by a holder
+    posix_queues: int = 10  # each held open by a holder, with messages in it
+    posix_holders: int = 10  # each also makes a memfd and maps it
+    anon_shared: int = 10  # shared anonymous mappings, two per process, each process with a child that inherits them
     namespaces: int = 0  # other IPC namespaces, each with a process of its own and a worker it forked
     objects_per_namespace: int = 10  # in each: 4 segments (attached by both), 3 queues, 3 semaphore sets
 
@@ -47,9 +53,16 @@ class WorldSpec:
             + self.attaching_processes
             + self.sem_waiters
             + 2 * self.fifos
+            + self.posix_holders
+            + self.anon_processes
             + 2 * self.namespaces
         )
         return max(0, self.processes - busy)
+
+    @property
+    def anon_processes(self) -> int:
+        """Processes sharing anonymous memory: a maker (two mappings) and its child per pair of mappings."""
+        return 2 * -(-self.anon_shared // 2)
 
     @property
     def keys_needed(self) -> int:
@@ -69,6 +82,7 @@ WORLDS = {
     "ns10": WorldSpec("ns10", namespaces=10),
     "ns100": WorldSpec("ns100", namespaces=100),
     "idle": WorldSpec(
-        "idle", processes=0, pipes=0, segments=0, servers=0, queues=0, sem_sets=0, sem_waiters=0, fifos=0
+        "idle", processes=0, pipes=0, segments=0, servers=0, queues=0, sem_sets=0, sem_waiters=0, fifos=0,
+        posix_shm=0, posix_sems=0, posix_queues=0, posix_holders=0, anon_shared=0,
     ),
 }

@@ -28,10 +28,14 @@ from pathlib import Path
 from types import FrameType
 
 from benchmarks.spec import WORLDS, WorldSpec
-from ipctop.kernel import sysv
+from ipctop.demos.context import posix_exists
+from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
+from ipctop.keys import POSIX_BENCH_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
+POSIX_KINDS = ("pshm", "psem", "pmsg")
+POSIX_UNLINK = {"pshm": posix.shm_unlink, "psem": posix.sem_unlink, "pmsg": posix.mq_unlink}
 SHMMNI = Path("/proc/sys/kernel/shmmni")
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -178,6 +182,14 @@ class World:
     # -- what the world holds
 
     def manifest(self) -> list[tuple[str, int, int]]:
+        """(kind, id, key) of every System V object the world made."""
+        return [(kind, int(ident), key) for kind, ident, key in self._manifest_rows() if kind not in POSIX_KINDS]
+
+    def posix_names(self) -> list[tuple[str, str]]:
+        """(kind, /name) of every POSIX object the world made."""
+        return [(kind, ident) for kind, ident, _ in self._manifest_rows() if kind in POSIX_KINDS]
+
+    def _manifest_rows(self) -> list[tuple[str, str, int]]:
         if not self.directory:
             return []
         path = Path(self.directory, "manifest")
@@ -187,7 +199,7 @@ class World:
         for line in path.read_text().splitlines():
             parts = line.split()
             if len(parts) == 3:
-                rows.append((parts[0], int(parts[1]), int(parts[2])))
+                rows.append((parts[0], parts[1], int(parts[2])))
         return rows
 
     def keys(self) -> set[int]:
@@ -249,6 +261,12 @@ class World:
             for _, ident, key in (row for row in manifest if row[0] == kind):
                 if present.get(ident) == key:
                     leftovers.append(f"{kind} {ident}")
+        for kind, name in self.posix_names():
+            if name.lstrip("/").startswith(POSIX_BENCH_PREFIX):
+                with contextlib.suppress(IpcError):
+                    POSIX_UNLINK[kind](name)
+                if posix_exists(kind, name):
+                    leftovers.append(f"{kind} {name}")
         return leftovers
 
 
@@ -258,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with interrupts_as_keyboard_interrupt(), World(WORLDS[args.world]) as world:
         print(f"world {args.world} ready in {world.build_seconds:.1f} s: pgid {world.pgid}, "
-              f"{len(world.pids())} processes, {len(world.manifest())} IPC objects; Ctrl-C to tear down", flush=True)
+              f"{len(world.pids())} processes, {len(world.manifest())} System V and {len(world.posix_names())} POSIX "
+              "objects; Ctrl-C to tear down", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True:
                 time.sleep(3600)

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ipctop.model import Fifo, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
+from ipctop.kinds import KINDS, ObjectKind
+from ipctop.model import Fifo, Holder, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
 
 
 class EventKind(StrEnum):
@@ -29,13 +30,18 @@ class EventKind(StrEnum):
     END_OPENED = "end opened"
     END_CLOSED = "end closed"
     PROCESS_EXITED = "process exited"
+    UNLINKED = "unlinked"  # a POSIX object's name removed while processes still hold it
+    OPENED = "opened"  # an fd on a POSIX object or memfd
+    CLOSED = "closed"
+    MAPPED = "mapped"
+    UNMAPPED = "unmapped"
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     time: float
     kind: EventKind
-    object_kind: str  # shm, msg, sem, pipe, fifo, process
+    object_kind: str  # shm, msg, sem, pipe, fifo, process, or a kind of ipctop/kinds/ (pshm, ...)
     object_id: int  # shmid, msqid, semid, inode or pid
     pid: int | None = None
     detail: str = ""
@@ -79,7 +85,62 @@ def diff(previous: Snapshot, current: Snapshot) -> list[Event]:
         events += [replace(event, ipc_ns=inode, container=name) for event in found]
     events += _diff_pipes("pipe", previous.pipes, current.pipes, current.time)
     events += _diff_pipes("fifo", previous.fifos, current.fifos, current.time)
+    for kind in KINDS:
+        events += _diff_kind(kind, previous, current)
     events += _diff_processes(previous, current)
+    return events
+
+
+def _diff_kind(kind: ObjectKind, previous: Snapshot, current: Snapshot) -> list[Event]:
+    """Events of a kind of ipctop/kinds/, by inode: created, unlinked, removed, opened, closed, mapped,
+    unmapped, and the rise and fall of its level (a queue's messages) or change of its value."""
+    t, name = current.time, kind.name
+    before_map, after_map = kind.objects(previous), kind.objects(current)
+    events = []
+    for inode, before in before_map.items():
+        after = after_map.get(inode)
+        if after is None or not kind.same_object(before, after):
+            events.append(Event(t, EventKind.REMOVED, name, inode, None, kind.label(before)))
+    for inode, after in after_map.items():
+        before = before_map.get(inode)
+        if before is after:
+            continue
+        if before is None or not kind.same_object(before, after):
+            first = after.holders[0].pid if after.holders else None
+            events.append(Event(t, EventKind.CREATED, name, inode, first, kind.label(after)))
+            before_holders: dict[tuple[int, int | None, int], Holder] = {}
+        else:
+            if getattr(after, "unlinked", False) and not getattr(before, "unlinked", False):
+                held = len({h.pid for h in after.holders})
+                detail = f"{kind.label(after)}: still held by {held} process{'es' if held != 1 else ''}"
+                events.append(Event(t, EventKind.UNLINKED, name, inode, None, detail))
+            events += _level_events(kind, before, after, t)
+            before_holders = {(h.pid, h.fd, h.start): h for h in before.holders}
+        after_holders = {(h.pid, h.fd, h.start): h for h in after.holders}
+        label = kind.label(after)
+        for key, holder in after_holders.items():
+            if key not in before_holders:
+                how = EventKind.OPENED if holder.fd is not None else EventKind.MAPPED
+                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}"))
+        for key, holder in before_holders.items():
+            if key not in after_holders:
+                how = EventKind.CLOSED if holder.fd is not None else EventKind.UNMAPPED
+                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}"))
+    return events
+
+
+def _level_events(kind: ObjectKind, before: object, after: object, t: float) -> list[Event]:
+    events = []
+    label = kind.label(after)
+    if kind.level is not None:
+        was, now = kind.level(before), kind.level(after)
+        if was is not None and now is not None and was != now:
+            what = EventKind.QUEUE_GREW if now > was else EventKind.QUEUE_DRAINED
+            events.append(Event(t, what, kind.name, after.inode, None, f"{label}: {was} → {now} messages"))  # type: ignore[attr-defined]
+    if kind.value is not None:
+        was, now = kind.value(before), kind.value(after)
+        if was is not None and now is not None and was != now:
+            events.append(Event(t, EventKind.SEM_CHANGED, kind.name, after.inode, None, f"{label}: {was} → {now}"))  # type: ignore[attr-defined]
     return events
 
 

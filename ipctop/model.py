@@ -46,8 +46,8 @@ class Wait:
     tid: int  # the thread; the pid for a single-threaded process
     comm: str
     call: str  # the system call: "msgrcv", "semop", "read", "poll", "open", ...
-    kind: str  # the object's: "msg", "sem", "pipe", "fifo"
-    id: int | None  # msqid, semid, or the pipe's or FIFO's inode
+    kind: str  # the object's: "msg", "sem", "pipe", "fifo", or "psem", "pmsg", "pshm", "memfd" (ipctop/kinds/)
+    id: int | None  # msqid, semid, or the pipe's, FIFO's or POSIX object's inode
     detail: str  # "type 99", "sem 0 op -1", "fd 4", "fd 4 in", "for writing"
     mode: str  # "r": waits to take (bytes, a message); "w": to put (room); "": neither
     exact: bool = True
@@ -224,6 +224,129 @@ class HeldPipeEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class Holder:
+    """A process holding a POSIX or unnamed shared object: an open fd on it, or a mapping of it."""
+
+    pid: int
+    comm: str
+    mode: AccessMode
+    fd: int | None = None  # the fd; None for a mapping
+    start: int = 0  # a mapping's address range in the process
+    end: int = 0
+
+    @property
+    def mapped(self) -> bool:
+        return self.fd is None
+
+    @property
+    def how(self) -> str:
+        if self.fd is not None:
+            return f"fd {self.fd} ({self.mode})"
+        return f"maps {self.mode} at {self.start:#x}-{self.end:#x}"
+
+
+@dataclass(frozen=True, slots=True)
+class PosixShm:
+    """POSIX shared memory (shm_open): a file in /dev/shm, or one unlinked but still held."""
+
+    name: str  # as shm_open takes it: "/NAME"
+    inode: int
+    size: int
+    allocated: int | None  # bytes of memory or swap it takes (st_blocks); None when unknown
+    perms: int
+    uid: int
+    gid: int
+    owner: str
+    atime: float
+    mtime: float
+    ctime: float
+    unlinked: bool = False  # shm_unlink'ed (or never linked), kept alive by its holders
+    holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # when it was made (tmpfs keeps a birth time), or the earliest of its times; 0: unknown
+
+
+@dataclass(frozen=True, slots=True)
+class PosixSem:
+    """A POSIX named semaphore (sem_open): /dev/shm/sem.NAME, mapped by every process that opened it."""
+
+    name: str  # as sem_open takes it: "/NAME"
+    inode: int
+    perms: int
+    uid: int
+    gid: int
+    owner: str
+    mtime: float
+    ctime: float
+    value: int | None  # None when its layout is not known or it cannot be read
+    blocked: int | None  # glibc's count of processes in sem_wait on it (None: not known)
+    layout: str  # "glibc", or "unknown" (another C library, or unreadable)
+    unlinked: bool = False
+    holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # as PosixShm.made
+    waiters: tuple[Wait, ...] = ()  # threads asleep in sem_wait on it (a futex in its mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class PosixQueue:
+    """A POSIX message queue (mq_open): a file of the mqueue filesystem, or one held open by a process."""
+
+    name: str  # "/NAME"
+    inode: int
+    perms: int | None
+    uid: int | None
+    gid: int | None
+    owner: str
+    mtime: float  # the last mq_send or mq_receive
+    messages: int | None  # mq_curmsgs; None when it may not be opened
+    max_messages: int | None  # mq_maxmsg: a sender blocks when the queue holds this many
+    message_size: int | None  # mq_msgsize
+    queued_bytes: int | None = None  # QSIZE from the queue's file; None unless read (see collectors/posix.py)
+    notify_pid: int | None = None  # the process registered with mq_notify (0: none); None unless read
+    unlinked: bool = False
+    listed: bool = True  # False: known only from a holder's fd (/dev/mqueue not mounted)
+    holders: tuple[Holder, ...] = ()
+    made: float = 0.0  # the earliest of its times: it was made no later (0: unknown); it moves with every send
+    waiters: tuple[Wait, ...] = ()  # threads asleep in mq_timedreceive (mode "r") or mq_timedsend ("w") on it
+
+    @property
+    def fill(self) -> float | None:
+        if self.messages is None or not self.max_messages:
+            return None
+        return self.messages / self.max_messages
+
+
+@dataclass(frozen=True, slots=True)
+class UnnamedShm:
+    """Shared memory without a name: a memfd, or a shared anonymous mapping inherited across fork."""
+
+    inode: int
+    source: Literal["memfd", "anonymous"]
+    name: str  # the memfd's name, or the name set with PR_SET_VMA_ANON_NAME; "" for none
+    size: int  # the object's size (for a mapping only seen in maps: the largest extent mapped)
+    allocated: int | None  # bytes of memory or swap it takes (st_blocks); None when unknown
+    uid: int | None
+    owner: str
+    holders: tuple[Holder, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.source == "memfd":
+            return f"memfd:{self.name}"
+        return f"[anon_shmem:{self.name}]" if self.name else "/dev/zero (deleted)"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldObject:
+    """A POSIX or unnamed shared object seen from a process that holds it."""
+
+    kind: Literal["pshm", "psem", "pmsg", "memfd"]
+    inode: int
+    fd: int | None  # None for a mapping
+    mode: AccessMode
+    start: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Process:
     """A process that holds or last used an IPC object."""
 
@@ -241,6 +364,7 @@ class Process:
     pipes: tuple[HeldPipeEnd, ...] = ()
     msg: tuple[int, ...] = ()  # msqids it last sent to or received from
     sem: tuple[int, ...] = ()  # semids it last operated on
+    posix: tuple[HeldObject, ...] = ()  # POSIX and unnamed shared objects it holds (fds and mappings)
     waits: tuple[Wait, ...] = ()  # what its threads are blocked on
 
 
@@ -259,6 +383,14 @@ class Limits:
     semopm: int
     semmni: int
     pipe_max_size: int
+    # POSIX: /proc/sys/fs/mqueue/* and the size of /dev/shm (None where they cannot be read)
+    mq_queues_max: int | None = None
+    mq_msg_max: int | None = None
+    mq_msgsize_max: int | None = None
+    mq_msg_default: int | None = None
+    mq_msgsize_default: int | None = None
+    dev_shm_size: int | None = None
+    dev_shm_used: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +450,12 @@ class Snapshot:
     limits: Limits | None = None
     uninspectable: tuple[Uninspectable, ...] = ()
     live_pids: frozenset[int] = frozenset()  # every pid in /proc at scan time
+    # POSIX and unnamed shared memory, by inode (ipctop/kinds/ describes each kind)
+    pshm: Mapping[int, PosixShm] = field(default_factory=_frozen_map)
+    psem: Mapping[int, PosixSem] = field(default_factory=_frozen_map)
+    pmsg: Mapping[int, PosixQueue] = field(default_factory=_frozen_map)
+    memfd: Mapping[int, UnnamedShm] = field(default_factory=_frozen_map)
+    posix_notes: tuple[str, ...] = ()  # what the POSIX part of the scan could not see, in sentences
     # Every IPC namespace with a live process, ipctop's own first (its tables are `shm`, `msg`
     # and `sem` above); empty when only ipctop's own was looked at.
     namespaces: tuple[IpcNamespace, ...] = ()
@@ -368,7 +506,7 @@ class Snapshot:
         return tuple(u.pid for u in self.uninspectable)
 
     def __post_init__(self) -> None:
-        for name in ("shm", "msg", "sem", "pipes", "fifos", "processes"):
+        for name in ("shm", "msg", "sem", "pipes", "fifos", "processes", "pshm", "psem", "pmsg", "memfd"):
             value = getattr(self, name)
             if not isinstance(value, MappingProxyType):
                 object.__setattr__(self, name, _frozen_map(value))

@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ipctop.collectors.namespaces import NamespaceInfo, matching_namespaces
+from ipctop.kinds import KINDS
+from ipctop.kinds import NAMES as KIND_NAMES
 from ipctop.model import Fifo, IpcNamespace, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot
 
-OBJECT_TYPES = ("shm", "msg", "sem", "pipe", "fifo")
+SYSTEM_V_AND_PIPES = ("shm", "msg", "sem", "pipe", "fifo")
+OBJECT_TYPES = SYSTEM_V_AND_PIPES + KIND_NAMES
 
 
 def parse_types(text: str | None) -> frozenset[str]:
@@ -132,6 +135,13 @@ def filter_snapshot(
             return False
         return uid is None or process.uid == uid
 
+    def keep_held(owner_uid: int | None, related: set[int]) -> bool:
+        if pids is not None and not (related & pids):
+            return False
+        if namespaces is not None and not own_shown and not any(pid in procs for pid in related):
+            return False  # ipctop's own objects (its /dev/shm and queues), none of whose holders is asked for
+        return uid is None or owner_uid == uid or any(uid_of(pid) == uid for pid in related)
+
     def tables(ns_shm, ns_msg, ns_sem, inode: int) -> dict:  # type: ignore[no-untyped-def]
         """One namespace's System V tables, filtered."""
         shown = namespaces is None or inode in namespaces
@@ -150,9 +160,16 @@ def filter_snapshot(
         if namespaces is not None and ns.inode not in namespaces:
             continue
         kept_namespaces.append(replace(ns, **(own if ns.own else tables(ns.shm, ns.msg, ns.sem, ns.inode))))
+    own_shown = namespaces is None or namespace_inode(snapshot.ipc_ns) in namespaces
+    kinds = {
+        kind.field: {k: v for k, v in kind.objects(snapshot).items()
+                     if kind.name in types and keep_held(kind.owner_uid(v), kind.pids(v))}
+        for kind in KINDS
+    }
     filtered = replace(
         snapshot,
         **own,
+        **kinds,
         pipes={k: v for k, v in snapshot.pipes.items() if "pipe" in types and keep_pipe(v)},
         fifos={k: v for k, v in snapshot.fifos.items() if "fifo" in types and keep_pipe(v)},
         processes={k: v for k, v in procs.items() if keep_process(v)},

@@ -26,6 +26,7 @@ from ipctop.model import (
     SHM_LOCKED,
     Attacher,
     Fifo,
+    HeldObject,
     HeldPipeEnd,
     MsgQueue,
     Pipe,
@@ -254,10 +255,12 @@ class RecordMemo:
         used_sets: dict[int, set[int]],
         mapped_elsewhere: dict[int, tuple[int, ...]] | None = None,
         waits_of: dict[int, tuple[Wait, ...]] | None = None,
+        held_posix: dict[int, list[HeldObject]] | None = None,
     ) -> dict[int, Process]:
         """One record per process read, with every object it holds or last used, and what it waits on;
         `mapped_elsewhere`: the shmids that processes of other IPC namespaces map (each process is in
         one namespace)."""
+        held_posix = held_posix or {}
         earlier_held, made_held = self.held, {}
         held_pipes: dict[int, list[HeldPipeEnd]] = {}
         for kind, table in (("pipe", pipes), ("fifo", fifos)):
@@ -287,6 +290,7 @@ class RecordMemo:
                 tuple(sorted(used_queues.get(pid, ()))),
                 tuple(sorted(used_sets.get(pid, ()))),
                 waits_of.get(pid, ()) if waits_of else (),
+                tuple(held_posix.get(pid, ())),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:
@@ -309,6 +313,7 @@ class RecordMemo:
                 msg=inputs[3],
                 sem=inputs[4],
                 waits=inputs[5],
+                posix=inputs[6],
             )
             result[pid] = process
             made[pid] = (inputs, process)

@@ -9,18 +9,24 @@ that is remembered between them (what follows is the whole list):
 - `tables`: the latest parse of each /proc/sysvipc table, so that unchanged lines
   give the same rows (collectors/sysvipc.py);
 - `maps`: the latest parse of each maps file (collectors/attachments.py);
+  within `quiet`, the shared mappings of each process (collectors/mappings.py);
 - `records`: the previous snapshot's records with their inputs, so that an
   unchanged object is the very same record (records.py);
 - `namespaces`: the same three memories for each other IPC namespace, and each
   namespace's name (namespace_scan.py);
 - `waits`: the system calls each process's threads slept in, so that a quiet
-  process's are not read again (collectors/waits.py).
+  process's are not read again (collectors/waits.py);
+- `posix`: the same for POSIX and unnamed objects and their holders (posix_records.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
 Scanner is for one thread at a time (a lock makes a second caller wait).
 `take_snapshot()` is the one-off: a fresh Scanner that reads everything and
 keeps nothing.
+
+POSIX objects and shared memory without a name (posix_records.py) need every
+process's maps: one pass reads each maps file once, for them and for the System V
+attachments alike.  A scanner asked only for other kinds (`kinds`) skips it.
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ from types import MappingProxyType
 from ipctop import namespace_scan
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
+from ipctop.collectors.mappings import MapsPass
 from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.kernel.ipcns import inode_of
 from ipctop.model import Snapshot, Uninspectable
+from ipctop.posix_records import KINDS as POSIX_KINDS
+from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
 
 LIVE = ProcFS()
@@ -67,7 +76,7 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix")
 
     def __init__(self, remember_quiet: bool) -> None:
         self.quiet = quiet.ScanMemory() if remember_quiet else None
@@ -76,13 +85,17 @@ class Memory:
         self.records = RecordMemo()
         self.namespaces = namespace_scan.NamespacesMemory()
         self.waits = waits.WaitMemory()
+        self.posix = PosixMemo()
 
 
 class Scanner:
     """Snapshots of one procfs root, each scan cheaper for what the previous ones read.
 
     `remember_quiet=False` reads every process in full at every scan (the other
-    memories, which never change a result, are kept).
+    memories, which never change a result, are kept).  `kinds` (None: all) are the
+    kinds of object wanted: without any POSIX kind, the maps of every process are not
+    read.  `read_queue_files` reads each POSIX queue's file for QSIZE and NOTIFY_PID,
+    which sets the queue's atime and ctime (collectors/posix.py).
 
     No process can freeze a scan: the scan runs in a thread of its own, watched.  When
     one read of one process has not returned after STALL_SECONDS (it waits in the
@@ -90,9 +103,12 @@ class Scanner:
     and started again without that process, which is named in the snapshot's
     `uninspectable` as long as the read that got stuck has not returned."""
 
-    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True) -> None:
+    def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True, kinds: frozenset[str] | None = None,
+                 read_queue_files: bool = False) -> None:
         self.proc = proc
         self._remember_quiet = remember_quiet and proc.is_live
+        self.posix = kinds is None or bool(kinds & set(POSIX_KINDS))
+        self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
         self.memory = Memory(self._remember_quiet)
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
@@ -131,8 +147,13 @@ class Scanner:
         if memory is not None:
             memory.start_scan(all_pids)
 
-        fd_scan = fds.scan_fds(proc, all_pids, memory)
+        places = own_places(proc)
+        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
         others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
+        # every process's maps, read once: the attachment scan reads those it needs first (through
+        # the pass, as it would alone: its settling depends on when it reads them), then the pass
+        # reads the others for the POSIX and unnamed objects
+        maps_pass = MapsPass(proc, memory, places.shm_dev) if self.posix else None
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
@@ -142,8 +163,14 @@ class Scanner:
             own_ns,
             memory,
             memo.maps,
+            read_maps=maps_pass.read if maps_pass is not None else None,
         )
         shm_rows = maps_scan.rows  # the reading the attachments were settled against
+        posix = None
+        if maps_pass is not None:
+            maps_pass.scan(all_pids)
+            posix = PosixScan(proc, places, own_ns, self.read_queue_files, memo.posix).read(
+                fd_scan.objects, maps_pass.mappings)
 
         sem_states = {
             row.semid: (ipcstate.semaphore_state(row.semid, row.nsems) if proc.is_live else ipcstate.NO_SEM_STATE)
@@ -151,7 +178,7 @@ class Scanner:
         }
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
-        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits)
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
@@ -162,6 +189,8 @@ class Scanner:
         interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
         interesting.update(pid for state in sem_states.values() for pid in state.pids)
         interesting.update(others.pids_named())
+        if posix is not None:
+            interesting.update(posix.holder_pids)
         interesting.discard(0)
 
         infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
@@ -200,10 +229,13 @@ class Scanner:
             used_queues.setdefault(pid, set()).update(ids)
         for pid, ids in elsewhere.used_sets.items():
             used_sets.setdefault(pid, set()).update(ids)
+        posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished, waiting.on) if posix is not None \
+            else None
         procs = records.processes_of(
-            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid
+            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
+            posix_records.held if posix_records is not None else None,
         )
-        denied = {**fd_scan.denied, **maps_scan.denied}
+        denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
         for scan in others.attachments.values():
             denied.update(scan.denied)
         for pid, what in stuck.items():
@@ -224,6 +256,7 @@ class Scanner:
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
             unread_waits=tuple(sorted(wait_scan.unread)),
+            **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
 
 
@@ -256,9 +289,15 @@ class _Attempt:
         return True
 
 
-def take_snapshot(proc: ProcFS = LIVE) -> Snapshot:
-    """One snapshot, reading everything and remembering nothing (for `list`, `clean` and scripts)."""
-    return Scanner(proc, remember_quiet=False).scan()
+def take_snapshot(proc: ProcFS = LIVE, *, kinds: frozenset[str] | None = None,
+                  read_queue_files: bool = False) -> Snapshot:
+    """One snapshot, reading everything (of `kinds`, None: all) and remembering nothing (for `list`,
+    `clean` and scripts)."""
+    return Scanner(proc, remember_quiet=False, kinds=kinds, read_queue_files=read_queue_files).scan()
+
+
+def _posix_fields(found: PosixRecords) -> dict[str, object]:
+    return dict(pshm=found.pshm, psem=found.psem, pmsg=found.pmsg, memfd=found.memfd, posix_notes=found.notes)
 
 
 def _process_infos(

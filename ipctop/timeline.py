@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ipctop.diff import Event, EventKind
+from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
 
 # (object_kind, object_id, ipc_ns): ("shm", shmid, 0), ("process", pid, 0), ...; ipc_ns is the inode of a
@@ -53,6 +54,7 @@ class Timeline:
             "pipe": snapshot.pipes,
             "fifo": snapshot.fifos,
             "process": snapshot.processes,
+            **{kind.name: kind.objects(snapshot) for kind in KINDS},
         }
         for kind, table in tables.items():
             for ident in table:

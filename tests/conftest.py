@@ -15,8 +15,10 @@ from tests.support.holders import Holders
 from tests.support.keys import SUITE_KEYS, KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
 from tests.support.namespaces import Namespaces, still_running
+from tests.support.posix_names import PosixNames
 
 _allocator = SUITE_KEYS
+_posix_names = PosixNames(_allocator)
 _own_basetemp: list[str] = []  # the temporary directory this run made for tmp_path, if it made one
 
 
@@ -34,6 +36,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             shutil.rmtree(directory, ignore_errors=True)
         else:  # kept, for a look at what the failing tests left
             session.config.get_terminal_writer().line(f"temporary files of this run: {directory}")
+
+
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
 # (pid, start time) of the processes tests put in IPC namespaces of their own: their objects go with the last of them
 _namespace_members: set[tuple[int, int]] = set()
@@ -43,6 +47,12 @@ _namespace_members: set[tuple[int, int]] = set()
 def ipc_key() -> KeyAllocator:
     """Call it to get a fresh key from the test range that nothing uses."""
     return _allocator
+
+
+@pytest.fixture
+def posix_name() -> PosixNames:
+    """Call it to get a fresh POSIX name (`/ipctop-test-sN-…`) of this suite's own range."""
+    return _posix_names
 
 
 @pytest.fixture
@@ -83,6 +93,7 @@ def leak_guard(request):
     for kind, ident, key in left:
         problems.append(f"{kind} {ident} (key {key:#010x})")
         remove_object(kind, ident)
+    problems += _posix_names.leftovers()
     for kind, ids in _registered.items():
         for ident in existing_ids(kind, ids):
             problems.append(f"{kind} {ident} (private)")

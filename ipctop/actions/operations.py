@@ -151,7 +151,11 @@ def perform(
 
     Raises IpcError, HoldingError or Cancelled.  Receives and waiting semaphore
     operations can block: call this from a worker thread and pass `cancel`.
+    A POSIX request (actions/posix_requests.py) carries itself out.
     """
+    carry_out = getattr(request, "perform", None)
+    if carry_out is not None:
+        return carry_out(cancel)  # type: ignore[no-any-return]
     match request:
         case rq.ShmCreateRequest(key, size, mode, excl):
             return _created(create_shm(key, size, mode, excl))

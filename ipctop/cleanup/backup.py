@@ -18,6 +18,11 @@ without CONFIG_CHECKPOINT_RESTORE lack MSG_COPY; there the messages must be
 received, which empties the queue: they are then kept in memory (at most the
 queue's capacity) so that `put_back` can send them again if the backup or the
 removal fails, and the backup says so.
+
+POSIX shared memory, semaphores and queues are backed up in the same format
+(the end of this file; cleanup/posix_backup.py reads them from the kernel and
+makes them again): shared memory streams from its file, a queue's messages,
+which POSIX cannot copy, are received and kept in memory as above.
 """
 
 from __future__ import annotations
@@ -32,18 +37,19 @@ import os
 import socket
 import stat as stat_mode
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from ipctop.cleanup import backup_file
 from ipctop.cleanup.backup_file import ALLOWANCE, MESSAGE_ALLOWANCE, BackupFileError, Span, base64_length
-from ipctop.kernel import sysv
+from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.render.formatting import hex_key
 
 FORMAT = "ipctop-backup"
+POSIX_KINDS = ("pshm", "psem", "pmsg")
 VERSION = 1
 
 
@@ -55,7 +61,7 @@ class BackupError(Exception):
 class Backup:
     """One object's metadata and contents, as read from the kernel or from a file."""
 
-    kind: str  # "shm", "msg" or "sem"
+    kind: str  # "shm", "msg" or "sem", or "pshm", "psem" or "pmsg"
     id: int
     key: int
     mode: int  # the nine mode bits
@@ -73,11 +79,18 @@ class Backup:
     received: bool = False  # msg: read by msgrcv, which emptied the queue
     values: tuple[int, ...] = ()  # sem: one per semaphore
     host: str = field(default_factory=socket.gethostname)
+    # POSIX objects (pshm, psem, pmsg; cleanup/posix_backup.py): the name, and a queue's capacity;
+    # a queue's messages are (priority, bytes) in the order they are received
+    name: str = ""
+    max_messages: int = 0
+    message_size: int = 0
     namespace: str = ""  # the name of its IPC namespace, when that was not ipctop's own
     source: _Source | None = None  # read from a file: the contents are read from it again, in pieces
 
     @property
     def label(self) -> str:
+        if self.name:
+            return f"{self.kind} {self.name}"
         return f"{self.kind} {self.id} (key {hex_key(self.key)})"
 
     def segment_chunks(self) -> Iterator[bytes]:
@@ -355,6 +368,8 @@ def _new_file(folder: Path, kind: str, ident: int):  # type: ignore[no-untyped-d
 def _free_name(folder: Path, backup: Backup) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(backup.taken_at))
     name = f"{backup.kind}-{backup.key:08x}-id{backup.id}-{stamp}"
+    if backup.name:
+        name = f"{backup.kind}-{backup.name.lstrip('/')}-{stamp}"
     path = folder / f"{name}.json"
     counter = 1
     while path.exists():
@@ -431,6 +446,8 @@ def _file_kind(mode: int) -> str:
 def _bound(fields: dict[str, Any]) -> int | None:
     """The largest a backup of the object that `fields` describe can be (None: not known yet)."""
     kind = fields.get("kind")
+    if kind in POSIX_KINDS:
+        return _posix_bound(fields)
     if kind == "shm":
         size = fields.get("size")
         return ALLOWANCE + base64_length(size) if type(size) is int and size >= 0 else None
@@ -499,8 +516,8 @@ def _text(doc: dict[str, Any], name: str, default: str | None = None) -> str:
 
 def _from_fields(doc: dict[str, Any], parsed: backup_file.Parsed, source: _Source) -> Backup:
     kind = _text(doc, "kind")
-    if kind not in ("shm", "msg", "sem"):
-        raise ValueError(f"the kind {kind!r} is not shm, msg or sem")
+    if kind not in ("shm", "msg", "sem", *POSIX_KINDS):
+        raise ValueError(f"the kind {kind!r} is not shm, msg, sem, pshm, psem or pmsg")
     mode_text = _text(doc, "mode")
     if not (mode_text.isascii() and mode_text.isdigit() and set(mode_text) <= set("01234567")) or \
             int(mode_text, 8) > 0o777:
@@ -509,12 +526,15 @@ def _from_fields(doc: dict[str, Any], parsed: backup_file.Parsed, source: _Sourc
     if type(taken_at) not in (int, float) or not 0 <= taken_at < 2**53:
         raise ValueError("the field 'taken_at' is not a time")
     common: dict[str, Any] = dict(
-        kind=kind, id=_number(doc, "id", high=2**31), key=_number(doc, "key", high=0xFFFFFFFF),
+        kind=kind, id=_number(doc, "id", high=2**63 if kind in POSIX_KINDS else 2**31),  # POSIX: an inode
+        key=_number(doc, "key", high=0xFFFFFFFF),
         mode=int(mode_text, 8), uid=_number(doc, "uid", high=0xFFFFFFFF), gid=_number(doc, "gid", high=0xFFFFFFFF),
         cuid=_number(doc, "cuid", high=0xFFFFFFFF), cgid=_number(doc, "cgid", high=0xFFFFFFFF),
         ctime=_number(doc, "ctime", high=2**53), taken_at=float(taken_at), reason=_text(doc, "reason", ""),
         host=_text(doc, "host", ""), namespace=_text(doc, "ipc_namespace", ""),
     )
+    if kind in POSIX_KINDS:
+        return _posix_from_fields(doc, parsed, source, common)
     if kind == "shm":
         size = _number(doc, "size", low=1)
         if parsed.data is None:
@@ -534,3 +554,85 @@ def _from_fields(doc: dict[str, Any], parsed: backup_file.Parsed, source: _Sourc
     ):
         raise ValueError(f"its values are not 1 or more whole numbers in 0..{sysv.SEMVMX}")
     return Backup(**common, values=tuple(values), source=source)
+
+
+# --- POSIX objects (cleanup/posix_backup.py reads and restores them) ---------------------
+#
+# The same file: the header, then "name", and a shared memory object's "size" and "data"
+# (streamed), a semaphore's "value", or a queue's "max_messages", "message_size" and
+# "messages" with their priorities.
+
+_READ_BY_MQ_RECEIVE = "mq_receive: the messages were received, which empties a queue; restore sends them again"
+
+
+def write_backup(backup: Backup, directory: str | os.PathLike, chunks: Iterable[bytes] | None = None) -> Path:
+    """Write the backup of a POSIX object into a new file in `directory`; its bytes (shared memory) are
+    `chunks` when given (read as they are written), else `backup.data`.  Raises BackupError."""
+    folder = Path(directory)
+    with _new_file(folder, backup.kind, backup.id) as (out, finish):
+        _write_header(out, backup)
+        _field(out, "name", backup.name)
+        if backup.kind == "pshm":
+            _field(out, "size", backup.size)
+            out.write(b',\n "data": "')
+            written = 0
+            for piece in (chunks if chunks is not None else (backup.data,)):
+                out.write(base64.b64encode(piece))
+                written += len(piece)
+            if written != backup.size:
+                raise BackupError(f"cannot back {backup.label} up: it held {written} bytes, not {backup.size}, "
+                                  "when read (it changed meanwhile)")
+            out.write(b'"')
+        elif backup.kind == "psem":
+            _field(out, "value", backup.values[0])
+        else:
+            _field(out, "max_messages", backup.max_messages)
+            _field(out, "message_size", backup.message_size)
+            _field(out, "read_by", _READ_BY_MQ_RECEIVE)
+            out.write(b',\n "messages": [')
+            for index, (priority, data) in enumerate(backup.messages):
+                out.write((", " if index else "").encode() + b'{"priority": ' + str(priority).encode()
+                          + b', "data": "' + base64.b64encode(data) + b'"}')
+            out.write(b"]")
+        out.write(b"\n}\n")
+        return finish(backup)
+
+
+def _posix_bound(fields: dict[str, Any]) -> int | None:
+    kind = fields.get("kind")
+    if kind == "pshm":
+        size = fields.get("size")
+        return ALLOWANCE + base64_length(size) if type(size) is int and size >= 0 else None
+    if kind == "psem":
+        return ALLOWANCE
+    count, size = fields.get("max_messages"), fields.get("message_size")
+    if type(count) is int and type(size) is int and count >= 0 and size >= 0:
+        return ALLOWANCE + count * (base64_length(size) + MESSAGE_ALLOWANCE)
+    return None
+
+
+def _posix_from_fields(doc: dict[str, Any], parsed: backup_file.Parsed, source: _Source,
+                       common: dict[str, Any]) -> Backup:
+    from ipctop.actions.posix_values import parse_name
+    from ipctop.actions.validators import ValidationError
+
+    try:
+        name = parse_name(_text(doc, "name"), common["kind"], field="name")
+    except ValidationError as error:
+        raise ValueError(str(error)) from None
+    common = {**common, "name": name}
+    if common["kind"] == "pshm":
+        size = _number(doc, "size")
+        if size and parsed.data is None:
+            raise KeyError("data")
+        decoded = parsed.data.decoded if parsed.data is not None else 0
+        if decoded != size:
+            raise ValueError(f"its data holds {decoded} bytes, not the {size} of the object")
+        return Backup(**common, size=size, source=source)
+    if common["kind"] == "psem":
+        return Backup(**common, values=(_number(doc, "value", high=posix.SEM_VALUE_MAX),))
+    count, size = _number(doc, "max_messages", low=1), _number(doc, "message_size", low=1)
+    if parsed.messages > count or parsed.largest_message > size:
+        raise ValueError(f"its messages ({parsed.messages}, the largest {parsed.largest_message} bytes) do not fit "
+                         f"the queue's {count} of {size} bytes")
+    return Backup(**common, received=True, max_messages=count, message_size=size, source=source)

@@ -33,6 +33,7 @@ MAX_DEPTH = 8  # nesting of a field this reader does not know (kept for later ve
 MAX_VALUES = 65536  # semaphores in a set (SEMMSL is at most 32000)
 ALLOWANCE = 1 << 20  # bytes a backup may hold besides its contents' base64
 MESSAGE_ALLOWANCE = 128  # bytes of JSON around each message
+MAX_PRIORITY = 32767  # of a POSIX queue's message (the kernel's MQ_PRIO_MAX - 1)
 _NUMBER = re.compile(rb"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -304,6 +305,7 @@ def _message(reader: _Reader, parsed: Parsed, on_message: Callable[[int, bytes],
              max_message: int | None) -> None:
     reader.expect("{", "a message")
     mtype: Any = None
+    numbered = "type"
     pieces: list[bytes] = []
     held = 0
 
@@ -320,11 +322,14 @@ def _message(reader: _Reader, parsed: Parsed, on_message: Callable[[int, bytes],
         reader.expect(":", "':'")
         if name == "data" and span is None:
             span = reader.base64(keep if on_message is not None else None)
-        elif name == "type" and mtype is None:
-            mtype = reader.scalar()
+        elif name in ("type", "priority") and mtype is None:
+            mtype, numbered = reader.scalar(), name
         else:
-            raise BackupFileError(f"a message has a field {name!r} (only type and data, once each)")
-    if type(mtype) is not int or not 1 <= mtype < 2**63:
+            raise BackupFileError(f"a message has a field {name!r} (only type or priority, and data, once each)")
+    if numbered == "priority":  # a POSIX queue's message
+        if type(mtype) is not int or not 0 <= mtype <= MAX_PRIORITY:
+            raise BackupFileError(f"a message's priority is not a number in 0..{MAX_PRIORITY}")
+    elif type(mtype) is not int or not 1 <= mtype < 2**63:
         raise BackupFileError("a message's type is not a number in 1..2**63-1")
     if span is None:
         raise BackupFileError("a message has no data")

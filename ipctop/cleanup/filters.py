@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANABLE_TYPES = ("shm", "msg", "sem")
+CLEANABLE_TYPES = ("shm", "msg", "sem", "pshm", "psem", "pmsg")
 
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -30,6 +30,8 @@ class LeakFilters:
     uid: int | None = None
     keys: frozenset[int] | None = None
     older_than: float | None = None
+    # POSIX objects by name ("/name"); with `keys` but no names, no POSIX object is looked at
+    names: frozenset[str] | None = None
     namespaces: frozenset[int] | None = None  # inodes of the IPC namespaces to look in (query.select_namespaces)
     grace: float | None = None
 
@@ -65,12 +67,12 @@ def parse_keys(texts: list[str] | str) -> frozenset[int]:
 
 
 def parse_types(text: str | None) -> frozenset[str]:
-    """`shm,msg` -> {"shm", "msg"}; None (not given) is every type, an empty text an error.  Pipes and
-    FIFOs are never leaked (they die with their last holder)."""
+    """`shm,msg` -> {"shm", "msg"}; None (not given) is every type, an empty text an error.  Pipes,
+    FIFOs and memfds are never leaked (they die with their last holder)."""
     if text is None:
         return frozenset(CLEANABLE_TYPES)
     if not text.strip():
-        raise ValueError("an empty value is not a type (leave --type out for shm, msg and sem)")
+        raise ValueError("an empty value is not a type (leave --type out for every type)")
     types = {t.strip() for t in text.split(",") if t.strip()}
     unknown = types - set(CLEANABLE_TYPES)
     if unknown or not types:

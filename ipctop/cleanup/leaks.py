@@ -1,4 +1,5 @@
-"""The leak rules: which System V objects are leaked, which are only reported, and why.
+"""The leak rules: which System V objects are leaked, which are only reported, and why (the POSIX
+objects' rules: posix_leaks.py).
 
 Pure: it reads a Snapshot and the Evidence gathered beside it (who is blocked on
 what, who could have made what, what ipctop's demos claim) and touches nothing.
@@ -37,59 +38,25 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from ipctop.cleanup.candidate import POSIX_KINDS, REPORT_IDLE_AFTER, LeakCandidate
 from ipctop.cleanup.creators import CLOCK_SLACK, Residents
 from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.filters import LeakFilters
+from ipctop.cleanup.posix_leaks import find_posix_leaks
 from ipctop.cleanup.waiters import Waiters
 from ipctop.keys import DEMO_KEYS
 from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
-from ipctop.render.formatting import age, clock, hex_key, human_bytes, proc_label
-
-Kind = Literal["shm", "msg", "sem"]
+from ipctop.render.formatting import age, clock, human_bytes, proc_label
 
 __all__ = ["CLOCK_SLACK", "GRACE_PERIOD", "REPORT_IDLE_AFTER", "LeakCandidate", "find_leaks", "grace_seconds"]
 
 # Without --older-than, an abandoned object is proposed only once idle this long (seconds).
 GRACE_PERIOD = 600
 
-# Without --older-than, idle objects that are not removable are reported after this long.
-REPORT_IDLE_AFTER = 86400
-
 # How many possible creators a reason names.
 NAMED_CREATORS = 3
 
-
-@dataclass(frozen=True, slots=True)
-class LeakCandidate:
-    """An object the rules picked, with the sentence saying why.
-
-    `removable` False means reported only; `reason` then says what keeps it.
-    `users` and `times` are what the rule judged (shm: cpid, lpid / atime, dtime;
-    msg: lspid, lrpid / stime, rtime; sem: each sempid / otime); the removal
-    checks them again so that an object used since the scan is left alone.
-    """
-
-    kind: Kind
-    id: int
-    key: int
-    reason: str
-    removable: bool
-    owner: str
-    uid: int
-    perms: int
-    ctime: int
-    last_touched: int  # the latest of the object's times, epoch seconds
-    users: tuple[int, ...]
-    times: tuple[int, ...]
-    holders: tuple[int, ...] = ()  # live processes keeping a reported object alive
-    detail: str = ""  # size, messages or values, for tables
-    ipc_ns: int = 0  # the inode of its IPC namespace when that is not ipctop's own (its id is unique only there)
-    container: str = ""  # and that namespace's name
-
-    @property
-    def label(self) -> str:
-        where = f" in {self.container}" if self.container else ""
-        return f"{self.kind} {self.id} (key {hex_key(self.key)}){where}"
+# What a candidate is, and REPORT_IDLE_AFTER, are shared with the POSIX rules: cleanup/candidate.py.
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +315,8 @@ def _demo_range_noted(candidate: LeakCandidate, evidence: Evidence) -> LeakCandi
 def _selected(key: int, uid: int, cuid: int, filters: LeakFilters) -> bool:
     if filters.keys is not None and key not in filters.keys:
         return False
+    if filters.names is not None and filters.keys is None:
+        return False  # a run confined to POSIX names looks at no System V object
     return filters.uid is None or filters.uid in (uid, cuid)
 
 
@@ -399,11 +368,13 @@ def find_leaks(
         else:
             kept = [_demo_range_noted(c, evidence) for c in kept]
         leaks += kept
-    order = {"shm": 0, "msg": 1, "sem": 2}
+    if filters.types & set(POSIX_KINDS) and (filters.namespaces is None or snapshot.own_inode in filters.namespaces):
+        leaks += find_posix_leaks(snapshot, filters, now, grace=_grace(filters))  # ipctop's own /dev/shm and queues
+    order = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]
     namespaces = {ns.inode: i for i, ns in enumerate(snapshot.namespaces)}
-    return sorted(leaks, key=lambda c: (namespaces.get(c.ipc_ns, 0) if c.ipc_ns else 0, order[c.kind], c.id))
+    return sorted(leaks, key=lambda c: (namespaces.get(c.ipc_ns, 0) if c.ipc_ns else 0, order[c.kind], c.name, c.id))
 
 
 def grace_seconds(filters: LeakFilters | None) -> float:

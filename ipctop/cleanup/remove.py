@@ -24,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from ipctop.cleanup import backup as backups
+from ipctop.cleanup.candidate import POSIX_KINDS, Outcome, RemovalResult
 from ipctop.cleanup.leaks import LeakCandidate
+from ipctop.cleanup.posix_remove import remove_posix_candidates
 from ipctop.cleanup.recheck import check_unchanged
 from ipctop.cleanup.waiters import scan_waiters
 from ipctop.collectors import namespaces
@@ -38,29 +38,7 @@ from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
 
-Outcome = Literal["removed", "skipped", "failed", "reported"]
-
 _REMOVE = {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}
-
-
-@dataclass(frozen=True, slots=True)
-class RemovalResult:
-    """What happened to one candidate.
-
-    removed: gone, after the checks (and the backup, if asked).
-    skipped: left alone because it changed, vanished or came into use since the scan.
-    failed: left alone because the kernel refused or the backup could not be made.
-    reported: a candidate that is reported only; never touched.
-    """
-
-    candidate: LeakCandidate
-    outcome: Outcome
-    message: str
-    backup_path: str | None = None
-
-    @property
-    def removed(self) -> bool:
-        return self.outcome == "removed"
 
 
 def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.PathLike | None = None
@@ -70,9 +48,16 @@ def remove_candidates(candidates: Iterable[LeakCandidate], backup_dir: str | os.
     Never raises for a kernel refusal: that candidate's result says "failed".
     The caller decides whether removing is allowed at all (--readonly).
     """
+    candidates = list(candidates)
+    posix: dict[int, RemovalResult] = {}
+    if any(candidate.kind in POSIX_KINDS for candidate in candidates):
+        posix = remove_posix_candidates(candidates, backup_dir)  # ipctop's own /dev/shm and queues
     members: dict[int, tuple[int, ...]] | None = None  # of the other namespaces, found once, when first needed
     results = []
-    for candidate in candidates:
+    for index, candidate in enumerate(candidates):
+        if index in posix:
+            results.append(posix[index])
+            continue
         if not candidate.ipc_ns or not candidate.removable:
             results.append(_remove_one(candidate, backup_dir))
             continue

@@ -40,6 +40,30 @@ class Restored:
     id: int
     key: int
     notes: tuple[str, ...] = ()
+    name: str = ""  # a POSIX object's name
+
+
+_POSIX_NAMES = {"pshm": "a POSIX shared memory object", "psem": "a named semaphore", "pmsg": "a POSIX queue"}
+
+
+def _restore_posix(backup: Backup, name: str | None) -> Restored:
+    from ipctop.cleanup import posix_backup
+
+    what = _POSIX_NAMES[backup.kind]
+    target = name or backup.name
+    try:
+        notes = posix_backup.restore(backup, target)
+    except IpcError as error:
+        if error.errno == errno.EEXIST:
+            raise RestoreError(
+                f"{what} named {target} exists; restore never replaces an object, so remove that one first if it "
+                "is the one to replace, or restore under another name (--name)"
+            ) from None
+        raise RestoreError(f"cannot make {what} named {target} again, and nothing was left: {error}") from None
+    except BackupFileError as error:
+        raise RestoreError(f"cannot make {what} named {target} again from the backup ({error}), and nothing was "
+                           "left") from None
+    return Restored(backup.kind, 0, 0, tuple(notes), name=target)
 
 
 def _existing_id(kind: str, key: int) -> int | None:
@@ -98,9 +122,11 @@ def _set_mode_and_owner(backup: Backup, ident: int) -> tuple[str, ...]:
     return notes
 
 
-def restore(backup: Backup, key: int | None = None) -> Restored:
-    """Recreate `backup`'s object, under `key` if given (else its own); raises RestoreError, leaving nothing
-    half-made."""
+def restore(backup: Backup, key: int | None = None, name: str | None = None) -> Restored:
+    """Recreate `backup`'s object, under `key` (System V) or `name` (POSIX) if given, else its own; raises
+    RestoreError, leaving nothing half-made."""
+    if backup.kind in _POSIX_NAMES:
+        return _restore_posix(backup, name)
     what = _NAMES[backup.kind]
     key = backup.key if key is None else key
     try:

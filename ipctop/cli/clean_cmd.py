@@ -17,16 +17,19 @@ from ipctop.cli.common import CliError, UsageError, print_error, refuse_if_reado
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     clean = subparsers.add_parser(
-        "clean", parents=[common], help="find leaked shm/msg/sem objects; remove them with --yes",
-        description="Find System V objects that were leaked (their creator and last users are gone) and say why "
-        "for each. Nothing is removed without --yes; just before each removal the object is checked again.",
+        "clean", parents=[common], help="find leaked shm/msg/sem and POSIX objects; remove them with --yes",
+        description="Find System V objects that were leaked (their creator and last users are gone) and POSIX "
+        "objects nobody holds whose owner has no process left from when they were made, and say why for each. "
+        "Nothing is removed without --yes; just before each removal the object is checked again.",
     )
     clean.add_argument("--yes", action="store_true", help="remove the candidates (default: dry run)")
-    clean.add_argument("--type", default=None, metavar="TYPES", help="comma-separated: shm,msg,sem")
+    clean.add_argument("--type", default=None, metavar="TYPES", help="comma-separated: shm,msg,sem,pshm,psem,pmsg")
     clean.add_argument("--user", dest="clean_user", default=None, metavar="USER",
                        help="only objects USER owns or created")
     clean.add_argument("--key", action="append", default=None, metavar="KEY[,KEY...]",
                        help="only objects with these keys (hex 0x... or decimal); may be repeated")
+    clean.add_argument("--name", action="append", default=None, metavar="NAME[,NAME...]",
+                       help="only POSIX objects with these names (/name); may be repeated")
     clean.add_argument("--older-than", default=None, metavar="DURATION",
                        help="only objects untouched for longer than DURATION (90s, 10m, 2h, 3d); also lets "
                        "queues and semaphore sets that were never used be removed")
@@ -45,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     restore.add_argument("--key", dest="restore_key", default=None, metavar="KEY",
                          help="restore under this key (hex 0x... or decimal) instead of the saved one, "
                          "when that one is taken now; one FILE only")
+    restore.add_argument("--name", dest="restore_name", default=None, metavar="NAME",
+                         help="restore a POSIX object under this name instead of the saved one; one FILE only")
     restore.set_defaults(func=run_restore)
 
 
@@ -63,8 +68,20 @@ def _filters(args: argparse.Namespace, namespaces: frozenset[int] | None = None)
         older_than = parse_duration(args.older_than) if args.older_than is not None else None
     except ValueError as error:
         raise UsageError(f"--older-than: {error}") from None
+    names = None
+    if args.name is not None:
+        from ipctop.actions.posix_values import parse_name
+        from ipctop.actions.validators import ValidationError
+
+        try:
+            names = frozenset(parse_name(part, "pshm", field="--name") for text in args.name
+                              for part in text.split(",") if part.strip())
+        except ValidationError as error:
+            raise UsageError(str(error)) from None
+        if not names:
+            raise UsageError("--name: no name given")
     return LeakFilters(types=types, uid=user_id(_user(args)), keys=keys, older_than=older_than,
-                       namespaces=namespaces)
+                       namespaces=namespaces, names=names)
 
 
 def _user(args: argparse.Namespace) -> str | None:
@@ -193,9 +210,9 @@ def _dry_run_text(candidates: list, backup: str | None, filters=None) -> str:  #
 
     if not candidates:
         return f"No leaked objects found. {_grace_note(filters)}"
-    rows = [[c.kind, c.id, hex_key(c.key), c.owner, rwx(c.perms), c.detail,
+    rows = [[c.kind, c.name or c.id, "-" if c.name else hex_key(c.key), c.owner, rwx(c.perms), c.detail,
              "remove" if c.removable else "report", c.reason] for c in candidates]
-    headers = ["TYPE", "ID", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"]
+    headers = ["TYPE", "ID/NAME", "KEY", "OWNER", "PERMS", "SIZE", "ACTION", "REASON"]
     if any(c.container for c in candidates):  # an id is unique only in its IPC namespace
         rows = [[*row[:2], c.container or "host", *row[2:]] for c, row in zip(candidates, rows, strict=True)]
         headers[2:2] = ["NAMESPACE"]
@@ -227,6 +244,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
     refuse_if_readonly(args, "restore")
     key = _restore_key(args)
+    name = _restore_name(args)
     choice = _restore_namespace(args)
     worst = 0
     for path in args.files:
@@ -237,15 +255,22 @@ def run_restore(args: argparse.Namespace) -> int:
             worst = 2
             continue
         try:
-            restored = inside(choice, restore, backup, key)
+            if backup.name and choice is not None and choice.target is not None:
+                raise RestoreError("a POSIX object is restored in ipctop's own /dev/shm or mqueue filesystem: "
+                                   "leave --ns out")
+            restored = inside(choice, restore, backup, key, name)
         except (RestoreError, Unenterable) as error:
             print_error(f"{path}: {error}")
             worst = max(worst, 1)
             continue
-        instead = f" (saved with key {hex_key(backup.key)})" if restored.key != backup.key else ""
-        into = f" in {choice.label}" if choice is not None and choice.target is not None else ""
-        print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {printable(path)} as id "
-              f"{restored.id}{into}")
+        if restored.name:
+            instead = f" (saved as {backup.name})" if restored.name != backup.name else ""
+            print(f"restored {backup.kind} {restored.name}{instead} from {printable(path)}")
+        else:
+            instead = f" (saved with key {hex_key(backup.key)})" if restored.key != backup.key else ""
+            into = f" in {choice.label}" if choice is not None and choice.target is not None else ""
+            print(f"restored {backup.kind} key {hex_key(restored.key)}{instead} from {printable(path)} as id "
+                  f"{restored.id}{into}")
         for note in restored.notes:
             print(f"  note: {note}")
         if backup.namespace and (choice is None or choice.target is None):
@@ -277,5 +302,20 @@ def _restore_key(args: argparse.Namespace) -> int | None:
         raise UsageError("--key: one key cannot serve several objects; restore one FILE with --key at a time")
     try:
         return parse_key(args.restore_key, field="--key")
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _restore_name(args: argparse.Namespace) -> str | None:
+    """The name of `restore --name`, checked before any file is read; None: each object's saved name."""
+    from ipctop.actions.posix_values import parse_name
+    from ipctop.actions.validators import ValidationError
+
+    if args.restore_name is None:
+        return None
+    if len(args.files) > 1:
+        raise UsageError("--name: one name cannot serve several objects; restore one FILE with --name at a time")
+    try:
+        return parse_name(args.restore_name, "pshm", field="--name")
     except ValidationError as error:
         raise UsageError(str(error)) from None

@@ -17,11 +17,19 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Print the IPC objects of this machine once, like lsipc, with who holds each.",
     )
     parser.add_argument("--json", action="store_true", help="print the snapshot as JSON with typed values")
-    parser.add_argument("--type", default=None, metavar="TYPES", help="comma-separated: shm,msg,sem,pipe,fifo")
+    parser.add_argument("--type", default=None, metavar="TYPES",
+                        help="comma-separated: shm,msg,sem,pipe,fifo (System V, pipes) and pshm,psem,pmsg,memfd "
+                        "(POSIX shared memory, named semaphores, message queues, memory without a name)")
     parser.add_argument("--pid", dest="list_pid", default=None, metavar="PID,...",
                         help="only objects these processes hold or last used")
     parser.add_argument("--user", dest="list_user", default=None, metavar="USER",
                         help="only objects USER owns or holds")
+    parser.add_argument("--mount-mqueue", action="store_true",
+                        help="if /dev/mqueue is not mounted, mount it first (mount -t mqueue none /dev/mqueue), "
+                        "so that POSIX queues nobody holds open are listed too")
+    parser.add_argument("--queue-files", action="store_true",
+                        help="read each POSIX queue's file for its bytes (QSIZE) and the process registered with "
+                        "mq_notify; the kernel sets the queue's atime and ctime when its file is read")
     parser.add_argument("-w", "--wide", action="store_true",
                         help="print every column in full, also on a terminal (piped output always is)")
     parser.set_defaults(func=run)
@@ -37,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--type: {error}") from None
     pids = pid_list(args.list_pid if args.list_pid is not None else args.pid)
     uid = user_id(args.list_user if args.list_user is not None else args.user)
-    snapshot = take_snapshot()
+    if args.mount_mqueue:
+        mount_mqueue_if_needed(args)
+    snapshot = take_snapshot(kinds=types, read_queue_files=args.queue_files)
     chosen = namespaces_asked(snapshot, args.ns)
     snapshot = filter_snapshot(snapshot, types, pids, uid, chosen)
     if args.json:
@@ -45,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(snapshot_to_json(snapshot))
         return 0
+    from ipctop.kinds import KINDS
+    from ipctop.kinds.table import kind_table
     from ipctop.render.formatting import uninspected_sentence
     from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
@@ -56,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         if type_name in types:
             count = len(every[field]()) if field in every else len(getattr(snapshot, field))
             blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
+    for kind in KINDS:
+        if kind.name in types:
+            blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot, width)}")
+    if any(kind.name in types for kind in KINDS):
+        blocks += [f"note: {note}" for note in snapshot.posix_notes]
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if has_other_namespaces(snapshot):
@@ -78,6 +95,22 @@ def run(args: argparse.Namespace) -> int:
         blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
     print("\n\n".join(blocks))
     return 0
+
+
+def mount_mqueue_if_needed(args: argparse.Namespace) -> None:
+    """--mount-mqueue: mount the mqueue filesystem on /dev/mqueue unless one is mounted; say what was done."""
+    from ipctop.cli.common import CliError, print_error, refuse_if_readonly
+    from ipctop.collectors.posix import find_places, mount_mqueue
+    from ipctop.collectors.procfs import ProcFS
+
+    if find_places(ProcFS()).mqueue_point is not None:
+        return
+    refuse_if_readonly(args, "--mount-mqueue")
+    try:
+        print_error(mount_mqueue())
+    except OSError as error:
+        raise CliError(f"--mount-mqueue: cannot mount the mqueue filesystem on /dev/mqueue: "
+                       f"{error.strerror or error}") from None
 
 
 def namespaces_asked(snapshot, text: str | None) -> frozenset[int] | None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ipctop.cli.shm_cmd",
     "ipctop.cli.msg_cmd",
     "ipctop.cli.sem_cmd",
+    "ipctop.cli.posix_cmd",
     "ipctop.cli.kill_cmd",
     "ipctop.cli.demo_cmd",
     "ipctop.cli.exporter_cmd",
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ipctop",
         description="A top-like monitor and inspector for Linux IPC: shared memory, message queues, "
-        "semaphores, pipes and FIFOs. With no command, opens the live monitor.",
+        "semaphores (System V and POSIX), memfds, pipes and FIFOs. With no command, opens the live monitor.",
         parents=[common],
     )
     parser.add_argument("-d", "--delay", type=positive_float, default=None, metavar="SECONDS",

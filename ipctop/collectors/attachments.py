@@ -142,12 +142,15 @@ def scan_attachments(
     memory: ScanMemory | None = None,
     parser: MapsParser | None = None,
     namespace: int = 0,
+    read_maps: Callable[[int], bytes] | None = None,
 ) -> AttachmentScan:
     """Find the attachments of every segment of `rows`, reading no more maps than needed, and
     settle them (read_rows reads the table again); with `memory`, the maps of a process that has
     not run since they were read are taken from it (quiet.py).  `scan.rows` is the table to show
     with them: `rows` itself, or a later reading when one was needed.  `namespace`: the inode of
-    the IPC namespace `rows` are of, when it is not the reader's own (own_ipc_ns is then its link)."""
+    the IPC namespace `rows` are of, when it is not the reader's own (own_ipc_ns is then its link).
+    `read_maps(pid)` (raising Gone or Denied) gives the maps this scan has read already for another
+    reader (mappings.py), used by the first pass; a second look always reads them again."""
     nattch_by_shmid = {row.shmid: row.nattch for row in rows if row.nattch > 0}
     if memory is not None:
         earlier = memory.namespace_attachments.get(namespace) if namespace else memory.attachments
@@ -166,7 +169,7 @@ def scan_attachments(
     parser = parser or MapsParser()
     parser.start_scan()
     try:
-        scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser)
+        scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser, read_maps)
     finally:
         parser.end_scan()
     proc.done()
@@ -200,9 +203,10 @@ class _Pass:
     """One reading of the maps of some processes, counting each segment's mappings."""
 
     def __init__(self, proc: ProcFS, own_ipc_ns: str, memory: ScanMemory | None, parser: MapsParser,
-                 denied: dict[int, str]) -> None:
+                 denied: dict[int, str], read_maps: Callable[[int], bytes] | None = None) -> None:
         self.proc, self.own_ipc_ns, self.memory, self.parser, self.denied = proc, own_ipc_ns, memory, parser, denied
         self.read: set[int] = set()
+        self.read_maps = read_maps
 
     def attachments_of(self, pid: int, shmids: set[int], fresh: bool) -> list[MapsAttachment] | None:
         """`pid`'s attachments of `shmids`; None when it is gone, denied, or in another IPC namespace."""
@@ -212,7 +216,8 @@ class _Pass:
         if data is None:
             self.proc.reading(pid, "maps")
             try:
-                data = self.proc.read_pid_bytes(pid, "maps")
+                data = self.read_maps(pid) if self.read_maps is not None and not fresh \
+                    else self.proc.read_pid_bytes(pid, "maps")
             except Gone:
                 return None
             except Denied:
@@ -235,13 +240,14 @@ def _find(
     own_ipc_ns: str,
     memory: ScanMemory | None,
     parser: MapsParser,
+    read_maps: Callable[[int], bytes] | None = None,
 ) -> AttachmentScan:
     scan = AttachmentScan()
     need = {row.shmid: row.nattch for row in rows if row.nattch > 0}
     scan.rows, scan.nattch = rows, dict(need)
     if not need:
         return scan
-    first = _Pass(proc, own_ipc_ns, memory, parser, scan.denied)
+    first = _Pass(proc, own_ipc_ns, memory, parser, scan.denied, read_maps)
     by_shmid = _first_pass(first, need, likely_pids, all_pids)
 
     # settle: was each segment's use the same after its processes were read as before?

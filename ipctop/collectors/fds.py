@@ -4,6 +4,11 @@ An anonymous pipe's fd links to `pipe:[INODE]`; a FIFO's links to its path and
 stats as S_IFIFO.  The access mode of an end comes from the `flags` line of
 fdinfo.  Bytes waiting (FIONREAD) and capacity (F_GETPIPE_SZ) are read through a
 duplicate of a holder's own open file (PipeMeter), never by a new open.
+
+The same pass notes the fds on POSIX objects and memfds (`RawObjectFd`), told by
+their link text (`/dev/shm/NAME`, `/memfd:NAME (deleted)`, a queue's `/NAME`) and
+their fdinfo (inode, mount id), without stat()ing the target: ipctop/posix_records.py
+joins them with what /dev/shm and the mqueue filesystem list.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import struct
 import termios
 from typing import NamedTuple
 
+from ipctop.collectors.posix import read_fdinfo
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.kernel import pidfd, statx
+from ipctop.kernel.posix import statx_nosync
 
 F_GETPIPE_SZ = 1032
 
@@ -33,12 +40,24 @@ class RawEnd(NamedTuple):
     mode: str
 
 
+class RawObjectFd(NamedTuple):
+    """One fd on a file of /dev/shm ("shm"), a memfd ("memfd") or maybe a message queue ("mqueue")."""
+
+    kind: str
+    inode: int
+    link: str  # the fd's link text
+    mnt_id: int  # from fdinfo (-1 for "shm", told by `dev`)
+    end: RawEnd
+    dev: int = -1  # the device, for "shm" (from statx)
+
+
 class PidFds(NamedTuple):
     """The pipe and FIFO ends one process holds, as read from its fd directory."""
 
     pipes: tuple[tuple[int, RawEnd], ...]  # (pipe inode, end)
     fifos: tuple[tuple[int, str, RawEnd], ...]  # (FIFO inode, path, end)
     denied: bool = False
+    objects: tuple[RawObjectFd, ...] = ()  # POSIX objects and memfds
 
 
 NO_FDS = PidFds((), ())
@@ -48,13 +67,14 @@ DENIED_FDS = PidFds((), (), denied=True)
 class FdScan:
     """Every pipe and FIFO end found, and the processes that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects")
 
     def __init__(self) -> None:
         self.pipe_ends: dict[int, list[RawEnd]] = {}
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
         self.denied: dict[int, str] = {}
+        self.objects: list[RawObjectFd] = []
 
     def without(self, pids: set[int]) -> FdScan:
         """The same scan without the ends of `pids` (and without pipes left with no end)."""
@@ -66,6 +86,7 @@ class FdScan:
                 if kept:
                     target[inode] = kept
         scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
+        scan.objects = [found for found in self.objects if found.end.pid not in pids]
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:
@@ -76,6 +97,8 @@ class FdScan:
         for inode, path, end in held.fifos:
             self.fifo_ends.setdefault(inode, []).append(end)
             self.fifo_paths.setdefault(inode, path)
+        if held.objects:
+            self.objects.extend(held.objects)
 
 
 def mode_from_flags(flags: int) -> str:
@@ -116,8 +139,36 @@ def _end_mode(proc: ProcFS, pid: int, fd: str) -> str:
         return "rw"  # unknown: an fd that closed meanwhile; say both rather than guess
 
 
-def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
-    """The pipe and FIFO ends of one process."""
+def object_kind(target: str) -> str | None:
+    """What an fd's link text can be among the objects of RawObjectFd, before its fdinfo is read."""
+    if target.startswith("/dev/shm/"):
+        return "shm"
+    if target.startswith("/memfd:"):
+        return "memfd"
+    if target.startswith("/dev/mqueue/"):
+        return "mqueue"
+    # A queue opened by mq_open links to `/NAME` on the kernel's own mqueue mount.
+    name = target.removesuffix(" (deleted)")
+    if len(name) > 1 and "/" not in name[1:] and name not in _NOT_QUEUES:
+        return "mqueue"
+    return None
+
+
+_NOT_QUEUES = ("/secretmem",)
+
+
+def _object_fd(proc: ProcFS, pid: int, name: str, kind: str, target: str) -> RawObjectFd | None:
+    info = read_fdinfo(proc, pid, name)
+    if info is None:
+        return None
+    return RawObjectFd(kind, info.inode, target, info.mnt_id, RawEnd(pid, int(name), mode_from_flags(info.flags)))
+
+
+def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = None) -> PidFds:
+    """The pipe and FIFO ends of one process, and its fds on POSIX objects and memfds.
+
+    `mount_ids`, the mounts of ipctop's mount namespace, tells a queue (on the kernel's
+    own mount) from a file at the top of a mounted filesystem; without it, both are kept."""
     fd_dir = f"{proc.root}/{pid}/fd"
     try:
         names = os.listdir(fd_dir)
@@ -125,6 +176,7 @@ def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
         return DENIED_FDS if isinstance(classify(error), Denied) else NO_FDS
     pipes: list[tuple[int, RawEnd]] = []
     fifos: list[tuple[int, str, RawEnd]] = []
+    objects: list[RawObjectFd] = []
     for name in names:
         link = f"{fd_dir}/{name}"
         try:
@@ -135,7 +187,33 @@ def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
         if inode is not None:
             pipes.append((inode, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
             continue
-        if not target.startswith("/") or target.startswith(_NOT_FIFO_PREFIXES):
+        if not target.startswith("/"):
+            continue
+        kind = object_kind(target)
+        if kind == "shm":
+            # a file in a /dev/shm (a tmpfs): statx that never waits tells a FIFO from an object
+            try:
+                st = statx_nosync(link)
+            except OSError:
+                continue
+            end = RawEnd(pid, int(name), _end_mode(proc, pid, name))
+            if stat.S_ISFIFO(st.mode):
+                fifos.append((st.ino, target, end))
+            elif stat.S_ISREG(st.mode):
+                objects.append(RawObjectFd(kind, st.ino, target, -1, end, st.dev))
+            continue
+        if kind is not None:
+            found = _object_fd(proc, pid, name, kind, target)
+            if found is None:
+                continue  # closed meanwhile
+            top_level = kind == "mqueue" and not target.startswith("/dev/mqueue/")
+            on_a_mount = top_level and mount_ids is not None and found.mnt_id in mount_ids
+            if not on_a_mount:
+                objects.append(found)
+            if not top_level or (mount_ids is not None and not on_a_mount):
+                continue
+            # a file at the top of a mounted filesystem (or, without mount_ids, perhaps): maybe a FIFO
+        if target.startswith(_NOT_FIFO_PREFIXES):
             continue
         try:
             # never a plain stat() of another process's file: on a FUSE or NFS mount that does not
@@ -145,17 +223,21 @@ def read_process_fds(proc: ProcFS, pid: int) -> PidFds:
             continue
         if stat.S_ISFIFO(mode):
             fifos.append((inode, target, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
-    return PidFds(tuple(pipes), tuple(fifos)) if pipes or fifos else NO_FDS
+    if pipes or fifos or objects:
+        return PidFds(tuple(pipes), tuple(fifos), False, tuple(objects))
+    return NO_FDS
 
 
-def scan_fds(proc: ProcFS, pids: list[int], memory: ScanMemory | None = None) -> FdScan:
-    """Every process's pipe and FIFO ends; with `memory`, those of processes that have not
-    run since they were last read are taken from it (see quiet.py)."""
+def scan_fds(
+    proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None
+) -> FdScan:
+    """Every process's pipe and FIFO ends (and object fds); with `memory`, those of processes that
+    have not run since they were last read are taken from it (see quiet.py)."""
     scan = FdScan()
     if memory is None:
         for pid in pids:
             proc.reading(pid, "fd")
-            scan.add(pid, read_process_fds(proc, pid))
+            scan.add(pid, read_process_fds(proc, pid, mount_ids))
         proc.done()
         return scan
     remembered = memory.fds
@@ -163,7 +245,7 @@ def scan_fds(proc: ProcFS, pids: list[int], memory: ScanMemory | None = None) ->
         held = remembered.get(pid)
         if held is None or held.fifos or held.denied or not memory.quiet(pid):
             proc.reading(pid, "fd")
-            held = read_process_fds(proc, pid)
+            held = read_process_fds(proc, pid, mount_ids)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
         scan.add(pid, held)

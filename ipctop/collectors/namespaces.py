@@ -200,7 +200,7 @@ def read_tables(proc: ProcFS, parser: sysvipc.TableParser | None = None) -> Name
         sem=sem,
         sem_states={row.semid: ipcstate.semaphore_state(row.semid, row.nsems) for row in sem},
         qbytes={row.msqid: ipcstate.queue_capacity(row.msqid) for row in msg},
-        limits=read_limits(proc),
+        limits=read_limits(proc, dev_shm=False),
     )
 
 

@@ -42,8 +42,8 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "maps", "infos", "ns", "attachments", "namespace_attachments", "now",
-        "_quiet", "_unchanged",
+        "scans", "marks", "threads", "fds", "maps", "shared", "infos", "ns", "attachments", "namespace_attachments",
+        "now", "_quiet", "_unchanged",
     )
 
     def __init__(self) -> None:
@@ -52,6 +52,7 @@ class ScanMemory:
         self.threads: dict[int, int] = {}
         self.fds: dict[int, Any] = {}  # fds.PidFds
         self.maps: dict[int, bytes] = {}
+        self.shared: dict[int, tuple] = {}  # mappings.SharedMapping of each process (its parsed maps)
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
@@ -77,7 +78,7 @@ class ScanMemory:
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
         self._quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
-        for table in (self.marks, self.fds, self.maps, self.infos, self.ns):
+        for table in (self.marks, self.fds, self.maps, self.shared, self.infos, self.ns):
             for pid in [pid for pid in table if pid not in self._quiet]:
                 del table[pid]
 

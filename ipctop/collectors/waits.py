@@ -22,9 +22,15 @@ even if another process sharing the fd table puts another file at that fd).
 Only which operations of a semop block is judged again at each scan (other
 processes change the values).
 
-POSIX named semaphores (a futex in a /dev/shm/sem.NAME mapping) and message
-queues (mq_timedsend, mq_timedreceive) are read but not matched yet: the model
-has no records for them (`_posix_waits` is where they will be matched).
+POSIX named semaphores and message queues are matched through `PosixLookup`
+(the scan's POSIX part, posix_records.PosixScan, answers it from the maps and fds
+it read): a futex wait whose address is in a process's mapping of a semaphore
+(/dev/shm/sem.NAME: glibc's sem_wait sleeps on its first word) is a wait on that
+semaphore; one in a mapping of POSIX shared memory or of shared memory without a
+name (a process-shared mutex or unnamed semaphore a program keeps there, as
+PostgreSQL does) is a wait on that memory, at an offset.  mq_timedreceive and
+mq_timedsend wait on the queue their fd is open on.  Other futex waits (a
+thread's own locks, in private memory) are not IPC and are left out.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ipctop.collectors import syscalls
 from ipctop.collectors.fds import FdScan, pipe_inode
@@ -53,14 +59,30 @@ _MSG_EXCEPT = 0o20000
 _IPC_NOWAIT = 0o4000
 
 
+class PosixLookup(Protocol):
+    """What a process's address or fd is among the POSIX objects and shared memory the scan found."""
+
+    def at_address(self, pid: int, address: int) -> tuple[str, int, str, int] | None:
+        """(kind, inode, name, offset): "psem", "pshm" or "memfd"; None when no such object is mapped there."""
+
+    def queue_at_fd(self, pid: int, fd: int) -> tuple[int, str] | None:
+        """The inode and name of the POSIX queue open as `fd`, or None."""
+
+
+# futex(2) operations that sleep on the word at uaddr (the command, without FUTEX_PRIVATE_FLAG and
+# FUTEX_CLOCK_REALTIME): FUTEX_WAIT, FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI, FUTEX_LOCK_PI2
+_FUTEX_WAITS = frozenset({0, 6, 9, 11, 13})
+_FUTEX_CMD_MASK = 0x7F
+
+
 class FoundWait(NamedTuple):
     """One task's wait on one object (a poll on three pipes is three); `ident` None: object not known."""
 
     pid: int
     tid: int
     call: str
-    kind: str  # "msg", "sem", "pipe", "fifo"
-    ident: int | None  # msqid, semid, or the pipe's or FIFO's inode
+    kind: str  # "msg", "sem", "pipe", "fifo", "psem", "pmsg", "pshm", "memfd"
+    ident: int | None  # msqid, semid, or the pipe's, FIFO's or POSIX object's inode
     detail: str  # "type 99", "sem 0 op -1", "fd 4"
     mode: str  # "r": waits to take (bytes, a message); "w": to put; "": neither (a semaphore)
     exact: bool
@@ -113,11 +135,13 @@ class WaitMemory:
 class _Context:
     """What a scan knows that the calls are matched against."""
 
-    def __init__(self, proc: ProcFS, fd_scan: FdScan, own_ns: str, sem_values: Mapping[int, tuple[int, ...]]) -> None:
+    def __init__(self, proc: ProcFS, fd_scan: FdScan, own_ns: str, sem_values: Mapping[int, tuple[int, ...]],
+                 posix: PosixLookup | None = None) -> None:
         self.proc = proc
         self.fd_scan = fd_scan
         self.own_ns = own_ns
         self.sem_values = sem_values
+        self.posix = posix
         self._fifo_fds: dict[tuple[int, int], int] | None = None
         self._fifo_inodes: dict[str, int] | None = None
 
@@ -178,11 +202,13 @@ def scan_waits(
     sem_values: Mapping[int, tuple[int, ...]],
     memory: ScanMemory | None = None,
     remembered: WaitMemory | None = None,
+    posix: PosixLookup | None = None,
 ) -> WaitScan:
     """Every wait of every thread of `pids`; with `memory`, what was found of a quiet
-    single-threaded process is taken from `remembered` (which this scan then replaces)."""
+    single-threaded process is taken from `remembered` (which this scan then replaces);
+    `posix` resolves waits on POSIX objects (None: they are left out)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
-    context = _Context(proc, fd_scan, own_ns, sem_values)
+    context = _Context(proc, fd_scan, own_ns, sem_values, posix)
     found: dict[int, PidWaits] = {}
     idle: set[int] = set()
     to_read: Iterable[int] = pids
@@ -325,7 +351,7 @@ def _resolve(pid: int, call: TaskCall, context: _Context) -> list[FoundWait]:
         return _epoll_waits(pid, call, context)
     if name in syscalls.OPEN_CALLS:
         return _open_waits(pid, call)
-    return _posix_waits(pid, call)
+    return _posix_waits(pid, call, context)
 
 
 def _mode(events: int) -> str:
@@ -431,7 +457,25 @@ def _resolve_guess(pid: int, call: TaskCall, context: _Context) -> list[FoundWai
     return [FoundWait(pid, call.tid, name, kind, None, "", mode, False)]
 
 
-def _posix_waits(pid: int, call: TaskCall) -> list[FoundWait]:
-    """futex (a POSIX named semaphore when its address is in a /dev/shm/sem.NAME mapping) and
-    mq_timedsend/mq_timedreceive (an mqueue fd): matched once the snapshot has POSIX records."""
-    return []
+def _posix_waits(pid: int, call: TaskCall, context: _Context) -> list[FoundWait]:
+    """futex on a word in a POSIX semaphore or shared memory, mq_timedsend/mq_timedreceive on a queue."""
+    lookup = context.posix
+    if lookup is None:
+        return []
+    if call.call == "futex":
+        if call.args[1] & _FUTEX_CMD_MASK not in _FUTEX_WAITS:
+            return []  # a wake or a requeue: it does not sleep on the word
+        found = lookup.at_address(pid, call.args[0])
+        if found is None:
+            return []  # a lock of its own, in private memory: not IPC
+        kind, inode, name, offset = found
+        detail = f"{name} (sem_wait)" if kind == "psem" else f"{name}, a futex at offset {offset:#x}"
+        return [FoundWait(pid, call.tid, call.call, kind, inode, detail, "", True)]
+    if call.call in ("mq_timedreceive", "mq_timedsend"):
+        fd = syscalls._fd(call.args[0])
+        mode = "r" if call.call == "mq_timedreceive" else "w"
+        queue = lookup.queue_at_fd(pid, fd)
+        if queue is None:  # an fd on a queue of another IPC namespace, or closed meanwhile
+            return [FoundWait(pid, call.tid, call.call, "pmsg", None, f"fd {fd}", mode, True)]
+        return [FoundWait(pid, call.tid, call.call, "pmsg", queue[0], f"{queue[1]} (fd {fd})", mode, True)]
+    return []  # futex_waitv: its words are in an array in the process's memory, not read

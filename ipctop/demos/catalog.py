@@ -63,6 +63,25 @@ DEMOS: tuple[DemoInfo, ...] = (
     DemoInfo("sem-race", "two processes increment a shared counter, without then with a semaphore",
              "Read-modify-write on shared memory loses updates when two processes interleave; a semaphore "
              "around it makes the count exact.", "ipctop.demos.semrace:sem_race", 5, "parent"),
+    DemoInfo("posix-shm", "shm_open, ftruncate, mmap; shm_unlink while mapped: the name goes, the memory stays",
+             "POSIX shared memory is a file in /dev/shm that processes map; shm_unlink removes the name at once, "
+             "the memory goes with the last munmap (like System V's dest).", "ipctop.demos.posix_shm:posix_shm",
+             6, "writer"),
+    DemoInfo("posix-mq", "mq_open with a capacity, mq_notify, priorities, a full queue blocking a sender",
+             "A POSIX queue hands out the oldest message of the highest priority; mq_notify signals a process "
+             "when the empty queue gets one; a full queue blocks senders, or says EAGAIN with O_NONBLOCK.",
+             "ipctop.demos.posix_mq:posix_mq", 6, "owner"),
+    DemoInfo("posix-sem", "two processes increment a counter in POSIX shared memory, then with sem_wait/sem_post",
+             "Read-modify-write loses updates when two processes interleave; a named semaphore (sem_open) "
+             "around it makes the count exact.", "ipctop.demos.posix_sem:posix_sem", 5, "parent"),
+    DemoInfo("memfd", "memfd_create and passing the fd to a child: shared memory with no name at all",
+             "A memfd is memory behind an fd, in no directory: it is shared by passing the fd (fork or "
+             "SCM_RIGHTS) and lives exactly as long as its last holder, so it cannot leak.",
+             "ipctop.demos.posix_shm:memfd", 5, "parent"),
+    DemoInfo("shm-vs-pipe", "the same bytes to a child and back through pipes and through shared memory, timed",
+             "A pipe copies every byte into the kernel and out again (four copies both ways); shared memory "
+             "needs two, and the measured throughput shows it.", "ipctop.demos.shm_vs_pipe:shm_vs_pipe",
+             3, "parent"),
 )
 
 NAMES = tuple(info.name for info in DEMOS)

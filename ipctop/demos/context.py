@@ -28,9 +28,9 @@ from typing import Any, TypeVar
 from ipctop.demos import ccalls, proc, protocol
 from ipctop.demos.registry import PREFIX, RunRecord, fresh_path
 from ipctop.demos.syscalls import die_with_parent, set_process_name
-from ipctop.kernel import sysv
+from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
-from ipctop.keys import DEMO_KEYS
+from ipctop.keys import DEMO_KEYS, POSIX_DEMO_PREFIX, posix_name
 
 T = TypeVar("T")
 
@@ -177,6 +177,7 @@ class DemoContext(Narrator):
         self._reserved_keys: set[int] = set()
         self._ipc: dict[tuple[str, int], int] = {}
         self._kept: set[tuple[str, int]] = set()
+        self._posix: set[tuple[str, str]] = set()  # (pshm|psem|pmsg, /name)
         self._paths: list[str] = []
         self._acks: Counter[int] = Counter()
         self._rng = random.Random()
@@ -405,6 +406,35 @@ class DemoContext(Narrator):
             self.record.kept(kind, self._ipc[(kind, ident)])
         self.send(protocol.KEPT, what=kind, id=ident, key=self._ipc[(kind, ident)])
 
+    # --- POSIX objects -------------------------------------------------------------
+
+    def create_posix(self, kind: str, make: Callable[[str], Any], describe: Callable[[str], str],
+                     result: Callable[[Any], object] = lambda made: made) -> tuple[Any, str]:
+        """Make a POSIX object (pshm, psem, pmsg) with O_CREAT|O_EXCL under a fresh name of ipctop's demo
+        range, recorded before anything else can happen; `make(name)` returns what the call returned."""
+        for _ in range(100):
+            name = "/" + posix_name(POSIX_DEMO_PREFIX)
+            with self._signals_held():
+                try:
+                    made = make(name)
+                except IpcError as error:
+                    if error.errno != errno.EEXIST:
+                        raise
+                    continue  # a random name taken: another is drawn
+                self._posix.add((kind, name))
+                self.send(protocol.MADE, what=kind, name=name)
+            self.call(describe(name), result(made))
+            return made, name
+        raise DemoFailure("no free name was found in ipctop's demo range")
+
+    def unlink_posix(self, kind: str, name: str) -> None:
+        """shm_unlink, sem_unlink or mq_unlink, narrated; the name is no longer the demo's to clean."""
+        call = {"pshm": "shm_unlink", "psem": "sem_unlink", "pmsg": "mq_unlink"}[kind]
+        _POSIX_UNLINK[kind](name)
+        self.call(f"{call}({ccalls.cstr(name.encode(), 64)})", 0)
+        self._posix.discard((kind, name))
+        self.send(protocol.GONE, what=kind, name=name)
+
     # --- files -------------------------------------------------------------------
 
     def make_temp_dir(self) -> str:
@@ -459,6 +489,11 @@ class DemoContext(Narrator):
                     removed.append(f"{kind} {ident}")
             del self._ipc[(kind, ident)]
             self._quiet_send(protocol.GONE, what=kind, id=ident)
+        for kind, name in sorted(self._posix):
+            if unlink_demo_posix(kind, name):
+                removed.append(f"{kind} {name}")
+            self._quiet_send(protocol.GONE, what=kind, name=name)
+        self._posix.clear()
         for path in reversed(self._paths):
             with contextlib.suppress(FileNotFoundError):
                 if os.path.isdir(path) and not os.path.islink(path):
@@ -491,6 +526,33 @@ def _segments_with_keys(keys: set[int]) -> list[tuple[int, int, int]]:
 def _shm_exists(shmid: int) -> bool:
     try:
         sysv.shm_stat(shmid)
+    except IpcError:
+        return False
+    return True
+
+
+_POSIX_UNLINK = {"pshm": posix.shm_unlink, "psem": posix.sem_unlink, "pmsg": posix.mq_unlink}
+
+
+def unlink_demo_posix(kind: str, name: str) -> bool:
+    """Unlink a POSIX object a demo made (only ever a name of the demo range); True if it was there."""
+    if not name.lstrip("/").startswith(POSIX_DEMO_PREFIX):
+        return False
+    try:
+        _POSIX_UNLINK[kind](name)
+    except IpcError:
+        return False
+    return True
+
+
+def posix_exists(kind: str, name: str) -> bool:
+    """Whether a POSIX object of that name exists (opening a queue read-only changes nothing)."""
+    if kind == "pshm":
+        return os.path.lexists(posix.shm_path(name))
+    if kind == "psem":
+        return os.path.lexists(posix.sem_path(name))
+    try:
+        os.close(posix.mq_open(name, os.O_RDONLY | os.O_NONBLOCK))
     except IpcError:
         return False
     return True

@@ -42,11 +42,12 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ipctop.demos import catalog, proc, protocol, registry
-from ipctop.demos.context import TEMP_PREFIX, still_ours
+from ipctop.demos.context import TEMP_PREFIX, posix_exists, still_ours, unlink_demo_posix
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 
 Narrate = Callable[[str], None]
+_POSIX = ("pshm", "psem", "pmsg")
 StepGate = Callable[[], None]
 PENDING_AFTER = 0.15  # seconds: a call not returned by then is printed as <unfinished ...> (it blocks)
 
@@ -73,9 +74,13 @@ class MadeObjects:
     sem: frozenset[int]
     keys: frozenset[int]
     paths: frozenset[str]
+    posix: frozenset[tuple[str, str]] = frozenset()  # (pshm|psem|pmsg, /name)
 
     def __bool__(self) -> bool:
-        return bool(self.pids or self.shm or self.msg or self.sem or self.paths)
+        return bool(self.pids or self.shm or self.msg or self.sem or self.paths or self.posix)
+
+    def posix_names(self, kind: str) -> frozenset[str]:
+        return frozenset(name for k, name in self.posix if k == kind)
 
     def pid_of(self, role: str) -> int:
         """The process that plays `role` (the latest made, if several did)."""
@@ -176,6 +181,7 @@ class DemoRun:
         self._pids: dict[int, tuple[str, int | None]] = {}
         self._ipc: dict[tuple[str, int], int] = {}
         self._paths: list[str] = []
+        self._posix: set[tuple[str, str]] = set()
         self._gone: set[tuple[str, Any]] = set()
         self._kept: dict[tuple[str, int], int] = {}
         self._results: dict[str, Any] = {}
@@ -320,6 +326,7 @@ class DemoRun:
                 shm=ipc["shm"], msg=ipc["msg"], sem=ipc["sem"],
                 keys=frozenset(key for (kind, i), key in self._ipc.items() if keep(kind, i)),
                 paths=frozenset(p for p in self._paths if keep("path", p)),
+                posix=frozenset(item for item in self._posix if keep(*item)),
             )
 
     def leftovers(self) -> list[str]:
@@ -332,6 +339,9 @@ class DemoRun:
                  if started is not None and proc.is_same_process(pid, started) and proc.state(pid) != "Z"]
         found += [f"{kind} {ident}" for (kind, ident), key in ipc.items() if still_ours(kind, ident, key)]
         found += [path for path in paths if os.path.lexists(path)]
+        with self._lock:
+            made_posix = sorted(self._posix)
+        found += [f"{kind} {name}" for kind, name in made_posix if posix_exists(kind, name)]
         return found
 
     # --- the reader thread -----------------------------------------------------------
@@ -420,13 +430,16 @@ class DemoRun:
 
     def _record(self, kind: str, message: dict[str, Any]) -> None:
         what = message["what"]
-        ident = message.get("pid") if what == "pid" else message.get("path") if what == "path" else message["id"]
+        ident = message.get("pid") if what == "pid" else message.get("path") if what == "path" else \
+            message["name"] if what in _POSIX else message["id"]
         with self._lock:
             if kind == protocol.MADE:
                 if what == "pid":
                     self._pids[ident] = (message["role"], message.get("start"))
                 elif what == "path":
                     self._paths.append(ident)
+                elif what in _POSIX:
+                    self._posix.add((what, ident))
                 else:
                     self._ipc[(what, ident)] = message["key"]
             elif kind == protocol.GONE:
@@ -492,6 +505,10 @@ class DemoRun:
             if still_ours(kind, ident, key):
                 with contextlib.suppress(IpcError):
                     {"shm": sysv.shm_remove, "msg": sysv.msg_remove, "sem": sysv.sem_remove}[kind](ident)
+        with self._lock:
+            made_posix = [item for item in self._posix if item not in self._gone]
+        for kind, name in made_posix:
+            unlink_demo_posix(kind, name)
         for path in reversed(paths):
             if os.path.basename(os.path.dirname(path)).startswith(TEMP_PREFIX) or os.path.basename(path).startswith(
                 TEMP_PREFIX
@@ -505,6 +522,7 @@ class DemoRun:
             self._gone.update(("pid", pid) for pid in pids)
             self._gone.update(ipc)
             self._gone.update(("path", path) for path in paths)
+            self._gone.update(made_posix)
 
     def _worker_error(self) -> str:
         if self._stderr is None:

@@ -52,3 +52,28 @@ def die_with_parent(parent: int, signum: int) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent:
         os.kill(os.getpid(), signum)
+
+
+_mmap, _munmap = _libc["mmap"], _libc["munmap"]  # function objects of our own: their argtypes are ours
+_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+_mmap.restype = ctypes.c_void_p
+_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PROT_READ, PROT_WRITE = 1, 2
+MAP_SHARED = 1
+MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def mmap_shared(fd: int, size: int, writable: bool = True) -> int:
+    """mmap(NULL, size, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0): the address, as C gets it (Python's
+    mmap module would keep a duplicate of the fd, which a C program does not have)."""
+    address = _mmap(None, size, PROT_READ | (PROT_WRITE if writable else 0), MAP_SHARED, fd, 0)
+    if address in (None, MAP_FAILED):
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return address
+
+
+def munmap(address: int, size: int) -> None:
+    if _munmap(address, size) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))

@@ -185,7 +185,8 @@ def _export_leaks(families: Families, snapshot: Snapshot, max_series: int, leak_
         families.add(leaks.LEAKED_BYTES, (name,), held[name, scope], scope)
     for candidate, scope in _first_per_kind(per_object, max_series):
         idle = max(0.0, snapshot.time - candidate.last_touched)
-        labels = (candidate.kind, str(candidate.id), hex_key(candidate.key), candidate.owner)
+        key = candidate.name or hex_key(candidate.key)  # a POSIX object is known by its name
+        labels = (candidate.kind, str(candidate.id), key, candidate.owner)
         families.add(leaks.LEAKED_IDLE, labels, idle, scope)
 
 

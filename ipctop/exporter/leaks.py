@@ -22,7 +22,8 @@ LEAKED_OBJECTS = Metric("ipctop_leaked_objects", "Objects the leak finder judges
 LEAKED_BYTES = Metric("ipctop_leaked_bytes", "Bytes held by leaked objects (segment sizes, queued message bytes), "
                       "by kind.", ("kind",), scoped=True)
 LEAKED_IDLE = Metric("ipctop_leaked_object_idle_seconds", "Seconds since a leaked object was last touched "
-                     "(attached, detached, sent to, received from, operated on or changed).",
+                     "(attached, detached, sent to, received from, operated on or changed); a POSIX object's "
+                     "id is its inode and its key its name.",
                      ("kind", "id", "key", "owner"), scoped=True)
 METRICS = (LEAKED_OBJECTS, LEAKED_BYTES, LEAKED_IDLE)
 

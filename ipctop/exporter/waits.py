@@ -3,7 +3,8 @@
 `waits_in(snapshot)` groups the snapshot's waits (each thread's system call,
 read from /proc/PID/task/TID/syscall; see collectors/waits.py) by process and
 kind of wait: reading or writing a pipe or FIFO (directly, or in poll, select or
-epoll), opening a FIFO, msgrcv, msgsnd, semop.  A wait the snapshot guessed
+epoll), opening a FIFO, msgrcv, msgsnd, semop; sem_wait on a POSIX named semaphore,
+mq_receive or mq_send on a POSIX queue, a futex in shared memory (shm_futex).  A wait the snapshot guessed
 from wchan (its system call could not be read) stays a guess (`exact=False`),
 on no object unless the process holds a single one it could be waiting on.
 
@@ -26,7 +27,8 @@ from ipctop.model import Snapshot
 from ipctop.model import Wait as SnapshotWait
 
 # The `wait` label: a kind of wait, named after the call a process is blocked in.
-CALLS = ("pipe_read", "pipe_write", "fifo_open", "msgrcv", "msgsnd", "semop")
+CALLS = ("pipe_read", "pipe_write", "fifo_open", "msgrcv", "msgsnd", "semop", "sem_wait", "mq_receive", "mq_send",
+         "shm_futex")
 _OPEN_CALLS = frozenset({"open", "openat", "openat2"})
 
 ObjectRef = tuple[str, int]  # (kind, id): ("pipe", inode), ("fifo", inode), ("msg", msqid) ...
@@ -55,7 +57,11 @@ def _kind_of_wait(wait: SnapshotWait) -> str | None:
         return "pipe_write" if wait.mode == "w" else "pipe_read"
     if wait.kind == "msg":
         return wait.call if wait.call in ("msgrcv", "msgsnd") else None
-    return "semop" if wait.kind == "sem" else None
+    if wait.kind == "pmsg":
+        return "mq_receive" if wait.mode == "r" else "mq_send"
+    if wait.kind in ("pshm", "memfd"):
+        return "shm_futex"  # a process-shared lock or semaphore a program keeps in shared memory
+    return {"sem": "semop", "psem": "sem_wait"}.get(wait.kind)
 
 
 def waits_in(snapshot: Snapshot) -> list[Wait]:

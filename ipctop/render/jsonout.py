@@ -58,11 +58,16 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
         "sem": [_plain(v) for v in snapshot.all_sem()],
         "pipes": [_plain(v) for v in snapshot.pipes.values()],
         "fifos": [_plain(v) for v in snapshot.fifos.values()],
+        "pshm": [_plain(v) for v in snapshot.pshm.values()],
+        "psem": [_plain(v) for v in snapshot.psem.values()],
+        "pmsg": [_plain(v) for v in snapshot.pmsg.values()],
+        "memfd": [_plain(v) for v in snapshot.memfd.values()],
         "processes": [_plain(v) for v in snapshot.processes.values()],
         "limits": _plain(snapshot.limits),
         "uninspectable_pids": list(snapshot.uninspectable_pids),
         "uninspectable": [_plain(u) for u in snapshot.uninspectable],
         "unread_waits": list(snapshot.unread_waits),
+        "posix_notes": list(snapshot.posix_notes),
     }
 
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ipctop.model import Fifo, Pipe, PipeEnd, ShmSegment, Snapshot, Wait
+from ipctop.model import Fifo, HeldObject, Pipe, PipeEnd, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import pipe_state
 from ipctop.render.escape import printable
 from ipctop.render.fit import ColumnFit, ellipsize, fit_list, fit_widths
@@ -256,6 +256,17 @@ def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     return fitted_table(columns, rows, width)
 
 
+def _held_posix(snapshot: Snapshot, held: HeldObject) -> str:
+    obj = getattr(snapshot, held.kind).get(held.inode)  # the Snapshot's fields are named as the kinds
+    how = f"/{held.fd}{held.mode}" if held.fd is not None else f"@{held.mode}"
+    if held.kind == "memfd":
+        # memfd:NAME, or anon:INODE for shared anonymous memory (which has no name)
+        label = f"memfd:{obj.name}" if obj is not None and obj.source == "memfd" else f"anon:{held.inode}"
+        return f"{label}{how}"
+    name = obj.name if obj is not None else str(held.inode)
+    return f"{held.kind}:{name}{how}"
+
+
 def process_table(snapshot: Snapshot, width: int | None = None) -> str:
     """Processes and what they hold (shmids, msqids and semids of their own IPC namespace)."""
     rows = []
@@ -263,6 +274,7 @@ def process_table(snapshot: Snapshot, width: int | None = None) -> str:
     for p in sorted(snapshot.processes.values(), key=lambda p: p.pid):
         held = [f"shm:{i}" for i in p.shm] + [f"{h.kind}:{h.inode}/{h.fd}{h.mode}" for h in p.pipes]
         held += [f"msg:{i}" for i in p.msg] + [f"sem:{i}" for i in p.sem]
+        held += [_held_posix(snapshot, h) for h in p.posix]
         waits = "; ".join(wait_words(p.waits, snapshot.fifos)) or "-"
         row: list[Cell] = [p.pid, p.ppid, p.user, p.state, name_of(p), " ".join(held) or "-", waits]
         if names is not None:

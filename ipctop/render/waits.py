@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from ipctop.model import Fifo, Wait
 
 GUESS = "guessed from wchan"
-_OBJECT_NAMES = {"msg": "queue", "sem": "set", "pipe": "pipe", "fifo": "FIFO"}
+_OBJECT_NAMES = {"msg": "queue", "sem": "set", "pipe": "pipe", "fifo": "FIFO", "psem": "semaphore",
+                 "pmsg": "POSIX queue", "pshm": "shared memory", "memfd": "shared memory"}
 
 
 def object_words(wait: Wait, fifos: Mapping[int, Fifo] | None = None) -> str:
@@ -24,7 +25,12 @@ def object_words(wait: Wait, fifos: Mapping[int, Fifo] | None = None) -> str:
     return f"{name} {wait.id}"
 
 
+_POSIX_KINDS = ("psem", "pmsg", "pshm", "memfd")
+
+
 def _on_object(wait: Wait, fifos: Mapping[int, Fifo] | None) -> str:
+    if wait.kind in _POSIX_KINDS and wait.id is not None:
+        return f"{_OBJECT_NAMES[wait.kind]} {wait.detail}"  # the detail names it: `semaphore /jobs (sem_wait)`
     target = object_words(wait, fifos)
     if not wait.detail:
         return target
@@ -59,3 +65,14 @@ def waits_cell_text(waits: Iterable[Wait], fifos: Mapping[int, Fifo] | None = No
     text = "; ".join(wait_words(waits, fifos, brief=True))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
+
+
+def blocked_users(waiters: Iterable[Wait]) -> list[tuple[int, str]]:
+    """Each waiter as a user of its object, for a detail: (pid, `blocked in msgrcv, type 99`)."""
+    users = []
+    for wait in waiters:
+        how = f"blocked in {wait.call}" + (f", {wait.detail}" if wait.detail else "")
+        if wait.tid != wait.pid:
+            how = f"thread {wait.tid} {how}"
+        users.append((wait.pid, how if wait.exact else f"{how} ({GUESS})"))
+    return users

@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipctop.diff import Event
+from ipctop.kinds import BY_NAME, KINDS, kind_of_record
 from ipctop.model import Fifo, HeldPipeEnd, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
-from ipctop.render.waits import GUESS, wait_words
+from ipctop.render.waits import blocked_users, wait_words
 
-KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
+KIND_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes",
+               **{kind.name: kind.field for kind in KINDS}}
 KIND_NAMES = {
+    **{kind.name: kind.title for kind in KINDS},
     "shm": "Shared memory segment",
     "msg": "Message queue",
     "sem": "Semaphore set",
@@ -41,6 +44,9 @@ class Detail:
 
 def kind_of(obj: object) -> tuple[str, int] | None:
     """The (kind, id) the timeline and snapshot know `obj` by."""
+    object_kind = kind_of_record(obj)
+    if object_kind is not None:
+        return object_kind.name, obj.inode  # type: ignore[attr-defined]
     if isinstance(obj, ShmSegment):
         return "shm", obj.shmid
     if isinstance(obj, MsgQueue):
@@ -81,7 +87,11 @@ def describe(kind: str, ident: int, snapshot: Snapshot, last_known: object | Non
     if obj is None or isinstance(obj, Event):
         title = f"{KIND_NAMES[kind]} {ident}" + (f" in {where[1]}" if where and ipc_ns else "")
         return Detail(title, kind, ident, [], notes=["It is gone; only its lifetime is left."])
-    detail = _DESCRIBERS[kind](obj, snapshot)
+    if kind in BY_NAME:
+        text = BY_NAME[kind].describe(obj, snapshot)
+        detail = Detail(text.title, kind, ident, list(text.fields), list(text.users), list(text.notes))
+    else:
+        detail = _DESCRIBERS[kind](obj, snapshot)
     if where is not None:
         detail.fields.insert(1, ("IPC namespace", f"{where[1]} ({where[0]})"))
         if ipc_ns:
@@ -175,13 +185,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot) -> Detail:
 
 def _blocked(waiters: tuple[Wait, ...]) -> list[tuple[int, str]]:
     """Each waiter as a user of its object: (pid, `blocked in msgrcv, type 99`)."""
-    users = []
-    for wait in waiters:
-        how = f"blocked in {wait.call}" + (f", {wait.detail}" if wait.detail else "")
-        if wait.tid != wait.pid:
-            how = f"thread {wait.tid} {how}"
-        users.append((wait.pid, how if wait.exact else f"{how} ({GUESS})"))
-    return users
+    return blocked_users(waiters)
 
 
 def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:

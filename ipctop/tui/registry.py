@@ -82,6 +82,7 @@ HANDLER_MODULES: list[str] = [
     "ipctop.tui.handlers.shm", "ipctop.tui.handlers.msg", "ipctop.tui.handlers.sem", "ipctop.tui.handlers.process",
     "ipctop.tui.handlers.demos",
     "ipctop.tui.handlers.leaks",
+    "ipctop.tui.handlers.posix",  # pane 8
 ]
 
 

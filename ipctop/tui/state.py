@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ipctop.diff import Event, diff
 from ipctop.history import QueueHistory
+from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
 from ipctop.query import filter_snapshot, namespaces_named
 from ipctop.render.procinfo import label
@@ -82,7 +83,8 @@ class SnapshotFeed:
         return Update(shown, tuple(events), False)
 
 
-_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes"}
+_TABLES = {"shm": "shm", "msg": "msg", "sem": "sem", "pipe": "pipes", "fifo": "fifos", "process": "processes",
+           **{kind.name: kind.field for kind in KINDS}}
 
 
 def _concerns(event: Event, snapshot: Snapshot) -> bool:

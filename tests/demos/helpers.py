@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import psutil
 
 from ipctop.demos import DemoRun, find
-from ipctop.keys import DEMO_KEYS
+from ipctop.demos.context import posix_exists
+from ipctop.keys import DEMO_KEYS, POSIX_DEMO_PREFIX
 
 Check = Callable[[DemoRun], None]
 TEST_SPEED = 20.0
@@ -103,6 +104,7 @@ class DemoTraces:
 
     objects: set[tuple[str, int]]
     dirs: set[str]
+    posix: set[str]
 
     @classmethod
     def now(cls) -> DemoTraces:
@@ -110,7 +112,7 @@ class DemoTraces:
         for kind in ("shm", "msg", "sem"):
             id_column = {"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]
             objects |= {(kind, row[id_column]) for row in sysvipc(kind) if row["key"] in DEMO_KEYS}
-        return cls(objects, temp_dirs())
+        return cls(objects, temp_dirs(), demo_posix_names())
 
 
 def leftovers(run: DemoRun, before: DemoTraces) -> list[str]:
@@ -141,7 +143,14 @@ def leftovers(run: DemoRun, before: DemoTraces) -> list[str]:
                 found.append(f"{kind} {ident} key {row['key']:#010x}")
     found += [path for path in made.paths if os.path.lexists(path)]
     found += sorted(temp_dirs() - before.dirs)
+    found += [f"{kind} {name}" for kind, name in sorted(made.posix) if posix_exists(kind, name)]
+    found += sorted(demo_posix_names() - before.posix)
     return found
+
+
+def demo_posix_names() -> set[str]:
+    """The files of /dev/shm in the demos' POSIX range (shared memory, and semaphores as sem.NAME)."""
+    return {entry for entry in os.listdir("/dev/shm") if entry.removeprefix("sem.").startswith(POSIX_DEMO_PREFIX)}
 
 
 def assert_nothing_left(run: DemoRun, before: DemoTraces) -> None:

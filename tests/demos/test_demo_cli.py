@@ -26,7 +26,7 @@ def test_demo_list_names_every_demo_with_its_description():
     lines = result.stdout.decode().splitlines()
     for info in DEMOS:
         assert any(line.split(None, 1) == [info.name, info.description] for line in lines), info.name
-    assert len(NAMES) == 15
+    assert len(NAMES) == 20
 
 
 @pytest.mark.parametrize("args, complaint", [

@@ -73,7 +73,8 @@ def test_a_callback_that_raises_stops_the_demo_and_is_raised_by_wait():
     assert_nothing_left(run, before)
 
 
-@pytest.mark.parametrize("name, step", [("msgq", "type-0"), ("fifo", "read"), ("shm-dest", "owner-detach")])
+@pytest.mark.parametrize("name, step", [("msgq", "type-0"), ("fifo", "read"), ("shm-dest", "owner-detach"),
+                                        ("posix-shm", "exchange"), ("posix-mq", "nonblock"), ("posix-sem", "race")])
 def test_the_runner_cleans_up_when_the_demo_process_is_killed(name, step):
     """SIGKILL leaves the demo no chance: the runner removes what it was told about."""
     before = DemoTraces.now()

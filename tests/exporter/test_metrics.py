@@ -262,3 +262,44 @@ def test_as_nobody_it_answers_and_counts_what_it_may_not_read(holders):
     assert value(samples, "ipctop_scan_success") == 1
     assert value(samples, "ipctop_uninspectable_processes") >= 1
     assert value(samples, "ipctop_objects", kind="shm") is not None
+
+
+def test_posix_objects_have_series_and_count_in_the_totals(posix_name, holders):
+    from ipctop.kernel import posix
+
+    shm, sem = posix_name(), posix_name()
+    holder = holders.spawn("pshm-hold", shm, 8192, "create")
+    holders.spawn("psem-hold", sem, 3)
+    fd = os.memfd_create("ipctop-test-exporter")
+    try:
+        os.ftruncate(fd, 12288)
+        samples = scrape()
+        inode = str(os.stat(posix.shm_path(shm)).st_ino)
+        assert named(samples, "ipctop_pshm_size_bytes", name=shm, inode=inode, owner="root") == 8192
+        assert named(samples, "ipctop_pshm_holders", name=shm) == len([h for h in posix_holders(holder.pid, inode)])
+        assert named(samples, "ipctop_psem_value", name=sem) == 3
+        assert named(samples, "ipctop_psem_waiters", name=sem) == 0
+        assert named(samples, "ipctop_memfd_size_bytes", inode=str(os.fstat(fd).st_ino), source="memfd",
+                     name="ipctop-test-exporter") == 12288
+        assert value(samples, "ipctop_objects", kind="pshm") >= 1
+        assert value(samples, "ipctop_object_bytes", kind="pshm") >= 8192
+    finally:
+        os.close(fd)
+        posix.shm_unlink(shm)
+        posix.sem_unlink(sem)
+
+
+def posix_holders(pid: int, inode: str) -> list[str]:
+    """The fds and mappings of `pid` on that inode (Python's mmap keeps a dup of its fd)."""
+    from tests.support.procfds import fds_on
+
+    with open(f"/proc/{pid}/maps") as f:
+        maps = [line for line in f if f" {inode} " in line]
+    return maps + [str(n) for n in fds_on(pid, int(inode))]
+
+
+def named(samples: list, metric: str, **labels: str) -> float | None:
+    """`value`, for metrics with a label called `name`."""
+    found = [s for s in samples if s[0] == metric and all(s[1].get(k) == v for k, v in labels.items())]
+    assert len(found) <= 1, f"{metric} {labels} matches {len(found)} series"
+    return found[0][2] if found else None

@@ -236,4 +236,7 @@ EXTRA_COMMANDS = {
 
 
 if __name__ == "__main__":
+    from posix_child import POSIX_COMMANDS  # a sibling: child.py runs as a script from its directory
+
+    EXTRA_COMMANDS.update(POSIX_COMMANDS)
     main(sys.argv[1:])

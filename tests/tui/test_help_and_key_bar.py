@@ -69,7 +69,8 @@ async def test_a_key_of_another_pane_says_where_it_works():
         await pilot.press("4", "a")
         await notified(pilot, app, "a Attach: only in 1 Shared memory.")
         await pilot.press("x")
-        await notified(pilot, app, "x Remove: only in 1 Shared memory, 2 Queues, 3 Semaphores, 7 Leaks.")
+        await notified(pilot, app, "x Remove / Unlink: only in 1 Shared memory, 2 Queues, 3 Semaphores, 7 Leaks, "
+                                   "8 POSIX.")
 
 
 def test_why_not_answers_only_for_keys_that_do_nothing_here():

@@ -31,7 +31,7 @@ from ipctop.tui.rows import Cell, Column, Row, num
 from ipctop.tui.state import MonitorState
 from ipctop.tui.widgets.object_table import ObjectTable
 
-KIND_ORDER = {"shm": 0, "msg": 1, "sem": 2}
+KIND_ORDER = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
 
 
 def judge(snapshot: Snapshot, filters: LeakFilters | None,
@@ -149,7 +149,7 @@ class LeaksPane(Pane):
         cells = (
             Cell(candidate.kind, sort=KIND_ORDER[candidate.kind]),
             num(candidate.id),
-            key_cell(candidate.key),
+            Cell(candidate.name, role="muted") if candidate.name else key_cell(candidate.key),  # POSIX: its name
             Cell(candidate.owner),
             Cell(candidate.detail),
             age_cell(candidate.last_touched, now),

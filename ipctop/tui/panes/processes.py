@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ipctop.model import Process
+from ipctop.kinds import BY_NAME
+from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.proctree import process_tree
 from ipctop.render.fit import ELLIPSIS
 from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
@@ -62,14 +63,23 @@ DEMO_PACING = frozenset({"sigwait", "select", "poll", "sleep"})
 NAME_AT_LEAST = 8  # the part of a name a tree's lines leave it in a narrow column
 
 
-def holdings(process: Process) -> list[str]:
-    """What a process holds, briefly: `shm 3`, `pipe 50001 w`, `fifo /tmp/x r`, `msg 1`, `sem 2`."""
+def holdings(process: Process, snapshot: Snapshot | None = None) -> list[str]:
+    """What a process holds, briefly: `shm 3`, `pipe 50001 w`, `fifo /tmp/x r`, `msg 1`, `sem 2`, and
+    POSIX and unnamed objects by name: `pshm /jobs`, `psem /lock`, `pmsg /q`, `memfd:x`, `anon 1212`."""
     held = [f"shm {shmid}" for shmid in process.shm]
     for end in process.pipes:
         held.append(f"{end.kind} {end.inode} {end.mode}")
     held += [f"msg {msqid}" for msqid in process.msg]
     held += [f"sem {semid}" for semid in process.sem]
+    held += list(dict.fromkeys(posix_holding(item, snapshot) for item in process.posix))
     return held
+
+
+def posix_holding(item: HeldObject, snapshot: Snapshot | None) -> str:
+    obj = getattr(snapshot, BY_NAME[item.kind].field).get(item.inode) if snapshot is not None else None
+    if isinstance(obj, UnnamedShm):
+        return f"memfd:{obj.name}" if obj.source == "memfd" else f"anon {obj.inode}"
+    return f"{item.kind} {obj.name}" if obj is not None else f"{item.kind} {item.inode}"
 
 
 class ProcessesPane(Pane):
@@ -215,7 +225,7 @@ class ProcessesPane(Pane):
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
         gone_since: float | None = None,
     ) -> Row:
-        held = holdings(process)
+        held = holdings(process, state.snapshot)
         waiting = waits_cell_text(process.waits, state.snapshot.fifos if state.snapshot else None)
         # no IPC wait: where it sleeps, as a short word for information (`S poll`, `S pause`); an IPC
         # word from wchan alone would be a guess, and what it is blocked on comes from its waits

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ipctop.actions.holdings import Holdings
+from ipctop.actions.posix_contents import read_posix_contents
 from ipctop.actions.shm_contents import ATTACH_COST, Contents, read_contents
 from ipctop.kernel.ipcns import Target, Unenterable, run_in
 from ipctop.model import ShmSegment
@@ -32,6 +33,8 @@ from ipctop.tui.state import Update
 
 if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
+
+POSIX_CONTENTS = ("pshm", "memfd")  # kinds whose bytes the detail shows (ipctop/actions/posix_contents.py)
 
 
 def _section(title: str) -> Text:
@@ -142,6 +145,8 @@ class DetailScreen(Screen[None]):
         gone = lookup(update.snapshot, self.kind, self.ident, self.ipc_ns) is None
         if self.kind == "shm" and (contents is None or contents.free or gone):
             self.read_contents()
+        elif self.kind in POSIX_CONTENTS:
+            self.read_contents()  # changes nothing: read again at every scan
         self.show_detail()
 
     def action_reread(self) -> None:
@@ -166,6 +171,10 @@ class DetailScreen(Screen[None]):
 
     def read_contents(self, attach: bool = False) -> None:
         snapshot = self.ipctop.state.snapshot
+        if self.kind in POSIX_CONTENTS:
+            obj = getattr(snapshot, self.kind).get(self.ident) if snapshot is not None else None
+            self.contents = read_posix_contents(obj) if obj is not None else None
+            return
         found = None
         if snapshot is not None and self.kind == "shm":
             found = lookup(snapshot, "shm", self.ident, self.ipc_ns)

@@ -1,0 +1,167 @@
+"""Shared mappings of POSIX and unnamed shared memory, from /proc/PID/maps.
+
+A line whose permissions end in `s` is a MAP_SHARED mapping.  Of those, these
+are IPC (the others, a shared mapping of an ordinary file, are not):
+
+- on the device of /dev/shm: POSIX shared memory or a named semaphore.  Matched
+  by device and inode, never by name: glibc's sem_open builds a semaphore under
+  a temporary name, so its creator's mapping reads `/dev/shm/sem.XXXXXX (deleted)`
+  while the semaphore lives on under its real name;
+- `/memfd:NAME (deleted)`: a memfd;
+- `/dev/zero (deleted)` or `[anon_shmem:NAME]`: shared anonymous memory (mmap
+  MAP_SHARED|MAP_ANONYMOUS, inherited across fork), where PostgreSQL keeps its
+  buffers;
+- `/SYSV%08x`: System V attachments, read by collectors/attachments.py.
+
+Maps files are large and most of their lines private, so the parser jumps from
+one `s ` to the next instead of splitting lines.  `MapsPass` reads each process's
+maps once per scan for every reader, and a Scanner's quiet memory keeps the
+parse (not the text) of processes that have not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from os import makedev
+from typing import NamedTuple
+
+from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.quiet import ScanMemory
+
+POSIX, MEMFD, ANONYMOUS = "posix", "memfd", "anonymous"
+
+
+class SharedMapping(NamedTuple):
+    """One shared mapping of a POSIX or unnamed object (mprotect's splits merged)."""
+
+    kind: str  # POSIX, MEMFD or ANONYMOUS
+    pid: int
+    start: int
+    end: int
+    mode: str  # "r" or "rw"
+    offset: int
+    dev: int
+    inode: int
+    name: str  # the path as maps shows it
+
+
+_ANON_NAMES = (b"/dev/zero (deleted)", b"[anon_shmem:")
+
+
+def parse_shared_mappings(pid: int, data: bytes, shm_dev: int | None) -> tuple[SharedMapping, ...]:
+    """Every shared mapping of an object on `shm_dev` (/dev/shm), of a memfd or of shared anonymous memory."""
+    found: list[SharedMapping] = []
+    find = data.find
+    at = find(b"s ")
+    while at >= 0:
+        # `s ` ends the permissions field only when a space comes four bytes before it
+        if at < 4 or data[at - 4] != 0x20 or data[at - 1] not in b"x-":
+            at = find(b"s ", at + 2)
+            continue
+        line_start = data.rfind(b"\n", 0, at) + 1
+        line_end = find(b"\n", at)
+        if line_end < 0:
+            line_end = len(data)
+        next_at = find(b"s ", line_end)
+        if find(b" /SYSV", at, line_end) >= 0:
+            at = next_at  # a System V attachment: the attachment scan's (a server may have thousands)
+            continue
+        at = next_at
+        fields = data[line_start:line_end].split(None, 5)
+        if len(fields) < 6:
+            continue  # a shared mapping with no file: not possible for MAP_SHARED, ignore
+        path = fields[5]
+        try:
+            major, minor = fields[3].split(b":")
+            dev = makedev(int(major, 16), int(minor, 16))
+            inode = int(fields[4])
+            start_text, end_text = fields[0].split(b"-")
+            start, end = int(start_text, 16), int(end_text, 16)
+            offset = int(fields[2], 16)
+        except ValueError:
+            continue
+        if shm_dev is not None and dev == shm_dev:
+            kind = POSIX
+        elif path.startswith(b"/memfd:"):
+            kind = MEMFD
+        elif path.startswith(_ANON_NAMES):
+            kind = ANONYMOUS
+        else:
+            continue
+        mode = "rw" if fields[1][1:2] == b"w" else "r"
+        previous = found[-1] if found else None
+        # mprotect splits one mmap into several lines; a split continues the file offset
+        if previous is not None and previous.inode == inode and previous.dev == dev and previous.end == start \
+                and offset == previous.offset + (start - previous.start):
+            found[-1] = previous._replace(end=end, mode="rw" if "w" in mode + previous.mode else "r")
+        else:
+            name = path.decode("utf-8", "replace")
+            found.append(SharedMapping(kind, pid, start, end, mode, offset, dev, inode, name))
+    return tuple(found)
+
+
+class MapsPass:
+    """Every process's shared mappings for one scan; each maps file read at most once a scan.
+
+    With a ScanMemory, a process that has not run since the previous scan keeps that
+    scan's parse (memory.shared); `texts` holds what this scan read, for other readers
+    of the same files (the System V attachment scan)."""
+
+    __slots__ = ("proc", "memory", "shm_dev", "texts", "denied", "gone", "mappings")
+
+    def __init__(self, proc: ProcFS, memory: ScanMemory | None, shm_dev: int | None) -> None:
+        self.proc = proc
+        self.memory = memory
+        self.shm_dev = shm_dev
+        self.texts: dict[int, bytes] = {}
+        self.denied: dict[int, str] = {}
+        self.gone: set[int] = set()
+        self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
+
+    def read(self, pid: int) -> bytes:
+        """The maps of `pid`, read once this scan; raises Gone or Denied as ProcFS does."""
+        data = self.texts.get(pid)
+        if data is not None:
+            return data
+        if pid in self.gone:
+            raise Gone(str(pid))
+        if pid in self.denied:
+            raise Denied(str(pid))
+        try:
+            data = self.proc.read_pid_bytes(pid, "maps")
+        except Gone:
+            self.gone.add(pid)
+            raise
+        except Denied:
+            self.denied[pid] = "permission denied"
+            raise
+        self.texts[pid] = data
+        return data
+
+    def maps_text(self, pid: int) -> bytes | None:
+        """The maps of `pid`, read once this scan; None when it is gone or may not be read."""
+        try:
+            return self.read(pid)
+        except (Gone, Denied):
+            return None
+
+    def scan(self, pids: Iterable[int]) -> dict[int, tuple[SharedMapping, ...]]:
+        """pid -> its shared mappings (only processes that have some)."""
+        memory, shm_dev = self.memory, self.shm_dev
+        remembered = memory.shared if memory is not None else None
+        for pid in pids:
+            found = None
+            if remembered is not None and memory.quiet(pid):  # type: ignore[union-attr]
+                found = remembered.get(pid)
+            if found is None:
+                self.proc.reading(pid, "maps")  # a process stuck in a page fault holds its maps' lock
+                data = self.maps_text(pid)
+                if data is None:
+                    continue
+                found = parse_shared_mappings(pid, data, shm_dev) if b"s " in data else ()
+                if remembered is not None and pid in memory.now:  # type: ignore[union-attr]
+                    remembered[pid] = found
+            if found:
+                self.mappings[pid] = found
+        self.proc.done()
+        return self.mappings

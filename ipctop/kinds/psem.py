@@ -1,0 +1,87 @@
+"""POSIX named semaphores (sem_open): /dev/shm/sem.NAME, held by the processes that map it."""
+
+from __future__ import annotations
+
+from ipctop.kinds.base import (
+    Column,
+    DetailText,
+    Metric,
+    ObjectKind,
+    holder_users,
+    holders_text,
+    owner_field,
+    perms_text,
+    status_text,
+    when,
+)
+from ipctop.model import PosixSem, Snapshot
+from ipctop.render.waits import blocked_users
+
+
+def _value(obj: PosixSem) -> str:
+    return "?" if obj.value is None else str(obj.value)
+
+
+def _waiters(obj: PosixSem) -> str:
+    """Threads seen asleep in sem_wait on it; glibc's own count where none was seen (a process ipctop may
+    not read), as `~N`."""
+    if obj.waiters or not obj.blocked:
+        return str(len(obj.waiters)) if obj.waiters or obj.blocked is not None else "?"
+    return f"~{obj.blocked}"
+
+
+def describe(obj: PosixSem, snapshot: Snapshot) -> DetailText:
+    fields = [
+        ("name", obj.name),
+        ("file", f"/dev/shm/sem.{obj.name.lstrip('/')}" + (" (unlinked)" if obj.unlinked else "")),
+        ("inode", str(obj.inode)),
+        owner_field(obj.uid, obj.gid, obj.owner),
+        ("perms", f"{perms_text(obj.perms)} ({obj.perms:04o})"),
+        ("value", _value(obj)),
+        ("blocked in sem_wait", f"{len(obj.waiters)} seen, {'?' if obj.blocked is None else obj.blocked} by "
+                                "glibc's count"),
+        ("layout", obj.layout),
+        ("last change", when(obj.mtime)),
+    ]
+    notes = []
+    if obj.value is None:
+        notes.append("Its value is unknown: its bytes do not have glibc's layout, or ipctop may not read them.")
+    if obj.unlinked:
+        notes.append("Unlinked (sem_unlink): the name shown is the one in its holders' mappings; glibc maps a "
+                     "new semaphore under a temporary name first, so it may not be the name it was opened by.")
+    notes.append("glibc closes a named semaphore's fd once mapped: its holders are the processes that map it.")
+    if obj.blocked and len(obj.waiters) < obj.blocked:
+        notes.append(f"glibc counts {obj.blocked} waiting, ipctop saw {len(obj.waiters)}: the others are in "
+                     "processes whose system calls it may not read, or were just woken.")
+    return DetailText(f"POSIX semaphore {obj.name}", fields, blocked_users(obj.waiters) + holder_users(obj.holders),
+                      notes)
+
+
+KIND = ObjectKind(
+    name="psem",
+    field="psem",
+    record=PosixSem,
+    title="POSIX named semaphores",
+    noun="named semaphore",
+    help="POSIX named semaphores (sem_open): /dev/shm/sem.NAME",
+    columns=(
+        Column("name", "NAME", lambda o: o.name),
+        Column("value", "VALUE", _value, numeric=True, sort=lambda o: -1 if o.value is None else o.value, width=6),
+        Column("waiters", "WAITERS", _waiters, numeric=True, sort=lambda o: len(o.waiters) or o.blocked or 0,
+               width=7),
+        Column("owner", "OWNER", lambda o: o.owner),
+        Column("perms", "PERMS", lambda o: perms_text(o.perms), width=9),
+        Column("status", "STATUS", lambda o: status_text(o.unlinked)),
+        Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders)),
+    ),
+    label=lambda o: o.name,
+    describe=describe,
+    born=lambda o: o.made,
+    value=lambda o: o.value,
+    metrics=(
+        Metric("value", "The semaphore's value (glibc layout)", lambda o: o.value),
+        Metric("waiters", "Threads blocked in sem_wait on it (seen, else glibc's count)",
+               lambda o: len(o.waiters) or o.blocked),
+        Metric("holders", "Processes mapping it", lambda o: len({h.pid for h in o.holders})),
+    ),
+)

@@ -1,0 +1,80 @@
+"""Events of POSIX objects from two real scans: created, opened, mapped, unlinked, closed, drained."""
+
+from __future__ import annotations
+
+import os
+
+from ipctop.diff import EventKind, diff
+from ipctop.kernel import posix
+from ipctop.snapshot import Scanner
+from tests.support.procfds import fds_on
+
+
+def _mine(events, kind: str, inode: int) -> list[tuple[EventKind, int | None]]:  # type: ignore[no-untyped-def]
+    return sorted(((e.kind, e.pid) for e in events if e.object_kind == kind and e.object_id == inode),
+                  key=lambda item: (item[0].value, item[1] or 0))
+
+
+def test_shared_memory_lifetime_as_events(posix_name, holders):
+    scanner = Scanner()
+    name = posix_name()
+    first = scanner.scan()
+    holder = holders.spawn("pshm-hold", name, 4096, "create", "close")
+    second = scanner.scan()
+    inode = os.stat(posix.shm_path(name)).st_ino
+    opened = [(EventKind.OPENED, holder.pid)] * len(fds_on(holder.pid, inode))  # Python's mmap keeps a dup
+    assert _mine(diff(first, second), "pshm", inode) == [
+        (EventKind.CREATED, holder.pid), (EventKind.MAPPED, holder.pid), *opened]
+    third = scanner.scan()
+    assert _mine(diff(second, third), "pshm", inode) == []  # nothing happened: nothing said
+    posix.shm_unlink(name)
+    fourth = scanner.scan()
+    events = [e for e in diff(third, fourth) if e.object_kind == "pshm" and e.object_id == inode]
+    assert [e.kind for e in events] == [EventKind.UNLINKED]
+    assert events[0].detail == f"{name}: still held by 1 process"
+    holders.end(holder)
+    fifth = scanner.scan()
+    assert _mine(diff(fourth, fifth), "pshm", inode) == [(EventKind.REMOVED, None)]
+
+
+def test_queue_grows_and_drains(posix_name, holders):
+    name = posix_name()
+    fd = posix.mq_open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600, 4, 32)
+    try:
+        scanner = Scanner()
+        first = scanner.scan()
+        inode = next(q.inode for q in first.pmsg.values() if q.name == name)
+        posix.mq_send(fd, b"one", 1)
+        posix.mq_send(fd, b"two", 2)
+        second = scanner.scan()
+        [grew] = [e for e in diff(first, second) if e.object_id == inode]
+        assert (grew.kind, grew.detail) == (EventKind.QUEUE_GREW, f"{name}: 0 → 2 messages")
+        posix.mq_receive(fd, 32)
+        third = scanner.scan()
+        assert [e.kind for e in diff(second, third) if e.object_id == inode] == [EventKind.QUEUE_DRAINED]
+        other = os.dup(fd)
+        fourth = scanner.scan()
+        assert _mine(diff(third, fourth), "pmsg", inode) == [(EventKind.OPENED, os.getpid())]
+        os.close(other)
+        fifth = scanner.scan()
+        assert _mine(diff(fourth, fifth), "pmsg", inode) == [(EventKind.CLOSED, os.getpid())]
+    finally:
+        os.close(fd)
+        posix.mq_unlink(name)
+
+
+def test_semaphore_value_change(posix_name, holders):
+    name = posix_name()
+    holders.spawn("psem-hold", name, 1)
+    scanner = Scanner()
+    first = scanner.scan()
+    inode = os.stat(posix.sem_path(name)).st_ino
+    address = posix.sem_open(name, 0)
+    try:
+        posix.sem_post(address)
+        second = scanner.scan()
+        changed = [e for e in diff(first, second) if e.object_id == inode and e.kind == EventKind.SEM_CHANGED]
+        assert [e.detail for e in changed] == [f"{name}: 1 → 2"]
+    finally:
+        posix.sem_close(address)
+        posix.sem_unlink(name)
