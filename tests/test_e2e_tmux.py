@@ -13,6 +13,7 @@ many seconds, so the deadlines are generous; they only bound a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -101,8 +102,49 @@ class Terminal:
         return Path(self.socket)
 
     def close(self) -> None:
+        """Kill the terminal, as closing a window does; whatever ran in it must go too (an ipctop
+        whose terminal went away gets SIGHUP and exits): what outlives it is killed and reported."""
+        try:
+            inside = _descendants(self.shell_pid())
+        except (RuntimeError, ValueError, OSError, subprocess.SubprocessError):
+            inside = []
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
         shutil.rmtree(self.directory, ignore_errors=True)  # kill-server leaves the socket file behind
+        deadline = time.monotonic() + 20
+        while (left := [pid for pid in inside if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if any("ipctop" in command for command in map(_command, left)):
+            raise AssertionError(f"ipctop outlived its terminal (pids {left}, killed now)")
+
+
+def _descendants(pid: int) -> list[int]:
+    """`pid` and every process under it, by /proc's children lists."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError), open(f"/proc/{current}/task/{current}/children") as children:
+            todo.extend(int(child) for child in children.read().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 # The short sleep lets tmux give the pane its size before ipctop asks for it; --no-config: whatever

@@ -9,8 +9,10 @@ changed by the settings screen).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +36,8 @@ from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 from ipctop.tui.typeahead import KeyHandled, KeysInOrder, read_escape_as_escape
 from ipctop.tui.widgets.narration import NarrationPanel
+
+EXIT_GRACE = 5.0  # seconds a signalled exit may take before ipctop ends itself
 
 
 class IpctopApp(App[int]):
@@ -115,9 +119,23 @@ class IpctopApp(App[int]):
         if self._handle_signals:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(signum, self.exit, 0)
+                loop.add_signal_handler(signum, self._exit_on_signal, signum)
         # After the loop's handlers, so that a signal releases the holdings and then still exits the app.
         install_release_handlers()
+
+    def _exit_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: exit as `q` does.  When the terminal has gone (SIGHUP from a closed
+        window, a killed tmux), the way out can hang writing to it (Textual's output thread stops at
+        the first failed write and its queue fills): so if ipctop is still here after EXIT_GRACE, it
+        releases what it holds and ends at once."""
+        threading.Thread(target=self._end_if_stuck, args=(signum,), daemon=True, name="ipctop-exit").start()
+        self.exit(0)
+
+    def _end_if_stuck(self, signum: int) -> None:
+        time.sleep(EXIT_GRACE)
+        self.waits.cancel()
+        self.holdings.release_all()
+        os._exit(128 + signum)  # the demo's processes die with us (PR_SET_PDEATHSIG)
 
     def on_unmount(self) -> None:
         self.demo_session.close()  # q, SIGTERM, SIGHUP: the demo's processes and objects go with us
