@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,7 +97,11 @@ class IpctopApp(App[int]):
 
     def run(self, *args: object, **kwargs: object) -> int | None:  # type: ignore[override]
         read_escape_as_escape()  # Escape then a key, typed quickly, is not Alt+key
-        return super().run(*args, **kwargs)  # type: ignore[arg-type]
+        self._ran = threading.Event()  # set once the app is through: a signalled exit's watchdog stands down
+        try:
+            return super().run(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self._ran.set()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -128,11 +131,14 @@ class IpctopApp(App[int]):
         window, a killed tmux), the way out can hang writing to it (Textual's output thread stops at
         the first failed write and its queue fills): so if ipctop is still here after EXIT_GRACE, it
         releases what it holds and ends at once."""
-        threading.Thread(target=self._end_if_stuck, args=(signum,), daemon=True, name="ipctop-exit").start()
+        ran = getattr(self, "_ran", None)  # None: not run() (a test's run_test), where nothing may end the process
+        if ran is not None:
+            threading.Thread(target=self._end_if_stuck, args=(signum, ran), daemon=True, name="ipctop-exit").start()
         self.exit(0)
 
-    def _end_if_stuck(self, signum: int) -> None:
-        time.sleep(EXIT_GRACE)
+    def _end_if_stuck(self, signum: int, ran: threading.Event) -> None:
+        if ran.wait(EXIT_GRACE):
+            return
         self.waits.cancel()
         self.holdings.release_all()
         os._exit(128 + signum)  # the demo's processes die with us (PR_SET_PDEATHSIG)
