@@ -9,14 +9,13 @@ as JSON, like tests/support/unprivileged.py.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import os
 import tempfile
 from collections.abc import Callable
 
 from ipctop.kernel.libc import libc
+from tests.support.forked import answer, answer_of
 
 CLONE_NEWNS = 0x00020000
 MS_REC = 0x4000
@@ -38,32 +37,23 @@ def with_mqueue_mounted(function: Callable[[str], object]) -> object:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
-        payload = json.dumps({"error": "no result"})
-        try:
-            os.close(read_fd)
+        os.close(read_fd)
+
+        def mounted() -> object:
             _check(c.unshare(CLONE_NEWNS), "unshare")
             _check(c.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
             _check(c.mount(b"none", point.encode(), b"mqueue", 0, None), "mount -t mqueue")
             try:
-                payload = json.dumps({"value": function(point)})
+                return function(point)
             finally:
                 c.umount2(point.encode(), 0)
-        except BaseException as error:  # noqa: BLE001 - the parent reports what went wrong
-            payload = json.dumps({"error": repr(error)})
-        finally:
-            with contextlib.suppress(BaseException):
-                os.write(write_fd, payload.encode())
-            os._exit(0)
+
+        answer(write_fd, mounted)
     os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    os.rmdir(point)
-    answer = json.loads(b"".join(chunks))
-    assert "error" not in answer, answer["error"]
-    return answer["value"]
+    try:
+        return answer_of(read_fd, pid)
+    finally:
+        os.rmdir(point)
 
 
 CLONE_NEWPID = 0x20000000
@@ -87,31 +77,22 @@ def in_own_pid_namespace(function: Callable[[], object], mqueue: bool = False) -
             _check(c.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
             inner = os.fork()
             if inner == 0:
-                payload = json.dumps({"error": "no result"})
-                try:
+
+                def inside() -> object:
                     _check(c.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount proc")
                     if point:
                         _check(c.mount(b"none", point.encode(), b"mqueue", 0, None), "mount -t mqueue")
-                    payload = json.dumps({"value": function()})
-                except BaseException as error:  # noqa: BLE001 - the parent reports what went wrong
-                    payload = json.dumps({"error": repr(error)})
-                finally:
-                    with contextlib.suppress(BaseException):
-                        os.write(write_fd, payload.encode())
-                    os._exit(0)
+                    return function()
+
+                answer(write_fd, inside)
             os.close(write_fd)
             os.waitpid(inner, 0)
             code = 0
         finally:
             os._exit(code)
     os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    if point:
-        os.rmdir(point)
-    answer = json.loads(b"".join(chunks) or b'{"error": "the namespace ended without an answer"}')
-    assert "error" not in answer, answer["error"]
-    return answer["value"]
+    try:
+        return answer_of(read_fd, pid, nothing="the namespace ended without an answer")
+    finally:
+        if point:
+            os.rmdir(point)

@@ -6,11 +6,11 @@ not start as that user: everything the function needs must already be imported.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import os
 from collections.abc import Callable
+
+from tests.support.forked import answer, answer_of
 
 NOBODY = 65534
 CAP_SYS_PTRACE = 19
@@ -43,8 +43,8 @@ def run_as_nobody(function: Callable[[], object], capabilities: tuple[int, ...] 
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
-        payload = json.dumps({"error": "no result"})
-        try:
+
+        def as_nobody() -> object:
             os.close(read_fd)
             os.setgroups([])
             if capabilities:
@@ -53,19 +53,8 @@ def run_as_nobody(function: Callable[[], object], capabilities: tuple[int, ...] 
             os.setuid(NOBODY)
             if capabilities:
                 _keep_only(capabilities)
-            payload = json.dumps({"value": function()})
-        except BaseException as error:  # noqa: BLE001 - the parent reports what went wrong
-            payload = json.dumps({"error": repr(error)})
-        finally:
-            with contextlib.suppress(BaseException):
-                os.write(write_fd, payload.encode())
-            os._exit(0)
+            return function()
+
+        answer(write_fd, as_nobody)
     os.close(write_fd)
-    chunks = []
-    while chunk := os.read(read_fd, 65536):
-        chunks.append(chunk)
-    os.close(read_fd)
-    os.waitpid(pid, 0)
-    answer = json.loads(b"".join(chunks))
-    assert "error" not in answer, answer["error"]
-    return answer["value"]
+    return answer_of(read_fd, pid)
