@@ -22,20 +22,52 @@ _posix_names = PosixNames(_allocator)
 _own_basetemp: list[str] = []  # the temporary directory this run made for tmp_path, if it made one
 
 
+KEEP_FILES = "IPCTOP_KEEP_TEST_FILES"  # set it to keep a failing run's temporary files for a look (until the next run)
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _sweep_dead_runs() -> None:
+    """Remove the temporary directories of earlier runs whose pytest is gone (killed before it could)."""
+    for name in os.listdir(tempfile.gettempdir()):
+        directory = os.path.join(tempfile.gettempdir(), name)
+        if not name.startswith("ipctop-tests-"):
+            continue
+        try:
+            with open(os.path.join(directory, ".owner")) as f:
+                pid, started = f.read().split()
+        except (OSError, ValueError):
+            continue  # not one this scheme made: left alone
+        if _start_time(int(pid)) != started:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """tmp_path lives in a directory of this run's own, removed when the run passes: the suite leaves
-    nothing in /tmp (pytest's default, /tmp/pytest-of-USER, keeps the last three runs)."""
+    """tmp_path lives in a directory of this run's own, removed when the run ends, passed or failed
+    (pytest's default, /tmp/pytest-of-USER, keeps the last three runs); a run killed before it could
+    remove it has it removed by the next run, which knows it by the pid and start time it records."""
     if config.option.basetemp is None:
-        config.option.basetemp = tempfile.mkdtemp(prefix="ipctop-tests-")
-        _own_basetemp.append(config.option.basetemp)
+        _sweep_dead_runs()
+        run_directory = tempfile.mkdtemp(prefix="ipctop-tests-")
+        with open(os.path.join(run_directory, ".owner"), "w") as f:
+            f.write(f"{os.getpid()} {_start_time(os.getpid())}\n")
+        _own_basetemp.append(run_directory)
+        # a directory inside: pytest empties a given basetemp before its first use
+        config.option.basetemp = os.path.join(run_directory, "tmp")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for directory in _own_basetemp:
-        if exitstatus == 0:
+        if exitstatus != 0 and os.environ.get(KEEP_FILES):
+            session.config.get_terminal_writer().line(f"temporary files of this run kept: {directory}")
+        else:
             shutil.rmtree(directory, ignore_errors=True)
-        else:  # kept, for a look at what the failing tests left
-            session.config.get_terminal_writer().line(f"temporary files of this run: {directory}")
 
 
 _registered: dict[str, set[int]] = {"shm": set(), "msg": set(), "sem": set()}
