@@ -144,3 +144,25 @@ def _how(h: Holder) -> str:
 
 def status_text(unlinked: bool) -> str:
     return "unlinked" if unlinked else "-"
+
+
+def memory_columns() -> tuple[Column, Column]:
+    """SIZE and USED, as every kind of shared memory shows them."""
+    return (
+        Column("size", "SIZE", lambda o: bytes_text(o.size), numeric=True, sort=lambda o: o.size, width=6),
+        Column("used", "USED", lambda o: bytes_text(o.allocated), numeric=True, sort=lambda o: o.allocated or 0,
+               width=6),
+    )
+
+
+def holders_column() -> Column:
+    return Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders))
+
+
+def memory_metrics() -> tuple[Metric, ...]:
+    """The exporter's gauges of a shared memory object with a size, used memory and holders."""
+    return (
+        Metric("size_bytes", "Size of the object", lambda o: o.size),
+        Metric("used_bytes", "Memory (or swap) it takes", lambda o: o.allocated),
+        Metric("holders", "Open fds and mappings on it", lambda o: len(o.holders)),
+    )

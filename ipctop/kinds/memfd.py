@@ -5,13 +5,13 @@ from __future__ import annotations
 from ipctop.kinds.base import (
     Column,
     DetailText,
-    Metric,
     ObjectKind,
-    bytes_text,
     exact_bytes,
     holder_users,
-    holders_text,
+    holders_column,
     holding_counts,
+    memory_columns,
+    memory_metrics,
 )
 from ipctop.model import Snapshot, UnnamedShm
 
@@ -44,18 +44,12 @@ KIND = ObjectKind(
         Column("inode", "INODE", lambda o: str(o.inode), numeric=True, sort=lambda o: o.inode),
         Column("source", "KIND", lambda o: o.source),
         Column("name", "NAME", lambda o: o.name or "-"),
-        Column("size", "SIZE", lambda o: bytes_text(o.size), numeric=True, sort=lambda o: o.size, width=6),
-        Column("used", "USED", lambda o: bytes_text(o.allocated), numeric=True, sort=lambda o: o.allocated or 0,
-               width=6),
+        *memory_columns(),
         Column("owner", "OWNER", lambda o: o.owner),
-        Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders)),
+        holders_column(),
     ),
     label=lambda o: o.label,
     describe=describe,
     owner_uid=lambda o: o.uid,
-    metrics=(
-        Metric("size_bytes", "Size of the object", lambda o: o.size),
-        Metric("used_bytes", "Memory (or swap) it takes", lambda o: o.allocated),
-        Metric("holders", "Open fds and mappings on it", lambda o: len(o.holders)),
-    ),
+    metrics=memory_metrics(),
 )
