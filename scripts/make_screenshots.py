@@ -55,7 +55,7 @@ SHOTS = (
     ("8-posix", ["8"]),  # PostgreSQL's buffer pool (shared anonymous memory) and every process that maps it
     ("lecture", ["5", "L"]),
     ("demo-picker", ["D"]),
-    ("detail", ["1", "enter"]),  # the PostgreSQL buffers and all who attach them
+    ("detail", ["1", "down", "enter"]),  # PostgreSQL's System V segment: 56 bytes, attached by every backend
     ("help", ["question_mark"]),
 )
 
