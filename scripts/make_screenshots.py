@@ -2,7 +2,8 @@
 """Write a picture of every pane of the monitor (and its detail, help and a demo) to screenshots/.
 
 The pictures come from a fixed, made-up busy machine (tests/support/fixture_world.py:
-the snapshot tests' fixture with PostgreSQL, a backup pipeline and make -j4 on top),
+the snapshot tests' fixture with PostgreSQL, a backup pipeline, make -j4, a Python
+multiprocessing job, a memfd, a POSIX queue and a container on top),
 so they are the same on every run and every machine, at a projector's 100x30.  The
 monitor is shown as run by root with its default interval (every 2s); it never scans
 again while the picture is taken.
@@ -51,9 +52,10 @@ SHOTS = (
     ("5-processes", ["5"]),
     ("6-events", ["6"]),
     ("7-leaks", ["7"]),
+    ("8-posix", ["8"]),  # PostgreSQL's buffer pool (shared anonymous memory) and every process that maps it
     ("lecture", ["5", "L"]),
     ("demo-picker", ["D"]),
-    ("detail", ["1", "enter"]),  # the PostgreSQL buffers and all who attach them
+    ("detail", ["1", "down", "enter"]),  # PostgreSQL's System V segment: 56 bytes, attached by every backend
     ("help", ["question_mark"]),
 )
 

@@ -8,12 +8,17 @@ know no waiters and no possible creators, so they propose no queue or set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ipctop.cleanup.creators import Residents, read_residents
 from ipctop.cleanup.waiters import Waiters, scan_waiters
 from ipctop.demos.registry import read_claims
 from ipctop.model import Snapshot
+
+if TYPE_CHECKING:
+    from ipctop.cleanup.posix_leaks import LiveProcess
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,8 @@ class Evidence:
     waiters: Waiters | None = None
     residents: Residents | None = None  # None: not read, so no queue's or set's creator can be judged
     demos: DemoClaims = DemoClaims()
+    # every live process, for the POSIX rules (None: they read /proc themselves, when an object has no holder)
+    everyone: Callable[[], list[LiveProcess]] | None = None
 
 
 def gather(snapshot: Snapshot | None = None, read_waiters: bool = True) -> Evidence:

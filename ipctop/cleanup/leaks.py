@@ -349,7 +349,8 @@ def find_leaks(
     if evidence is None:
         evidence = Evidence(waiters=queue_waiters)
     elif queue_waiters is not None:
-        evidence = Evidence(waiters=queue_waiters, residents=evidence.residents, demos=evidence.demos)
+        evidence = Evidence(waiters=queue_waiters, residents=evidence.residents, demos=evidence.demos,
+                            everyone=evidence.everyone)
     leaks: list[LeakCandidate] = []
     for shm, msg, sem, link, inode, name in _namespaces(snapshot, filters):
         found: list[LeakCandidate | None] = []
@@ -369,7 +370,8 @@ def find_leaks(
             kept = [_demo_range_noted(c, evidence) for c in kept]
         leaks += kept
     if filters.types & set(POSIX_KINDS) and (filters.namespaces is None or snapshot.own_inode in filters.namespaces):
-        leaks += find_posix_leaks(snapshot, filters, now, grace=_grace(filters))  # ipctop's own /dev/shm and queues
+        # ipctop's own /dev/shm and queues
+        leaks += find_posix_leaks(snapshot, filters, now, evidence.everyone, grace=_grace(filters))
     order = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]

@@ -1,30 +1,61 @@
 """A busier made-up machine for the screenshots: the snapshot tests' fixture (fixture_snapshot.py)
-with the work of a real server on top.
+with the work of a real server on top, System V and the modern half alike.
 
-- PostgreSQL: the postmaster and its checkpointer, background writer, WAL writer, autovacuum
-  launcher and client backends, all attached to its shared buffers (a client connects during
-  the scans: an attach event);
+- PostgreSQL 15 as it is: the postmaster and its checkpointer, background writer, WAL writer,
+  autovacuum launcher and client backends all attach its 56-byte System V segment (segment 3,
+  key 0x0052e2c1: port 5432), and map its ~143 MB buffer pool, shared anonymous memory
+  (`/dev/zero (deleted)`, inherited across fork), and its dynamic shared memory control segment
+  `/dev/shm/PostgreSQL.NNNN` (a client connects during the scans: it attaches and maps them all);
+- a Python multiprocessing job (`python3 train.py`, a resource tracker and two spawned workers):
+  `/dev/shm/psm_…` shared memory, and a `sem.mp-…` semaphore at 0 with a worker asleep in sem_wait;
+- a frame producer that passed a memfd to a viewer (both map it, each with an fd on it);
+- a POSIX message queue `/jobs` with a worker blocked in mq_timedreceive on it (empty);
+- `/dev/shm/psm_…` of a job that crashed two days ago: nobody holds it (the Leaks pane);
+- a container (docker) in an IPC namespace of its own, with a PostgreSQL of its own: its segment
+  has the same key as the host's, in another namespace (the Namespace column);
 - a backup pipeline, `tar cf - /srv | gzip -6 | ssh backup …`, whose first pipe is full (tar
   blocked writing) while ssh sends slowly;
 - `make -j4`: four sub-makes waiting in read on the jobserver pipe for a token;
 - root sees every process: no "not inspected" line.
 
-Nothing here touches the kernel; every value is chosen (given TZ=UTC for the clock times).
+The records are the model's own (ipctop/model.py), as the real scan builds them: System V
+segments with attachers, PosixShm, PosixSem and PosixQueue with their holders and waiters,
+UnnamedShm for the memfd and the anonymous mappings, IpcNamespace for each namespace.  Nothing
+here touches the kernel; every value is chosen (given TZ=UTC for the clock times).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ipctop.model import Attacher, HeldPipeEnd, Pipe, PipeEnd, Process, Snapshot, Wait
+from ipctop.model import (
+    Attacher,
+    HeldObject,
+    HeldPipeEnd,
+    Holder,
+    IpcNamespace,
+    Pipe,
+    PipeEnd,
+    PosixQueue,
+    PosixSem,
+    PosixShm,
+    Process,
+    ShmSegment,
+    Snapshot,
+    UnnamedShm,
+    Wait,
+)
 from tests.support import fixture_snapshot as base
 
+T0 = base.T0
+MiB = 1024 * 1024
 USERS = {**base.USERS, 33: "www-data", 1001: "build"}
+PG_AGE = 86400 * 3
 # pid: (ppid, comm, cmdline, uid, state, wchan, started seconds before T0), as in the base fixture
 PROCESSES = {
-    3003: (3001, "postgres", "postgres: background writer", 999, "S", "do_epoll_wait", 86400 * 3),
-    3004: (3001, "postgres", "postgres: walwriter", 999, "S", "do_epoll_wait", 86400 * 3),
-    3005: (3001, "postgres", "postgres: autovacuum launcher", 999, "S", "do_epoll_wait", 86400 * 3),
+    3003: (3001, "postgres", "postgres: background writer", 999, "S", "do_epoll_wait", PG_AGE),
+    3004: (3001, "postgres", "postgres: walwriter", 999, "S", "do_epoll_wait", PG_AGE),
+    3005: (3001, "postgres", "postgres: autovacuum launcher", 999, "S", "do_epoll_wait", PG_AGE),
     3010: (3001, "postgres", "postgres: shop shop 10.0.0.7(51234) idle", 999, "S", "do_epoll_wait", 5400),
     3011: (3001, "postgres", "postgres: shop shop 10.0.0.8(40112) SELECT", 999, "R", "", 3300),
     3012: (3001, "postgres", "postgres: report shop 10.0.0.9(35544) idle", 999, "S", "do_epoll_wait", 6),
@@ -36,15 +67,50 @@ PROCESSES = {
     2402: (2400, "make", "make -C src/net", 1001, "S", "pipe_read", 90),
     2403: (2400, "make", "make -C src/ui", 1001, "S", "pipe_read", 90),
     2404: (2400, "make", "make -C tests", 1001, "S", "pipe_read", 90),
-}
+    2600: (1200, "python3", "python3 train.py", 1000, "S", "do_wait", 1500),
+    2601: (2600, "python3", "python3 -c from multiprocessing.resource_tracker import main;main(6)", 1000, "S",
+           "pipe_read", 1500),
+    2602: (2600, "python3", "python3 -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=7, "
+           "pipe_handle=9) --multiprocessing-fork", 1000, "R", "", 1499),
+    2603: (2600, "python3", "python3 -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=7, "
+           "pipe_handle=11) --multiprocessing-fork", 1000, "S", "futex_wait_queue", 1499),
+    2701: (1200, "frame-producer", "./frame-producer --fps 30", 1000, "S", "do_nanosleep", 700),
+    2702: (2701, "frame-viewer", "./frame-viewer", 1000, "S", "do_epoll_wait", 700),
+    2801: (1, "job-worker", "job-worker --queue /jobs", 33, "S", "do_mq_timedreceive", 3 * 3600),
+    2802: (1, "php-fpm8.2", "php-fpm: pool www", 33, "S", "do_epoll_wait", 3 * 3600),
+    9101: (9000, "postgres", "postgres", 999, "S", "do_epoll_wait", 86400),
+    9102: (9101, "postgres", "postgres: checkpointer", 999, "S", "do_epoll_wait", 86400),
+}  # fmt: skip
 CONNECTS_AT = {3012: 5}  # pid -> first scan it is in (a client connecting: it attaches the buffers)
-BUFFERS = (3003, 3004, 3005, 3010, 3011, 3012)  # attached to the base fixture's segment 3 besides 3001, 3002
+POSTGRES = (3001, 3002, 3003, 3004, 3005, 3010, 3011, 3012)  # the host's server, postmaster first
+BUFFERS = POSTGRES[2:]  # attached to the base fixture's segment 3 besides 3001, 3002
 BACKUP, COMPRESSED, JOBSERVER = 60001, 60002, 60003
-# pid: (call, kind, id, detail, mode)
+
+# POSIX and unnamed shared memory, by inode
+PG_DSM, PSM, PSM_LEAKED, MP_SEM = 41001, 41002, 41003, 41004
+PG_POOL, CONTAINER_POOL, FRAMES = 195201, 195202, 195203
+JOBS = 52001
+PG_POOL_SIZE = 150_208_512  # shared_buffers 128MB and the rest: what PostgreSQL 15 maps by default
+PG_DSM_SIZE = 26_976
+CONTAINER_POOL_SIZE = 42_991_616  # the container's server runs with shared_buffers 32MB
+CONTAINER = IpcNamespace(
+    inode=4026532518, name="docker:7c1f0e9ab2d4", kind="docker", container_id="7c1f0e9ab2d4" + "5e8a" * 13,
+    cgroup="/system.slice/docker-7c1f0e9ab2d4.scope", leader=9101, members=(9101, 9102), own=False,
+)  # fmt: skip
+NAMESPACE_OF = {9101: CONTAINER, 9102: CONTAINER}
+# the POSIX limits too: /proc/sys/fs/mqueue, and a /dev/shm of half of a 24 GiB machine
+LIMITS = replace(
+    base.LIMITS, mq_queues_max=256, mq_msg_max=10, mq_msgsize_max=8192, mq_msg_default=10, mq_msgsize_default=8192,
+    dev_shm_size=12 * 1024 * MiB, dev_shm_used=28672 + 8 * MiB + 64 * MiB + 4096,
+)
+
+# pid: (call, kind, id, detail, mode), each as its system call would be read
 WAITS = {
     2301: ("write", "pipe", BACKUP, "fd 1", "w"),
     2302: ("write", "pipe", COMPRESSED, "fd 1", "w"),
     **{pid: ("read", "pipe", JOBSERVER, "fd 3", "r") for pid in (2401, 2402, 2403, 2404)},
+    2603: ("futex", "psem", MP_SEM, "/mp-4hx_kq2z (sem_wait)", ""),
+    2801: ("mq_timedreceive", "pmsg", JOBS, "/jobs (fd 3)", "r"),
 }
 
 
@@ -52,9 +118,17 @@ def _here(pid: int, scan: int) -> bool:
     return scan >= CONNECTS_AT.get(pid, 0)
 
 
+def _comm(pid: int) -> str:
+    return PROCESSES[pid][1] if pid in PROCESSES else base.PROCESSES[pid][1]
+
+
 def _wait(pid: int) -> Wait:
     call, kind, ident, detail, mode = WAITS[pid]
     return Wait(pid, pid, PROCESSES[pid][1], call, kind, ident, detail, mode)
+
+
+def _waiters(kind: str, ident: int) -> tuple[Wait, ...]:
+    return tuple(_wait(pid) for pid, (_, k, i, _, _) in WAITS.items() if (k, i) == (kind, ident))
 
 
 def _ends(*ends: tuple[int, int, str]) -> tuple[PipeEnd, ...]:
@@ -63,7 +137,7 @@ def _ends(*ends: tuple[int, int, str]) -> tuple[PipeEnd, ...]:
 
 def _pipes(scan: int) -> dict[int, Pipe]:
     def waiters(inode: int) -> tuple[Wait, ...]:
-        return tuple(_wait(pid) for pid, (_, _, ident, _, _) in WAITS.items() if ident == inode)
+        return _waiters("pipe", inode)
 
     sent = (24 + 5 * scan) * 1024  # ssh sends slowly: gzip's pipe fills
     return {
@@ -76,40 +150,161 @@ def _pipes(scan: int) -> dict[int, Pipe]:
     }  # fmt: skip
 
 
-def _processes(scan: int, pipes: dict[int, Pipe]) -> dict[int, Process]:
-    held: dict[int, list[HeldPipeEnd]] = {}
+# --- the modern half ---------------------------------------------------------------------
+
+
+def _maps(pids: tuple[int, ...], start: int, size: int, fds: dict[int, int] | None = None) -> tuple[Holder, ...]:
+    """Each process maps it read-write at `start` (inherited across fork: the same address in all), and
+    holds it as an fd where `fds` says so; in the collector's order (pid, fds before mappings)."""
+    holders = []
+    for pid in sorted(pids):
+        if fds and pid in fds:
+            holders.append(Holder(pid, _comm(pid), "rw", fds[pid]))
+        holders.append(Holder(pid, _comm(pid), "rw", None, start, start + size))
+    return tuple(holders)
+
+
+def _pshm(postgres: tuple[int, ...]) -> dict[int, PosixShm]:
+    made = T0 - PG_AGE
+    dsm = PosixShm(
+        name="/PostgreSQL.1804289383", inode=PG_DSM, size=PG_DSM_SIZE, allocated=28672, perms=0o600, uid=999,
+        gid=999, owner="postgres", atime=made, mtime=made, ctime=made,
+        holders=_maps(postgres, 0x7F3A_3C7E_1000, PG_DSM_SIZE), made=made,
+    )  # fmt: skip
+    job = T0 - 1500
+    psm = PosixShm(
+        name="/psm_5f0c9e3a", inode=PSM, size=8 * MiB, allocated=8 * MiB, perms=0o600, uid=1000, gid=1000,
+        owner="alice", atime=T0 - 4, mtime=T0 - 4, ctime=job,
+        holders=_maps((2600, 2602, 2603), 0x7F61_2A40_0000, 8 * MiB, {2600: 4, 2602: 5, 2603: 5}), made=job,
+    )  # fmt: skip
+    crashed = T0 - 2 * 86400 - 5000
+    leaked = PosixShm(
+        name="/psm_0b7e1d44", inode=PSM_LEAKED, size=64 * MiB, allocated=64 * MiB, perms=0o600, uid=1000,
+        gid=1000, owner="alice", atime=crashed + 900, mtime=crashed + 900, ctime=crashed, made=crashed,
+    )  # fmt: skip
+    return {PG_DSM: dsm, PSM: psm, PSM_LEAKED: leaked}
+
+
+def _psem() -> dict[int, PosixSem]:
+    made = T0 - 1500
+    sem = PosixSem(
+        name="/mp-4hx_kq2z", inode=MP_SEM, perms=0o600, uid=1000, gid=1000, owner="alice", mtime=T0 - 40,
+        ctime=made, value=0, blocked=1, layout="glibc",
+        holders=_maps((2600, 2602, 2603), 0x7F61_2C1F_3000, 32), made=made, waiters=_waiters("psem", MP_SEM),
+    )  # fmt: skip
+    return {MP_SEM: sem}
+
+
+def _pmsg(scan: int) -> dict[int, PosixQueue]:
+    made = T0 - 3 * 3600
+    jobs = PosixQueue(
+        name="/jobs", inode=JOBS, perms=0o660, uid=33, gid=33, owner="www-data", mtime=T0 - 75, messages=0,
+        max_messages=10, message_size=8192,
+        holders=(Holder(2801, "job-worker", "r", 3), Holder(2802, "php-fpm8.2", "w", 9)), made=made,
+        waiters=_waiters("pmsg", JOBS),
+    )  # fmt: skip
+    return {JOBS: jobs}
+
+
+def _memfd(postgres: tuple[int, ...]) -> dict[int, UnnamedShm]:
+    pool = UnnamedShm(
+        inode=PG_POOL, source="anonymous", name="", size=PG_POOL_SIZE, allocated=37 * MiB, uid=999, owner="postgres",
+        holders=_maps(postgres, 0x7F3A_3304_0000, PG_POOL_SIZE),
+    )  # fmt: skip
+    container_pool = UnnamedShm(
+        inode=CONTAINER_POOL, source="anonymous", name="", size=CONTAINER_POOL_SIZE, allocated=18 * MiB, uid=999,
+        owner="postgres", holders=_maps((9101, 9102), 0x7F9C_11A0_0000, CONTAINER_POOL_SIZE),
+    )  # fmt: skip
+    frames = UnnamedShm(
+        inode=FRAMES, source="memfd", name="frames", size=4 * MiB, allocated=4 * MiB, uid=1000, owner="alice",
+        holders=(*_maps((2701,), 0x7F20_8800_0000, 4 * MiB, {2701: 5}),
+                 *_maps((2702,), 0x7F44_1200_0000, 4 * MiB, {2702: 7})),
+    )  # fmt: skip
+    return {PG_POOL: pool, CONTAINER_POOL: container_pool, FRAMES: frames}
+
+
+def _held(*tables: tuple[str, dict]) -> dict[int, list[HeldObject]]:
+    """What each process holds of the modern half, as the snapshot lists it per process."""
+    held: dict[int, list[HeldObject]] = {}
+    for kind, table in tables:
+        for inode, obj in table.items():
+            for h in obj.holders:
+                held.setdefault(h.pid, []).append(HeldObject(kind, inode, h.fd, h.mode, h.start))  # type: ignore[arg-type]
+    return held
+
+
+def _container_segment(scan: int) -> ShmSegment:
+    """The container's PostgreSQL has its 56-byte segment too, with the same key: another namespace."""
+    start = 0x7F9C_2360_0000
+    attachers = tuple(Attacher(pid, "postgres", start, start + 56, "rw") for pid in (9101, 9102))
+    return ShmSegment(
+        shmid=0, key=0x0052E2C1, perms=0o600, size=56, nattch=2, cpid=9101, lpid=9102, uid=999, gid=999, cuid=999,
+        cgid=999, owner="postgres", atime=int(T0 - 86400), dtime=0, ctime=int(T0 - 86400), rss=4096, swap=0,
+        attachers=attachers, ipc_ns=CONTAINER.inode, container=CONTAINER.name,
+    )  # fmt: skip
+
+
+# --- the snapshot ------------------------------------------------------------------------
+
+
+def _processes(scan: int, pipes: dict[int, Pipe], held: dict[int, list[HeldObject]]) -> dict[int, Process]:
+    held_ends: dict[int, list[HeldPipeEnd]] = {}
     for inode, pipe in pipes.items():
         for end in pipe.ends:
-            held.setdefault(end.pid, []).append(HeldPipeEnd("pipe", inode, end.fd, end.mode))
-    return {
-        pid: Process(
+            held_ends.setdefault(end.pid, []).append(HeldPipeEnd("pipe", inode, end.fd, end.mode))
+    result = {}
+    for pid, (ppid, comm, cmdline, uid, state, wchan, started) in PROCESSES.items():
+        if not _here(pid, scan):
+            continue
+        namespace = NAMESPACE_OF.get(pid)
+        result[pid] = Process(
             pid=pid, ppid=ppid, comm=comm, cmdline=cmdline, uid=uid, user=USERS[uid], state=state, wchan=wchan,
-            start_time=base.T0 - started, ipc_ns=base.NS, shm=(3,) if pid in BUFFERS else (),
-            pipes=tuple(sorted(held.get(pid, ()), key=lambda h: h.fd)),
-            waits=(_wait(pid),) if pid in WAITS else (),
+            start_time=T0 - started, ipc_ns=f"ipc:[{namespace.inode}]" if namespace else base.NS,
+            shm=(0,) if namespace else (3,) if pid in BUFFERS else (),
+            pipes=tuple(sorted(held_ends.get(pid, ()), key=lambda h: h.fd)),
+            posix=tuple(held.get(pid, ())), waits=(_wait(pid),) if pid in WAITS else (),
         )  # fmt: skip
-        for pid, (ppid, comm, cmdline, uid, state, wchan, started) in PROCESSES.items()
-        if _here(pid, scan)
-    }
+    return result
 
 
 def world_snapshot(scan: int) -> Snapshot:
     snapshot = base.fixture_snapshot(scan)
+    postgres = tuple(pid for pid in POSTGRES if _here(pid, scan))
+    pshm, psem, pmsg, memfd = _pshm(postgres), _psem(), _pmsg(scan), _memfd(postgres)
+    held = _held(("pshm", pshm), ("psem", psem), ("pmsg", pmsg), ("memfd", memfd))
     pipes = _pipes(scan)
-    extra = _processes(scan, pipes)
+    extra = _processes(scan, pipes, held)
+    processes = {
+        **{pid: replace(process, posix=tuple(held.get(pid, ()))) for pid, process in snapshot.processes.items()},
+        **extra,
+    }
+    # PostgreSQL's System V segment is 56 bytes: its buffers are the shared anonymous memory above
     buffers = snapshot.shm[3]
     address = buffers.attachers[0].start
-    attachers = buffers.attachers + tuple(
-        Attacher(pid, "postgres", address, address + buffers.size, "rw") for pid in BUFFERS if pid in extra
+    attachers = tuple(
+        Attacher(pid, "postgres", address, address + 56, "rw") for pid in POSTGRES if pid in processes
     )
-    shm = {**snapshot.shm, 3: replace(buffers, attachers=attachers, nattch=len(attachers), lpid=attachers[-1].pid)}
+    shm = {**snapshot.shm, 3: replace(buffers, size=56, rss=4096, attachers=attachers, nattch=len(attachers),
+                                      lpid=attachers[-1].pid)}  # fmt: skip
+    host = IpcNamespace(
+        inode=snapshot.own_inode, name="host", kind="host", container_id="", cgroup="/", leader=1,
+        members=tuple(sorted(pid for pid in processes if pid not in NAMESPACE_OF)), own=True,
+        shm=shm, msg=snapshot.msg, sem=snapshot.sem, limits=LIMITS,
+    )  # fmt: skip
+    container = replace(CONTAINER, shm={0: _container_segment(scan)}, limits=base.LIMITS)
     return replace(
         snapshot,
         shm=shm,
         pipes={**snapshot.pipes, **pipes},
-        processes={**snapshot.processes, **extra},
+        processes=processes,
+        pshm=pshm,
+        psem=psem,
+        pmsg=pmsg,
+        memfd=memfd,
+        limits=LIMITS,
+        namespaces=(host, container),
         uninspectable=(),
-        live_pids=snapshot.live_pids | frozenset(extra) | {2300, 2399},
+        live_pids=snapshot.live_pids | frozenset(extra) | {1200, 2300, 2399, 9000},
     )
 
 

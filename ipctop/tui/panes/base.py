@@ -124,6 +124,7 @@ def namespace_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 class Pane(Vertical):
     pane_id: ClassVar[str]
     title: ClassVar[str]
+    short_title: ClassVar[str] = ""  # the tab's label where the full titles do not all fit ("" for the title)
     columns: ClassVar[tuple[Column, ...]]
     default_sort: ClassVar[str]
     default_reverse: ClassVar[bool] = False

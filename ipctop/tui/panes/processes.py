@@ -85,6 +85,7 @@ def posix_holding(item: HeldObject, snapshot: Snapshot | None) -> str:
 class ProcessesPane(Pane):
     pane_id = "processes"
     title = "Processes"
+    short_title = "Procs"
     empty_text = "No process holds an IPC object that ipctop can see."
     default_sort = "process"
     sort_shapes_rows = True  # a tree by the Process column, a flat list by any other

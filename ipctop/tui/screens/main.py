@@ -33,10 +33,17 @@ from ipctop.tui.widgets.summary import SummaryBar, namespaces_line, summary_mark
 if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
 
+TAB_LABELS = tuple(f"{number} {pane.title}" for number, pane in enumerate(PANES, 1))
+SHORT_TAB_LABELS = tuple(f"{number} {pane.short_title or pane.title}" for number, pane in enumerate(PANES, 1))
+# the columns the tab bar needs: Textual pads each tab by 1 on each side, app.tcss by 1 on the left only
+TABS_PADDED = sum(len(label) + 2 for label in TAB_LABELS)
+TABS_LEFT_PADDED = sum(len(label) + 1 for label in TAB_LABELS)
 
 class MainScreen(Screen[None]):
     BINDINGS = registry.bindings()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (82, "-wide")]  # app.tcss: below 82 columns the tabs need less padding
+    # app.tcss: on a -narrow screen each tab keeps only its left padding; below TABS_LEFT_PADDED
+    # columns the panes that have one go by their short title (show_tab_labels)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (TABS_PADDED, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # app.tcss: a projector's 30 rows keep 12 for the table
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
@@ -54,14 +61,27 @@ class MainScreen(Screen[None]):
         yield Static(id="notice")
         with TabbedContent(id="tabs"):
             for number, pane in enumerate(PANES, 1):
-                with TabPane(f"{number} {pane.title}", id=f"tab-{pane.pane_id}"):
+                with TabPane(TAB_LABELS[number - 1], id=f"tab-{pane.pane_id}"):
                     yield pane()
         yield NarrationPanel()
         yield FilterBar(kept=self._filter_kept)
         yield SearchBar(kept=self._search_kept)
         yield KeyBar()
 
+    def on_resize(self) -> None:
+        self.show_tab_labels()
+
+    def show_tab_labels(self) -> None:
+        """Every tab's label whole: the short titles where the full ones do not fit."""
+        labels = SHORT_TAB_LABELS if self.size.width < TABS_LEFT_PADDED else TAB_LABELS
+        tabs = self.query_one(TabbedContent)
+        for pane, text in zip(PANES, labels, strict=True):
+            tab = tabs.get_tab(f"tab-{pane.pane_id}")
+            if tab.label_text != text:
+                tab.label = text
+
     def on_mount(self) -> None:
+        self.show_tab_labels()
         self.ipctop.updated.subscribe(self, self.show_update)
         self.apply_view_settings(self.ipctop.settings, check=True)
         self.show_state()
@@ -153,9 +173,9 @@ class MainScreen(Screen[None]):
 
     def show_summary(self) -> None:
         app = self.ipctop
-        compact = self.size.width < 100
         scope = (*app.scope, *self._view_notes())
-        markup = summary_markup(app.state.snapshot, app.interval, app.paused, scope, compact=compact)
+        width = self.size.width - 2  # app.tcss: #summary has a padding of 1 on each side
+        markup = summary_markup(app.state.snapshot, app.interval, app.paused, scope, width=width)
         if markup != self._shown_summary:  # an update lays the line out again: only when it changed
             self._shown_summary = markup
             self.query_one(SummaryBar).update(markup)

@@ -16,10 +16,26 @@ def interval_text(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+# What the line leaves out, in this order, until it fits its width: the least telling first.
+DROPS = ("queued", "dev_shm", "gaps", "every", "px", "fifos", "pipes", "limits")
+
+
 def summary_markup(
-    snapshot: Snapshot | None, interval: float, paused: bool, scope: Iterable[str] = (), *, compact: bool = False
+    snapshot: Snapshot | None, interval: float, paused: bool, scope: Iterable[str] = (), *, width: int | None = None
 ) -> Content:
-    """`shm 3/4096 150M  msg 2/32000 12K queued  sem …  every 2s  PAUSED`; `compact` fits 80 columns."""
+    """`shm 3/4096 150M  msg 2/32000 12K queued  sem …  every 2s  PAUSED`, as much of it as fits in `width`
+    cells (None: all): DROPS says what goes first; what the view is limited to (`scope`) and PAUSED stay."""
+    line = Content()
+    for level in range(len(DROPS) + 1):
+        line = _summary(snapshot, interval, paused, tuple(scope), frozenset(DROPS[:level]))
+        if width is None or line.cell_length <= width:
+            break
+    return line
+
+
+def _summary(
+    snapshot: Snapshot | None, interval: float, paused: bool, scope: tuple[str, ...], dropped: frozenset[str]
+) -> Content:
     parts: list[Content] = []
 
     def part(label: str, value: str) -> None:
@@ -29,16 +45,22 @@ def summary_markup(
         parts.append(Content.from_markup("[$text-muted]scanning…[/]"))
     else:
         limits = snapshot.limits
+
+        def count(objects: int, limit: int | None) -> str:
+            return str(objects) if "limits" in dropped else f"{objects}/{limit if limit is not None else '?'}"
+
         shm_bytes = sum(s.size for s in snapshot.shm.values())
         queued = sum(q.cbytes for q in snapshot.msg.values())
-        part("shm", f"{len(snapshot.shm)}/{limits.shmmni if limits else '?'} {human_bytes(shm_bytes)}")
-        queued_text = human_bytes(queued) if compact else f"{human_bytes(queued)} queued"
-        part("msg", f"{len(snapshot.msg)}/{limits.msgmni if limits else '?'} {queued_text}")
-        part("sem", f"{len(snapshot.sem)}/{limits.semmni if limits else '?'}")
-        posix_part(part, snapshot, compact)
-        part("pipes", str(len(snapshot.pipes)))
-        part("fifos", str(len(snapshot.fifos)))
-    if compact:
+        part("shm", f"{count(len(snapshot.shm), limits.shmmni if limits else None)} {human_bytes(shm_bytes)}")
+        queued_text = human_bytes(queued) if "queued" in dropped else f"{human_bytes(queued)} queued"
+        part("msg", f"{count(len(snapshot.msg), limits.msgmni if limits else None)} {queued_text}")
+        part("sem", count(len(snapshot.sem), limits.semmni if limits else None))
+        posix_part(part, snapshot, dropped)
+        if "pipes" not in dropped:
+            part("pipes", str(len(snapshot.pipes)))
+        if "fifos" not in dropped:
+            part("fifos", str(len(snapshot.fifos)))
+    if "every" in dropped:
         parts.append(Content.from_markup("[b]$value[/b]", value=interval_text(interval)))
     else:
         part("every", interval_text(interval))
@@ -46,31 +68,31 @@ def summary_markup(
         parts.append(Content.from_markup("[$text-accent]$text[/]", text=text))
     if paused:
         parts.append(Content.from_markup("[b $text-warning reverse] PAUSED [/]"))
-    return Content(" " if compact else "  ").join(parts)
+    return Content(" " if "gaps" in dropped else "  ").join(parts)
 
 
-def posix_part(part, snapshot: Snapshot, compact: bool) -> None:  # type: ignore[no-untyped-def]
+def posix_part(part, snapshot: Snapshot, dropped: frozenset[str]) -> None:  # type: ignore[no-untyped-def]
     """POSIX objects and the memory of /dev/shm against its size, and shared memory without a name:
-    `posix 9 /dev/shm 1.1M/23.5G  unnamed 1 142M` (compact: `px 10 143M`, all of it in one); nothing
-    where there is none of them (the line keeps its room for what there is)."""
+    `posix 9 /dev/shm 1.1M/23.5G  unnamed 1 142M` (with "px" dropped: `px 10 143M`, all of it in one);
+    nothing where there is none of them (the line keeps its room for what there is)."""
     count = len(snapshot.pshm) + len(snapshot.psem) + len(snapshot.pmsg)
     if not count and not snapshot.memfd:
         return
     unnamed = sum(o.size for o in snapshot.memfd.values())
     limits = snapshot.limits
-    if compact:
+    if "px" in dropped:
         named = sum(o.size for o in snapshot.pshm.values())
         part("px", f"{count + len(snapshot.memfd)} {human_bytes(named + unnamed)}")
         return
     used = limits.dev_shm_used if limits is not None else None
     size = limits.dev_shm_size if limits is not None else None
-    shm_text = f" /dev/shm {human_bytes(used)}/{human_bytes(size)}" if used is not None and size else ""
-    part("posix", f"{count}{shm_text}")
+    shown = "dev_shm" not in dropped and used is not None and size
+    part("posix", f"{count} /dev/shm {human_bytes(used)}/{human_bytes(size)}" if shown else str(count))
     part("unnamed", f"{len(snapshot.memfd)} {human_bytes(unnamed)}")
 
 
 class SummaryBar(Static):
-    """One line summing up the machine's IPC; compact below 100 columns."""
+    """One line summing up the machine's IPC, as much of it as fits (summary_markup)."""
 
     def on_resize(self) -> None:
         self.screen.call_later(getattr(self.screen, "show_summary", lambda: None))
