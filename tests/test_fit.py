@@ -23,6 +23,16 @@ def test_a_narrow_screen_leaves_out_the_least_important_columns_first():
     assert fit_widths(columns, 10) == [6, 14, None, None, None]  # priority 0 stays, cut to its minimum
 
 
+def test_perms_are_left_out_rather_than_a_name_cut_but_kept_where_it_reads_comfortably():
+    columns = [ColumnFit(0, 20, 10), ColumnFit(7, 9, 9)]  # a name, perms that yield
+    assert fit_widths(columns, 34) == [20, 9]  # both whole
+    assert fit_widths(columns, 30) == [20, None]  # the name whole, no perms
+    columns = [ColumnFit(0, 300, 14), ColumnFit(7, 9, 9)]  # a very long list: always cut
+    assert fit_widths(columns, 120) == [107, 9]  # past a comfortable width, perms stay
+    columns = [ColumnFit(0, 20, 10), ColumnFit(6, 9, 9)]  # perms that do not yield
+    assert fit_widths(columns, 30) == [17, 9]
+
+
 def test_room_goes_first_to_a_comfortable_width_by_importance_then_to_all():
     columns = [ColumnFit(0, 300, 14), ColumnFit(5, 30, 12)]  # a long list of attachers, a command line
     widths = fit_widths(columns, 120, gap=0)
@@ -32,7 +42,7 @@ def test_room_goes_first_to_a_comfortable_width_by_importance_then_to_all():
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(1, 80), st.integers(1, 80)), min_size=1, max_size=10),
+    st.lists(st.tuples(st.integers(0, 7), st.integers(1, 80), st.integers(1, 80)), min_size=1, max_size=10),
     st.integers(0, 300),
 )
 def test_widths_never_exceed_the_room_unless_priority_0_needs_it(specs, available):

@@ -23,11 +23,29 @@ class ColumnFit:
     minimum: int  # the narrowest it may be cut to; == natural for a column that is never cut
 
 
+YIELDS = 7  # a column this unimportant is left out rather than have a column of priority 0 cut short
+
+
 def fit_widths(columns: Sequence[ColumnFit], available: int, gap: int = 2) -> list[int | None]:
     """The width of each column within `available` cells, `gap` cells between or around each;
     None for a column left out.  If even the columns of priority 0 do not fit, they keep their
-    minimum widths (the line is then cut at the edge)."""
-    shown = list(range(len(columns)))
+    minimum widths (the line is then cut at the edge).  A column of priority YIELDS or more is left
+    out, too, where keeping it would cut a column of priority 0 below a comfortable width."""
+    widths = _fit(columns, available, gap, range(len(columns)))
+    while True:
+        cut = any(w is not None and columns[i].priority == 0 and w < min(columns[i].natural, COMFORTABLE)
+                  for i, w in enumerate(widths))
+        yielding = [i for i, w in enumerate(widths) if w is not None and columns[i].priority >= YIELDS]
+        if not cut or not yielding:
+            return widths
+        # The least important first; of equals, the rightmost.
+        yielding.remove(max(yielding, key=lambda i: (columns[i].priority, i)))
+        kept = [i for i, w in enumerate(widths) if w is not None and (columns[i].priority < YIELDS or i in yielding)]
+        widths = _fit(columns, available, gap, kept)
+
+
+def _fit(columns: Sequence[ColumnFit], available: int, gap: int, candidates: Sequence[int]) -> list[int | None]:
+    shown = list(candidates)
 
     def needed() -> int:
         return sum(columns[i].minimum + gap for i in shown)

@@ -61,15 +61,18 @@ def status_text(obj: Any) -> str:
     return ""
 
 
-def holder_labels(obj: Any, processes: Mapping[int, Process], name: Callable[..., str] = label) -> list[str]:
+def holder_labels(obj: Any, processes: Mapping[int, Process], name: Callable[..., str] = label,
+                  how: bool = True) -> list[str]:
     """Each holding process once, named as the other panes name it, with how it holds it:
-    `postgres: checkpointer[2104] map`, `python[7] fd 3`."""
+    `postgres: checkpointer[2104] map`, `python[7] fd 3` (without `how`: `postgres[2104]`, for a narrow column)."""
     seen: dict[int, list[str]] = {}
     comms: dict[int, str] = {}
     for h in obj.holders:
         comms[h.pid] = h.comm
         seen.setdefault(h.pid, []).append("map" if h.fd is None else f"fd {h.fd}")
-    return [f"{name(pid, processes, comms[pid])} {','.join(how)}" for pid, how in seen.items()]
+    if not how:
+        return [name(pid, processes, comms[pid]) for pid in seen]
+    return [f"{name(pid, processes, comms[pid])} {','.join(ways)}" for pid, ways in seen.items()]
 
 
 class PosixPane(Pane):
@@ -87,7 +90,7 @@ class PosixPane(Pane):
         Column("held", "Held by", shrink_to=14),
         Column("changed", "Changed", 7, volatile=True, priority=5),
         Column("owner", "Owner", priority=3, shrink_to=8),
-        Column("perms", "Perms", 9, priority=6),
+        Column("perms", "Perms", 9, priority=7),  # yields its room to a cut name, state or holders
     )
 
     def __init__(self) -> None:
@@ -117,7 +120,7 @@ class PosixPane(Pane):
         snapshot = state.snapshot
         assert snapshot is not None
         held = holder_labels(obj, snapshot.processes)
-        short = holder_labels(obj, snapshot.processes, brief_label)
+        short = holder_labels(obj, snapshot.processes, brief_label, how=False)
         size = obj.size if isinstance(obj, PosixShm | UnnamedShm) else None
         changed = getattr(obj, "mtime", 0.0)
         status = status_text(obj)

@@ -42,6 +42,8 @@ from ipctop.tui.rows import AgeCell, Column, Row
 from ipctop.tui.widgets.table_model import WHOLE_ROW, TableModel
 from ipctop.tui.widgets.table_paint import PADDING, Palette, paint_header, paint_row
 
+NEVER_FILLED = 1_000  # the priority of a column no row has yet put anything in: the first to go when room is short
+
 ROLE_CLASSES = ("alert", "warn", "good", "muted", "strong", "demo")
 TRANSIENT_CLASSES = ("new", "changed", "gone")
 FULL_COLLECTION_EVERY = 300  # syncs between two collections that also walk the frozen objects
@@ -460,18 +462,20 @@ class ObjectTable(ScrollView, can_focus=True):
     def _fit_columns(self) -> bool:
         """Fit the columns to the room there is; True if what is shown changed."""
         room = self._room()
-        key = (tuple(self.model.widths), room)
+        key = (tuple(self.model.widths), tuple(self.model.filled), room)
         if key == self._shown_for:
             return False
         self._shown_for = key
         visible = [(i, c, natural) for i, (c, natural) in enumerate(zip(self.spec, self.model.widths, strict=True))
                    if c.key not in self.hidden]  # fmt: skip
+        filled = self.model.filled
         if room <= 0:
             shown = [(i, natural) for i, _c, natural in visible]
         else:
             fits = [
-                ColumnFit(c.priority, natural, natural if c.width or c.shrink_to is None else min(natural, c.shrink_to))
-                for _i, c, natural in visible
+                ColumnFit(c.priority if c.priority == 0 or filled[i] else NEVER_FILLED, natural,
+                          natural if c.width or c.shrink_to is None else min(natural, c.shrink_to))
+                for i, c, natural in visible
             ]
             widths = fit_widths(fits, room, gap=2 * PADDING)
             shown = [(i, width) for (i, _c, _n), width in zip(visible, widths, strict=True) if width is not None]

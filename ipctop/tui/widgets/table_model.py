@@ -40,6 +40,9 @@ class TableModel:
         self.now = 0.0  # the time ages are drawn to: the latest scan's
         self.widths = [max(c.width, label_width(c)) if c.width else label_width(c) for c in self.spec]
         self._auto = [i for i, column in enumerate(self.spec) if column.width is None]
+        # whether a row has ever had something in each column (fixed-width columns count as filled):
+        # a narrow screen leaves out a column that has always been empty before any other
+        self.filled = [column.width is not None for column in self.spec]
         self._positions: dict[str, int] | None = None
 
     def __len__(self) -> int:
@@ -158,3 +161,5 @@ class TableModel:
             widest = max((row.widths[i] for row in rows), default=0)
             if widest > widths[i]:
                 widths[i] = widest
+            if widest:
+                self.filled[i] = True
