@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -63,36 +64,60 @@ def _namespace(ns: IpcNamespace) -> dict[str, Any]:
     }
 
 
-def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+def _document(snapshot: Snapshot, plain: Callable[[Any], Any], segment: Callable[[ShmSegment], Any]) -> dict[str, Any]:
     return {
         "time": snapshot.time,
         "ipc_ns": snapshot.ipc_ns,
         "namespaces": [_namespace(ns) for ns in snapshot.namespaces],
         "namespace_note": snapshot.namespace_note,
         # every IPC namespace's objects; an id is unique only together with its ipc_ns
-        "shm": [_segment(v) for v in snapshot.all_shm()],
-        "msg": [_plain(v) for v in snapshot.all_msg()],
-        "sem": [_plain(v) for v in snapshot.all_sem()],
-        "pipes": [_plain(v) for v in snapshot.pipes.values()],
-        "fifos": [_plain(v) for v in snapshot.fifos.values()],
-        "pshm": [_plain(v) for v in snapshot.pshm.values()],
-        "psem": [_plain(v) for v in snapshot.psem.values()],
-        "pmsg": [_plain(v) for v in snapshot.pmsg.values()],
-        "memfd": [_plain(v) for v in snapshot.memfd.values()],
-        "processes": [_plain(v) for v in snapshot.processes.values()],
-        "limits": _plain(snapshot.limits),
+        "shm": [segment(v) for v in snapshot.all_shm()],
+        "msg": [plain(v) for v in snapshot.all_msg()],
+        "sem": [plain(v) for v in snapshot.all_sem()],
+        "pipes": [plain(v) for v in snapshot.pipes.values()],
+        "fifos": [plain(v) for v in snapshot.fifos.values()],
+        "pshm": [plain(v) for v in snapshot.pshm.values()],
+        "psem": [plain(v) for v in snapshot.psem.values()],
+        "pmsg": [plain(v) for v in snapshot.pmsg.values()],
+        "memfd": [plain(v) for v in snapshot.memfd.values()],
+        "processes": [plain(v) for v in snapshot.processes.values()],
+        "limits": plain(snapshot.limits),
         "uninspectable_pids": list(snapshot.uninspectable_pids),
-        "uninspectable": [_plain(u) for u in snapshot.uninspectable],
+        "uninspectable": [plain(u) for u in snapshot.uninspectable],
         "unread_waits": list(snapshot.unread_waits),
         "posix_notes": list(snapshot.posix_notes),
     }
 
 
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    return _document(snapshot, _plain, _segment)
+
+
+def _fields_of(value: Any) -> dict[str, Any]:
+    """json's `default`: a dataclass as the dict of its fields, its values left to the encoder (which
+    calls back here for the dataclasses inside)."""
+    kind = value.__class__
+    if not hasattr(kind, "__dataclass_fields__"):
+        raise TypeError(f"{kind.__name__} is not JSON serializable")
+    names, get = _reader(kind)
+    fields = dict(zip(names, get(value), strict=True))
+    if kind is ShmSegment:
+        fields["attachments_found"] = value.attachments_found
+    return fields
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def snapshot_to_json(snapshot: Snapshot, indent: int | None = 2) -> str:
     """The snapshot as JSON: on one line with `indent=None`, else each top-level field on a line of its
-    own and each object of a list on a line of its own (indented by `indent`)."""
-    document = snapshot_to_dict(snapshot)
-    dumps = json.dumps
+    own and each object of a list on a line of its own (indented by `indent`).  The same document as
+    `snapshot_to_dict`, but its objects are handed to json's C encoder as they are: it walks their
+    tuples and numbers itself and calls `_fields_of` for each dataclass (building the plain dicts in
+    Python first took as long as encoding them)."""
+    document = _document(snapshot, _as_is, _as_is)
+    dumps = json.JSONEncoder(default=_fields_of).encode
     if indent is None:
         return dumps(document)
     outer, inner = " " * indent, " " * 2 * indent
@@ -100,7 +125,7 @@ def snapshot_to_json(snapshot: Snapshot, indent: int | None = 2) -> str:
     for key, value in document.items():
         if isinstance(value, list) and value:
             objects = f",\n{inner}".join(map(dumps, value))
-            fields.append(f"{outer}{dumps(key)}: [\n{inner}{objects}\n{outer}]")
+            fields.append(f"{outer}{json.dumps(key)}: [\n{inner}{objects}\n{outer}]")
         else:
-            fields.append(f"{outer}{dumps(key)}: {dumps(value)}")
+            fields.append(f"{outer}{json.dumps(key)}: {dumps(value)}")
     return "{\n" + ",\n".join(fields) + "\n}"
