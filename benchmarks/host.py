@@ -308,22 +308,30 @@ class Builder:
         ready_read, ready_write = os.pipe()
 
         def hoard() -> None:
-            wanted = 2 * count + 256
+            # the soft limit up to the hard one (raising the hard one needs CAP_SYS_RESOURCE, which a
+            # container's root may lack); the few fds the fork inherited fit in what is left
+            wanted = 2 * count + 64
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-            if soft < wanted:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(hard, wanted)))
-            for n in range(count):
-                _, w = os.pipe()
-                if n % 10 == 0:
-                    os.write(w, b".")
+            try:
+                if soft < wanted:
+                    limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                for n in range(count):
+                    _, w = os.pipe()
+                    if n % 10 == 0:
+                        os.write(w, b".")
+            except OSError as error:
+                os.write(ready_write, f"x{error} (fd limit {soft}/{hard})".encode())
+                return
             os.write(ready_write, b".")
 
         self._fork(hoard)
         os.close(ready_write)
-        got = os.read(ready_read, 1)
+        got = os.read(ready_read, 4096)
         os.close(ready_read)
-        if not got:
-            raise RuntimeError(f"the process holding {count} pipes could not make them")
+        if got != b".":
+            raise RuntimeError(f"the process holding {count} pipes could not make them: "
+                               f"{got[1:].decode(errors='replace') or 'it died'}")
 
     def idle(self) -> None:
         """The plain processes that make up the count; with `extra_fds`, groups of 100 share a pipe (both

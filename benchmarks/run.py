@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -238,42 +239,56 @@ def run(args: argparse.Namespace) -> int:
     worlds = WORLD_SETS.get(args.world, [args.world])
     results: dict[str, Any] = {"machine": measure.machine(), "quick": quick, "started": time.time(), "worlds": {}}
     results["load_before"] = os.getloadavg()
-    print("start-up on the idle machine ...", flush=True)
-    results["startup"] = measure.startup(10 if quick else 15, SIZE, tui, tools)
-    for name in worlds:
-        spec = WORLDS[name]
-        print(f"building world {name}: {describe(spec)} ...", flush=True)
-        with World(spec) as world:
-            print(f"  built in {world.build_seconds:.1f} s; {len(world.pids())} processes in group {world.pgid}",
-                  flush=True)
-            data: dict[str, Any] = {"spec": describe(spec), "segments": spec.segments,
-                                    "counts": measure.world_counts(world)}
-            print("  snapshot and list --json against lsof and lsfd ...", flush=True)
-            data["snapshot"] = measure.snapshot_vs_tools(world, 10 if quick else 15, 3 if quick else 5, tools)
-            print("  growth with the world's processes ...", flush=True)
-            data["growth"] = measure.growth(world, 3 if quick else 5)
-            seconds = 10 if quick else args.cpu_seconds
-            if tui and tools["htop"]:
-                print(f"  monitor at 1 s and 10 s and htop side by side for {seconds:.0f} s ...", flush=True)
-                data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE)
-            if tui and spec.pipe_hoarder:
-                print(f"  monitor at -d {HOARDER_INTERVAL} alone for {seconds:.0f} s ...", flush=True)
-                data["fast_cpu"] = measure.tui_cpu_alone(HOARDER_INTERVAL, seconds, SIZE)
-            if not args.no_tui:
-                print("  monitor ticks and key presses ...", flush=True)
-                data["probe"] = measure.tui_probe(5 if quick else 10, 3 if quick else 5, SIZE)
-            results["worlds"][name] = data
-        print(f"  world {name} torn down", flush=True)
-    results["load_after"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))  # first: a bad row must not lose it
+    saved = RESULTS / f"{stamp}.json"
+    print("start-up on the idle machine ...", flush=True)
+    results["startup"] = measure.startup(10 if quick else 15, SIZE, tui, tools)
+    results["failed"] = {}
+    for name in worlds:
+        saved.write_text(json.dumps(results, indent=2))  # after each world: a later failure must not lose it
+        try:
+            measure_world(name, args, tools, tui, results)
+        except (WorldError, RuntimeError, TimeoutError, subprocess.SubprocessError) as error:
+            print(f"  world {name} failed: {error}; on to the next", flush=True)
+            results["failed"][name] = str(error)
+    results["load_after"] = os.getloadavg()
+    saved.write_text(json.dumps(results, indent=2))  # first: a bad row must not lose it
     text = report(results)
     print("\n" + text)
     (RESULTS / f"{stamp}.txt").write_text(text + "\n")
     print(f"\nwritten to {RESULTS / stamp}.json and .txt")
     identical = all(w["snapshot"]["identical"] for w in results["worlds"].values())
-    return 0 if identical else 1
+    return 0 if identical and not results["failed"] else 1
+
+
+def measure_world(name: str, args: argparse.Namespace, tools: dict[str, bool], tui: bool,
+                  results: dict[str, Any]) -> None:
+    """Build world `name`, take its measurements into results["worlds"][name], tear it down."""
+    quick = args.quick
+    spec = WORLDS[name]
+    print(f"building world {name}: {describe(spec)} ...", flush=True)
+    with World(spec) as world:
+        print(f"  built in {world.build_seconds:.1f} s; {len(world.pids())} processes in group {world.pgid}",
+              flush=True)
+        data: dict[str, Any] = {"spec": describe(spec), "segments": spec.segments,
+                                "counts": measure.world_counts(world)}
+        print("  snapshot and list --json against lsof and lsfd ...", flush=True)
+        data["snapshot"] = measure.snapshot_vs_tools(world, 10 if quick else 15, 3 if quick else 5, tools)
+        print("  growth with the world's processes ...", flush=True)
+        data["growth"] = measure.growth(world, 3 if quick else 5)
+        seconds = 10 if quick else args.cpu_seconds
+        if tui and tools["htop"]:
+            print(f"  monitor at 1 s and 10 s and htop side by side for {seconds:.0f} s ...", flush=True)
+            data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE)
+        if tui and spec.pipe_hoarder:
+            print(f"  monitor at -d {HOARDER_INTERVAL} alone for {seconds:.0f} s ...", flush=True)
+            data["fast_cpu"] = measure.tui_cpu_alone(HOARDER_INTERVAL, seconds, SIZE)
+        if not args.no_tui:
+            print("  monitor ticks and key presses ...", flush=True)
+            data["probe"] = measure.tui_probe(5 if quick else 10, 3 if quick else 5, SIZE)
+        results["worlds"][name] = data
+    print(f"  world {name} torn down", flush=True)
 
 
 def build_table(results: dict[str, Any]) -> Table:
@@ -340,6 +355,8 @@ def report(results: dict[str, Any]) -> str:
         "load average before/after: " + " / ".join(f"{results[k][0]:.2f}" for k in ("load_before", "load_after"))
         + ("  (quick run)" if results["quick"] else ""),
     ]
+    for name, error in results.get("failed", {}).items():
+        lines.append(f"world {name}: NOT MEASURED, it failed: {error}")
     for name, data in results["worlds"].items():
         counts = data.get("counts")
         held = (f" ({counts['processes']} processes, {counts['fds']} fds, {counts['mappings']} mappings counted)"
