@@ -352,7 +352,8 @@ def report(results: dict[str, Any]) -> str:
         f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Linux {m['kernel']}, "
         f"Python {m['python']}, Textual {m['textual']}",
         f"tools: {m['lsof']} (lsof), {m['lsfd']}, {m['htop']}, {m['tmux']}",
-        "load average before/after: " + " / ".join(f"{results[k][0]:.2f}" for k in ("load_before", "load_after"))
+        "load average before/after: "  # a run still going (or killed) has no load after: its partial results
+        + " / ".join(f"{results[k][0]:.2f}" if k in results else "-" for k in ("load_before", "load_after"))
         + ("  (quick run)" if results["quick"] else ""),
     ]
     for name, error in results.get("failed", {}).items():
