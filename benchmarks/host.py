@@ -8,6 +8,9 @@ only between objects), so the runner can remove each one by id whatever happens.
 
 Memory stays small: pipelines, FIFO holders and idle processes are `sleep`
 processes; only segment servers and semaphore waiters are forks of this process.
+A world of `python_processes` makes those plain processes forks of this process
+too (real interpreters, with an interpreter's maps; they share its pages until
+they write), each keeping only the fds a `sleep` would have.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import ctypes
 import errno
 import mmap
 import os
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,6 +61,8 @@ class Builder:
         self.keys = iter(BENCH_KEYS)
         self.sleep = shutil.which("sleep") or "/bin/sleep"
         self.children: list[subprocess.Popen[bytes]] = []
+        # a pipe every process of the world holds both ends of (forks inherit it, sleeps are passed it)
+        self.inherited: tuple[int, ...] = os.pipe() if spec.shared_pipe else ()
 
     def _record(self, kind: str, ident: int, key: int) -> None:
         self.manifest.write(f"{kind} {ident} {key}\n")
@@ -90,10 +97,28 @@ class Builder:
                 os._exit(0)
         return pid
 
-    def _sleep(self, stdin: int = subprocess.DEVNULL, stdout: int = subprocess.DEVNULL) -> None:
-        self.children.append(
-            subprocess.Popen([self.sleep, "infinity"], stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL)
-        )
+    def _sleep(self, stdin: int = subprocess.DEVNULL, stdout: int = subprocess.DEVNULL,
+               keep: tuple[int, ...] = ()) -> None:
+        """A plain process holding `stdin`, `stdout` and the fds `keep` (and the shared pipe): a `sleep`,
+        or with `python_processes` a fork of this interpreter that closed every other fd."""
+        keep = (*self.inherited, *keep)
+        if not self.spec.python_processes:
+            self.children.append(subprocess.Popen([self.sleep, "infinity"], stdin=stdin, stdout=stdout,
+                                                  stderr=subprocess.DEVNULL, pass_fds=keep))
+            return
+
+        def hold_only() -> None:
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null if stdin == subprocess.DEVNULL else stdin, 0)
+            os.dup2(null if stdout == subprocess.DEVNULL else stdout, 1)
+            os.dup2(null, 2)
+            kept = {0, 1, 2, *keep}
+            for name in os.listdir("/proc/self/fd"):
+                if int(name) not in kept:
+                    with contextlib.suppress(OSError):
+                        os.close(int(name))
+
+        self._fork(hold_only)
 
     # -- the parts of the world, in pid order: attaching processes get the lowest pids,
     #    so a scan from the highest pid down meets them last.
@@ -275,9 +300,59 @@ class Builder:
         if len(got) < self.spec.namespaces:
             raise RuntimeError(f"only {len(got)} of {self.spec.namespaces} IPC namespaces came up")
 
+    def pipe_hoard(self) -> None:
+        """One process holding `pipe_hoarder` pipes, both ends of each (a byte in every tenth)."""
+        count = self.spec.pipe_hoarder
+        if not count:
+            return
+        ready_read, ready_write = os.pipe()
+
+        def hoard() -> None:
+            # the soft limit up to the hard one (raising the hard one needs CAP_SYS_RESOURCE, which a
+            # container's root may lack); the few fds the fork inherited fit in what is left
+            wanted = 2 * count + 64
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            try:
+                if soft < wanted:
+                    limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                for n in range(count):
+                    _, w = os.pipe()
+                    if n % 10 == 0:
+                        os.write(w, b".")
+            except OSError as error:
+                os.write(ready_write, f"x{error} (fd limit {soft}/{hard})".encode())
+                return
+            os.write(ready_write, b".")
+
+        self._fork(hoard)
+        os.close(ready_write)
+        got = os.read(ready_read, 4096)
+        os.close(ready_read)
+        if got != b".":
+            raise RuntimeError(f"the process holding {count} pipes could not make them: "
+                               f"{got[1:].decode(errors='replace') or 'it died'}")
+
     def idle(self) -> None:
-        for _ in range(self.spec.idle_processes):
-            self._sleep()
+        """The plain processes that make up the count; with `extra_fds`, groups of 100 share a pipe (both
+        ends), a socket pair, a file and /dev/null and /dev/zero, the first `extra_fds` of those."""
+        group: tuple[int, ...] = ()
+        for n in range(self.spec.idle_processes):
+            if self.spec.extra_fds and n % 100 == 0:
+                for fd in group:
+                    os.close(fd)
+                group = self._group_fds(n // 100)[: self.spec.extra_fds]
+            self._sleep(keep=group)
+        for fd in group:
+            os.close(fd)
+
+    def _group_fds(self, index: int) -> tuple[int, ...]:
+        r, w = os.pipe()
+        a, b = socket.socketpair()
+        path = os.path.join(self.directory, f"group-{index}")
+        file_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        null, zero = os.open(os.devnull, os.O_RDONLY), os.open("/dev/zero", os.O_RDONLY)
+        return r, w, a.detach(), b.detach(), file_fd, null, zero
 
     def _wait_for(self, predicate, what: str, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -295,6 +370,7 @@ class Builder:
         self.fifos()
         self.pipelines()
         self.namespaces()
+        self.pipe_hoard()
         self.idle()
         self.manifest.close()
         os.write(self.ready_fd, f"ready {os.getpid()}\n".encode())

@@ -1,10 +1,15 @@
-"""The four measurements of issue 7, each returning plain numbers (seconds, percent, MB).
+"""The measurements of issues 7 and 17, each returning plain numbers (seconds, percent, MB, bytes).
 
-1. `snapshot_vs_tools`: a Scanner's scan against `lsof -n` and `lsfd`, interleaved in
-   one run, after checking that the snapshot equals a naive full scan of the world.
-2. `tui_cpu_vs_htop`: CPU of `ipctop -d 1` and `htop -d 10` side by side under tmux.
+1. `snapshot_vs_tools`: a Scanner's scan, and `ipctop list --json` as a whole process,
+   against `lsof -n` and `lsfd`, interleaved in one run, after checking that the
+   snapshot equals a naive full scan of the world.
+2. `tui_cpu_vs_htop`: CPU of `ipctop -d 1`, `ipctop -d 10` and `htop -d 10` side by side
+   under tmux (and of `ipctop -d 0.1` alone, where asked).
 3. `tui_probe`: refresh tick, key presses and peak RSS of the monitor (benchmarks.tui_probe).
-4. `startup`: `ipctop list --json` and the monitor's first full screen on an idle machine.
+4. `startup`: `ipctop list --json` against `lsof -n` and `lsfd`, and the monitor's first
+   full screen, on an idle machine.
+5. `growth`: how a one-off snapshot and its JSON grow with the world's processes (the
+   same world read with a quarter, half and all of them).
 """
 
 from __future__ import annotations
@@ -71,6 +76,16 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def list_json_seconds(env: dict[str, str]) -> float:
+    """`ipctop list --json` as a script runs it, the whole process, its output written to /dev/null."""
+    return wall_seconds([*ipctop_command(), "list", "--json"], env)
+
+
+def list_json_bytes(env: dict[str, str]) -> int:
+    out = subprocess.run([*ipctop_command(), "list", "--json"], capture_output=True, check=True, timeout=600, env=env)
+    return len(out.stdout)
+
+
 def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[str, bool]) -> dict[str, Any]:
     from ipctop.snapshot import Scanner
 
@@ -83,6 +98,10 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
     differences += compare_namespaces(monitor.scan(), naive_namespaces(world.pids()))  # its other IPC namespaces
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
     snapshot_wall, snapshot_cpu, full_wall, lsof, lsfd, naive, cold = [], [], [], [], [], [], []
+    listing: list[float] = []
+    cache = tempfile.TemporaryDirectory(prefix="ipctop-bench-pyc-")
+    env = with_bytecode_cache(cache.name)
+    result["list_json_bytes"] = list_json_bytes(env)  # and compiles every module once
     for i in range(repeat):  # interleaved, so that every tool meets the same load
         started, cpu = time.perf_counter(), time.process_time()
         monitor.scan()
@@ -96,13 +115,15 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                 lsof.append(wall_seconds(["lsof", "-n"]))
             if tools.get("lsfd"):
                 lsfd.append(wall_seconds(["lsfd"]))
+            listing.append(list_json_seconds(env))
             if i < 3:
                 started = time.perf_counter()
                 naive_snapshot()
                 naive.append(time.perf_counter() - started)
                 cold.append(cold_snapshot_seconds())
-    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, full_snapshot_s=full_wall, lsof_s=lsof, lsfd_s=lsfd, naive_s=naive,
-                  cold_snapshot_s=cold)
+    cache.cleanup()
+    result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, full_snapshot_s=full_wall, lsof_s=lsof,
+                  lsfd_s=lsfd, naive_s=naive, cold_snapshot_s=cold, list_json_s=listing)
     again = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
     again += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
     again += compare_namespaces(full_reader.scan(), naive_namespaces(world.pids()))
@@ -112,25 +133,91 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
 
 
 def tui_cpu_vs_htop(seconds: float, size: tuple[int, int]) -> dict[str, Any]:
+    """`ipctop -d 1`, `ipctop -d 10` and `htop -d 10` (1 s) side by side, each in a terminal of its own,
+    CPU over the same `seconds` after start-up."""
     width, height = size
     with tempfile.TemporaryDirectory(prefix="ipctop-bench-home-") as home:
-        # htop reads (and may write) its settings under $HOME: give it an empty one.
-        htop_env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
-        with TerminalSession([*ipctop_command(), "-d", "1"], width, height) as tui, \
-                TerminalSession(["htop", "-d", "10"], width, height, env=htop_env) as htop:
+        # htop reads (and may write) its settings under $HOME: give it an empty one; ipctop too
+        # (no saved settings: the interval is the one given).
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
+        with TerminalSession([*ipctop_command(), "-d", "1"], width, height, env=env) as tui, \
+                TerminalSession([*ipctop_command(), "-d", "10"], width, height, env=env) as slow, \
+                TerminalSession(["htop", "-d", "10"], width, height, env=env) as htop:
             tui.wait_for(TUI_READY)
+            slow.wait_for(TUI_READY)
             htop.wait_for(HTOP_READY)
             time.sleep(3)  # past start-up: the steady state is what is compared
-            tui_before, htop_before, started = cpu_seconds(tui.pid), cpu_seconds(htop.pid), time.perf_counter()
+            sessions = (tui, slow, htop)
+            before, started = [cpu_seconds(s.pid) for s in sessions], time.perf_counter()
             time.sleep(seconds)
-            tui_after, htop_after, elapsed = cpu_seconds(tui.pid), cpu_seconds(htop.pid), time.perf_counter() - started
+            after, elapsed = [cpu_seconds(s.pid) for s in sessions], time.perf_counter() - started
             rss = peak_rss_mb(tui.pid)
+    percent = [100 * (a - b) / elapsed for a, b in zip(after, before, strict=True)]
     return {
         "seconds": elapsed,
-        "ipctop_cpu_percent": 100 * (tui_after - tui_before) / elapsed,
-        "htop_cpu_percent": 100 * (htop_after - htop_before) / elapsed,
+        "ipctop_cpu_percent": percent[0],
+        "ipctop_10s_cpu_percent": percent[1],
+        "htop_cpu_percent": percent[2],
         "ipctop_peak_rss_mb": rss,
     }
+
+
+def tui_cpu_alone(interval: str, seconds: float, size: tuple[int, int]) -> dict[str, Any]:
+    """The monitor at `-d interval` alone in a terminal: its CPU over `seconds` after start-up."""
+    with tempfile.TemporaryDirectory(prefix="ipctop-bench-home-") as home:
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
+        with TerminalSession([*ipctop_command(), "-d", interval], *size, env=env) as tui:
+            tui.wait_for(TUI_READY)
+            time.sleep(3)
+            before, started = cpu_seconds(tui.pid), time.perf_counter()
+            time.sleep(seconds)
+            after, elapsed = cpu_seconds(tui.pid), time.perf_counter() - started
+            rss = peak_rss_mb(tui.pid)
+    return {"interval": interval, "seconds": elapsed, "cpu_percent": 100 * (after - before) / elapsed,
+            "peak_rss_mb": rss}
+
+
+def world_counts(world: World) -> dict[str, int]:
+    """How many processes, fds and mappings (lines of maps) the world's processes hold."""
+    counts = {"processes": 0, "fds": 0, "mappings": 0}
+    for pid in world.pids():
+        try:
+            fds = len(os.listdir(f"/proc/{pid}/fd"))
+            with open(f"/proc/{pid}/maps", "rb") as f:
+                mappings = f.read().count(b"\n")
+        except OSError:
+            continue
+        counts["processes"] += 1
+        counts["fds"] += fds
+        counts["mappings"] += mappings
+    return counts
+
+
+def growth(world: World, repeat: int) -> dict[str, Any]:
+    """A one-off snapshot (a fresh Scanner, as `ipctop list` takes it) and its JSON, of the world read with
+    none, a quarter, half and all of its processes (the others skipped as if they were not there):
+    linear growth gives the same cost per 1,000 processes at each size."""
+    import dataclasses
+
+    from ipctop.render.jsonout import snapshot_to_json
+    from ipctop.snapshot import LIVE, Scanner
+
+    pids = sorted(world.pids() - {world.pgid})  # the leader stays: it made the world's objects
+    sizes: dict[str, Any] = {}
+    for fraction in (0.0, 0.25, 0.5, 1.0):
+        shown = set(pids[: round(fraction * len(pids))])
+        proc = dataclasses.replace(LIVE, skip=frozenset(p for p in pids if p not in shown))
+        times, json_times, size = [], [], 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            snapshot = Scanner(proc, remember_quiet=False).scan()
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            size = len(snapshot_to_json(snapshot))
+            json_times.append(time.perf_counter() - started)
+        sizes[f"{fraction:g}"] = {"processes": len(shown), "snapshot_s": median(times),
+                                  "json_s": median(json_times), "json_bytes": size}
+    return sizes
 
 
 def tui_probe(ticks: int, presses: int, size: tuple[int, int]) -> dict[str, Any]:
@@ -145,9 +232,9 @@ def tui_probe(ticks: int, presses: int, size: tuple[int, int]) -> dict[str, Any]
     return json.loads(completed.stdout)
 
 
-def startup(repeat: int, size: tuple[int, int], with_tui: bool) -> dict[str, Any]:
+def startup(repeat: int, size: tuple[int, int], with_tui: bool, tools: dict[str, bool]) -> dict[str, Any]:
     ipctop = ipctop_command()
-    interpreter, listing, uncached = [], [], []
+    interpreter, listing, uncached, lsof, lsfd = [], [], [], [], []
     result: dict[str, Any] = {"command": ipctop}
     with tempfile.TemporaryDirectory(prefix="ipctop-bench-pyc-") as cache:
         env = with_bytecode_cache(cache)
@@ -157,7 +244,12 @@ def startup(repeat: int, size: tuple[int, int], with_tui: bool) -> dict[str, Any
             listing.append(wall_seconds([*ipctop, "list", "--json"], env))
             if os.environ.get("PYTHONDONTWRITEBYTECODE"):
                 uncached.append(wall_seconds([*ipctop, "list", "--json"]))
-        result.update(python_s=interpreter, list_json_s=listing, list_json_uncached_s=uncached)
+            if tools.get("lsof"):
+                lsof.append(wall_seconds(["lsof", "-n"]))
+            if tools.get("lsfd"):
+                lsfd.append(wall_seconds(["lsfd"]))
+        result.update(python_s=interpreter, list_json_s=listing, list_json_uncached_s=uncached, lsof_s=lsof,
+                      lsfd_s=lsfd, processes=sum(1 for name in os.listdir("/proc") if name.isdigit()))
         if with_tui:
             first = []
             for _ in range(max(3, repeat // 3)):

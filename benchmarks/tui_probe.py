@@ -98,10 +98,14 @@ async def probe(ticks: int, presses: int, width: int, height: int) -> dict[str, 
         result["tick_ui_s"] = ui_updates[:]
 
         keys: dict[str, list[float]] = {"pane switch": [], "sort": [], "filter": []}
-        await press(pilot, "1", "1")
+        # the keys are pressed in the pane with the most rows: segments (1), pipes (4) or processes (5)
+        rows = {"1": len(snapshot.shm), "4": len(snapshot.pipes), "5": len(snapshot.processes)}
+        home = max(rows, key=rows.__getitem__)
+        result["pane"], result["pane_rows"] = home, rows[home]
+        await press(pilot, home, home)
         for _ in range(presses):
             keys["pane switch"].append(await press(pilot, "2", "2"))
-            keys["pane switch"].append(await press(pilot, "1", "1"))  # back to the segments: the biggest pane
+            keys["pane switch"].append(await press(pilot, home, home))  # back to the biggest pane
         for _ in range(presses):
             keys["sort"].append(await press(pilot, "greater_than_sign", ">"))
         for _ in range(presses):

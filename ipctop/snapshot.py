@@ -123,7 +123,7 @@ class Scanner:
             while True:
                 self._stuck = {pid: stuck for pid, stuck in self._stuck.items() if stuck[1].is_alive()}
                 progress = Progress()
-                proc = dataclasses.replace(self.proc, skip=frozenset(self._stuck), progress=progress)
+                proc = dataclasses.replace(self.proc, skip=self.proc.skip | frozenset(self._stuck), progress=progress)
                 stuck = {pid: what for pid, (what, _thread) in self._stuck.items()}
                 attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
                 if attempt.finished_watching(progress):

@@ -7,7 +7,6 @@ in a subprocess, which costs more than the rest of `ipctop list` start-up.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from functools import cache
 
 
@@ -16,4 +15,6 @@ def libc() -> ctypes.CDLL:
     try:
         return ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        from ctypes.util import find_library  # only here: it imports subprocess, tempfile and random
+
+        return ctypes.CDLL(find_library("c") or "libc.so.6", use_errno=True)

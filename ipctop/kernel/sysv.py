@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 from dataclasses import dataclass
 
 from ipctop.kernel.errors import IpcError
@@ -95,7 +95,7 @@ class _SemidDs(ctypes.Structure):
             ("ctime", ctypes.c_long),
             ("reserved2", ctypes.c_ulong),
         ]
-        if platform.machine() in ("x86_64", "i686", "i386")
+        if os.uname().machine in ("x86_64", "i686", "i386")  # platform.machine(), without importing platform
         else [("perm", _IpcPerm), ("otime", ctypes.c_long), ("ctime", ctypes.c_long)]
     ) + [
         ("nsems", ctypes.c_ulong),

@@ -121,8 +121,11 @@ def _read_until(process: subprocess.Popen, pattern: str, timeout: float = 30) ->
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupting_ipctop_demo_shm_leaves_nothing(sig, code):
     """The lecturer's Ctrl-C (or a SIGTERM) in the middle of the demo."""
+    # SIGINT as a terminal gives it: a suite started in the background (`pytest &`) ignores SIGINT, and
+    # an ignored signal stays ignored across exec, so the demo would run to its end
     process = subprocess.Popen([sys.executable, "-m", "ipctop", "demo", "shm", "--speed", "2"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         text = _read_until(process, r"strcpy\(0x[0-9a-f]+, \"AB\"\)")
     except BaseException:

@@ -90,3 +90,38 @@ def test_console_script_and_module_agree():
     assert command is not None, "no ipctop console script beside this Python or on PATH"
     installed = subprocess.run([command, "list", "--type", "sem"], capture_output=True, text=True, timeout=60)
     assert installed.returncode == 0 and installed.stdout.startswith("Semaphore sets")
+
+
+def _plain_reference(value):  # type: ignore[no-untyped-def]
+    """What the JSON of an object is, read field by field the plain way (as jsonout did before its fast path)."""
+    import dataclasses
+
+    if isinstance(value, tuple | list):
+        return [_plain_reference(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain_reference(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def test_json_is_the_snapshot_field_by_field_with_an_object_to_a_line(ipc_key, holders):
+    """The JSON's fast path (C encoder, a line per object) gives the same document as reading every field."""
+    from ipctop.render.jsonout import snapshot_to_dict, snapshot_to_json
+    from ipctop.snapshot import Scanner
+
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        holders.spawn("shm-attach", shmid, "ro")
+        snapshot = Scanner(remember_quiet=False).scan()
+        document = snapshot_to_dict(snapshot)
+        for kind in ("shm", "pipes", "processes", "uninspectable"):
+            objects = snapshot.all_shm() if kind == "shm" else getattr(snapshot, kind)
+            values = objects.values() if hasattr(objects, "values") else objects
+            expected = [_plain_reference(v) for v in values]
+            got = [{k: v for k, v in d.items() if k != "attachments_found"} for d in document[kind]]
+            assert got == expected, kind
+        text = snapshot_to_json(snapshot)
+        assert json.loads(text) == json.loads(json.dumps(document))
+        segment_lines = [line for line in text.splitlines() if f'"shmid": {shmid},' in line]
+        assert len(segment_lines) == 1 and json.loads(segment_lines[0].strip().rstrip(","))["shmid"] == shmid
+    finally:
+        sysv.shm_remove(shmid)
