@@ -181,8 +181,7 @@ class Scanner:
         wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
 
         interesting = set(wait_scan.by_pid)
-        interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
-        interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
+        interesting.update(fd_scan.holders)
         interesting.update(maps_scan.attachers)
         interesting.update(map(_CPID, shm_rows))
         interesting.update(map(_LPID, shm_rows))
@@ -207,7 +206,12 @@ class Scanner:
         waiting = Waiting(wait_scan, comms)
         meter = fds.PipeMeter(proc)
         try:
-            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths)
+            # a pipe's fill is taken from memory only when every holder is known: a process whose fds
+            # could not be read (another user's, or one stuck) may hold it and write
+            pipes, fifos = records.pipe_tables(
+                fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
+                quiet=memory.quiet_pids() if memory is not None and not fd_scan.denied and not stuck else None,
+            )
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)
@@ -232,7 +236,7 @@ class Scanner:
         posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished, waiting.on) if posix is not None \
             else None
         procs = records.processes_of(
-            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
+            infos, fd_scan.holders, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
             posix_records.held if posix_records is not None else None,
         )
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}

@@ -65,11 +65,13 @@ DENIED_FDS = PidFds((), (), denied=True)
 
 
 class FdScan:
-    """Every pipe and FIFO end found, and the processes that could not be read."""
+    """Every pipe and FIFO end found (by object, and by the process holding them), and the processes
+    that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders")
 
     def __init__(self) -> None:
+        self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
         self.pipe_ends: dict[int, list[RawEnd]] = {}
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
@@ -80,6 +82,7 @@ class FdScan:
         """The same scan without the ends of `pids` (and without pipes left with no end)."""
         scan = FdScan()
         scan.denied = {pid: reason for pid, reason in self.denied.items() if pid not in pids}
+        scan.holders = {pid: held for pid, held in self.holders.items() if pid not in pids}
         for source, target in ((self.pipe_ends, scan.pipe_ends), (self.fifo_ends, scan.fifo_ends)):
             for inode, ends in source.items():
                 kept = [end for end in ends if end.pid not in pids] if any(e.pid in pids for e in ends) else ends
@@ -92,6 +95,8 @@ class FdScan:
     def add(self, pid: int, held: PidFds) -> None:
         if held.denied:
             self.denied[pid] = "permission denied"
+        if held.pipes or held.fifos:
+            self.holders[pid] = held
         for inode, end in held.pipes:
             self.pipe_ends.setdefault(inode, []).append(end)
         for inode, path, end in held.fifos:
