@@ -296,15 +296,18 @@ class RecordMemo:
             mapped = {**mapped, **mapped_elsewhere}
         earlier_processes, made = self.processes, {}
         result = {}
+        waits_of = waits_of or {}
         for pid, info in infos.items():
+            held = made_held.get(pid)
+            queues, sets, posix = used_queues.get(pid), used_sets.get(pid), held_posix.get(pid)
             inputs = (
                 info,
                 mapped.get(pid, ()),
-                made_held[pid][1] if pid in made_held else (),
-                tuple(sorted(used_queues.get(pid, ()))),
-                tuple(sorted(used_sets.get(pid, ()))),
-                waits_of.get(pid, ()) if waits_of else (),
-                tuple(held_posix.get(pid, ())),
+                held[1] if held is not None else (),
+                tuple(sorted(queues)) if queues else (),
+                tuple(sorted(sets)) if sets else (),
+                waits_of.get(pid, ()),
+                tuple(posix) if posix else (),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:
