@@ -129,8 +129,8 @@ class RecordMemo:
         `quiet`: the processes that have not run since the previous scan (quiet.py).  A
         pipe's bytes move only by a read or write of one of its holders, so a pipe whose ends are
         the same as at the previous scan, all held by quiet processes, is not measured again: it
-        keeps the fill measured then.  The caller passes `quiet` only when every process's fds
-        could be read (a holder ipctop cannot see may write).  What no counter shows (a process
+        keeps the fill measured then.  The caller passes `quiet` only when every process whose fds
+        could not be read is quiet too (a holder ipctop cannot see may write).  What no counter shows (a process
         opening the pipe through /proc/PID/fd/N for a moment) is bounded by each process's turn to
         be read in full (quiet.FULL_EVERY): then its pipes are measured again."""
         earlier_ends, made_ends = self.ends, {}
