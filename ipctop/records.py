@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
@@ -98,9 +98,9 @@ class RecordMemo:
         self.segments: dict[int, tuple[tuple, ShmSegment]] = {}
         # ... and the whole table, when its rows and the attachments found were the very same
         self.table: tuple[list, dict, frozenset[int], dict[int, ShmSegment]] = ([], {}, frozenset(), {})
-        self.pipes: dict[int, tuple[tuple, Pipe]] = {}
+        self.pipes: dict[int, tuple[list, tuple, Pipe]] = {}  # inode -> (raw ends, inputs, record)
         self.ends: dict[tuple, tuple[PipeEnd, ...]] = {}
-        self.held: dict[tuple[str, int], tuple[tuple[PipeEnd, ...], list[HeldPipeEnd]]] = {}
+        self.held: dict[int, tuple[fds.PidFds, tuple[HeldPipeEnd, ...]]] = {}  # pid -> (its fds read, its ends)
         self.processes: dict[int, tuple[tuple, Process]] = {}
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
         self.namespace: tuple[int, str] = (0, "")  # the IPC namespace (inode, name) of the segments made
@@ -120,10 +120,19 @@ class RecordMemo:
         measure: Callable[[list[fds.RawEnd]], tuple[int | None, int | None]],
         waiting: Waiting = NO_WAITING,
         opened_fifos: dict[int, str] | None = None,
+        quiet: Container[int] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
-        when no process holds them open yet."""
+        when no process holds them open yet.
+
+        `quiet`: the processes that have not run since the previous scan (quiet.py).  A
+        pipe's bytes move only by a read or write of one of its holders, so a pipe whose ends are
+        the same as at the previous scan, all held by quiet processes, is not measured again: it
+        keeps the fill measured then.  The caller passes `quiet` only when every process whose fds
+        could not be read is quiet too (a holder ipctop cannot see may write).  What no counter shows (a process
+        opening the pipe through /proc/PID/fd/N for a moment) is bounded by each process's turn to
+        be read in full (quiet.FULL_EVERY): then its pipes are measured again."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -140,17 +149,29 @@ class RecordMemo:
         pipe_waiters = waiting.of_kind("pipe").get
         pipes = {}
         for inode, raw in fd_scan.pipe_ends.items():
-            fill, capacity = measure(raw)
+            earlier = earlier_pipes.get(inode)
+            if quiet is not None and earlier is not None and earlier[0] == raw:
+                for end in raw:
+                    if end.pid not in quiet:
+                        break
+                else:
+                    # the same ends, and nobody who could move its bytes has run: the same record
+                    # (its waiters are quiet processes', still in the same calls)
+                    pipe = earlier[2]
+                    if pipe_waiters(inode, ()) == pipe.waiters:
+                        pipes[inode] = pipe
+                        made_pipes[inode] = earlier
+                        continue
             ends = ends_of(raw)
+            fill, capacity = measure(raw)
             waiters = pipe_waiters(inode, ())
             inputs = (fill, capacity, ends, waiters)
-            earlier = earlier_pipes.get(inode)
-            if earlier is not None and earlier[0] == inputs:
-                pipe = earlier[1]
+            if earlier is not None and earlier[1] == inputs:
+                pipe = earlier[2]
             else:
                 pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters)
             pipes[inode] = pipe
-            made_pipes[inode] = (inputs, pipe)
+            made_pipes[inode] = (raw, inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
             fill, capacity = measure(raw)
@@ -248,8 +269,7 @@ class RecordMemo:
     def processes_of(
         self,
         infos: dict[int, processes.ProcessInfo],
-        pipes: dict[int, Pipe],
-        fifos: dict[int, Fifo],
+        holders: dict[int, fds.PidFds],
         segments: dict[int, ShmSegment],
         used_queues: dict[int, set[int]],
         used_sets: dict[int, set[int]],
@@ -262,35 +282,32 @@ class RecordMemo:
         one namespace)."""
         held_posix = held_posix or {}
         earlier_held, made_held = self.held, {}
-        held_pipes: dict[int, list[HeldPipeEnd]] = {}
-        for kind, table in (("pipe", pipes), ("fifo", fifos)):
-            for inode, pipe in table.items():
-                ends = pipe.ends
-                if not ends:
-                    continue  # a FIFO known only from processes blocked opening it
-                earlier = earlier_held.get((kind, inode))
-                if earlier is not None and earlier[0] is ends:
-                    held_ends = earlier[1]  # the very same records, so that a process's inputs compare by identity
-                else:
-                    held_ends = [HeldPipeEnd(kind, inode, end.fd, end.mode) for end in ends]  # type: ignore[arg-type]
-                made_held[(kind, inode)] = (ends, held_ends)
-                for end, held in zip(ends, held_ends, strict=True):
-                    held_pipes.setdefault(end.pid, []).append(held)
+        for pid, held in holders.items():
+            earlier = earlier_held.get(pid)
+            if earlier is not None and earlier[0] is held:
+                made_held[pid] = earlier  # the same fds read (a quiet process): the very same records
+                continue
+            ends = [HeldPipeEnd("pipe", inode, end.fd, end.mode) for inode, end in held.pipes]
+            ends.extend(HeldPipeEnd("fifo", inode, end.fd, end.mode) for inode, _path, end in held.fifos)
+            made_held[pid] = (held, tuple(sorted(ends, key=_FD)))
         self.held = made_held
         mapped = self._segments_by_attacher(segments)
         if mapped_elsewhere:
             mapped = {**mapped, **mapped_elsewhere}
         earlier_processes, made = self.processes, {}
         result = {}
+        waits_of = waits_of or {}
         for pid, info in infos.items():
+            held = made_held.get(pid)
+            queues, sets, posix = used_queues.get(pid), used_sets.get(pid), held_posix.get(pid)
             inputs = (
                 info,
                 mapped.get(pid, ()),
-                tuple(sorted(held_pipes.get(pid, ()), key=_FD)),
-                tuple(sorted(used_queues.get(pid, ()))),
-                tuple(sorted(used_sets.get(pid, ()))),
-                waits_of.get(pid, ()) if waits_of else (),
-                tuple(held_posix.get(pid, ())),
+                held[1] if held is not None else (),
+                tuple(sorted(queues)) if queues else (),
+                tuple(sorted(sets)) if sets else (),
+                waits_of.get(pid, ()),
+                tuple(posix) if posix else (),
             )
             earlier = earlier_processes.get(pid)
             if earlier is not None and earlier[0] == inputs:

@@ -181,8 +181,7 @@ class Scanner:
         wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
 
         interesting = set(wait_scan.by_pid)
-        interesting.update(end.pid for ends in fd_scan.pipe_ends.values() for end in ends)
-        interesting.update(end.pid for ends in fd_scan.fifo_ends.values() for end in ends)
+        interesting.update(fd_scan.holders)
         interesting.update(maps_scan.attachers)
         interesting.update(map(_CPID, shm_rows))
         interesting.update(map(_LPID, shm_rows))
@@ -207,7 +206,13 @@ class Scanner:
         waiting = Waiting(wait_scan, comms)
         meter = fds.PipeMeter(proc)
         try:
-            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths)
+            # a pipe's fill is taken from memory only when every holder is known: a process whose fds
+            # could not be read (another user's, or one stuck) may hold it, and write if it has run
+            quiet_pids = memory.quiet_pids() if memory is not None and not stuck else None
+            if quiet_pids is not None and not quiet_pids.issuperset(fd_scan.denied):
+                quiet_pids = None
+            pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
+                                               quiet=quiet_pids)
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)
@@ -232,7 +237,7 @@ class Scanner:
         posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished, waiting.on) if posix is not None \
             else None
         procs = records.processes_of(
-            infos, pipes, fifos, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
+            infos, fd_scan.holders, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
             posix_records.held if posix_records is not None else None,
         )
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}

@@ -65,11 +65,13 @@ DENIED_FDS = PidFds((), (), denied=True)
 
 
 class FdScan:
-    """Every pipe and FIFO end found, and the processes that could not be read."""
+    """Every pipe and FIFO end found (by object, and by the process holding them), and the processes
+    that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders")
 
     def __init__(self) -> None:
+        self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
         self.pipe_ends: dict[int, list[RawEnd]] = {}
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
@@ -80,11 +82,20 @@ class FdScan:
         """The same scan without the ends of `pids` (and without pipes left with no end)."""
         scan = FdScan()
         scan.denied = {pid: reason for pid, reason in self.denied.items() if pid not in pids}
-        for source, target in ((self.pipe_ends, scan.pipe_ends), (self.fifo_ends, scan.fifo_ends)):
-            for inode, ends in source.items():
-                kept = [end for end in ends if end.pid not in pids] if any(e.pid in pids for e in ends) else ends
+        scan.holders = {pid: held for pid, held in self.holders.items() if pid not in pids}
+        gone = [self.holders[pid] for pid in pids if pid in self.holders]
+        # only the pipes and FIFOs those processes held change (the others' lists are shared, not copied)
+        for source, target, inodes in (
+            (self.pipe_ends, scan.pipe_ends, {inode for held in gone for inode, _end in held.pipes}),
+            (self.fifo_ends, scan.fifo_ends, {inode for held in gone for inode, _path, _end in held.fifos}),
+        ):
+            target.update(source)
+            for inode in inodes:
+                kept = [end for end in source[inode] if end.pid not in pids]
                 if kept:
                     target[inode] = kept
+                else:
+                    del target[inode]
         scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
         scan.objects = [found for found in self.objects if found.end.pid not in pids]
         return scan
@@ -92,6 +103,8 @@ class FdScan:
     def add(self, pid: int, held: PidFds) -> None:
         if held.denied:
             self.denied[pid] = "permission denied"
+        if held.pipes or held.fifos:
+            self.holders[pid] = held
         for inode, end in held.pipes:
             self.pipe_ends.setdefault(inode, []).append(end)
         for inode, path, end in held.fifos:
@@ -248,7 +261,8 @@ def scan_fds(
             held = read_process_fds(proc, pid, mount_ids)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
-        scan.add(pid, held)
+        if held is not NO_FDS:
+            scan.add(pid, held)
     proc.done()
     return scan
 

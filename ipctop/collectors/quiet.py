@@ -21,8 +21,10 @@ does not hold, the process is read in full every scan:
   waiting, and times scheduled, all equal) if neither has ever run.
 
 What no counter shows (an fd table shared between processes by clone(CLONE_FILES),
-another process writing into a process's argv memory) is bounded by reading
-every process in full at least once every FULL_EVERY scans.
+another process writing into a process's argv memory, a process that opens a
+pipe through /proc/PID/fd/N for a moment and writes to it, the kernel writing to
+a pipe it holds itself, as for a core dump) is bounded by reading every process
+in full, and measuring the pipes it holds, at least once every FULL_EVERY scans.
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
 /proc only and never from two threads at once.  The first scan reads no run
@@ -85,6 +87,10 @@ class ScanMemory:
     def quiet(self, pid: int) -> bool:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""
         return pid in self._quiet
+
+    def quiet_pids(self) -> set[int]:
+        """Every pid for which `quiet(pid)` is True (not to be changed)."""
+        return self._quiet
 
     def unchanged_pids(self) -> set[int]:
         """Every single-threaded pid that has not run since it was last read, this scan's turn of

@@ -173,12 +173,12 @@ class _Context:
 
     def held(self, pid: int, mode: str) -> list[tuple[str, int]]:
         """The pipes and FIFOs `pid` holds open in `mode` ("r" or "w")."""
-        found = []
-        for kind, table in (("pipe", self.fd_scan.pipe_ends), ("fifo", self.fd_scan.fifo_ends)):
-            for inode, ends in table.items():
-                if any(end.pid == pid and mode in end.mode for end in ends):
-                    found.append((kind, inode))
-        return found
+        held = self.fd_scan.holders.get(pid)
+        if held is None:
+            return []
+        found = [("pipe", inode) for inode, end in held.pipes if mode in end.mode]
+        found.extend(("fifo", inode) for inode, _path, end in held.fifos if mode in end.mode)
+        return list(dict.fromkeys(found))  # one entry per object, however many fds
 
     def fifo_inode(self, path: str, looked_up: str) -> int | None:
         """The inode of the FIFO a task opens: by its path among the FIFOs held open, else statx."""

@@ -67,6 +67,40 @@ def test_a_process_that_runs_is_read_again(holders, scanner):
     assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2  # by the first scan after, not some later one
 
 
+def test_a_pipe_shows_the_bytes_written_by_one_of_its_holders_while_the_others_sleep(holders, scanner):
+    # a pipe whose holders have not run keeps the fill measured before: this one has a holder
+    # that sleeps throughout and one that wakes to write, so each write must be measured
+    read_end, write_end = os.pipe()
+    try:
+        sleeper = holders.spawn("hold", pass_fds=(read_end, write_end))
+        writer = holders.spawn("write-on-usr1", write_end, pass_fds=(write_end,))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    _settled(scanner, sleeper.pid)
+    _settled(scanner, writer.pid)
+    (held,) = [held for held in scanner.scan().processes[writer.pid].pipes]
+    assert scanner.scan().pipes[held.inode].fill == 0
+    for written in range(1, 4):
+        os.kill(writer.pid, signal.SIGUSR1)
+        wait_until(lambda n=written: _bytes_in(sleeper.pid, held.fd) == n)
+        assert scanner.scan().pipes[held.inode].fill == written  # by the first scan after
+        _settled(scanner, writer.pid)
+        assert scanner.scan().pipes[held.inode].fill == written  # and while both sleep
+
+
+def _bytes_in(pid: int, fd: int) -> int:
+    """The bytes waiting in a pipe, read through a duplicate of `pid`'s own fd (no new reader)."""
+    from ipctop.collectors.fds import PipeMeter, RawEnd
+    from ipctop.snapshot import LIVE
+
+    meter = PipeMeter(LIVE)
+    try:
+        return meter.measure([RawEnd(pid, fd, "r")])[0] or 0
+    finally:
+        meter.close()
+
+
 def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders, tmp_path, scanner):
     flag = tmp_path / "open-a-pipe"
     holder = holders.spawn("thread-pipe-on-file", flag)

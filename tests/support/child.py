@@ -107,6 +107,13 @@ def _pipe_on_usr1(_args: list[str]) -> None:
     _ready()
 
 
+def _write_on_usr1(args: list[str]) -> None:
+    """FD: write one byte to FD (a pipe end passed in) each time SIGUSR1 arrives."""
+    fd = int(args[0])
+    signal.signal(signal.SIGUSR1, lambda *_: os.write(fd, b"x"))
+    _ready()
+
+
 def _thread_pipe_on_file(args: list[str]) -> None:
     """PATH: a second thread opens a pipe once PATH exists; the main thread never wakes."""
     import threading
@@ -230,6 +237,7 @@ EXTRA_COMMANDS = {
     "wait-readable": _wait_readable,
     "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
+    "write-on-usr1": _write_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
     "fork-holder": _fork_holder,
 }
