@@ -101,6 +101,8 @@ WORLDS = {
     "busy": WorldSpec("busy", shared_pipe=True, python_processes=True),
     "10k": WorldSpec("10k", processes=10_000, extra_fds=7),
     "pipes9900": WorldSpec("pipes9900", pipe_hoarder=9_900),
+    # issue 7's default world as it was: System V objects and pipes only, to compare with code from before POSIX
+    "sysv": WorldSpec("sysv", posix_shm=0, posix_sems=0, posix_queues=0, posix_holders=0, anon_shared=0),
     "idle": WorldSpec(
         "idle", processes=0, pipes=0, segments=0, servers=0, queues=0, sem_sets=0, sem_waiters=0, fifos=0,
         posix_shm=0, posix_sems=0, posix_queues=0, posix_holders=0, anon_shared=0,
