@@ -30,8 +30,9 @@ async def test_a_pane_key_then_slash_filters_the_new_pane():
         await play_fixture(pilot)
         await pilot.press("6")
         type_at_once(app, "1", "slash", *"postg")
-        await wait_for(pilot, lambda: row_keys(app, "shm") == ["3"])  # pane 1 filtered by owner
         main = app.main_screen
+        # pane 1 filtered by owner, once every key typed has arrived ("po" alone leaves the same row)
+        await wait_for(pilot, lambda: main.pane("shm").filter_text == "postg" and row_keys(app, "shm") == ["3"])
         assert main.current_pane.pane_id == "shm" and main.pane("shm").filter_text == "postg"
         assert main.pane("events").filter_text == ""
         assert app.focused is not table(app, "shm")  # still typing in the filter
