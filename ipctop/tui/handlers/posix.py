@@ -5,6 +5,8 @@ worker thread that stops when ipctop exits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ipctop.actions import posix_requests as rq
 from ipctop.actions.operations import Outcome
 from ipctop.model import PosixQueue, PosixSem, PosixShm, UnnamedShm
@@ -70,44 +72,45 @@ def write(ctx: ActionContext) -> None:
     open_form(ctx, PosixWriteForm(obj.name, obj.size), lambda request: _carry_out(ctx, request))
 
 
+def _named_of(ctx: ActionContext, kind: type, refusal: str) -> Any:
+    """The selected object of `kind` that still has a name, or None after saying `refusal`."""
+    obj = selected(ctx, kind)
+    if obj is None or obj.unlinked:
+        ctx.fail(refusal)
+        return None
+    return obj
+
+
 def send(ctx: ActionContext) -> None:
     from ipctop.tui.forms.posix_forms import PosixSendForm
 
-    obj = selected(ctx, PosixQueue)
-    if obj is None or obj.unlinked:
-        ctx.fail("s sends to a POSIX queue that has a name: select a queue row.")
-        return
-    open_form(ctx, PosixSendForm(obj.name, obj.message_size), lambda request: _carry_out(ctx, request))
+    obj = _named_of(ctx, PosixQueue, "s sends to a POSIX queue that has a name: select a queue row.")
+    if obj is not None:
+        open_form(ctx, PosixSendForm(obj.name, obj.message_size), lambda request: _carry_out(ctx, request))
 
 
 def receive(ctx: ActionContext) -> None:
     from ipctop.tui.forms.posix_forms import PosixReceiveForm
 
-    obj = selected(ctx, PosixQueue)
-    if obj is None or obj.unlinked:
-        ctx.fail("r receives from a POSIX queue that has a name: select a queue row.")
-        return
-    open_form(ctx, PosixReceiveForm(obj.name), lambda request: _carry_out(ctx, request))
+    obj = _named_of(ctx, PosixQueue, "r receives from a POSIX queue that has a name: select a queue row.")
+    if obj is not None:
+        open_form(ctx, PosixReceiveForm(obj.name), lambda request: _carry_out(ctx, request))
 
 
 def operate(ctx: ActionContext) -> None:
     from ipctop.tui.forms.posix_forms import PosixSemOpForm
 
-    obj = selected(ctx, PosixSem)
-    if obj is None or obj.unlinked:
-        ctx.fail("o posts to or waits on a named semaphore that has a name: select a sem row.")
-        return
-    open_form(ctx, PosixSemOpForm(obj.name), lambda request: _carry_out(ctx, request))
+    obj = _named_of(ctx, PosixSem, "o posts to or waits on a named semaphore that has a name: select a sem row.")
+    if obj is not None:
+        open_form(ctx, PosixSemOpForm(obj.name), lambda request: _carry_out(ctx, request))
 
 
 def set_value(ctx: ActionContext) -> None:
     from ipctop.tui.forms.posix_forms import PosixSemSetForm
 
-    obj = selected(ctx, PosixSem)
-    if obj is None or obj.unlinked:
-        ctx.fail("v sets a named semaphore that has a name: select a sem row.")
-        return
-    open_form(ctx, PosixSemSetForm(obj.name, obj.value), lambda request: _carry_out(ctx, request))
+    obj = _named_of(ctx, PosixSem, "v sets a named semaphore that has a name: select a sem row.")
+    if obj is not None:
+        open_form(ctx, PosixSemSetForm(obj.name, obj.value), lambda request: _carry_out(ctx, request))
 
 
 def change_mode_or_owner(ctx: ActionContext) -> None:
