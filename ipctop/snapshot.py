@@ -310,22 +310,49 @@ def _process_infos(
 ) -> dict[int, processes.ProcessInfo]:
     infos = {}
     remembered = memory.infos if memory is not None else {}
+    parent_moved = []  # quiet processes whose parent ran: did it exit, so that they were reparented?
     for pid in pids:
-        proc.reading(pid, "stat, cmdline")
         info = remembered.get(pid)
         if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
-            # a quiet process's ppid still changes when its parent exits: read it again
-            ppid = processes.read_ppid(proc, pid)
-            if ppid is None:
-                info = None
-            elif ppid != info.ppid:
-                info = remembered[pid] = info._replace(ppid=ppid)
-        if info is None:
+            parent_moved.append(info)
+        elif info is None:
+            proc.reading(pid, "stat, cmdline")
             info = processes.read_process(proc, pid, btime, memory.ns.get(pid) if memory is not None else None)
             if info is None:
                 continue
             if memory is not None and pid in memory.now:
                 remembered[pid] = info
         infos[pid] = info
+    if memory is not None:
+        _check_parents(proc, infos, parent_moved, memory)
     proc.done()
     return infos
+
+
+def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent_moved: list[processes.ProcessInfo],
+                   memory: quiet.ScanMemory) -> None:
+    """A process's ppid changes only when its parent exits.  So a quiet process whose parent is, this
+    scan, alive and the very process (by start time) it was when its ppid was last known keeps that
+    ppid; the others have theirs read again (one small read, where a parent that runs but lives,
+    as an init or a shell does, would otherwise cost one per child every scan)."""
+    parent_start = memory.parent_start
+    for info in parent_moved:
+        pid, parent = info.pid, infos.get(info.ppid)
+        if parent is not None and parent.state not in _EXITED and parent_start.get(pid) == parent.start_time:
+            continue
+        proc.reading(pid, "stat")
+        ppid = processes.read_ppid(proc, pid)
+        if ppid is None:
+            del infos[pid]
+            memory.infos.pop(pid, None)
+            continue
+        if ppid != info.ppid:
+            infos[pid] = memory.infos[pid] = info._replace(ppid=ppid)
+        parent_start.pop(pid, None)
+    for pid, info in infos.items():
+        parent = infos.get(info.ppid)
+        if parent is not None and parent.state not in _EXITED and pid in memory.now:
+            parent_start[pid] = parent.start_time
+
+
+_EXITED = ("Z", "X")  # a zombie's children have been given to another parent already

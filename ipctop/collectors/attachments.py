@@ -103,33 +103,72 @@ def _parse_maps(pid: int, data: bytes, shmids: set[int] | None) -> tuple[list[Ma
     return found, frozenset(inodes)
 
 
+_Parse = tuple[frozenset[int], frozenset[int], tuple[MapsAttachment, ...]]  # /SYSV inodes, those kept, attachments
+_BARE: tuple[None, _Parse] = (None, (frozenset(), frozenset(), ()))  # maps without a /SYSV line: most processes
+
+
 class MapsParser:
-    """Parses maps files, remembering the latest scan's parses (a Scanner holds one).
+    """Parses maps files, remembering each process's latest parse (a Scanner holds one).
 
     The attachments are a function of a maps text and of which of its inodes are looked
-    for, so an unchanged maps file is not parsed again: at 10,000 segments the parse,
-    not the read, was most of a scan's time."""
+    for, so a process's maps read the same as last time are not parsed again: at 10,000
+    segments the parse, not the read, was most of a scan's time.  Only texts with a /SYSV
+    line are kept to compare (a text without one is parsed by one search), and a process
+    that has not run since its maps were read (quiet.py) is not read again: its parse is
+    trusted as long as it stays quiet, without its text kept (a maps file is some
+    kilobytes; at 10,000 processes their texts were 40 MB of the monitor's memory)."""
 
-    __slots__ = ("_parses", "_now")
+    __slots__ = ("_parses", "_now", "_trusted", "bare")
 
     def __init__(self) -> None:
-        # (pid, maps text) -> (inodes of its /SYSV lines, those that were kept, attachments)
-        self._parses: dict[tuple[int, bytes], tuple[frozenset[int], frozenset[int], tuple[MapsAttachment, ...]]] = {}
-        self._now: dict[tuple[int, bytes], tuple] = {}
+        self._parses: dict[int, tuple[bytes | None, _Parse]] = {}  # pid -> (its text if it has /SYSV lines, parse)
+        self._now: dict[int, tuple[bytes | None, _Parse]] = {}
+        self._trusted: set[int] = set()  # pids whose parse holds while they stay quiet
+        self.bare: set[int] = set()  # trusted pids whose maps have no /SYSV line at all
 
-    def start_scan(self) -> None:
+    def start_scan(self, quiet: set[int] | None) -> None:
+        """Begin a scan; `quiet`: the pids that have not run since their latest parse was trusted."""
         self._now = {}
+        self._trusted = self._trusted & quiet if quiet is not None else set()
 
     def end_scan(self) -> None:
         self._parses, self._now = self._now, {}
+        self.bare = {pid for pid in self._trusted if pid in self._parses and not self._parses[pid][1][0]}
 
-    def attachments_in(self, pid: int, data: bytes, shmids: set[int]) -> list[MapsAttachment]:
-        entry = self._parses.get((pid, data)) or self._now.get((pid, data))
-        if entry is None or entry[0] & shmids != entry[1]:
+    def still_bare(self, pids: set[int]) -> None:
+        """`pids` (trusted and quiet) still map no segment."""
+        parses, now = self._parses, self._now
+        for pid in pids:
+            now[pid] = parses[pid]
+
+    def trusted_attachments(self, pid: int, shmids: set[int]) -> list[MapsAttachment] | None:
+        """A quiet process's attachments of `shmids` from its latest parse; None when its maps must be read."""
+        if pid not in self._trusted:
+            return None
+        remembered = self._now.get(pid) or self._parses.get(pid)
+        if remembered is None or remembered[1][0] & shmids != remembered[1][1]:
+            return None
+        self._now[pid] = remembered
+        return list(remembered[1][2])
+
+    def attachments_in(self, pid: int, data: bytes, shmids: set[int], trust: bool = False) -> list[MapsAttachment]:
+        """`pid`'s attachments of `shmids` in its maps text `data`; `trust`: read after its run counts, so the
+        parse holds while it stays quiet."""
+        earlier = self._now.get(pid) or self._parses.get(pid)
+        if earlier is not None and earlier[0] is not None and earlier[0] == data \
+                and earlier[1][0] & shmids == earlier[1][1]:
+            parse = earlier[1]
+        elif b"/SYSV" not in data:
+            parse = _BARE[1]
+        else:
             found, inodes = _parse_maps(pid, data, shmids)
-            entry = (inodes, inodes & shmids, tuple(found))
-        self._now[(pid, data)] = entry
-        return list(entry[2])
+            parse = (inodes, inodes & shmids, tuple(found))
+        self._now[pid] = (data, parse) if parse[0] else _BARE
+        if trust:
+            self._trusted.add(pid)
+        else:
+            self._trusted.discard(pid)
+        return list(parse[2])
 
 
 def scan_attachments(
@@ -156,18 +195,21 @@ def scan_attachments(
         earlier = memory.namespace_attachments.get(namespace) if namespace else memory.attachments
         # Every attachment found last time is still there (its process has not run: only a
         # process's own calls or exit detach it), and they still add up to each segment's
-        # nattch: so there is no other, and nothing to read or settle.
+        # nattch: so there is no other, and nothing to read or settle.  A process whose maps
+        # could not be read held none then (they added up without it), and cannot hold one now
+        # unless a nattch grew.
         if (
             isinstance(earlier, AttachmentScan)
             and not earlier.incomplete
-            and not earlier.denied
             and earlier.nattch == nattch_by_shmid
             and memory.all_unchanged(earlier.attachers)
         ):
+            listed = set(all_pids)
             earlier.rows = rows
+            earlier.denied = {pid: why for pid, why in earlier.denied.items() if pid in listed}
             return earlier
     parser = parser or MapsParser()
-    parser.start_scan()
+    parser.start_scan(memory.quiet_pids() if memory is not None else None)
     try:
         scan = _find(proc, rows, read_rows, likely_pids, all_pids, own_ipc_ns, memory, parser, read_maps)
     finally:
@@ -212,8 +254,8 @@ class _Pass:
         """`pid`'s attachments of `shmids`; None when it is gone, denied, or in another IPC namespace."""
         self.read.add(pid)
         memory = self.memory
-        data = None if fresh or memory is None else memory.maps.get(pid)
-        if data is None:
+        found = None if fresh or memory is None else self.parser.trusted_attachments(pid, shmids)
+        if found is None:
             self.proc.reading(pid, "maps")
             try:
                 data = self.read_maps(pid) if self.read_maps is not None and not fresh \
@@ -223,9 +265,8 @@ class _Pass:
             except Denied:
                 self.denied[pid] = "permission denied"
                 return None
-            if memory is not None and pid in memory.now and not fresh:  # read after its run counts
-                memory.maps[pid] = data
-        found = self.parser.attachments_in(pid, data, shmids)
+            trust = memory is not None and pid in memory.now and not fresh  # read after its run counts
+            found = self.parser.attachments_in(pid, data, shmids, trust)
         if found and self.own_ipc_ns and _ipc_ns(self.proc, pid, memory) not in ("", self.own_ipc_ns):
             return None  # same shmids in another IPC namespace are other segments
         return found
@@ -293,7 +334,14 @@ def _first_pass(reading: _Pass, need: dict[int, int], likely_pids: Iterable[int]
     """Every process's mappings of the attached segments (each process read once)."""
     shmids = set(need)
     by_shmid: dict[int, list[MapsAttachment]] = {}
-    for pid in dict.fromkeys([*likely_pids, *all_pids]):
+    order = dict.fromkeys([*likely_pids, *all_pids])
+    if reading.memory is not None:
+        # a quiet process whose maps had no /SYSV line has none now: not looked at again
+        bare = reading.parser.bare & reading.memory.quiet_pids()
+        reading.parser.still_bare(bare)
+        reading.read.update(bare)
+        order = [pid for pid in order if pid not in bare]
+    for pid in order:
         for attachment in reading.attachments_of(pid, shmids, fresh=False) or ():
             by_shmid.setdefault(attachment.shmid, []).append(attachment)
     return by_shmid

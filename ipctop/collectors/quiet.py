@@ -44,7 +44,8 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "maps", "shared", "infos", "ns", "attachments", "namespace_attachments",
+        "scans", "marks", "threads", "fds", "shared", "infos", "ns", "parent_start", "attachments",
+        "namespace_attachments",
         "now", "_quiet", "_unchanged",
     )
 
@@ -53,10 +54,10 @@ class ScanMemory:
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
         self.fds: dict[int, Any] = {}  # fds.PidFds
-        self.maps: dict[int, bytes] = {}
         self.shared: dict[int, tuple] = {}  # mappings.SharedMapping of each process (its parsed maps)
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}
+        self.parent_start: dict[int, float] = {}  # the start time of each process's parent when its ppid was known
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
         self.namespace_attachments: dict[int, Any] = {}  # ... of each other IPC namespace, by inode
         self.now: dict[int, bytes] = {}  # this scan's marks
@@ -80,7 +81,7 @@ class ScanMemory:
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
         self._quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
-        for table in (self.marks, self.fds, self.maps, self.shared, self.infos, self.ns):
+        for table in (self.marks, self.fds, self.shared, self.infos, self.ns, self.parent_start):
             for pid in [pid for pid in table if pid not in self._quiet]:
                 del table[pid]
 

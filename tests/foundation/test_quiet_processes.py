@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from ipctop.collectors.procfs import ProcFS
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import Held, wait_until, wchan
 
@@ -180,6 +181,40 @@ def test_the_first_scan_reads_no_run_counts():
     scanner = Scanner()
     scanner.scan()
     assert scanner.quiet is not None and scanner.quiet.now == {}
+
+
+def test_a_quiet_process_whose_parent_runs_but_lives_keeps_its_ppid_unread_until_the_parent_exits(holders, tmp_path):
+    stat_reads: list[int] = []
+
+    class CountingProcFS(ProcFS):
+        def read_pid_record(self, pid: int, name: str) -> bytes:
+            if name == "stat":
+                stat_reads.append(pid)
+            return super().read_pid_record(pid, name)
+
+    scanner = Scanner(CountingProcFS())
+    flag = tmp_path / "exit"
+    with _holding_a_pipe_end(holders, "fork-busy-parent", flag) as parent:
+        orphan = int(parent.ready.split()[1])
+        try:
+            _settled(scanner, orphan)
+            assert scanner.quiet is not None
+            unread = 0
+            for _ in range(4):
+                before = len(stat_reads)
+                assert scanner.scan().processes[orphan].ppid == parent.pid
+                assert not scanner.quiet.quiet(parent.pid)  # it runs every 20 ms
+                if scanner.quiet.quiet(orphan):  # not its turn to be read in full
+                    assert orphan not in stat_reads[before:]
+                    unread += 1
+            assert unread >= 3
+            flag.touch()
+            new_parent = wait_until(lambda: _ppid(orphan) != parent.pid and _ppid(orphan))
+            assert scanner.scan().processes[orphan].ppid == new_parent  # its old parent is a zombie, or gone
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(orphan, signal.SIGKILL)
+            wait_until(lambda: not _alive(orphan))
 
 
 def _open_fds(pid: int) -> int:

@@ -25,7 +25,8 @@ def _left_of(scanner: Scanner, pids: set[int], shmids: set[int], msqids: set[int
     quiet = memory.quiet
     assert quiet is not None
     by_pid: dict[str, Iterable[int]] = {
-        f"quiet.{name}": getattr(quiet, name) for name in ("marks", "threads", "fds", "maps", "shared", "infos", "ns")
+        f"quiet.{name}": getattr(quiet, name)
+        for name in ("marks", "threads", "fds", "shared", "infos", "ns", "parent_start")
     }
     by_pid["quiet.now"] = quiet.now
     by_pid["records.processes"] = memory.records.processes
@@ -33,7 +34,8 @@ def _left_of(scanner: Scanner, pids: set[int], shmids: set[int], msqids: set[int
     by_pid["records.segment_names"] = memory.records.segment_names
     by_pid["waits.found"] = memory.waits.found
     by_pid["waits.idle"] = memory.waits.idle
-    by_pid["maps"] = [key[0] for key in memory.maps._parses]  # (pid, maps text)
+    by_pid["maps"] = list(memory.maps._parses)
+    by_pid["maps trusted"] = list(memory.maps._trusted)
     left = [f"{where} {pid}" for where, keys in by_pid.items() for pid in keys if pid in pids]
     left += [f"records.segments {shmid}" for shmid in memory.records.segments if shmid in shmids]
     left += [f"records.pipes {inode}" for inode in memory.records.pipes if inode in inodes]

@@ -140,6 +140,23 @@ def _fork_holder(_args: list[str]) -> None:
     _ready(str(child))
 
 
+def _fork_busy_parent(args: list[str]) -> None:
+    """FLAG: fork a child that keeps the fds passed in and waits; print its pid, then run every 20 ms
+    (a parent that is never quiet) until FLAG exists, and exit."""
+    import time
+
+    child = os.fork()
+    if child == 0:
+        _note_signals()
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        os.close(_report)
+        _wait_forever()
+    _ready(str(child))
+    while not os.path.exists(args[0]):
+        time.sleep(0.02)
+    os._exit(0)
+
+
 def _shm_attach_split(args: list[str]) -> None:
     """SHMID: attach it and mprotect its second page read-only: one attach, three mappings."""
     import ctypes
@@ -240,6 +257,7 @@ EXTRA_COMMANDS = {
     "write-on-usr1": _write_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
     "fork-holder": _fork_holder,
+    "fork-busy-parent": _fork_busy_parent,
 }
 
 
