@@ -310,10 +310,11 @@ def _process_infos(
 ) -> dict[int, processes.ProcessInfo]:
     infos = {}
     remembered = memory.infos if memory is not None else {}
+    quiet_pids = memory.quiet_pids() if memory is not None else set()
     parent_moved = []  # quiet processes whose parent ran: did it exit, so that they were reparented?
     for pid in pids:
         info = remembered.get(pid)
-        if info is not None and info.ppid != 0 and not memory.quiet(info.ppid):  # type: ignore[union-attr]
+        if info is not None and info.ppid != 0 and info.ppid not in quiet_pids:
             parent_moved.append(info)
         elif info is None:
             proc.reading(pid, "stat, cmdline")

@@ -101,17 +101,24 @@ class FdScan:
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:
-        if held.denied:
+        pipes, fifos, denied, objects = held
+        if denied:
             self.denied[pid] = "permission denied"
-        if held.pipes or held.fifos:
+        if pipes or fifos:
             self.holders[pid] = held
-        for inode, end in held.pipes:
-            self.pipe_ends.setdefault(inode, []).append(end)
-        for inode, path, end in held.fifos:
+        if pipes:
+            pipe_ends = self.pipe_ends
+            for inode, end in pipes:
+                ends = pipe_ends.get(inode)
+                if ends is None:
+                    pipe_ends[inode] = [end]
+                else:
+                    ends.append(end)
+        for inode, path, end in fifos:
             self.fifo_ends.setdefault(inode, []).append(end)
             self.fifo_paths.setdefault(inode, path)
-        if held.objects:
-            self.objects.extend(held.objects)
+        if objects:
+            self.objects.extend(objects)
 
 
 def mode_from_flags(flags: int) -> str:
@@ -253,16 +260,16 @@ def scan_fds(
             scan.add(pid, read_process_fds(proc, pid, mount_ids))
         proc.done()
         return scan
-    remembered = memory.fds
+    remembered, quiet, add = memory.fds, memory.quiet_pids(), scan.add
     for pid in pids:
         held = remembered.get(pid)
-        if held is None or held.fifos or held.denied or not memory.quiet(pid):
+        if held is None or pid not in quiet or held.fifos or held.denied:
             proc.reading(pid, "fd")
             held = read_process_fds(proc, pid, mount_ids)
             memory.read_in_full(pid, proc.root)
             remembered[pid] = held
         if held is not NO_FDS:
-            scan.add(pid, held)
+            add(pid, held)
     proc.done()
     return scan
 

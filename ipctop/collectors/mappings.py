@@ -149,9 +149,10 @@ class MapsPass:
         """pid -> its shared mappings (only processes that have some)."""
         memory, shm_dev = self.memory, self.shm_dev
         remembered = memory.shared if memory is not None else None
+        quiet = memory.quiet_pids() if memory is not None else set()
         for pid in pids:
             found = None
-            if remembered is not None and memory.quiet(pid):  # type: ignore[union-attr]
+            if remembered is not None and pid in quiet:
                 found = remembered.get(pid)
             if found is None:
                 self.proc.reading(pid, "maps")  # a process stuck in a page fault holds its maps' lock

@@ -75,6 +75,7 @@ def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemor
     namespace_of: dict[int, int] = {}
     members: dict[int, list[int]] = {own: []} if own else {}
     unreadable = 0
+    inodes: dict[str, int] = {}  # a machine has a few namespaces: each link parsed once
     for pid in pids:
         if pid in skip:
             continue
@@ -89,11 +90,15 @@ def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemor
                 continue
             if memory is not None:
                 remembered[pid] = link
-        inode = inode_of(link)
+        inode = inodes.get(link)
+        if inode is None:
+            inode = inodes[link] = inode_of(link)
+            if inode:
+                members.setdefault(inode, [])
         if not inode:
             continue
         namespace_of[pid] = inode
-        members.setdefault(inode, []).append(pid)
+        members[inode].append(pid)
     return Discovery(own, namespace_of, {inode: tuple(sorted(pids)) for inode, pids in members.items()}, unreadable)
 
 

@@ -73,10 +73,7 @@ class ScanMemory:
         for pid in [pid for pid in self.threads if pid not in listed]:
             del self.threads[pid]
         if self.scans > 1:
-            for pid in pids:
-                mark = self._read_mark(pid)
-                if mark is not None:
-                    self.now[pid] = mark
+            self.now = _read_marks(pids)
         now, marks, threads = self.now, self.marks, self.threads
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
@@ -115,17 +112,25 @@ class ScanMemory:
         except OSError:
             self.threads.pop(pid, None)
 
-    def _read_mark(self, pid: int) -> bytes | None:
-        # Opened, read and closed each time (6 µs): held open, the files would cost every
-        # reader of this process's fds (lsof, another ipctop, ipctop itself) a link each.
+
+
+def _read_marks(pids: list[int]) -> dict[int, bytes]:
+    """Each process's run counts; a process gone, unreadable or never scheduled yet has none."""
+    # Opened, read and closed each time (a few µs): held open, the files would cost every
+    # reader of this process's fds (lsof, another ipctop, ipctop itself) a link each.
+    marks = {}
+    open_, read, close, flags = os.open, os.read, os.close, os.O_RDONLY | os.O_CLOEXEC
+    for pid in pids:
         try:
-            fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+            fd = open_(f"/proc/{pid}/schedstat", flags)
         except OSError:
-            return None
+            continue
         try:
-            mark = os.read(fd, _MARK_SIZE)
+            mark = read(fd, _MARK_SIZE)
         except OSError:
-            return None
+            continue
         finally:
-            os.close(fd)
-        return None if mark.endswith(b" 0\n") else mark  # pcount 0: never scheduled yet
+            close(fd)
+        if not mark.endswith(b" 0\n"):  # pcount 0: never scheduled yet
+            marks[pid] = mark
+    return marks
