@@ -15,7 +15,9 @@ does not hold, the process is read in full every scan:
 
 - a process with more than one thread (schedstat is its main thread's);
 - a process holding a FIFO end (anyone may rename the FIFO's path);
-- a process whose parent is not quiet (its ppid changes when the parent exits);
+- a process whose parent is not quiet has its ppid read again (it changes when
+  the parent exits), unless that parent is read this scan, alive, and the very
+  process (by start time) it was when the ppid was last known;
 - a process never seen scheduled yet (pcount 0): a new process that took the pid
   of one that exited can only match the old counts (nanoseconds on a CPU and
   waiting, and times scheduled, all equal) if neither has ever run.
