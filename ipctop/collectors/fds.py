@@ -68,15 +68,64 @@ class FdScan:
     """Every pipe and FIFO end found (by object, and by the process holding them), and the processes
     that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
-        self.pipe_ends: dict[int, list[RawEnd]] = {}
+        self.pipe_ends: dict[int, list[RawEnd]] = {}  # never changed once made: a later scan may share them
         self.fifo_ends: dict[int, list[RawEnd]] = {}
         self.fifo_paths: dict[int, str] = {}
         self.denied: dict[int, str] = {}
         self.objects: list[RawObjectFd] = []
+        self.by_pid: dict[int, PidFds] = {}  # every process read that holds anything (or was denied)
+
+    def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
+        """This scan with the processes of `reread` read again and those not in `pids` gone: what a
+        scan of every process would give (the same ends, objects in pid order), made in the time of
+        what changed.  Every FIFO holder and every process that could not be read is in `reread`
+        (they are read every scan)."""
+        scan = FdScan()
+        old = self.by_pid
+        listed = set(pids)
+        left = [pid for pid in old if pid not in listed or pid in reread]  # their old ends go
+        by_pid = scan.by_pid = dict(old)
+        holders = scan.holders = dict(self.holders)
+        for pid in left:
+            del by_pid[pid]
+            holders.pop(pid, None)
+        for pid, held in reread.items():
+            if held is not NO_FDS:
+                by_pid[pid] = held
+                if held.pipes or held.fifos:
+                    holders[pid] = held
+        # the pipes whose ends changed get new lists; the others' lists are shared, not copied
+        leaving = set(left)
+        pipe_ends = scan.pipe_ends = dict(self.pipe_ends)
+        changed: dict[int, list[RawEnd]] = {}
+        for pid in left:
+            for inode, _end in old[pid].pipes:
+                if inode not in changed:
+                    changed[inode] = [end for end in self.pipe_ends[inode] if end.pid not in leaving]
+        for held in reread.values():
+            for inode, end in held.pipes:
+                ends = changed.get(inode)
+                if ends is None:
+                    ends = changed[inode] = list(self.pipe_ends.get(inode, ()))
+                ends.append(end)
+        for inode, ends in changed.items():
+            if ends:
+                pipe_ends[inode] = ends
+            else:
+                pipe_ends.pop(inode, None)
+        for pid, held in reread.items():
+            if held.denied:
+                scan.denied[pid] = "permission denied"
+            for inode, path, end in held.fifos:
+                scan.fifo_ends.setdefault(inode, []).append(end)
+                scan.fifo_paths.setdefault(inode, path)
+        with_objects = [pid for pid, held in by_pid.items() if held.objects]
+        scan.objects = [found for pid in sorted(with_objects) for found in by_pid[pid].objects]
+        return scan
 
     def without(self, pids: set[int]) -> FdScan:
         """The same scan without the ends of `pids` (and without pipes left with no end)."""
@@ -98,10 +147,12 @@ class FdScan:
                     del target[inode]
         scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
         scan.objects = [found for found in self.objects if found.end.pid not in pids]
+        scan.by_pid = {pid: held for pid, held in self.by_pid.items() if pid not in pids}
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:
         pipes, fifos, denied, objects = held
+        self.by_pid[pid] = held
         if denied:
             self.denied[pid] = "permission denied"
         if pipes or fifos:
@@ -260,17 +311,26 @@ def scan_fds(
             scan.add(pid, read_process_fds(proc, pid, mount_ids))
         proc.done()
         return scan
-    remembered, quiet, add = memory.fds, memory.quiet_pids(), scan.add
+    remembered, quiet = memory.fds, memory.quiet_pids()
+    reread: dict[int, PidFds] = {}
     for pid in pids:
-        held = remembered.get(pid)
-        if held is None or pid not in quiet or held.fifos or held.denied:
-            proc.reading(pid, "fd")
-            held = read_process_fds(proc, pid, mount_ids)
-            memory.read_in_full(pid, proc.root)
-            remembered[pid] = held
-        if held is not NO_FDS:
-            add(pid, held)
+        if pid in quiet:
+            held = remembered.get(pid)
+            if held is not None and not held.fifos and not held.denied:
+                continue
+        proc.reading(pid, "fd")
+        held = reread[pid] = remembered[pid] = read_process_fds(proc, pid, mount_ids)
+        memory.read_in_full(pid, proc.root)
     proc.done()
+    previous = memory.fd_scan
+    if previous is not None and len(reread) < len(pids) // 4:
+        scan = previous.patched(pids, reread)
+    else:  # the first scan, or most processes ran: made anew
+        for pid in pids:
+            held = remembered.get(pid, NO_FDS)
+            if held is not NO_FDS:
+                scan.add(pid, held)
+    memory.fd_scan = scan
     return scan
 
 

@@ -46,7 +46,7 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "shared", "infos", "ns", "parent_start", "attachments",
+        "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
         "namespace_attachments",
         "now", "_quiet", "_unchanged",
     )
@@ -56,6 +56,7 @@ class ScanMemory:
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
         self.fds: dict[int, Any] = {}  # fds.PidFds
+        self.fd_scan: Any = None  # fds.FdScan of the latest scan, patched by the next
         self.shared: dict[int, tuple] = {}  # mappings.SharedMapping of each process (its parsed maps)
         self.infos: dict[int, Any] = {}  # processes.ProcessInfo
         self.ns: dict[int, str] = {}

@@ -29,6 +29,7 @@ def _left_of(scanner: Scanner, pids: set[int], shmids: set[int], msqids: set[int
         for name in ("marks", "threads", "fds", "shared", "infos", "ns", "parent_start")
     }
     by_pid["quiet.now"] = quiet.now
+    by_pid["quiet.fd_scan"] = quiet.fd_scan.by_pid if quiet.fd_scan is not None else {}
     by_pid["records.processes"] = memory.records.processes
     by_pid["records.held"] = memory.records.held
     by_pid["records.segment_names"] = memory.records.segment_names
