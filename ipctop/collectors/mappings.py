@@ -21,6 +21,7 @@ parse (not the text) of processes that have not run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from os import makedev
 from typing import NamedTuple
@@ -104,25 +105,24 @@ class MapsPass:
     """Every process's shared mappings for one scan; each maps file read at most once a scan.
 
     With a ScanMemory, a process that has not run since the previous scan keeps that
-    scan's parse (memory.shared); `texts` holds what this scan read, for other readers
-    of the same files (the System V attachment scan)."""
+    scan's parse (memory.shared).  Another reader of the same files (the System V
+    attachment scan) reads them through `read`, which parses the shared mappings of the
+    text it hands over at once: no text is kept for later (at 10,000 processes, keeping
+    them all until the end of the pass held 40 MB at once)."""
 
-    __slots__ = ("proc", "memory", "shm_dev", "texts", "denied", "gone", "mappings")
+    __slots__ = ("proc", "memory", "shm_dev", "read_pids", "denied", "gone", "mappings")
 
     def __init__(self, proc: ProcFS, memory: ScanMemory | None, shm_dev: int | None) -> None:
         self.proc = proc
         self.memory = memory
         self.shm_dev = shm_dev
-        self.texts: dict[int, bytes] = {}
+        self.read_pids: set[int] = set()  # the processes whose maps this scan has read and parsed
         self.denied: dict[int, str] = {}
         self.gone: set[int] = set()
         self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
 
     def read(self, pid: int) -> bytes:
-        """The maps of `pid`, read once this scan; raises Gone or Denied as ProcFS does."""
-        data = self.texts.get(pid)
-        if data is not None:
-            return data
+        """The maps of `pid`, read now, its shared mappings noted; raises Gone or Denied as ProcFS does."""
         if pid in self.gone:
             raise Gone(str(pid))
         if pid in self.denied:
@@ -135,33 +135,35 @@ class MapsPass:
         except Denied:
             self.denied[pid] = "permission denied"
             raise
-        self.texts[pid] = data
+        self._parsed(pid, data)
         return data
 
-    def maps_text(self, pid: int) -> bytes | None:
-        """The maps of `pid`, read once this scan; None when it is gone or may not be read."""
-        try:
-            return self.read(pid)
-        except (Gone, Denied):
-            return None
+    def _parsed(self, pid: int, data: bytes) -> None:
+        found = parse_shared_mappings(pid, data, self.shm_dev) if b"s " in data else ()
+        memory = self.memory
+        if memory is not None and pid in memory.now:
+            memory.shared[pid] = found
+        self.read_pids.add(pid)
+        if found:
+            self.mappings[pid] = found
+        else:
+            self.mappings.pop(pid, None)
 
     def scan(self, pids: Iterable[int]) -> dict[int, tuple[SharedMapping, ...]]:
         """pid -> its shared mappings (only processes that have some)."""
-        memory, shm_dev = self.memory, self.shm_dev
+        memory = self.memory
         remembered = memory.shared if memory is not None else None
         quiet = memory.quiet_pids() if memory is not None else set()
+        done = self.read_pids
         for pid in pids:
-            found = None
-            if remembered is not None and pid in quiet:
-                found = remembered.get(pid)
+            if pid in done:
+                continue
+            found = remembered.get(pid) if remembered is not None and pid in quiet else None
             if found is None:
                 self.proc.reading(pid, "maps")  # a process stuck in a page fault holds its maps' lock
-                data = self.maps_text(pid)
-                if data is None:
-                    continue
-                found = parse_shared_mappings(pid, data, shm_dev) if b"s " in data else ()
-                if remembered is not None and pid in memory.now:  # type: ignore[union-attr]
-                    remembered[pid] = found
+                with contextlib.suppress(Gone, Denied):  # noted in gone or denied
+                    self.read(pid)
+                continue
             if found:
                 self.mappings[pid] = found
         self.proc.done()
