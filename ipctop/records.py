@@ -89,7 +89,8 @@ class RecordMemo:
     """The previous scan's records, each with the inputs it was made from."""
 
     __slots__ = (
-        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "mapped", "namespace"
+        "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "plain", "mapped",
+        "namespace",
     )
 
     def __init__(self) -> None:
@@ -102,6 +103,7 @@ class RecordMemo:
         self.ends: dict[tuple, tuple[PipeEnd, ...]] = {}
         self.held: dict[int, tuple[fds.PidFds, tuple[HeldPipeEnd, ...]]] = {}  # pid -> (its fds read, its ends)
         self.processes: dict[int, tuple[tuple, Process]] = {}
+        self.plain: set[int] = set()  # processes with nothing but pipe and FIFO ends at the latest scan
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
         self.namespace: tuple[int, str] = (0, "")  # the IPC namespace (inode, name) of the segments made
 
@@ -297,8 +299,20 @@ class RecordMemo:
         earlier_processes, made = self.processes, {}
         result = {}
         waits_of = waits_of or {}
+        # most processes hold pipes at most: their record is the earlier one when their process facts
+        # and ends are the very same objects (a quiet process's), checked without building the inputs
+        extras = mapped.keys() | used_queues.keys() | used_sets.keys() | waits_of.keys() | held_posix.keys()
+        plain_before, self.plain = self.plain, set()
         for pid, info in infos.items():
             held = made_held.get(pid)
+            if pid not in extras:
+                self.plain.add(pid)
+                earlier = earlier_processes.get(pid)
+                if earlier is not None and pid in plain_before and earlier[0][0] is info \
+                        and earlier[0][2] is (held[1] if held is not None else ()):
+                    result[pid] = earlier[1]
+                    made[pid] = earlier
+                    continue
             queues, sets, posix = used_queues.get(pid), used_sets.get(pid), held_posix.get(pid)
             inputs = (
                 info,

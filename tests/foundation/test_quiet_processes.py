@@ -201,6 +201,8 @@ def test_a_quiet_process_whose_parent_runs_but_lives_keeps_its_ppid_unread_until
             assert scanner.quiet is not None
             unread = 0
             for _ in range(4):
+                ran = _run_counts(parent.pid)
+                wait_until(lambda ran=ran: _run_counts(parent.pid) != ran)  # the parent ran since the last scan
                 before = len(stat_reads)
                 assert scanner.scan().processes[orphan].ppid == parent.pid
                 assert not scanner.quiet.quiet(parent.pid)  # it runs every 20 ms
@@ -215,6 +217,11 @@ def test_a_quiet_process_whose_parent_runs_but_lives_keeps_its_ppid_unread_until
             with contextlib.suppress(ProcessLookupError):
                 os.kill(orphan, signal.SIGKILL)
             wait_until(lambda: not _alive(orphan))
+
+
+def _run_counts(pid: int) -> str:
+    with open(f"/proc/{pid}/schedstat") as f:
+        return f.read()
 
 
 def _open_fds(pid: int) -> int:
