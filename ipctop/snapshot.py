@@ -350,9 +350,10 @@ def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent
         if ppid != info.ppid:
             infos[pid] = memory.infos[pid] = info._replace(ppid=ppid)
         parent_start.pop(pid, None)
-    for pid, info in infos.items():
-        parent = infos.get(info.ppid)
-        if parent is not None and parent.state not in _EXITED and pid in memory.now:
+    now = memory.now
+    for pid in infos.keys() - parent_start.keys():  # read this scan, or a ppid read again
+        parent = infos.get(infos[pid].ppid)
+        if parent is not None and parent.state not in _EXITED and pid in now:
             parent_start[pid] = parent.start_time
 
 
