@@ -153,7 +153,9 @@ class RecordMemo:
         for inode, raw in fd_scan.pipe_ends.items():
             earlier = earlier_pipes.get(inode)
             if quiet is not None and earlier is not None and earlier[0] == raw:
-                for end in raw:
+                # the very list of the previous scan: a patched table (fds.FdScan.patched) made new
+                # lists for the pipes of every process read again or gone, so all its holders are quiet
+                for end in () if earlier[0] is raw else raw:
                     if end.pid not in quiet:
                         break
                 else:
