@@ -248,17 +248,16 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
     pipes: list[tuple[int, RawEnd]] = []
     fifos: list[tuple[int, str, RawEnd]] = []
     objects: list[RawObjectFd] = []
+    readlink = os.readlink
     for name in names:
         link = f"{fd_dir}/{name}"
         try:
-            target = os.readlink(link)
+            target = readlink(link)
         except OSError:
             continue  # closed meanwhile
-        inode = pipe_inode(target)
-        if inode is not None:
-            pipes.append((inode, RawEnd(pid, int(name), _end_mode(proc, pid, name))))
-            continue
-        if not target.startswith("/"):
+        if not target.startswith("/"):  # sockets, anon inodes, and pipes (pipe_inode, inline: a scan does thousands)
+            if target.startswith("pipe:[") and target.endswith("]"):
+                pipes.append((int(target[6:-1]), RawEnd(pid, int(name), _end_mode(proc, pid, name))))
             continue
         kind = object_kind(target)
         if kind == "shm":
