@@ -47,6 +47,7 @@ class MainScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # app.tcss: a projector's 30 rows keep 12 for the table
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
+    _summary_one_line = False  # the summary shown fits its line (False: not shown yet)
     _shown_notice: str | None = None
     _shown_namespaces: str | None = None
     _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
@@ -177,8 +178,10 @@ class MainScreen(Screen[None]):
         width = self.size.width - 2  # app.tcss: #summary has a padding of 1 on each side
         markup = summary_markup(app.state.snapshot, app.interval, app.paused, scope, width=width)
         if markup != self._shown_summary:  # an update lays the line out again: only when it changed
-            self._shown_summary = markup
-            self.query_one(SummaryBar).update(markup)
+            # one line before and after: the screen's layout stays, only the line is painted again
+            one_line = markup.cell_length <= width and self._summary_one_line
+            self._shown_summary, self._summary_one_line = markup, markup.cell_length <= width
+            self.query_one(SummaryBar).update(markup, layout=not one_line)
 
     def view_settings(self) -> dict[str, tuple[str | None, bool, tuple[str, ...], tuple[str, bool, tuple[()]]]]:
         """Each pane's sort, order and hidden columns, with its defaults: (sort, reverse, hidden, defaults)."""

@@ -488,8 +488,25 @@ class ObjectTable(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = sum(width for _, width in self.shown_columns) + 2 * PADDING * len(self._shown)
         size = Size(width, len(self.model) + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        before = self.virtual_size
+        if size == before:
+            return
+        if not (self.is_mounted and self.size and size.width == before.width and self._height_is_fixed()):
+            self.virtual_size = size  # a reactive: a layout, and the whole table painted again
+            return
+        # Only the number of rows changed, and the table's size does not depend on it: its scrollbar
+        # follows, and the lines on screen that now differ are refreshed one by one
+        # (_refresh_changed_lines), instead of the whole table at every scan that adds or loses a row.
+        scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(ObjectTable.virtual_size, size)
+        self._scroll_update(size)
+        if self.show_vertical_scrollbar != scrollbar or self.scroll_y > self.max_scroll_y:
+            self.refresh(layout=True)  # the room for the lines changed, or the view must scroll back
+
+    def _height_is_fixed(self) -> bool:
+        """The table's height is set by its container (app.tcss: 1fr), not by how many rows it has."""
+        height = self.styles.height
+        return height is not None and not height.is_auto
 
     def _line_state(self, index: int) -> LineState | None:
         """What decides how the row at `index` is drawn (None: no row there)."""
