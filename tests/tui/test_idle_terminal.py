@@ -36,7 +36,7 @@ def test_no_thread_wakes_between_scans_and_keys_still_work():
     terminal = Terminal(f"{shlex.quote(str(IPCTOP))} -d 3600 --pid {os.getpid()}; echo ipctop-exit=$?; sleep 60")
     pid = shell = None
     try:
-        terminal.wait_for("every 3600s")
+        terminal.wait_for("3600s")  # "every" goes first when the line is short of room
         shell = terminal.shell_pid()
         pid = ipctop_pid(terminal)
         time.sleep(1.0)  # the first screen's last layout and paint (a quiet window, not a wait for a result)
