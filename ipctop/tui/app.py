@@ -17,6 +17,8 @@ from pathlib import Path
 
 from textual import events, work
 from textual.app import App
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.notifications import SeverityLevel
 from textual.signal import Signal
 from textual.timer import Timer
@@ -31,6 +33,7 @@ from ipctop.settings import INTERVALS, PaneSettings, Settings, SettingsError, sa
 from ipctop.snapshot import Scanner
 from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
+from ipctop.tui.driver import QuietLinuxDriver
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 from ipctop.tui.typeahead import KeyHandled, KeysInOrder, read_escape_as_escape
@@ -94,6 +97,11 @@ class IpctopApp(App[int]):
         self._again = False
         self.keys_in_order = KeysInOrder(self, super().on_event)  # keys typed quickly, in order
         self.demo_session.lecture = lecture  # --lecture: a demo shown for a class
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, but its Linux driver's input thread sleeps until a key comes (driver.py)."""
+        driver = super().get_driver_class()
+        return QuietLinuxDriver if driver is LinuxDriver else driver
 
     def run(self, *args: object, **kwargs: object) -> int | None:  # type: ignore[override]
         read_escape_as_escape()  # Escape then a key, typed quickly, is not Alt+key

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -45,6 +46,15 @@ def who(snapshot: Snapshot, pid: int) -> str:
 def brief(snapshot: Snapshot, pid: int) -> str:
     """`who`, named by comm (`postgres[7026]`): for a list in a narrow column."""
     return brief_label(pid, snapshot.processes) if pid else "-"
+
+
+def changed_pids(before: Mapping[int, Process], after: Mapping[int, Process]) -> set[int]:
+    """The processes that are not the same object in both scans (new, gone, or changed: a title)."""
+    if after is before:
+        return set()
+    changed = {pid for pid, process in after.items() if before.get(pid) is not process}
+    changed.update(pid for pid in before if pid not in after)
+    return changed
 
 
 def shorten(items: list[str], limit: int = 40) -> str:

@@ -6,13 +6,15 @@ whole chain with its own link drawn bold, so `a | b | c` reads as a, b, c.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 
-from ipctop.model import Fifo, Pipe, Snapshot
+from ipctop.model import Fifo, Pipe, Process, Snapshot
 from ipctop.pipelines import Chain, chains, pipe_state
 from ipctop.render.fit import ELLIPSIS, ellipsize_label, fit_list
 from ipctop.render.formatting import human_bytes
-from ipctop.tui.panes.base import Pane, brief, who
+from ipctop.tui.panes.base import Pane, brief, changed_pids, who
 from ipctop.tui.panes.cells import gauge_cell, waiters_cell
 from ipctop.tui.rows import Cell, Column, Row
 from ipctop.tui.state import MonitorState
@@ -61,6 +63,12 @@ class ChainCell(Cell):
         room = max(0, width - len(THIS_LINK))
         room_w = min(len(writer), max(room // 2, room - len(reader)))
         return chain_text((ellipsize_label(writer, room_w), ellipsize_label(reader, room - room_w)), 0)
+
+
+def named(pipe: Pipe | Fifo, chain: Chain | None) -> set[int]:
+    """The processes a pipe's row names: its ends, who waits on it, its chain."""
+    pids = {end.pid for end in pipe.ends} | {wait.pid for wait in pipe.waiters}
+    return pids | set(chain.pids) if chain is not None else pids
 
 
 def ends_text(writers: str, readers: str) -> Text:
@@ -123,16 +131,37 @@ class PipesPane(Pane):
         Column("waiters", "Blocked", priority=2, shrink_to=14),
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[str, tuple[Pipe | Fifo, object, Row]] = {}  # row key -> (its pipe, chain and place, row)
+        self._processes: Mapping[int, Process] = {}  # the processes the cached rows name
+
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
         found = chains(snapshot)
         position = {inode: (n, i) for n, chain in enumerate(found) for i, inode in enumerate(chain.inodes)}
+        # A pipe the scan did not change is the same object as last scan: its row is reused while
+        # its place in a chain is the same and no process it names changed (a new title, or gone).
+        changed = changed_pids(self._processes, snapshot.processes)
+        self._processes = snapshot.processes
+        previous, cache = self._cache, {}
         rows = []
         for kind, table in (("pipe", snapshot.pipes), ("fifo", snapshot.fifos)):
             for inode, pipe in table.items():
-                chain = found[position[inode][0]] if kind == "pipe" and inode in position else None
-                rows.append(self._row(snapshot, kind, pipe, chain, position.get(inode)))
+                place = position.get(inode) if kind == "pipe" else None
+                chain = found[place[0]] if place is not None else None
+                shape = (chain, place) if chain is not None else None  # place: the chain's order, and the link's
+                key = f"{kind}:{pipe.inode}"
+                hit = previous.get(key)
+                same = hit is not None and hit[0] is pipe and hit[1] == shape
+                if same and not (changed and changed & named(pipe, chain)):
+                    row = hit[2]  # type: ignore[index]
+                else:
+                    row = self._row(snapshot, kind, pipe, chain, place)
+                cache[key] = (pipe, shape, row)
+                rows.append(row)
+        self._cache = cache
         return rows
 
     def _row(self, snapshot: Snapshot, kind: str, pipe: Pipe | Fifo, chain: Chain | None, place) -> Row:  # type: ignore[no-untyped-def]

@@ -215,10 +215,14 @@ class ProcessesPane(Pane):
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None,
         previous: dict[tuple[object, ...], Row],
     ) -> Row:
-        key = (process.pid, prefix, order, parent, process.pid in self._demo_pids)
+        key = (process.pid, prefix, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
             row = self._row(process, state, prefix, order, parent)
+        elif row.cells[0].sort_key != order:
+            # The same row, a line higher or lower in the tree (a process came or went above it):
+            # only its place changed, not what it shows.
+            row = _with_order(row, order)
         self._cache[key] = row
         return row
 
@@ -260,6 +264,16 @@ class ProcessesPane(Pane):
             muted,
         )
         return Row(f"g{ppid}", None, cells)
+
+
+def _with_order(row: Row, order: object) -> Row:
+    """The row with its Process cell sorting by `order` (its place in the tree), all else the same."""
+    first = row.cells[0]
+    if isinstance(first, TreeCell):
+        cell: Cell = TreeCell(first.prefix, first.name, sort=order)
+    else:
+        cell = Cell(first.plain, sort=order, role=first.role)
+    return replace(row, cells=(cell, *row.cells[1:]))
 
 
 def _with_folded(row: Row, count: int) -> Row:

@@ -28,7 +28,13 @@ from ipctop.tui.widgets.filter_bar import FilterBar, SearchBar
 from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.object_table import ObjectTable
-from ipctop.tui.widgets.summary import SummaryBar, namespaces_line, summary_markup, uninspectable_notice
+from ipctop.tui.widgets.summary import (
+    SummaryBar,
+    namespaces_line,
+    summary_inputs,
+    summary_markup,
+    uninspectable_notice,
+)
 
 if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
@@ -47,6 +53,8 @@ class MainScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # app.tcss: a projector's 30 rows keep 12 for the table
     _usable: tuple[bool | None, ...] | None = None  # check_action of every registered action, as the keys show
     _shown_summary: object = None
+    _summary_one_line = False  # the summary shown fits its line (False: not shown yet)
+    _summary_inputs: object = None  # what the summary shown was made from
     _shown_notice: str | None = None
     _shown_namespaces: str | None = None
     _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
@@ -166,7 +174,10 @@ class MainScreen(Screen[None]):
     def refresh_bindings_if_changed(self) -> None:
         """Refresh the bindings only if a key became usable or unusable (Textual works out the screen's
         bindings again for each refresh; the KeyBar then redraws only if the keys it shows changed)."""
-        usable = tuple(self.check_action("do", (spec.id,)) for spec in registry.all_actions())
+        pane = self.current_pane  # check_action's, found once rather than for each action
+        where, selected, readonly = pane.pane_id, pane.selected is not None, self.ipctop.readonly
+        tags = bool(pane.table.model.tagged)
+        usable = tuple(registry.is_available(spec, where, selected, readonly, tags) for spec in registry.all_actions())
         if usable != self._usable:
             self._usable = usable
             self.refresh_bindings()
@@ -175,10 +186,16 @@ class MainScreen(Screen[None]):
         app = self.ipctop
         scope = (*app.scope, *self._view_notes())
         width = self.size.width - 2  # app.tcss: #summary has a padding of 1 on each side
+        inputs = (summary_inputs(app.state.snapshot), app.interval, app.paused, scope, width)
+        if inputs == self._summary_inputs:  # the same line again (making it parses markup: not each scan)
+            return
+        self._summary_inputs = inputs
         markup = summary_markup(app.state.snapshot, app.interval, app.paused, scope, width=width)
         if markup != self._shown_summary:  # an update lays the line out again: only when it changed
-            self._shown_summary = markup
-            self.query_one(SummaryBar).update(markup)
+            # one line before and after: the screen's layout stays, only the line is painted again
+            one_line = markup.cell_length <= width and self._summary_one_line
+            self._shown_summary, self._summary_one_line = markup, markup.cell_length <= width
+            self.query_one(SummaryBar).update(markup, layout=not one_line)
 
     def view_settings(self) -> dict[str, tuple[str | None, bool, tuple[str, ...], tuple[str, bool, tuple[()]]]]:
         """Each pane's sort, order and hidden columns, with its defaults: (sort, reverse, hidden, defaults)."""

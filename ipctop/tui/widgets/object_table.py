@@ -30,6 +30,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -40,7 +41,7 @@ from textual.strip import Strip
 from ipctop.render.fit import ColumnFit, fit_widths
 from ipctop.tui.rows import AgeCell, Column, Row
 from ipctop.tui.widgets.table_model import WHOLE_ROW, TableModel
-from ipctop.tui.widgets.table_paint import PADDING, Palette, paint_header, paint_row
+from ipctop.tui.widgets.table_paint import PADDING, Palette, cell_segments, join_row, paint_header
 
 NEVER_FILLED = 1_000  # the priority of a column no row has yet put anything in: the first to go when room is short
 
@@ -165,7 +166,7 @@ class ObjectTable(ScrollView, can_focus=True):
         self._shown_for: tuple[Any, ...] | None = None  # the natural widths and room they were fitted to
         self._palette: Palette | None = None
         self._palette_key: Any = None
-        self._strips: dict[str, tuple[Any, Strip]] = {}  # row key -> (what it was drawn from, its line)
+        self._strips: dict[str, tuple[Any, Strip, list[list[Segment]]]] = {}  # row key -> (drawn from, line, cells)
         self._header: tuple[Any, Strip] | None = None
         self._drawn: dict[int, LineState | None] = {}  # screen line -> what render_line drew there
         self.follow_key: str | None = None  # the row the cursor stays on (F); None: the cursor stays put
@@ -488,8 +489,25 @@ class ObjectTable(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = sum(width for _, width in self.shown_columns) + 2 * PADDING * len(self._shown)
         size = Size(width, len(self.model) + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        before = self.virtual_size
+        if size == before:
+            return
+        if not (self.is_mounted and self.size and size.width == before.width and self._height_is_fixed()):
+            self.virtual_size = size  # a reactive: a layout, and the whole table painted again
+            return
+        # Only the number of rows changed, and the table's size does not depend on it: its scrollbar
+        # follows, and the lines on screen that now differ are refreshed one by one
+        # (_refresh_changed_lines), instead of the whole table at every scan that adds or loses a row.
+        scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(ObjectTable.virtual_size, size)
+        self._scroll_update(size)
+        if self.show_vertical_scrollbar != scrollbar or self.scroll_y > self.max_scroll_y:
+            self.refresh(layout=True)  # the room for the lines changed, or the view must scroll back
+
+    def _height_is_fixed(self) -> bool:
+        """The table's height is set by its container (app.tcss: 1fr), not by how many rows it has."""
+        height = self.styles.height
+        return height is not None and not height.is_auto
 
     def _line_state(self, index: int) -> LineState | None:
         """What decides how the row at `index` is drawn (None: no row there)."""
@@ -590,23 +608,37 @@ class ObjectTable(ScrollView, can_focus=True):
         if cached is not None and cached[0] == stamp:
             return cached[1]
         row = self.model.rows[key]
-        whole = "gone" if seen is not None else "new" if lit and WHOLE_ROW in lit else None
-        roles = palette.roles
-        texts, styles, cells, widths = [], [], [], []
+        shown = self.shown_columns
         ages_of = dict(ages)
-        for index, width in self.shown_columns:
-            column, cell = self.spec[index], row.cells[index]
-            texts.append(ages_of[index] if index in ages_of else cell.fitted(width))
-            role = "tagged" if tagged else cell.role or row.role
-            transient = whole or ("changed" if lit and column.key in lit else None)
-            styles.append((roles[role] if role else None, roles[transient] if transient else None))
-            cells.append(cell)
-            widths.append(width)
         line = palette.cursor if under_cursor else palette.base
-        strip = paint_row(cells, texts, styles, widths, line, self.app.console,
-                          margin=(TAG_MARK, line + roles["tagged"]) if tagged else None)  # fmt: skip
+        margin = (TAG_MARK, line + palette.roles["tagged"]) if tagged else None
+        widths = [width for _, width in shown]
+        if cached is not None and cached[0][1:] == stamp[1:] and cached[0][0][:-1] == state[:-1]:
+            # Only ages moved on (every scan, in a quiet world): the other cells' segments are reused.
+            before = dict(cached[0][0][-1])
+            parts = list(cached[2])
+            for place, (index, width) in enumerate(shown):
+                if index in ages_of and ages_of[index] != before.get(index):
+                    parts[place] = self._cell_segments(row, index, ages_of[index], width, state, palette)
+        else:
+            parts = [self._cell_segments(row, index, ages_of.get(index), width, state, palette)
+                     for index, width in shown]
+        strip = join_row(parts, widths, margin)
         if len(self._strips) >= STRIP_CACHE:
             self._strips.clear()
-        self._strips[key] = (stamp, strip)
+        self._strips[key] = (stamp, strip, parts)
         return strip
 
+    def _cell_segments(self, row: Row, index: int, age: str | None, width: int, state: LineState,
+                       palette: Palette) -> list[Segment]:  # fmt: skip
+        """One cell of a row's line (table_paint.cell_segments), styled as the row's state says."""
+        _key, _look, under_cursor, seen, lit, tagged, _ages = state
+        column, cell = self.spec[index], row.cells[index]
+        whole = "gone" if seen is not None else "new" if lit and WHOLE_ROW in lit else None
+        roles = palette.roles
+        role = "tagged" if tagged else cell.role or row.role
+        transient = whole or ("changed" if lit and column.key in lit else None)
+        line = palette.cursor if under_cursor else palette.base
+        return cell_segments(cell, age if age is not None else cell.fitted(width), width, line,
+                             roles[role] if role else None, roles[transient] if transient else None,
+                             self.app.console)  # fmt: skip

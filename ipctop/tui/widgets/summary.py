@@ -33,6 +33,22 @@ def summary_markup(
     return line
 
 
+def summary_inputs(snapshot: Snapshot | None) -> tuple[object, ...] | None:
+    """Everything of `snapshot` that the summary line shows (_summary, posix_part): a line made for
+    the same inputs is the same line, so a scan that changed none of them need not make it again."""
+    if snapshot is None:
+        return None
+    return (
+        snapshot.limits,
+        len(snapshot.shm), sum(s.size for s in snapshot.shm.values()),
+        len(snapshot.msg), sum(q.cbytes for q in snapshot.msg.values()),
+        len(snapshot.sem),
+        len(snapshot.pshm), len(snapshot.psem), len(snapshot.pmsg), sum(o.size for o in snapshot.pshm.values()),
+        len(snapshot.memfd), sum(o.size for o in snapshot.memfd.values()),
+        len(snapshot.pipes), len(snapshot.fifos),
+    )
+
+
 def _summary(
     snapshot: Snapshot | None, interval: float, paused: bool, scope: tuple[str, ...], dropped: frozenset[str]
 ) -> Content:

@@ -82,9 +82,14 @@ def paint_row(
     """A row's line, unscrolled: `texts` are what each cell shows, `roles` the styles under and over
     each cell's own, on top of the `line`'s; `margin` (a character and its style) replaces the
     line's first space (a tagged row's mark)."""
-    segments: list[Segment] = []
-    for cell, text, (under, over), width in zip(cells, texts, roles, widths, strict=True):
-        segments += cell_segments(cell, text, width, line, under, over, console)
+    parts = [cell_segments(cell, text, width, line, under, over, console)
+             for cell, text, (under, over), width in zip(cells, texts, roles, widths, strict=True)]  # fmt: skip
+    return join_row(parts, widths, margin)
+
+
+def join_row(parts: Sequence[list[Segment]], widths: Sequence[int], margin: tuple[str, Style] | None = None) -> Strip:
+    """The line of a row from each cell's segments (cell_segments), as paint_row draws it."""
+    segments = [segment for part in parts for segment in part]
     if margin is not None and segments and segments[0].text.startswith(" "):
         first = segments[0]
         segments[0:1] = [Segment(margin[0], margin[1]), Segment(first.text[1:], first.style)]

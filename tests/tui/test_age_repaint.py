@@ -1,0 +1,57 @@
+"""When only the ages on a line moved on, the line is drawn again from its other cells as they were.
+
+Real segments of this process, scanned by the monitor's real Scanner.  A minute later on the
+table's clock (the ages are drawn to it) every line shows new ages: its other cells are not
+painted again (counted: the cells painted), and each line is exactly what painting the whole
+row afresh gives.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ipctop.kernel import sysv
+from ipctop.tui.app import IpctopApp
+from ipctop.tui.widgets import object_table, table_paint
+from tests.tui.helpers import run_async, table, wait_for, wait_scans
+
+SEGMENTS = 5
+
+
+def test_a_line_whose_ages_alone_changed_paints_only_its_ages(ipc_key, monkeypatch):
+    made: list[int] = []
+    try:
+        made += [sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600) for _ in range(SEGMENTS)]
+        run_async(_check)(monkeypatch)
+    finally:
+        for shmid in made:
+            sysv.shm_remove(shmid)
+
+
+async def _check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = IpctopApp(interval=3600.0, pids=frozenset({os.getpid()}))
+    async with app.run_test(size=(200, 20)) as pilot:
+        await wait_scans(pilot, 1)
+        shm = table(app, "shm")
+        await wait_for(pilot, lambda: shm.row_count == SEGMENTS and shm.size.height > 0)
+        await pilot.pause(0)
+        lines = range(1, SEGMENTS + 1)
+        before = [shm.render_line(y).text for y in lines]
+
+        painted: list[str] = []
+        paint = table_paint.cell_segments
+
+        def counted(cell, text, *args, **kwargs):  # type: ignore[no-untyped-def]
+            painted.append(str(text))
+            return paint(cell, text, *args, **kwargs)
+
+        monkeypatch.setattr(table_paint, "cell_segments", counted)  # where paint_row finds it
+        monkeypatch.setattr(object_table, "cell_segments", counted, raising=False)
+        shm.model.now += 60  # a minute later: the Changed column's ages move on, nothing else
+        spliced = [shm.render_line(y) for y in lines]
+        assert [strip.text for strip in spliced] != before
+        assert len(painted) == SEGMENTS, f"painted {painted}: only each line's age was to be painted again"
+
+        shm._strips.clear()
+        fresh = [shm.render_line(y) for y in lines]
+        assert [list(strip) for strip in spliced] == [list(strip) for strip in fresh]
