@@ -19,6 +19,12 @@ the last 30 minutes in MB per 10 minutes), writes all samples as JSON to benchma
 tears down: workers killed by pid (their children die with them: PR_SET_PDEATHSIG), every object
 of the soak's key range and POSIX prefix that was not there before the soak removed by id or
 name, the tmux server killed.  Ctrl-C and SIGTERM tear down the same way.
+
+With --trace, no tmux and no Textual: a Scanner, SnapshotFeed and MonitorState scan in the soak's
+own process every --interval seconds under the same churn, with tracemalloc on; every --every
+seconds it prints the live Python memory they hold, and at the end the largest growths (by line)
+between the first sample after the warm-up (a third of the run) and the last: what grows, if
+anything does.
 """
 
 from __future__ import annotations
@@ -401,12 +407,65 @@ def soak(minutes: float, every: float, interval: str, workers: int) -> int:
     return 1 if interrupted or any(left) else 0
 
 
+def trace(minutes: float, every: float, interval: float, workers: int) -> int:
+    """The monitor's model without its screen, under the same churn, with tracemalloc on."""
+    import tracemalloc
+
+    from ipctop.snapshot import Scanner
+    from ipctop.tui.state import MonitorState, SnapshotFeed
+
+    before = soak_objects()
+    churn = Churn(workers)
+    tracemalloc.start(1)
+    scanner, state = Scanner(), MonitorState()
+    feed = SnapshotFeed(scanner.scan)
+    baseline: tracemalloc.Snapshot | None = None
+    interrupted = None
+    print(f"{'min':>6} {'traced MB':>9} {'RSS MB':>7} {'scans':>6} {'processes':>9} {'machine procs':>13}")
+    try:
+        start = time.monotonic()
+        next_scan = next_sample = start
+        while True:
+            now = time.monotonic()
+            if now >= next_scan:
+                state.apply(feed.next())
+                next_scan += interval
+            if now >= next_sample:
+                current, _peak = tracemalloc.get_traced_memory()
+                print(f"{(now - start) / 60:6.1f} {current / 2**20:9.1f} {status_mb(os.getpid())['VmRSS']:7.1f} "
+                      f"{state.scans:6d} {churn.processes_started:9d} {machine_counts()['machine_processes']:13d}",
+                      flush=True)
+                if baseline is None and now - start >= minutes * 20:
+                    baseline = tracemalloc.take_snapshot()
+                if now - start >= minutes * 60:
+                    break
+                next_sample += every
+            churn.keep_up()
+            time.sleep(0.02)
+    except (KeyboardInterrupt, Stop) as reason:
+        interrupted = str(reason) or "SIGINT"
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        churn.stop()
+        sweep(before, churn.posix_prefix)
+    if baseline is not None and interrupted is None:
+        end = tracemalloc.take_snapshot()
+        ours = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        print("\nlargest growths from a third of the run to its end (size, count):")
+        for stat in end.filter_traces(ours).compare_to(baseline.filter_traces(ours), "lineno")[:15]:
+            print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d}  {stat.traceback}")
+    return 1 if interrupted else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0, help="how long to soak (default 60)")
     parser.add_argument("--every", type=float, default=30.0, help="seconds between samples (default 30)")
     parser.add_argument("--interval", default="0.5", help="the monitor's -d (default 0.5)")
     parser.add_argument("--workers", type=int, default=20, help="concurrent churn workers (default 20)")
+    parser.add_argument("--trace", action="store_true",
+                        help="no monitor: a Scanner and MonitorState in this process, with tracemalloc")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("the memory soak runs as root (its monitor reads every process)", file=sys.stderr)
@@ -416,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGHUP, _raise_stop)
+    if args.trace:
+        return trace(args.minutes, args.every, float(args.interval), args.workers)
     return soak(args.minutes, args.every, args.interval, args.workers)
 
 
