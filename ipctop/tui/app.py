@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import textual
 from textual import events, work
 from textual.app import App
 from textual.driver import Driver
@@ -33,7 +34,7 @@ from ipctop.settings import INTERVALS, PaneSettings, Settings, SettingsError, sa
 from ipctop.snapshot import Scanner
 from ipctop.tui.commands import ActionCommands
 from ipctop.tui.demo_session import DemoSession
-from ipctop.tui.driver import QuietLinuxDriver
+from ipctop.tui.driver import QuietLinuxDriver, fits
 from ipctop.tui.screens.main import MainScreen
 from ipctop.tui.state import MonitorState, SnapshotFeed, SnapshotProvider, Update
 from ipctop.tui.typeahead import KeyHandled, KeysInOrder, read_escape_as_escape
@@ -101,7 +102,7 @@ class IpctopApp(App[int]):
     def get_driver_class(self) -> type[Driver]:
         """Textual's choice, but its Linux driver's input thread sleeps until a key comes (driver.py)."""
         driver = super().get_driver_class()
-        return QuietLinuxDriver if driver is LinuxDriver else driver
+        return QuietLinuxDriver if driver is LinuxDriver and fits(textual.__version__) else driver
 
     def run(self, *args: object, **kwargs: object) -> int | None:  # type: ignore[override]
         read_escape_as_escape()  # Escape then a key, typed quickly, is not Alt+key

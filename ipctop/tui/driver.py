@@ -22,6 +22,13 @@ from textual.drivers import linux_driver
 from textual.drivers.linux_driver import LinuxDriver
 
 READ_SIZE = 1024 * 4  # what Textual reads at once
+CHECKED_WITH = "8."  # the Textual releases whose LinuxDriver input loop this one follows
+
+
+def fits(textual_version: str) -> bool:
+    """Whether this driver may stand in for Textual's: its loop is Textual's with other waits, so
+    another major release (whose loop may differ) keeps Textual's own driver."""
+    return textual_version.startswith(CHECKED_WITH)
 
 
 class WakingEvent(threading.Event):

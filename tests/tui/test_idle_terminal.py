@@ -53,3 +53,12 @@ def test_no_thread_wakes_between_scans_and_keys_still_work():
         terminal.close()
         if pid is not None and shell is not None:
             end_if_left(pid, shell)
+
+
+def test_another_major_textual_keeps_its_own_driver():
+    import textual
+
+    from ipctop.tui.driver import fits
+
+    assert fits(textual.__version__)  # the installed one: the quiet driver runs (the test above counts it)
+    assert not fits("9.0.0") and not fits("0.80.0")
