@@ -12,6 +12,8 @@ import signal
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import wait_until
 
+SLEEPERS = 24
+
 
 def _ours(snapshot, pids: set[int]) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
     """Each pipe one of `pids` holds: its ends (pid, fd, mode), in order."""
@@ -37,9 +39,13 @@ def test_patched_pipe_tables_are_those_of_a_full_reading(holders):
         lone_inode = os.fstat(lone_read).st_ino
         os.close(lone_read)
         os.close(lone_write)
+        # sleepers enough that the changes below are a small part of the processes, as on any machine
+        # (a scan that reads a quarter of them or more makes its tables anew): in a pid namespace of
+        # its own the suite has only a handful
+        sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
         scanner = Scanner()
         alive = {held.pid for held in (*sharing, lone, opener)}
-        _settle(scanner, alive)
+        _settle(scanner, alive | sleepers)
         before = scanner.memory.quiet.fd_scan  # type: ignore[union-attr]
 
         holders.end(sharing[0])  # a holder of the shared pipe exits
