@@ -87,7 +87,7 @@ class FdScan:
         scan = FdScan()
         old = self.by_pid
         listed = set(pids)
-        left = [pid for pid in old if pid not in listed or pid in reread]  # their old ends go
+        left = (old.keys() - listed) | (old.keys() & reread.keys())  # their old ends go
         by_pid = scan.by_pid = dict(old)
         holders = scan.holders = dict(self.holders)
         for pid in left:
@@ -99,7 +99,7 @@ class FdScan:
                 if held.pipes or held.fifos:
                     holders[pid] = held
         # the pipes whose ends changed get new lists; the others' lists are shared, not copied
-        leaving = set(left)
+        leaving = left
         pipe_ends = scan.pipe_ends = dict(self.pipe_ends)
         changed: dict[int, list[RawEnd]] = {}
         for pid in left:
