@@ -114,6 +114,7 @@ class FdScan:
                 ends.append(end)
         for inode, ends in changed.items():
             if ends:
+                ends.sort()  # by pid and fd, as a scan of every process lists them: an unchanged pipe reads the same
                 pipe_ends[inode] = ends
             else:
                 pipe_ends.pop(inode, None)
