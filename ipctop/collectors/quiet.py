@@ -7,7 +7,8 @@ how much each task has run in /proc/PID/schedstat (time on a CPU, time waiting,
 times scheduled), and those counts move whenever the task is scheduled.  So for a
 single-threaded process whose counts are the same as when it was last read in
 full, that reading is still true, and a monitor's scan can skip its fd links,
-maps and process files: one read instead of twenty system calls.
+maps and process files: one read instead of twenty system calls (of a file
+held open between scans, run_counts.py).
 
 The counts are read before anything else of a scan, so a process that runs in
 the middle of its own reading is read again at the next scan.  Where the rule
@@ -38,8 +39,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ipctop.collectors.run_counts import RunCounts
+
 FULL_EVERY = 30  # scans: at 1 s, every process is read in full at least every 30 s
-_MARK_SIZE = 128
 
 
 class ScanMemory:
@@ -48,7 +50,7 @@ class ScanMemory:
     __slots__ = (
         "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
         "namespace_attachments",
-        "now", "_quiet", "_unchanged",
+        "now", "counts", "_quiet", "_unchanged",
     )
 
     def __init__(self) -> None:
@@ -64,6 +66,7 @@ class ScanMemory:
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
         self.namespace_attachments: dict[int, Any] = {}  # ... of each other IPC namespace, by inode
         self.now: dict[int, bytes] = {}  # this scan's marks
+        self.counts = RunCounts()
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
 
@@ -76,7 +79,7 @@ class ScanMemory:
         for pid in [pid for pid in self.threads if pid not in listed]:
             del self.threads[pid]
         if self.scans > 1:
-            self.now = _read_marks(pids)
+            self.now = self.counts.read(pids)
         now, marks, threads = self.now, self.marks, self.threads
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
@@ -114,26 +117,3 @@ class ScanMemory:
             self.threads[pid] = os.stat(f"{root}/{pid}/task").st_nlink - 2
         except OSError:
             self.threads.pop(pid, None)
-
-
-
-def _read_marks(pids: list[int]) -> dict[int, bytes]:
-    """Each process's run counts; a process gone, unreadable or never scheduled yet has none."""
-    # Opened, read and closed each time (a few µs): held open, the files would cost every
-    # reader of this process's fds (lsof, another ipctop, ipctop itself) a link each.
-    marks = {}
-    open_, read, close, flags = os.open, os.read, os.close, os.O_RDONLY | os.O_CLOEXEC
-    for pid in pids:
-        try:
-            fd = open_(f"/proc/{pid}/schedstat", flags)
-        except OSError:
-            continue
-        try:
-            mark = read(fd, _MARK_SIZE)
-        except OSError:
-            continue
-        finally:
-            close(fd)
-        if not mark.endswith(b" 0\n"):  # pcount 0: never scheduled yet
-            marks[pid] = mark
-    return marks
