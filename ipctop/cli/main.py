@@ -13,18 +13,24 @@ from collections.abc import Sequence
 
 from ipctop.cli.common import CliError, UsageError, positive_float, print_error
 
-# Each module has `register(subparsers, common)`; its parsers set `func`.
-COMMAND_MODULES = [
-    "ipctop.cli.list_cmd",
-    "ipctop.cli.clean_cmd",
-    "ipctop.cli.shm_cmd",
-    "ipctop.cli.msg_cmd",
-    "ipctop.cli.sem_cmd",
-    "ipctop.cli.posix_cmd",
-    "ipctop.cli.kill_cmd",
-    "ipctop.cli.demo_cmd",
-    "ipctop.cli.exporter_cmd",
-]
+# Each module has `register(subparsers, common)`; its parsers set `func`.  The commands each one
+# registers (tests/foundation/test_cli_commands.py checks them): a command line that names one is
+# parsed with that module's parsers alone (importing and building all of them costs `ipctop list`
+# ~14 ms of its ~70); `ipctop --help`, the monitor and unknown commands get all of them.
+COMMANDS = {
+    "ipctop.cli.list_cmd": ("list",),
+    "ipctop.cli.clean_cmd": ("clean", "restore"),
+    "ipctop.cli.shm_cmd": ("shm",),
+    "ipctop.cli.msg_cmd": ("msg",),
+    "ipctop.cli.sem_cmd": ("sem",),
+    "ipctop.cli.posix_cmd": ("pshm", "psem", "pmsg"),
+    "ipctop.cli.kill_cmd": ("kill",),
+    "ipctop.cli.demo_cmd": ("demo",),
+    "ipctop.cli.exporter_cmd": ("exporter",),
+}
+COMMAND_MODULES = list(COMMANDS)
+_MODULE_OF = {command: module for module, commands in COMMANDS.items() for command in commands}
+_TAKES_VALUE = frozenset({"-d", "--delay", "-p", "--pid", "-u", "--user", "--ns"})  # the main parser's
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {printable(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: with `argv` that names a command, that command's module's parsers only."""
     common = _Parser(add_help=False)
     common.add_argument(
         "--readonly",
@@ -69,13 +76,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lecture", action="store_true",
                         help="lecture mode: a demo's narration taller and its rows first in every pane (L toggles)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    named = _command_module(argv) if argv is not None else None
+    for name in [named] if named is not None else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers, common)
     return parser
 
 
+def _command_module(argv: Sequence[str]) -> str | None:
+    """The module of the command `argv` names, where the main parser's options before it are plain;
+    None (every module) for help, for an unknown or abbreviated option, or without a command."""
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token in ("-h", "--help") or token.startswith("--") and token.split("=")[0] not in _KNOWN_LONG:
+            return None  # the main help lists every command; an abbreviation may take a value
+        if token in _TAKES_VALUE:
+            index += 2
+        elif token.startswith("-"):
+            index += 1
+        else:
+            return _MODULE_OF.get(token)
+    return None
+
+
+_KNOWN_LONG = frozenset({"--delay", "--pid", "--user", "--ns", "--readonly", "--no-config", "--lecture"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "readonly"):
         args.readonly = False
