@@ -316,8 +316,13 @@ def scan_fds(
     for pid in pids:
         if pid in quiet:
             held = remembered.get(pid)
-            if held is not None and not held.fifos and not held.denied:
-                continue
+            if held is not None and not held.denied:
+                if not held.fifos:
+                    continue
+                proc.reading(pid, "fd")
+                if _same_fifo_paths(proc, pid, held.fifos):
+                    reread[pid] = held  # the very fds: patched() takes every FIFO holder from `reread`
+                    continue
         proc.reading(pid, "fd")
         held = reread[pid] = remembered[pid] = read_process_fds(proc, pid, mount_ids)
         memory.read_in_full(pid, proc.root)
@@ -332,6 +337,16 @@ def scan_fds(
                 scan.add(pid, held)
     memory.fd_scan = scan
     return scan
+
+
+def _same_fifo_paths(proc: ProcFS, pid: int, fifos: tuple[tuple[int, str, RawEnd], ...]) -> bool:
+    """True when each FIFO end of a quiet process still links to the path read before: its fd table is
+    the same (it has not run), but anyone may rename or remove a FIFO, so its path is read each scan."""
+    fd_dir = f"{proc.root}/{pid}/fd"
+    try:
+        return all(os.readlink(f"{fd_dir}/{end.fd}") == path for _inode, path, end in fifos)
+    except OSError:
+        return False
 
 
 class PipeMeter:

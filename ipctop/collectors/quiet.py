@@ -12,10 +12,11 @@ held open between scans, run_counts.py).
 
 The counts are read before anything else of a scan, so a process that runs in
 the middle of its own reading is read again at the next scan.  Where the rule
-does not hold, the process is read in full every scan:
+does not hold, the process is read again every scan:
 
 - a process with more than one thread (schedstat is its main thread's);
-- a process holding a FIFO end (anyone may rename the FIFO's path);
+- a process holding a FIFO end has the links of those fds read again, not its
+  whole fd directory (anyone may rename the FIFO's path);
 - a process whose parent is not quiet has its ppid read again (it changes when
   the parent exits), unless that parent is read this scan, alive, and the very
   process (by start time) it was when the ppid was last known;

@@ -142,6 +142,28 @@ def test_a_fifo_renamed_by_another_process_shows_its_new_path(holders, tmp_path,
     assert [f.path for f in fifos if {e.pid for e in f.ends} == {reader.pid, writer.pid}] == [str(renamed)]
 
 
+def test_a_quiet_fifo_holder_has_its_fifo_links_read_not_its_fd_directory(holders, tmp_path, scanner, monkeypatch):
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    reader = holders.spawn("fifo-open", path, "r")
+    holders.spawn("fifo-open", path, "w")
+    wait_until(lambda: any(f.path == str(path) and len(f.ends) == 2 for f in scanner.scan().fifos.values()))
+    _settled(scanner, reader.pid)
+    listed = []
+    real_listdir = os.listdir
+
+    def listdir(directory):  # type: ignore[no-untyped-def]
+        listed.append(str(directory))
+        return real_listdir(directory)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    for _ in range(3):
+        fifos = scanner.scan().fifos.values()
+        assert [f.path for f in fifos if reader.pid in {e.pid for e in f.ends}] == [str(path)]
+    # at most one scan of the three is the reader's turn to be read in full (quiet.FULL_EVERY)
+    assert listed.count(f"/proc/{reader.pid}/fd") <= 1
+
+
 def test_two_scanners_share_nothing(holders):
     """What one scanner remembers is its own: a second one reads every process afresh."""
     with _holding_a_pipe_end(holders, "hold") as holder:
