@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
@@ -280,13 +280,22 @@ class RecordMemo:
         mapped_elsewhere: dict[int, tuple[int, ...]] | None = None,
         waits_of: dict[int, tuple[Wait, ...]] | None = None,
         held_posix: dict[int, list[HeldObject]] | None = None,
+        fresh: set[int] | None = None,
     ) -> dict[int, Process]:
         """One record per process read, with every object it holds or last used, and what it waits on;
         `mapped_elsewhere`: the shmids that processes of other IPC namespaces map (each process is in
-        one namespace)."""
+        one namespace).  `fresh`: the pids whose facts (`infos`) or fds (`holders`) may be other
+        objects than at the previous call (None: any pid's may be); the others' are the very same."""
         held_posix = held_posix or {}
-        earlier_held, made_held = self.held, {}
-        for pid, held in holders.items():
+        earlier_held = self.held
+        if fresh is None:
+            made_held = {}
+            todo: Iterable[int] = holders
+        else:  # the unchanged ones without a look at each: at 10,000 processes the loop cost ~3 ms
+            made_held = {pid: earlier_held[pid] for pid in (holders.keys() & earlier_held.keys()) - fresh}
+            todo = holders.keys() - made_held.keys()
+        for pid in todo:
+            held = holders[pid]
             earlier = earlier_held.get(pid)
             if earlier is not None and earlier[0] is held:
                 made_held[pid] = earlier  # the same fds read (a quiet process): the very same records
@@ -304,11 +313,20 @@ class RecordMemo:
         # most processes hold pipes at most: their record is the earlier one when their process facts
         # and ends are the very same objects (a quiet process's), checked without building the inputs
         extras = mapped.keys() | used_queues.keys() | used_sets.keys() | waits_of.keys() | held_posix.keys()
-        plain_before, self.plain = self.plain, set()
-        for pid, info in infos.items():
+        plain_before, self.plain = self.plain, infos.keys() - extras
+        if fresh is None:
+            todo = infos
+        else:
+            # plain then and now, with the very facts and fds: the very record, without a look at each
+            carried = (self.plain & plain_before) - fresh
+            for pid in carried:
+                made[pid] = earlier = earlier_processes[pid]
+                result[pid] = earlier[1]
+            todo = infos.keys() - carried
+        for pid in todo:
+            info = infos[pid]
             held = made_held.get(pid)
             if pid not in extras:
-                self.plain.add(pid)
                 earlier = earlier_processes.get(pid)
                 if earlier is not None and pid in plain_before and earlier[0][0] is info \
                         and earlier[0][2] is (held[1] if held is not None else ()):

@@ -192,7 +192,7 @@ class Scanner:
             interesting.update(posix.holder_pids)
         interesting.discard(0)
 
-        infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
+        infos, fresh_infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
@@ -239,6 +239,7 @@ class Scanner:
         procs = records.processes_of(
             infos, fd_scan.holders, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
             posix_records.held if posix_records is not None else None,
+            fresh=fresh_infos | fd_scan.fresh if fresh_infos is not None and fd_scan.fresh is not None else None,
         )
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
         for scan in others.attachments.values():
@@ -307,8 +308,11 @@ def _posix_fields(found: PosixRecords) -> dict[str, object]:
 
 def _process_infos(
     proc: ProcFS, pids: set[int], btime: float, memory: quiet.ScanMemory | None
-) -> dict[int, processes.ProcessInfo]:
+) -> tuple[dict[int, processes.ProcessInfo], set[int] | None]:
+    """Each process's facts, and the pids whose facts are new objects this scan (the others' are the
+    very objects of the previous scan; None without a memory)."""
     infos = {}
+    fresh: set[int] | None = set() if memory is not None else None
     remembered = memory.infos if memory is not None else {}
     quiet_pids = memory.quiet_pids() if memory is not None else set()
     parent_moved = []  # quiet processes whose parent ran: did it exit, so that they were reparented?
@@ -323,20 +327,23 @@ def _process_infos(
                 continue
             if memory is not None and pid in memory.now:
                 remembered[pid] = info
+            if fresh is not None:
+                fresh.add(pid)
         infos[pid] = info
-    if memory is not None:
-        _check_parents(proc, infos, parent_moved, memory)
+    if memory is not None and fresh is not None:
+        fresh.update(_check_parents(proc, infos, parent_moved, memory))
     proc.done()
-    return infos
+    return infos, fresh
 
 
 def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent_moved: list[processes.ProcessInfo],
-                   memory: quiet.ScanMemory) -> None:
+                   memory: quiet.ScanMemory) -> list[int]:
     """A process's ppid changes only when its parent exits.  So a quiet process whose parent is, this
     scan, alive and the very process (by start time) it was when its ppid was last known keeps that
     ppid; the others have theirs read again (one small read, where a parent that runs but lives,
     as an init or a shell does, would otherwise cost one per child every scan)."""
     parent_start = memory.parent_start
+    replaced = []  # the pids given a new ppid: their facts are new objects
     for info in parent_moved:
         pid, parent = info.pid, infos.get(info.ppid)
         if parent is not None and parent.state not in _EXITED and parent_start.get(pid) == parent.start_time:
@@ -349,12 +356,14 @@ def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent
             continue
         if ppid != info.ppid:
             infos[pid] = memory.infos[pid] = info._replace(ppid=ppid)
+            replaced.append(pid)
         parent_start.pop(pid, None)
     now = memory.now
     for pid in infos.keys() - parent_start.keys():  # read this scan, or a ppid read again
         parent = infos.get(infos[pid].ppid)
         if parent is not None and parent.state not in _EXITED and pid in now:
             parent_start[pid] = parent.start_time
+    return replaced
 
 
 _EXITED = ("Z", "X")  # a zombie's children have been given to another parent already

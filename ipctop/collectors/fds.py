@@ -68,7 +68,7 @@ class FdScan:
     """Every pipe and FIFO end found (by object, and by the process holding them), and the processes
     that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
@@ -78,6 +78,9 @@ class FdScan:
         self.denied: dict[int, str] = {}
         self.objects: list[RawObjectFd] = []
         self.by_pid: dict[int, PidFds] = {}  # every process read that holds anything (or was denied)
+        # the pids whose PidFds may be new objects this scan (the others' are the previous scan's);
+        # None: any may be
+        self.fresh: set[int] | None = None
 
     def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
         """This scan with the processes of `reread` read again and those not in `pids` gone: what a
@@ -149,6 +152,7 @@ class FdScan:
         scan.fifo_paths = {inode: path for inode, path in self.fifo_paths.items() if inode in scan.fifo_ends}
         scan.objects = [found for found in self.objects if found.end.pid not in pids]
         scan.by_pid = {pid: held for pid, held in self.by_pid.items() if pid not in pids}
+        scan.fresh = self.fresh
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:
@@ -335,6 +339,7 @@ def scan_fds(
             held = remembered.get(pid, NO_FDS)
             if held is not NO_FDS:
                 scan.add(pid, held)
+    scan.fresh = set(reread)
     memory.fd_scan = scan
     return scan
 
