@@ -311,24 +311,23 @@ def _process_infos(
 ) -> tuple[dict[int, processes.ProcessInfo], set[int] | None]:
     """Each process's facts, and the pids whose facts are new objects this scan (the others' are the
     very objects of the previous scan; None without a memory)."""
-    infos = {}
     fresh: set[int] | None = set() if memory is not None else None
     remembered = memory.infos if memory is not None else {}
     quiet_pids = memory.quiet_pids() if memory is not None else set()
-    parent_moved = []  # quiet processes whose parent ran: did it exit, so that they were reparented?
-    for pid in pids:
-        info = remembered.get(pid)
-        if info is not None and info.ppid != 0 and info.ppid not in quiet_pids:
-            parent_moved.append(info)
-        elif info is None:
-            proc.reading(pid, "stat, cmdline")
-            info = processes.read_process(proc, pid, btime, memory.ns.get(pid) if memory is not None else None)
-            if info is None:
-                continue
-            if memory is not None and pid in memory.now:
-                remembered[pid] = info
-            if fresh is not None:
-                fresh.add(pid)
+    # what is remembered is of quiet processes only (quiet.py): taken by set operations, the others read
+    known = pids & remembered.keys()
+    infos = {pid: remembered[pid] for pid in known}
+    # quiet processes whose parent ran: did it exit, so that they were reparented?
+    parent_moved = [info for info in infos.values() if info.ppid != 0 and info.ppid not in quiet_pids]
+    for pid in pids - known:
+        proc.reading(pid, "stat, cmdline")
+        info = processes.read_process(proc, pid, btime, memory.ns.get(pid) if memory is not None else None)
+        if info is None:
+            continue
+        if memory is not None and pid in memory.now:
+            remembered[pid] = info
+        if fresh is not None:
+            fresh.add(pid)
         infos[pid] = info
     if memory is not None and fresh is not None:
         fresh.update(_check_parents(proc, infos, parent_moved, memory))

@@ -317,7 +317,14 @@ def scan_fds(
         return scan
     remembered, quiet = memory.fds, memory.quiet_pids()
     reread: dict[int, PidFds] = {}
-    for pid in pids:
+    previous = memory.fd_scan
+    # what is remembered is of quiet processes only (quiet.py): the others, and the quiet ones holding a
+    # FIFO or not readable, are looked at; found by set operations, in the order of `pids` (ascending)
+    if previous is not None:
+        special = {end.pid for ends in previous.fifo_ends.values() for end in ends} | previous.denied.keys()
+    else:
+        special = {pid for pid, held in remembered.items() if held.fifos or held.denied}
+    for pid in sorted((memory.listed - remembered.keys()) | (special & memory.listed)):
         if pid in quiet:
             held = remembered.get(pid)
             if held is not None and not held.denied:
@@ -331,7 +338,6 @@ def scan_fds(
         held = reread[pid] = remembered[pid] = read_process_fds(proc, pid, mount_ids)
         memory.read_in_full(pid, proc.root)
     proc.done()
-    previous = memory.fd_scan
     if previous is not None and len(reread) < len(pids) // 4:
         scan = previous.patched(pids, reread)
     else:  # the first scan, or most processes ran: made anew

@@ -155,6 +155,16 @@ class MapsPass:
         remembered = memory.shared if memory is not None else None
         quiet = memory.quiet_pids() if memory is not None else set()
         done = self.read_pids
+        if memory is not None and remembered is not None:
+            # what is remembered is of quiet processes only (quiet.py): the others are read, found by set
+            # operations, in pid order
+            for pid in sorted(memory.listed - done - remembered.keys()):
+                self.proc.reading(pid, "maps")
+                with contextlib.suppress(Gone, Denied):
+                    self.read(pid)
+            self.mappings.update({pid: found for pid, found in remembered.items() if found and pid not in done})
+            self.proc.done()
+            return self.mappings
         for pid in pids:
             if pid in done:
                 continue

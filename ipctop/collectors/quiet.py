@@ -51,7 +51,7 @@ class ScanMemory:
     __slots__ = (
         "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
         "namespace_attachments",
-        "now", "counts", "_quiet", "_unchanged",
+        "now", "counts", "_quiet", "_unchanged", "listed",
     )
 
     def __init__(self) -> None:
@@ -70,6 +70,7 @@ class ScanMemory:
         self.counts = RunCounts()
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
+        self.listed: set[int] = set()  # the pids of this scan (of the previous one, until start_scan)
 
     def start_scan(self, pids: list[int]) -> None:
         """Read every process's run counts (from the second scan on), before anything else is read,
@@ -77,17 +78,25 @@ class ScanMemory:
         self.scans += 1
         self.now = {}
         listed = set(pids)
-        for pid in [pid for pid in self.threads if pid not in listed]:
-            del self.threads[pid]
+        before, self.listed = self.listed, listed
+        everything = self.scans % FULL_EVERY == 0  # now and then every table is walked, whatever it holds
+        threads = self.threads
+        for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:
+            threads.pop(pid, None)
         if self.scans > 1:
             self.now = self.counts.read(pids)
-        now, marks, threads = self.now, self.marks, self.threads
+        now, marks = self.now, self.marks
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
-        self._quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
+        self._quiet = quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
+        # what the tables hold was read at the previous scan or is of a process quiet since, so it is of a
+        # process listed then: those not quiet now are what goes, found by one set operation
+        leaving = before - quiet
         for table in (self.marks, self.fds, self.shared, self.infos, self.ns, self.parent_start):
-            for pid in [pid for pid in table if pid not in self._quiet]:
-                del table[pid]
+            if everything:
+                leaving = {pid for pid in table if pid not in quiet}
+            for pid in leaving:
+                table.pop(pid, None)
 
     def quiet(self, pid: int) -> bool:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""
