@@ -68,7 +68,8 @@ class FdScan:
     """Every pipe and FIFO end found (by object, and by the process holding them), and the processes
     that could not be read."""
 
-    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh")
+    __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh",
+                 "changed_pipes")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
@@ -81,6 +82,8 @@ class FdScan:
         # the pids whose PidFds may be new objects this scan (the others' are the previous scan's);
         # None: any may be
         self.fresh: set[int] | None = None
+        # the pipes whose end lists are not the very lists of the previous scan (None: any may not be)
+        self.changed_pipes: set[int] | None = None
 
     def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
         """This scan with the processes of `reread` read again and those not in `pids` gone: what a
@@ -115,6 +118,7 @@ class FdScan:
                 if ends is None:
                     ends = changed[inode] = list(self.pipe_ends.get(inode, ()))
                 ends.append(end)
+        scan.changed_pipes = set(changed)
         for inode, ends in changed.items():
             if ends:
                 ends.sort()  # by pid and fd, as a scan of every process lists them: an unchanged pipe reads the same
