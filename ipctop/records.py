@@ -90,7 +90,7 @@ class RecordMemo:
 
     __slots__ = (
         "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "plain", "mapped",
-        "namespace", "waited_pipes",
+        "namespace", "waited_pipes", "result", "pipe_records",
     )
 
     def __init__(self) -> None:
@@ -101,9 +101,11 @@ class RecordMemo:
         self.table: tuple[list, dict, frozenset[int], dict[int, ShmSegment]] = ([], {}, frozenset(), {})
         self.pipes: dict[int, tuple[list, tuple, Pipe]] = {}  # inode -> (raw ends, inputs, record)
         self.waited_pipes: set[int] = set()  # the pipes someone waited on at the previous scan
+        self.pipe_records: dict[int, Pipe] = {}  # the pipes of the previous pipe_tables answer
         self.ends: dict[tuple, tuple[PipeEnd, ...]] = {}
         self.held: dict[int, tuple[fds.PidFds, tuple[HeldPipeEnd, ...]]] = {}  # pid -> (its fds read, its ends)
         self.processes: dict[int, tuple[tuple, Process]] = {}
+        self.result: dict[int, Process] = {}  # the processes_of answer of the previous call
         self.plain: set[int] = set()  # processes with nothing but pipe and FIFO ends at the latest scan
         self.mapped: tuple[list[ShmSegment], dict[int, tuple[int, ...]]] = ([], {})
         self.namespace: tuple[int, str] = (0, "")  # the IPC namespace (inode, name) of the segments made
@@ -158,9 +160,9 @@ class RecordMemo:
             # very records, by set operations (at 10,000 processes the loop below cost ~4 ms for them)
             waited = self.waited_pipes | waiters_now.keys()
             carried = (fd_scan.pipe_ends.keys() & earlier_pipes.keys()) - fd_scan.changed_pipes - waited
-            for inode in carried:
-                made_pipes[inode] = earlier = earlier_pipes[inode]
-                pipes[inode] = earlier[2]
+            leaving = earlier_pipes.keys() - carried
+            made_pipes = _carried(earlier_pipes, leaving)
+            pipes = _carried(self.pipe_records, leaving)
             todo = fd_scan.pipe_ends.keys() - carried
         for inode in todo:
             raw = fd_scan.pipe_ends[inode]
@@ -198,8 +200,8 @@ class RecordMemo:
             openers = waiting.on("fifo", inode)
             if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
                 fifos[inode] = Fifo(path, inode, None, None, (), openers)
-        self.pipes, self.ends, self.waited_pipes = made_pipes, made_ends, set(waiters_now)
-        return pipes, fifos
+        self.pipes, self.ends, self.waited_pipes, self.pipe_records = made_pipes, made_ends, set(waiters_now), pipes
+        return dict(pipes), fifos  # the snapshot's own: the next call starts from this one
 
     def segments_of(
         self,
@@ -304,8 +306,8 @@ class RecordMemo:
         if fresh is None:
             made_held = {}
             todo: Iterable[int] = holders
-        else:  # the unchanged ones without a look at each: at 10,000 processes the loop cost ~3 ms
-            made_held = {pid: earlier_held[pid] for pid in (holders.keys() & earlier_held.keys()) - fresh}
+        else:  # the unchanged ones without a look at each: a copy, less what changed or left
+            made_held = _carried(earlier_held, (earlier_held.keys() - holders.keys()) | (fresh & earlier_held.keys()))
             todo = holders.keys() - made_held.keys()
         for pid in todo:
             held = holders[pid]
@@ -321,7 +323,7 @@ class RecordMemo:
         if mapped_elsewhere:
             mapped = {**mapped, **mapped_elsewhere}
         earlier_processes, made = self.processes, {}
-        result = {}
+        result: dict[int, Process] = {}
         waits_of = waits_of or {}
         # most processes hold pipes at most: their record is the earlier one when their process facts
         # and ends are the very same objects (a quiet process's), checked without building the inputs
@@ -332,9 +334,9 @@ class RecordMemo:
         else:
             # plain then and now, with the very facts and fds: the very record, without a look at each
             carried = (self.plain & plain_before) - fresh
-            for pid in carried:
-                made[pid] = earlier = earlier_processes[pid]
-                result[pid] = earlier[1]
+            leaving = earlier_processes.keys() - carried
+            made = _carried(earlier_processes, leaving)
+            result = _carried(self.result, leaving)
             todo = infos.keys() - carried
         for pid in todo:
             info = infos[pid]
@@ -381,8 +383,18 @@ class RecordMemo:
             )
             result[pid] = process
             made[pid] = (inputs, process)
-        self.processes = made
-        return result
+        self.processes, self.result = made, result
+        return dict(result)  # the snapshot's own: the next call starts from this one
+
+
+def _carried(earlier: dict, leaving: set) -> dict:  # type: ignore[type-arg]
+    """A copy of `earlier` without the keys of `leaving` (where most keys stay: a copy is one C call)."""
+    if len(leaving) > len(earlier) // 2:
+        return {key: value for key, value in earlier.items() if key not in leaving}
+    kept = dict(earlier)
+    for key in leaving:
+        kept.pop(key, None)
+    return kept
 
 
 def _no_waiters(_kind: str, _ident: int) -> tuple[Wait, ...]:
