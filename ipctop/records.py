@@ -20,6 +20,7 @@ from collections.abc import Callable, Container, Iterable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
+from ipctop.collectors.quiet import FULL_EVERY
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -126,18 +127,20 @@ class RecordMemo:
         waiting: Waiting = NO_WAITING,
         opened_fifos: dict[int, str] | None = None,
         quiet: Container[int] | None = None,
+        turn: int | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
         when no process holds them open yet.
 
-        `quiet`: the processes that have not run since the previous scan (quiet.py).  A
-        pipe's bytes move only by a read or write of one of its holders, so a pipe whose ends are
-        the same as at the previous scan, all held by quiet processes, is not measured again: it
-        keeps the fill measured then.  The caller passes `quiet` only when every process whose fds
-        could not be read is quiet too (a holder ipctop cannot see may write).  What no counter shows (a process
-        opening the pipe through /proc/PID/fd/N for a moment) is bounded by each process's turn to
-        be read in full (quiet.FULL_EVERY): then its pipes are measured again."""
+        `quiet`: the processes that have not run since the previous scan (quiet.py), those read in
+        full for their turn included.  A pipe's bytes move only by a read or write of one of its
+        holders, so a pipe whose ends are the same as at the previous scan, all held by processes
+        that have not run, is not measured again: it keeps the fill measured then.  The caller
+        passes `quiet` only when every process whose fds could not be read has not run either (a
+        holder ipctop cannot see may write).  What no counter shows (a process opening the pipe
+        through /proc/PID/fd/N for a moment) is bounded by each pipe's own turn (`turn`, the scan's
+        number: one pipe in quiet.FULL_EVERY by inode), when it is measured again."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -160,6 +163,8 @@ class RecordMemo:
             # very records, by set operations (at 10,000 processes the loop below cost ~4 ms for them)
             waited = self.waited_pipes | waiters_now.keys()
             carried = (fd_scan.pipe_ends.keys() & earlier_pipes.keys()) - fd_scan.changed_pipes - waited
+            if turn is not None:
+                carried = {inode for inode in carried if (inode + turn) % FULL_EVERY}
             leaving = earlier_pipes.keys() - carried
             made_pipes = _carried(earlier_pipes, leaving)
             pipes = _carried(self.pipe_records, leaving)
@@ -167,7 +172,8 @@ class RecordMemo:
         for inode in todo:
             raw = fd_scan.pipe_ends[inode]
             earlier = earlier_pipes.get(inode)
-            if quiet is not None and earlier is not None and earlier[0] == raw:
+            if quiet is not None and earlier is not None and earlier[0] == raw \
+                    and (turn is None or (inode + turn) % FULL_EVERY):
                 # the very list of the previous scan: a patched table (fds.FdScan.patched) made new
                 # lists for the pipes of every process read again or gone, so all its holders are quiet
                 for end in () if earlier[0] is raw else raw:
@@ -175,11 +181,12 @@ class RecordMemo:
                         break
                 else:
                     # the same ends, and nobody who could move its bytes has run: the same record
-                    # (its waiters are quiet processes', still in the same calls)
+                    # (its waiters are quiet processes', still in the same calls); kept with this
+                    # scan's list, so that the next scan finds the very list
                     pipe = earlier[2]
                     if pipe_waiters(inode, ()) == pipe.waiters:
                         pipes[inode] = pipe
-                        made_pipes[inode] = earlier
+                        made_pipes[inode] = earlier if earlier[0] is raw else (raw, earlier[1], pipe)
                         continue
             ends = ends_of(raw)
             fill, capacity = measure(raw)

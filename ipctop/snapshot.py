@@ -208,11 +208,11 @@ class Scanner:
         try:
             # a pipe's fill is taken from memory only when every holder is known: a process whose fds
             # could not be read (another user's, or one stuck) may hold it, and write if it has run
-            quiet_pids = memory.quiet_pids() if memory is not None and not stuck else None
-            if quiet_pids is not None and not quiet_pids.issuperset(fd_scan.denied):
-                quiet_pids = None
+            unchanged = memory.unchanged_pids() if memory is not None and not stuck else None
+            if unchanged is not None and not unchanged.issuperset(fd_scan.denied):
+                unchanged = None
             pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
-                                               quiet=quiet_pids)
+                                               quiet=unchanged, turn=memory.scans if memory is not None else None)
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)

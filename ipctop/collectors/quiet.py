@@ -28,7 +28,8 @@ What no counter shows (an fd table shared between processes by clone(CLONE_FILES
 another process writing into a process's argv memory, a process that opens a
 pipe through /proc/PID/fd/N for a moment and writes to it, the kernel writing to
 a pipe it holds itself, as for a core dump) is bounded by reading every process
-in full, and measuring the pipes it holds, at least once every FULL_EVERY scans.
+in full at least once every FULL_EVERY scans, and each pipe measured again at
+its own turn (by inode) as often (records.py).
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
 /proc only and never from two threads at once.  The first scan reads no run
