@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from ipctop.collectors.procfs import ProcFS
+from ipctop.collectors.quiet import FULL_EVERY
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import Held, wait_until, wchan
 
@@ -162,6 +163,27 @@ def test_a_quiet_fifo_holder_has_its_fifo_links_read_not_its_fd_directory(holder
         assert [f.path for f in fifos if reader.pid in {e.pid for e in f.ends}] == [str(path)]
     # at most one scan of the three is the reader's turn to be read in full (quiet.FULL_EVERY)
     assert listed.count(f"/proc/{reader.pid}/fd") <= 1
+
+
+def test_bytes_written_through_proc_into_a_quiet_process_pipe_show_within_a_turn(holders, scanner):
+    """No holder runs, yet the pipe fills: another process opened it through /proc/PID/fd/N for a
+    moment.  No counter shows it; the pipe's own turn (quiet.FULL_EVERY scans) measures it again."""
+    read_end, write_end = os.pipe()
+    try:
+        holder = holders.spawn("hold", pass_fds=(read_end,))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    _settled(scanner, holder.pid)
+    (held,) = scanner.scan().processes[holder.pid].pipes
+    assert scanner.scan().pipes[held.inode].fill == 0
+    writer = os.open(f"/proc/{holder.pid}/fd/{held.fd}", os.O_WRONLY)
+    try:
+        os.write(writer, b"x" * 100)
+    finally:
+        os.close(writer)
+    fills = [scanner.scan().pipes[held.inode].fill for _ in range(FULL_EVERY + 1)]
+    assert fills[-1] == 100 and scanner.quiet is not None and scanner.quiet.quiet(holder.pid)
 
 
 def test_two_scanners_share_nothing(holders):
