@@ -32,8 +32,9 @@ in full at least once every FULL_EVERY scans, and each pipe measured again at
 its own turn (by inode) as often (records.py).
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
-/proc only and never from two threads at once.  The first scan reads no run
-counts, so that a one-off `ipctop list` pays nothing for it.
+/proc only and never from two threads at once.  Its first scan reads the run counts
+too (a monitor's second scan is then as cheap as the later ones); a one-off snapshot
+(`ipctop list`) has no ScanMemory and reads none.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class ScanMemory:
         self.listed: set[int] = set()  # the pids of this scan (of the previous one, until start_scan)
 
     def start_scan(self, pids: list[int]) -> None:
-        """Read every process's run counts (from the second scan on), before anything else is read,
+        """Read every process's run counts, before anything else is read,
         and forget what was read of every process that is not quiet: it is all read again."""
         self.scans += 1
         self.now = {}
@@ -84,8 +85,7 @@ class ScanMemory:
         threads = self.threads
         for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:
             threads.pop(pid, None)
-        if self.scans > 1:
-            self.now = self.counts.read(pids)
+        self.now = self.counts.read(pids)
         now, marks = self.now, self.marks
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
