@@ -17,7 +17,9 @@ rather than `sigwait`, so that a class reads only the waits the lesson is about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import NamedTuple
 
 from ipctop.kinds import BY_NAME
 from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
@@ -29,6 +31,18 @@ from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Role, Row, cut, num
 from ipctop.tui.state import MonitorState
+
+
+class BuiltRows(NamedTuple):
+    """What ProcessesPane built its rows from, to patch them at the next scan (ProcessesPane._patched)."""
+
+    tree: bool
+    folded: frozenset[str]
+    demo_pids: frozenset[int]
+    pids: list[int]  # in the order the snapshot lists them
+    processes: Mapping[int, Process]
+    rows: list[Row]
+    at: dict[int, int]  # pid -> the index of its row
 
 
 class TreeCell(Cell):
@@ -106,6 +120,7 @@ class ProcessesPane(Pane):
         self.folded: set[str] = set()  # rows whose children are folded under them
         self._children: set[str] = set()  # rows with children shown under them, as last built
         self._demo_pids: frozenset[int] = frozenset()  # the running demo's processes
+        self._last_built: BuiltRows | None = None  # the rows last built, and from what (None: build in full next)
 
     @property
     def showing_tree(self) -> bool:
@@ -159,17 +174,24 @@ class ProcessesPane(Pane):
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
+        marks = self.demo_marks()
+        demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
+        patched = self._patched(state, snapshot, demo_pids)
+        if patched is not None:
+            return patched
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
-        marks = self.demo_marks()
-        self._demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
+        self._demo_pids = demo_pids
+        self._last_built = None
         if not self.showing_tree:
             self._children = set()
-            return [
+            rows = [
                 self._cached_row(p, state, "", (name_of(p).lower(), p.pid), None, previous)
                 for p in snapshot.processes.values()
             ]
+            self._remember(snapshot, rows, tree=False)
+            return rows
         # The processes that exited since the scan before are drawn in the tree with the others, once.
         before = state.previous
         exited = {} if before is None else {
@@ -209,6 +231,55 @@ class ProcessesPane(Pane):
             rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
         self._children = children | {key for key in self.folded if key}
         self.folded &= {row.key for row in rows}  # a row gone takes its fold with it
+        if not exited:  # a tree with an exited process in it is drawn once: the next is built in full
+            self._remember(snapshot, rows, tree=True)
+        return rows
+
+    def _remember(self, snapshot: Snapshot, rows: list[Row], *, tree: bool) -> None:
+        at = {row.obj.pid: index for index, row in enumerate(rows) if isinstance(row.obj, Process)}
+        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, list(snapshot.processes),
+                                snapshot.processes, rows, at)  # fmt: skip
+
+    def _patched(self, state: MonitorState, snapshot: Snapshot, demo_pids: frozenset[int]) -> list[Row] | None:
+        """The rows last built with those of the processes that changed made again, when no process came,
+        went or moved in the tree (its shape is then the same: only pids and parents make it) and the
+        view is as it was; None where the rows must be built in full.
+
+        So a scan of 10,000 processes of which a few ran costs a look at each process (is it the
+        same object as last scan?) rather than the tree walked and every row looked up again."""
+        built = self._last_built
+        tree = self.showing_tree
+        if built is None or (built.tree, built.folded, built.demo_pids) != (tree, frozenset(self.folded), demo_pids):
+            return None
+        processes, before = snapshot.processes, built.processes
+        if len(processes) != len(built.pids) or list(processes) != built.pids:
+            return None  # a process came or went (or the scan listed them in another order)
+        previous = state.previous
+        if tree and previous is not None and previous.processes is not before \
+                and previous.processes.keys() != processes.keys():  # fmt: skip
+            return None  # one exited since the scan before: the full build draws it once in the tree
+        rows = list(built.rows)
+        for pid, process in processes.items():
+            old_process = before[pid]
+            if old_process is process:
+                continue
+            if tree and process.ppid != old_process.ppid:
+                return None  # it moved in the tree
+            index = built.at.get(pid)
+            if index is None:
+                continue  # folded away under its parent: nothing of it is shown
+            old = rows[index]
+            if old.key in self.folded:
+                return None  # its line says how many are folded under it: made in full
+            first = old.cells[0]
+            if tree:
+                prefix, order, parent = getattr(first, "prefix", ""), first.sort_key, old.parent
+            else:
+                prefix, order, parent = "", (name_of(process).lower(), pid), None
+            row = self._row(process, state, prefix, order, parent)
+            self._cache[(pid, prefix, parent, pid in demo_pids)] = row
+            rows[index] = row
+        self._last_built = built._replace(processes=processes, rows=rows)
         return rows
 
     def _cached_row(
