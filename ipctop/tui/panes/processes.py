@@ -339,12 +339,7 @@ class ProcessesPane(Pane):
 
 def _with_order(row: Row, order: object) -> Row:
     """The row with its Process cell sorting by `order` (its place in the tree), all else the same."""
-    first = row.cells[0]
-    if isinstance(first, TreeCell):
-        cell: Cell = TreeCell(first.prefix, first.name, sort=order)
-    else:
-        cell = Cell(first.plain, sort=order, role=first.role)
-    return replace(row, cells=(cell, *row.cells[1:]))
+    return row.sorting_by(order)
 
 
 def _with_folded(row: Row, count: int) -> Row:
