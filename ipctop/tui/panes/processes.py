@@ -121,6 +121,8 @@ class ProcessesPane(Pane):
         self._children: set[str] = set()  # rows with children shown under them, as last built
         self._demo_pids: frozenset[int] = frozenset()  # the running demo's processes
         self._last_built: BuiltRows | None = None  # the rows last built, and from what (None: build in full next)
+        self._by_pid: dict[int, Row] | None = None  # the rows last built by pid (made when first needed)
+        self._demo_before: frozenset[int] = frozenset()  # the demo's processes when they were built
 
     @property
     def showing_tree(self) -> bool:
@@ -182,7 +184,8 @@ class ProcessesPane(Pane):
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
-        self._demo_pids = demo_pids
+        self._by_pid = None
+        self._demo_before, self._demo_pids = self._demo_pids, demo_pids
         self._last_built = None
         if not self.showing_tree:
             self._children = set()
@@ -289,13 +292,32 @@ class ProcessesPane(Pane):
         key = (process.pid, prefix, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
-            row = self._row(process, state, prefix, order, parent)
+            row = self._elsewhere(process, previous, prefix, order, parent) or self._row(
+                process, state, prefix, order, parent)
         elif row.cells[0].sort_key != order:
             # The same row, a line higher or lower in the tree (a process came or went above it):
             # only its place changed, not what it shows.
             row = _with_order(row, order)
         self._cache[key] = row
         return row
+
+    def _elsewhere(
+        self, process: Process, previous: dict[tuple[object, ...], Row], prefix: str, order: object,
+        parent: str | None,
+    ) -> Row | None:
+        """The process's row of the last build under other tree lines or another parent (the tree
+        turned into a flat list by a sort, or back), made to stand here: what it shows of the
+        process is the same.  None if the last build had no row of this very process."""
+        if self._by_pid is None:
+            self._by_pid = {row.obj.pid: row for row in previous.values() if isinstance(row.obj, Process)}
+        row = self._by_pid.get(process.pid)
+        if row is None or row.obj is not process or (process.pid in self._demo_before) != (
+                process.pid in self._demo_pids):  # its State says `between steps` only in a demo
+            return None
+        first = row.cells[0]
+        name = first.name if isinstance(first, TreeCell) else first.plain
+        return Row(row.key, process, (TreeCell(prefix, name, sort=order), *row.cells[1:]), row.role, row.search,
+                   parent, row.gone_since)  # fmt: skip
 
     def _row(
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
