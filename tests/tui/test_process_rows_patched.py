@@ -89,3 +89,25 @@ def test_the_tree_turned_into_a_flat_list_and_back_makes_no_row_again(holders, m
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_a_tree_cell_moved_to_another_line_is_the_cell_made_there():
+    """A moved row's first cell is copied with its new place, not made again: it must be what making
+    it there gives (its text escaped once, its tree lines kept whole when cut)."""
+    from ipctop.tui.panes.processes import TreeCell
+
+    made = TreeCell("│  └─ ", "worker\x1b[31m", sort=3)
+    moved, fresh = made.sorting_by(7), TreeCell("│  └─ ", "worker\x1b[31m", sort=7)
+    assert type(moved) is TreeCell and moved.sort_key == 7 and made.sort_key == 3
+    assert (moved.look(), moved.prefix, moved.name) == (fresh.look(), fresh.prefix, fresh.name)
+    assert [moved.fitted(width) for width in range(1, 30)] == [fresh.fitted(width) for width in range(1, 30)]
+
+
+def test_a_process_name_cut_in_a_narrow_column_is_still_escaped():
+    """A name from the machine (comm, argv) may hold control characters: cut to a narrow column it
+    is cut from its escaped text, so that nothing reaches the terminal but what is shown."""
+    from ipctop.tui.panes.processes import TreeCell
+
+    cell = TreeCell("└─ ", "evil\x1b]0;title\x07name-long-enough", sort=1)
+    for width in range(1, 40):
+        assert not any(ord(char) < 32 or ord(char) == 127 for char in cell.fitted(width)), width

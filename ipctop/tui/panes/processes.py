@@ -24,6 +24,7 @@ from typing import NamedTuple
 from ipctop.kinds import BY_NAME
 from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.proctree import process_tree
+from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS
 from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
 from ipctop.render.waits import waits_cell_text
@@ -56,7 +57,15 @@ class TreeCell(Cell):
 
     def __init__(self, prefix: str, name: str, sort: object) -> None:
         super().__init__(prefix + name, sort=sort)
-        self.prefix, self.name = prefix, name
+        self.prefix, self.name = printable(prefix), printable(name)  # cut apart when narrow: escaped apart too
+
+    def sorting_by(self, sort: object) -> TreeCell:
+        """The same cell sorting by `sort` (its place in the tree): copied, the quickest way (every row
+        below a process that came or went moves a line)."""
+        cell = TreeCell.__new__(TreeCell)
+        cell.plain, cell.spans, cell.role, cell.justify = self.plain, self.spans, self.role, self.justify
+        cell.prefix, cell.name, cell.sort_key = self.prefix, self.name, sort
+        return cell
 
     def fitted(self, width: int) -> str:
         if len(self.plain) <= width:
