@@ -40,7 +40,6 @@ class BuiltRows(NamedTuple):
     tree: bool
     folded: frozenset[str]
     demo_pids: frozenset[int]
-    pids: list[int]  # in the order the snapshot lists them
     processes: Mapping[int, Process]
     rows: list[Row]
     at: dict[int, int]  # pid -> the index of its row
@@ -249,8 +248,7 @@ class ProcessesPane(Pane):
 
     def _remember(self, snapshot: Snapshot, rows: list[Row], *, tree: bool) -> None:
         at = {row.obj.pid: index for index, row in enumerate(rows) if isinstance(row.obj, Process)}
-        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, list(snapshot.processes),
-                                snapshot.processes, rows, at)  # fmt: skip
+        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, snapshot.processes, rows, at)
 
     def _patched(self, state: MonitorState, snapshot: Snapshot, demo_pids: frozenset[int]) -> list[Row] | None:
         """The rows last built with those of the processes that changed made again, when no process came,
@@ -264,8 +262,8 @@ class ProcessesPane(Pane):
         if built is None or (built.tree, built.folded, built.demo_pids) != (tree, frozenset(self.folded), demo_pids):
             return None
         processes, before = snapshot.processes, built.processes
-        if len(processes) != len(built.pids) or list(processes) != built.pids:
-            return None  # a process came or went (or the scan listed them in another order)
+        if processes.keys() != before.keys():
+            return None  # a process came or went (the order a scan lists them in is no matter)
         previous = state.previous
         if tree and previous is not None and previous.processes is not before \
                 and previous.processes.keys() != processes.keys():  # fmt: skip
