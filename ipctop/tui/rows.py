@@ -17,6 +17,7 @@ fit and `+N`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 from rich.cells import cell_len, set_cell_size
@@ -76,6 +77,14 @@ class Cell:
     def same_as(self, other: Cell) -> bool:
         return self.plain == other.plain and self.role == other.role and self.spans == other.spans
 
+    def sorting_by(self, sort: Any) -> Cell:
+        """The same cell sorting by `sort`: copied as it is (its text is not escaped again)."""
+        cell = object.__new__(type(self))
+        for name in _slots(type(self)):
+            object.__setattr__(cell, name, getattr(self, name))
+        cell.sort_key = sort
+        return cell
+
     def look(self) -> tuple[Any, ...]:
         """What decides how the cell is drawn (two cells that look the same draw the same line)."""
         return (self.plain, self.role, self.justify, self.spans)
@@ -124,6 +133,12 @@ class ListCell(Cell):
         return fit_list(self.items, width, short=self.short)
 
 
+@cache
+def _slots(kind: type) -> tuple[str, ...]:
+    """Every slot of a kind of cell, its bases' included."""
+    return tuple(name for klass in kind.__mro__ for name in getattr(klass, "__slots__", ()))
+
+
 def cut(text: str, width: int) -> str:
     """`text` in `width` cells, its last one `…` when it is longer."""
     if cell_len(text) <= width:
@@ -165,6 +180,15 @@ class Row:
     @property
     def text(self) -> str:
         return " ".join(c.plain for c in self.cells) + " " + self.search
+
+    def sorting_by(self, sort: Any) -> Row:
+        """The row with its first cell sorting by `sort` (its place in a tree), drawn the same: what was
+        worked out of how it is drawn (look, widths, filter text) goes with it, not worked out again."""
+        row = Row(self.key, self.obj, (self.cells[0].sorting_by(sort), *self.cells[1:]), self.role, self.search,
+                  self.parent, self.gone_since)  # fmt: skip
+        for name in ("_look", "_widths", "_words"):
+            object.__setattr__(row, name, getattr(self, name))
+        return row
 
     @property
     def look(self) -> tuple[Any, ...]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from rich.segment import Segment
+
 from ipctop.kernel import sysv
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.widgets import object_table, table_paint
@@ -45,12 +47,24 @@ async def _check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
             painted.append(str(text))
             return paint(cell, text, *args, **kwargs)
 
+        simplified: list[int] = []  # how many segments each Segment.simplify went through
+        simplify = Segment.simplify
+
+        def counted_simplify(segments):  # type: ignore[no-untyped-def]
+            segments = list(segments)
+            simplified.append(len(segments))
+            return simplify(segments)
+
         monkeypatch.setattr(table_paint, "cell_segments", counted)  # where paint_row finds it
         monkeypatch.setattr(object_table, "cell_segments", counted, raising=False)
+        monkeypatch.setattr(Segment, "simplify", staticmethod(counted_simplify))
         shm.model.now += 60  # a minute later: the Changed column's ages move on, nothing else
         spliced = [shm.render_line(y) for y in lines]
+        monkeypatch.setattr(Segment, "simplify", staticmethod(simplify))
         assert [strip.text for strip in spliced] != before
         assert len(painted) == SEGMENTS, f"painted {painted}: only each line's age was to be painted again"
+        # nor is the line simplified whole again: only each age's own few segments
+        assert sum(simplified) <= 3 * SEGMENTS, f"segments simplified per line: {simplified}"
 
         shm._strips.clear()
         fresh = [shm.render_line(y) for y in lines]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from ipctop.snapshot import Scanner
+from ipctop.tui import rows as rows_module
 from ipctop.tui.panes.processes import ProcessesPane
 from ipctop.tui.state import MonitorState
 
@@ -43,6 +44,7 @@ def test_siblings_that_move_up_in_the_tree_keep_what_they_show(holders, monkeypa
     before = scan(pane, state, scanner)
     siblings = (f"p{second.pid}", f"p{third.pid}")
     assert all(key in before for key in siblings)
+    assert all(before[key].widths for key in siblings)  # type: ignore[attr-defined]  # as a table measures them
 
     holders.end(first)
     scan(pane, state, scanner)  # the exited process is drawn once more, in its place
@@ -59,3 +61,10 @@ def test_siblings_that_move_up_in_the_tree_keep_what_they_show(holders, monkeypa
     assert offset(after, siblings[0]) == offset(before, siblings[0]) - 1  # one line higher under their parent
     assert not {second.pid, third.pid} & set(made), "a sibling's row was made again only because it moved up"
     assert [after[key].cells[0].plain for key in siblings] == [before[key].cells[0].plain for key in siblings]  # type: ignore[attr-defined]
+    # nor is what the table works out of how a row is drawn worked out again (10,000 rows move at once
+    # when a process near the top of the tree comes or goes): its cells are not measured again
+    measured: list[str] = []
+    measure = rows_module.cell_len
+    monkeypatch.setattr(rows_module, "cell_len", lambda text: measured.append(text) or measure(text))
+    assert [after[key].widths for key in siblings] == [before[key].widths for key in siblings]  # type: ignore[attr-defined]
+    assert not measured, f"cells measured again: {measured}"

@@ -17,11 +17,14 @@ rather than `sigwait`, so that a class reads only the waits the lesson is about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import NamedTuple
 
 from ipctop.kinds import BY_NAME
 from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.proctree import process_tree
+from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS
 from ipctop.render.procinfo import IPC_WAIT_WORDS, name_of, wait_word
 from ipctop.render.waits import waits_cell_text
@@ -29,6 +32,17 @@ from ipctop.tui.panes.base import Pane
 from ipctop.tui.panes.cells import age_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Role, Row, cut, num
 from ipctop.tui.state import MonitorState
+
+
+class BuiltRows(NamedTuple):
+    """What ProcessesPane built its rows from, to patch them at the next scan (ProcessesPane._patched)."""
+
+    tree: bool
+    folded: frozenset[str]
+    demo_pids: frozenset[int]
+    processes: Mapping[int, Process]
+    rows: list[Row]
+    at: dict[int, int]  # pid -> the index of its row
 
 
 class TreeCell(Cell):
@@ -42,7 +56,15 @@ class TreeCell(Cell):
 
     def __init__(self, prefix: str, name: str, sort: object) -> None:
         super().__init__(prefix + name, sort=sort)
-        self.prefix, self.name = prefix, name
+        self.prefix, self.name = printable(prefix), printable(name)  # cut apart when narrow: escaped apart too
+
+    def sorting_by(self, sort: object) -> TreeCell:
+        """The same cell sorting by `sort` (its place in the tree): copied, the quickest way (every row
+        below a process that came or went moves a line)."""
+        cell = TreeCell.__new__(TreeCell)
+        cell.plain, cell.spans, cell.role, cell.justify = self.plain, self.spans, self.role, self.justify
+        cell.prefix, cell.name, cell.sort_key = self.prefix, self.name, sort
+        return cell
 
     def fitted(self, width: int) -> str:
         if len(self.plain) <= width:
@@ -106,6 +128,9 @@ class ProcessesPane(Pane):
         self.folded: set[str] = set()  # rows whose children are folded under them
         self._children: set[str] = set()  # rows with children shown under them, as last built
         self._demo_pids: frozenset[int] = frozenset()  # the running demo's processes
+        self._last_built: BuiltRows | None = None  # the rows last built, and from what (None: build in full next)
+        self._by_pid: dict[int, Row] | None = None  # the rows last built by pid (made when first needed)
+        self._demo_before: frozenset[int] = frozenset()  # the demo's processes when they were built
 
     @property
     def showing_tree(self) -> bool:
@@ -159,17 +184,25 @@ class ProcessesPane(Pane):
     def build_rows(self, state: MonitorState) -> list[Row]:
         snapshot = state.snapshot
         assert snapshot is not None
+        marks = self.demo_marks()
+        demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
+        patched = self._patched(state, snapshot, demo_pids)
+        if patched is not None:
+            return patched
         # A process the snapshot did not change is the same object as last scan: its row is reused
         # when it stands at the same place in the tree (ages are drawn by the table, see AgeCell).
         previous, self._cache = self._cache, {}
-        marks = self.demo_marks()
-        self._demo_pids = frozenset(marks.pids) if marks is not None else frozenset()
+        self._by_pid = None
+        self._demo_before, self._demo_pids = self._demo_pids, demo_pids
+        self._last_built = None
         if not self.showing_tree:
             self._children = set()
-            return [
+            rows = [
                 self._cached_row(p, state, "", (name_of(p).lower(), p.pid), None, previous)
                 for p in snapshot.processes.values()
             ]
+            self._remember(snapshot, rows, tree=False)
+            return rows
         # The processes that exited since the scan before are drawn in the tree with the others, once.
         before = state.previous
         exited = {} if before is None else {
@@ -209,6 +242,54 @@ class ProcessesPane(Pane):
             rows[-1] = _with_folded(hidden, hidden_count)  # type: ignore[arg-type]
         self._children = children | {key for key in self.folded if key}
         self.folded &= {row.key for row in rows}  # a row gone takes its fold with it
+        if not exited:  # a tree with an exited process in it is drawn once: the next is built in full
+            self._remember(snapshot, rows, tree=True)
+        return rows
+
+    def _remember(self, snapshot: Snapshot, rows: list[Row], *, tree: bool) -> None:
+        at = {row.obj.pid: index for index, row in enumerate(rows) if isinstance(row.obj, Process)}
+        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, snapshot.processes, rows, at)
+
+    def _patched(self, state: MonitorState, snapshot: Snapshot, demo_pids: frozenset[int]) -> list[Row] | None:
+        """The rows last built with those of the processes that changed made again, when no process came,
+        went or moved in the tree (its shape is then the same: only pids and parents make it) and the
+        view is as it was; None where the rows must be built in full.
+
+        So a scan of 10,000 processes of which a few ran costs a look at each process (is it the
+        same object as last scan?) rather than the tree walked and every row looked up again."""
+        built = self._last_built
+        tree = self.showing_tree
+        if built is None or (built.tree, built.folded, built.demo_pids) != (tree, frozenset(self.folded), demo_pids):
+            return None
+        processes, before = snapshot.processes, built.processes
+        if processes.keys() != before.keys():
+            return None  # a process came or went (the order a scan lists them in is no matter)
+        previous = state.previous
+        if tree and previous is not None and previous.processes is not before \
+                and previous.processes.keys() != processes.keys():  # fmt: skip
+            return None  # one exited since the scan before: the full build draws it once in the tree
+        rows = list(built.rows)
+        for pid, process in processes.items():
+            old_process = before[pid]
+            if old_process is process:
+                continue
+            if tree and process.ppid != old_process.ppid:
+                return None  # it moved in the tree
+            index = built.at.get(pid)
+            if index is None:
+                continue  # folded away under its parent: nothing of it is shown
+            old = rows[index]
+            if old.key in self.folded:
+                return None  # its line says how many are folded under it: made in full
+            first = old.cells[0]
+            if tree:
+                prefix, order, parent = getattr(first, "prefix", ""), first.sort_key, old.parent
+            else:
+                prefix, order, parent = "", (name_of(process).lower(), pid), None
+            row = self._row(process, state, prefix, order, parent)
+            self._cache[(pid, prefix, parent, pid in demo_pids)] = row
+            rows[index] = row
+        self._last_built = built._replace(processes=processes, rows=rows)
         return rows
 
     def _cached_row(
@@ -218,13 +299,32 @@ class ProcessesPane(Pane):
         key = (process.pid, prefix, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
-            row = self._row(process, state, prefix, order, parent)
+            row = self._elsewhere(process, previous, prefix, order, parent) or self._row(
+                process, state, prefix, order, parent)
         elif row.cells[0].sort_key != order:
             # The same row, a line higher or lower in the tree (a process came or went above it):
             # only its place changed, not what it shows.
             row = _with_order(row, order)
         self._cache[key] = row
         return row
+
+    def _elsewhere(
+        self, process: Process, previous: dict[tuple[object, ...], Row], prefix: str, order: object,
+        parent: str | None,
+    ) -> Row | None:
+        """The process's row of the last build under other tree lines or another parent (the tree
+        turned into a flat list by a sort, or back), made to stand here: what it shows of the
+        process is the same.  None if the last build had no row of this very process."""
+        if self._by_pid is None:
+            self._by_pid = {row.obj.pid: row for row in previous.values() if isinstance(row.obj, Process)}
+        row = self._by_pid.get(process.pid)
+        if row is None or row.obj is not process or (process.pid in self._demo_before) != (
+                process.pid in self._demo_pids):  # its State says `between steps` only in a demo
+            return None
+        first = row.cells[0]
+        name = first.name if isinstance(first, TreeCell) else first.plain
+        return Row(row.key, process, (TreeCell(prefix, name, sort=order), *row.cells[1:]), row.role, row.search,
+                   parent, row.gone_since)  # fmt: skip
 
     def _row(
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
@@ -268,12 +368,7 @@ class ProcessesPane(Pane):
 
 def _with_order(row: Row, order: object) -> Row:
     """The row with its Process cell sorting by `order` (its place in the tree), all else the same."""
-    first = row.cells[0]
-    if isinstance(first, TreeCell):
-        cell: Cell = TreeCell(first.prefix, first.name, sort=order)
-    else:
-        cell = Cell(first.plain, sort=order, role=first.role)
-    return replace(row, cells=(cell, *row.cells[1:]))
+    return row.sorting_by(order)
 
 
 def _with_folded(row: Row, count: int) -> Row:

@@ -58,6 +58,7 @@ class MainScreen(Screen[None]):
     _shown_notice: str | None = None
     _shown_namespaces: str | None = None
     _arrived_at: str = PANES[0].pane_id  # the pane whose filter and focus are set up
+    _panes: tuple[Pane, ...] = ()  # every pane, found once (a query walks the whole screen: at every scan)
 
     @property
     def ipctop(self) -> Monitor:
@@ -104,6 +105,13 @@ class MainScreen(Screen[None]):
 
     def pane(self, pane_id: str) -> Pane:
         return self.query_one(f"#pane-{pane_id}", Pane)
+
+    @property
+    def panes(self) -> tuple[Pane, ...]:
+        """Every pane, in the order of the tabs (they are made once, with the screen)."""
+        if not self._panes:
+            self._panes = tuple(self.query(Pane))
+        return self._panes
 
     def context(self) -> ActionContext:
         pane = self.current_pane
@@ -155,7 +163,7 @@ class MainScreen(Screen[None]):
         state = self.ipctop.state
         current = self.current_pane
         current.show(state)
-        for pane in self.query(Pane):
+        for pane in self.panes:
             if pane is not current:
                 pane.stale = True
         self.show_summary()
@@ -200,7 +208,7 @@ class MainScreen(Screen[None]):
     def view_settings(self) -> dict[str, tuple[str | None, bool, tuple[str, ...], tuple[str, bool, tuple[()]]]]:
         """Each pane's sort, order and hidden columns, with its defaults: (sort, reverse, hidden, defaults)."""
         views = {}
-        for pane in self.query(Pane):
+        for pane in self.panes:
             table = pane.table
             hidden = tuple(column.key for column in pane.columns if column.key in table.hidden)
             views[pane.pane_id] = (table.sort_column, table.sort_reverse, hidden,
@@ -210,7 +218,7 @@ class MainScreen(Screen[None]):
     def apply_view_settings(self, settings: Settings, *, check: bool = False) -> None:
         """Each pane's sort and hidden columns from `settings` (the defaults where it says nothing);
         `check`: say what in them the monitor has no use for (a file from another version)."""
-        panes = list(self.query(Pane))
+        panes = self.panes
         if check:
             problems = settings.problems({p.pane_id: [c.key for c in p.columns] for p in panes},
                                          list(self.app.available_themes))  # fmt: skip

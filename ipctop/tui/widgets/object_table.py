@@ -41,7 +41,7 @@ from textual.strip import Strip
 from ipctop.render.fit import ColumnFit, fit_widths
 from ipctop.tui.rows import AgeCell, Column, Row
 from ipctop.tui.widgets.table_model import WHOLE_ROW, TableModel
-from ipctop.tui.widgets.table_paint import PADDING, Palette, cell_segments, join_row, paint_header
+from ipctop.tui.widgets.table_paint import PADDING, Palette, cell_segments, join_pieces, paint_header, row_pieces
 
 NEVER_FILLED = 1_000  # the priority of a column no row has yet put anything in: the first to go when room is short
 
@@ -166,7 +166,10 @@ class ObjectTable(ScrollView, can_focus=True):
         self._shown_for: tuple[Any, ...] | None = None  # the natural widths and room they were fitted to
         self._palette: Palette | None = None
         self._palette_key: Any = None
-        self._strips: dict[str, tuple[Any, Strip, list[list[Segment]]]] = {}  # row key -> (drawn from, line, cells)
+        # row key -> (drawn from, line, each cell's segments, the line in pieces and where each cell is in
+        # them: see table_paint.row_pieces)
+        self._strips: dict[str, tuple[Any, Strip, list[list[Segment]], list[list[Segment]], list[int]]] = {}
+        self._batch: tuple[list[tuple[int, int]], int, int, int] | None = None  # render_lines: shown, width, scroll
         self._header: tuple[Any, Strip] | None = None
         self._drawn: dict[int, LineState | None] = {}  # screen line -> what render_line drew there
         self.follow_key: str | None = None  # the row the cursor stays on (F); None: the cursor stays put
@@ -563,7 +566,13 @@ class ObjectTable(ScrollView, can_focus=True):
         key = (self.get_pseudo_class_state(), self._style_version, self.app.theme)
         if key != self._palette_key:
             self._palette, self._palette_key = self._make_palette(), key
-        return super().render_lines(crop)
+        # What every line of this render shares, worked out once rather than for each line.
+        scroll_x, scroll_y = self.scroll_offset
+        self._batch = (self._shown, self.size.width, scroll_x, scroll_y)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._batch = None
 
     def _make_palette(self) -> Palette:
         base = self.rich_style
@@ -578,8 +587,11 @@ class ObjectTable(ScrollView, can_focus=True):
         palette = self._palette
         if palette is None:
             palette = self._palette = self._make_palette()
-        width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
+        batch = self._batch
+        if batch is None:
+            shown, width, (scroll_x, scroll_y) = self.shown_columns, self.size.width, self.scroll_offset
+        else:
+            shown, width, scroll_x, scroll_y = batch
         if y == 0:
             return self._header_strip(palette).crop_extend(scroll_x, scroll_x + width, palette.header)
         state = self._line_state(scroll_y + y - 1)
@@ -587,7 +599,7 @@ class ObjectTable(ScrollView, can_focus=True):
         if state is None:
             return Strip.blank(width, palette.base)
         fill = palette.cursor if state[2] else palette.base
-        return self._row_strip(state, palette).crop_extend(scroll_x, scroll_x + width, fill)
+        return self._row_strip(state, palette, shown).crop_extend(scroll_x, scroll_x + width, fill)
 
     def _header_strip(self, palette: Palette) -> Strip:
         model = self.model
@@ -601,33 +613,48 @@ class ObjectTable(ScrollView, can_focus=True):
         self._header = (stamp, strip)
         return strip
 
-    def _row_strip(self, state: LineState, palette: Palette) -> Strip:
+    def _row_strip(self, state: LineState, palette: Palette, shown: list[tuple[int, int]]) -> Strip:
         key, _look, under_cursor, seen, lit, tagged, ages = state
         stamp = (state, self._palette_key, self._layout_version)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         row = self.model.rows[key]
-        shown = self.shown_columns
         ages_of = dict(ages)
-        line = palette.cursor if under_cursor else palette.base
-        margin = (TAG_MARK, line + palette.roles["tagged"]) if tagged else None
         widths = [width for _, width in shown]
         if cached is not None and cached[0][1:] == stamp[1:] and cached[0][0][:-1] == state[:-1]:
-            # Only ages moved on (every scan, in a quiet world): the other cells' segments are reused.
+            # Only ages moved on (every scan, in a quiet world): the other cells' segments are reused,
+            # and so is the line around the ages (its runs of other cells are not simplified again).
             before = dict(cached[0][0][-1])
-            parts = list(cached[2])
-            for place, (index, width) in enumerate(shown):
-                if index in ages_of and ages_of[index] != before.get(index):
-                    parts[place] = self._cell_segments(row, index, ages_of[index], width, state, palette)
+            parts, pieces, where = list(cached[2]), list(cached[3]), cached[4]
+            moved = [place for place, (index, _) in enumerate(shown)
+                     if index in ages_of and ages_of[index] != before.get(index)]
+            for place in moved:
+                index, width = shown[place]
+                parts[place] = self._cell_segments(row, index, ages_of[index], width, state, palette)
+            if all(where[place] >= 0 for place in moved):
+                for place in moved:
+                    pieces[where[place]] = list(Segment.simplify(parts[place]))
+            else:  # an age in a run of cells (the first cell): the pieces are made again
+                pieces, where = row_pieces(parts, [index in ages_of for index, _ in shown],
+                                           self._margin(under_cursor, tagged, palette))
         else:
             parts = [self._cell_segments(row, index, ages_of.get(index), width, state, palette)
                      for index, width in shown]
-        strip = join_row(parts, widths, margin)
+            pieces, where = row_pieces(parts, [index in ages_of for index, _ in shown],
+                                       self._margin(under_cursor, tagged, palette))
+        strip = join_pieces(pieces, widths)
         if len(self._strips) >= STRIP_CACHE:
             self._strips.clear()
-        self._strips[key] = (stamp, strip, parts)
+        self._strips[key] = (stamp, strip, parts, pieces, where)
         return strip
+
+    @staticmethod
+    def _margin(under_cursor: bool, tagged: bool, palette: Palette) -> tuple[str, Any] | None:
+        """What a tagged row draws over its first space (None: not tagged)."""
+        if not tagged:
+            return None
+        return TAG_MARK, (palette.cursor if under_cursor else palette.base) + palette.roles["tagged"]
 
     def _cell_segments(self, row: Row, index: int, age: str | None, width: int, state: LineState,
                        palette: Palette) -> list[Segment]:  # fmt: skip

@@ -96,6 +96,47 @@ def join_row(parts: Sequence[list[Segment]], widths: Sequence[int], margin: tupl
     return Strip(segments, sum(widths) + 2 * PADDING * len(widths)).simplify()
 
 
+def row_pieces(parts: Sequence[list[Segment]], alone: Sequence[bool],
+               margin: tuple[str, Style] | None = None) -> tuple[list[list[Segment]], list[int]]:
+    """The segments of a row's line as join_row makes them, in pieces each simplified on its own: a run
+    of cells, or a cell `alone` (an age, which the next scan replaces while the runs stay); and for
+    each cell, the piece it is alone in (-1: in a run).  The first cell is never alone (the margin is
+    drawn over it).  join_pieces puts the pieces together into what join_row gives."""
+    pieces: list[list[Segment]] = []
+    where: list[int] = []
+    run: list[Segment] = []
+    for place, (part, single) in enumerate(zip(parts, alone, strict=True)):
+        if single and place > 0:
+            if run:
+                pieces.append(run)
+                run = []
+            where.append(len(pieces))
+            pieces.append(list(part))
+        else:
+            where.append(-1)
+            run += part
+    if run:
+        pieces.append(run)
+    if margin is not None and pieces and pieces[0] and pieces[0][0].text.startswith(" "):
+        first = pieces[0][0]
+        pieces[0][0:1] = [Segment(margin[0], margin[1]), Segment(first.text[1:], first.style)]
+    return [list(Segment.simplify(piece)) for piece in pieces], where
+
+
+def join_pieces(pieces: Sequence[list[Segment]], widths: Sequence[int]) -> Strip:
+    """A line from simplified pieces (row_pieces): as Segment.simplify would join them, merging only where
+    two pieces meet, so the line is segment for segment what join_row gives."""
+    segments: list[Segment] = []
+    for piece in pieces:
+        if segments and piece and segments[-1].style == piece[0].style and not piece[0].control:
+            last = segments[-1]
+            segments[-1] = Segment(last.text + piece[0].text, last.style)
+            segments += piece[1:]
+        else:
+            segments += piece
+    return Strip(segments, sum(widths) + 2 * PADDING * len(widths))
+
+
 def paint_header(labels: Sequence[str], widths: Sequence[int], style: Style) -> Strip:
     """The header line, unscrolled: the labels in bold."""
     bold = style + Style(bold=True)
