@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import signal
 import threading
 from codecs import getincrementaldecoder
 
@@ -72,8 +73,10 @@ class QuietLinuxDriver(LinuxDriver):
         selector.register(self._wake_read, selectors.EVENT_READ)
         parser = linux_driver.XTermParser(self._debug)  # the module's: ipctop installs its own (typeahead.py)
         decode = getincrementaldecoder("utf-8")().decode
+        terminal = os.isatty(self.fileno)
+        ended = False  # no key can come any more: the terminal is gone, or piped input is at its end
         try:
-            while not self.exit_event.is_set():
+            while not ended and not self.exit_event.is_set():
                 deadline = parser_deadline(parser)
                 timeout = None if deadline is None else max(0.0, deadline - get_time())
                 ready = selector.select(timeout)
@@ -82,10 +85,17 @@ class QuietLinuxDriver(LinuxDriver):
                         with contextlib.suppress(OSError):
                             os.read(self._wake_read, 64)
                     elif mask & selectors.EVENT_READ:
-                        data = decode(os.read(self.fileno, READ_SIZE))
-                        if not data:  # stdin piped and at its end
+                        try:
+                            raw = os.read(self.fileno, READ_SIZE)
+                        except OSError:  # EIO: the terminal hung up
+                            raw = b""
+                        if not raw:
+                            # Textual's loop left only the `for` here, and select() then said "readable"
+                            # at once forever: a thread spinning a core when the terminal went away
+                            # without a SIGHUP reaching ipctop (run under runuser or sudo, say)
+                            ended = True
                             break
-                        for event in parser.feed(data):
+                        for event in parser.feed(decode(raw)):
                             self.process_message(event)
                 for event in parser.tick():
                     self.process_message(event)
@@ -96,3 +106,6 @@ class QuietLinuxDriver(LinuxDriver):
             with contextlib.suppress(EOFError, ParseError):
                 for _event in parser.feed(""):
                     pass
+        if ended and terminal and not self.exit_event.is_set():
+            # the terminal is gone: end as when the kernel hangs up on the session (the app's SIGHUP exit)
+            os.kill(os.getpid(), signal.SIGHUP)
