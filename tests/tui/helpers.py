@@ -47,6 +47,16 @@ async def wait_scans(pilot: Pilot, count: int) -> None:
     await pilot.pause(0)  # not pause(): waiting for an idle CPU takes long on a busy machine
 
 
+async def shm_table_showing(pilot: Pilot, rows: int) -> ObjectTable:
+    """The live monitor's segments table once its first scan shows `rows` rows on screen, settled."""
+    app: IpctopApp = pilot.app  # type: ignore[assignment]
+    await wait_scans(pilot, 1)
+    shm = table(app, "shm")
+    await wait_for(pilot, lambda: shm.row_count == rows and shm.size.height > 0)
+    await pilot.pause(0)
+    return shm
+
+
 async def play_fixture(pilot: Pilot) -> None:
     """Feed every scan of the fixture, one after the other, then let the screen settle."""
     app: IpctopApp = pilot.app  # type: ignore[assignment]

@@ -15,7 +15,7 @@ from rich.segment import Segment
 from ipctop.kernel import sysv
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.widgets import object_table, table_paint
-from tests.tui.helpers import run_async, table, wait_for, wait_scans
+from tests.tui.helpers import run_async, shm_table_showing
 
 SEGMENTS = 5
 
@@ -33,10 +33,7 @@ def test_a_line_whose_ages_alone_changed_paints_only_its_ages(ipc_key, monkeypat
 async def _check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     app = IpctopApp(interval=3600.0, pids=frozenset({os.getpid()}))
     async with app.run_test(size=(200, 20)) as pilot:
-        await wait_scans(pilot, 1)
-        shm = table(app, "shm")
-        await wait_for(pilot, lambda: shm.row_count == SEGMENTS and shm.size.height > 0)
-        await pilot.pause(0)
+        shm = await shm_table_showing(pilot, SEGMENTS)
         lines = range(1, SEGMENTS + 1)
         before = [shm.render_line(y).text for y in lines]
 

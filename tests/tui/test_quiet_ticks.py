@@ -14,7 +14,7 @@ import os
 
 from ipctop.kernel import sysv
 from ipctop.tui.app import IpctopApp
-from tests.tui.helpers import run_async, screen_text, table, wait_for, wait_scans
+from tests.tui.helpers import run_async, screen_text, shm_table_showing, wait_for, wait_scans
 
 SEGMENTS = 30
 
@@ -36,10 +36,7 @@ def test_a_row_added_below_the_screen_does_not_repaint_the_whole_table(ipc_key):
 async def _check(made: list[int], ipc_key) -> None:  # type: ignore[no-untyped-def]
     app = IpctopApp(interval=3600.0, pids=frozenset({os.getpid()}))
     async with app.run_test(size=(200, 20)) as pilot:
-        await wait_scans(pilot, 1)
-        shm = table(app, "shm")
-        await wait_for(pilot, lambda: shm.row_count == SEGMENTS and shm.size.height > 0)
-        await pilot.pause(0)
+        shm = await shm_table_showing(pilot, SEGMENTS)
         whole: list[object] = []
         set_dirty = shm._set_dirty
 
