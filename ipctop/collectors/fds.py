@@ -328,7 +328,7 @@ def scan_fds(
         special = {end.pid for ends in previous.fifo_ends.values() for end in ends} | previous.denied.keys()
     else:
         special = {pid for pid, held in remembered.items() if held.fifos or held.denied}
-    for pid in sorted((memory.listed - remembered.keys()) | (special & memory.listed)):
+    for pid in sorted(memory.unread(remembered) | (special & memory.listed)):
         if pid in quiet:
             held = remembered.get(pid)
             if held is not None and not held.denied:

@@ -158,7 +158,7 @@ class MapsPass:
         if memory is not None and remembered is not None:
             # what is remembered is of quiet processes only (quiet.py): the others are read, found by set
             # operations, in pid order
-            for pid in sorted(memory.listed - done - remembered.keys()):
+            for pid in sorted(memory.unread(remembered) - done):
                 self.proc.reading(pid, "maps")
                 with contextlib.suppress(Gone, Denied):
                     self.read(pid)

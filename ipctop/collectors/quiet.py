@@ -85,7 +85,7 @@ class ScanMemory:
         threads = self.threads
         for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:
             threads.pop(pid, None)
-        self.now = self.counts.read(pids)
+        self.now = self.counts.read(pids, listed)
         now, marks = self.now, self.marks
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
@@ -98,6 +98,11 @@ class ScanMemory:
                 leaving = {pid for pid in table if pid not in quiet}
             for pid in leaving:
                 table.pop(pid, None)
+
+    def unread(self, table: dict[int, Any]) -> set[int]:
+        """The pids of this scan that `table` (one of the per-process tables) holds nothing of: after
+        start_scan the tables hold quiet processes only, so these are the processes to read."""
+        return self.listed - table.keys()
 
     def quiet(self, pid: int) -> bool:
         """True when `pid` has not run since it was last read in full, so what is remembered of it holds."""

@@ -40,26 +40,27 @@ class RunCounts:
     __slots__ = ("_requests", "_answers", "_thread", "__weakref__")
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[list[int], set[int]] | None] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[dict[int, bytes] | BaseException] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def read(self, pids: list[int]) -> dict[int, bytes]:
-        """Each listed process's run counts; a process gone, unreadable or never scheduled yet
-        has none.  The files of processes no longer listed are closed."""
+    def read(self, pids: list[int], listed: set[int]) -> dict[int, bytes]:
+        """Each listed process's run counts (`listed`: `pids` as a set); a process gone, unreadable or
+        never scheduled yet has none.  The files of processes no longer listed are closed."""
         if self._thread is None:
             self._thread = threading.Thread(target=_hold, args=(self._requests, self._answers),
                                             name="ipctop-run-counts", daemon=True)
             self._thread.start()
             weakref.finalize(self, self._requests.put, None)
-        self._requests.put(pids)
+        self._requests.put((pids, listed))
         answer = self._answers.get()
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
 
-def _hold(requests: queue.SimpleQueue[list[int] | None], answers: queue.SimpleQueue[object]) -> None:
+def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int]] | None],
+          answers: queue.SimpleQueue[object]) -> None:
     """The holding thread: answers each list of pids with their counts until it gets None."""
     try:
         own_fd_table()
@@ -67,21 +68,21 @@ def _hold(requests: queue.SimpleQueue[list[int] | None], answers: queue.SimpleQu
     except (OSError, AttributeError):  # AttributeError: a C library without unshare()
         files = None  # this thread's fds would be the process's: nothing is held
     room = -1
-    while (pids := requests.get()) is not None:
+    while (request := requests.get()) is not None:
+        pids, listed = request
         try:
             if files is not None and room < len(pids):
                 room = _make_room(len(pids))
-            answers.put(_read(pids, files, room))
+            answers.put(_read(pids, listed, files, room))
         except BaseException as error:  # handed to the scanning thread
             answers.put(error)
 
 
-def _read(pids: list[int], files: dict[int, int] | None, room: int) -> dict[int, bytes]:
+def _read(pids: list[int], listed: set[int], files: dict[int, int] | None, room: int) -> dict[int, bytes]:
     marks = {}
     pread, open_, close = os.pread, os.open, os.close
     held = files if files is not None else {}
     if held:
-        listed = set(pids)
         for pid in [pid for pid in held if pid not in listed]:
             close(held.pop(pid))
     get = held.get
