@@ -78,8 +78,8 @@ class Memory:
 
     __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix")
 
-    def __init__(self, remember_quiet: bool) -> None:
-        self.quiet = quiet.ScanMemory() if remember_quiet else None
+    def __init__(self, remember_quiet: bool, whole_view: bool = False) -> None:
+        self.quiet = quiet.ScanMemory(whole_view) if remember_quiet else None
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
@@ -110,7 +110,8 @@ class Scanner:
         self.posix = kinds is None or bool(kinds & set(POSIX_KINDS))
         self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
-        self.memory = Memory(self._remember_quiet)
+        self._whole_view = self._remember_quiet and proc.shows_every_process()
+        self.memory = Memory(self._remember_quiet, self._whole_view)
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
 
     @property
@@ -128,13 +129,14 @@ class Scanner:
                 attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
                 if attempt.finished_watching(progress):
                     if attempt.error is not None:
-                        self.memory = Memory(self._remember_quiet)  # half-written memory: start again
+                        self.memory = Memory(self._remember_quiet, self._whole_view)  # half-written memory: start again
                         raise attempt.error
                     return attempt.result  # type: ignore[return-value]
                 # the scan waits on one process: give it up, and that process, and scan again
                 progress.abandoned = True
                 self._stuck[progress.pid] = (progress.what, attempt.thread)  # type: ignore[index]
-                self.memory = Memory(self._remember_quiet)  # the given-up scan may still write to the old
+                # the given-up scan may still write to the old memory
+                self.memory = Memory(self._remember_quiet, self._whole_view)
 
     def _scan(self, proc: ProcFS, memo: Memory, stuck: dict[int, str]) -> Snapshot:
         memory, records = memo.quiet, memo.records
@@ -143,9 +145,7 @@ class Scanner:
         shm_rows = sysvipc.read_shm(proc, memo.tables)
         msg_rows = sysvipc.read_msg(proc, memo.tables)
         sem_rows = sysvipc.read_sem(proc, memo.tables)
-        all_pids = proc.pids()
-        if memory is not None:
-            memory.start_scan(all_pids)
+        all_pids = memory.start_scan(proc) if memory is not None else proc.pids()
 
         places = own_places(proc)
         fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)

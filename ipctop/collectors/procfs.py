@@ -25,6 +25,8 @@ class Denied(Exception):
 _READ_SIZE = 65536
 _GONE_ERRNOS = {errno.ENOENT, errno.ESRCH, errno.ENOTDIR}
 _DENIED_ERRNOS = {errno.EACCES, errno.EPERM}
+_INITIAL_PID_NS = "pid:[4026531836]"  # PROC_PID_INIT_INO, the same on every kernel
+_HIDEPID_OFF = {"hidepid=0", "hidepid=off"}
 
 
 def classify(error: OSError) -> Exception:
@@ -103,12 +105,40 @@ class ProcFS:
         except (OSError, ValueError, IndexError):
             return default
 
+    def process_links(self) -> int:
+        """The link count of the root: a fixed number plus the machine's count of processes (threads
+        not included), whose change is the cheapest sign that a process was forked or reaped."""
+        return os.stat(self.root).st_nlink
+
+    def shows_every_process(self) -> bool:
+        """True when this is the live /proc of the initial pid namespace, read from that namespace
+        and mounted without hidepid or subset: every process counted in `process_links` is listed."""
+        if not self.is_live:
+            return False
+        try:
+            if os.readlink(f"{self.root}/self/ns/pid") != _INITIAL_PID_NS or int(os.readlink(f"{self.root}/self")) \
+                    != os.getpid():
+                return False
+            with open(f"{self.root}/self/mountinfo", "rb") as f:
+                mounts = f.read().decode("utf-8", "replace").splitlines()
+        except (OSError, ValueError):
+            return False
+        for line in mounts:
+            fields = line.split()
+            if len(fields) > 4 and fields[4] == self.root:
+                options = fields[-1].split(",")
+                if any(o.startswith("subset=") or (o.startswith("hidepid=") and o not in _HIDEPID_OFF)
+                       for o in options):
+                    return False
+        return True
+
     def done(self) -> None:
         """Note that the scan reads no process now (for the watchdog)."""
         if self.progress is not None:
             self.progress.done()
 
     def pids(self) -> list[int]:
+        """The processes listed in the root, in its order, less `skip`."""
         pids = [int(name) for name in os.listdir(self.root) if name.isdigit()]
         return [pid for pid in pids if pid not in self.skip] if self.skip else pids
 

@@ -53,10 +53,10 @@ class ScanMemory:
     __slots__ = (
         "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
         "namespace_attachments",
-        "now", "counts", "_quiet", "_unchanged", "listed",
+        "now", "counts", "_quiet", "_unchanged", "listed", "lists_skipped", "_whole_view", "_links", "_skip", "_pids",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, whole_view: bool = False) -> None:
         self.scans = 0
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
@@ -73,19 +73,42 @@ class ScanMemory:
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
         self.listed: set[int] = set()  # the pids of this scan (of the previous one, until start_scan)
+        self.lists_skipped = 0  # scans that found the listing of the previous one still true
+        self._whole_view = whole_view  # procfs.ProcFS.shows_every_process(): its link count may vouch
+        self._links: int | None = None
+        self._skip: frozenset[int] = frozenset()
+        self._pids: list[int] = []
 
-    def start_scan(self, pids: list[int]) -> None:
-        """Read every process's run counts, before anything else is read,
-        and forget what was read of every process that is not quiet: it is all read again."""
+    def start_scan(self, proc: Any) -> list[int]:
+        """The pids of this scan (procfs.ProcFS `proc`, the live one), with every process's run counts read
+        before anything else is read, and what was read of every process that is not quiet forgotten:
+        it is all read again."""
         self.scans += 1
         self.now = {}
-        listed = set(pids)
-        before, self.listed = self.listed, listed
         everything = self.scans % FULL_EVERY == 0  # now and then every table is walked, whatever it holds
+        before = self.listed
+        links = proc.process_links() if self._whole_view else None  # before the listing it vouches for
+        if links is not None and links == self._links and proc.skip == self._skip and not everything:
+            # no process forked since the last listing but as many as were reaped: if none of those
+            # listed is gone, no other came, and the listing still holds
+            pids = self._pids
+            self.now, gone = self.counts.read(pids, before)
+            if gone:
+                pids = proc.pids()
+                listed = set(pids)
+                self.now.update(self.counts.read([pid for pid in pids if pid not in before], listed)[0])
+                self.now = {pid: mark for pid, mark in self.now.items() if pid in listed}
+            else:
+                self.lists_skipped += 1
+                listed = before
+        else:
+            pids = proc.pids()
+            listed = set(pids)
+            self.now = self.counts.read(pids, listed)[0]
+        self._links, self._skip, self._pids, self.listed = links, proc.skip, pids, listed
         threads = self.threads
         for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:
             threads.pop(pid, None)
-        self.now = self.counts.read(pids, listed)
         now, marks = self.now, self.marks
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
@@ -98,6 +121,7 @@ class ScanMemory:
                 leaving = {pid for pid in table if pid not in quiet}
             for pid in leaving:
                 table.pop(pid, None)
+        return pids
 
     def unread(self, table: dict[int, Any]) -> set[int]:
         """The pids of this scan that `table` (one of the per-process tables) holds nothing of: after

@@ -41,12 +41,13 @@ class RunCounts:
 
     def __init__(self) -> None:
         self._requests: queue.SimpleQueue[tuple[list[int], set[int]] | None] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[dict[int, bytes] | BaseException] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[dict[int, bytes], bool] | BaseException] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def read(self, pids: list[int], listed: set[int]) -> dict[int, bytes]:
+    def read(self, pids: list[int], listed: set[int]) -> tuple[dict[int, bytes], bool]:
         """Each listed process's run counts (`listed`: `pids` as a set); a process gone, unreadable or
-        never scheduled yet has none.  The files of processes no longer listed are closed."""
+        never scheduled yet has none.  The files of processes no longer listed are closed.  The flag
+        is True when a process read before, or one of `pids`, is found gone (or unreadable)."""
         if self._thread is None:
             self._thread = threading.Thread(target=_hold, args=(self._requests, self._answers),
                                             name="ipctop-run-counts", daemon=True)
@@ -78,8 +79,10 @@ def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int]] | None],
             answers.put(error)
 
 
-def _read(pids: list[int], listed: set[int], files: dict[int, int] | None, room: int) -> dict[int, bytes]:
+def _read(pids: list[int], listed: set[int], files: dict[int, int] | None,
+          room: int) -> tuple[dict[int, bytes], bool]:
     marks = {}
+    gone = False
     pread, open_, close = os.pread, os.open, os.close
     held = files if files is not None else {}
     if held:
@@ -95,15 +98,18 @@ def _read(pids: list[int], listed: set[int], files: dict[int, int] | None, room:
                 marks[pid] = pread(fd, _MARK_SIZE, 0)
                 continue
             except OSError:  # that process is gone: the pid may be a new one's, opened below
+                gone = True
                 del held[pid]
                 close(fd)
         try:
             fd = open_(f"/proc/{pid}/schedstat", _FLAGS)
         except OSError:
+            gone = True
             continue
         try:
             mark = pread(fd, _MARK_SIZE, 0)
         except OSError:
+            gone = True
             close(fd)
             continue
         if files is not None and len(held) < room:
@@ -112,7 +118,7 @@ def _read(pids: list[int], listed: set[int], files: dict[int, int] | None, room:
             close(fd)
         if not mark.endswith(b" 0\n"):  # pcount 0: never scheduled yet
             marks[pid] = mark
-    return marks
+    return marks, gone
 
 
 def _make_room(processes: int) -> int:

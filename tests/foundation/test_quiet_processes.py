@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -311,3 +313,31 @@ def test_as_nobody_scans_from_memory_agree_with_full_reads(holders):
         ]
 
     assert run_as_nobody(scans) == [True, True, True]
+
+
+def test_a_process_forked_as_another_is_reaped_between_two_scans_is_listed(holders, scanner):
+    """The listing of /proc is kept while /proc's link count (the machine's processes) is unchanged and
+    none of those listed is gone; one reaped and one forked leave the count as it was."""
+    if not ProcFS().shows_every_process():
+        pytest.skip("not the initial pid namespace's /proc: every scan lists /proc")
+    with _holding_a_pipe_end(holders, "hold") as first:
+        quiet = scanner.quiet
+        assert quiet is not None
+        skipped = quiet.lists_skipped
+        wait_until(lambda: scanner.scan() and first.pid in scanner.quiet.listed and quiet.lists_skipped > skipped,
+                   timeout=10)
+        holders.end(first, signal.SIGKILL)  # reaped
+        with _holding_a_pipe_end(holders, "hold") as second:
+            snapshot = scanner.scan()
+            assert second.pid in snapshot.processes and first.pid not in snapshot.processes
+            assert second.pid in snapshot.live_pids and first.pid not in snapshot.live_pids
+
+
+def test_in_a_pid_namespace_of_its_own_every_scan_lists_proc(tmp_path):
+    """There /proc's link count also counts processes it cannot see, whose exits no held file reports."""
+    if subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True).returncode:
+        pytest.skip("unshare --pid is not allowed here")
+    code = "from ipctop.collectors.procfs import ProcFS; print(ProcFS().shows_every_process())"
+    inside = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert inside.stdout.strip() == "False"

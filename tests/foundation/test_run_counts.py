@@ -37,8 +37,8 @@ def test_counts_come_from_files_a_thread_holds_in_a_table_of_its_own(holders):
     sleepers = [holders.spawn("hold") for _ in range(3)]
     pids = [held.pid for held in sleepers]
     counts = RunCounts()
-    first = counts.read(pids, set(pids))
-    assert set(first) == set(pids)
+    first, gone = counts.read(pids, set(pids))
+    assert set(first) == set(pids) and not gone
     thread = counts._thread
     assert thread is not None
     table = f"/proc/self/task/{thread.native_id}/fd"
@@ -50,14 +50,15 @@ def test_counts_come_from_files_a_thread_holds_in_a_table_of_its_own(holders):
     wait_until(lambda: _state(pids[0]) == "T", timeout=10)
     os.kill(pids[0], signal.SIGCONT)
     wait_until(lambda: _state(pids[0]) == "S", timeout=10)
-    second = counts.read(pids, set(pids))
+    second, gone = counts.read(pids, set(pids))
+    assert not gone
     assert second[pids[0]] != first[pids[0]]
     assert second[pids[1]] == first[pids[1]]
 
     # reaped: no counts, its file closed; a pid no longer listed: its file closed
     holders.end(sleepers[2], signal.SIGKILL)
-    third = counts.read(pids, set(pids))
-    assert pids[2] not in third and pids[0] in third
+    third, gone = counts.read(pids, set(pids))
+    assert pids[2] not in third and pids[0] in third and gone
     counts.read(pids[:1], set(pids[:1]))
     links = _links(table)
     assert f"/proc/{pids[0]}/schedstat" in links
@@ -75,7 +76,7 @@ def test_as_nobody_counts_of_every_process_are_read_and_held(holders):
 
     def look() -> object:
         counts = RunCounts()
-        marks = counts.read(pids, set(pids))
+        marks = counts.read(pids, set(pids))[0]
         table = f"/proc/self/task/{_holding_thread().native_id}/fd"
         return sorted(marks), sorted(link for link in _links(table) if link.endswith("/schedstat"))
 
