@@ -20,7 +20,6 @@ from collections.abc import Callable, Container, Iterable
 from operator import attrgetter
 
 from ipctop.collectors import attachments, fds, ipcstate, processes, sysvipc, waits
-from ipctop.collectors.quiet import FULL_EVERY
 from ipctop.model import (
     MODE_BITS,
     SHM_DEST,
@@ -127,7 +126,7 @@ class RecordMemo:
         waiting: Waiting = NO_WAITING,
         opened_fifos: dict[int, str] | None = None,
         quiet: Container[int] | None = None,
-        turn: int | None = None,
+        turn: tuple[int, int] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
@@ -139,8 +138,9 @@ class RecordMemo:
         that have not run, is not measured again: it keeps the fill measured then.  The caller
         passes `quiet` only when every process whose fds could not be read has not run either (a
         holder ipctop cannot see may write).  What no counter shows (a process opening the pipe
-        through /proc/PID/fd/N for a moment) is bounded by each pipe's own turn (`turn`, the scan's
-        number: one pipe in quiet.FULL_EVERY by inode), when it is measured again."""
+        through /proc/PID/fd/N for a moment) is bounded by each pipe's own turn (`turn`: the scan's
+        number and the scans a turn lasts, quiet.turn_length; one pipe in that many by inode), when it is
+        measured again."""
         earlier_ends, made_ends = self.ends, {}
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
@@ -164,7 +164,7 @@ class RecordMemo:
             waited = self.waited_pipes | waiters_now.keys()
             carried = (fd_scan.pipe_ends.keys() & earlier_pipes.keys()) - fd_scan.changed_pipes - waited
             if turn is not None:
-                carried = {inode for inode in carried if (inode + turn) % FULL_EVERY}
+                carried = {inode for inode in carried if (inode + turn[0]) % turn[1]}
             leaving = earlier_pipes.keys() - carried
             made_pipes = _carried(earlier_pipes, leaving)
             pipes = _carried(self.pipe_records, leaving)
@@ -173,7 +173,7 @@ class RecordMemo:
             raw = fd_scan.pipe_ends[inode]
             earlier = earlier_pipes.get(inode)
             if quiet is not None and earlier is not None and earlier[0] == raw \
-                    and (turn is None or (inode + turn) % FULL_EVERY):
+                    and (turn is None or (inode + turn[0]) % turn[1]):
                 # the very list of the previous scan: a patched table (fds.FdScan.patched) made new
                 # lists for the pipes of every process read again or gone, so all its holders are quiet
                 for end in () if earlier[0] is raw else raw:

@@ -78,8 +78,8 @@ class Memory:
 
     __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix")
 
-    def __init__(self, remember_quiet: bool, whole_view: bool = False) -> None:
-        self.quiet = quiet.ScanMemory(whole_view) if remember_quiet else None
+    def __init__(self, remember_quiet: bool, whole_view: bool = False, full_every: int = quiet.FULL_EVERY) -> None:
+        self.quiet = quiet.ScanMemory(whole_view, full_every) if remember_quiet else None
         self.tables = sysvipc.TableParser()
         self.maps = attachments.MapsParser()
         self.records = RecordMemo()
@@ -111,12 +111,24 @@ class Scanner:
         self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
         self._whole_view = self._remember_quiet and proc.shows_every_process()
-        self.memory = Memory(self._remember_quiet, self._whole_view)
+        self._full_every = quiet.FULL_EVERY
+        self.memory = self._new_memory()
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
 
     @property
     def quiet(self) -> quiet.ScanMemory | None:
         return self.memory.quiet
+
+    def pace(self, interval: float) -> None:
+        """Scans come every `interval` seconds (a monitor's): a turn, when every process is read in full
+        once, lasts a minute's scans (quiet.turn_length)."""
+        self._full_every = quiet.turn_length(interval)
+        memory = self.memory.quiet
+        if memory is not None:
+            memory.full_every = self._full_every
+
+    def _new_memory(self) -> Memory:
+        return Memory(self._remember_quiet, self._whole_view, self._full_every)
 
     def scan(self) -> Snapshot:
         """Read the kernel's IPC state once; never raises for vanished or closed processes."""
@@ -129,14 +141,14 @@ class Scanner:
                 attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
                 if attempt.finished_watching(progress):
                     if attempt.error is not None:
-                        self.memory = Memory(self._remember_quiet, self._whole_view)  # half-written memory: start again
+                        self.memory = self._new_memory()  # half-written memory: start again
                         raise attempt.error
                     return attempt.result  # type: ignore[return-value]
                 # the scan waits on one process: give it up, and that process, and scan again
                 progress.abandoned = True
                 self._stuck[progress.pid] = (progress.what, attempt.thread)  # type: ignore[index]
                 # the given-up scan may still write to the old memory
-                self.memory = Memory(self._remember_quiet, self._whole_view)
+                self.memory = self._new_memory()
 
     def _scan(self, proc: ProcFS, memo: Memory, stuck: dict[int, str]) -> Snapshot:
         memory, records = memo.quiet, memo.records
@@ -212,7 +224,8 @@ class Scanner:
             if unchanged is not None and not unchanged.issuperset(fd_scan.denied):
                 unchanged = None
             pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
-                                               quiet=unchanged, turn=memory.scans if memory is not None else None)
+                                               quiet=unchanged,
+                                               turn=(memory.scans, memory.full_every) if memory is not None else None)
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)

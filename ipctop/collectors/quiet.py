@@ -28,8 +28,10 @@ What no counter shows (an fd table shared between processes by clone(CLONE_FILES
 another process writing into a process's argv memory, a process that opens a
 pipe through /proc/PID/fd/N for a moment and writes to it, the kernel writing to
 a pipe it holds itself, as for a core dump) is bounded by reading every process
-in full at least once every FULL_EVERY scans, and each pipe measured again at
-its own turn (by inode) as often (records.py).
+in full at least once a turn, and each pipe measured again at its own turn (by
+inode) as often (records.py).  A turn is FULL_EVERY scans, or as many as take a
+minute at a monitor's pace (Scanner.pace): at 1 s, each scan reads a sixtieth of
+the processes in full; at 10 s, a thirtieth (each once every five minutes).
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
 /proc only and never from two threads at once.  Its first scan reads the run counts
@@ -44,7 +46,16 @@ from typing import Any
 
 from ipctop.collectors.run_counts import RunCounts
 
-FULL_EVERY = 30  # scans: at 1 s, every process is read in full at least every 30 s
+FULL_EVERY = 30  # scans: the least, whatever the pace
+FULL_EVERY_SECONDS = 60.0  # at a monitor's pace, a turn lasts at least this long
+
+
+def turn_length(interval: float | None) -> int:
+    """How many scans a turn lasts for scans `interval` seconds apart (None: unknown): every process read in
+    full at least once a minute, or once every FULL_EVERY scans where that is less often."""
+    if not interval or interval <= 0:
+        return FULL_EVERY
+    return max(FULL_EVERY, round(FULL_EVERY_SECONDS / interval))
 
 
 class ScanMemory:
@@ -52,12 +63,13 @@ class ScanMemory:
 
     __slots__ = (
         "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
-        "namespace_attachments",
+        "namespace_attachments", "full_every",
         "now", "counts", "_quiet", "_unchanged", "listed", "lists_skipped", "_whole_view", "_links", "_skip", "_pids",
     )
 
-    def __init__(self, whole_view: bool = False) -> None:
+    def __init__(self, whole_view: bool = False, full_every: int = FULL_EVERY) -> None:
         self.scans = 0
+        self.full_every = full_every  # scans a turn lasts (turn_length)
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
         self.fds: dict[int, Any] = {}  # fds.PidFds
@@ -85,7 +97,8 @@ class ScanMemory:
         it is all read again."""
         self.scans += 1
         self.now = {}
-        everything = self.scans % FULL_EVERY == 0  # now and then every table is walked, whatever it holds
+        every = self.full_every
+        everything = self.scans % every == 0  # now and then every table is walked, whatever it holds
         before = self.listed
         links = proc.process_links() if self._whole_view else None  # before the listing it vouches for
         if links is not None and links == self._links and proc.skip == self._skip and not everything:
@@ -112,7 +125,7 @@ class ScanMemory:
         now, marks = self.now, self.marks
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
         turn = self.scans
-        self._quiet = quiet = {pid for pid in self._unchanged if (pid + turn) % FULL_EVERY != 0}
+        self._quiet = quiet = {pid for pid in self._unchanged if (pid + turn) % every != 0}
         # what the tables hold was read at the previous scan or is of a process quiet since, so it is of a
         # process listed then: those not quiet now are what goes, found by one set operation
         leaving = before - quiet
@@ -138,13 +151,13 @@ class ScanMemory:
 
     def unchanged_pids(self) -> set[int]:
         """Every single-threaded pid that has not run since it was last read, this scan's turn of
-        FULL_EVERY included (for what only the process itself can change; not to be changed)."""
+        turn included (for what only the process itself can change; not to be changed)."""
         return self._unchanged
 
     def all_unchanged(self, pids: frozenset[int]) -> bool:
         """True when none of `pids` has run since the previous scan, and this is not a scan that reads
-        everything (the turn of FULL_EVERY for what is not kept per process)."""
-        return self.scans % FULL_EVERY != 0 and pids <= self._unchanged
+        everything (once a turn, for what is not kept per process)."""
+        return self.scans % self.full_every != 0 and pids <= self._unchanged
 
     def read_in_full(self, pid: int, root: str) -> None:
         """Note that `pid` was read in full this scan (after its mark), with how many threads it has."""

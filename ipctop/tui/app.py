@@ -68,8 +68,12 @@ class IpctopApp(App[int]):
         super().__init__()
         self.settings = settings or Settings()  # as read at start (their interval is already in `interval`)
         self.settings_path = settings_path  # where the settings screen saves; None: it only applies
-        # the monitor's scanner remembers
-        self.feed = SnapshotFeed(provider or Scanner().scan, pids, uid, namespaces)
+        # the monitor's scanner remembers, and is told the pace of its scans
+        self._scanner: Scanner | None = None
+        if provider is None:
+            self._scanner = Scanner()
+            provider = self._scanner.scan
+        self.feed = SnapshotFeed(provider, pids, uid, namespaces)
         self.state = MonitorState()
         self.interval = interval
         self.paused = False
@@ -127,6 +131,8 @@ class IpctopApp(App[int]):
             self.theme = self.settings.theme
         self.push_screen(self.main_screen)
         self._timer = self.set_interval(self.interval, self._tick)
+        if self._scanner is not None:
+            self._scanner.pace(self.interval)
         self.request_refresh()
         if self._handle_signals:
             loop = asyncio.get_running_loop()
@@ -241,4 +247,6 @@ class IpctopApp(App[int]):
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_interval(seconds, self._tick)
+        if self._scanner is not None:
+            self._scanner.pace(seconds)
         self.main_screen.show_summary()

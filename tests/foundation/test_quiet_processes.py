@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from ipctop.collectors.procfs import ProcFS
-from ipctop.collectors.quiet import FULL_EVERY
+from ipctop.collectors.quiet import FULL_EVERY, turn_length
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import Held, wait_until, wchan
 
@@ -163,13 +163,17 @@ def test_a_quiet_fifo_holder_has_its_fifo_links_read_not_its_fd_directory(holder
     for _ in range(3):
         fifos = scanner.scan().fifos.values()
         assert [f.path for f in fifos if reader.pid in {e.pid for e in f.ends}] == [str(path)]
-    # at most one scan of the three is the reader's turn to be read in full (quiet.FULL_EVERY)
+    # at most one scan of the three is the reader's turn to be read in full (quiet.turn_length)
     assert listed.count(f"/proc/{reader.pid}/fd") <= 1
 
 
-def test_bytes_written_through_proc_into_a_quiet_process_pipe_show_within_a_turn(holders, scanner):
+@pytest.mark.parametrize("interval", [None, 0.5])
+def test_bytes_written_through_proc_into_a_quiet_process_pipe_show_within_a_turn(holders, scanner, interval):
     """No holder runs, yet the pipe fills: another process opened it through /proc/PID/fd/N for a
-    moment.  No counter shows it; the pipe's own turn (quiet.FULL_EVERY scans) measures it again."""
+    moment.  No counter shows it; the pipe's own turn (quiet.FULL_EVERY scans, or a minute's at a
+    monitor's pace: 120 at 0.5 s) measures it again."""
+    if interval is not None:
+        scanner.pace(interval)
     read_end, write_end = os.pipe()
     try:
         holder = holders.spawn("hold", pass_fds=(read_end,))
@@ -184,7 +188,9 @@ def test_bytes_written_through_proc_into_a_quiet_process_pipe_show_within_a_turn
         os.write(writer, b"x" * 100)
     finally:
         os.close(writer)
-    fills = [scanner.scan().pipes[held.inode].fill for _ in range(FULL_EVERY + 1)]
+    turn = FULL_EVERY if interval is None else 120
+    assert scanner.quiet is not None and scanner.quiet.full_every == turn
+    fills = [scanner.scan().pipes[held.inode].fill for _ in range(turn + 1)]
     assert fills[-1] == 100  # the holder never ran: the pipe was measured at its own turn
     assert scanner.quiet is not None and holder.pid in scanner.quiet.unchanged_pids()
 
@@ -341,3 +347,12 @@ def test_in_a_pid_namespace_of_its_own_every_scan_lists_proc(tmp_path):
     inside = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
                             capture_output=True, text=True, timeout=60, check=True)
     assert inside.stdout.strip() == "False"
+
+
+def test_a_monitors_pace_sets_how_many_scans_a_turn_lasts():
+    """Every process is read in full once a minute at a monitor's pace, and at least every FULL_EVERY scans."""
+    assert [turn_length(interval) for interval in (None, 0.1, 1, 2, 10, 60)] == [FULL_EVERY, 600, 60, 30, 30, 30]
+    scanner = Scanner()
+    scanner.pace(1)
+    scanner.scan()
+    assert scanner.quiet is not None and scanner.quiet.full_every == 60
