@@ -42,6 +42,23 @@ def age(seconds_since_epoch: float, now: float | None = None) -> str:
     return f"{delta // 86400}d{delta % 86400 // 3600:02d}h"
 
 
+def short_age(seconds_since_epoch: float, now: float | None = None) -> str:
+    """An age as a table shows it, redrawn at every scan: seconds for the first minute, then whole
+    minutes, hours and minutes, days and hours (as kubectl and docker show ages).  A table of things
+    older than a minute changes on screen once a minute, not at every scan; the exact times are on
+    the detail screen."""
+    if not seconds_since_epoch:
+        return "-"
+    delta = max(0, int((now if now is not None else time.time()) - seconds_since_epoch))
+    if delta < 60:
+        return f"{delta}s"
+    if delta < 3600:
+        return f"{delta // 60}m"
+    if delta < 86400:
+        return f"{delta // 3600}h{delta % 3600 // 60:02d}m"
+    return f"{delta // 86400}d{delta % 86400 // 3600:02d}h"
+
+
 def clock(seconds_since_epoch: int) -> str:
     if not seconds_since_epoch:
         return "never"

@@ -25,7 +25,7 @@ from rich.text import Span, Text
 
 from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS, fit_list
-from ipctop.render.formatting import age
+from ipctop.render.formatting import short_age
 
 Role = Literal["alert", "warn", "good", "muted", "strong", "demo"] | None  # demo: made by the running demo
 Justify = Literal["left", "right", "center"]
@@ -100,11 +100,11 @@ class AgeCell(Cell):
     __slots__ = ("since",)
 
     def __init__(self, since: float, now: float, role: Role = None) -> None:
-        super().__init__(age(since, now), sort=-since, role=role, justify="right")
+        super().__init__(short_age(since, now), sort=-since, role=role, justify="right")
         self.since = since
 
     def text_at(self, now: float) -> str:
-        return age(self.since, now)
+        return short_age(self.since, now)
 
     def at(self, now: float) -> Cell:
         return AgeCell(self.since, now, self.role)

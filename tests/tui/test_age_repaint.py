@@ -66,3 +66,37 @@ async def _check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
         shm._strips.clear()
         fresh = [shm.render_line(y) for y in lines]
         assert [list(strip) for strip in spliced] == [list(strip) for strip in fresh]
+
+
+def test_a_second_later_lines_of_objects_older_than_a_minute_are_not_drawn_again(ipc_key):
+    """Ages in a table are seconds for the first minute, then whole minutes: a monitor of things
+    older than a minute has nothing to draw at a tick where nothing else changed."""
+    made: list[int] = []
+    try:
+        made += [sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600) for _ in range(SEGMENTS)]
+        run_async(_check_quiet_tick)()
+    finally:
+        for shmid in made:
+            sysv.shm_remove(shmid)
+
+
+async def _check_quiet_tick() -> None:
+    app = IpctopApp(interval=3600.0, pids=frozenset({os.getpid()}))
+    async with app.run_test(size=(200, 20)) as pilot:
+        shm = await shm_table_showing(pilot, SEGMENTS)
+        lines = range(1, SEGMENTS + 1)
+        refreshed: list[int] = []
+        refresh = shm.refresh
+
+        def counted(*regions, **kwargs):  # type: ignore[no-untyped-def]
+            refreshed.append(len(regions))
+            return refresh(*regions, **kwargs)
+
+        shm.refresh = counted  # type: ignore[method-assign]
+        for step, drawn_again in ((125, True), (1, False), (1, False), (60, True)):
+            shm.model.now += step
+            refreshed.clear()
+            shm._refresh_changed_lines()
+            assert bool(refreshed) == drawn_again, f"{step} s later: refreshed {refreshed}"
+            texts = [shm.render_line(y).text for y in lines]
+            assert all(" 2m " in text or " 3m " in text for text in texts), texts
