@@ -31,7 +31,9 @@ a pipe it holds itself, as for a core dump) is bounded by reading every process
 in full at least once a turn, and each pipe measured again at its own turn (by
 inode) as often (records.py).  A turn is FULL_EVERY scans, or as many as take a
 minute at a monitor's pace (Scanner.pace): at 1 s, each scan reads a sixtieth of
-the processes in full; at 10 s, a thirtieth (each once every five minutes).
+the processes in full; at 10 s, a thirtieth (each once every five minutes).  On a
+large machine a turn is longer, so that a scan reads about TURN_PROCESSES for it
+(at 10,000 processes a turn is 120 scans: two minutes at 1 s).
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
 /proc only and never from two threads at once.  Its first scan reads the run counts
@@ -50,12 +52,19 @@ FULL_EVERY = 30  # scans: the least, whatever the pace
 FULL_EVERY_SECONDS = 60.0  # at a monitor's pace, a turn lasts at least this long
 
 
-def turn_length(interval: float | None) -> int:
-    """How many scans a turn lasts for scans `interval` seconds apart (None: unknown): every process read in
-    full at least once a minute, or once every FULL_EVERY scans where that is less often."""
-    if not interval or interval <= 0:
-        return FULL_EVERY
-    return max(FULL_EVERY, round(FULL_EVERY_SECONDS / interval))
+TURN_PROCESSES = 100  # at most about this many processes read in full a scan for the turn
+
+
+def turn_length(interval: float | None, processes: int = 0) -> int:
+    """How many scans a turn lasts for scans `interval` seconds apart (None: unknown) on a machine of
+    `processes`: every process read in full at least once a minute or once every FULL_EVERY scans,
+    whichever is less often, and no more than about TURN_PROCESSES of them a scan (on a large machine
+    the turn doubles, from FULL_EVERY, until it is long enough: it changes only at those steps)."""
+    by_time = FULL_EVERY if not interval or interval <= 0 else max(FULL_EVERY, round(FULL_EVERY_SECONDS / interval))
+    by_count = FULL_EVERY
+    while by_count * TURN_PROCESSES < processes:
+        by_count *= 2
+    return max(by_time, by_count)
 
 
 class ScanMemory:
@@ -63,13 +72,14 @@ class ScanMemory:
 
     __slots__ = (
         "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
-        "namespace_attachments", "full_every",
+        "namespace_attachments", "full_every", "every",
         "now", "counts", "_quiet", "_unchanged", "listed", "lists_skipped", "_whole_view", "_links", "_skip", "_pids",
     )
 
     def __init__(self, whole_view: bool = False, full_every: int = FULL_EVERY) -> None:
         self.scans = 0
-        self.full_every = full_every  # scans a turn lasts (turn_length)
+        self.full_every = full_every  # scans a turn lasts at the pace of the scans (turn_length)
+        self.every = full_every  # ... at this scan, for as many processes as it lists
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
         self.fds: dict[int, Any] = {}  # fds.PidFds
@@ -97,9 +107,9 @@ class ScanMemory:
         it is all read again."""
         self.scans += 1
         self.now = {}
-        every = self.full_every
-        everything = self.scans % every == 0  # now and then every table is walked, whatever it holds
         before = self.listed
+        every = self.every = max(self.full_every, turn_length(None, len(before)))
+        everything = self.scans % every == 0  # now and then every table is walked, whatever it holds
         links = proc.process_links() if self._whole_view else None  # before the listing it vouches for
         if links is not None and links == self._links and proc.skip == self._skip and not everything:
             # no process forked since the last listing but as many as were reaped: if none of those
@@ -157,7 +167,7 @@ class ScanMemory:
     def all_unchanged(self, pids: frozenset[int]) -> bool:
         """True when none of `pids` has run since the previous scan, and this is not a scan that reads
         everything (once a turn, for what is not kept per process)."""
-        return self.scans % self.full_every != 0 and pids <= self._unchanged
+        return self.scans % self.every != 0 and pids <= self._unchanged
 
     def read_in_full(self, pid: int, root: str) -> None:
         """Note that `pid` was read in full this scan (after its mark), with how many threads it has."""

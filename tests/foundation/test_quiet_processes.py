@@ -350,8 +350,11 @@ def test_in_a_pid_namespace_of_its_own_every_scan_lists_proc(tmp_path):
 
 
 def test_a_monitors_pace_sets_how_many_scans_a_turn_lasts():
-    """Every process is read in full once a minute at a monitor's pace, and at least every FULL_EVERY scans."""
+    """Every process is read in full once a minute at a monitor's pace, and at least every FULL_EVERY scans;
+    on a large machine the turn doubles until a scan reads about TURN_PROCESSES for it."""
     assert [turn_length(interval) for interval in (None, 0.1, 1, 2, 10, 60)] == [FULL_EVERY, 600, 60, 30, 30, 30]
+    assert [turn_length(1, processes) for processes in (1_000, 6_000, 6_001, 10_000, 100_000)] == [60, 60, 120, 120, 1920]
+    assert turn_length(10, 10_000) == 120 and turn_length(0.1, 10_000) == 600
     scanner = Scanner()
     scanner.pace(1)
     scanner.scan()
