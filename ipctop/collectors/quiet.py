@@ -5,7 +5,7 @@ cmdline, owner and IPC namespace) only by running: open, close, dup, mmap, shmat
 exec, setuid and setns are system calls the task makes itself.  The kernel counts
 how much each task has run in /proc/PID/schedstat (time on a CPU, time waiting,
 times scheduled), and those counts move whenever the task is scheduled.  So for a
-single-threaded process whose counts are the same as when it was last read in
+process whose counts (each of its threads') are the same as when it was last read in
 full, that reading is still true, and a monitor's scan can skip its fd links,
 maps and process files: one read instead of twenty system calls (of a file
 held open between scans, run_counts.py).
@@ -14,7 +14,9 @@ The counts are read before anything else of a scan, so a process that runs in
 the middle of its own reading is read again at the next scan.  Where the rule
 does not hold, the process is read again every scan:
 
-- a process with more than one thread (schedstat is its main thread's);
+- a process with more than MAX_THREADS threads (run_counts.py: a process of more
+  than one has each thread's counts in its mark, /proc/PID/schedstat being its
+  main thread's);
 - a process holding a FIFO end has the links of those fds read again, not its
   whole fd directory (anyone may rename the FIFO's path);
 - a process whose parent is not quiet has its ppid read again (it changes when
@@ -71,8 +73,8 @@ class ScanMemory:
     """What the previous scans read of each process, and when (its run counts then)."""
 
     __slots__ = (
-        "scans", "marks", "threads", "fds", "fd_scan", "shared", "infos", "ns", "parent_start", "attachments",
-        "namespace_attachments", "full_every", "every",
+        "scans", "marks", "threads", "threaded", "fds", "fd_scan", "shared", "infos", "ns", "parent_start",
+        "attachments", "namespace_attachments", "full_every", "every",
         "now", "counts", "_quiet", "_unchanged", "listed", "lists_skipped", "_whole_view", "_links", "_skip", "_pids",
     )
 
@@ -82,6 +84,7 @@ class ScanMemory:
         self.every = full_every  # ... at this scan, for as many processes as it lists
         self.marks: dict[int, bytes] = {}  # schedstat when last read in full (or found quiet)
         self.threads: dict[int, int] = {}
+        self.threaded: set[int] = set()  # the pids of `threads` with more than one
         self.fds: dict[int, Any] = {}  # fds.PidFds
         self.fd_scan: Any = None  # fds.FdScan of the latest scan, patched by the next
         self.shared: dict[int, tuple] = {}  # mappings.SharedMapping of each process (its parsed maps)
@@ -115,11 +118,11 @@ class ScanMemory:
             # no process forked since the last listing but as many as were reaped: if none of those
             # listed is gone, no other came, and the listing still holds
             pids = self._pids
-            self.now, gone = self.counts.read(pids, before)
+            self.now, gone = self.counts.read(pids, before, self.threaded)
             if gone:
                 pids = proc.pids()
                 listed = set(pids)
-                self.now.update(self.counts.read([pid for pid in pids if pid not in before], listed)[0])
+                self.now.update(self.counts.read([pid for pid in pids if pid not in before], listed, self.threaded)[0])
                 self.now = {pid: mark for pid, mark in self.now.items() if pid in listed}
             else:
                 self.lists_skipped += 1
@@ -127,13 +130,14 @@ class ScanMemory:
         else:
             pids = proc.pids()
             listed = set(pids)
-            self.now = self.counts.read(pids, listed)[0]
+            self.now = self.counts.read(pids, listed, self.threaded)[0]
         self._links, self._skip, self._pids, self.listed = links, proc.skip, pids, listed
-        threads = self.threads
+        threads, threaded = self.threads, self.threaded
         for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:
             threads.pop(pid, None)
+            threaded.discard(pid)
         now, marks = self.now, self.marks
-        self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and threads.get(pid) == 1}
+        self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and pid in threads}
         turn = self.scans
         self._quiet = quiet = {pid for pid in self._unchanged if (pid + turn) % every != 0}
         # what the tables hold was read at the previous scan or is of a process quiet since, so it is of a
@@ -160,8 +164,8 @@ class ScanMemory:
         return self._quiet
 
     def unchanged_pids(self) -> set[int]:
-        """Every single-threaded pid that has not run since it was last read, this scan's turn of
-        turn included (for what only the process itself can change; not to be changed)."""
+        """Every pid none of whose threads has run since it was last read, those at their turn
+        included (for what only the process itself can change; not to be changed)."""
         return self._unchanged
 
     def all_unchanged(self, pids: frozenset[int]) -> bool:
@@ -177,6 +181,12 @@ class ScanMemory:
             return
         self.marks[pid] = mark
         try:
-            self.threads[pid] = os.stat(f"{root}/{pid}/task").st_nlink - 2
+            threads = self.threads[pid] = os.stat(f"{root}/{pid}/task").st_nlink - 2
         except OSError:
             self.threads.pop(pid, None)
+            self.threaded.discard(pid)
+            return
+        if threads > 1:
+            self.threaded.add(pid)
+        else:
+            self.threaded.discard(pid)

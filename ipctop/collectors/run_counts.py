@@ -10,6 +10,12 @@ A held file names its process, not its number: once that process has been reaped
 fails with ESRCH, even when a new process has taken the pid.  The file is then closed and
 the pid opened anew, so a reused pid never shows the old process's counts.
 
+A process of more than one thread has its main thread's counts in that file: each of its
+threads' counts (/proc/PID/task/TID/schedstat, opened and closed at each scan) are added to
+its mark, with their thread ids, so that a thread other than the main one that runs (or comes,
+or goes) changes the mark too.  Beyond MAX_THREADS threads no mark is made: such a process is
+read in full at every scan.
+
 The files are held by one thread with an fd table of its own (kernel/fdtable.py): they are
 not ipctop's fds for lsof, for another ipctop, or for ipctop's own scan of itself, and the
 process's fd numbers stay as low as before (select() takes fds below 1024 only).  The soft
@@ -31,6 +37,7 @@ from ipctop.kernel.fdtable import own_fd_table
 
 _SPARE = 16  # fd numbers left free in the holding thread's table
 _MARK_SIZE = 128
+MAX_THREADS = 256  # a process of more threads has no mark (reading each costs about what reading it in full does)
 _FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 
@@ -40,27 +47,29 @@ class RunCounts:
     __slots__ = ("_requests", "_answers", "_thread", "__weakref__")
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[tuple[list[int], set[int]] | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[list[int], set[int], set[int]] | None] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[tuple[dict[int, bytes], bool] | BaseException] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def read(self, pids: list[int], listed: set[int]) -> tuple[dict[int, bytes], bool]:
-        """Each listed process's run counts (`listed`: `pids` as a set); a process gone, unreadable or
-        never scheduled yet has none.  The files of processes no longer listed are closed.  The flag
-        is True when a process read before, or one of `pids`, is found gone (or unreadable)."""
+    def read(self, pids: list[int], listed: set[int], threaded: set[int] | frozenset[int] = frozenset()
+             ) -> tuple[dict[int, bytes], bool]:
+        """Each listed process's run counts (`listed`: `pids` as a set), each thread's with them for the
+        processes of `threaded`; a process gone, unreadable or never scheduled yet has none.  The files
+        of processes no longer listed are closed.  The flag is True when a process read before, or one
+        of `pids`, is found gone (or unreadable)."""
         if self._thread is None:
             self._thread = threading.Thread(target=_hold, args=(self._requests, self._answers),
                                             name="ipctop-run-counts", daemon=True)
             self._thread.start()
             weakref.finalize(self, self._requests.put, None)
-        self._requests.put((pids, listed))
+        self._requests.put((pids, listed, threaded))
         answer = self._answers.get()
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
 
-def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int]] | None],
+def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int], set[int]] | None],
           answers: queue.SimpleQueue[object]) -> None:
     """The holding thread: answers each list of pids with their counts until it gets None."""
     try:
@@ -70,11 +79,18 @@ def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int]] | None],
         files = None  # this thread's fds would be the process's: nothing is held
     room = -1
     while (request := requests.get()) is not None:
-        pids, listed = request
+        pids, listed, threaded = request
         try:
             if files is not None and room < len(pids):
                 room = _make_room(len(pids))
-            answers.put(_read(pids, listed, files, room))
+            marks, gone = _read(pids, listed, files, room)
+            for pid in threaded & marks.keys():
+                threads = _thread_marks(pid)
+                if threads is None:
+                    del marks[pid]
+                else:
+                    marks[pid] += threads
+            answers.put((marks, gone))
         except BaseException as error:  # handed to the scanning thread
             answers.put(error)
 
@@ -119,6 +135,31 @@ def _read(pids: list[int], listed: set[int], files: dict[int, int] | None,
         if not mark.endswith(b" 0\n"):  # pcount 0: never scheduled yet
             marks[pid] = mark
     return marks, gone
+
+
+def _thread_marks(pid: int) -> bytes | None:
+    """Each thread's id and counts, in the order of their ids; None when they could not all be read,
+    or there are more than MAX_THREADS."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    if len(tids) > MAX_THREADS:
+        return None
+    parts = []
+    open_, pread, close = os.open, os.pread, os.close
+    for tid in sorted(tids, key=int):
+        try:
+            fd = open_(f"/proc/{pid}/task/{tid}/schedstat", _FLAGS)
+        except OSError:
+            return None
+        try:
+            parts.append(b"%s:%s" % (tid.encode(), pread(fd, _MARK_SIZE, 0)))
+        except OSError:
+            return None
+        finally:
+            close(fd)
+    return b"".join(parts)
 
 
 def _make_room(processes: int) -> int:

@@ -15,8 +15,8 @@ single one it could be waiting on.  A process whose sleeping threads could be
 read neither way is listed in `WaitScan.unread`: "nobody waits" is not known there.
 
 Cost: one read per thread, and the object is matched when the call is read.  A
-scan with quiet-process memory (quiet.py) reuses what was found of a single-
-threaded process that has not run since: it still sleeps in the same call, on
+scan with quiet-process memory (quiet.py) reuses what was found of a process
+none of whose threads has run since: it still sleeps in the same call, on
 the objects it resolved when it made it (a read holds the file it started on,
 even if another process sharing the fd table puts another file at that fd).
 Only which operations of a semop block is judged again at each scan (other
@@ -204,8 +204,8 @@ def scan_waits(
     remembered: WaitMemory | None = None,
     posix: PosixLookup | None = None,
 ) -> WaitScan:
-    """Every wait of every thread of `pids`; with `memory`, what was found of a quiet
-    single-threaded process is taken from `remembered` (which this scan then replaces);
+    """Every wait of every thread of `pids`; with `memory`, what was found of a process none of
+    whose threads has run is taken from `remembered` (which this scan then replaces);
     `posix` resolves waits on POSIX objects (None: they are left out)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
     context = _Context(proc, fd_scan, own_ns, sem_values, posix)

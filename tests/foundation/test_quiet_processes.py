@@ -110,11 +110,30 @@ def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders
     holder = holders.spawn("thread-pipe-on-file", flag)
     scanner.scan()
     scanner.scan()
-    assert scanner.quiet is not None and not scanner.quiet.quiet(holder.pid)  # two threads: never taken from memory
+    assert scanner.quiet is not None and not scanner.quiet.quiet(holder.pid)  # its second thread polls
     before, fds_before = _pipe_fds(scanner, holder.pid), _open_fds(holder.pid)
     flag.touch()
     wait_until(lambda: _open_fds(holder.pid) == fds_before + 2)
     assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2
+
+
+def test_a_quiet_process_of_two_threads_is_read_again_when_the_other_thread_runs(holders, scanner):
+    """Its main thread never wakes (/proc/PID/schedstat is the main thread's): each thread's counts are in
+    its mark, so it is quiet while both sleep, and read again once the second has run and opened a pipe."""
+    read_end, write_end = os.pipe()
+    try:
+        holder = holders.spawn("thread-pipe-on-read", read_end, pass_fds=(read_end,))
+    finally:
+        os.close(read_end)
+    try:
+        _settled(scanner, holder.pid)
+        assert scanner.quiet is not None and scanner.quiet.threads[holder.pid] == 2
+        before, fds_before = _pipe_fds(scanner, holder.pid), _open_fds(holder.pid)
+        os.write(write_end, b"x")
+        wait_until(lambda: _open_fds(holder.pid) == fds_before + 2)
+        assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2
+    finally:
+        os.close(write_end)
 
 
 def test_a_quiet_process_whose_parent_exits_has_its_new_parent(holders, scanner):
@@ -353,7 +372,8 @@ def test_a_monitors_pace_sets_how_many_scans_a_turn_lasts():
     """Every process is read in full once a minute at a monitor's pace, and at least every FULL_EVERY scans;
     on a large machine the turn doubles until a scan reads about TURN_PROCESSES for it."""
     assert [turn_length(interval) for interval in (None, 0.1, 1, 2, 10, 60)] == [FULL_EVERY, 600, 60, 30, 30, 30]
-    assert [turn_length(1, processes) for processes in (1_000, 6_000, 6_001, 10_000, 100_000)] == [60, 60, 120, 120, 1920]
+    by_count = [turn_length(1, processes) for processes in (1_000, 6_000, 6_001, 10_000, 100_000)]
+    assert by_count == [60, 60, 120, 120, 1920]
     assert turn_length(10, 10_000) == 120 and turn_length(0.1, 10_000) == 600
     scanner = Scanner()
     scanner.pace(1)

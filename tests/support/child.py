@@ -129,6 +129,20 @@ def _thread_pipe_on_file(args: list[str]) -> None:
     _ready()
 
 
+def _thread_pipe_on_read(args: list[str]) -> None:
+    """FD: a second thread opens a pipe once a byte can be read from FD; the main thread never wakes."""
+    import threading
+    import time
+
+    def watch() -> None:
+        os.read(int(args[0]), 1)
+        _kept.append(os.pipe())
+        time.sleep(1e6)
+
+    threading.Thread(target=watch, daemon=True).start()
+    _ready()
+
+
 def _fork_holder(_args: list[str]) -> None:
     """Fork a child that keeps the fds passed in and waits; print its pid."""
     child = os.fork()
@@ -256,6 +270,7 @@ EXTRA_COMMANDS = {
     "pipe-on-usr1": _pipe_on_usr1,
     "write-on-usr1": _write_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
+    "thread-pipe-on-read": _thread_pipe_on_read,
     "fork-holder": _fork_holder,
     "fork-busy-parent": _fork_busy_parent,
 }
