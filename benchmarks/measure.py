@@ -142,10 +142,13 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
     return result
 
 
-def tui_cpu_vs_htop(seconds: float, size: tuple[int, int], slow_seconds: float = 0.0) -> dict[str, Any]:
+def tui_cpu_vs_htop(seconds: float, size: tuple[int, int], slow_seconds: float = 0.0,
+                    built_at: float | None = None) -> dict[str, Any]:
     """`ipctop -d 1`, `ipctop -d 10` and `htop -d 10` (1 s) side by side, each in a terminal of its own,
     CPU over the same `seconds` after start-up; the `-d 10` monitor's over `slow_seconds` when longer
-    (in 10 s it scans once, and CPU time counts in ticks of 10 ms: 60 s are six scans, to 0.02 points)."""
+    (in 10 s it scans once, and CPU time counts in ticks of 10 ms: 60 s are six scans, to 0.02 points).
+    `built_at` (perf_counter): when the world's objects were made, for their age while sampled (a table
+    draws ages in seconds for the first minute, and so anew at every tick)."""
     width, height = size
     with tempfile.TemporaryDirectory(prefix="ipctop-bench-home-") as home:
         # htop reads (and may write) its settings under $HOME: give it an empty one; ipctop too
@@ -162,6 +165,7 @@ def tui_cpu_vs_htop(seconds: float, size: tuple[int, int], slow_seconds: float =
             before, started = [cpu_seconds(s.pid) for s in sessions], time.perf_counter()
             time.sleep(seconds)
             after, elapsed = [cpu_seconds(s.pid) for s in sessions], time.perf_counter() - started
+            ages = (started - built_at, started + elapsed - built_at) if built_at else None
             rss = peak_rss_mb(tui.pid)
             slow_elapsed = elapsed
             if slow_seconds > elapsed:
@@ -175,6 +179,7 @@ def tui_cpu_vs_htop(seconds: float, size: tuple[int, int], slow_seconds: float =
         "ipctop_10s_cpu_percent": 100 * (after[1] - before[1]) / slow_elapsed,
         "htop_cpu_percent": percent[2],
         "ipctop_peak_rss_mb": rss,
+        "objects_age_s": ages,
     }
 
 

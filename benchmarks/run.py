@@ -147,8 +147,10 @@ def cpu_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> No
     mine, htop = data["ipctop_cpu_percent"], data["htop_cpu_percent"]
     limit = htop / 2
     verdict = "met" if mine <= limit else f"MISSED by {mine - limit:.1f} points ({100 * (mine - limit) / limit:.0f}%)"
+    ages = data.get("objects_age_s")
+    old = f"; objects {ages[0]:.0f}-{ages[1]:.0f} s old" if ages else ""
     table.add(f"[{world}] monitor CPU at 1 s over {data['seconds']:.0f} s", f"{mine:.1f}%",
-              f"htop -d 10: {htop:.1f}%", f"{mine / htop:.2f}x htop" if htop else "",
+              f"htop -d 10: {htop:.1f}%{old}", f"{mine / htop:.2f}x htop" if htop else "",
               "<= 1/2 of htop" if judged else "(default world only)", verdict if judged else "")
     if "ipctop_10s_cpu_percent" in data:
         slow = data["ipctop_10s_cpu_percent"]
@@ -282,7 +284,8 @@ def measure_world(name: str, args: argparse.Namespace, tools: dict[str, bool], t
         seconds = 10 if quick else args.cpu_seconds
         if tui and tools["htop"]:
             print(f"  monitor at 1 s and 10 s and htop side by side for {seconds:.0f} s ...", flush=True)
-            data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE, SLOW_SECONDS if name in JUDGED else 0.0)
+            data["cpu"] = measure.tui_cpu_vs_htop(seconds, SIZE, SLOW_SECONDS if name in JUDGED else 0.0,
+                                                  world.built_at)
         if tui and spec.pipe_hoarder:
             print(f"  monitor at -d {HOARDER_INTERVAL} alone for {seconds:.0f} s ...", flush=True)
             data["fast_cpu"] = measure.tui_cpu_alone(HOARDER_INTERVAL, seconds, SIZE)

@@ -109,6 +109,7 @@ class World:
         self.pgid = 0
         self.shmmni_before: int | None = None
         self.build_seconds = 0.0
+        self.built_at = 0.0
 
     def __enter__(self) -> World:
         try:
@@ -165,6 +166,7 @@ class World:
             log_text = Path(self.directory, "host.log").read_text(errors="replace").strip().splitlines()
             raise WorldError(f"the world host failed: {line or 'no answer'} {log_text[-1:] if log_text else ''}")
         self.build_seconds = time.perf_counter() - started
+        self.built_at = time.perf_counter()  # its objects' age: a table shows seconds for the first minute
 
     def _read_line(self, fd: int, timeout: float) -> str:
         deadline = time.monotonic() + timeout
