@@ -36,9 +36,7 @@ def semaphore_state(semid: int, nsems: int) -> SemState:
 
     try:
         values = sysv.sem_getall(semid, nsems)
-        ncnt = tuple(sysv.sem_get(semid, i, sysv.GETNCNT) for i in range(nsems))
-        zcnt = tuple(sysv.sem_get(semid, i, sysv.GETZCNT) for i in range(nsems))
-        pids = tuple(sysv.sem_get(semid, i, sysv.GETPID) for i in range(nsems))
+        ncnt, zcnt, pids = sysv.sem_counts(semid, nsems)
     except IpcError:
         return NO_SEM_STATE
     return SemState(values, ncnt, zcnt, pids)

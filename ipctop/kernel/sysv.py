@@ -325,6 +325,20 @@ def sem_get(semid: int, index: int, command: int) -> int:
     return _check(_libc.semctl(semid, index, command, None), "sem", f"semaphore {semid}[{index}]", "semctl")
 
 
+def sem_counts(semid: int, nsems: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """GETNCNT, GETZCNT and GETPID of each semaphore of a set (3 x nsems semctl calls, one Python loop: a
+    monitor makes them for every set at every scan)."""
+    semctl = _libc.semctl
+    ncnt, zcnt, pids = [], [], []
+    for index in range(nsems):
+        ncnt.append(semctl(semid, index, GETNCNT, None))
+        zcnt.append(semctl(semid, index, GETZCNT, None))
+        pids.append(semctl(semid, index, GETPID, None))
+    if -1 in ncnt or -1 in zcnt or -1 in pids:
+        raise IpcError("sem", f"semaphore set {semid}", ctypes.get_errno(), "semctl")
+    return tuple(ncnt), tuple(zcnt), tuple(pids)
+
+
 def sem_setval(semid: int, index: int, value: int) -> None:
     _check(_libc.semctl(semid, index, SETVAL, value), "sem", f"semaphore {semid}[{index}]", "semctl(SETVAL)")
 
