@@ -45,10 +45,11 @@ class NamespaceMemory:
 class NamespacesMemory:
     """What a Scanner remembers of the other namespaces, by inode."""
 
-    __slots__ = ("by_inode", "names")
+    __slots__ = ("by_inode", "names", "discovered")
 
     def __init__(self) -> None:
         self.by_inode: dict[int, NamespaceMemory] = {}
+        self.discovered: tuple[object, namespaces.Discovery] | None = None  # the pids and the latest discovery
         # the latest naming of each (ipctop's own included), reused while its members are the same
         self.names: dict[int, namespaces.NamespaceInfo] = {}
 
@@ -112,7 +113,8 @@ def read(proc: ProcFS, pids: list[int], own_link: str, quiet: ScanMemory | None,
         memory.keep_only(set())
         return Reading(own, NOT_ROOT_NOTE)
     reading = Reading(own)
-    discovery = namespaces.discover(proc, pids, own_link, quiet)
+    discovery = namespaces.discover(proc, pids, own_link, quiet, earlier=memory.discovered)
+    memory.discovered = (pids, discovery) if quiet is not None else None
     reading.namespace_of = discovery.namespace_of
     reading.infos = _named(proc, discovery, memory)
     memory.keep_only({info.inode for info in reading.infos if not info.own})

@@ -66,11 +66,17 @@ class NamespaceTables(NamedTuple):
 
 
 def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemory | None = None,
-             exclude: Iterable[int] = ()) -> Discovery:
+             exclude: Iterable[int] = (), earlier: tuple[object, Discovery] | None = None) -> Discovery:
     """The IPC namespace of every process that may be read; `own_link` is ipctop's own
-    (`ipc:[N]`); with `memory`, the namespace of a process that has not run since is not read again."""
+    (`ipc:[N]`); with `memory`, the namespace of a process that has not run since is not read again.
+    `earlier`: the pids and the answer of the previous discovery with this memory; when `pids` is
+    that very list (no process came or went, quiet.ScanMemory.start_scan) and every process read
+    again is where it was, that answer is the answer."""
     own = inode_of(own_link)
     remembered = memory.ns if memory is not None else {}
+    if (earlier is not None and memory is not None and earlier[0] is pids and earlier[1].own == own and not exclude
+            and _same_places(proc, memory, earlier[1])):
+        return earlier[1]
     skip = set(exclude)
     namespace_of: dict[int, int] = {}
     members: dict[int, list[int]] = {own: []} if own else {}
@@ -100,6 +106,29 @@ def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemor
         namespace_of[pid] = inode
         members[inode].append(pid)
     return Discovery(own, namespace_of, {inode: tuple(sorted(pids)) for inode, pids in members.items()}, unreadable)
+
+
+def _same_places(proc: ProcFS, memory: ScanMemory, earlier: Discovery) -> bool:
+    """Whether every process of this scan whose namespace is not remembered (it ran) is in the
+    namespace `earlier` found it in (each read is remembered, as discover's own loop does)."""
+    remembered, before = memory.ns, earlier.namespace_of
+    inodes: dict[str, int] = {}
+    for pid in memory.unread(remembered):
+        try:
+            link = proc.readlink_pid(pid, "ns/ipc")
+        except Denied:
+            if pid in before:  # readable then: no longer counted the same
+                return False
+            continue  # unreadable then too, and counted as such
+        except Gone:
+            return False
+        inode = inodes.get(link)
+        if inode is None:
+            inode = inodes[link] = inode_of(link)
+        if not inode or before.get(pid) != inode:
+            return False
+        remembered[pid] = link
+    return True
 
 
 def _read_cgroup(proc: ProcFS, pid: int) -> str | None:

@@ -79,3 +79,28 @@ def test_as_nobody_the_snapshot_is_ipctops_own_namespace_and_says_so(ipc_namespa
 
     seen = run_as_nobody(look)
     assert seen["namespaces"] == 0 and seen["note"] == NOT_ROOT_NOTE and 0x49501406 not in seen["keys"]
+
+
+def test_a_process_that_moves_to_a_namespace_of_its_own_without_a_fork_is_found_there(holders):
+    """A monitor's scan takes its last discovery of namespaces while no process came or went and those
+    that ran are where they were: one that unshared its IPC namespace ran, and is read again."""
+    read_end, write_end = os.pipe()
+    try:
+        mover = holders.spawn("unshare-ipc-on-read", read_end, pass_fds=(read_end,))
+    finally:
+        os.close(read_end)
+    try:
+        scanner = Scanner()
+        own = scanner.scan().namespaces[0].inode
+        wait_until(lambda: scanner.scan() and scanner.quiet is not None and scanner.quiet.quiet(mover.pid),
+                   timeout=10)
+        assert mover.pid in scanner.scan().namespaces[0].members
+        before = os.readlink(f"/proc/{mover.pid}/ns/ipc")
+        os.write(write_end, b"x")
+        wait_until(lambda: os.readlink(f"/proc/{mover.pid}/ns/ipc") != before)
+        snapshot = scanner.scan()
+        (moved,) = [ns for ns in snapshot.namespaces if mover.pid in ns.members]
+        assert moved.inode != own and moved.members == (mover.pid,)
+        assert mover.pid not in snapshot.namespaces[0].members
+    finally:
+        os.close(write_end)

@@ -143,6 +143,17 @@ def _thread_pipe_on_read(args: list[str]) -> None:
     _ready()
 
 
+def _unshare_ipc_on_read(args: list[str]) -> None:
+    """FD: once a byte can be read from FD, move to an IPC namespace of its own (no fork); then sleep."""
+    import ctypes
+
+    _ready()
+    os.read(int(args[0]), 1)
+    if ctypes.CDLL(None, use_errno=True).unshare(0x08000000) != 0:  # CLONE_NEWIPC
+        os._exit(3)
+    _wait_forever()
+
+
 def _fork_holder(_args: list[str]) -> None:
     """Fork a child that keeps the fds passed in and waits; print its pid."""
     child = os.fork()
@@ -271,6 +282,7 @@ EXTRA_COMMANDS = {
     "write-on-usr1": _write_on_usr1,
     "thread-pipe-on-file": _thread_pipe_on_file,
     "thread-pipe-on-read": _thread_pipe_on_read,
+    "unshare-ipc-on-read": _unshare_ipc_on_read,
     "fork-holder": _fork_holder,
     "fork-busy-parent": _fork_busy_parent,
 }
