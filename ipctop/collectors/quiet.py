@@ -118,11 +118,12 @@ class ScanMemory:
             # no process forked since the last listing but as many as were reaped: if none of those
             # listed is gone, no other came, and the listing still holds
             pids = self._pids
-            self.now, gone = self.counts.read(pids, before, self.threaded)
+            self.now, gone = self.counts.read(pids, before, self.threaded, self.marks)
             if gone:
                 pids = proc.pids()
                 listed = set(pids)
-                self.now.update(self.counts.read([pid for pid in pids if pid not in before], listed, self.threaded)[0])
+                self.now.update(self.counts.read([pid for pid in pids if pid not in before], listed, self.threaded,
+                                                 self.marks)[0])
                 self.now = {pid: mark for pid, mark in self.now.items() if pid in listed}
             else:
                 self.lists_skipped += 1
@@ -130,7 +131,7 @@ class ScanMemory:
         else:
             pids = proc.pids()
             listed = set(pids)
-            self.now = self.counts.read(pids, listed, self.threaded)[0]
+            self.now = self.counts.read(pids, listed, self.threaded, self.marks)[0]
         self._links, self._skip, self._pids, self.listed = links, proc.skip, pids, listed
         threads, threaded = self.threads, self.threaded
         for pid in [pid for pid in threads if pid not in listed] if everything else before - listed:

@@ -13,8 +13,11 @@ the pid opened anew, so a reused pid never shows the old process's counts.
 A process of more than one thread has its main thread's counts in that file: each of its
 threads' counts (/proc/PID/task/TID/schedstat, opened and closed at each scan) are added to
 its mark, with their thread ids, so that a thread other than the main one that runs (or comes,
-or goes) changes the mark too.  Beyond MAX_THREADS threads no mark is made: such a process is
-read in full at every scan.
+or goes) changes the mark too.  The threads are read against the process's mark when it was
+last read in full, and no further once one differs: the process then has no mark, and is read
+in full (a busy process of 200 threads costs a few opens a scan, not 200); the scan after the
+one that finds it quiet makes its whole mark again.  Beyond MAX_THREADS threads no mark is
+made: such a process is read in full at every scan.
 
 The files are held by one thread with an fd table of its own (kernel/fdtable.py): they are
 not ipctop's fds for lsof, for another ipctop, or for ipctop's own scan of itself, and the
@@ -32,6 +35,7 @@ import queue
 import resource
 import threading
 import weakref
+from collections.abc import Mapping
 
 from ipctop.kernel.fdtable import own_fd_table
 
@@ -47,29 +51,33 @@ class RunCounts:
     __slots__ = ("_requests", "_answers", "_thread", "__weakref__")
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[tuple[list[int], set[int], set[int]] | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[tuple[dict[int, bytes], bool] | BaseException] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def read(self, pids: list[int], listed: set[int], threaded: set[int] | frozenset[int] = frozenset()
-             ) -> tuple[dict[int, bytes], bool]:
+    def read(self, pids: list[int], listed: set[int], threaded: set[int] | frozenset[int] = frozenset(),
+             earlier: Mapping[int, bytes] | None = None) -> tuple[dict[int, bytes], bool]:
         """Each listed process's run counts (`listed`: `pids` as a set), each thread's with them for the
-        processes of `threaded`; a process gone, unreadable or never scheduled yet has none.  The files
-        of processes no longer listed are closed.  The flag is True when a process read before, or one
-        of `pids`, is found gone (or unreadable)."""
+        processes of `threaded`; a process gone, unreadable or never scheduled yet has none, and so has one
+        of `threaded` that ran since its mark in `earlier` (not changed while this runs).  The files of
+        processes no longer listed are closed.  The flag is True when a process read before, or one of
+        `pids`, is found gone (or unreadable)."""
         if self._thread is None:
             self._thread = threading.Thread(target=_hold, args=(self._requests, self._answers),
                                             name="ipctop-run-counts", daemon=True)
             self._thread.start()
             weakref.finalize(self, self._requests.put, None)
-        self._requests.put((pids, listed, threaded))
+        self._requests.put((pids, listed, threaded, earlier or {}))
         answer = self._answers.get()
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
 
-def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int], set[int]] | None],
+_Request = tuple[list[int], set[int], "set[int] | frozenset[int]", Mapping[int, bytes]]
+
+
+def _hold(requests: queue.SimpleQueue[_Request | None],
           answers: queue.SimpleQueue[object]) -> None:
     """The holding thread: answers each list of pids with their counts until it gets None."""
     try:
@@ -79,17 +87,18 @@ def _hold(requests: queue.SimpleQueue[tuple[list[int], set[int], set[int]] | Non
         files = None  # this thread's fds would be the process's: nothing is held
     room = -1
     while (request := requests.get()) is not None:
-        pids, listed, threaded = request
+        pids, listed, threaded, earlier = request
         try:
             if files is not None and room < len(pids):
                 room = _make_room(len(pids))
             marks, gone = _read(pids, listed, files, room)
             for pid in threaded & marks.keys():
-                threads = _thread_marks(pid)
+                mark = marks[pid]
+                threads = _thread_marks(pid, mark, earlier.get(pid))
                 if threads is None:
                     del marks[pid]
                 else:
-                    marks[pid] += threads
+                    marks[pid] = mark + threads
             answers.put((marks, gone))
         except BaseException as error:  # handed to the scanning thread
             answers.put(error)
@@ -137,9 +146,15 @@ def _read(pids: list[int], listed: set[int], files: dict[int, int] | None,
     return marks, gone
 
 
-def _thread_marks(pid: int) -> bytes | None:
-    """Each thread's id and counts, in the order of their ids; None when they could not all be read,
-    or there are more than MAX_THREADS."""
+def _thread_marks(pid: int, main: bytes, earlier: bytes | None) -> bytes | None:
+    """Each thread's id and counts, in the order of their ids, to follow the main thread's counts
+    `main`; None when they could not all be read, there are more than MAX_THREADS, or they differ from
+    those of the process's mark `earlier` (None: no mark, all are read)."""
+    expected = None
+    if earlier is not None:
+        if not earlier.startswith(main):
+            return None  # the main thread ran
+        expected = earlier[len(main):]
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -147,6 +162,7 @@ def _thread_marks(pid: int) -> bytes | None:
     if len(tids) > MAX_THREADS:
         return None
     parts = []
+    length = 0
     open_, pread, close = os.open, os.pread, os.close
     for tid in sorted(tids, key=int):
         try:
@@ -154,11 +170,17 @@ def _thread_marks(pid: int) -> bytes | None:
         except OSError:
             return None
         try:
-            parts.append(b"%s:%s" % (tid.encode(), pread(fd, _MARK_SIZE, 0)))
+            part = b"%s:%s" % (tid.encode(), pread(fd, _MARK_SIZE, 0))
         except OSError:
             return None
         finally:
             close(fd)
+        if expected is not None and expected[length:length + len(part)] != part:
+            return None  # this thread ran, or came
+        length += len(part)
+        parts.append(part)
+    if expected is not None and len(expected) != length:
+        return None  # a thread went
     return b"".join(parts)
 
 

@@ -8,6 +8,7 @@ import gc
 import os
 import signal
 import threading
+import time
 
 from ipctop.collectors.run_counts import RunCounts
 from tests.support.holders import wait_until
@@ -83,3 +84,26 @@ def test_as_nobody_counts_of_every_process_are_read_and_held(holders):
     marks, held = run_as_nobody(look)  # type: ignore[misc]
     assert marks == sorted(pids)
     assert held == sorted(f"/proc/{pid}/schedstat" for pid in pids)
+
+
+def test_a_busy_process_of_many_threads_costs_a_few_opens_not_one_per_thread(holders, monkeypatch):
+    """Its threads' counts are read against its last mark and no further than the first that ran (one
+    thread spins, the 40 after it sleep): no mark, so it is read in full, as it has run."""
+    busy = holders.spawn("threads-one-busy", 40, wait_ready=False)
+    wait_until(lambda: len(os.listdir(f"/proc/{busy.pid}/task")) == 42, timeout=10)
+    counts = RunCounts()
+    whole = counts.read([busy.pid], {busy.pid}, {busy.pid})[0]
+    assert whole[busy.pid].count(b":") == 42  # no mark to hold it against: every thread read
+    opened: list[str] = []
+    real_open = os.open
+
+    def counted(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "/task/" in str(path):
+            opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    time.sleep(0.2)  # a thread on a CPU shows its time as of the last clock tick: some pass
+    monkeypatch.setattr(os, "open", counted)
+    again = counts.read([busy.pid], {busy.pid}, {busy.pid}, earlier=whole)[0]
+    assert busy.pid not in again
+    assert 1 <= len(opened) <= 3, opened

@@ -143,6 +143,21 @@ def _thread_pipe_on_read(args: list[str]) -> None:
     _ready()
 
 
+def _threads_one_busy(args: list[str]) -> None:
+    """N: one thread that never stops running, then N threads that sleep; the main thread sleeps too."""
+    import threading
+    import time
+
+    def spin() -> None:
+        while True:
+            pass
+
+    threading.Thread(target=spin, daemon=True).start()
+    for _ in range(int(args[0])):
+        threading.Thread(target=lambda: time.sleep(1e6), daemon=True).start()
+    _ready()
+
+
 def _unshare_ipc_on_read(args: list[str]) -> None:
     """FD: once a byte can be read from FD, move to an IPC namespace of its own (no fork); then sleep."""
     import ctypes
@@ -283,6 +298,7 @@ EXTRA_COMMANDS = {
     "thread-pipe-on-file": _thread_pipe_on_file,
     "thread-pipe-on-read": _thread_pipe_on_read,
     "unshare-ipc-on-read": _unshare_ipc_on_read,
+    "threads-one-busy": _threads_one_busy,
     "fork-holder": _fork_holder,
     "fork-busy-parent": _fork_busy_parent,
 }
