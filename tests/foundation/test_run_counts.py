@@ -90,7 +90,7 @@ def test_a_busy_process_of_many_threads_costs_a_few_opens_not_one_per_thread(hol
     """Its threads' counts are read against its last mark and no further than the first that ran (one
     thread spins, the 40 after it sleep): no mark, so it is read in full, as it has run."""
     busy = holders.spawn("threads-one-busy", 40, wait_ready=False)
-    wait_until(lambda: len(os.listdir(f"/proc/{busy.pid}/task")) == 42, timeout=10)
+    wait_until(lambda: len(os.listdir(f"/proc/{busy.pid}/task")) == 42 and _state(busy.pid) == "S", timeout=10)
     counts = RunCounts()
     whole = counts.read([busy.pid], {busy.pid}, {busy.pid})[0]
     assert whole[busy.pid].count(b":") == 42  # no mark to hold it against: every thread read
@@ -106,4 +106,4 @@ def test_a_busy_process_of_many_threads_costs_a_few_opens_not_one_per_thread(hol
     monkeypatch.setattr(os, "open", counted)
     again = counts.read([busy.pid], {busy.pid}, {busy.pid}, earlier=whole)[0]
     assert busy.pid not in again
-    assert 1 <= len(opened) <= 3, opened
+    assert len(opened) <= 3, opened  # none when the main thread itself ran meanwhile
