@@ -30,16 +30,8 @@ def hex_key(key: int) -> str:
 
 
 def age(seconds_since_epoch: float, now: float | None = None) -> str:
-    if not seconds_since_epoch:
-        return "-"
-    delta = max(0, int((now if now is not None else time.time()) - seconds_since_epoch))
-    if delta < 60:
-        return f"{delta}s"
-    if delta < 3600:
-        return f"{delta // 60}m{delta % 60:02d}s"
-    if delta < 86400:
-        return f"{delta // 3600}h{delta % 3600 // 60:02d}m"
-    return f"{delta // 86400}d{delta % 86400 // 3600:02d}h"
+    """An age to the second: `45s`, `12m34s`, `3h05m`, `2d03h`."""
+    return _age(seconds_since_epoch, now, True)
 
 
 def short_age(seconds_since_epoch: float, now: float | None = None) -> str:
@@ -47,13 +39,17 @@ def short_age(seconds_since_epoch: float, now: float | None = None) -> str:
     minutes, hours and minutes, days and hours (as kubectl and docker show ages).  A table of things
     older than a minute changes on screen once a minute, not at every scan; the exact times are on
     the detail screen."""
+    return _age(seconds_since_epoch, now, False)
+
+
+def _age(seconds_since_epoch: float, now: float | None, seconds: bool) -> str:
     if not seconds_since_epoch:
         return "-"
     delta = max(0, int((now if now is not None else time.time()) - seconds_since_epoch))
     if delta < 60:
         return f"{delta}s"
     if delta < 3600:
-        return f"{delta // 60}m"
+        return f"{delta // 60}m{delta % 60:02d}s" if seconds else f"{delta // 60}m"
     if delta < 86400:
         return f"{delta // 3600}h{delta % 3600 // 60:02d}m"
     return f"{delta // 86400}d{delta % 86400 // 3600:02d}h"

@@ -17,7 +17,7 @@ import pytest
 from ipctop.collectors.procfs import ProcFS
 from ipctop.collectors.quiet import FULL_EVERY, turn_length
 from ipctop.snapshot import Scanner, take_snapshot
-from tests.support.holders import Held, wait_until, wchan
+from tests.support.holders import Held, wait_until, wchan, woken_by_a_byte
 
 
 @pytest.fixture
@@ -120,20 +120,13 @@ def test_a_thread_other_than_the_main_one_changes_what_the_process_holds(holders
 def test_a_quiet_process_of_two_threads_is_read_again_when_the_other_thread_runs(holders, scanner):
     """Its main thread never wakes (/proc/PID/schedstat is the main thread's): each thread's counts are in
     its mark, so it is quiet while both sleep, and read again once the second has run and opened a pipe."""
-    read_end, write_end = os.pipe()
-    try:
-        holder = holders.spawn("thread-pipe-on-read", read_end, pass_fds=(read_end,))
-    finally:
-        os.close(read_end)
-    try:
+    with woken_by_a_byte(holders, "thread-pipe-on-read") as (holder, write_end):
         _settled(scanner, holder.pid)
         assert scanner.quiet is not None and scanner.quiet.threads[holder.pid] == 2
         before, fds_before = _pipe_fds(scanner, holder.pid), _open_fds(holder.pid)
         os.write(write_end, b"x")
         wait_until(lambda: _open_fds(holder.pid) == fds_before + 2)
         assert len(_pipe_fds(scanner, holder.pid)) == len(before) + 2
-    finally:
-        os.close(write_end)
 
 
 def test_a_quiet_process_whose_parent_exits_has_its_new_parent(holders, scanner):

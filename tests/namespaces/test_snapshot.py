@@ -8,7 +8,7 @@ import pytest
 
 from ipctop.namespace_scan import NOT_ROOT_NOTE
 from ipctop.snapshot import Scanner, take_snapshot
-from tests.support.holders import wait_until
+from tests.support.holders import wait_until, woken_by_a_byte
 from tests.support.unprivileged import run_as_nobody
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="entering a namespace needs root")
@@ -84,12 +84,7 @@ def test_as_nobody_the_snapshot_is_ipctops_own_namespace_and_says_so(ipc_namespa
 def test_a_process_that_moves_to_a_namespace_of_its_own_without_a_fork_is_found_there(holders):
     """A monitor's scan takes its last discovery of namespaces while no process came or went and those
     that ran are where they were: one that unshared its IPC namespace ran, and is read again."""
-    read_end, write_end = os.pipe()
-    try:
-        mover = holders.spawn("unshare-ipc-on-read", read_end, pass_fds=(read_end,))
-    finally:
-        os.close(read_end)
-    try:
+    with woken_by_a_byte(holders, "unshare-ipc-on-read") as (mover, write_end):
         scanner = Scanner()
         own = scanner.scan().namespaces[0].inode
         wait_until(lambda: scanner.scan() and scanner.quiet is not None and scanner.quiet.quiet(mover.pid),
@@ -102,5 +97,3 @@ def test_a_process_that_moves_to_a_namespace_of_its_own_without_a_fork_is_found_
         (moved,) = [ns for ns in snapshot.namespaces if mover.pid in ns.members]
         assert moved.inode != own and moved.members == (mover.pid,)
         assert mover.pid not in snapshot.namespaces[0].members
-    finally:
-        os.close(write_end)

@@ -114,28 +114,18 @@ def _write_on_usr1(args: list[str]) -> None:
     _ready()
 
 
-def _thread_pipe_on_file(args: list[str]) -> None:
-    """PATH: a second thread opens a pipe once PATH exists; the main thread never wakes."""
+def _thread_pipe(args: list[str]) -> None:
+    """PATH or FD: a second thread opens a pipe once PATH exists (it polls: it runs) or once a byte can
+    be read from FD (it sleeps until then); the main thread never wakes."""
     import threading
     import time
 
     def watch() -> None:
-        while not os.path.exists(args[0]):
-            time.sleep(0.02)
-        _kept.append(os.pipe())
-        time.sleep(1e6)
-
-    threading.Thread(target=watch, daemon=True).start()
-    _ready()
-
-
-def _thread_pipe_on_read(args: list[str]) -> None:
-    """FD: a second thread opens a pipe once a byte can be read from FD; the main thread never wakes."""
-    import threading
-    import time
-
-    def watch() -> None:
-        os.read(int(args[0]), 1)
+        if args[0].isdigit():
+            os.read(int(args[0]), 1)
+        else:
+            while not os.path.exists(args[0]):
+                time.sleep(0.02)
         _kept.append(os.pipe())
         time.sleep(1e6)
 
@@ -295,8 +285,8 @@ EXTRA_COMMANDS = {
     "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
     "write-on-usr1": _write_on_usr1,
-    "thread-pipe-on-file": _thread_pipe_on_file,
-    "thread-pipe-on-read": _thread_pipe_on_read,
+    "thread-pipe-on-file": _thread_pipe,
+    "thread-pipe-on-read": _thread_pipe,
     "unshare-ipc-on-read": _unshare_ipc_on_read,
     "threads-one-busy": _threads_one_busy,
     "fork-holder": _fork_holder,

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 CHILD = os.path.join(os.path.dirname(__file__), "child.py")
@@ -97,3 +98,21 @@ def _asleep_or_gone(pid: int) -> bool:
 def wchan(pid: int) -> str:
     with open(f"/proc/{pid}/wchan") as f:
         return f.read().strip()
+
+
+@contextlib.contextmanager
+def woken_by_a_byte(holders, *command: object) -> Iterator[tuple[Held, int]]:  # type: ignore[no-untyped-def]
+    """A child given the read end of a pipe, its fd number as the command's last argument, and the write end,
+    which the test keeps (writing a byte to it wakes the child) and which is closed at the end."""
+    read_end, write_end = os.pipe()
+    try:
+        child = holders.spawn(*command, read_end, pass_fds=(read_end,))
+    except BaseException:
+        os.close(write_end)
+        raise
+    finally:
+        os.close(read_end)
+    try:
+        yield child, write_end
+    finally:
+        os.close(write_end)
