@@ -23,43 +23,13 @@ import os
 import stat
 from typing import NamedTuple
 
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.procfs import Denied, Gone, ProcFS, parse_mountinfo
 from ipctop.kernel import posix
 from ipctop.kernel.errors import IpcError
 
 DEV_SHM = posix.DEV_SHM
 MQUEUE_MOUNT = "/dev/mqueue"
 MQUEUE_FILE_SIZE = 80  # FILENT_SIZE: every mqueue inode reports this size
-
-
-class Mount(NamedTuple):
-    mount_id: int
-    dev: int
-    point: str
-    fstype: str
-
-
-def parse_mountinfo(text: str) -> dict[int, Mount]:
-    """mount id -> mount, from /proc/PID/mountinfo (`36 35 98:0 / /mnt rw - ext3 /dev/root rw`)."""
-    mounts = {}
-    for line in text.splitlines():
-        fields = line.split()
-        try:
-            separator = fields.index("-")
-            major, minor = fields[2].split(":")
-            mount_id = int(fields[0])
-            mounts[mount_id] = Mount(mount_id, os.makedev(int(major), int(minor)),
-                                     _unescape(fields[4]), fields[separator + 1])
-        except (ValueError, IndexError):
-            continue
-    return mounts
-
-
-def _unescape(path: str) -> str:
-    """mountinfo writes space, tab, newline and backslash as octal escapes."""
-    if "\\" not in path:
-        return path
-    return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
 class Places(NamedTuple):

@@ -3,7 +3,8 @@
 Processes vanish in the middle of a scan (FileNotFoundError, ProcessLookupError,
 ESRCH) and an unprivileged reader is refused most of /proc/PID (PermissionError).
 Neither is an error: `read_pid_file` and friends turn them into `Gone` / `Denied`
-so that callers handle them in one way.
+so that callers handle them in one way.  Also the parser of a mount table
+(/proc/PID/mountinfo), which the POSIX scan and the process listing read.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import errno
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Gone(Exception):
@@ -36,6 +38,38 @@ def classify(error: OSError) -> Exception:
     if error.errno in _DENIED_ERRNOS:
         return Denied(str(error))
     return error
+
+
+class Mount(NamedTuple):
+    mount_id: int
+    dev: int
+    point: str
+    fstype: str
+    options: tuple[str, ...] = ()  # the filesystem's own (super) options: `hidepid=invisible`, `size=65536k`
+
+
+def parse_mountinfo(text: str) -> dict[int, Mount]:
+    """mount id -> mount, from /proc/PID/mountinfo (`36 35 98:0 / /mnt rw - ext3 /dev/root rw`)."""
+    mounts = {}
+    for line in text.splitlines():
+        fields = line.split()
+        try:
+            separator = fields.index("-")
+            major, minor = fields[2].split(":")
+            mount_id = int(fields[0])
+            mounts[mount_id] = Mount(mount_id, os.makedev(int(major), int(minor)),
+                                     _unescape(fields[4]), fields[separator + 1],
+                                     tuple(fields[separator + 3].split(",")) if len(fields) > separator + 3 else ())
+        except (ValueError, IndexError):
+            continue
+    return mounts
+
+
+def _unescape(path: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes."""
+    if "\\" not in path:
+        return path
+    return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
 class Abandoned(Exception):
@@ -119,18 +153,11 @@ class ProcFS:
             if os.readlink(f"{self.root}/self/ns/pid") != _INITIAL_PID_NS or int(os.readlink(f"{self.root}/self")) \
                     != os.getpid():
                 return False
-            with open(f"{self.root}/self/mountinfo", "rb") as f:
-                mounts = f.read().decode("utf-8", "replace").splitlines()
+            mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
         except (OSError, ValueError):
             return False
-        for line in mounts:
-            fields = line.split()
-            if len(fields) > 4 and fields[4] == self.root:
-                options = fields[-1].split(",")
-                if any(o.startswith("subset=") or (o.startswith("hidepid=") and o not in _HIDEPID_OFF)
-                       for o in options):
-                    return False
-        return True
+        return not any(option.startswith("subset=") or (option.startswith("hidepid=") and option not in _HIDEPID_OFF)
+                       for mount in mounts if mount.point == self.root for option in mount.options)
 
     def done(self) -> None:
         """Note that the scan reads no process now (for the watchdog)."""

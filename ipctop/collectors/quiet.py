@@ -109,7 +109,6 @@ class ScanMemory:
         before anything else is read, and what was read of every process that is not quiet forgotten:
         it is all read again."""
         self.scans += 1
-        self.now = {}
         before = self.listed
         every = self.every = max(self.full_every, turn_length(None, len(before)))
         everything = self.scans % every == 0  # now and then every table is walked, whatever it holds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ipctop.collectors import attachments, fds, processes, sysvipc
-from ipctop.collectors.procfs import ProcFS
+from ipctop.collectors.procfs import ProcFS, parse_mountinfo
 from ipctop.snapshot import take_snapshot
 
 SHM_HEADER = (
@@ -120,3 +120,12 @@ def test_snapshot_of_a_fixture_tree(tmp_path):
     process = snapshot.processes[100]
     assert (process.cmdline, process.wchan, process.start_time) == ("server --port", "pipe_write", 1700000005.0)
     assert process.shm == (5,) and process.pipes[0].inode == 777
+
+
+def test_mountinfo_gives_each_mount_its_unescaped_point_and_its_filesystem_options():
+    text = ("22 27 0:21 / /proc rw,relatime - proc proc rw,hidepid=invisible\n"
+            "36 35 98:0 / /mnt\\040x rw - ext3 /dev/root rw,errors=remount-ro\n"
+            "not a mount line\n")
+    mounts = parse_mountinfo(text)
+    assert [(m.point, m.fstype, m.options) for m in mounts.values()] == [
+        ("/proc", "proc", ("rw", "hidepid=invisible")), ("/mnt x", "ext3", ("rw", "errors=remount-ro"))]
