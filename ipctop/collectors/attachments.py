@@ -259,7 +259,7 @@ class _Pass:
             self.proc.reading(pid, "maps")
             try:
                 data = self.read_maps(pid) if self.read_maps is not None and not fresh \
-                    else self.proc.read_pid_bytes(pid, "maps")
+                    else self.proc.read_shared_maps(pid)
             except Gone:
                 return None
             except Denied:

@@ -13,8 +13,10 @@ are IPC (the others, a shared mapping of an ordinary file, are not):
   buffers;
 - `/SYSV%08x`: System V attachments, read by collectors/attachments.py.
 
-Maps files are large and most of their lines private, so the parser jumps from
-one `s ` to the next instead of splitting lines.  `MapsPass` reads each process's
+Maps files are large and most of their lines private: where the kernel can be
+asked for the shared lines alone (PROCMAP_QUERY, kernel/procmap.py) only those are
+read (ProcFS.read_shared_maps), and on the whole text of an older kernel the parser
+jumps from one `s ` to the next instead of splitting lines.  `MapsPass` reads each process's
 maps once per scan for every reader, and a Scanner's quiet memory keeps the
 parse (not the text) of processes that have not run.
 """
@@ -128,7 +130,7 @@ class MapsPass:
         if pid in self.denied:
             raise Denied(str(pid))
         try:
-            data = self.proc.read_pid_bytes(pid, "maps")
+            data = self.proc.read_shared_maps(pid)
         except Gone:
             self.gone.add(pid)
             raise

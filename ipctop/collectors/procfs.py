@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ipctop.kernel.procmap import shared_lines
+
 
 class Gone(Exception):
     """The process exited while it was being read."""
@@ -188,6 +190,31 @@ class ProcFS:
         finally:
             os.close(fd)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def read_shared_maps(self, pid: int) -> bytes:
+        """The lines of /proc/PID/maps that can be IPC (its shared mappings; kernel/procmap.py), or
+        the whole text where the kernel or the tree cannot be asked for those alone.  Gone or Denied
+        as read_pid_bytes raises them."""
+        if not self.is_live:
+            return self.read_pid_bytes(pid, "maps")
+        if pid in self.skip:
+            raise Gone(pid)
+        try:
+            fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as error:
+            raise classify(error) from None
+        try:
+            lines = shared_lines(fd)
+            if lines is None:  # a kernel before 6.11
+                chunks = []
+                while chunk := os.read(fd, _READ_SIZE):
+                    chunks.append(chunk)
+                lines = b"".join(chunks)
+        except OSError as error:
+            raise classify(error) from None
+        finally:
+            os.close(fd)
+        return lines
 
     def read_pid_record(self, pid: int, name: str) -> bytes:
         """Read a file the kernel prints as one record (stat, cmdline, wchan, children).

@@ -1,0 +1,110 @@
+"""A process's shared mappings asked of the kernel (PROCMAP_QUERY) are the shared lines of its maps text.
+
+Real processes hold each kind of shared mapping (a System V attachment split by
+mprotect, POSIX shared memory, a named semaphore, a memfd, shared anonymous
+memory, a file whose name has a newline); what the query gives is compared, field
+by field, with the lines of /proc/PID/maps whose permissions end in `s`.  And a
+kernel without the query (the text read instead) gives the same snapshot.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+import pytest
+
+from ipctop.collectors import procfs
+from ipctop.kernel import posix, procmap, sysv
+from ipctop.snapshot import take_snapshot
+
+
+def _shared_text_lines(pid: int) -> tuple[list[list[bytes]], int]:
+    """The shared lines of pid's maps text, each as (range, perms, offset, device, inode, name); and how
+    many lines the text has."""
+    with open(f"/proc/{pid}/maps", "rb") as f:
+        lines = f.read().splitlines()
+    shared = []
+    for line in lines:
+        fields = line.split(None, 5)
+        if fields[1].endswith(b"s"):
+            shared.append([*fields[:5], fields[5] if len(fields) > 5 else b""])
+    return shared, len(lines)
+
+
+def _queried_lines(pid: int) -> list[list[bytes]] | None:
+    fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY)
+    try:
+        data = procmap.shared_lines(fd)
+    finally:
+        os.close(fd)
+    if data is None:
+        return None
+    return [[*line.split(None, 5)[:5], line.split(None, 5)[5] if len(line.split(None, 5)) > 5 else b""]
+            for line in data.splitlines()]
+
+
+def _has_query() -> bool:
+    return _queried_lines(os.getpid()) is not None
+
+
+needs_query = pytest.mark.skipif(not _has_query(), reason="this kernel has no PROCMAP_QUERY (Linux 6.11)")
+
+
+@needs_query
+def test_every_kind_of_shared_mapping_reads_as_its_maps_line(ipc_key, posix_name, holders, tmp_path):
+    shmid = sysv.shmget(ipc_key(), 3 * 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    shm_name, sem_name = posix_name(), posix_name()
+    memfd = os.memfd_create("ipctop-test-memfd\nsecond line")
+    odd_file = tmp_path / "a file\nwith a newline"
+    odd_file.write_bytes(b"\0" * 4096)
+    kept = []
+    try:
+        os.ftruncate(memfd, 2 * 4096)
+        split = holders.spawn("shm-attach-split", shmid)
+        pshm = holders.spawn("pshm-hold", shm_name, 8192, "create")
+        psem = holders.spawn("psem-hold", sem_name, 1)
+        memfd_holder = holders.spawn("memfd-map", memfd, 2 * 4096, pass_fds=(memfd,))
+        anonymous = holders.spawn("anon-fork", 4096)
+        with open(odd_file, "r+b") as f:
+            kept.append(mmap.mmap(f.fileno(), 4096))  # a shared mapping of a file, by this very process
+        kinds = {b"/SYSV": split.pid, b"/dev/shm/" + shm_name[1:].encode(): pshm.pid,
+                 b"/dev/shm/sem.": psem.pid, b"/memfd:ipctop-test-memfd\\012second line": memfd_holder.pid,
+                 b"/dev/zero": anonymous.pid, b"with a newline": os.getpid()}
+        for pid in {*kinds.values(), int(anonymous.ready.split()[1])}:
+            expected, total = _shared_text_lines(pid)
+            assert _queried_lines(pid) == expected, pid
+            assert total > len(expected)  # the private lines (libraries, heap, stack) are left out
+        for needle, pid in kinds.items():
+            assert any(needle in line[5] for line in _queried_lines(pid) or ()), needle
+        assert len([line for line in _queried_lines(split.pid) or () if b"/SYSV" in line[5]]) == 3  # the split
+    finally:
+        for area in kept:
+            area.close()
+        os.close(memfd)
+        sysv.shm_remove(shmid)
+        posix.shm_unlink(shm_name)
+        posix.sem_unlink(sem_name)
+
+
+def test_a_kernel_without_the_query_gives_the_same_snapshot(ipc_key, posix_name, holders, monkeypatch):
+    shmid = sysv.shmget(ipc_key(), 3 * 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    name = posix_name()
+    try:
+        split = holders.spawn("shm-attach-split", shmid)
+        holders.spawn("pshm-hold", name, 4096, "create")
+        holders.spawn("anon-fork", 4096)
+
+        def seen(snapshot):  # type: ignore[no-untyped-def]
+            return (snapshot.shm[shmid].attachers, snapshot.shm[shmid].attachers_complete,
+                    sorted((o.inode, o.holders) for o in snapshot.pshm.values()),
+                    sorted((o.inode, o.holders) for o in snapshot.memfd.values() if o.source == "anonymous"))
+
+        asked = seen(take_snapshot())
+        # as on a kernel before 6.11: the ioctl is not there, and maps is read as text
+        monkeypatch.setattr(procfs, "shared_lines", lambda _fd: None)
+        assert seen(take_snapshot()) == asked
+        assert [a.pid for a in asked[0]] == [split.pid]
+    finally:
+        sysv.shm_remove(shmid)
+        posix.shm_unlink(name)
