@@ -204,7 +204,7 @@ class Scanner:
             interesting.update(posix.holder_pids)
         interesting.discard(0)
 
-        infos, fresh_infos = _process_infos(proc, interesting, processes.boot_time(proc), memory)
+        infos, fresh_infos = _process_infos(proc, interesting, processes.boot_time(proc), memory, others.namespace_of)
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
@@ -320,10 +320,11 @@ def _posix_fields(found: PosixRecords) -> dict[str, object]:
 
 
 def _process_infos(
-    proc: ProcFS, pids: set[int], btime: float, memory: quiet.ScanMemory | None
+    proc: ProcFS, pids: set[int], btime: float, memory: quiet.ScanMemory | None, namespace_of: dict[int, int]
 ) -> tuple[dict[int, processes.ProcessInfo], set[int] | None]:
     """Each process's facts, and the pids whose facts are new objects this scan (the others' are the
-    very objects of the previous scan; None without a memory)."""
+    very objects of the previous scan; None without a memory).  `namespace_of`: the IPC namespace
+    this scan found each process in (its link is not read twice)."""
     fresh: set[int] | None = set() if memory is not None else None
     remembered = memory.infos if memory is not None else {}
     quiet_pids = memory.quiet_pids() if memory is not None else set()
@@ -334,7 +335,10 @@ def _process_infos(
     parent_moved = [info for info in infos.values() if info.ppid != 0 and info.ppid not in quiet_pids]
     for pid in pids - known:
         proc.reading(pid, "stat, cmdline")
-        info = processes.read_process(proc, pid, btime, memory.ns.get(pid) if memory is not None else None)
+        link = memory.ns.get(pid) if memory is not None else None
+        if link is None and pid in namespace_of:
+            link = f"ipc:[{namespace_of[pid]}]"
+        info = processes.read_process(proc, pid, btime, link)
         if info is None:
             continue
         if memory is not None and pid in memory.now:
