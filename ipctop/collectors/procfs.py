@@ -104,6 +104,13 @@ class Progress:
         self.pid = None
 
 
+def _read_to_end(fd: int, chunks: list[bytes]) -> bytes:
+    """`chunks` already read from `fd`, and the rest of it."""
+    while chunk := os.read(fd, _READ_SIZE):
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 @dataclass(frozen=True, slots=True)
 class ProcFS:
     """A procfs root; `/proc` unless a test points it at a fixture tree.
@@ -171,50 +178,39 @@ class ProcFS:
         pids = [int(name) for name in os.listdir(self.root) if name.isdigit()]
         return [pid for pid in pids if pid not in self.skip] if self.skip else pids
 
-    def read_pid_bytes(self, pid: int, name: str) -> bytes:
-        """Read /proc/PID/NAME, raising Gone or Denied for the normal races."""
+    def _open_pid(self, pid: int, name: str) -> int:
+        """An fd of /proc/PID/NAME, raising Gone or Denied for the normal races."""
         if pid in self.skip:
             raise Gone(pid)
         # os.open/os.read rather than open(): a buffered file object costs four more
         # system calls per file (fstat, ioctl, lseek, fstat), and a scan reads thousands.
         try:
-            fd = os.open(f"{self.root}/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+            return os.open(f"{self.root}/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
         except OSError as error:
             raise classify(error) from None
+
+    def read_pid_bytes(self, pid: int, name: str) -> bytes:
+        """Read /proc/PID/NAME, raising Gone or Denied for the normal races."""
+        fd = self._open_pid(pid, name)
         try:
-            chunks = []
-            while chunk := os.read(fd, _READ_SIZE):
-                chunks.append(chunk)
+            return _read_to_end(fd, [])
         except OSError as error:
             raise classify(error) from None
         finally:
             os.close(fd)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def read_shared_maps(self, pid: int) -> bytes:
         """The lines of /proc/PID/maps that can be IPC (its shared mappings; kernel/procmap.py), or
         the whole text where the kernel or the tree cannot be asked for those alone.  Gone or Denied
         as read_pid_bytes raises them."""
-        if not self.is_live:
-            return self.read_pid_bytes(pid, "maps")
-        if pid in self.skip:
-            raise Gone(pid)
+        fd = self._open_pid(pid, "maps")
         try:
-            fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as error:
-            raise classify(error) from None
-        try:
-            lines = shared_lines(fd)
-            if lines is None:  # a kernel before 6.11
-                chunks = []
-                while chunk := os.read(fd, _READ_SIZE):
-                    chunks.append(chunk)
-                lines = b"".join(chunks)
+            lines = shared_lines(fd) if self.is_live else None
+            return _read_to_end(fd, []) if lines is None else lines  # None: a kernel before 6.11
         except OSError as error:
             raise classify(error) from None
         finally:
             os.close(fd)
-        return lines
 
     def read_pid_record(self, pid: int, name: str) -> bytes:
         """Read a file the kernel prints as one record (stat, cmdline, wchan, children).
@@ -223,24 +219,14 @@ class ProcFS:
         read is the end and the read that would return end-of-file is saved.  Not for
         files of many records (maps), where a short read can come before the end.
         """
-        if pid in self.skip:
-            raise Gone(pid)
-        try:
-            fd = os.open(f"{self.root}/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as error:
-            raise classify(error) from None
+        fd = self._open_pid(pid, name)
         try:
             data = os.read(fd, _READ_SIZE)
-            if len(data) == _READ_SIZE:
-                chunks = [data]
-                while chunk := os.read(fd, _READ_SIZE):
-                    chunks.append(chunk)
-                data = b"".join(chunks)
+            return _read_to_end(fd, [data]) if len(data) == _READ_SIZE else data
         except OSError as error:
             raise classify(error) from None
         finally:
             os.close(fd)
-        return data
 
     def read_pid_text(self, pid: int, name: str) -> str:
         return self.read_pid_bytes(pid, name).decode("utf-8", "replace")
