@@ -13,8 +13,9 @@ offset, device, inode and name (the name maps would print: `/SYSV%08x (deleted)`
 Walking from address 0 gives the shared lines alone, which `shared_lines` writes in
 the maps format so that one set of parsers reads both.  The access check is the
 one of reading maps (made when it is opened), and like reading it the query changes
-nothing.  On an older kernel the ioctl fails with ENOTTY and the caller reads the
-text (None here).
+nothing.  On an older kernel the ioctl fails with ENOTTY, and where a seccomp filter
+or a security module refuses it with EPERM or EACCES; the caller then reads the text
+(None here).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ _READABLE, _WRITABLE, _EXECUTABLE, _SHARED = 0x01, 0x02, 0x04, 0x08  # vma_flags
 _COVERING_OR_NEXT = 0x10
 _NAME_SIZE = 4096  # PATH_MAX: d_path never writes more
 _ENDED = (errno.ENOENT, errno.ESRCH)  # no shared mapping at or after the address; the process has no memory left
+# no such ioctl (before 6.11), a name longer than the buffer, or the call refused by a seccomp filter or
+# security module (the kernel's own check was made at open): the text says the same
+_READ_THE_TEXT = (errno.ENOTTY, errno.EINVAL, errno.ENAMETOOLONG, errno.EPERM, errno.EACCES)
 
 
 def shared_lines(fd: int) -> bytes | None:
@@ -55,7 +59,7 @@ def shared_lines(fd: int) -> bytes | None:
         except OSError as error:
             if error.errno in _ENDED:
                 break
-            if error.errno in (errno.ENOTTY, errno.EINVAL, errno.ENAMETOOLONG):
+            if error.errno in _READ_THE_TEXT:
                 return None
             raise
         (_size, _flags, _address, start, end, flags, _page, offset, inode,

@@ -4,7 +4,8 @@ Real processes hold each kind of shared mapping (a System V attachment split by
 mprotect, POSIX shared memory, a named semaphore, a memfd, shared anonymous
 memory, a file whose name has a newline); what the query gives is compared, field
 by field, with the lines of /proc/PID/maps whose permissions end in `s`.  And a
-kernel without the query (the text read instead) gives the same snapshot.
+kernel without the query (the text read instead) gives the same snapshot, as does a
+process whose seccomp filter refuses the ioctl (a real filter, in a child).
 """
 
 from __future__ import annotations
@@ -108,3 +109,49 @@ def test_a_kernel_without_the_query_gives_the_same_snapshot(ipc_key, posix_name,
     finally:
         sysv.shm_remove(shmid)
         posix.shm_unlink(name)
+
+
+_REFUSE_THE_QUERY = """
+import ctypes, json, os, struct, sys
+from ipctop.kernel import procmap
+from ipctop.snapshot import take_snapshot
+arch, ioctl_nr = {"x86_64": (0xC000003E, 16), "aarch64": (0xC00000B7, 29)}[os.uname().machine]
+ld, jeq, ret = 0x20, 0x15, 0x06
+program = [(ld, 0, 0, 4), (jeq, 0, 5, arch), (ld, 0, 0, 0), (jeq, 0, 3, ioctl_nr), (ld, 0, 0, 24),
+           (jeq, 0, 1, procmap.PROCMAP_QUERY), (ret, 0, 0, 0x00050000 | 1), (ret, 0, 0, 0x7FFF0000)]
+code = b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+buffer = ctypes.create_string_buffer(code)
+fprog = struct.pack("=HxxxxxxQ", len(program), ctypes.addressof(buffer))
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+fprog_buffer = ctypes.create_string_buffer(fprog)
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+# PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+assert libc.prctl(22, 2, ctypes.c_void_p(ctypes.addressof(fprog_buffer)), 0, 0) == 0, ctypes.get_errno()
+fd = os.open("/proc/self/maps", os.O_RDONLY)
+refused = procmap.shared_lines(fd) is None
+snapshot = take_snapshot()
+segment = snapshot.shm[int(sys.argv[1])]
+print(json.dumps([refused, [[a.pid, a.start, a.end, a.vmas] for a in segment.attachers],
+                  segment.attachers_complete]))
+"""
+
+
+@needs_query
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="the filter knows x86_64 and aarch64")
+def test_a_query_refused_by_seccomp_reads_the_text(ipc_key, holders):
+    import json
+    import subprocess
+    import sys
+
+    shmid = sysv.shmget(ipc_key(), 3 * 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+    try:
+        split = holders.spawn("shm-attach-split", shmid)
+        out = subprocess.run([sys.executable, "-c", _REFUSE_THE_QUERY, str(shmid)], capture_output=True,
+                             text=True, timeout=120, check=True)
+        refused, attachers, complete = json.loads(out.stdout)
+        segment = take_snapshot().shm[shmid]
+        assert refused  # the filter made the ioctl fail with EPERM
+        assert attachers == [[a.pid, a.start, a.end, a.vmas] for a in segment.attachers]
+        assert attachers[0][0] == split.pid and attachers[0][3] == 3 and complete
+    finally:
+        sysv.shm_remove(shmid)
