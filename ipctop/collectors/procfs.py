@@ -206,7 +206,8 @@ class ProcFS:
         fd = self._open_pid(pid, "maps")
         try:
             lines = shared_lines(fd) if self.is_live else None
-            return _read_to_end(fd, []) if lines is None else lines  # None: a kernel before 6.11
+            # None: not asked (a fixture tree) or not answered (before 6.11, or refused): the text
+            return _read_to_end(fd, []) if lines is None else lines
         except OSError as error:
             raise classify(error) from None
         finally:
