@@ -52,8 +52,6 @@ from ipctop.collectors.run_counts import RunCounts
 
 FULL_EVERY = 30  # scans: the least, whatever the pace
 FULL_EVERY_SECONDS = 60.0  # at a monitor's pace, a turn lasts at least this long
-
-
 TURN_PROCESSES = 100  # at most about this many processes read in full a scan for the turn
 
 

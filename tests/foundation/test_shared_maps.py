@@ -25,12 +25,14 @@ def _shared_text_lines(pid: int) -> tuple[list[list[bytes]], int]:
     many lines the text has."""
     with open(f"/proc/{pid}/maps", "rb") as f:
         lines = f.read().splitlines()
-    shared = []
-    for line in lines:
-        fields = line.split(None, 5)
-        if fields[1].endswith(b"s"):
-            shared.append([*fields[:5], fields[5] if len(fields) > 5 else b""])
-    return shared, len(lines)
+    fields = [_fields(line) for line in lines]
+    return [line for line in fields if line[1].endswith(b"s")], len(lines)
+
+
+def _fields(line: bytes) -> list[bytes]:
+    """A maps line as (range, perms, offset, device, inode, name), the name empty when there is none."""
+    fields = line.split(None, 5)
+    return [*fields[:5], fields[5] if len(fields) > 5 else b""]
 
 
 def _queried_lines(pid: int) -> list[list[bytes]] | None:
@@ -41,8 +43,7 @@ def _queried_lines(pid: int) -> list[list[bytes]] | None:
         os.close(fd)
     if data is None:
         return None
-    return [[*line.split(None, 5)[:5], line.split(None, 5)[5] if len(line.split(None, 5)) > 5 else b""]
-            for line in data.splitlines()]
+    return [_fields(line) for line in data.splitlines()]
 
 
 def _has_query() -> bool:
