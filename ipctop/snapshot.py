@@ -44,6 +44,7 @@ from ipctop.collectors.limits import read_limits
 from ipctop.collectors.mappings import MapsPass
 from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
+from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.kernel.ipcns import inode_of
 from ipctop.model import Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
@@ -160,12 +161,17 @@ class Scanner:
         all_pids = memory.start_scan(proc) if memory is not None else proc.pids()
 
         places = own_places(proc)
-        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
+        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None,
+                               split_deadline=STALL_SECONDS)
         others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
         # every process's maps, read once: the attachment scan reads those it needs first (through
         # the pass, as it would alone: its settling depends on when it reads them), then the pass
         # reads the others for the POSIX and unnamed objects
         maps_pass = MapsPass(proc, memory, places.shm_dev) if self.posix else None
+        if maps_pass is not None and memory is None:
+            # a one-off scan reads every maps file: on many processes, two processes read them at once;
+            # the settling below still compares what it counts with a reading of the table made after
+            maps_pass.read_ahead(all_pids, STALL_SECONDS)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
@@ -190,7 +196,8 @@ class Scanner:
         }
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
-        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix,
+                                     split_deadline=STALL_SECONDS)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(fd_scan.holders)
@@ -333,12 +340,21 @@ def _process_infos(
     infos = {pid: remembered[pid] for pid in known}
     # quiet processes whose parent ran: did it exit, so that they were reparented?
     parent_moved = [info for info in infos.values() if info.ppid != 0 and info.ppid not in quiet_pids]
-    for pid in pids - known:
-        proc.reading(pid, "stat, cmdline")
+
+    def read(pid: int) -> processes.ProcessInfo | None:
         link = memory.ns.get(pid) if memory is not None else None
         if link is None and pid in namespace_of:
             link = f"ipc:[{namespace_of[pid]}]"
-        info = processes.read_process(proc, pid, btime, link)
+        return processes.read_process(proc, pid, btime, link)
+
+    to_read = sorted(pids - known)  # in pid order, as `list` prints them
+    if memory is None and proc.is_live and worth_splitting(len(to_read)):
+        reader = Reader(read, tuple, processes.ProcessInfo._make, None)
+        infos.update(read_split(proc, "stat, cmdline", to_read, reader, STALL_SECONDS))  # type: ignore[arg-type]
+        return infos, fresh
+    for pid in to_read:
+        proc.reading(pid, "stat, cmdline")
+        info = read(pid)
         if info is None:
             continue
         if memory is not None and pid in memory.now:

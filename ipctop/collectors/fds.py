@@ -18,11 +18,12 @@ import os
 import stat
 import struct
 import termios
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ipctop.collectors.posix import read_fdinfo
 from ipctop.collectors.procfs import Denied, Gone, ProcFS, classify
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.kernel import pidfd, statx
 from ipctop.kernel.posix import statx_nosync
 
@@ -308,12 +309,21 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
 
 
 def scan_fds(
-    proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None
+    proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None,
+    split_deadline: float | None = None,
 ) -> FdScan:
     """Every process's pipe and FIFO ends (and object fds); with `memory`, those of processes that
-    have not run since they were last read are taken from it (see quiet.py)."""
+    have not run since they were last read are taken from it (see quiet.py).  Without memory, on
+    many processes and with `split_deadline`, a forked child reads half of them (split_read.py; it
+    must answer within that many seconds)."""
     scan = FdScan()
     if memory is None:
+        if split_deadline is not None and proc.is_live and worth_splitting(len(pids)):
+            reader = Reader(lambda pid: read_process_fds(proc, pid, mount_ids), _plain_fds, _fds_from_plain, NO_FDS)
+            found = read_split(proc, "fd", pids, reader, split_deadline)
+            for pid in pids:
+                scan.add(pid, found.get(pid, NO_FDS))
+            return scan
         for pid in pids:
             proc.reading(pid, "fd")
             scan.add(pid, read_process_fds(proc, pid, mount_ids))
@@ -352,6 +362,30 @@ def scan_fds(
     scan.fresh = set(reread)
     memory.fd_scan = scan
     return scan
+
+
+def _plain_fds(held: PidFds) -> tuple[object, ...]:
+    """What one process holds as plain tuples (marshal sends no named tuples)."""
+    pipes, fifos, denied, objects = held
+    return (
+        tuple((inode, tuple(end)) for inode, end in pipes),
+        tuple((inode, path, tuple(end)) for inode, path, end in fifos),
+        denied,
+        tuple((o.kind, o.inode, o.link, o.mnt_id, tuple(o.end), o.dev) for o in objects),
+    )
+
+
+def _fds_from_plain(plain: tuple[Any, ...]) -> PidFds:
+    pipes, fifos, denied, objects = plain
+    if denied and not (pipes or fifos or objects):
+        return DENIED_FDS
+    return PidFds(
+        tuple((inode, RawEnd(*end)) for inode, end in pipes),
+        tuple((inode, path, RawEnd(*end)) for inode, path, end in fifos),
+        denied,
+        tuple(RawObjectFd(kind, inode, link, mnt_id, RawEnd(*end), dev)
+              for kind, inode, link, mnt_id, end, dev in objects),
+    )
 
 
 def _same_fifo_paths(proc: ProcFS, pid: int, fifos: tuple[tuple[int, str, RawEnd], ...]) -> bool:

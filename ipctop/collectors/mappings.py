@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 
 POSIX, MEMFD, ANONYMOUS = "posix", "memfd", "anonymous"
 
@@ -49,6 +50,7 @@ class SharedMapping(NamedTuple):
 
 
 _ANON_NAMES = (b"/dev/zero (deleted)", b"[anon_shmem:")
+_GONE, _DENIED = 0, 1  # a maps file read ahead that could not be read, and why
 
 
 def parse_shared_mappings(pid: int, data: bytes, shm_dev: int | None) -> tuple[SharedMapping, ...]:
@@ -112,7 +114,7 @@ class MapsPass:
     text it hands over at once: no text is kept for later (at 10,000 processes, keeping
     them all until the end of the pass held 40 MB at once)."""
 
-    __slots__ = ("proc", "memory", "shm_dev", "read_pids", "denied", "gone", "mappings")
+    __slots__ = ("proc", "memory", "shm_dev", "read_pids", "denied", "gone", "mappings", "ahead")
 
     def __init__(self, proc: ProcFS, memory: ScanMemory | None, shm_dev: int | None) -> None:
         self.proc = proc
@@ -122,15 +124,37 @@ class MapsPass:
         self.denied: dict[int, str] = {}
         self.gone: set[int] = set()
         self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
+        self.ahead: dict[int, bytes | int] = {}  # maps read ahead (read_ahead), each handed over once
+
+    def read_ahead(self, pids: list[int], deadline: float) -> None:
+        """Read the maps of `pids` now, half of them in a forked child (split_read.py), for `read` to hand
+        over: for a one-off scan of many processes, where every maps file is read anyway."""
+        if not (self.proc.is_live and worth_splitting(len(pids))):
+            return
+        found = read_split(self.proc, "maps", pids, Reader(self._maps_or_error, bytes, bytes, b""), deadline)
+        self.ahead = {pid: found.get(pid, b"") for pid in pids}
+
+    def _maps_or_error(self, pid: int) -> bytes | int:
+        try:
+            return self.proc.read_shared_maps(pid)
+        except Gone:
+            return _GONE
+        except Denied:
+            return _DENIED
 
     def read(self, pid: int) -> bytes:
-        """The maps of `pid`, read now, its shared mappings noted; raises Gone or Denied as ProcFS does."""
+        """The maps of `pid`, read now (or read ahead), its shared mappings noted; raises Gone or Denied
+        as ProcFS does."""
         if pid in self.gone:
             raise Gone(str(pid))
         if pid in self.denied:
             raise Denied(str(pid))
         try:
-            data = self.proc.read_shared_maps(pid)
+            data = self.ahead.pop(pid, None)
+            if data is None:
+                data = self.proc.read_shared_maps(pid)
+            elif data.__class__ is int:
+                raise Gone(str(pid)) if data == _GONE else Denied(str(pid))
         except Gone:
             self.gone.add(pid)
             raise

@@ -38,12 +38,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ipctop.collectors import syscalls
 from ipctop.collectors.fds import FdScan, pipe_inode
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.collectors.syscalls import TaskCall
 from ipctop.kernel import statx
 
@@ -203,10 +204,12 @@ def scan_waits(
     memory: ScanMemory | None = None,
     remembered: WaitMemory | None = None,
     posix: PosixLookup | None = None,
+    split_deadline: float | None = None,
 ) -> WaitScan:
     """Every wait of every thread of `pids`; with `memory`, what was found of a process none of
     whose threads has run is taken from `remembered` (which this scan then replaces);
-    `posix` resolves waits on POSIX objects (None: they are left out)."""
+    `posix` resolves waits on POSIX objects (None: they are left out).  Without memory, on many
+    processes and with `split_deadline`, a forked child reads half of them (split_read.py)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
     context = _Context(proc, fd_scan, own_ns, sem_values, posix)
     found: dict[int, PidWaits] = {}
@@ -222,6 +225,13 @@ def scan_waits(
         found = {pid: waits for pid, waits in remembered.found.items() if pid in unchanged}
         idle = remembered.idle & unchanged
         to_read = set(pids) - idle - found.keys()
+    if memory is None and split_deadline is not None and proc.is_live:
+        listed = to_read = list(pids)
+        if worth_splitting(len(listed)):
+            reader = Reader(lambda pid: _read_pid(proc, pid, None, names, context), _plain_waits, _waits_from_plain,
+                            NO_WAITS)
+            found = read_split(proc, "system calls", listed, reader, split_deadline)
+            to_read = ()
     for pid in to_read:
         proc.reading(pid, "system calls")  # for the Scanner's watchdog: memory reads can wait on locks
         threads = memory.threads.get(pid) if memory is not None else None
@@ -244,6 +254,17 @@ def scan_waits(
     if remembered is not None and memory is not None:
         remembered.found, remembered.idle = found, idle
     return scan
+
+
+def _plain_waits(found: PidWaits) -> tuple[object, ...]:
+    """What was found of one process as plain tuples (marshal sends no named tuples)."""
+    waits, sem_calls, unread = found
+    return tuple(map(tuple, waits)), tuple(map(tuple, sem_calls)), unread
+
+
+def _waits_from_plain(plain: tuple[Any, ...]) -> PidWaits:
+    waits, sem_calls, unread = plain
+    return PidWaits(tuple(FoundWait(*wait) for wait in waits), tuple(TaskCall(*call) for call in sem_calls), unread)
 
 
 def _task_ids(proc: ProcFS, pid: int, threads: int | None) -> list[int] | None:
