@@ -162,7 +162,7 @@ class Scanner:
 
         places = own_places(proc)
         fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None,
-                               split_deadline=STALL_SECONDS)
+                               split=True)
         others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
         # every process's maps, read once: the attachment scan reads those it needs first (through
         # the pass, as it would alone: its settling depends on when it reads them), then the pass
@@ -171,7 +171,7 @@ class Scanner:
         if maps_pass is not None and memory is None:
             # a one-off scan reads every maps file: on many processes, two processes read them at once;
             # the settling below still compares what it counts with a reading of the table made after
-            maps_pass.read_ahead(all_pids, STALL_SECONDS)
+            maps_pass.read_ahead(all_pids)
         maps_scan = attachments.scan_attachments(
             proc,
             shm_rows,
@@ -197,7 +197,7 @@ class Scanner:
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
         wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix,
-                                     split_deadline=STALL_SECONDS)
+                                     split=True)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(fd_scan.holders)
@@ -350,7 +350,7 @@ def _process_infos(
     to_read = sorted(pids - known)  # in pid order, as `list` prints them
     if memory is None and proc.is_live and worth_splitting(len(to_read)):
         reader = Reader(read, tuple, processes.ProcessInfo._make, None)
-        infos.update(read_split(proc, "stat, cmdline", to_read, reader, STALL_SECONDS))  # type: ignore[arg-type]
+        infos.update(read_split(proc, "stat, cmdline", to_read, reader))  # type: ignore[arg-type]
         return infos, fresh
     for pid in to_read:
         proc.reading(pid, "stat, cmdline")

@@ -310,17 +310,16 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
 
 def scan_fds(
     proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None,
-    split_deadline: float | None = None,
+    split: bool = False,
 ) -> FdScan:
     """Every process's pipe and FIFO ends (and object fds); with `memory`, those of processes that
     have not run since they were last read are taken from it (see quiet.py).  Without memory, on
-    many processes and with `split_deadline`, a forked child reads half of them (split_read.py; it
-    must answer within that many seconds)."""
+    many processes and with `split`, a forked child reads half of them (split_read.py)."""
     scan = FdScan()
     if memory is None:
-        if split_deadline is not None and proc.is_live and worth_splitting(len(pids)):
+        if split and proc.is_live and worth_splitting(len(pids)):
             reader = Reader(lambda pid: read_process_fds(proc, pid, mount_ids), _plain_fds, _fds_from_plain, NO_FDS)
-            found = read_split(proc, "fd", pids, reader, split_deadline)
+            found = read_split(proc, "fd", pids, reader)
             for pid in pids:
                 scan.add(pid, found.get(pid, NO_FDS))
             return scan

@@ -126,12 +126,12 @@ class MapsPass:
         self.mappings: dict[int, tuple[SharedMapping, ...]] = {}
         self.ahead: dict[int, bytes | int] = {}  # maps read ahead (read_ahead), each handed over once
 
-    def read_ahead(self, pids: list[int], deadline: float) -> None:
+    def read_ahead(self, pids: list[int]) -> None:
         """Read the maps of `pids` now, half of them in a forked child (split_read.py), for `read` to hand
         over: for a one-off scan of many processes, where every maps file is read anyway."""
         if not (self.proc.is_live and worth_splitting(len(pids))):
             return
-        found = read_split(self.proc, "maps", pids, Reader(self._maps_or_error, bytes, bytes, b""), deadline)
+        found = read_split(self.proc, "maps", pids, Reader(self._maps_or_error, bytes, bytes, b""))
         self.ahead = {pid: found.get(pid, b"") for pid in pids}
 
     def _maps_or_error(self, pid: int) -> bytes | int:

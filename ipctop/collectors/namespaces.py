@@ -25,6 +25,7 @@ from ipctop.collectors import containers, ipcstate, processes, sysvipc
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
+from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.kernel.ipcns import Target, Unenterable, inode_of, visit
 from ipctop.model import Limits
 
@@ -82,10 +83,18 @@ def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemor
     members: dict[int, list[int]] = {own: []} if own else {}
     unreadable = 0
     inodes: dict[str, int] = {}  # a machine has a few namespaces: each link parsed once
+    ahead = _read_ahead(proc, pids, skip) if memory is None else None
     for pid in pids:
         if pid in skip:
             continue
         link = remembered.get(pid)
+        if ahead is not None:
+            link = ahead.get(pid)
+            if link is None:
+                continue  # gone
+            if link == _DENIED:
+                unreadable += 1
+                continue
         if link is None:
             try:
                 link = proc.readlink_pid(pid, "ns/ipc")
@@ -106,6 +115,27 @@ def discover(proc: ProcFS, pids: Iterable[int], own_link: str, memory: ScanMemor
         namespace_of[pid] = inode
         members[inode].append(pid)
     return Discovery(own, namespace_of, {inode: tuple(sorted(pids)) for inode, pids in members.items()}, unreadable)
+
+
+_DENIED = ""  # a link read ahead that could not be read (a link is never empty)
+
+
+def _read_ahead(proc: ProcFS, pids: Iterable[int], skip: set[int]) -> dict[int, str] | None:
+    """Every process's link (or _DENIED; a process gone is left out), read by two processes at once
+    (split_read.py) when there are many; None when they are not."""
+    listed = [pid for pid in pids if pid not in skip]
+    if not (proc.is_live and worth_splitting(len(listed))):
+        return None
+
+    def link_of(pid: int) -> str | None:
+        try:
+            return proc.readlink_pid(pid, "ns/ipc")
+        except Gone:
+            return None
+        except Denied:
+            return _DENIED
+
+    return read_split(proc, "ns/ipc", listed, Reader(link_of, str, str, None))
 
 
 def _same_places(proc: ProcFS, memory: ScanMemory, earlier: Discovery) -> bool:

@@ -11,7 +11,7 @@ changes nothing.
 This process reads its own files before the pipe to the child exists, so that the
 pipe is never in its fds; the child, made after the list of pids, is not in
 it either.  Where the child cannot help (fork refused, it fails, or it has not
-answered within `deadline` seconds: a read of a process stuck in the kernel), its
+answered within ANSWER_WITHIN seconds: a read of a process stuck in the kernel), its
 share is read here, so the answer is the same, only later.
 """
 
@@ -31,6 +31,9 @@ from ipctop.kernel.libc import libc
 
 # Below this many processes a fork costs more than half of their reading saves.
 SPLIT_FROM = 600
+# A helper that has not answered this many seconds after its parent read its own share is given up
+# (as the Scanner gives up a read of a process stuck in the kernel) and its share read by the parent.
+ANSWER_WITHIN = 2.0
 _PR_SET_PDEATHSIG = 1
 
 Found = TypeVar("Found")
@@ -52,7 +55,7 @@ def worth_splitting(count: int) -> bool:
 
 
 def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Found],
-               deadline: float) -> dict[int, Found]:
+               deadline: float = ANSWER_WITHIN) -> dict[int, Found]:
     """`reader.read(pid)` of every pid (in their order), by this process and a forked child, but for those
     where it found `reader.nothing` (left out).  This process notes each of its own reads in `proc` (for
     the scan's watchdog)."""

@@ -89,7 +89,7 @@ def test_a_split_snapshot_is_the_snapshot_one_process_reads(holders, ipc_key, po
         monkeypatch.setattr(split_read, "_start_child", counted)
         monkeypatch.setattr(split_read, "SPLIT_FROM", 1)
         split = take_snapshot()
-        assert len(forks) == 4  # fds, maps, system calls, process facts: each read by two processes
+        assert len(forks) == 5  # fds, namespaces, maps, system calls, process facts: each by two processes
         assert all(forks)  # and the helper had its share of each
         monkeypatch.setattr(split_read, "SPLIT_FROM", 10**9)
         alone = take_snapshot()
