@@ -62,9 +62,11 @@ def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Foun
     own = os.getpid()
     read = reader.read
     found: dict[int, Found] = {}
+    nothing = reader.nothing
     if own in pids:
         proc.reading(own, what)
-        found[own] = read(own)  # before the pipe is made: the snapshot must not show it
+        if (one := read(own)) is not nothing:  # before the pipe is made: the snapshot must not show it
+            found[own] = one
     # interleaved: neighbouring pids are often alike (a pool of workers), so each share is half the work
     theirs = [pid for pid in pids[1::2] if pid != own]
     ours = [pid for pid in pids[0::2] if pid != own]
@@ -73,7 +75,8 @@ def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Foun
     try:
         for pid in ours:
             proc.reading(pid, what)
-            found[pid] = read(pid)
+            if (one := read(pid)) is not nothing:
+                found[pid] = one
         proc.done()  # waiting for the child is not a read of the last process
     finally:
         if child is not None:
@@ -83,7 +86,8 @@ def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Foun
         from_child = {}
         for pid in theirs:
             proc.reading(pid, what)
-            from_child[pid] = read(pid)
+            if (one := read(pid)) is not nothing:
+                from_child[pid] = one
         proc.done()
     found.update(from_child)
     return {pid: found[pid] for pid in pids if pid in found}  # in the order of `pids`, as a loop would give

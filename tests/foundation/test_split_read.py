@@ -142,6 +142,20 @@ def test_a_helper_that_fails_or_hangs_leaves_its_share_to_the_parent_and_is_not_
 
 
 @needs_two_cpus
+def test_a_process_gone_is_left_out_by_either_reader(holders):
+    for _ in range(3):
+        holders.spawn("hold")
+    gone = []
+    for _ in range(2):  # two in a row: one in each share
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        gone.append(child.pid)
+    pids = sorted([*_our_pids(), *gone])
+    found = split_read.read_split(ProcFS(), "comm", pids, _comm_reader(), deadline=5)
+    assert found == {pid: _comm(pid) for pid in pids if pid not in gone}
+
+
+@needs_two_cpus
 def test_a_read_given_up_by_the_watchdog_still_ends_its_helper(holders):
     for _ in range(4):
         holders.spawn("hold")
