@@ -1,8 +1,9 @@
 """Many processes' /proc files read by two processes at once, for a one-off snapshot of a large machine.
 
-At thousands of processes most of a first scan is the reading of /proc/PID/fd (a
-listing and a readlink per fd).  A second thread does not help (the GIL passes at
-every system call), a second process does: a forked child reads every other
+At thousands of processes most of a first scan is the kernel answering reads of
+/proc/PID (a listing of fd and a readlink per fd, the maps, the system calls, stat,
+cmdline and wchan).  A second thread does not help (the GIL passes at every system
+call), a second process does: a forked child reads every other
 process of the list while this one reads the rest, and sends what it found back
 through a pipe (marshal, as plain tuples the caller's `encode` makes and `decode`
 reads back).  The child reads as this process would (the same function) and
@@ -70,7 +71,7 @@ def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Foun
     # interleaved: neighbouring pids are often alike (a pool of workers), so each share is half the work
     theirs = [pid for pid in pids[1::2] if pid != own]
     ours = [pid for pid in pids[0::2] if pid != own]
-    child, answer = _start_child(theirs, reader)
+    child, answer = _start_child(theirs, reader) if theirs else (None, -1)
     from_child = None
     try:
         for pid in ours:
