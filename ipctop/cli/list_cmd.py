@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import sys
-import textwrap
 
 from ipctop.cli.common import UsageError, pid_list, user_id
 
@@ -55,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(snapshot_to_json(snapshot))
         return 0
+    import textwrap  # here: the tables alone need it, `list --json` starts without it
+
     from ipctop.kinds import KINDS
     from ipctop.kinds.table import kind_table
     from ipctop.render.formatting import uninspected_sentence

@@ -48,8 +48,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ipctop.collectors.run_counts import RunCounts
-
 FULL_EVERY = 30  # scans: the least, whatever the pace
 FULL_EVERY_SECONDS = 60.0  # at a monitor's pace, a turn lasts at least this long
 TURN_PROCESSES = 100  # at most about this many processes read in full a scan for the turn
@@ -92,6 +90,8 @@ class ScanMemory:
         self.attachments: Any = None  # attachments.AttachmentScan of the latest scan
         self.namespace_attachments: dict[int, Any] = {}  # ... of each other IPC namespace, by inode
         self.now: dict[int, bytes] = {}  # this scan's marks
+        from ipctop.collectors.run_counts import RunCounts  # here: a one-off look (no memory) needs none
+
         self.counts = RunCounts()
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
