@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psutil
 import pytest
@@ -95,7 +96,9 @@ def test_a_split_snapshot_is_the_snapshot_one_process_reads(holders, ipc_key, po
         alone = take_snapshot()
 
         for pid in ours:
-            assert split.processes[pid] == alone.processes[pid], pid
+            # ipctop's own state is whatever its threads were doing at that read (R or S): not compared
+            state = {"state": ""} if pid == os.getpid() else {}
+            assert replace(split.processes[pid], **state) == replace(alone.processes[pid], **state), pid
         assert split.shm[shmid] == alone.shm[shmid]
         assert [a.pid for a in split.shm[shmid].attachers] == [attacher.pid]
         assert split.msg[msqid] == alone.msg[msqid]
