@@ -94,13 +94,16 @@ class FdScan:
         scan = FdScan()
         old = self.by_pid
         listed = set(pids)
-        left = (old.keys() - listed) | (old.keys() & reread.keys())  # their old ends go
+        # a process that has not run, read again at its turn and found holding the very fds it held
+        # (scan_fds then hands over the previous scan's object), moves no end: its pipes keep their lists
+        moved = {pid: held for pid, held in reread.items() if old.get(pid) is not held}
+        left = (old.keys() - listed) | (old.keys() & moved.keys())  # their old ends go
         by_pid = scan.by_pid = dict(old)
         holders = scan.holders = dict(self.holders)
         for pid in left:
             del by_pid[pid]
             holders.pop(pid, None)
-        for pid, held in reread.items():
+        for pid, held in moved.items():
             if held is not NO_FDS:
                 by_pid[pid] = held
                 if held.pipes or held.fifos:
@@ -113,7 +116,7 @@ class FdScan:
             for inode, _end in old[pid].pipes:
                 if inode not in changed:
                     changed[inode] = [end for end in self.pipe_ends[inode] if end.pid not in leaving]
-        for held in reread.values():
+        for held in moved.values():
             for inode, end in held.pipes:
                 ends = changed.get(inode)
                 if ends is None:
@@ -333,6 +336,8 @@ def scan_fds(
     previous = memory.fd_scan
     # what is remembered is of quiet processes only (quiet.py): the others, and the quiet ones holding a
     # FIFO or not readable, are looked at; found by set operations, in the order of `pids` (ascending)
+    earlier = previous.by_pid if previous is not None else {}  # what the previous scan found of each
+    unchanged = memory.unchanged_pids()
     if previous is not None:
         special = {end.pid for ends in previous.fifo_ends.values() for end in ends} | previous.denied.keys()
     else:
@@ -348,7 +353,15 @@ def scan_fds(
                     reread[pid] = held  # the very fds: patched() takes every FIFO holder from `reread`
                     continue
         proc.reading(pid, "fd")
-        held = reread[pid] = remembered[pid] = read_process_fds(proc, pid, mount_ids)
+        held = read_process_fds(proc, pid, mount_ids)
+        before = earlier.get(pid)
+        if before is not None and pid in unchanged and before == held:
+            # a process that has not run, read in full at its turn, holding the very fds: the same object,
+            # so that its pipes keep their lists (records.py: a pipe whose list is the very list of the
+            # previous scan has only holders that have not run, and keeps its fill; one that ran must
+            # not keep it, so only those that have not run are given their object back)
+            held = before
+        reread[pid] = remembered[pid] = held
         memory.read_in_full(pid, proc.root)
     proc.done()
     if previous is not None and len(reread) < len(pids) // 4:
@@ -358,7 +371,8 @@ def scan_fds(
             held = remembered.get(pid, NO_FDS)
             if held is not NO_FDS:
                 scan.add(pid, held)
-    scan.fresh = set(reread)
+    # the pids whose fds are new objects (one found holding the very fds it held keeps its object)
+    scan.fresh = {pid for pid, held in reread.items() if earlier.get(pid) is not held}
     memory.fd_scan = scan
     return scan
 
