@@ -161,8 +161,7 @@ class Scanner:
         all_pids = memory.start_scan(proc) if memory is not None else proc.pids()
 
         places = own_places(proc)
-        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None,
-                               split=True)
+        fd_scan = fds.scan_fds(proc, all_pids, memory, places.mount_ids if proc.is_live else None)
         others = namespace_scan.read(proc, all_pids, own_ns, memory, memo.namespaces)
         # every process's maps, read once: the attachment scan reads those it needs first (through
         # the pass, as it would alone: its settling depends on when it reads them), then the pass
@@ -196,8 +195,7 @@ class Scanner:
         }
 
         sem_values = {semid: state.values for semid, state in sem_states.items()}
-        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix,
-                                     split=True)
+        wait_scan = waits.scan_waits(proc, all_pids, fd_scan, own_ns, sem_values, memory, memo.waits, posix)
 
         interesting = set(wait_scan.by_pid)
         interesting.update(fd_scan.holders)
@@ -348,7 +346,7 @@ def _process_infos(
         return processes.read_process(proc, pid, btime, link)
 
     to_read = sorted(pids - known)  # in pid order, as `list` prints them
-    if memory is None and proc.is_live and worth_splitting(len(to_read)):
+    if memory is None and worth_splitting(proc, len(to_read)):
         reader = Reader(read, tuple, processes.ProcessInfo._make, None)
         infos.update(read_split(proc, "stat, cmdline", to_read, reader))  # type: ignore[arg-type]
         return infos, fresh

@@ -312,15 +312,14 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
 
 
 def scan_fds(
-    proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None,
-    split: bool = False,
+    proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None
 ) -> FdScan:
     """Every process's pipe and FIFO ends (and object fds); with `memory`, those of processes that
     have not run since they were last read are taken from it (see quiet.py).  Without memory, on
-    many processes and with `split`, a forked child reads half of them (split_read.py)."""
+    many processes, a forked child reads half of them (split_read.py)."""
     scan = FdScan()
     if memory is None:
-        if split and proc.is_live and worth_splitting(len(pids)):
+        if worth_splitting(proc, len(pids)):
             reader = Reader(lambda pid: read_process_fds(proc, pid, mount_ids), _plain_fds, _fds_from_plain, NO_FDS)
             found = read_split(proc, "fd", pids, reader)
             for pid in pids:

@@ -129,7 +129,7 @@ class MapsPass:
     def read_ahead(self, pids: list[int]) -> None:
         """Read the maps of `pids` now, half of them in a forked child (split_read.py), for `read` to hand
         over: for a one-off scan of many processes, where every maps file is read anyway."""
-        if not (self.proc.is_live and worth_splitting(len(pids))):
+        if not worth_splitting(self.proc, len(pids)):
             return
         found = read_split(self.proc, "maps", pids, Reader(self._maps_or_error, bytes, bytes, b""))
         self.ahead = {pid: found.get(pid, b"") for pid in pids}

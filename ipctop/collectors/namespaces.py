@@ -124,7 +124,7 @@ def _read_ahead(proc: ProcFS, pids: Iterable[int], skip: set[int]) -> dict[int, 
     """Every process's link (or _DENIED; a process gone is left out), read by two processes at once
     (split_read.py) when there are many; None when they are not."""
     listed = [pid for pid in pids if pid not in skip]
-    if not (proc.is_live and worth_splitting(len(listed))):
+    if not worth_splitting(proc, len(listed)):
         return None
 
     def link_of(pid: int) -> str | None:

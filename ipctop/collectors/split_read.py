@@ -50,9 +50,10 @@ class Reader(Generic[Found]):
         self.read, self.encode, self.decode, self.nothing = read, encode, decode, nothing
 
 
-def worth_splitting(count: int) -> bool:
-    """True when `count` processes are read faster by two processes, on a machine with two CPUs for us."""
-    return count >= SPLIT_FROM and len(os.sched_getaffinity(0)) >= 2
+def worth_splitting(proc: ProcFS, count: int) -> bool:
+    """True when `count` processes of `proc` are read faster by two processes: the live /proc, and a
+    machine with two CPUs for us."""
+    return count >= SPLIT_FROM and proc.is_live and len(os.sched_getaffinity(0)) >= 2
 
 
 def read_split(proc: ProcFS, what: str, pids: Sequence[int], reader: Reader[Found],

@@ -204,12 +204,11 @@ def scan_waits(
     memory: ScanMemory | None = None,
     remembered: WaitMemory | None = None,
     posix: PosixLookup | None = None,
-    split: bool = False,
 ) -> WaitScan:
     """Every wait of every thread of `pids`; with `memory`, what was found of a process none of
     whose threads has run is taken from `remembered` (which this scan then replaces);
     `posix` resolves waits on POSIX objects (None: they are left out).  Without memory, on many
-    processes and with `split`, a forked child reads half of them (split_read.py)."""
+    processes, a forked child reads half of them (split_read.py)."""
     names = syscalls.call_names() if proc.is_live else syscalls.call_names("x86_64")
     context = _Context(proc, fd_scan, own_ns, sem_values, posix)
     found: dict[int, PidWaits] = {}
@@ -225,9 +224,9 @@ def scan_waits(
         found = {pid: waits for pid, waits in remembered.found.items() if pid in unchanged}
         idle = remembered.idle & unchanged
         to_read = set(pids) - idle - found.keys()
-    if memory is None and split and proc.is_live:
+    if memory is None:
         listed = to_read = list(pids)
-        if worth_splitting(len(listed)):
+        if worth_splitting(proc, len(listed)):
             reader = Reader(lambda pid: _read_pid(proc, pid, None, names, context), _plain_waits, _waits_from_plain,
                             NO_WAITS)
             found = read_split(proc, "system calls", listed, reader)

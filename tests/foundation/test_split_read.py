@@ -180,7 +180,7 @@ def test_a_read_given_up_by_the_watchdog_still_ends_its_helper(holders):
 
 
 def test_few_processes_are_read_by_one():
-    assert not split_read.worth_splitting(split_read.SPLIT_FROM - 1)
+    assert not split_read.worth_splitting(ProcFS(), split_read.SPLIT_FROM - 1)
 
 
 _KILLED_PARENT = """
