@@ -218,8 +218,7 @@ def growth(world: World, repeat: int) -> dict[str, Any]:
     """A one-off snapshot (a fresh Scanner, as `ipctop list` takes it) and its JSON, of the world read with
     none, a quarter, half and all of its processes (the others skipped as if they were not there):
     linear growth gives the same cost per 1,000 processes at each size."""
-    import dataclasses
-
+    from ipctop.frozen import replace
     from ipctop.render.jsonout import snapshot_to_json
     from ipctop.snapshot import LIVE, Scanner
 
@@ -227,7 +226,7 @@ def growth(world: World, repeat: int) -> dict[str, Any]:
     sizes: dict[str, Any] = {}
     for fraction in (0.0, 0.25, 0.5, 1.0):
         shown = set(pids[: round(fraction * len(pids))])
-        proc = dataclasses.replace(LIVE, skip=frozenset(p for p in pids if p not in shown))
+        proc = replace(LIVE, skip=frozenset(p for p in pids if p not in shown))
         times, json_times, size = [], [], 0
         for _ in range(repeat):
             started = time.perf_counter()

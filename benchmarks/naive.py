@@ -26,8 +26,8 @@ import termios
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 
+from ipctop.frozen import replace
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.keys import POSIX_BENCH_PREFIX

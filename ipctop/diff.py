@@ -11,9 +11,10 @@ inode and name.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
+from ipctop.frozen import replace
 from ipctop.kinds import KINDS, ObjectKind
 from ipctop.model import Fifo, Holder, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
 

@@ -7,9 +7,10 @@ nothing else.  Field names are the JSON field names of `ipctop list --json`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
+
+from ipctop.frozen import frozen
 
 AccessMode = Literal["r", "w", "rw"]
 
@@ -22,7 +23,10 @@ def _frozen_map(items: Mapping | None = None) -> Mapping:
     return MappingProxyType(dict(items or {}))
 
 
-@dataclass(frozen=True, slots=True)
+_EMPTY_MAP: Mapping = MappingProxyType({})  # every empty default: it cannot be changed, so one will do
+
+
+@frozen
 class Attacher:
     """One attachment of a System V segment in a process (one line of maps)."""
 
@@ -34,7 +38,7 @@ class Attacher:
     vmas: int = 1  # how many of the segment's nattch it accounts for (an mprotect splits one attach)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Wait:
     """A thread asleep in a system call on an IPC object, read from /proc/PID/task/TID/syscall.
 
@@ -53,7 +57,7 @@ class Wait:
     exact: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ShmSegment:
     """A System V shared memory segment, a row of /proc/sysvipc/shm plus attachers."""
 
@@ -98,7 +102,7 @@ class ShmSegment:
         return self.original_key if self.original_key is not None else self.key
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MsgQueue:
     """A System V message queue, a row of /proc/sysvipc/msg plus its capacity."""
 
@@ -129,7 +133,7 @@ class MsgQueue:
         return self.cbytes / self.qbytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SemSet:
     """A System V semaphore set with the state of every semaphore in it.
 
@@ -162,7 +166,7 @@ class SemSet:
         return sum(self.ncnt) + sum(self.zcnt)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PipeEnd:
     """One open file descriptor on a pipe or FIFO."""
 
@@ -172,7 +176,7 @@ class PipeEnd:
     mode: AccessMode
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pipe:
     """An anonymous pipe (pipe:[inode]) with every end that is open on it."""
 
@@ -191,7 +195,7 @@ class Pipe:
         return tuple(e for e in self.ends if "w" in e.mode)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fifo:
     """A named pipe, known by its path, with every end that is open on it."""
 
@@ -211,7 +215,7 @@ class Fifo:
         return tuple(e for e in self.ends if "w" in e.mode)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HeldPipeEnd:
     """A pipe or FIFO end seen from the process that holds it."""
 
@@ -223,7 +227,7 @@ class HeldPipeEnd:
     # thousand processes is listed once, not a thousand times in each of them.
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Holder:
     """A process holding a POSIX or unnamed shared object: an open fd on it, or a mapping of it."""
 
@@ -245,7 +249,7 @@ class Holder:
         return f"maps {self.mode} at {self.start:#x}-{self.end:#x}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PosixShm:
     """POSIX shared memory (shm_open): a file in /dev/shm, or one unlinked but still held."""
 
@@ -265,7 +269,7 @@ class PosixShm:
     made: float = 0.0  # when it was made (tmpfs keeps a birth time), or the earliest of its times; 0: unknown
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PosixSem:
     """A POSIX named semaphore (sem_open): /dev/shm/sem.NAME, mapped by every process that opened it."""
 
@@ -286,7 +290,7 @@ class PosixSem:
     waiters: tuple[Wait, ...] = ()  # threads asleep in sem_wait on it (a futex in its mapping)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PosixQueue:
     """A POSIX message queue (mq_open): a file of the mqueue filesystem, or one held open by a process."""
 
@@ -315,7 +319,7 @@ class PosixQueue:
         return self.messages / self.max_messages
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UnnamedShm:
     """Shared memory without a name: a memfd, or a shared anonymous mapping inherited across fork."""
 
@@ -335,7 +339,7 @@ class UnnamedShm:
         return f"[anon_shmem:{self.name}]" if self.name else "/dev/zero (deleted)"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HeldObject:
     """A POSIX or unnamed shared object seen from a process that holds it."""
 
@@ -346,7 +350,7 @@ class HeldObject:
     start: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Process:
     """A process that holds or last used an IPC object."""
 
@@ -368,7 +372,7 @@ class Process:
     waits: tuple[Wait, ...] = ()  # what its threads are blocked on
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Limits:
     """System-wide IPC limits from /proc/sys/kernel and /proc/sys/fs."""
 
@@ -393,7 +397,7 @@ class Limits:
     dev_shm_used: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IpcNamespace:
     """One IPC namespace with a live process, and the System V objects in it.
 
@@ -409,9 +413,9 @@ class IpcNamespace:
     leader: int  # its lowest pid
     members: tuple[int, ...]  # every process in it (host pids)
     own: bool  # ipctop's own
-    shm: Mapping[int, ShmSegment] = field(default_factory=_frozen_map)
-    msg: Mapping[int, MsgQueue] = field(default_factory=_frozen_map)
-    sem: Mapping[int, SemSet] = field(default_factory=_frozen_map)
+    shm: Mapping[int, ShmSegment] = _EMPTY_MAP
+    msg: Mapping[int, MsgQueue] = _EMPTY_MAP
+    sem: Mapping[int, SemSet] = _EMPTY_MAP
     limits: Limits | None = None  # its own kernel.shm*, msg*, sem
     error: str = ""  # why it could not be read ("" when it was): its objects are then unknown, not none
 
@@ -427,7 +431,7 @@ class IpcNamespace:
                 object.__setattr__(self, name, _frozen_map(value))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Uninspectable:
     """A process whose fds or maps could not be read, and why."""
 
@@ -435,26 +439,26 @@ class Uninspectable:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Snapshot:
     """Everything ipctop saw in one scan, keyed by id (or inode / pid)."""
 
     time: float
     ipc_ns: str
-    shm: Mapping[int, ShmSegment] = field(default_factory=_frozen_map)
-    msg: Mapping[int, MsgQueue] = field(default_factory=_frozen_map)
-    sem: Mapping[int, SemSet] = field(default_factory=_frozen_map)
-    pipes: Mapping[int, Pipe] = field(default_factory=_frozen_map)
-    fifos: Mapping[int, Fifo] = field(default_factory=_frozen_map)
-    processes: Mapping[int, Process] = field(default_factory=_frozen_map)
+    shm: Mapping[int, ShmSegment] = _EMPTY_MAP
+    msg: Mapping[int, MsgQueue] = _EMPTY_MAP
+    sem: Mapping[int, SemSet] = _EMPTY_MAP
+    pipes: Mapping[int, Pipe] = _EMPTY_MAP
+    fifos: Mapping[int, Fifo] = _EMPTY_MAP
+    processes: Mapping[int, Process] = _EMPTY_MAP
     limits: Limits | None = None
     uninspectable: tuple[Uninspectable, ...] = ()
     live_pids: frozenset[int] = frozenset()  # every pid in /proc at scan time
     # POSIX and unnamed shared memory, by inode (ipctop/kinds/ describes each kind)
-    pshm: Mapping[int, PosixShm] = field(default_factory=_frozen_map)
-    psem: Mapping[int, PosixSem] = field(default_factory=_frozen_map)
-    pmsg: Mapping[int, PosixQueue] = field(default_factory=_frozen_map)
-    memfd: Mapping[int, UnnamedShm] = field(default_factory=_frozen_map)
+    pshm: Mapping[int, PosixShm] = _EMPTY_MAP
+    psem: Mapping[int, PosixSem] = _EMPTY_MAP
+    pmsg: Mapping[int, PosixQueue] = _EMPTY_MAP
+    memfd: Mapping[int, UnnamedShm] = _EMPTY_MAP
     posix_notes: tuple[str, ...] = ()  # what the POSIX part of the scan could not see, in sentences
     # Every IPC namespace with a live process, ipctop's own first (its tables are `shm`, `msg`
     # and `sem` above); empty when only ipctop's own was looked at.

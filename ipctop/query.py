@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ipctop.collectors.namespaces import NamespaceInfo, matching_namespaces
+from ipctop.frozen import replace
 from ipctop.kinds import KINDS
 from ipctop.kinds import NAMES as KIND_NAMES
 from ipctop.model import Fifo, IpcNamespace, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot

@@ -31,7 +31,6 @@ attachments alike.  A scanner asked only for other kinds (`kinds`) skips it.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from ipctop.collectors.mappings import MapsPass
 from ipctop.collectors.namespaces import OWN_NAME
 from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
+from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
 from ipctop.model import Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
@@ -137,7 +137,7 @@ class Scanner:
             while True:
                 self._stuck = {pid: stuck for pid, stuck in self._stuck.items() if stuck[1].is_alive()}
                 progress = Progress()
-                proc = dataclasses.replace(self.proc, skip=self.proc.skip | frozenset(self._stuck), progress=progress)
+                proc = replace(self.proc, skip=self.proc.skip | frozenset(self._stuck), progress=progress)
                 stuck = {pid: what for pid, (what, _thread) in self._stuck.items()}
                 attempt = _Attempt(lambda p=proc, m=self.memory, s=stuck: self._scan(p, m, s))  # type: ignore[misc]
                 if attempt.finished_watching(progress):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ipctop.frozen import replace
 from ipctop.history import QueueHistory, sparkline
 from ipctop.render.bars import bar, percent
 from tests.support.fixture_snapshot import QUEUE_DEPTHS, fixture_snapshot, fixture_snapshots

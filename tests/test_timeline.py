@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ipctop.diff import Event, EventKind, diff
+from ipctop.frozen import replace
 from ipctop.timeline import FIRST_SEEN, Timeline
 from tests.support.fixture_snapshot import fixture_snapshots
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import errno
 import os
 import time
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ipctop.frozen import Uncompared, frozen
 from ipctop.kernel.procmap import shared_lines
 
 
@@ -111,7 +111,7 @@ def _read_to_end(fd: int, chunks: list[bytes]) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProcFS:
     """A procfs root; `/proc` unless a test points it at a fixture tree.
 
@@ -119,8 +119,8 @@ class ProcFS:
     where a watched scan notes which process it reads (see Progress)."""
 
     root: str = "/proc"
-    skip: frozenset[int] = field(default=frozenset(), compare=False)
-    progress: Progress | None = field(default=None, compare=False)
+    skip: frozenset[int] = Uncompared(frozenset())  # type: ignore[assignment]
+    progress: Progress | None = Uncompared(None)  # type: ignore[assignment]
 
     def reading(self, pid: int, what: str) -> None:
         """Note that the scan now reads `what` of `pid` (for the watchdog); a no-op when unwatched."""

@@ -1,16 +1,16 @@
 """What IPC_STAT returns of a System V object (kernel/sysv.py's shm_stat, msg_stat, sem_stat).
 
 A module of its own so that a scan, which calls kernel/sysv.py for semaphore values
-but never IPC_STAT, does not make these dataclasses at start-up; `sysv.ShmStat`
+but never IPC_STAT, does not make these classes at start-up; `sysv.ShmStat`
 and the others still name them (sysv's module __getattr__).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ipctop.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IpcStat:
     """What IPC_STAT returns that /proc/sysvipc does not, and the identity fields."""
 
@@ -23,7 +23,7 @@ class IpcStat:
     ctime: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ShmStat(IpcStat):
     size: int
     nattch: int
@@ -33,7 +33,7 @@ class ShmStat(IpcStat):
     dtime: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MsgStat(IpcStat):
     qbytes: int
     qnum: int
@@ -44,7 +44,7 @@ class MsgStat(IpcStat):
     rtime: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SemStat(IpcStat):
     nsems: int
     otime: int

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from ipctop.frozen import Factory, frozen
 from ipctop.model import Holder, Snapshot
 from ipctop.render.formatting import clock, human_bytes, proc_label, rwx
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Column:
     """A column of `ipctop list` (and of the monitor's pane): header, cell text, alignment."""
 
@@ -24,17 +24,17 @@ class Column:
     shrink_to: int | None = None  # a text column may be cut down to this width; None: never cut
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DetailText:
     """The detail screen's text of one object: its fields, the processes and how they use it, notes."""
 
     title: str
     fields: list[tuple[str, str]]
     users: list[tuple[int, str]]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = Factory(list)  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Metric:
     """One gauge per object for an exporter: name (without prefix), help, and the value of an object."""
 
@@ -43,7 +43,7 @@ class Metric:
     value: Callable[[Any], float | None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ObjectKind:
     name: str  # --type and event name: "pshm"
     field: str  # the Snapshot attribute holding them, by inode

@@ -1,5 +1,5 @@
 """The snapshot as JSON with typed values (numbers stay numbers); field names are
-the dataclass fields, documented in the README for scripts.
+the record's fields, documented in the README for scripts.
 
 The document is laid out one object to a line (each segment, pipe, process… on a
 line of its own, inside the lists of its kind): readable, easy to grep, and written
@@ -9,13 +9,13 @@ slower: most of `ipctop list --json`'s time on a busy machine).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter
 from typing import Any
 
+from ipctop.frozen import fields
 from ipctop.model import IpcNamespace, ShmSegment, Snapshot
 
 _SCALARS = frozenset({int, str, float, bool, type(None)})
@@ -23,8 +23,8 @@ _SCALARS = frozenset({int, str, float, bool, type(None)})
 
 @cache
 def _reader(cls: type) -> tuple[tuple[str, ...], Any]:
-    """The field names of a dataclass and a getter of all of them at once (a tuple)."""
-    names = tuple(f.name for f in dataclasses.fields(cls))
+    """The field names of a record class and a getter of all of them at once (a tuple)."""
+    names = fields(cls)
     get = attrgetter(*names)
     return names, (get if len(names) > 1 else lambda value: (get(value),))
 
@@ -35,7 +35,7 @@ def _plain(value: Any) -> Any:
         return value
     if kind is tuple or kind is list:
         return [v if v.__class__ in _SCALARS else _plain(v) for v in value]
-    if hasattr(kind, "__dataclass_fields__"):
+    if hasattr(kind, "__record_fields__"):
         names, get = _reader(kind)
         return {name: v if v.__class__ in _SCALARS else _plain(v)
                 for name, v in zip(names, get(value), strict=True)}
@@ -94,10 +94,10 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _fields_of(value: Any) -> dict[str, Any]:
-    """json's `default`: a dataclass as the dict of its fields, its values left to the encoder (which
-    calls back here for the dataclasses inside)."""
+    """json's `default`: a record as the dict of its fields, its values left to the encoder (which
+    calls back here for the records inside)."""
     kind = value.__class__
-    if not hasattr(kind, "__dataclass_fields__"):
+    if not hasattr(kind, "__record_fields__"):
         raise TypeError(f"{kind.__name__} is not JSON serializable")
     names, get = _reader(kind)
     fields = dict(zip(names, get(value), strict=True))
@@ -114,7 +114,7 @@ def snapshot_to_json(snapshot: Snapshot, indent: int | None = 2) -> str:
     """The snapshot as JSON: on one line with `indent=None`, else each top-level field on a line of its
     own and each object of a list on a line of its own (indented by `indent`).  The same document as
     `snapshot_to_dict`, but its objects are handed to json's C encoder as they are: it walks their
-    tuples and numbers itself and calls `_fields_of` for each dataclass (building the plain dicts in
+    tuples and numbers itself and calls `_fields_of` for each record (building the plain dicts in
     Python first took as long as encoding them)."""
     document = _document(snapshot, _as_is, _as_is)
     dumps = json.JSONEncoder(default=_fields_of).encode

@@ -9,11 +9,12 @@ lesson, `◆ server`) after their first cell, and makes them match the filter
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rich.text import Text
 
 from ipctop.diff import Event
+from ipctop.frozen import replace
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment
 from ipctop.tui.rows import Cell, Row
 

@@ -9,11 +9,11 @@ import io
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from ipctop.cli.main import main
 from ipctop.collectors import processes
 from ipctop.collectors.procfs import ProcFS
+from ipctop.frozen import replace
 from ipctop.kernel import sysv
 from ipctop.model import Process, Snapshot
 from tests.support.keys import suite_uid

@@ -11,11 +11,11 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 from ipctop.cleanup import LeakFilters, find_leaks, gather, scan_waiters
 from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.leaks import CLOCK_SLACK
+from ipctop.frozen import replace
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
 from tests.cleanup.helpers import (

@@ -94,12 +94,12 @@ def test_console_script_and_module_agree():
 
 def _plain_reference(value):  # type: ignore[no-untyped-def]
     """What the JSON of an object is, read field by field the plain way (as jsonout did before its fast path)."""
-    import dataclasses
+    from ipctop.frozen import fields, is_record
 
     if isinstance(value, tuple | list):
         return [_plain_reference(v) for v in value]
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain_reference(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if is_record(value):
+        return {name: _plain_reference(getattr(value, name)) for name in fields(value)}
     return value
 
 

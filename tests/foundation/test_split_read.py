@@ -14,13 +14,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 import psutil
 import pytest
 
 from ipctop.collectors import split_read
 from ipctop.collectors.procfs import Abandoned, ProcFS, Progress
+from ipctop.frozen import replace
 from ipctop.kernel import posix, sysv
 from ipctop.snapshot import take_snapshot
 from tests.support.holders import wait_until, wchan

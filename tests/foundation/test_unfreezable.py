@@ -10,11 +10,11 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 
 import pytest
 
 from ipctop.collectors.procfs import ProcFS
+from ipctop.frozen import frozen
 from ipctop.kernel.libc import libc
 from ipctop.snapshot import STALL_SECONDS, Scanner
 from tests.support.holders import wait_until
@@ -58,7 +58,7 @@ def test_a_file_held_on_a_fuse_mount_that_stopped_answering_cannot_freeze_list(h
         libc().umount2(str(mountpoint).encode(), MNT_DETACH)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OneReadNeverReturns(ProcFS):
     """The real /proc, where reading one process's stat first opens a FIFO nobody writes to, while
     the FIFO exists: a real system call that waits until the test lets it go (no kernel here gives

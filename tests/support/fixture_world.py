@@ -26,8 +26,7 @@ here touches the kernel; every value is chosen (given TZ=UTC for the clock times
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ipctop.frozen import replace
 from ipctop.model import (
     Attacher,
     HeldObject,

@@ -10,12 +10,12 @@ two, whatever else the machine runs (a benchmark with 10,000 segments, say).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from ipctop.collectors.procfs import Gone, ProcFS
+from ipctop.frozen import Factory, frozen, replace
 from ipctop.model import Snapshot
 from ipctop.snapshot import take_snapshot
 from ipctop.tui.app import IpctopApp
@@ -27,11 +27,11 @@ from tests.tui.helpers import table, wait_for
 INTERVAL = 0.5  # the actions ask for a scan themselves; the timer only catches what children do
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScopedProcFS(ProcFS):
     """The real /proc, where only the processes in `scope` exist."""
 
-    scope: set[int] = field(default_factory=set)
+    scope: set[int] = Factory(set)  # type: ignore[assignment]
 
     def pids(self) -> list[int]:
         return [pid for pid in self.scope if os.path.exists(f"/proc/{pid}")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import replace
 
+from ipctop.frozen import replace
 from ipctop.kernel import posix
 from ipctop.kernel.errors import IpcError
 from ipctop.model import Snapshot

@@ -3,8 +3,7 @@ names changes its title (a PostgreSQL backend goes from idle to SELECT; the segm
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ipctop.frozen import replace
 from ipctop.tui.panes.shm import ShmPane
 from ipctop.tui.state import MonitorState
 from tests.support.fixture_snapshot import fixture_snapshots

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ipctop.frozen import replace
 from ipctop.model import Pipe
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.widgets.summary import summary_markup
