@@ -90,7 +90,7 @@ class RecordMemo:
 
     __slots__ = (
         "likely", "segment_names", "segments", "table", "pipes", "ends", "held", "processes", "plain", "mapped",
-        "namespace", "waited_pipes", "result", "pipe_records",
+        "namespace", "waited_pipes", "result", "pipe_records", "comms",
     )
 
     def __init__(self) -> None:
@@ -102,6 +102,7 @@ class RecordMemo:
         self.pipes: dict[int, tuple[list, tuple, Pipe]] = {}  # inode -> (raw ends, inputs, record)
         self.waited_pipes: set[int] = set()  # the pipes someone waited on at the previous scan
         self.pipe_records: dict[int, Pipe] = {}  # the pipes of the previous pipe_tables answer
+        self.comms: dict[int, str] = {}  # the processes' names at the previous pipe_tables call
         self.ends: dict[tuple, tuple[PipeEnd, ...]] = {}
         self.held: dict[int, tuple[fds.PidFds, tuple[HeldPipeEnd, ...]]] = {}  # pid -> (its fds read, its ends)
         self.processes: dict[int, tuple[tuple, Process]] = {}
@@ -153,6 +154,15 @@ class RecordMemo:
             made_ends[key] = ends
             return ends
 
+        # the pipes of processes that ran but hold the very fds (fds.FdScan.rerun): the very lists, but
+        # their fill is measured again; and their ends named again where such a holder's name changed (an exec)
+        touched: set[int] = set()
+        renamed: set[int] = set()
+        for pid in fd_scan.rerun:
+            inodes = {inode for inode, _end in fd_scan.by_pid[pid].pipes}
+            touched |= inodes
+            if comms.get(pid) != self.comms.get(pid):
+                renamed |= inodes
         earlier_pipes, made_pipes = self.pipes, {}
         waiters_now = waiting.of_kind("pipe")
         pipe_waiters = waiters_now.get
@@ -162,7 +172,7 @@ class RecordMemo:
             # a patched table's unchanged lists (all their holders quiet) with no waiter then or now: the
             # very records, by set operations (at 10,000 processes the loop below cost ~4 ms for them)
             waited = self.waited_pipes | waiters_now.keys()
-            carried = (fd_scan.pipe_ends.keys() & earlier_pipes.keys()) - fd_scan.changed_pipes - waited
+            carried = (fd_scan.pipe_ends.keys() & earlier_pipes.keys()) - fd_scan.changed_pipes - waited - touched
             if turn is not None:
                 carried = {inode for inode in carried if (inode + turn[0]) % turn[1]}
             leaving = earlier_pipes.keys() - carried
@@ -172,7 +182,12 @@ class RecordMemo:
         for inode in todo:
             raw = fd_scan.pipe_ends[inode]
             earlier = earlier_pipes.get(inode)
-            if quiet is not None and earlier is not None and earlier[0] == raw \
+            if inode in touched:
+                if earlier is not None and earlier[0] is raw and inode not in renamed:
+                    ends = earlier[1][2]  # the same ends, named the same: measured again only
+                else:
+                    ends = ends_of(raw)
+            elif quiet is not None and earlier is not None and earlier[0] == raw \
                     and (turn is None or (inode + turn[0]) % turn[1]):
                 # the very list of the previous scan: a patched table (fds.FdScan.patched) made new
                 # lists for the pipes of every process read again or gone, so all its holders are quiet
@@ -188,7 +203,9 @@ class RecordMemo:
                         pipes[inode] = pipe
                         made_pipes[inode] = earlier if earlier[0] is raw else (raw, earlier[1], pipe)
                         continue
-            ends = ends_of(raw)
+                ends = ends_of(raw)
+            else:
+                ends = ends_of(raw)
             fill, capacity = measure(raw)
             waiters = pipe_waiters(inode, ())
             inputs = (fill, capacity, ends, waiters)
@@ -208,6 +225,7 @@ class RecordMemo:
             if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
                 fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends, self.waited_pipes, self.pipe_records = made_pipes, made_ends, set(waiters_now), pipes
+        self.comms = comms
         return dict(pipes), fifos  # the snapshot's own: the next call starts from this one
 
     def segments_of(

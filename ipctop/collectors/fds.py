@@ -70,7 +70,7 @@ class FdScan:
     that could not be read."""
 
     __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh",
-                 "changed_pipes")
+                 "changed_pipes", "rerun")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
@@ -85,6 +85,9 @@ class FdScan:
         self.fresh: set[int] | None = None
         # the pipes whose end lists are not the very lists of the previous scan (None: any may not be)
         self.changed_pipes: set[int] | None = None
+        # the processes that ran since the previous scan and hold the very fds they held (the previous
+        # scan's object): their pipes keep their lists, but not their fill
+        self.rerun: frozenset[int] = frozenset()
 
     def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
         """This scan with the processes of `reread` read again and those not in `pids` gone: what a
@@ -94,8 +97,8 @@ class FdScan:
         scan = FdScan()
         old = self.by_pid
         listed = set(pids)
-        # a process that has not run, read again at its turn and found holding the very fds it held
-        # (scan_fds then hands over the previous scan's object), moves no end: its pipes keep their lists
+        # a process read again and found holding the very fds it held (scan_fds then hands over the
+        # previous scan's object) moves no end: its pipes keep their lists
         moved = {pid: held for pid, held in reread.items() if old.get(pid) is not held}
         left = (old.keys() - listed) | (old.keys() & moved.keys())  # their old ends go
         by_pid = scan.by_pid = dict(old)
@@ -161,6 +164,7 @@ class FdScan:
         scan.objects = [found for found in self.objects if found.end.pid not in pids]
         scan.by_pid = {pid: held for pid, held in self.by_pid.items() if pid not in pids}
         scan.fresh = self.fresh
+        scan.rerun = self.rerun - pids
         return scan
 
     def add(self, pid: int, held: PidFds) -> None:
@@ -337,6 +341,7 @@ def scan_fds(
     # FIFO or not readable, are looked at; found by set operations, in the order of `pids` (ascending)
     earlier = previous.by_pid if previous is not None else {}  # what the previous scan found of each
     unchanged = memory.unchanged_pids()
+    rerun: list[int] = []
     if previous is not None:
         special = {end.pid for ends in previous.fifo_ends.values() for end in ends} | previous.denied.keys()
     else:
@@ -354,12 +359,14 @@ def scan_fds(
         proc.reading(pid, "fd")
         held = read_process_fds(proc, pid, mount_ids)
         before = earlier.get(pid)
-        if before is not None and pid in unchanged and before == held:
-            # a process that has not run, read in full at its turn, holding the very fds: the same object,
-            # so that its pipes keep their lists (records.py: a pipe whose list is the very list of the
-            # previous scan has only holders that have not run, and keeps its fill; one that ran must
-            # not keep it, so only those that have not run are given their object back)
+        if before is not None and before == held:
+            # the very fds it held: the same object, so that its pipes keep their lists (a pool's parent
+            # holds an end of every worker's pipes, and runs at every scan). records.py keeps the fill of
+            # a pipe whose list is the very list of the previous scan, unless a holder is in `rerun`:
+            # one that ran may have moved its bytes
             held = before
+            if pid not in unchanged:
+                rerun.append(pid)
         reread[pid] = remembered[pid] = held
         memory.read_in_full(pid, proc.root)
     proc.done()
@@ -372,6 +379,7 @@ def scan_fds(
                 scan.add(pid, held)
     # the pids whose fds are new objects (one found holding the very fds it held keeps its object)
     scan.fresh = {pid for pid, held in reread.items() if earlier.get(pid) is not held}
+    scan.rerun = frozenset(rerun)
     memory.fd_scan = scan
     return scan
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 
 from ipctop.collectors import fds
 from ipctop.snapshot import Scanner, take_snapshot
-from tests.support.holders import wait_until
+from tests.support.holders import process_state, wait_until
 
 SLEEPERS = 24
 
@@ -103,3 +104,68 @@ def test_a_quiet_holder_read_at_its_turn_leaves_its_pipes_as_they_were(holders, 
         assert inode not in memory.fd_scan.changed_pipes
         assert sorted({end.pid for end in snapshot.pipes[inode].ends}) == sorted(pids)
     assert pids <= set(read_in_full)  # each holder was read in full at its turn meanwhile
+
+
+def test_a_holder_that_ran_keeping_its_fds_keeps_the_lists_and_its_pipe_is_measured_again(holders):
+    # a pool's parent holds an end of every worker's pipes and runs at every scan: finding the very fds,
+    # its pipes keep their lists (not rebuilt, 700 ends each), but what it ran may have moved their bytes
+    read_end, write_end = os.pipe()
+    try:
+        writer = holders.spawn("write-on-usr1", write_end, pass_fds=(write_end,))
+        readers = [holders.spawn("hold", pass_fds=(read_end,)) for _ in range(3)]
+        inode = os.fstat(read_end).st_ino
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
+    pids = {writer.pid, *(held.pid for held in readers)}
+    scanner = Scanner()
+    _settle(scanner, pids | sleepers)
+    memory = scanner.memory.quiet  # type: ignore[union-attr]
+    assert scanner.scan().pipes[inode].fill == 0
+    for written in (1, 2):
+        before = memory.fd_scan
+        os.kill(writer.pid, signal.SIGUSR1)  # it runs, writes a byte, and sleeps again with the same fds
+        wait_until(lambda: _written(writer.pid, inode) == written)  # noqa: B023
+        snapshot = scanner.scan()
+        assert writer.pid in memory.fd_scan.rerun
+        assert memory.fd_scan.pipe_ends[inode] is before.pipe_ends[inode]  # the very list: not rebuilt
+        assert snapshot.pipes[inode].fill == written  # but measured again
+        assert sorted({end.pid for end in snapshot.pipes[inode].ends}) == sorted(pids)
+
+
+def _written(pid: int, inode: int) -> int | None:
+    """The bytes in the pipe `inode` as a one-off look sees them through `pid`."""
+    pipe = take_snapshot().pipes.get(inode)
+    return pipe.fill if pipe is not None and any(end.pid == pid for end in pipe.ends) else None
+
+
+def test_a_holder_that_execs_keeping_its_fds_is_named_anew_on_its_pipe(holders):
+    # an exec keeps every fd without close-on-exec: the same fds, a new name on the pipe's ends
+    read_end, write_end = os.pipe()
+    stopped = subprocess.Popen(["bash", "-c", "kill -STOP $$; exec sleep 600"], pass_fds=(read_end,),
+                               stdin=subprocess.DEVNULL)
+    try:
+        readers = [holders.spawn("hold", pass_fds=(read_end,)) for _ in range(2)]
+        inode = os.fstat(read_end).st_ino
+        os.close(read_end)
+        wait_until(lambda: process_state(stopped.pid) == "T")
+        sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
+        scanner = Scanner()
+        _settle(scanner, {stopped.pid, *(held.pid for held in readers)} | sleepers)
+        names = {end.pid: end.comm for end in scanner.scan().pipes[inode].ends}
+        assert names[stopped.pid] == "bash"
+        os.kill(stopped.pid, signal.SIGCONT)
+        wait_until(lambda: _comm(stopped.pid) == "sleep")
+        monitored = scanner.scan()
+        assert {end.pid: end.comm for end in monitored.pipes[inode].ends} == \
+            {**names, stopped.pid: "sleep"} == {end.pid: end.comm for end in take_snapshot().pipes[inode].ends}
+    finally:
+        os.close(write_end)
+        stopped.kill()
+        stopped.wait()
+
+
+def _comm(pid: int) -> str:
+    with open(f"/proc/{pid}/comm") as comm:
+        return comm.read().strip()

@@ -75,7 +75,7 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):  # type
         time.sleep(interval)
 
 
-def _state(pid: int) -> str:
+def process_state(pid: int) -> str:
     """One letter of /proc/PID/stat (S sleeping, R running, Z zombie...); "" once the pid is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -86,7 +86,7 @@ def _state(pid: int) -> str:
 
 def _asleep_or_gone(pid: int) -> bool:
     """Off the CPU in a sleep (a task still switching away reads state S with wchan 0), or exited."""
-    state = _state(pid)
+    state = process_state(pid)
     if state in ("Z", ""):
         return True
     try:
