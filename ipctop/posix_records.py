@@ -74,13 +74,16 @@ class PosixMemo:
     (a Scanner keeps one).  A record whose inputs are equal is the very same record again, so that the diff
     and the panes skip it by identity; it never changes a result."""
 
-    __slots__ = ("holders", "records", "holders_now", "records_now")
+    __slots__ = ("holders", "records", "mapped", "holders_now", "records_now", "mapped_now")
 
     def __init__(self) -> None:
         self.holders: dict[tuple[str, int], tuple[tuple, tuple, tuple[Holder, ...], list[HeldObject]]] = {}
         self.records: dict[tuple[str, int], tuple[tuple, object]] = {}
+        # pid -> (its shared mappings, a holder for each): a quiet process's mappings are the very tuple again
+        self.mapped: dict[int, tuple[tuple[SharedMapping, ...], tuple[RawHolder, ...]]] = {}
         self.holders_now: dict = {}
         self.records_now: dict = {}
+        self.mapped_now: dict[int, tuple[tuple[SharedMapping, ...], tuple[RawHolder, ...]]] = {}
 
     def record(self, kind: str, inode: int, inputs: tuple, make: Callable[[], object]) -> object:
         earlier = self.records.get((kind, inode))
@@ -89,8 +92,8 @@ class PosixMemo:
         return record
 
     def end_scan(self) -> None:
-        self.holders, self.records = self.holders_now, self.records_now
-        self.holders_now, self.records_now = {}, {}
+        self.holders, self.records, self.mapped = self.holders_now, self.records_now, self.mapped_now
+        self.holders_now, self.records_now, self.mapped_now = {}, {}, {}
 
 
 class PosixScan:
@@ -144,9 +147,18 @@ class PosixScan:
             elif found.kind == "mqueue":
                 queue_fds.append(found)
         self.mappings = mappings
-        for pid_mappings in mappings.values():
-            for mapping in pid_mappings:
-                holder = RawHolder(mapping.pid, None, mapping.mode, mapping.start, mapping.end, mapping.offset)
+        # in pid order, whatever order the maps were read in (a monitor's scan keeps the quiet processes'
+        # and reads the others'): the same holders make the same list, and _holders keeps their records
+        earlier_mapped, mapped = self.memo.mapped, self.memo.mapped_now
+        for pid in sorted(mappings):
+            pid_mappings = mappings[pid]
+            earlier = earlier_mapped.get(pid)
+            if earlier is not None and earlier[0] is pid_mappings:
+                holders = earlier[1]
+            else:
+                holders = tuple(RawHolder(m.pid, None, m.mode, m.start, m.end, m.offset) for m in pid_mappings)
+            mapped[pid] = (pid_mappings, holders)
+            for mapping, holder in zip(pid_mappings, holders, strict=True):
                 if mapping.kind == POSIX:
                     self.shm_holders.setdefault(mapping.inode, []).append(holder)
                     self.shm_links.setdefault(mapping.inode, mapping.name)

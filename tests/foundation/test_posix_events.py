@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from ipctop.collectors.mappings import MapsPass
 from ipctop.diff import EventKind, diff
 from ipctop.kernel import posix
 from ipctop.snapshot import Scanner
@@ -78,3 +79,28 @@ def test_semaphore_value_change(posix_name, holders):
     finally:
         posix.sem_close(address)
         posix.sem_unlink(name)
+
+
+def test_holders_whose_maps_come_in_another_order_keep_their_records(posix_name, holders, monkeypatch):
+    # a monitor's scan has the maps of quiet processes from memory and reads the others' after them, so
+    # the order they come in changes from scan to scan; what is made of them must not (on 700 workers of
+    # a multiprocessing pool, each of its semaphores' 700 holders was made again every scan)
+    name = posix_name()
+    made = [holders.spawn("pshm-hold", name, 4096, "create", "close")]
+    try:
+        made += [holders.spawn("pshm-hold", name, 4096, "close") for _ in range(2)]
+        inode = os.stat(posix.shm_path(name)).st_ino
+        scanner = Scanner()
+        first = scanner.scan()
+        memo = scanner.memory.posix
+        holders_made = memo.holders[("pshm", inode)][2]
+        assert sorted({h.pid for h in holders_made}) == sorted(held.pid for held in made)
+        mapped = memo.mapped
+        real = MapsPass.scan
+        monkeypatch.setattr(MapsPass, "scan", lambda self, pids: dict(reversed(real(self, pids).items())))
+        second = scanner.scan()
+        assert second.pshm[inode] is first.pshm[inode]
+        assert memo.holders[("pshm", inode)][2] is holders_made  # not made again
+        assert all(memo.mapped[held.pid][1] is mapped[held.pid][1] for held in made)  # nor their raw holders
+    finally:
+        posix.shm_unlink(name)
