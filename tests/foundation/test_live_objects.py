@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
+from ipctop.collectors import fds
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
 from tests.support.holders import wait_until, wchan
@@ -169,3 +170,32 @@ def test_a_process_that_exits_mid_scan_is_not_an_error(holders):
 
 class _NoFifo:
     ends = ()
+
+
+def test_pipes_held_by_more_processes_than_pidfds_kept_are_each_measured(holders, monkeypatch):
+    # a one-off look keeps only the latest KEPT_PIDFDS pidfds open (past 256 fds the kernel grows the
+    # fd table, and with the watchdog thread sharing it each growth waited 13-19 ms): every pipe must
+    # still be measured through its own holder, the older pidfds closed
+    monkeypatch.setattr(fds, "KEPT_PIDFDS", 2)
+    kept: list[int] = []
+    real = fds.PipeMeter.measure
+
+    def counted(self, ends):  # type: ignore[no-untyped-def]
+        found = real(self, ends)
+        kept.append(len(self._pidfds))
+        return found
+
+    monkeypatch.setattr(fds.PipeMeter, "measure", counted)
+    written = {}
+    for size in (1, 2, 3, 4, 5):
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"x" * size)
+        holder = holders.spawn("hold", pass_fds=(read_end,))
+        written[os.fstat(read_end).st_ino] = (size, holder.pid)
+        os.close(read_end)
+        os.close(write_end)
+    open_before = len(os.listdir("/proc/self/fd"))
+    snapshot = take_snapshot()
+    assert {inode: (snapshot.pipes[inode].fill, snapshot.pipes[inode].ends[0].pid) for inode in written} == written
+    assert kept and max(kept) <= 2
+    assert len(os.listdir("/proc/self/fd")) == open_before  # each pidfd let go was closed
