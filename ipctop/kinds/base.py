@@ -151,12 +151,12 @@ def memory_columns() -> tuple[Column, Column]:
     return (
         Column("size", "SIZE", lambda o: bytes_text(o.size), numeric=True, sort=lambda o: o.size, width=6),
         Column("used", "USED", lambda o: bytes_text(o.allocated), numeric=True, sort=lambda o: o.allocated or 0,
-               width=6),
+               width=6, priority=1),
     )
 
 
 def holders_column() -> Column:
-    return Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders))
+    return Column("holders", "HELD BY", lambda o: holders_text(o.holders), sort=lambda o: len(o.holders), shrink_to=16)
 
 
 def memory_metrics() -> tuple[Metric, ...]:

@@ -43,9 +43,9 @@ KIND = ObjectKind(
     columns=(
         Column("inode", "INODE", lambda o: str(o.inode), numeric=True, sort=lambda o: o.inode),
         Column("source", "KIND", lambda o: o.source),
-        Column("name", "NAME", lambda o: o.name or "-"),
+        Column("name", "NAME", lambda o: o.name or "-", shrink_to=14),
         *memory_columns(),
-        Column("owner", "OWNER", lambda o: o.owner),
+        Column("owner", "OWNER", lambda o: o.owner, priority=3, shrink_to=6),
         holders_column(),
     ),
     label=lambda o: o.label,

@@ -135,3 +135,28 @@ def test_mount_mqueue_mounts_it_only_when_asked_and_says_so(posix_name):
         posix.mq_unlink(name)
         if made_dir and os.path.isdir("/dev/mqueue"):
             os.rmdir("/dev/mqueue")
+
+
+def test_a_terminals_width_cuts_each_kinds_list_of_holders(posix_name, holders):
+    # on a terminal a table fits its width; the holders of an object mapped by every backend of a
+    # database (66 of PostgreSQL's, named by their titles) were printed whole, over screens of lines
+    from ipctop.kinds import KINDS
+    from ipctop.kinds.table import kind_table
+    from ipctop.snapshot import take_snapshot
+
+    name = posix_name()
+    made = [holders.spawn("pshm-hold", name, 4096, "create", "close")]
+    try:
+        made += [holders.spawn("pshm-hold", name, 4096, "close") for _ in range(5)]
+        snapshot = take_snapshot()
+        kind = next(kind for kind in KINDS if kind.name == "pshm")
+        whole = kind_table(kind, snapshot)
+        assert all(f"[{held.pid}]" in whole for held in made)  # piped: every holder
+        for width in (80, 100, 120):
+            for each in KINDS:  # and whatever else the machine holds, of every kind
+                text = kind_table(each, snapshot, width)
+                assert max(len(line) for line in text.splitlines()) <= width, text
+        row = next(line for line in kind_table(kind, snapshot, 80).splitlines() if line.startswith(name[:13]))
+        assert row.rstrip().split()[-1].startswith("+"), row  # what fits, then how many more
+    finally:
+        posix.shm_unlink(name)
