@@ -71,11 +71,11 @@ def _repr(self: Any) -> str:
 
 
 def _setattr(self: Any, name: str, _value: Any) -> None:
-    raise FrozenError(f"cannot assign to field {name!r}: a {self.__class__.__name__} record is frozen")
+    raise FrozenError(f"cannot assign to field {name!r}: {self.__class__.__name__} records are frozen")
 
 
 def _delattr(self: Any, name: str) -> None:
-    raise FrozenError(f"cannot delete field {name!r}: a {self.__class__.__name__} record is frozen")
+    raise FrozenError(f"cannot delete field {name!r}: {self.__class__.__name__} records are frozen")
 
 
 def _reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
