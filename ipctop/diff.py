@@ -11,10 +11,9 @@ inode and name.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ipctop.frozen import replace
 from ipctop.kinds import KINDS, ObjectKind
 from ipctop.model import Fifo, Holder, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
 

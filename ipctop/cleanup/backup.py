@@ -38,13 +38,12 @@ import socket
 import stat as stat_mode
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from ipctop.cleanup import backup_file
 from ipctop.cleanup.backup_file import ALLOWANCE, MESSAGE_ALLOWANCE, BackupFileError, Span, base64_length
-from ipctop.frozen import replace
 from ipctop.kernel import posix, sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.render.formatting import hex_key

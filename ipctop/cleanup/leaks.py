@@ -35,7 +35,7 @@ program can be about to use it.  The rules, which docs/cleanup.md states for use
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ipctop.cleanup.candidate import POSIX_KINDS, REPORT_IDLE_AFTER, LeakCandidate
@@ -44,7 +44,6 @@ from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.cleanup.posix_leaks import find_posix_leaks
 from ipctop.cleanup.waiters import Waiters
-from ipctop.frozen import replace
 from ipctop.keys import DEMO_KEYS
 from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
 from ipctop.render.formatting import age, clock, human_bytes, proc_label

@@ -9,12 +9,11 @@ lesson, `◆ server`) after their first cell, and makes them match the filter
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 
 from ipctop.diff import Event
-from ipctop.frozen import replace
 from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment
 from ipctop.tui.rows import Cell, Row
 

@@ -3,9 +3,10 @@ screenshots' made-up machine), instead of this machine's /proc."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ipctop.cleanup import find_leaks
 from ipctop.cleanup.posix_leaks import LiveProcess
-from ipctop.frozen import replace
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_world import PSM_LEAKED, T0, world_snapshot
 

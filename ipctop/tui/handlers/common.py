@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ipctop.actions.holdings import HoldingError
 from ipctop.actions.operations import Created, Outcome, perform
 from ipctop.actions.requests import RemoveRequest, Request
-from ipctop.frozen import replace
 from ipctop.kernel.errors import IpcError
 from ipctop.kernel.ipcns import Unenterable, run_in
 from ipctop.model import MsgQueue, SemSet, ShmSegment

@@ -18,9 +18,9 @@ rather than `sigwait`, so that a class reads only the waits the lesson is about.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import NamedTuple
 
-from ipctop.frozen import replace
 from ipctop.kinds import BY_NAME
 from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.proctree import process_tree
