@@ -182,15 +182,15 @@ class RecordMemo:
         for inode in todo:
             raw = fd_scan.pipe_ends[inode]
             earlier = earlier_pipes.get(inode)
+            kept_ends = None
             if inode in touched:
                 if earlier is not None and earlier[0] is raw and inode not in renamed:
-                    ends = earlier[1][2]  # the same ends, named the same: measured again only
-                else:
-                    ends = ends_of(raw)
+                    kept_ends = earlier[1][2]  # the same ends, named the same: measured again only
             elif quiet is not None and earlier is not None and earlier[0] == raw \
                     and (turn is None or (inode + turn[0]) % turn[1]):
                 # the very list of the previous scan: a patched table (fds.FdScan.patched) made new
-                # lists for the pipes of every process read again or gone, so all its holders are quiet
+                # lists for the pipes of every process read again or gone (but those that ran and kept
+                # their fds, whose pipes are `touched`, above), so all its holders are quiet
                 for end in () if earlier[0] is raw else raw:
                     if end.pid not in quiet:
                         break
@@ -203,9 +203,7 @@ class RecordMemo:
                         pipes[inode] = pipe
                         made_pipes[inode] = earlier if earlier[0] is raw else (raw, earlier[1], pipe)
                         continue
-                ends = ends_of(raw)
-            else:
-                ends = ends_of(raw)
+            ends = kept_ends if kept_ends is not None else ends_of(raw)
             fill, capacity = measure(raw)
             waiters = pipe_waiters(inode, ())
             inputs = (fill, capacity, ends, waiters)

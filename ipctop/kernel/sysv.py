@@ -416,7 +416,7 @@ def shm_set_perm(shmid: int, uid: int, gid: int, mode: int) -> None:
 
 def __getattr__(name: str) -> Any:
     """`sysv.ShmStat` and the other IPC_STAT records, from their own module: a scan (which reads
-    semaphores here) does not make their four dataclasses, about 3.5 ms of a one-off look."""
+    semaphores here) does not make their four record classes at start-up."""
     if name in ("IpcStat", "ShmStat", "MsgStat", "SemStat"):
         from ipctop.kernel import sysv_stat
 
