@@ -72,15 +72,20 @@ def test_dry_run_lists_candidates_with_reasons_and_removes_nothing(ipc_key, hold
         code, out, _ = run_cli("clean", *NO_GRACE, *key_args(*keys.values()))
         assert code == 0
         assert objects_present(set(keys.values())) == before
-        rows = {line.split()[1]: line for line in out.splitlines()[1:]
+        # by kind and id: a segment, a queue and a set may have the same id (each kind counts its own)
+        rows = {(line.split()[0], int(line.split()[1])): line for line in out.splitlines()[1:]
                 if line.split()[:1] in (["shm"], ["msg"], ["sem"])}
-        assert {int(i) for i in rows} == {ids[n] for n in CANDIDATES | REPORTED}
+
+        def row(name: str) -> str:
+            return rows[(name.split("_")[0], ids[name])]
+
+        assert set(rows) == {(n.split("_")[0], ids[n]) for n in CANDIDATES | REPORTED}
         for name in CANDIDATES:
-            assert " remove " in rows[str(ids[name])] and "has exited" in rows[str(ids[name])]
+            assert " remove " in row(name) and "has exited" in row(name)
         for name in REPORTED:
-            assert " report " in rows[str(ids[name])]
-        assert "kept alive by python" in rows[str(ids["shm_marked_held"])]
-        assert "creator gone: no live process of uid" in rows[str(ids["msg_sender_exited"])]
+            assert " report " in row(name)
+        assert "kept alive by python" in row("shm_marked_held")
+        assert "creator gone: no live process of uid" in row("msg_sender_exited")
         assert "Dry run: nothing was removed. 3 to remove, 3 reported only" in out
     finally:
         remove_what_is_left(keys, ids, holders)

@@ -31,13 +31,14 @@ from tests.support.keys import suite_uid
 
 
 def leaks_for(*keys: int, **options) -> dict:
-    """{id: candidate} for the test's own keys, from a fresh snapshot and fresh evidence."""
+    """{(kind, id): candidate} for the test's own keys, from a fresh snapshot and fresh evidence (by kind
+    and id: a segment, a queue and a set may have the same id, each kind counting its own)."""
     snapshot = take_snapshot()
     evidence = gather(snapshot)
     if "waiters" in options:
         evidence = Evidence(waiters=options.pop("waiters"), residents=evidence.residents, demos=evidence.demos)
     filters = LeakFilters(keys=frozenset(keys), **options)
-    return {c.id: c for c in find_leaks(snapshot, filters, time.time(), evidence=evidence)}
+    return {(c.kind, c.id): c for c in find_leaks(snapshot, filters, time.time(), evidence=evidence)}
 
 
 def test_segment_whose_creator_exited_is_a_candidate(ipc_key, holders):
@@ -48,8 +49,8 @@ def test_segment_whose_creator_exited_is_a_candidate(ipc_key, holders):
     try:
         assert leaks_for(key) == {}  # within the grace period: its maker may be about to attach it
         found = leaks_for(key, older_than=0)
-        assert list(found) == [shmid]
-        leak = found[shmid]
+        assert list(found) == [("shm", shmid)]
+        leak = found["shm", shmid]
         assert leak.removable and leak.kind == "shm" and leak.key == key
         assert f"creator pid {creator.pid} has exited" in leak.reason and "never attached" in leak.reason
         assert leak.users == (creator.pid, 0) and leak.detail == "8K"
@@ -73,7 +74,7 @@ def test_segment_whose_creator_is_alive_is_kept_and_reported_only_when_idle(ipc_
     shmid = sysv.shmget(key, 4096, sysv.IPC_CREAT | 0o600)  # this test process is the live creator
     try:
         assert leaks_for(key) == {}
-        idle = leaks_for(key, older_than=0)[shmid]
+        idle = leaks_for(key, older_than=0)["shm", shmid]
         assert not idle.removable
         assert idle.reason.startswith("creator python")
         assert f"[{os.getpid()}] is alive but nobody used it" in idle.reason
@@ -87,8 +88,8 @@ def test_segment_whose_last_user_is_alive_is_kept(ipc_key):
     try:
         sysv.shmdt(sysv.shmat(shmid))  # this process becomes the last user
         assert leaks_for(key) == {}
-        assert not leaks_for(key, older_than=0)[shmid].removable
-        assert "last user python" in leaks_for(key, older_than=0)[shmid].reason
+        assert not leaks_for(key, older_than=0)["shm", shmid].removable
+        assert "last user python" in leaks_for(key, older_than=0)["shm", shmid].reason
     finally:
         sysv.shm_remove(shmid)
 
@@ -99,8 +100,8 @@ def test_segment_marked_for_removal_and_held_is_reported_with_its_holders(ipc_ke
     holder = holders.spawn("shm-attach", shmid)
     sysv.shm_remove(shmid)
     found = leaks_for(key)
-    assert list(found) == [shmid]
-    leak = found[shmid]
+    assert list(found) == [("shm", shmid)]
+    leak = found["shm", shmid]
     assert not leak.removable and leak.holders == (holder.pid,) and leak.key == key
     assert leak.reason.startswith("marked for removal, kept alive by python") and f"[{holder.pid}]" in leak.reason
     holders.end(holder)
@@ -128,14 +129,14 @@ def test_a_reused_pid_is_not_taken_for_the_creator(ipc_key, holders):
         assert snapshot.processes[later.pid].start_time >= born + CLOCK_SLACK
         shm = {shmid: replace(snapshot.shm[shmid], cpid=later.pid) for shmid in (fresh, used, changed)}
         edited = replace(snapshot, shm={**snapshot.shm, **shm})
-        found = {c.id: c for c in find_leaks(edited, LeakFilters(keys=frozenset({fresh_key, used_key, set_key}),
-                                                                  older_than=0))}
+        filters = LeakFilters(keys=frozenset({fresh_key, used_key, set_key}), older_than=0)
+        found = {(c.kind, c.id): c for c in find_leaks(edited, filters)}
 
-        assert found[fresh].removable and "a reused pid" in found[fresh].reason
+        assert found["shm", fresh].removable and "a reused pid" in found["shm", fresh].reason
         # ctime moved with IPC_SET, but atime still shows the segment existed before the process started.
-        assert found[used].removable and "a reused pid" in found[used].reason
+        assert found["shm", used].removable and "a reused pid" in found["shm", used].reason
         # Here ctime is all that is known, and it is later than the process's start: kept, the safe side.
-        assert changed not in found or not found[changed].removable
+        assert ("shm", changed) not in found or not found["shm", changed].removable
 
         # The same edit pointing at a process that started before the segments: a live creator.
         ours = replace(snapshot, shm={**snapshot.shm, fresh: replace(snapshot.shm[fresh], cpid=os.getpid())})
@@ -152,7 +153,7 @@ def test_queue_whose_creator_and_last_sender_are_gone_is_a_candidate(ipc_key):
     try:
         sender = sysv.msg_stat(msqid).lspid
         assert leaks_for(key) == {}  # within the grace period
-        leak = leaks_for(key, older_than=0)[msqid]
+        leak = leaks_for(key, older_than=0)["msg", msqid]
         assert leak.removable and leak.users == (sender, 0)
         assert leak.reason.startswith(f"creator gone: no live process of uid {suite_uid()} was running when it "
                                       "was made")
@@ -167,7 +168,7 @@ def test_queue_whose_creator_lives_is_kept_though_its_last_sender_exited(ipc_key
     msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)
     try:
         sender = in_exited_child(lambda: sysv.msgsnd(msqid, 4, b"from a worker"))
-        leak = leaks_for(key, older_than=0)[msqid]
+        leak = leaks_for(key, older_than=0)["msg", msqid]
         assert not leak.removable
         assert leak.reason.startswith("creator unknown: ") and "live process" in leak.reason
         assert f"last sender pid {sender} has exited" in leak.reason
@@ -181,7 +182,7 @@ def test_queue_whose_last_receiver_is_alive_is_kept(ipc_key):
     try:
         sysv.msgrcv(msqid, 0, 64, nowait=True)
         assert leaks_for(key) == {}
-        assert not leaks_for(key, older_than=0)[msqid].removable
+        assert not leaks_for(key, older_than=0)["msg", msqid].removable
     finally:
         sysv.msg_remove(msqid)
 
@@ -209,9 +210,10 @@ def test_never_used_queue_and_set_are_candidates_once_their_creator_is_gone_and_
     try:
         assert leaks_for(queue_key, set_key, kept_key) == {}  # fresh: the grace period
         found = leaks_for(queue_key, set_key, kept_key, older_than=0)
-        assert found[msqid].removable and "nothing ever sent; nothing ever received" in found[msqid].reason
-        assert found[semid].removable and "never operated on" in found[semid].reason
-        assert not found[kept].removable and found[kept].reason.startswith("creator unknown")
+        queue = found["msg", msqid]
+        assert queue.removable and "nothing ever sent; nothing ever received" in queue.reason
+        assert found["sem", semid].removable and "never operated on" in found["sem", semid].reason
+        assert not found["msg", kept].removable and found["msg", kept].reason.startswith("creator unknown")
         assert leaks_for(queue_key, set_key, older_than=3600) == {}
     finally:
         sysv.msg_remove(msqid)
@@ -236,7 +238,7 @@ def test_semaphore_set_whose_creator_and_last_user_exited_is_a_candidate(ipc_key
     semid = set_left_behind(key, values=(0, 0, 0))
     try:
         user = in_exited_child(lambda: sysv.semop(semid, 1, 2))
-        leak = leaks_for(key, older_than=0)[semid]
+        leak = leaks_for(key, older_than=0)["sem", semid]
         assert leak.removable and leak.users == (sysv.sem_get(semid, 0, sysv.GETPID), user, leak.users[2])
         assert leak.reason.startswith("creator gone")
         assert f"pid {user} has exited" in leak.reason and leak.detail == "3 sems = 0,2,0"
@@ -251,7 +253,7 @@ def test_a_set_only_touched_by_its_live_creators_setall_is_not_proposed(ipc_key,
     try:
         assert sysv.sem_get(semid, 0, sysv.GETPID) == creator.pid  # SETALL made it the last user
         assert leaks_for(key) == {}
-        leak = leaks_for(key, older_than=0)[semid]
+        leak = leaks_for(key, older_than=0)["sem", semid]
         assert not leak.removable and f"[{creator.pid}] is alive" in leak.reason
     finally:
         sysv.sem_remove(semid)
@@ -265,7 +267,7 @@ def test_a_set_last_used_by_an_exited_worker_while_its_creator_lives_is_not_prop
         worker = in_exited_child(lambda: sysv.semop(semid, 0, -1), uid=suite_uid())
         assert sysv.sem_get(semid, 0, sysv.GETPID) == worker  # the creator is not its last user any more
         assert leaks_for(key) == {}
-        leak = leaks_for(key, older_than=0)[semid]
+        leak = leaks_for(key, older_than=0)["sem", semid]
         assert not leak.removable
         assert leak.reason.startswith(f"creator unknown: 1 live process of uid {suite_uid()} already ran when it "
                                       "was made and may be its creator (python")  # python or python3, as run
@@ -283,7 +285,7 @@ def test_a_segment_made_by_ipctop_shm_create_and_not_yet_attached_is_not_propose
     try:
         assert sysv.shm_stat(shmid).cpid not in (0, os.getpid())  # its creator, ipctop, has exited
         assert leaks_for(key) == {}
-        assert leaks_for(key, older_than=0)[shmid].removable  # only the grace period holds it
+        assert leaks_for(key, older_than=0)["shm", shmid].removable  # only the grace period holds it
     finally:
         sysv.shm_remove(shmid)
 
@@ -299,7 +301,8 @@ def test_semaphore_set_in_use_is_kept(ipc_key, holders):
         holders.spawn("sem-wait", waited, 1, -1)  # ...a process waits on it
         wait_until(lambda: sysv.sem_get(waited, 1, sysv.GETNCNT) == 1)
         found = leaks_for(alive_key, waited_key, older_than=0)
-        assert set(found) == {alive} and not found[alive].removable  # reported only; the waited one not at all
+        # reported only; the waited one not at all
+        assert set(found) == {("sem", alive)} and not found["sem", alive].removable
     finally:
         sysv.sem_remove(alive)
         sysv.sem_remove(waited)
@@ -311,12 +314,12 @@ def test_filters_by_type_user_key_and_age(ipc_key):
     semid = set_left_behind(sem_key, values=(0,))
     try:
         in_exited_child(lambda: sysv.semop(semid, 0, 1))
-        assert set(leaks_for(shm_key, sem_key, older_than=0)) == {shmid, semid}
-        assert set(leaks_for(shm_key, sem_key, types=frozenset({"sem"}), older_than=0)) == {semid}
-        assert set(leaks_for(shm_key, older_than=0)) == {shmid}
+        assert set(leaks_for(shm_key, sem_key, older_than=0)) == {("shm", shmid), ("sem", semid)}
+        assert set(leaks_for(shm_key, sem_key, types=frozenset({"sem"}), older_than=0)) == {("sem", semid)}
+        assert set(leaks_for(shm_key, older_than=0)) == {("shm", shmid)}
         assert leaks_for(shm_key, sem_key, uid=65534, older_than=0) == {}
-        assert set(leaks_for(shm_key, sem_key, uid=0, older_than=0)) == {shmid}
-        assert set(leaks_for(shm_key, sem_key, uid=suite_uid(), older_than=0)) == {semid}
+        assert set(leaks_for(shm_key, sem_key, uid=0, older_than=0)) == {("shm", shmid)}
+        assert set(leaks_for(shm_key, sem_key, uid=suite_uid(), older_than=0)) == {("sem", semid)}
         assert leaks_for(shm_key, sem_key, older_than=3600) == {}
     finally:
         sysv.shm_remove(shmid)
