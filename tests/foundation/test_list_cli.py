@@ -92,6 +92,29 @@ def test_console_script_and_module_agree():
     assert installed.returncode == 0 and installed.stdout.startswith("Semaphore sets")
 
 
+
+def test_a_one_off_look_ends_without_teardown_yet_runs_atexit_and_writes_everything():
+    """`ipctop list` from the command line ends by os._exit (cli.main._end_now): its output must still be
+    whole, an atexit handler must still run after it, and a reader that goes away is no error."""
+    program = ("import atexit, sys\n"
+               "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+               "sys.argv = ['ipctop', 'list', '--json']\n"
+               "from ipctop.cli.main import main\n"
+               "main()\n"
+               "print('main returned', file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["processes"]  # flushed whole: it parses
+    # the handler ran, and nothing after main() did (the interpreter's teardown was skipped)
+    assert result.stderr.strip().splitlines()[-1] == "atexit ran", result.stderr
+    assert "main returned" not in result.stderr
+    # a reader that reads one line and goes away: exit 0, no traceback, no "Exception ignored"
+    command = installed_ipctop()
+    assert command is not None
+    piped = subprocess.run(f"'{command}' list --json | head -c 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60)
+    assert piped.stdout.strip() == "0" and piped.stderr == "", (piped.stdout, piped.stderr)
+
 def _plain_reference(value):  # type: ignore[no-untyped-def]
     """What the JSON of an object is, read field by field the plain way (as jsonout did before its fast path)."""
     from ipctop.frozen import fields, is_record
