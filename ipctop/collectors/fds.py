@@ -315,6 +315,11 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
     return NO_FDS
 
 
+# A scan that read again at least one process in REBUILD_FROM makes its tables anew rather than patching
+# the previous scan's (FdScan.patched): so many processes ran that patching would cost more.
+REBUILD_FROM = 4
+
+
 def scan_fds(
     proc: ProcFS, pids: list[int], memory: ScanMemory | None = None, mount_ids: frozenset[int] | None = None
 ) -> FdScan:
@@ -370,7 +375,7 @@ def scan_fds(
         reread[pid] = remembered[pid] = held
         memory.read_in_full(pid, proc.root)
     proc.done()
-    if previous is not None and len(reread) < len(pids) // 4:
+    if previous is not None and len(reread) < len(pids) // REBUILD_FROM:
         scan = previous.patched(pids, reread)
     else:  # the first scan, or most processes ran: made anew
         for pid in pids:
