@@ -125,7 +125,8 @@ def snapshot_to_json(snapshot: Snapshot, indent: int | None = 2) -> str:
     tuples and numbers itself and calls `_fields_of` for each record (building the plain dicts in
     Python first took as long as encoding them)."""
     document = _document(snapshot, _as_is, _as_is)
-    dumps = json.JSONEncoder(default=_fields_of).encode
+    # no check for cycles (an eighth of the encoding): records are immutable values, made bottom-up
+    dumps = json.JSONEncoder(default=_fields_of, check_circular=False).encode
     if indent is None:
         return dumps(document)
     outer, inner = " " * indent, " " * 2 * indent
