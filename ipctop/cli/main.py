@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -113,8 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.readonly = False
     if not hasattr(args, "ns"):
         args.ns = None
+    one_off = argv is None and args.command == "list"
+    if one_off:
+        # a one-off look builds one large tree of immutable records and ends: the cyclic collector
+        # would walk it again and again (4 ms on a busy machine) and never find garbage
+        gc.disable()
     code = _run(args)
-    if argv is None and args.command == "list":
+    if one_off:
         _end_now(code)
     return code
 
