@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
     # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
     width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
+
+    def prose(text: str) -> str:  # a sentence: wrapped to the terminal's width, whole when piped
+        return textwrap.fill(text, width, break_on_hyphens=False) if width else text
+
     blocks = []
     every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
     for type_name, (title, render, field) in SECTIONS.items():
@@ -73,17 +77,16 @@ def run(args: argparse.Namespace) -> int:
         if kind.name in types:
             blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot, width)}")
     if any(kind.name in types for kind in KINDS):
-        blocks += [f"note: {note}" for note in snapshot.posix_notes]
+        blocks += [prose(f"note: {note}") for note in snapshot.posix_notes]
     if pids is not None:
         blocks.append(f"Processes ({len(snapshot.processes)})\n{process_table(snapshot, width)}")
     if has_other_namespaces(snapshot):
         blocks.append(f"IPC namespaces ({len(snapshot.namespaces)})\n{namespace_table(snapshot, width)}")
     if snapshot.uninspectable:
         sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
-        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
+        blocks.append(prose(sentence))
     if snapshot.namespace_note:
-        note = snapshot.namespace_note
-        blocks.append(textwrap.fill(note, width, break_on_hyphens=False) if width else note)
+        blocks.append(prose(snapshot.namespace_note))
     uninspected = set(snapshot.uninspectable_pids)
     unread = [pid for pid in snapshot.unread_waits if pid not in uninspected]  # not said just above
     if unread:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         whose = "their" if many else "its"
         sentence = (f"what {count} process{'es wait' if many else ' waits'} on is unknown: {whose} system calls "
                     f"could not be read (pid {which})")
-        blocks.append(textwrap.fill(sentence, width, break_on_hyphens=False) if width else sentence)
+        blocks.append(prose(sentence))
     print("\n\n".join(blocks))
     return 0
 

@@ -115,6 +115,42 @@ def test_a_one_off_look_ends_without_teardown_yet_runs_atexit_and_writes_everyth
                            shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60)
     assert piped.stdout.strip() == "0" and piped.stderr == "", (piped.stdout, piped.stderr)
 
+
+def test_on_a_terminal_every_line_fits_its_width(ipc_key, holders):
+    """`ipctop list` on a terminal of 80 columns: tables, notes and sentences alike fit (a note on an
+    unmounted /dev/mqueue was printed whole, 186 columns)."""
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        holders.spawn("shm-attach", shmid, "ro")
+        ours, theirs = os.openpty()
+        fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 80, 0, 0))
+        env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+        with subprocess.Popen([sys.executable, "-m", "ipctop", "list"], stdin=theirs, stdout=theirs, stderr=theirs,
+                              env=env) as listing:
+            os.close(theirs)
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(ours, 1 << 16)
+                except OSError:  # EIO: the terminal's other side is closed
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            os.close(ours)
+            assert listing.wait(timeout=60) == 0
+        lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+        assert any(line.startswith("Shared memory segments") for line in lines), lines[:5]
+        too_wide = [line for line in lines if len(line) > 80]
+        assert not too_wide, too_wide
+    finally:
+        sysv.shm_remove(shmid)
+
 def _plain_reference(value):  # type: ignore[no-untyped-def]
     """What the JSON of an object is, read field by field the plain way (as jsonout did before its fast path)."""
     from ipctop.frozen import fields, is_record
