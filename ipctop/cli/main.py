@@ -160,5 +160,6 @@ def _end_now(code: int) -> NoReturn:
             stream.flush()
     os._exit(code)
 
+
 if __name__ == "__main__":
     sys.exit(main())
