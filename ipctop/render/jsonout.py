@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from operator import attrgetter
 from typing import Any
 
 from ipctop.frozen import fields
@@ -21,36 +20,20 @@ from ipctop.model import IpcNamespace, ShmSegment, Snapshot
 _SCALARS = frozenset({int, str, float, bool, type(None)})
 
 
-@cache
-def _reader(cls: type) -> tuple[tuple[str, ...], Any]:
-    """The field names of a record class and a getter of all of them at once (a tuple)."""
-    names = fields(cls)
-    get = attrgetter(*names)
-    return names, (get if len(names) > 1 else lambda value: (get(value),))
-
-
 def _plain(value: Any) -> Any:
     kind = value.__class__
     if kind in _SCALARS:
         return value
     if kind is tuple or kind is list:
         return [v if v.__class__ in _SCALARS else _plain(v) for v in value]
-    if hasattr(kind, "__record_fields__"):
-        names, get = _reader(kind)
-        return {name: v if v.__class__ in _SCALARS else _plain(v)
-                for name, v in zip(names, get(value), strict=True)}
+    if hasattr(kind, "__record_fields__"):  # its fields as the JSON has them (_builder), made plain
+        return {name: v if v.__class__ in _SCALARS else _plain(v) for name, v in _builder(kind)(value).items()}
     return value
-
-
-def _segment(segment: ShmSegment) -> dict[str, Any]:
-    plain = _plain(segment)
-    plain["attachments_found"] = segment.attachments_found  # of nattch; all of it when attachers_complete
-    return plain
 
 
 def object_to_dict(obj: Any) -> Any:
     """One object of a snapshot (a segment, a pipe, a process…) as `snapshot_to_dict` gives it."""
-    return _segment(obj) if isinstance(obj, ShmSegment) else _plain(obj)
+    return _plain(obj)
 
 
 def _namespace(ns: IpcNamespace) -> dict[str, Any]:
@@ -64,14 +47,14 @@ def _namespace(ns: IpcNamespace) -> dict[str, Any]:
     }
 
 
-def _document(snapshot: Snapshot, plain: Callable[[Any], Any], segment: Callable[[ShmSegment], Any]) -> dict[str, Any]:
+def _document(snapshot: Snapshot, plain: Callable[[Any], Any]) -> dict[str, Any]:
     return {
         "time": snapshot.time,
         "ipc_ns": snapshot.ipc_ns,
         "namespaces": [_namespace(ns) for ns in snapshot.namespaces],
         "namespace_note": snapshot.namespace_note,
         # every IPC namespace's objects; an id is unique only together with its ipc_ns
-        "shm": [segment(v) for v in snapshot.all_shm()],
+        "shm": [plain(v) for v in snapshot.all_shm()],
         "msg": [plain(v) for v in snapshot.all_msg()],
         "sem": [plain(v) for v in snapshot.all_sem()],
         "pipes": [plain(v) for v in snapshot.pipes.values()],
@@ -90,7 +73,7 @@ def _document(snapshot: Snapshot, plain: Callable[[Any], Any], segment: Callable
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
-    return _document(snapshot, _plain, _segment)
+    return _document(snapshot, _plain)
 
 
 def _fields_of(value: Any) -> dict[str, Any]:
@@ -124,7 +107,7 @@ def snapshot_to_json(snapshot: Snapshot, indent: int | None = 2) -> str:
     `snapshot_to_dict`, but its objects are handed to json's C encoder as they are: it walks their
     tuples and numbers itself and calls `_fields_of` for each record (building the plain dicts in
     Python first took as long as encoding them)."""
-    document = _document(snapshot, _as_is, _as_is)
+    document = _document(snapshot, _as_is)
     # no check for cycles (an eighth of the encoding): records are immutable values, made bottom-up
     dumps = json.JSONEncoder(default=_fields_of, check_circular=False).encode
     if indent is None:
