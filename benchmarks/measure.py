@@ -44,6 +44,12 @@ def ipctop_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "ipctop"]
 
 
+# benchmarks/floor.py without site or ipctop: the least a Python program spends on the reads of a one-off look
+# (imported, not run as a script, so that its compiled code is cached as ipctop's is)
+FLOOR = [sys.executable, "-S", "-c",
+         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import floor; floor.main()"]
+
+
 def wall_seconds(argv: list[str], env: dict[str, str] | None = None, limit: float = 600.0) -> float:
     """A command's wall time as a whole process, start to exit.  Its end is awaited by a blocking wait:
     `subprocess.run(timeout=)` polls with sleeps growing to 50 ms, which added up to 50 ms to every
@@ -109,6 +115,7 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
     result: dict[str, Any] = {"differences": differences[:20], "identical": not differences}
     snapshot_wall, snapshot_cpu, full_wall, lsof, lsfd, naive, cold = [], [], [], [], [], [], []
     listing: list[float] = []
+    floor: list[float] = []
     cache = tempfile.TemporaryDirectory(prefix="ipctop-bench-pyc-")
     env = with_bytecode_cache(cache.name)
     result["list_json_bytes"] = list_json_bytes(env)  # and compiles every module once
@@ -126,6 +133,7 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
             if tools.get("lsfd"):
                 lsfd.append(wall_seconds(["lsfd"]))
             listing.append(list_json_seconds(env))
+            floor.append(wall_seconds(FLOOR, env))
             if i < 3:
                 started = time.perf_counter()
                 naive_snapshot()
@@ -133,7 +141,8 @@ def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[s
                 cold.append(cold_snapshot_seconds())
     cache.cleanup()
     result.update(snapshot_s=snapshot_wall, snapshot_cpu_s=snapshot_cpu, full_snapshot_s=full_wall, lsof_s=lsof,
-                  lsfd_s=lsfd, naive_s=naive, cold_snapshot_s=cold, list_json_s=listing)
+                  lsfd_s=lsfd, naive_s=naive, cold_snapshot_s=cold, list_json_s=listing,
+                  floor_s=floor)
     again = compare(monitor.scan(), naive_snapshot(), world.keys(), world.pids())
     again += compare(full_reader.scan(), naive_snapshot(), world.keys(), world.pids())
     again += compare_namespaces(full_reader.scan(), naive_namespaces(world.pids()))
@@ -254,7 +263,7 @@ def tui_probe(ticks: int, presses: int, size: tuple[int, int]) -> dict[str, Any]
 
 def startup(repeat: int, size: tuple[int, int], with_tui: bool, tools: dict[str, bool]) -> dict[str, Any]:
     ipctop = ipctop_command()
-    interpreter, listing, uncached, lsof, lsfd = [], [], [], [], []
+    interpreter, listing, uncached, lsof, lsfd, floor = [], [], [], [], [], []
     result: dict[str, Any] = {"command": ipctop}
     with tempfile.TemporaryDirectory(prefix="ipctop-bench-pyc-") as cache:
         env = with_bytecode_cache(cache)
@@ -262,6 +271,7 @@ def startup(repeat: int, size: tuple[int, int], with_tui: bool, tools: dict[str,
         for _ in range(repeat):
             interpreter.append(wall_seconds([sys.executable, "-c", "pass"], env))
             listing.append(wall_seconds([*ipctop, "list", "--json"], env))
+            floor.append(wall_seconds(FLOOR, env))
             if os.environ.get("PYTHONDONTWRITEBYTECODE"):
                 uncached.append(wall_seconds([*ipctop, "list", "--json"]))
             if tools.get("lsof"):
@@ -269,7 +279,8 @@ def startup(repeat: int, size: tuple[int, int], with_tui: bool, tools: dict[str,
             if tools.get("lsfd"):
                 lsfd.append(wall_seconds(["lsfd"]))
         result.update(python_s=interpreter, list_json_s=listing, list_json_uncached_s=uncached, lsof_s=lsof,
-                      lsfd_s=lsfd, processes=sum(1 for name in os.listdir("/proc") if name.isdigit()))
+                      lsfd_s=lsfd, floor_s=floor,
+                      processes=sum(1 for name in os.listdir("/proc") if name.isdigit()))
         if with_tui:
             first = []
             for _ in range(max(3, repeat // 3)):

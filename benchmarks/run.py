@@ -131,12 +131,24 @@ def snapshot_rows(table: Table, world: str, data: dict[str, Any], judged: bool) 
                   faster_or_slower(faster, listing) if tools else "",
                   f"<= 1/2 of the faster ({ms(faster / 2)})" if judged_here else "",
                   verdict_under(listing, faster / 2) if judged_here else "")
+        floor_row(table, world, data, faster, listing)
         table.add(f"[{world}] ipctop list --json output", f"{data['list_json_bytes'] / 1e6:.2f} MB")
     table.add(f"[{world}] snapshot CPU time, median", ms(median(data["snapshot_cpu_s"])))
     table.add(f"[{world}] naive full scan (reference)", ms(median(data["naive_s"])),
               ratio=f"{median(data['naive_s']) / snap:.1f}x slower")
     table.add(f"[{world}] snapshot == naive full scan", "yes" if data["identical"] else "NO", target="identical",
               verdict="met" if data["identical"] else "FAILED")
+
+
+def floor_row(table: Table, world: str, data: dict[str, Any], faster: float, listing: float) -> None:
+    """The least a Python program spends on the same look (benchmarks/floor.py), beside the faster tool: a
+    target under it cannot be met in Python; ipctop's distance from it is ipctop's own work."""
+    if not data.get("floor_s"):
+        return
+    floor = median(data["floor_s"])
+    table.add(f"[{world}] floor: the same reads in bare Python, no records (benchmarks/floor.py)", ms(floor),
+              f"ipctop list --json {listing / floor:.1f}x the floor",
+              faster_or_slower(faster, floor) if faster == faster else "")
 
 
 def judge_snapshot(value: float, faster: float, judged: bool) -> tuple[str, str]:
@@ -217,6 +229,7 @@ def startup_rows(table: Table, data: dict[str, Any]) -> None:
     table.add(f"[idle] ipctop list --json, median of {len(data['list_json_s'])}", ms(listing),
               f"lsof -n {ms(lsof)}, lsfd {ms(lsfd)}", faster_or_slower(faster, listing) if tools else "",
               f"<= the faster ({ms(faster)})" if tools else "", verdict_under(listing, faster) if tools else "")
+    floor_row(table, "idle", data, faster, listing)
     table.add(f"[idle] python -c pass ({data.get('processes', '?')} processes on the machine)", ms(python))
     if data["list_json_uncached_s"]:
         table.add("[idle] same, without .pyc files (PYTHONDONTWRITEBYTECODE=1 here)",

@@ -1,0 +1,121 @@
+"""The floor of a one-off look written in Python: the reads ipctop makes of every process, and nothing else.
+
+Run as `python -S benchmarks/floor.py` (no site, no ipctop): it reads the System V
+tables and, for every process, what a one-off `ipctop list` reads (the fd
+directory, a readlink per fd and an lstat per pipe end, the IPC namespace link, the
+thread count, the main thread's system call, the shared mappings by PROCMAP_QUERY,
+stat, cmdline and wchan), by two processes at 600 processes or more as ipctop does,
+and writes the raw values as JSON. It builds no records, checks nothing against
+churn, and names nothing: what it costs is the least a Python program can spend on
+the same look, so a target below it cannot be met in Python, and the distance from it
+to `ipctop list --json` is the cost of ipctop's own work (imports, records, checks).
+
+It changes nothing: every file is opened read-only, and the ioctl only asks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import marshal
+import os
+import struct
+import sys
+from typing import Any
+
+SPLIT_FROM = 600  # as ipctop.collectors.split_read.SPLIT_FROM
+_QUERY = struct.Struct("=9Q4I2Q")  # struct procmap_query, as in ipctop.kernel.procmap
+_PROCMAP_QUERY = (3 << 30) | (_QUERY.size << 16) | (ord("f") << 8) | 17
+_SHARED_COVERING_OR_NEXT = 0x08 | 0x10
+
+
+def shared_maps(pid: int) -> list[tuple[int, int, int, bytes]] | None:
+    try:
+        fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY)
+    except OSError:
+        return None
+    name = ctypes.create_string_buffer(4096)
+    query, found, address = bytearray(_QUERY.size), [], 0
+    try:
+        while True:
+            _QUERY.pack_into(query, 0, _QUERY.size, _SHARED_COVERING_OR_NEXT, address, 0, 0, 0, 0, 0, 0, 0, 0,
+                             4096, 0, ctypes.addressof(name), 0)
+            try:
+                fcntl.ioctl(fd, _PROCMAP_QUERY, query)
+            except OSError:
+                break  # no shared mapping after `address` (or no PROCMAP_QUERY: the floor is then lower)
+            fields = _QUERY.unpack(query)
+            found.append((fields[3], fields[4], fields[8], name.raw[: max(fields[11] - 1, 0)]))
+            address = fields[4]
+    finally:
+        os.close(fd)
+    return found
+
+
+def small_file(path: str) -> bytes | None:
+    try:
+        with open(path, "rb", buffering=0) as file:
+            return file.read(4096)
+    except OSError:
+        return None
+
+
+def one_process(pid: int) -> tuple[Any, ...]:
+    base = f"/proc/{pid}"
+    fds = []
+    try:
+        for name in os.listdir(f"{base}/fd"):
+            try:
+                target = os.readlink(f"{base}/fd/{name}")
+                mode = os.lstat(f"{base}/fd/{name}").st_mode if target.startswith("pipe:") else 0
+            except OSError:
+                continue
+            fds.append((name, target, mode))
+    except OSError:
+        pass
+    try:
+        namespace = os.readlink(f"{base}/ns/ipc")
+    except OSError:
+        namespace = None
+    try:
+        threads = os.stat(f"{base}/task").st_nlink - 2
+    except OSError:
+        threads = 0
+    return (fds, namespace, threads, small_file(f"{base}/syscall"), shared_maps(pid), small_file(f"{base}/stat"),
+            small_file(f"{base}/cmdline"), small_file(f"{base}/wchan"))
+
+
+def read_by_a_child(pids: list[int]) -> tuple[int, int]:
+    answer, into = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(answer)
+        data = memoryview(marshal.dumps({pid: one_process(pid) for pid in pids}))
+        while data:
+            data = data[os.write(into, data):]
+        os._exit(0)
+    os.close(into)
+    return child, answer
+
+
+def main() -> None:
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    tables = [small_file(f"/proc/sysvipc/{kind}") for kind in ("shm", "msg", "sem")]
+    split = len(pids) >= SPLIT_FROM and len(os.sched_getaffinity(0)) >= 2
+    child, answer = read_by_a_child(pids[1::2]) if split else (0, -1)
+    found = {pid: one_process(pid) for pid in (pids[0::2] if split else pids)}
+    if split:
+        chunks = []
+        while chunk := os.read(answer, 1 << 20):
+            chunks.append(chunk)
+        os.waitpid(child, 0)
+        found.update(marshal.loads(b"".join(chunks)))
+    text = json.dumps({"tables": tables, "processes": found}, default=lambda value: value.decode("latin-1"))
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    os._exit(0)  # as `ipctop list` ends: no teardown
+
+
+if __name__ == "__main__":
+    main()
