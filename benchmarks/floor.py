@@ -3,65 +3,87 @@
 Run as `python -S benchmarks/floor.py` (no site, no ipctop): it reads the System V
 tables and, for every process, what a one-off `ipctop list` reads (the fd
 directory, a readlink per fd and an lstat per pipe end, the IPC namespace link, the
-thread count, the main thread's system call, the shared mappings by PROCMAP_QUERY,
-stat, cmdline and wchan), by two processes at 600 processes or more as ipctop does,
-and writes the raw values as JSON. It builds no records, checks nothing against
-churn, and names nothing: what it costs is the least a Python program can spend on
-the same look, so a target below it cannot be met in Python, and the distance from it
-to `ipctop list --json` is the cost of ipctop's own work (imports, records, checks).
+thread count, the main thread's system call, the shared mappings, stat, cmdline and
+wchan), by two processes at 600 processes or more as ipctop does, and writes the raw
+values. It builds no records, checks nothing against churn, names nothing, and imports
+only what pays for itself: the shared mappings are asked of the kernel (PROCMAP_QUERY,
+which needs ctypes) only on a machine of QUERY_FROM processes or more, and read from the
+maps text below that; the values are written as Python's repr, not JSON (json's import
+is 1-2 ms). What it costs is a lower bound for any Python program making the same look,
+so a target below it cannot be met in Python, and the distance from it to `ipctop list
+--json` is the cost of ipctop's own work (imports, records, checks, JSON).
 
 It changes nothing: every file is opened read-only, and the ioctl only asks.
 """
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
-import json
 import marshal
 import os
-import struct
 import sys
-from typing import Any
+
+# nothing from typing: its import (with re, enum and collections) is about 5 ms, a third of the floor
 
 SPLIT_FROM = 600  # as ipctop.collectors.split_read.SPLIT_FROM
-_QUERY = struct.Struct("=9Q4I2Q")  # struct procmap_query, as in ipctop.kernel.procmap
-_PROCMAP_QUERY = (3 << 30) | (_QUERY.size << 16) | (ord("f") << 8) | 17
+# From this many processes asking the kernel for the shared mappings repays importing ctypes (about 1.3 ms)
+# over reading every maps file's text (Python interpreters have some 100 lines each)
+QUERY_FROM = 200
 _SHARED_COVERING_OR_NEXT = 0x08 | 0x10
 
 
-def shared_maps(pid: int) -> list[tuple[int, int, int, bytes]] | None:
-    try:
-        fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY)
-    except OSError:
-        return None
-    name = ctypes.create_string_buffer(4096)
-    query, found, address = bytearray(_QUERY.size), [], 0
-    try:
-        while True:
-            _QUERY.pack_into(query, 0, _QUERY.size, _SHARED_COVERING_OR_NEXT, address, 0, 0, 0, 0, 0, 0, 0, 0,
-                             4096, 0, ctypes.addressof(name), 0)
-            try:
-                fcntl.ioctl(fd, _PROCMAP_QUERY, query)
-            except OSError:
-                break  # no shared mapping after `address` (or no PROCMAP_QUERY: the floor is then lower)
-            fields = _QUERY.unpack(query)
-            found.append((fields[3], fields[4], fields[8], name.raw[: max(fields[11] - 1, 0)]))
-            address = fields[4]
-    finally:
-        os.close(fd)
-    return found
+def shared_maps_asker():  # -> Callable[[int], ...]: unannotated, as naming Callable would import collections
+    """A function giving a process's shared mappings by PROCMAP_QUERY (as ipctop.kernel.procmap asks them);
+    its imports are made here, once."""
+    import ctypes
+    import fcntl
+    import struct
+
+    query_struct = struct.Struct("=9Q4I2Q")  # struct procmap_query
+    request = (3 << 30) | (query_struct.size << 16) | (ord("f") << 8) | 17
+
+    def shared_maps_asked(pid: int) -> list[tuple[int, int, int, bytes]] | None:
+        try:
+            fd = os.open(f"/proc/{pid}/maps", os.O_RDONLY)
+        except OSError:
+            return None
+        name = ctypes.create_string_buffer(4096)
+        query, found, address = bytearray(query_struct.size), [], 0
+        try:
+            while True:
+                query_struct.pack_into(query, 0, query_struct.size, _SHARED_COVERING_OR_NEXT, address, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 4096, 0, ctypes.addressof(name), 0)
+                try:
+                    fcntl.ioctl(fd, request, query)
+                except OSError:
+                    break  # no shared mapping after `address` (or no PROCMAP_QUERY: the floor is then lower)
+                fields = query_struct.unpack(query)
+                found.append((fields[3], fields[4], fields[8], name.raw[: max(fields[11] - 1, 0)]))
+                address = fields[4]
+        finally:
+            os.close(fd)
+        return found
+
+    return shared_maps_asked
 
 
-def small_file(path: str) -> bytes | None:
+def shared_maps_read(pid: int) -> list[bytes] | None:
+    """The shared lines of the maps text (the fourth letter of the permissions is `s`)."""
+    text = small_file(f"/proc/{pid}/maps", 1 << 24)
+    return None if text is None else [line for line in text.split(b"\n") if line[line.find(b" ") + 4:][:1] == b"s"]
+
+
+def small_file(path: str, size: int = 4096) -> bytes | None:
     try:
         with open(path, "rb", buffering=0) as file:
-            return file.read(4096)
+            return file.read(size)
     except OSError:
         return None
 
 
-def one_process(pid: int) -> tuple[Any, ...]:
+shared_maps = shared_maps_read
+
+
+def one_process(pid: int) -> tuple[object, ...]:
     base = f"/proc/{pid}"
     fds = []
     try:
@@ -100,7 +122,10 @@ def read_by_a_child(pids: list[int]) -> tuple[int, int]:
 
 
 def main() -> None:
+    global shared_maps
     pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    if len(pids) >= QUERY_FROM:
+        shared_maps = shared_maps_asker()
     tables = [small_file(f"/proc/sysvipc/{kind}") for kind in ("shm", "msg", "sem")]
     split = len(pids) >= SPLIT_FROM and len(os.sched_getaffinity(0)) >= 2
     child, answer = read_by_a_child(pids[1::2]) if split else (0, -1)
@@ -111,8 +136,7 @@ def main() -> None:
             chunks.append(chunk)
         os.waitpid(child, 0)
         found.update(marshal.loads(b"".join(chunks)))
-    text = json.dumps({"tables": tables, "processes": found}, default=lambda value: value.decode("latin-1"))
-    sys.stdout.write(text)
+    sys.stdout.write(repr({"tables": tables, "processes": found}))
     sys.stdout.flush()
     os._exit(0)  # as `ipctop list` ends: no teardown
 
