@@ -68,11 +68,12 @@ def shared_maps_asker():  # -> Callable[[int], ...]: unannotated, as naming Call
 
 def shared_maps_read(pid: int) -> list[bytes] | None:
     """The shared lines of the maps text (the fourth letter of the permissions is `s`)."""
-    text = small_file(f"/proc/{pid}/maps", 1 << 24)
+    text = small_file(f"/proc/{pid}/maps", -1)  # to its end: one read gives a page of lines or so
     return None if text is None else [line for line in text.split(b"\n") if line[line.find(b" ") + 4:][:1] == b"s"]
 
 
 def small_file(path: str, size: int = 4096) -> bytes | None:
+    """One read of `size` bytes (-1: every byte, read after read); None when it cannot be read."""
     try:
         with open(path, "rb", buffering=0) as file:
             return file.read(size)

@@ -18,6 +18,7 @@ quiet the test is skipped, saying why.
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import fcntl
 import os
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from ipctop.kernel import sysv
+from benchmarks import floor
+from ipctop.kernel import procmap, sysv
 from ipctop.kernel.libc import libc
 from ipctop.snapshot import Scanner, take_snapshot
 from ipctop.tui.app import IpctopApp
@@ -235,3 +237,37 @@ async def _monitor_and_details(world: World) -> None:
         for pane in ("pipes", "processes", "events", "leaks"):
             app.main_screen.show_pane(pane)
             await wait_scans(pilot, app.state.scans + 1)
+
+
+def test_the_benchmarks_floor_reads_what_a_look_reads_and_changes_nothing(world):
+    """benchmarks/floor.py is the least a Python look can cost: it must make the reads a look makes (a
+    floor that missed some would be too low) and, as every look, change nothing."""
+    floor_py = os.path.join(os.path.dirname(floor.__file__), "floor.py")
+    outputs: list[bytes] = []
+
+    def look() -> None:
+        run = subprocess.run([sys.executable, "-S", floor_py], capture_output=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+
+    unchanged_by(world, look)
+    processes = ast.literal_eval(outputs[-1].decode())["processes"]
+    pipe = f"pipe:[{os.fstat(world.pipe_write).st_ino}]"
+    ends = {(pid, mode & 0o777) for pid, (fds, *_rest) in processes.items() for _fd, target, mode in fds
+            if target == pipe}
+    assert (os.getpid(), 0o300) in ends  # this test's write end, by its lstat
+    assert any(pid != os.getpid() and mode == 0o500 for pid, mode in ends)  # the holder's read end
+    # the segment's mapper, by the maps text (fewer than floor.QUERY_FROM processes here, or not)
+    mappers = [pid for pid, found in processes.items() if found[4] and any(
+        (b"/SYSV" in line and line.split()[4] == str(world.mapped).encode()) if isinstance(line, bytes)
+        else (b"/SYSV" in line[3] and line[2] == world.mapped) for line in found[4])]
+    assert len(mappers) == 1
+    # and by PROCMAP_QUERY, as the floor asks on a machine of QUERY_FROM processes or more
+    fd = os.open(f"/proc/{mappers[0]}/maps", os.O_RDONLY)
+    try:
+        has_query = procmap.shared_lines(fd) is not None
+    finally:
+        os.close(fd)
+    if has_query:
+        asked = floor.shared_maps_asker()(mappers[0])
+        assert [inode for _start, _end, inode, name in asked or () if b"/SYSV" in name] == [world.mapped]
