@@ -51,8 +51,14 @@ def test_list_escapes_a_hostile_process_name_and_a_fifo_path_with_a_newline(hold
 
 
 def _cells(app: IpctopApp, pane_id: str) -> list[str]:
+    """Every cell of the pane's rows, as it shows whole and as it shows cut to each narrower width (a
+    narrow column has some cells rebuild their text from their parts: a chain's processes by comm)."""
     shown = table(app, pane_id)
-    return [cell.plain for key in shown.ordered_keys if (row := shown.row_for(key)) for cell in row.cells]
+    texts = []
+    for cell in (cell for key in shown.ordered_keys if (row := shown.row_for(key)) for cell in row.cells):
+        texts.append(cell.plain)
+        texts.extend(str(cell.fitted(width)) for width in range(1, cell.cell_len))
+    return texts
 
 
 @run_async

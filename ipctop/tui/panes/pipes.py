@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ipctop.model import Fifo, Pipe, Process, Snapshot
 from ipctop.pipelines import Chain, chains, pipe_state
+from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS, ellipsize_label, fit_list
 from ipctop.render.formatting import human_bytes
 from ipctop.tui.panes.base import Pane, brief, changed_pids, who
@@ -50,7 +51,8 @@ class ChainCell(Cell):
 
     def __init__(self, names: list[str], link: int, sort: object, briefly: list[str]) -> None:
         super().__init__(chain_text(tuple(names), link), sort=sort)
-        self.names, self.link, self.briefly = tuple(names), link, tuple(briefly)
+        # cut apart when narrow: escaped apart too (the whole is escaped by Cell)
+        self.names, self.link, self.briefly = tuple(map(printable, names)), link, tuple(map(printable, briefly))
 
     def fitted(self, width: int) -> Text:
         if self.cell_len <= width:
@@ -87,8 +89,9 @@ class FlowCell(Cell):
         self, writers: list[str], readers: list[str], sort: object, briefly: tuple[list[str], list[str]]
     ) -> None:
         super().__init__(ends_text(", ".join(writers), ", ".join(readers)), sort=sort)
-        self.writers, self.readers = tuple(writers), tuple(readers)
-        self.briefly = briefly  # the same, named by comm
+        # cut apart when narrow: escaped apart too (the whole is escaped by Cell)
+        self.writers, self.readers = tuple(map(printable, writers)), tuple(map(printable, readers))
+        self.briefly = [printable(name) for name in briefly[0]], [printable(name) for name in briefly[1]]  # by comm
 
     def fitted(self, width: int) -> Text:
         if self.cell_len <= width:
