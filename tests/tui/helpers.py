@@ -47,6 +47,16 @@ async def wait_scans(pilot: Pilot, count: int) -> None:
     await pilot.pause(0)  # not pause(): waiting for an idle CPU takes long on a busy machine
 
 
+async def pause_scans(pilot: Pilot) -> None:
+    """Pause the monitor's timer and wait for the scan in flight, if any, to be shown: from then on the
+    only scans are those the test asks for (a scan begun before a kill and shown after it would be one
+    more, and a row that fades for one scan would be gone by the time the test looks)."""
+    app: IpctopApp = pilot.app  # type: ignore[assignment]
+    app.set_paused(True)
+    await wait_for(pilot, lambda: not app._scanning)
+    await pilot.pause(0)
+
+
 async def shm_table_showing(pilot: Pilot, rows: int) -> ObjectTable:
     """The live monitor's segments table once its first scan shows `rows` rows on screen, settled."""
     app: IpctopApp = pilot.app  # type: ignore[assignment]

@@ -19,7 +19,7 @@ from ipctop.kernel import sysv
 from ipctop.tui.panes.processes import TreeCell
 from tests.support.holders import wait_until
 from tests.tui.action_helpers import Scope, scoped_app
-from tests.tui.helpers import run_async, table, wait_for, wait_scans
+from tests.tui.helpers import pause_scans, run_async, table, wait_for, wait_scans
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -93,7 +93,7 @@ async def test_the_tree_stays_right_while_a_process_with_a_child_exits(ipc_key):
             app.main_screen.show_pane("processes")
             processes = table(app, "processes")
             await wait_for(pilot, lambda: all(processes.row_for(f"p{pid}") for pid in pids))
-            app.set_paused(True)
+            await pause_scans(pilot)
             await wait_for(pilot, lambda: processes.row_for(f"p{grandchild}").parent == f"p{third}")
             assert tree_problems(app) == []
             os.kill(third, signal.SIGKILL)  # the last child, with a child of its own: G goes to init
