@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ipctop.collectors.processes import CLOCK_TICKS, boot_time
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
-
-PF_KTHREAD = 0x00200000  # /proc/PID/stat flags: a kernel thread
+from ipctop.collectors.procfs import PF_KTHREAD, Denied, Gone, ProcFS
 
 # A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
 # and IPC times are whole seconds rounded down: a real creator can appear to have

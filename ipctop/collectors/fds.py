@@ -261,7 +261,9 @@ def read_process_fds(proc: ProcFS, pid: int, mount_ids: frozenset[int] | None = 
     try:
         names = os.listdir(fd_dir)
     except OSError as error:
-        return DENIED_FDS if isinstance(classify(error), Denied) else NO_FDS
+        if isinstance(classify(error), Denied) and not proc.is_kernel_thread(pid):
+            return DENIED_FDS
+        return NO_FDS
     pipes: list[tuple[int, RawEnd]] = []
     fifos: list[tuple[int, str, RawEnd]] = []
     objects: list[RawObjectFd] = []

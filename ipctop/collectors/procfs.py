@@ -29,6 +29,7 @@ class Denied(Exception):
 _READ_SIZE = 65536
 _GONE_ERRNOS = {errno.ENOENT, errno.ESRCH, errno.ENOTDIR}
 _DENIED_ERRNOS = {errno.EACCES, errno.EPERM}
+PF_KTHREAD = 0x00200000  # /proc/PID/stat flags (the ninth field): a kernel thread
 _INITIAL_PID_NS = "pid:[4026531836]"  # PROC_PID_INIT_INO, the same on every kernel
 _HIDEPID_OFF = {"hidepid=0", "hidepid=off"}
 
@@ -212,6 +213,16 @@ class ProcFS:
             raise classify(error) from None
         finally:
             os.close(fd)
+
+    def is_kernel_thread(self, pid: int) -> bool:
+        """True for a kernel thread (its stat, which everyone may read, says so): it has no fds, no
+        program's memory and no system call of its own, so it holds and waits on nothing. An unprivileged
+        reader is refused its fd directory and its system call all the same, which say nothing then."""
+        try:
+            record = self.read_pid_record(pid, "stat")
+            return bool(int(record[record.rindex(b")") + 2 :].split(None, 7)[6]) & PF_KTHREAD)
+        except (Gone, Denied, ValueError, IndexError):
+            return False
 
     def read_pid_record(self, pid: int, name: str) -> bytes:
         """Read a file the kernel prints as one record (stat, cmdline, wchan, children).

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ipctop.collectors import syscalls
 from ipctop.collectors.fds import FdScan, pipe_inode
-from ipctop.collectors.procfs import Denied, Gone, ProcFS
+from ipctop.collectors.procfs import PF_KTHREAD, Denied, Gone, ProcFS
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.collectors.syscalls import TaskCall
@@ -304,7 +304,8 @@ def _read_pid(
             where = _read_wchan(proc, pid, tid)
             if where in (None, "0"):
                 # "0" is a running task's wchan, and also what a reader without ptrace read access is
-                # shown; one refused its fds too is most likely refused this (no stat read to tell)
+                # shown; one refused its fds too is most likely refused this (no stat read to tell); a
+                # kernel thread's fds are never refused (fds.py): it waits in no call of a program's
                 unread = unread or pid in context.fd_scan.denied or _asleep(proc, pid, tid)
                 continue
             guessed = _WCHAN_CALLS.get(where)  # type: ignore[arg-type]
@@ -330,7 +331,12 @@ def _asleep(proc: ProcFS, pid: int, tid: int) -> bool:
     except (Gone, Denied):
         return False
     state_at = record.rindex(b")") + 2
-    return record[state_at : state_at + 1] in (b"S", b"D")
+    if record[state_at : state_at + 1] not in (b"S", b"D"):
+        return False
+    try:  # a kernel thread sleeps too, but in no system call of a program: nothing IPC can wait there
+        return not int(record[state_at:].split(None, 7)[6]) & PF_KTHREAD
+    except (ValueError, IndexError):
+        return True
 
 
 def _read_wchan(proc: ProcFS, pid: int, tid: int) -> str | None:
