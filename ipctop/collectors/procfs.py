@@ -75,6 +75,14 @@ def _unescape(path: str) -> str:
     return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
+def is_kernel_thread_stat(record: bytes) -> bool:
+    """True when /proc/PID/stat `record` is a kernel thread's (PF_KTHREAD in its flags); False if unparsable."""
+    try:
+        return bool(int(record[record.rindex(b")") + 2 :].split(None, 7)[6]) & PF_KTHREAD)
+    except (ValueError, IndexError):
+        return False
+
+
 class Abandoned(Exception):
     """The scan this reading belongs to was given up (it waited too long on one process)."""
 
@@ -219,9 +227,8 @@ class ProcFS:
         program's memory and no system call of its own, so it holds and waits on nothing. An unprivileged
         reader is refused its fd directory and its system call all the same, which say nothing then."""
         try:
-            record = self.read_pid_record(pid, "stat")
-            return bool(int(record[record.rindex(b")") + 2 :].split(None, 7)[6]) & PF_KTHREAD)
-        except (Gone, Denied, ValueError, IndexError):
+            return is_kernel_thread_stat(self.read_pid_record(pid, "stat"))
+        except (Gone, Denied):
             return False
 
     def read_pid_record(self, pid: int, name: str) -> bytes:

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ipctop.collectors import syscalls
 from ipctop.collectors.fds import FdScan, pipe_inode
-from ipctop.collectors.procfs import PF_KTHREAD, Denied, Gone, ProcFS
+from ipctop.collectors.procfs import Denied, Gone, ProcFS, is_kernel_thread_stat
 from ipctop.collectors.quiet import ScanMemory
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.collectors.syscalls import TaskCall
@@ -304,8 +304,8 @@ def _read_pid(
             where = _read_wchan(proc, pid, tid)
             if where in (None, "0"):
                 # "0" is a running task's wchan, and also what a reader without ptrace read access is
-                # shown; one refused its fds too is most likely refused this (no stat read to tell); a
-                # kernel thread's fds are never refused (fds.py): it waits in no call of a program's
+                # shown; one refused its fds too is most likely refused this (no stat read to tell;
+                # fds.py does not count a kernel thread as refused: _asleep leaves it out)
                 unread = unread or pid in context.fd_scan.denied or _asleep(proc, pid, tid)
                 continue
             guessed = _WCHAN_CALLS.get(where)  # type: ignore[arg-type]
@@ -331,12 +331,8 @@ def _asleep(proc: ProcFS, pid: int, tid: int) -> bool:
     except (Gone, Denied):
         return False
     state_at = record.rindex(b")") + 2
-    if record[state_at : state_at + 1] not in (b"S", b"D"):
-        return False
-    try:  # a kernel thread sleeps too, but in no system call of a program: nothing IPC can wait there
-        return not int(record[state_at:].split(None, 7)[6]) & PF_KTHREAD
-    except (ValueError, IndexError):
-        return True
+    # a kernel thread sleeps too, but in no system call of a program: nothing IPC can wait there
+    return record[state_at : state_at + 1] in (b"S", b"D") and not is_kernel_thread_stat(record)
 
 
 def _read_wchan(proc: ProcFS, pid: int, tid: int) -> str | None:
