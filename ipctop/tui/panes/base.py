@@ -364,6 +364,8 @@ class Pane(Vertical):
             table.set_hidden(columns)
 
     def set_filter(self, text: str) -> None:
+        if text == self.filter_text:
+            return  # the filter line opened with the pane's filter, or set to it again: the rows are shown
         self.filter_text = text
         self._reshow()
 
