@@ -13,6 +13,7 @@ from ipctop.tui import registry
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.registry import ActionSpec
 from ipctop.tui.screens.detail import DetailScreen
+from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.object_table import ObjectTable
 from tests.support.fixture_snapshot import FixtureFeed
 from tests.tui.helpers import (
@@ -71,6 +72,28 @@ async def test_filter_matches_any_column_and_escape_clears():
         await pilot.press("slash", *"zzz")
         assert row_keys(app, "pipes") == []
         assert "Nothing matches" in screen_text(app)
+
+
+@run_async
+async def test_a_line_being_typed_takes_the_key_bars_place_and_the_table_keeps_its_size():
+    app = fixture_app()
+    async with app.run_test(size=(120, 32)) as pilot:
+        await play_fixture(pilot)
+        shm = table(app, "shm")
+        key_bar = app.main_screen.query_one(KeyBar)
+        size = shm.size
+        for opening in ("slash", "f3"):  # the filter line, the search line
+            await pilot.press(opening)
+            await pilot.pause()
+            assert not key_bar.display and shm.size == size
+            assert screen_text(app).splitlines()[-1].strip().startswith(("filter /", "search F3"))
+            await pilot.press("escape")
+            await pilot.pause()
+            assert key_bar.display and shm.size == size and "? Help" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash", *"postg", "enter")  # a filter kept: its line stays, above the keys
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert key_bar.display and "filter /" in lines[-2] and "? Help" in lines[-1]
 
 
 @run_async

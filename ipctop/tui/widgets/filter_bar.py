@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label
+
+from ipctop.tui.widgets.key_bar import KeyBar
 
 
 class FilterInput(Input):
@@ -25,6 +28,21 @@ class FilterInput(Input):
 
     async def action_submit(self) -> None:
         self.kept(self.value)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self._show_keys(False)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self._show_keys(True)
+
+    def _show_keys(self, shown: bool) -> None:
+        """While the line is typed in it takes the key bar's place, as htop's does: the tables keep their
+        size, so opening or closing the line lays out the line alone, not every pane again.  (The key
+        bar's `display`, not a class of the screen: a screen's class restyles every widget.)"""
+        for bar in self.screen.query(KeyBar):
+            bar.display = shown
 
 
 class TextLine(Horizontal):
