@@ -85,6 +85,10 @@ async def until_painted(pilot: Pilot, painted: list[float], started: float, done
     """Seconds from `started` to the last paint once `done()` holds and nothing was painted for
     WINDOW_S (or to the moment `done()` was seen, if nothing was painted); then the app is settled."""
     seen: float | None = None
+
+    def ended(seen: float) -> float:
+        return max(seen, painted[-1]) if painted and painted[-1] > started else seen
+
     while True:
         await asyncio.sleep(0.002)
         now = time.perf_counter()
@@ -92,11 +96,10 @@ async def until_painted(pilot: Pilot, painted: list[float], started: float, done
             if not done():
                 continue
             seen = now
-        last = max(seen, painted[-1] if painted and painted[-1] > started else seen)
-        if now - last >= WINDOW_S:
+        if now - ended(seen) >= WINDOW_S:
             break
     await settle(pilot)  # every message handled; a paint this forces is counted
-    return max(seen, painted[-1] if painted and painted[-1] > started else seen) - started
+    return ended(seen) - started
 
 
 async def press(pilot: Pilot, painted: list[float], key: str, character: str | None = None) -> float:
