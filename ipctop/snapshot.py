@@ -32,6 +32,7 @@ attachments alike.  A scanner asked only for other kinds (`kinds`) skips it.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -215,6 +216,9 @@ class Scanner:
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
+        # listed at the start, gone by now (a zombie reaped meanwhile): not alive.  A pid whose
+        # directory is still there is kept alive (its stat was refused, or the pid is taken again).
+        exited = {pid for pid in vanished if not os.path.lexists(proc.path(pid))}
         if vanished:
             # exited between the reading of its fds or maps and of its stat: what it held is gone
             # too, and every pid the snapshot names must be one of its processes
@@ -278,7 +282,7 @@ class Scanner:
             processes=procs,
             limits=limits,
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
-            live_pids=frozenset(all_pids),
+            live_pids=frozenset(all_pids).difference(exited),
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
             unread_waits=tuple(sorted(wait_scan.unread)),

@@ -3,6 +3,7 @@ the removal is left alone, and the result says why."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -10,6 +11,7 @@ import time
 
 import pytest
 
+from ipctop import snapshot as snapshot_module
 from ipctop.cleanup import LeakFilters, find_leaks, gather, remove_candidates
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
@@ -140,3 +142,51 @@ def test_a_reused_id_naming_a_new_object_is_skipped():
     assert status == "skipped" and outcome["still_there"]
     expected = "now names another segment" if outcome["same_ctime"] else "changed or replaced since the scan"
     assert expected in message
+
+
+def test_a_creator_reaped_while_the_scan_runs_is_gone_not_alive(ipc_key, monkeypatch):
+    """A scan lists the pids first and reads each one's stat later.  A zombie reaped in between
+    (as pid 1 reaps a killed program's orphans, at a time of its own) was once taken for a live
+    process whose details were unread, and kept its leaked segment from being proposed."""
+    key = ipc_key()
+    read_fd, write_fd = os.pipe()
+    creator = os.fork()
+    if creator == 0:
+        try:
+            shmid = sysv.shmget(key, 4096, sysv.IPC_CREAT | sysv.IPC_EXCL | 0o600)
+            sysv.shmdt(sysv.shmat(shmid))
+            os.write(write_fd, str(shmid).encode())
+        finally:
+            os._exit(0)  # a zombie until the scan below reaps it
+    os.close(write_fd)
+    shmid = int(os.read(read_fd, 64) or b"-1")
+    os.close(read_fd)
+    wait_until(lambda: processes_state(creator) == "Z")
+    real_read = snapshot_module.processes.read_process
+
+    def reap_first(proc, pid, *args):  # type: ignore[no-untyped-def]
+        if pid == creator:
+            os.waitpid(creator, 0)  # after the listing, before its stat is read
+        return real_read(proc, pid, *args)
+
+    # one reading process (not two), so that the reaping happens in the creator's parent
+    monkeypatch.setattr(snapshot_module, "worth_splitting", lambda *_: False)
+    monkeypatch.setattr(snapshot_module.processes, "read_process", reap_first)
+    try:
+        assert shmid >= 0
+        snapshot = take_snapshot()
+        assert not snapshot.is_alive(creator)
+        [candidate] = find_leaks(snapshot, LeakFilters(keys=frozenset({key}), older_than=0), time.time(),
+                                 evidence=gather(snapshot))
+        assert candidate.removable, candidate.reason
+        assert f"creator pid {creator} has exited" in candidate.reason
+    finally:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(creator, 0)
+        if shmid >= 0:
+            sysv.shm_remove(shmid)
+
+
+def processes_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
