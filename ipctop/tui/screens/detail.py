@@ -30,6 +30,7 @@ from ipctop.render.waits import waits_cell_text
 from ipctop.tui.details import Detail, describe, lookup
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
+from ipctop.tui.users_table import UserRow, UsersTable
 
 if TYPE_CHECKING:
     from ipctop.tui.interfaces import Monitor
@@ -60,11 +61,10 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
     if detail.fields:
         parts += [_section("Fields"), fields]
 
-    parts.append(_section("Processes using it" if detail.kind != "process" else "Processes at the other ends"))
+    users_title = "Processes using it" if detail.kind != "process" else "Other processes on its pipes and FIFOs"
+    parts.append(_section(users_title))
     if detail.users and snapshot is not None:
-        users = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("PID", "Process", "User", "State", "How"):
-            users.add_column(column, no_wrap=column != "How")
+        rows = []
         for pid, how in detail.users:
             process = snapshot.processes.get(pid)
             alive = snapshot.is_alive(pid)
@@ -72,8 +72,8 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             user = process.user if process else "-"
             waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
-            users.add_row(*map(_plain, (str(pid), name, user, run if alive else "gone", how)))
-        parts.append(users)
+            rows.append(UserRow(str(pid), name, user, run if alive else "gone", how))
+        parts.append(UsersTable(rows))
     else:
         parts.append(Text("none seen", style="italic"))
 
