@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ipctop.diff import Event
 from ipctop.kinds import BY_NAME, KINDS, kind_of_record
-from ipctop.model import Fifo, HeldPipeEnd, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
+from ipctop.model import Fifo, MsgQueue, Pipe, Process, SemSet, ShmSegment, Snapshot, Wait
 from ipctop.pipelines import chains, pipe_state
 from ipctop.render.formatting import INCOMPLETE_WHY, clock, count, found_of, hex_key, human_bytes, rwx
 from ipctop.render.procinfo import label, wait_word
@@ -255,15 +255,27 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
     for end in process.pipes:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
-    users = [(peer, f"other end of {end.kind} {end.inode}") for end in process.pipes
-             for peer in _peers(snapshot, end, process.pid)]
-    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields, users)
+    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields,
+                  _peers(snapshot, process))
 
 
-def _peers(snapshot: Snapshot, end: HeldPipeEnd, holder: int) -> list[int]:
-    """The processes other than `holder` that hold an end of the pipe or FIFO `end` is on."""
-    pipe = (snapshot.pipes if end.kind == "pipe" else snapshot.fifos).get(end.inode)
-    return sorted({e.pid for e in pipe.ends if e.pid != holder}) if pipe else []
+def _peers(snapshot: Snapshot, process: Process) -> list[tuple[int, str]]:
+    """The other processes on each pipe and FIFO `process` holds (once each, however many of its fds
+    are on it), and which ends they hold: the other end, or the same one (a pipe every worker
+    inherited the write end of)."""
+    users: list[tuple[int, str]] = []
+    seen: set[tuple[str, int]] = set()
+    for end in process.pipes:
+        if (end.kind, end.inode) in seen:
+            continue
+        seen.add((end.kind, end.inode))
+        pipe = (snapshot.pipes if end.kind == "pipe" else snapshot.fifos).get(end.inode)
+        ends: dict[int, list[str]] = {}
+        for other in pipe.ends if pipe else ():
+            if other.pid != process.pid:
+                ends.setdefault(other.pid, []).append(f"for {MODE_WORDS[other.mode]} (fd {other.fd})")
+        users += [(pid, f"holds {end.kind} {end.inode} " + ", ".join(held)) for pid, held in sorted(ends.items())]
+    return users
 
 
 def _fifo_path(snapshot: Snapshot, inode: int) -> str:

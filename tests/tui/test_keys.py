@@ -184,7 +184,7 @@ async def test_detail_follows_events_and_gone_objects():
         await pilot.press("enter")
         text = screen_text(app)
         assert "Process sleep[2102]" in text
-        assert "other end of pipe 50001" in text and "other end of pipe 50002" in text
+        assert "holds pipe 50001 for writing (fd 1)" in text and "holds pipe 50002 for reading (fd 0)" in text
         await pilot.press("escape", "4")
         await pilot.press("enter")  # the first pipe of the sleep pipeline
         assert "sleep[2101] | sleep[2102] | sleep[2103]" in screen_text(app)

@@ -67,7 +67,8 @@ def test_details_of_every_kind():
     assert chain["pipeline"] == "sleep[2101] | sleep[2102] | sleep[2103]"
     assert dict(describe("fifo", 70001, snapshot, None).fields)["path"] == "/tmp/ipctop-demo.fifo"
     process = describe("process", 2102, snapshot, None)
-    assert {how for _, how in process.users} == {"other end of pipe 50001", "other end of pipe 50002"}
+    assert process.users == [(2101, "holds pipe 50001 for writing (fd 1)"),
+                             (2103, "holds pipe 50002 for reading (fd 0)")]
     gone = describe("shm", 11, snapshot, fixture_snapshot(0).shm[11])
     assert gone.notes[0].startswith("Gone") and dict(gone.fields)["shmid"] == "11"
     assert describe("shm", 11, snapshot, None).notes == ["It is gone; only its lifetime is left."]
