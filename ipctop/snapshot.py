@@ -226,7 +226,8 @@ class Scanner:
             by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
-        waiting = Waiting(wait_scan, comms)
+        waiting = Waiting(wait_scan, comms, frozenset(pid for pid in wait_scan.by_pid
+                                                      if pid in infos and infos[pid].state == "R"))
         meter = fds.PipeMeter(proc)
         try:
             # a pipe's fill is taken from memory only when every holder is known: a process whose fds

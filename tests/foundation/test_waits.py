@@ -312,3 +312,40 @@ def test_where_the_system_call_cannot_be_read_wchan_is_a_guess_and_said_to_be(ip
         holders.close()
         sysv.msg_remove(msqid)
 
+
+
+def test_a_wait_that_ends_while_the_scan_runs_is_not_shown(holders, monkeypatch):
+    """A scan reads a process's call (blocked in read) before its stat.  A process woken in between,
+    and running when its stat is read, waits no more: it is not shown blocked on the pipe (with state
+    R beside the old wait, as a busy PostgreSQL backend was)."""
+    from ipctop import snapshot as snapshot_module
+
+    read_fd, write_fd = os.pipe()
+    try:
+        inode = os.fstat(read_fd).st_ino
+        reader = holders.spawn("read-then-spin", read_fd, pass_fds=(read_fd,))
+        wait_until(lambda: [w.id for w in waits_of(reader.pid)] == [inode], timeout=DEADLINE)
+        real_read = snapshot_module.processes.read_process
+
+        def woken_first(proc, pid, *args):  # type: ignore[no-untyped-def]
+            if pid == reader.pid and os.getpid() == test_pid:
+                os.write(write_fd, b"x")  # after its call was read, before its stat is
+                wait_until(lambda: process_state(reader.pid) == "R", timeout=DEADLINE)
+            return real_read(proc, pid, *args)
+
+        test_pid = os.getpid()
+        monkeypatch.setattr(snapshot_module, "worth_splitting", lambda *_: False)  # read in this process
+        monkeypatch.setattr(snapshot_module.processes, "read_process", woken_first)
+        snapshot = take_snapshot()
+        assert snapshot.processes[reader.pid].state == "R"
+        assert snapshot.processes[reader.pid].waits == ()
+        assert snapshot.pipes[inode].waiters == ()
+    finally:
+        holders.close()
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]

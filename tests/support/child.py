@@ -212,6 +212,14 @@ def _read_fd(args: list[str]) -> None:
     os.read(int(args[0]), 1)
 
 
+def _read_then_spin(args: list[str]) -> None:
+    """FD: block reading it (a pipe end passed in); once a byte came, run without end."""
+    _ready()
+    os.read(int(args[0]), 1)
+    while True:
+        pass
+
+
 def _wait_readable(args: list[str]) -> None:
     """poll|select|epoll FD: block until FD (a pipe end passed in) is readable."""
     import select
@@ -281,6 +289,7 @@ EXTRA_COMMANDS = {
     "sem-wait-thread": _sem_wait_thread,
     "msg-send": _msg_send,
     "read-fd": _read_fd,
+    "read-then-spin": _read_then_spin,
     "wait-readable": _wait_readable,
     "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
