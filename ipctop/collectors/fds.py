@@ -70,7 +70,7 @@ class FdScan:
     that could not be read."""
 
     __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh",
-                 "changed_pipes", "rerun")
+                 "changed_pipes", "rerun", "origin")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
@@ -88,6 +88,9 @@ class FdScan:
         # the processes that ran since the previous scan and hold the very fds they held (the previous
         # scan's object): their pipes keep their lists, but not their fill
         self.rerun: frozenset[int] = frozenset()
+        # the scan this one was patched from (None: read anew): every pipe in one and not the other
+        # is in changed_pipes
+        self.origin: FdScan | None = None
 
     def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
         """This scan with the processes of `reread` read again and those not in `pids` gone: what a
@@ -95,6 +98,7 @@ class FdScan:
         what changed.  Every FIFO holder and every process that could not be read is in `reread`
         (they are read every scan)."""
         scan = FdScan()
+        scan.origin = self
         old = self.by_pid
         listed = set(pids)
         # a process read again and found holding the very fds it held (scan_fds then hands over the

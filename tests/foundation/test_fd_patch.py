@@ -6,6 +6,7 @@ change touched keep the very lists of the scan before (they were patched, not re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -179,3 +180,53 @@ def test_a_holder_that_execs_keeping_its_fds_is_named_anew_on_its_pipe(holders):
 def _comm(pid: int) -> str:
     with open(f"/proc/{pid}/comm") as comm:
         return comm.read().strip()
+
+
+def test_over_a_whole_turn_of_patched_scans_pipes_come_go_and_fill_as_a_full_reading_shows(holders):
+    # a patched scan names the pipes it does not carry over (those that came, went, have a waiter, or are
+    # at their turn) from the changes alone, its turn's pipes from buckets kept up to date
+    # (records.RecordMemo._due): over a whole turn, with pipes coming and going and one filled behind
+    # its quiet holders' backs (through /proc), every scan must show what a full reading shows
+    read_end, write_end = os.pipe()
+    try:
+        holder = holders.spawn("hold", pass_fds=(read_end,))
+        inode = os.fstat(read_end).st_ino
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    opener = holders.spawn("pipe-on-usr1")
+    sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
+    alive = {holder.pid, opener.pid}
+    scanner = Scanner()
+    _settle(scanner, alive | sleepers)
+    memory = scanner.memory.quiet  # type: ignore[union-attr]
+    records = scanner.memory.records  # type: ignore[union-attr]
+    writer = os.open(f"/proc/{holder.pid}/fd/{_fd_of(holder.pid, inode)}", os.O_WRONLY)
+    try:
+        os.write(writer, b"x" * 10)  # nobody who holds it ran: only its turn measures it again
+    finally:
+        os.close(writer)
+    every = memory.every
+    for step in range(every + 1):
+        if step % 7 == 3:
+            fds_before = len(os.listdir(f"/proc/{opener.pid}/fd"))
+            os.kill(opener.pid, signal.SIGUSR1)  # a new pipe comes
+            wait_until(lambda: len(os.listdir(f"/proc/{opener.pid}/fd")) == fds_before + 2)  # noqa: B023
+        if step == every // 2:
+            gone = holders.spawn("hold", pass_fds=())  # a process comes and goes
+            holders.end(gone)
+        monitored = scanner.scan()
+        assert records.turn_buckets is not None, "the patched path was not taken"
+        full = take_snapshot()
+        assert _ours(monitored, alive) == _ours(full, alive), step
+        mine = {i: p.fill for i, p in monitored.pipes.items() if i in _ours(full, alive)}
+        assert all(mine[i] == full.pipes[i].fill for i in mine if i != inode), step
+    assert monitored.pipes[inode].fill == 10  # measured again at its turn, though no holder ran
+
+
+def _fd_of(pid: int, inode: int) -> int:
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{name}") == f"pipe:[{inode}]":
+                return int(name)
+    raise AssertionError(f"process {pid} holds no end of pipe {inode}")
