@@ -107,7 +107,7 @@ class RecordMemo:
         self.waited_pipes: set[int] = set()  # the pipes someone waited on at the previous scan
         self.pipe_records: dict[int, Pipe] = {}  # the pipes of the previous pipe_tables answer
         self.comms: dict[int, str] = {}  # the processes' names at the previous pipe_tables call
-        self.pipe_scan: fds.FdScan | None = None  # the fd scan of the previous pipe_tables call
+        self.pipe_scan: object | None = None  # the token of the fd scan of the previous pipe_tables call
         # (scans a turn lasts, each pipe's inode by inode % that): the pipes of each scan of a turn, kept
         # up to date from each patched fd scan's changed pipes (None: to be made again)
         self.turn_buckets: tuple[int, dict[int, set[int]]] | None = None
@@ -180,7 +180,7 @@ class RecordMemo:
             # a patched table's unchanged lists (all their holders quiet) with no waiter then or now: the
             # very records, by set operations (at 10,000 processes the loop below cost ~4 ms for them)
             waited = self.waited_pipes | waiters_now.keys()
-            if fd_scan.origin is not None and fd_scan.origin is self.pipe_scan:
+            if fd_scan.origin is not None and fd_scan.origin is self.pipe_scan:  # tokens (fds.FdScan)
                 # patched from the scan whose records these are, so every pipe come or gone since is among
                 # its changed pipes: what is not carried is named without a walk of every pipe (beside a
                 # process of 9,900 pipes the walks took 4 ms a scan)
@@ -241,7 +241,7 @@ class RecordMemo:
             if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through
                 fifos[inode] = Fifo(path, inode, None, None, (), openers)
         self.pipes, self.ends, self.waited_pipes, self.pipe_records = made_pipes, made_ends, set(waiters_now), pipes
-        self.comms, self.pipe_scan = comms, fd_scan
+        self.comms, self.pipe_scan = comms, fd_scan.token
         return dict(pipes), fifos  # the snapshot's own: the next call starts from this one
 
     def _due(self, fd_scan: fds.FdScan, turn: tuple[int, int] | None) -> set[int]:

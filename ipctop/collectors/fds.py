@@ -70,7 +70,7 @@ class FdScan:
     that could not be read."""
 
     __slots__ = ("pipe_ends", "fifo_ends", "fifo_paths", "denied", "objects", "holders", "by_pid", "fresh",
-                 "changed_pipes", "rerun", "origin")
+                 "changed_pipes", "rerun", "token", "origin")
 
     def __init__(self) -> None:
         self.holders: dict[int, PidFds] = {}  # pid -> what it holds, for every pid holding a pipe or FIFO
@@ -88,9 +88,11 @@ class FdScan:
         # the processes that ran since the previous scan and hold the very fds they held (the previous
         # scan's object): their pipes keep their lists, but not their fill
         self.rerun: frozenset[int] = frozenset()
-        # the scan this one was patched from (None: read anew): every pipe in one and not the other
-        # is in changed_pipes
-        self.origin: FdScan | None = None
+        # this scan's identity, and that of the scan it was patched from (None: read anew), every pipe
+        # in one and not the other being in changed_pipes; a token, not the scan itself, so that a
+        # scan does not keep every earlier one alive
+        self.token = object()
+        self.origin: object | None = None
 
     def patched(self, pids: list[int], reread: dict[int, PidFds]) -> FdScan:
         """This scan with the processes of `reread` read again and those not in `pids` gone: what a
@@ -98,7 +100,7 @@ class FdScan:
         what changed.  Every FIFO holder and every process that could not be read is in `reread`
         (they are read every scan)."""
         scan = FdScan()
-        scan.origin = self
+        scan.origin = self.token
         old = self.by_pid
         listed = set(pids)
         # a process read again and found holding the very fds it held (scan_fds then hands over the

@@ -7,6 +7,7 @@ change touched keep the very lists of the scan before (they were patched, not re
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -230,3 +231,16 @@ def _fd_of(pid: int, inode: int) -> int:
             if os.readlink(f"/proc/{pid}/fd/{name}") == f"pipe:[{inode}]":
                 return int(name)
     raise AssertionError(f"process {pid} holds no end of pipe {inode}")
+
+
+def test_a_monitor_keeps_no_chain_of_earlier_fd_scans(holders):
+    # each patched scan names the scan it was patched from (FdScan.origin) by a token, not by the scan:
+    # a monitor left running must hold the latest scans only, not every one since it started
+    sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
+    scanner = Scanner()
+    _settle(scanner, sleepers)
+    for _ in range(20):
+        scanner.scan()
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, fds.FdScan)]
+    assert len(alive) <= 3, len(alive)
