@@ -22,7 +22,7 @@ from tests.cleanup.helpers import (
     queue_left_behind,
     set_left_behind,
 )
-from tests.support.holders import wait_until, wchan
+from tests.support.holders import process_state, wait_until, wchan
 
 CLONE_NEWIPC = 0x08000000
 
@@ -161,7 +161,7 @@ def test_a_creator_reaped_while_the_scan_runs_is_gone_not_alive(ipc_key, monkeyp
     os.close(write_fd)
     shmid = int(os.read(read_fd, 64) or b"-1")
     os.close(read_fd)
-    wait_until(lambda: processes_state(creator) == "Z")
+    wait_until(lambda: process_state(creator) == "Z")
     real_read = snapshot_module.processes.read_process
 
     def reap_first(proc, pid, *args):  # type: ignore[no-untyped-def]
@@ -185,8 +185,3 @@ def test_a_creator_reaped_while_the_scan_runs_is_gone_not_alive(ipc_key, monkeyp
             os.waitpid(creator, 0)
         if shmid >= 0:
             sysv.shm_remove(shmid)
-
-
-def processes_state(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0]

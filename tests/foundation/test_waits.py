@@ -22,7 +22,7 @@ from ipctop.render.jsonout import snapshot_to_dict
 from ipctop.render.tables import fifo_table, msg_table
 from ipctop.render.waits import wait_words
 from ipctop.snapshot import Scanner, take_snapshot
-from tests.support.holders import wait_until, wchan
+from tests.support.holders import process_state, wait_until, wchan
 from tests.support.unprivileged import CAP_SYS_PTRACE, run_as_nobody
 
 DEADLINE = 60  # seconds: a loaded machine can take long to schedule a child into its call
@@ -344,8 +344,3 @@ def test_a_wait_that_ends_while_the_scan_runs_is_not_shown(holders, monkeypatch)
         holders.close()
         os.close(read_fd)
         os.close(write_fd)
-
-
-def process_state(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
