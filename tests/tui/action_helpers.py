@@ -96,13 +96,20 @@ async def notified(pilot: Pilot, app: IpctopApp, text: str) -> str:
 
 
 async def select_row(pilot: Pilot, app: IpctopApp, pane_id: str, row_key: object) -> None:
-    """Show the pane, wait for the row and put the cursor on it."""
-    if app.main_screen.current_pane.pane_id != pane_id:
-        app.main_screen.show_pane(pane_id)
-    await wait_for(pilot, lambda: table(app, pane_id).row_for(str(row_key)))
-    t = table(app, pane_id)  # after the first scan: with a Namespace column where there are several
-    t.move_cursor(row=t.get_row_index(str(row_key)))
-    await wait_for(pilot, lambda: app.main_screen.current_pane.selected is not None)
+    """Show the pane, wait for the row and put the cursor on it.  Until it stays: Textual's tabs make
+    their first tab active once they are up, and on a loaded machine that can come after the first
+    scan, taking back a pane shown before it (then a key meant for this row went to another pane)."""
+    for _ in range(20):
+        if app.main_screen.current_pane.pane_id != pane_id:
+            app.main_screen.show_pane(pane_id)
+        await wait_for(pilot, lambda: table(app, pane_id).row_for(str(row_key)))
+        t = table(app, pane_id)  # after the first scan: with a Namespace column where there are several
+        t.move_cursor(row=t.get_row_index(str(row_key)))
+        await wait_for(pilot, lambda: app.main_screen.current_pane.selected is not None)
+        await pilot.pause(0.05)
+        if app.main_screen.current_pane.pane_id == pane_id and app.main_screen.current_pane.selected is not None:
+            return
+    raise AssertionError(f"pane {pane_id} did not stay shown")
 
 
 async def open_form(pilot: Pilot, app: IpctopApp, key: str, form_type: type) -> FormScreen:
