@@ -8,6 +8,7 @@ from ipctop.collectors.mappings import MapsPass
 from ipctop.diff import EventKind, diff
 from ipctop.kernel import posix
 from ipctop.snapshot import Scanner
+from tests.support.holders import wait_until
 from tests.support.procfds import fds_on
 
 
@@ -91,6 +92,13 @@ def test_holders_whose_maps_come_in_another_order_keep_their_records(posix_name,
         made += [holders.spawn("pshm-hold", name, 4096, "close") for _ in range(2)]
         inode = os.stat(posix.shm_path(name)).st_ino
         scanner = Scanner()
+        assert scanner.quiet is not None
+        scanner.quiet.full_every = 1_000_000  # no holder read in full for its turn in the scans below
+        # until every holder is found quiet: one still running between the two scans below has its maps
+        # read again, rightly, and a new raw record (the test failed so on a loaded machine)
+        pids = [held.pid for held in made]
+        wait_until(lambda: scanner.scan() and scanner.quiet is not None and all(map(scanner.quiet.quiet, pids)),
+                   timeout=10)
         first = scanner.scan()
         memo = scanner.memory.posix
         holders_made = memo.holders[("pshm", inode)][2]
