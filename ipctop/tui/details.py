@@ -42,6 +42,18 @@ class Detail:
     notes: list[str] = field(default_factory=list)
 
 
+def users_by_process(users: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """One row per process, its uses joined in the order first given: a reader blocked on a pipe
+    also holds its read end, a segment's creator is often an attacher too, and two rows with one
+    pid read as two processes."""
+    hows: dict[int, list[str]] = {}
+    for pid, how in users:
+        seen = hows.setdefault(pid, [])
+        if how not in seen:
+            seen.append(how)
+    return [(pid, "; ".join(each)) for pid, each in hows.items()]
+
+
 def kind_of(obj: object) -> tuple[str, int] | None:
     """The (kind, id) the timeline and snapshot know `obj` by."""
     object_kind = kind_of_record(obj)

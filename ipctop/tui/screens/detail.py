@@ -27,7 +27,7 @@ from ipctop.model import ShmSegment
 from ipctop.render.escape import printable
 from ipctop.render.procinfo import label
 from ipctop.render.waits import waits_cell_text
-from ipctop.tui.details import Detail, describe, lookup
+from ipctop.tui.details import Detail, describe, lookup, users_by_process
 from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.state import Update
 from ipctop.tui.users_table import UserRow, UsersTable
@@ -65,7 +65,7 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
     parts.append(_section(users_title))
     if detail.users and snapshot is not None:
         rows = []
-        for pid, how in detail.users:
+        for pid, how in users_by_process(detail.users):
             process = snapshot.processes.get(pid)
             alive = snapshot.is_alive(pid)
             name = label(pid, snapshot.processes) if process else "?"
