@@ -246,7 +246,15 @@ def _diff_pipes(kind: str, before_map, after_map, t: float) -> list[Event]:  # t
 
 
 def _pipe_label(pipe: Pipe | Fifo) -> str:
-    holders = ", ".join(f"{e.comm}[{e.pid}] {e.mode}" for e in pipe.ends)
+    """Its holders, each process once: `timeout[812] w×2, tail[813] r` (a process holds an end
+    at several fds when its stdout and stderr both go to the pipe)."""
+    ends: dict[tuple[int, str], int] = {}
+    names: dict[int, str] = {}
+    for e in pipe.ends:
+        ends[e.pid, e.mode] = ends.get((e.pid, e.mode), 0) + 1
+        names.setdefault(e.pid, e.comm)
+    holders = ", ".join(f"{names[pid]}[{pid}] {mode}" + (f"×{fds}" if fds > 1 else "")
+                        for (pid, mode), fds in ends.items())
     prefix = f"{pipe.path}: " if isinstance(pipe, Fifo) else ""
     return prefix + holders
 

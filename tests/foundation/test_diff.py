@@ -91,3 +91,20 @@ def test_pipe_ends_open_and_close(holders):
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_a_new_pipe_names_each_holder_once_with_its_count_of_fds(holders):
+    before = take_snapshot()
+    read_fd, write_fd = os.pipe()
+    second_write = os.dup(write_fd)
+    inode = os.fstat(read_fd).st_ino
+    try:
+        writer = holders.spawn("hold", pass_fds=(write_fd, second_write))
+        created = [e for e in diff(before, take_snapshot()) if e.object_id == inode]
+        assert [e.kind for e in created] == [EventKind.CREATED]
+        me = os.getpid()
+        holders_named = {part.split("[")[1] for part in created[0].detail.split(", ")}
+        assert holders_named == {f"{me}] r", f"{me}] w×2", f"{writer.pid}] w×2"}
+    finally:
+        for fd in (read_fd, write_fd, second_write):
+            os.close(fd)
