@@ -25,8 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ipctop.collectors.processes import CLOCK_TICKS, boot_time
+from ipctop.collectors.processes import CLOCK_TICKS, boot_time, read_cmdline
 from ipctop.collectors.procfs import PF_KTHREAD, Denied, Gone, ProcFS
+from ipctop.model import Process
+from ipctop.render.procinfo import process_name
 
 # A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
 # and IPC times are whole seconds rounded down: a real creator can appear to have
@@ -63,6 +65,14 @@ class Residents:
         mine = tuple(r for r in self.by_uid.get(cuid, ()) if r.start_time < latest)
         others = tuple(r for r in self.unreadable if not r.start_time or r.start_time < latest)
         return mine + others
+
+
+def live_label(pid: int, comm: str, processes: Mapping[int, Process], proc: ProcFS | None = None) -> str:
+    """A live process named as the panes name it (`python3 worker.py[812]`, not `python3[812]`): from the
+    snapshot when it holds the process, else from its command line, read now (only for the few named)."""
+    process = processes.get(pid)
+    cmdline = process.cmdline if process is not None else read_cmdline(proc or ProcFS(), pid)
+    return f"{process_name(process.comm if process is not None else comm, cmdline)}[{pid}]"
 
 
 def _parse(stat: str) -> tuple[str, str, int, int]:

@@ -39,14 +39,15 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ipctop.cleanup.candidate import POSIX_KINDS, REPORT_IDLE_AFTER, LeakCandidate
-from ipctop.cleanup.creators import CLOCK_SLACK, Residents
+from ipctop.cleanup.creators import CLOCK_SLACK, Residents, live_label
 from ipctop.cleanup.evidence import Evidence
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.cleanup.posix_leaks import find_posix_leaks
 from ipctop.cleanup.waiters import Waiters
 from ipctop.keys import DEMO_KEYS
-from ipctop.model import MsgQueue, SemSet, ShmSegment, Snapshot
-from ipctop.render.formatting import age, clock, human_bytes, proc_label
+from ipctop.model import MsgQueue, Process, SemSet, ShmSegment, Snapshot
+from ipctop.render.formatting import age, clock, count, human_bytes
+from ipctop.render.procinfo import label
 
 __all__ = ["CLOCK_SLACK", "GRACE_PERIOD", "REPORT_IDLE_AFTER", "LeakCandidate", "find_leaks", "grace_seconds"]
 
@@ -82,14 +83,14 @@ def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None, namespace: str
     ):
         # Alive, but in another IPC namespace than the object's: a reused pid, or a process that
         # reaches the namespace through a thread of its own (as ipctop itself does).  Kept.
-        return _Verdict("alive", f"{proc_label(process.comm, pid)} (now in another IPC namespace)")
+        return _Verdict("alive", f"{label(pid, snapshot.processes)} (now in another IPC namespace)")
     if used_at and process.start_time >= used_at + CLOCK_SLACK:
         return _Verdict(
             "gone",
-            f"pid {pid} has exited (that pid now belongs to {proc_label(process.comm, pid)}, "
+            f"pid {pid} has exited (that pid now belongs to {label(pid, snapshot.processes)}, "
             f"started at {clock(int(process.start_time))}, after it used the object: a reused pid)",
         )
-    return _Verdict("alive", proc_label(process.comm, pid))
+    return _Verdict("alive", label(pid, snapshot.processes))
 
 
 def _judge_user(snapshot: Snapshot, pid: int, used_at: int, namespace: str = "") -> _Verdict:
@@ -122,7 +123,8 @@ def _user(uid: int) -> str:
     return f"uid {uid}" if name == str(uid) else f"{name} (uid {uid})"
 
 
-def _judge_creator(cuid: int, made_by: int, residents: Residents | None) -> _Verdict:
+def _judge_creator(cuid: int, made_by: int, residents: Residents | None,
+                   processes: Mapping[int, Process]) -> _Verdict:
     """A queue's or set's creator: gone when no live process of user `cuid` ran when it was made."""
     if residents is None:
         return _Verdict("unknown", "creator unknown: the live processes were not read")
@@ -132,7 +134,9 @@ def _judge_creator(cuid: int, made_by: int, residents: Residents | None) -> _Ver
     if not possible:
         return _Verdict("gone", f"creator gone: no live process of {_user(cuid)} was running when it was made "
                                 f"(by {clock(made_by)})")
-    named = ", ".join(r.label for r in possible[:NAMED_CREATORS]) + (", ..." if len(possible) > NAMED_CREATORS else "")
+    # named as the panes name them (`binary_backend`, not the memfd it runs from; `python worker.py`)
+    named = ", ".join(live_label(r.pid, r.comm, processes) if r.comm else r.label for r in possible[:NAMED_CREATORS])
+    named += ", ..." if len(possible) > NAMED_CREATORS else ""
     count = "1 live process" if len(possible) == 1 else f"{len(possible)} live processes"
     return _Verdict("unknown", f"creator unknown: {count} of {_user(cuid)} already ran when it was made "
                                f"and may be its creator ({named})")
@@ -186,7 +190,7 @@ def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilte
             return None  # the kernel destroys it now
         holders = tuple(sorted({a.pid for a in segment.attachers}))
         comms = {a.pid: a.comm for a in segment.attachers}
-        named = ", ".join(proc_label(comms[pid], pid) for pid in holders)
+        named = ", ".join(label(pid, snapshot.processes, comms[pid]) for pid in holders)
         if not named:
             named = f"{segment.nattch} attachments in processes ipctop may not inspect"
         return LeakCandidate(**base, reason=f"marked for removal, kept alive by {named}", removable=False,
@@ -227,7 +231,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
         return None  # a running demo's, or a process is blocked on it: in use
     last = max(queue.stime, queue.rtime, queue.ctime)
     idle = now - last
-    detail = f"{queue.qnum} msgs, {human_bytes(queue.cbytes)}"
+    detail = f"{count(queue.qnum, 'msg')}, {human_bytes(queue.cbytes)}"
     base = dict(
         kind="msg", id=queue.msqid, key=queue.key, owner=queue.owner, uid=queue.uid, perms=queue.perms,
         ctime=queue.ctime, last_touched=last, users=(queue.lspid, queue.lrpid), times=(queue.stime, queue.rtime),
@@ -241,18 +245,18 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
     users = [f"last sender {sender.text}" if sender.state == "gone" else "nothing ever sent",
              f"last receiver {receiver.text}" if receiver.state == "gone" else "nothing ever received"]
     if queue.qnum:
-        users.append(f"holds {queue.qnum} messages ({human_bytes(queue.cbytes)})")
+        users.append(f"holds {count(queue.qnum, 'message')} ({human_bytes(queue.cbytes)})")
     users.append(f"untouched for {age(last, now)}")
     return _by_creator(base, users, queue.cuid, _made_by(queue.stime, queue.rtime, queue.ctime), idle, filters,
-                       evidence, demo)
+                       evidence, demo, snapshot.processes)
 
 
 def _by_creator(base: dict, users: list[str], cuid: int, made_by: int, idle: float, filters: LeakFilters,
-                evidence: Evidence, demo: str) -> LeakCandidate | None:
+                evidence: Evidence, demo: str, processes: Mapping[int, Process]) -> LeakCandidate | None:
     """A queue or set whose users are gone: removable only if its creator is known to be gone too."""
     if demo == "dead":
         return LeakCandidate(**base, reason="; ".join([_DEMO, *users]), removable=True)
-    creator = _judge_creator(cuid, made_by, evidence.residents)
+    creator = _judge_creator(cuid, made_by, evidence.residents, processes)
     if creator.state != "gone":
         if idle < _report_after(filters):
             return None
@@ -300,7 +304,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters,
         users = ["nobody waits on it; never operated on"]
     users.append(f"untouched for {age(last, now)}")
     return _by_creator(base, users, sem_set.cuid, _made_by(sem_set.otime, sem_set.ctime), idle, filters,
-                       evidence, demo)
+                       evidence, demo, snapshot.processes)
 
 
 def _demo_range_noted(candidate: LeakCandidate, evidence: Evidence) -> LeakCandidate:

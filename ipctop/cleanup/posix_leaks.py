@@ -38,10 +38,11 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ipctop.cleanup.candidate import CLOCK_SLACK, REPORT_IDLE_AFTER, LeakCandidate
+from ipctop.cleanup.creators import live_label
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
 from ipctop.model import PosixQueue, PosixSem, PosixShm, Snapshot
-from ipctop.render.formatting import age, clock, human_bytes, proc_label
+from ipctop.render.formatting import age, clock, count, human_bytes
 
 POSIX_KINDS = ("pshm", "psem", "pmsg")
 
@@ -98,7 +99,7 @@ def _holders_unseen(snapshot: Snapshot, obj: Any, everyone: dict[int, LiveProces
         process = everyone.get(item.pid)
         if process is None or (process.uid != 0 and process.uid != obj.uid and not (obj.perms or 0) & 0o066):
             continue
-        unseen.append(proc_label(process.comm, process.pid))
+        unseen.append(live_label(process.pid, process.comm, snapshot.processes))
     return unseen
 
 
@@ -107,7 +108,7 @@ def _detail(obj: Any) -> str:
         return human_bytes(obj.size)
     if isinstance(obj, PosixSem):
         return f"value {obj.value if obj.value is not None else '?'}"
-    return f"{obj.messages if obj.messages is not None else '?'} msgs"
+    return "? msgs" if obj.messages is None else count(obj.messages, "msg")
 
 
 def _judge(kind: str, obj: PosixShm | PosixSem | PosixQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
@@ -139,7 +140,7 @@ def _judge(kind: str, obj: PosixShm | PosixSem | PosixQueue, snapshot: Snapshot,
     if earlier:
         if now - last < (filters.older_than if filters.older_than is not None else REPORT_IDLE_AFTER):
             return None
-        named = ", ".join(proc_label(p.comm, p.pid) for p in earlier[:3])
+        named = ", ".join(live_label(p.pid, p.comm, snapshot.processes) for p in earlier[:3])
         more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
         return LeakCandidate(**base, removable=False,
                              reason=f"nobody holds it, but {family.what} {named}{more} of {obj.owner} was alive "

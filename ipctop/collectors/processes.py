@@ -83,6 +83,14 @@ def read_ppid(proc: ProcFS, pid: int) -> int | None:
         return None
 
 
+def read_cmdline(proc: ProcFS, pid: int) -> str:
+    """Its command line, arguments joined by spaces; '' for a kernel thread, a zombie or one not readable."""
+    try:
+        return proc.read_pid_record(pid, "cmdline").rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    except (Gone, Denied):
+        return ""
+
+
 def read_process(proc: ProcFS, pid: int, btime: float, ipc_ns: str | None = None) -> ProcessInfo | None:
     """Everything about one process, or None when it is gone; `ipc_ns` when this scan has read it already."""
     try:
@@ -90,10 +98,7 @@ def read_process(proc: ProcFS, pid: int, btime: float, ipc_ns: str | None = None
         uid = os.stat(f"{proc.root}/{pid}").st_uid
     except (Gone, Denied, OSError, ValueError, IndexError):
         return None
-    try:
-        cmdline = proc.read_pid_record(pid, "cmdline").rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
-    except (Gone, Denied):
-        cmdline = ""
+    cmdline = read_cmdline(proc, pid)
     try:
         wchan = proc.read_pid_record(pid, "wchan").decode("utf-8", "replace").strip()
     except (Gone, Denied):

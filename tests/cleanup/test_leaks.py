@@ -157,7 +157,7 @@ def test_queue_whose_creator_and_last_sender_are_gone_is_a_candidate(ipc_key):
         assert leak.removable and leak.users == (sender, 0)
         assert leak.reason.startswith(f"creator gone: no live process of uid {suite_uid()} was running when it "
                                       "was made")
-        assert f"last sender pid {sender} has exited" in leak.reason and "holds 1 messages" in leak.reason
+        assert f"last sender pid {sender} has exited" in leak.reason and "holds 1 message (" in leak.reason
     finally:
         sysv.msg_remove(msqid)
 
@@ -269,8 +269,9 @@ def test_a_set_last_used_by_an_exited_worker_while_its_creator_lives_is_not_prop
         assert leaks_for(key) == {}
         leak = leaks_for(key, older_than=0)["sem", semid]
         assert not leak.removable
+        # named as the panes name it: the script its interpreter runs, not only `python3`
         assert leak.reason.startswith(f"creator unknown: 1 live process of uid {suite_uid()} already ran when it "
-                                      "was made and may be its creator (python")  # python or python3, as run
+                                      f"was made and may be its creator ({os.path.basename(sys.executable)} child.py[{creator.pid}])")
         assert f"[{creator.pid}]); " in leak.reason
         assert f"last user pid {worker} has exited" in leak.reason
     finally:
