@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ipctop.kinds import KINDS, ObjectKind
-from ipctop.model import Fifo, Holder, MsgQueue, Pipe, SemSet, ShmSegment, Snapshot
+from ipctop.model import Fifo, Holder, MsgQueue, Pipe, PipeEnd, SemSet, ShmSegment, Snapshot
 
 
 class EventKind(StrEnum):
@@ -29,6 +29,7 @@ class EventKind(StrEnum):
     SEM_CHANGED = "values changed"
     END_OPENED = "end opened"
     END_CLOSED = "end closed"
+    END_MOVED = "end moved"  # the same process holds the same end at another fd (dup2, then close)
     PROCESS_EXITED = "process exited"
     UNLINKED = "unlinked"  # a POSIX object's name removed while processes still hold it
     OPENED = "opened"  # an fd on a POSIX object or memfd
@@ -232,16 +233,30 @@ def _diff_pipes(kind: str, before_map, after_map, t: float) -> list[Event]:  # t
         if before is None:
             events.append(Event(t, EventKind.CREATED, kind, inode, None, _pipe_label(after)))
             continue
-        before_ends = {(e.pid, e.fd): e for e in before.ends}
-        after_ends = {(e.pid, e.fd): e for e in after.ends}
-        for key, end in after_ends.items():
-            if key not in before_ends:
-                detail = f"{end.comm} fd {end.fd} ({end.mode})"
-                events.append(Event(t, EventKind.END_OPENED, kind, inode, end.pid, detail))
-        for key, end in before_ends.items():
-            if key not in after_ends:
-                detail = f"{end.comm} fd {end.fd} ({end.mode})"
-                events.append(Event(t, EventKind.END_CLOSED, kind, inode, end.pid, detail))
+        events += _end_events(kind, inode, before.ends, after.ends, t)
+    return events
+
+
+def _end_events(kind: str, inode: int, before: tuple[PipeEnd, ...], after: tuple[PipeEnd, ...],
+                t: float) -> list[Event]:
+    """The ends opened and closed between two scans of one pipe.  An end closed at one fd and opened at
+    another by the same process, in the same mode, is one end moved: a shell saving and restoring its
+    standard fds around each command (dup2, then close) does not let go of the pipe."""
+    before_fds = {(e.pid, e.fd) for e in before}
+    after_fds = {(e.pid, e.fd) for e in after}
+    opened = sorted((e for e in after if (e.pid, e.fd) not in before_fds), key=lambda e: e.fd)
+    closed = sorted((e for e in before if (e.pid, e.fd) not in after_fds), key=lambda e: e.fd)
+    events = []
+    for end in closed:
+        moved_to = next((e for e in opened if e.pid == end.pid and e.mode == end.mode), None)
+        if moved_to is not None:
+            opened.remove(moved_to)
+            detail = f"{end.comm} fd {end.fd} → fd {moved_to.fd} ({end.mode})"
+            events.append(Event(t, EventKind.END_MOVED, kind, inode, end.pid, detail))
+        else:
+            events.append(Event(t, EventKind.END_CLOSED, kind, inode, end.pid, f"{end.comm} fd {end.fd} ({end.mode})"))
+    events += [Event(t, EventKind.END_OPENED, kind, inode, end.pid, f"{end.comm} fd {end.fd} ({end.mode})")
+               for end in opened]
     return events
 
 

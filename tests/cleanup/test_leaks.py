@@ -270,8 +270,9 @@ def test_a_set_last_used_by_an_exited_worker_while_its_creator_lives_is_not_prop
         leak = leaks_for(key, older_than=0)["sem", semid]
         assert not leak.removable
         # named as the panes name it: the script its interpreter runs, not only `python3`
+        named = f"{os.path.basename(sys.executable)} child.py[{creator.pid}]"
         assert leak.reason.startswith(f"creator unknown: 1 live process of uid {suite_uid()} already ran when it "
-                                      f"was made and may be its creator ({os.path.basename(sys.executable)} child.py[{creator.pid}])")
+                                      f"was made and may be its creator ({named})")
         assert f"[{creator.pid}]); " in leak.reason
         assert f"last user pid {worker} has exited" in leak.reason
     finally:

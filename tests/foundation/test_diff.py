@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 
 from ipctop.diff import EventKind, diff
 from ipctop.kernel import sysv
 from ipctop.snapshot import take_snapshot
+from tests.support.holders import wait_until
 
 
 def _events(before, after, object_kind, object_id):
@@ -108,3 +110,19 @@ def test_a_new_pipe_names_each_holder_once_with_its_count_of_fds(holders):
     finally:
         for fd in (read_fd, write_fd, second_write):
             os.close(fd)
+
+
+def test_an_end_moved_to_another_fd_is_one_event_not_a_close_and_an_open(holders):
+    read_fd, write_fd = os.pipe()
+    inode = os.fstat(read_fd).st_ino
+    try:
+        mover = holders.spawn("move-fd-on-usr1", write_fd, 40, pass_fds=(write_fd,))
+        before = take_snapshot()
+        os.kill(mover.pid, signal.SIGUSR1)
+        wait_until(lambda: not os.path.exists(f"/proc/{mover.pid}/fd/{write_fd}"), 10)
+        after = take_snapshot()
+        found = [(e.kind, e.pid, e.detail.split(" ", 1)[1]) for e in diff(before, after) if e.object_id == inode]
+        assert found == [(EventKind.END_MOVED, mover.pid, f"fd {write_fd} → fd 40 (w)")]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -114,6 +114,18 @@ def _write_on_usr1(args: list[str]) -> None:
     _ready()
 
 
+def _move_fd_on_usr1(args: list[str]) -> None:
+    """FROM TO: when SIGUSR1 arrives, move fd FROM to fd TO (dup2, then close), as a shell saves its fds."""
+    source, target = int(args[0]), int(args[1])
+
+    def move(*_: object) -> None:
+        os.dup2(source, target)
+        os.close(source)
+
+    signal.signal(signal.SIGUSR1, move)
+    _ready()
+
+
 def _thread_pipe(args: list[str]) -> None:
     """PATH or FD: a second thread opens a pipe once PATH exists (it polls: it runs) or once a byte can
     be read from FD (it sleeps until then); the main thread never wakes."""
@@ -294,6 +306,7 @@ EXTRA_COMMANDS = {
     "shm-attach-split": _shm_attach_split,
     "pipe-on-usr1": _pipe_on_usr1,
     "write-on-usr1": _write_on_usr1,
+    "move-fd-on-usr1": _move_fd_on_usr1,
     "thread-pipe-on-file": _thread_pipe,
     "thread-pipe-on-read": _thread_pipe,
     "unshare-ipc-on-read": _unshare_ipc_on_read,

@@ -15,6 +15,7 @@ KIND_ROLES: dict[EventKind, Role] = {
     EventKind.MARKED_FOR_REMOVAL: "warn",
     EventKind.PROCESS_EXITED: "muted",
     EventKind.END_CLOSED: "muted",
+    EventKind.END_MOVED: "muted",
 }
 
 
