@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 
-from ipctop.cli.common import UsageError, pid_list, user_id
+from ipctop.cli.common import UsageError, pid_list, terminal_columns, user_id
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ipctop.render.tables import SECTIONS, has_other_namespaces, namespace_table, process_table
 
     # On a terminal the tables fit its width; piped (or --wide) every column is whole, for scripts.
-    width = None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
+    width = None if args.wide or not sys.stdout.isatty() else terminal_columns()
 
     def prose(text: str) -> str:  # a sentence: wrapped to the terminal's width, whole when piped
         return textwrap.fill(text, width, break_on_hyphens=False) if width else text

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ipctop.cli.common import CliError, UsageError, positive_float, print_error
+from ipctop.cli.common import CliError, HelpFormatter, UsageError, positive_float, print_error
 
 # Each module has `register(subparsers, common)`; its parsers set `func`.  The commands each one
 # registers (tests/foundation/test_cli_commands.py checks them): a command line that names one is
@@ -39,7 +39,12 @@ _TAKES_VALUE = frozenset({"-d", "--delay", "-p", "--pid", "-u", "--user", "--ns"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse's own errors, escaped like every other error line (an argument may hold a newline)."""
+    """argparse's own errors, escaped like every other error line (an argument may hold a newline);
+    its help laid out without importing shutil (`HelpFormatter`)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[no-untyped-def]
         from ipctop.render.escape import printable

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import subprocess
 import sys
 
@@ -68,3 +69,16 @@ def _choices(parser: argparse.ArgumentParser) -> list[str]:
         if isinstance(action, argparse._SubParsersAction):
             return list(action.choices)
     return []
+
+
+def test_list_json_does_not_import_shutil_and_help_still_fits_the_terminal():
+    # argparse's formatter imports shutil (and its compression modules) for the width unless told it
+    program = ("import sys\n"
+               "from ipctop.cli.main import main\n"
+               "code = main(['list', '--json'])\n"
+               "print(code, 'shutil' in sys.modules, file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert run.stderr.split()[-2:] == ["0", "False"], run.stderr[-2000:]
+    narrow = subprocess.run([sys.executable, "-m", "ipctop", "list", "--help"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "50"})
+    assert narrow.returncode == 0 and max(map(len, narrow.stdout.splitlines())) <= 48, narrow.stdout
