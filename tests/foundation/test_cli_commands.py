@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from ipctop.cli.main import COMMANDS, _Parser, build_parser
+from tests.support.startup import list_json_imports
 
 
 def test_each_module_registers_the_commands_the_map_gives_it():
@@ -73,12 +74,7 @@ def _choices(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_list_json_does_not_import_shutil_and_help_still_fits_the_terminal():
     # argparse's formatter imports shutil (and its compression modules) for the width unless told it
-    program = ("import sys\n"
-               "from ipctop.cli.main import main\n"
-               "code = main(['list', '--json'])\n"
-               "print(code, 'shutil' in sys.modules, file=sys.stderr)\n")
-    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
-    assert run.stderr.split()[-2:] == ["0", "False"], run.stderr[-2000:]
+    assert list_json_imports("shutil") == {"shutil": False}
     narrow = subprocess.run([sys.executable, "-m", "ipctop", "list", "--help"], capture_output=True, text=True,
                             timeout=120, env={**os.environ, "COLUMNS": "50"})
     assert narrow.returncode == 0 and max(map(len, narrow.stdout.splitlines())) <= 48, narrow.stdout

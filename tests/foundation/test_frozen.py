@@ -7,8 +7,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
-import subprocess
-import sys
 from types import MappingProxyType
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from ipctop import model
 from ipctop.collectors.procfs import ProcFS
 from ipctop.frozen import Factory, FrozenError, Uncompared, fields, frozen, is_record, replace
+from tests.support.startup import list_json_imports
 
 
 @frozen
@@ -106,9 +105,4 @@ def test_the_model_keeps_its_post_init_and_its_shared_empty_maps():
 
 def test_list_json_imports_neither_dataclasses_nor_inspect():
     # what a one-off look no longer pays at start-up (ipctop/frozen.py's docstring)
-    program = ("import sys\n"
-               "from ipctop.cli.main import main\n"
-               "code = main(['list', '--json'])\n"
-               "print(code, 'dataclasses' in sys.modules, 'inspect' in sys.modules, file=sys.stderr)\n")
-    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
-    assert run.stderr.split()[-3:] == ["0", "False", "False"], run.stderr[-2000:]
+    assert list_json_imports("dataclasses", "inspect") == {"dataclasses": False, "inspect": False}
