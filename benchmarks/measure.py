@@ -237,7 +237,8 @@ def growth(world: World, repeat: int) -> dict[str, Any]:
     # A process holding a tenth of the world's fds (pipes9900's hoarder) is in every size, none included:
     # a quarter of the processes cannot hold a quarter of its fds, so with it in one size and not in
     # another the cost per 1,000 processes would measure where it fell, not how cost grows.
-    outliers = {pid for pid, count in held.items() if count > sum(held.values()) / 10}
+    tenth = sum(held.values()) / 10
+    outliers = {pid for pid, count in held.items() if count > tenth}
     pids = sorted(every - outliers)
     sizes: dict[str, Any] = {}
     for fraction in (0.0, 0.25, 0.5, 1.0):
