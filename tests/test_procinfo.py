@@ -47,9 +47,11 @@ def test_a_process_that_sets_its_title_is_named_by_it():
         deadline = time.monotonic() + 30
         while True:
             process = take_snapshot().processes.get(child.pid)
-            if process is not None and process.comm == "sleep":
+            # exec sets the comm before the new command line is in place (for that moment /proc/PID/cmdline
+            # reads empty): the title is there once the command line is
+            if process is not None and process.comm == "sleep" and process.cmdline:
                 break
-            assert time.monotonic() < deadline, "the child did not show up as sleep"
+            assert time.monotonic() < deadline, "the child did not show up as sleep with its command line"
             time.sleep(0.05)
         assert name_of(process) == "ipctop-test: checkpointer 600"
     finally:
