@@ -17,6 +17,8 @@ from tests.support.leaks import existing_ids, kill_children, leftover_children, 
 from tests.support.namespaces import Namespaces, still_running
 from tests.support.posix_names import PosixNames
 
+pytest_plugins = ["tests.support.watchdog"]
+
 _allocator = SUITE_KEYS
 _posix_names = PosixNames(_allocator)
 _own_basetemp: list[str] = []  # the temporary directory this run made for tmp_path, if it made one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import time
@@ -18,15 +19,46 @@ from ipctop.tui.widgets.object_table import ObjectTable
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
 
+# Under pytest-timeout's 120 s.  Its alarm raises out of the event loop, and asyncio.run then cancels every
+# task at once, the app's own with the test's: an app's shutdown can wait there for ever on a task already
+# gone.  Cancelling the test alone, the app still runs and shuts down as it does after a failed assertion.
+ASYNC_TEST_SECONDS = 100.0
+
 
 def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test function in a fresh event loop (the suite has no asyncio plugin)."""
+    """Run an async test function in a fresh event loop (the suite has no asyncio plugin), failing it
+    with where it waited if it has not ended within ASYNC_TEST_SECONDS."""
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
+        asyncio.run(_bounded(test(*args, **kwargs), ASYNC_TEST_SECONDS))
 
     return run
+
+
+async def _bounded(test: Coroutine[Any, Any, None], seconds: float) -> None:
+    task = asyncio.ensure_future(test)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        return task.result()
+    where = "\n".join(_awaiting(test))
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    raise AssertionError(f"the test did not end within {seconds:g} s; it waited here:\n{where}")
+
+
+def _awaiting(awaitable: object) -> list[str]:
+    """Where a suspended coroutine waits: its frame, then that of what it awaits, and so on down."""
+    lines = []
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if frame is None:
+            lines.append(f"  {awaitable!r}")
+            break
+        lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
+    return lines
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> object:

@@ -1,0 +1,119 @@
+"""The suite's last resort against a test that hangs past pytest-timeout: say where, end the run.
+
+pytest-timeout (signal method) fails a test that runs longer than `timeout` by
+raising in the main thread.  That is not always the end of it: an exception
+raised inside an event loop is followed by asyncio's cancelling of every task,
+and an app's shutdown can wait there on what hangs, with no second alarm.  A CI
+run then sat silent until its own limit (stop 30: 80 minutes on one test, not a
+line of output).  So a thread watches each test too: if the test is still
+running `GRACE` seconds after pytest-timeout's limit, it prints every thread's
+Python stack and, from /proc, where each thread and each child waits in the
+kernel, ends this run's children (by pid) and removes its objects, and exits
+the run with status 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import TextIO
+
+import pytest
+
+GRACE = 60.0  # seconds after pytest-timeout's limit: time for a test's own teardown to end
+EXIT_STATUS = 3
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\0", " ").strip()
+    except OSError as error:
+        return f"({error.strerror})"
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+        text = _read(f"/proc/{pid}/task/{task}/children")
+        found += [int(child) for child in text.split() if child.isdigit()]
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], _children_of(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += _children_of(child)
+    return found
+
+
+def _kernel_side(pid: int) -> str:
+    """Where a process's threads are in the kernel: state, wchan and the system call (its number first)."""
+    lines = []
+    for task in sorted(os.listdir(f"/proc/{pid}/task"), key=int) if os.path.isdir(f"/proc/{pid}/task") else []:
+        base = f"/proc/{pid}/task/{task}"
+        stat = _read(f"{base}/stat")
+        comm, _, rest = stat.rpartition(")")
+        state = rest.split()[0] if rest.split() else "?"
+        lines.append(f"  {pid}/{task} {comm.partition('(')[2]!r} state {state} wchan {_read(f'{base}/wchan')!r}"
+                     f" syscall {_read(f'{base}/syscall')!r}")
+    return "\n".join(lines)
+
+
+def _fire(nodeid: str, limit: float, capture: object) -> None:
+    with contextlib.suppress(Exception):
+        capture.suspend_global_capture(in_=True)  # type: ignore[attr-defined]
+    out = sys.__stderr__ or sys.stderr
+    out.write(f"\n!!! {nodeid} still runs {limit:g} s after it began (pytest-timeout did not end it):"
+              " every thread's stack, where each waits in the kernel, then the run ends\n")
+    out.flush()
+    faulthandler.dump_traceback(file=out, all_threads=True)
+    children = _descendants(os.getpid())
+    out.write(_kernel_side(os.getpid()) + "\n")
+    for child in children:
+        out.write(f"  child {child}: {_read(f'/proc/{child}/cmdline')[:120]!r}\n{_kernel_side(child)}\n")
+    out.flush()
+    for child in children:
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        _remove_objects(out)
+    os._exit(EXIT_STATUS)
+
+
+def _remove_objects(out: TextIO) -> None:
+    """The run's System V and POSIX objects, as the leak guard would remove them after the test."""
+    from tests.support.keys import SUITE_KEYS
+    from tests.support.leaks import objects_with_keys, remove_object
+    from tests.support.posix_names import PosixNames
+
+    for kind, ident, key in objects_with_keys(SUITE_KEYS.take_test_keys()):
+        out.write(f"  removed {kind} {ident} (key {key:#010x})\n")
+        remove_object(kind, ident)
+    for name in PosixNames(SUITE_KEYS).leftovers():
+        out.write(f"  removed {name}\n")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    timeout = float(item.config.getini("timeout") or 0)
+    if timeout <= 0:
+        yield
+        return
+    limit = timeout + GRACE
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    watcher = threading.Timer(limit, _fire, args=(item.nodeid, limit, capture))
+    watcher.daemon = True
+    watcher.name = "ipctop-test-watchdog"
+    watcher.start()
+    try:
+        yield
+    finally:
+        watcher.cancel()
