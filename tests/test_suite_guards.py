@@ -1,0 +1,68 @@
+"""The suite's own guards against a hanging test: each says where it hung, and none lets a run hang."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import watchdog
+from tests.tui.helpers import _bounded
+
+REPO = Path(__file__).resolve().parent.parent
+
+HANGING_TEST = """
+import subprocess, time
+
+def test_hangs_past_its_timeout():
+    child = subprocess.Popen(["sleep", "600"])
+    with open("child.pid", "w") as f:
+        f.write(str(child.pid))
+    while True:  # a teardown that swallows pytest-timeout's failure and waits on, as an app's shutdown can
+        try:
+            time.sleep(100)
+        except BaseException:
+            pass
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except OSError:
+        return True
+
+
+def test_a_test_that_outlives_its_timeout_ends_the_run_saying_where(tmp_path: Path) -> None:
+    (tmp_path / "test_hang.py").write_text(HANGING_TEST)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.support.watchdog",
+         "-o", "timeout=1", "--rootdir", str(tmp_path), "test_hang.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), watchdog.GRACE_VARIABLE: "1"},
+    )
+    assert run.returncode == watchdog.EXIT_STATUS, run.stdout + run.stderr
+    assert "test_hang.py::test_hangs_past_its_timeout still runs 2 s after it began" in run.stderr
+    assert 'in test_hangs_past_its_timeout' in run.stderr  # the main thread's Python stack
+    assert "wchan" in run.stderr and "child " in run.stderr  # and where each waits in the kernel
+    child = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(child):
+        assert time.monotonic() < deadline, f"the hanging test's child {child} was left running"
+        time.sleep(0.05)
+
+
+def test_an_async_test_that_hangs_fails_saying_where_it_waited() -> None:
+    async def waits_for_ever() -> None:
+        await asyncio.Event().wait()
+
+    with pytest.raises(AssertionError) as failure:
+        asyncio.run(_bounded(waits_for_ever(), 0.2))
+    assert "did not end within 0.2 s" in str(failure.value)
+    assert f"{__file__}:" in str(failure.value) and "in waits_for_ever" in str(failure.value)
