@@ -41,16 +41,18 @@ def _gone(pid: int) -> bool:
 
 def test_a_test_that_outlives_its_timeout_ends_the_run_saying_where(tmp_path: Path) -> None:
     (tmp_path / "test_hang.py").write_text(HANGING_TEST)
+    (tmp_path / "tmp").mkdir()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.support.watchdog",
          "-o", "timeout=1", "--rootdir", str(tmp_path), "test_hang.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONPATH": str(REPO), watchdog.GRACE_VARIABLE: "1"},
+        env={**os.environ, "PYTHONPATH": str(REPO), watchdog.GRACE_VARIABLE: "1", "TMPDIR": str(tmp_path / "tmp")},
     )
     assert run.returncode == watchdog.EXIT_STATUS, run.stdout + run.stderr
     assert "test_hang.py::test_hangs_past_its_timeout still runs 2 s after it began" in run.stderr
     assert 'in test_hangs_past_its_timeout' in run.stderr  # the main thread's Python stack
     assert "wchan" in run.stderr and "child " in run.stderr  # and where each waits in the kernel
+    assert not os.listdir(tmp_path / "tmp")  # the plugins' temporary directories went too
     child = int((tmp_path / "child.pid").read_text())
     deadline = time.monotonic() + 10
     while not _gone(child):

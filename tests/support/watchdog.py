@@ -8,8 +8,8 @@ run then sat silent until its own limit (stop 30: 80 minutes on one test, not a
 line of output).  So a thread watches each test too: if the test is still
 running `GRACE` seconds after pytest-timeout's limit, it prints every thread's
 Python stack and, from /proc, where each thread and each child waits in the
-kernel, ends this run's children (by pid) and removes its objects, and exits
-the run with status 3.
+kernel, ends this run's children (by pid), removes its objects and temporary
+directories, and exits the run with status 3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -68,7 +69,7 @@ def _kernel_side(pid: int) -> str:
     return "\n".join(lines)
 
 
-def _fire(nodeid: str, limit: float, capture: object) -> None:
+def _fire(nodeid: str, limit: float, capture: object, basetemp: str | None) -> None:
     with contextlib.suppress(Exception):
         capture.suspend_global_capture(in_=True)  # type: ignore[attr-defined]
     out = sys.__stderr__ or sys.stderr
@@ -86,7 +87,19 @@ def _fire(nodeid: str, limit: float, capture: object) -> None:
             os.kill(child, signal.SIGKILL)
     with contextlib.suppress(Exception):
         _remove_objects(out)
+    _remove_directories(basetemp)
     os._exit(EXIT_STATUS)
+
+
+def _remove_directories(basetemp: str | None) -> None:
+    """What the run's sessionfinish would remove: its tmp_path directory (conftest.py) and the one
+    pytest-textual-snapshot keeps its pictures in."""
+    run_directory = os.path.dirname(basetemp) if basetemp else ""
+    if os.path.basename(run_directory).startswith("ipctop-tests-"):
+        shutil.rmtree(run_directory, ignore_errors=True)
+    snapshots = os.environ.get("TEXTUAL_SNAPSHOT_TEMPDIR")
+    if snapshots:
+        shutil.rmtree(snapshots, ignore_errors=True)
 
 
 def _remove_objects(out: TextIO) -> None:
@@ -110,7 +123,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return
     limit = timeout + float(os.environ.get(GRACE_VARIABLE) or GRACE)
     capture = item.config.pluginmanager.getplugin("capturemanager")
-    watcher = threading.Timer(limit, _fire, args=(item.nodeid, limit, capture))
+    watcher = threading.Timer(limit, _fire, args=(item.nodeid, limit, capture, item.config.option.basetemp))
     watcher.daemon = True
     watcher.name = "ipctop-test-watchdog"
     watcher.start()
