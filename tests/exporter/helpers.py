@@ -44,6 +44,16 @@ def parse(text: str) -> list[Sample]:
     return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
 
 
+OWN_NAMESPACE = os.readlink("/proc/self/ns/ipc")  # "ipc:[INODE]", as the namespace label gives it
+
+
+def own_namespace(samples: list[Sample]) -> list[Sample]:
+    """The samples of this process's IPC namespace and those of no namespace: the totals of what a test
+    made, whatever other namespaces on the machine hold (containers; another run of the suite in
+    namespaces of its own)."""
+    return [s for s in samples if s[1].get("namespace", OWN_NAMESPACE) == OWN_NAMESPACE]
+
+
 def find(samples: list[Sample], name: str, **labels: str) -> list[Sample]:
     return [s for s in samples if s[0] == name and all(s[1].get(k) == v for k, v in labels.items())]
 

@@ -12,7 +12,7 @@ from ipctop.exporter.collector import IpcCollector
 from ipctop.kernel import sysv
 from ipctop.render.formatting import hex_key
 from tests.cleanup.helpers import create_segment_and_exit
-from tests.exporter.helpers import exposition, find, has_promtool, parse, promtool, value
+from tests.exporter.helpers import exposition, find, has_promtool, own_namespace, parse, promtool, value
 from tests.support.holders import wait_until, wchan
 from tests.support.unprivileged import run_as_nobody
 
@@ -21,8 +21,8 @@ ALL = 100_000  # every object its series: other runs on this machine may hold hu
 
 
 def scrape(collector: IpcCollector | None = None) -> list:
-    """Every object's series; an abandoned object counts as leaked at once (no grace period)."""
-    return parse(exposition(collector or IpcCollector(max_series=ALL, leak_grace=0)))
+    """Every object's series of this IPC namespace; an abandoned object counts as leaked at once (no grace period)."""
+    return own_namespace(parse(exposition(collector or IpcCollector(max_series=ALL, leak_grace=0))))
 
 
 def test_a_segment_with_two_attachers_reads_two(ipc_key, holders):
@@ -258,7 +258,7 @@ def test_a_fifo_is_measured_exactly_or_counted_as_incomplete(tmp_path):
 def test_as_nobody_it_answers_and_counts_what_it_may_not_read(holders):
     holders.spawn("hold")  # a process of root's, which nobody may not inspect
     text = run_as_nobody(lambda: exposition(IpcCollector(max_series=ALL)))
-    samples = parse(text)
+    samples = own_namespace(parse(text))
     assert value(samples, "ipctop_scan_success") == 1
     assert value(samples, "ipctop_uninspectable_processes") >= 1
     assert value(samples, "ipctop_objects", kind="shm") is not None
