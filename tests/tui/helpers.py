@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from ipctop.tui.app import IpctopApp
@@ -41,11 +42,33 @@ async def _bounded(test: Coroutine[Any, Any, None], seconds: float) -> None:
     done, _ = await asyncio.wait({task}, timeout=seconds)
     if done:
         return task.result()
-    where = "\n".join(_awaiting(test))
+    where = "\n".join(_awaiting(test) + _animators(test))
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
     raise AssertionError(f"the test did not end within {seconds:g} s; it waited here:\n{where}")
+
+
+def _animators(awaitable: object) -> list[str]:
+    """What the animator of each app the waiting frames know holds: a pilot's key press waits until it
+    has nothing left."""
+    apps: dict[int, App[Any]] = {}
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if frame is None:
+            break
+        for value in frame.f_locals.values():
+            value = getattr(value, "app", value)  # a pilot's
+            if isinstance(value, App):
+                apps[id(value)] = value
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
+    lines = []
+    for app in apps.values():
+        animator = app._animator
+        lines.append(f"  {type(app).__name__}'s animator: running {animator._animations!r}, scheduled "
+                     f"{list(animator._scheduled)!r}, timer active {animator._timer._active.is_set()}, timer task "
+                     f"{animator._timer._task!r}, complete {animator._complete_event.is_set()}")
+    return lines
 
 
 def _awaiting(awaitable: object) -> list[str]:
