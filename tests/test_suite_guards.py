@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import watchdog
-from tests.tui.helpers import _bounded
+from tests.support import animations, watchdog
+from tests.tui.helpers import _bounded, fixture_app, run_async
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,3 +68,22 @@ def test_an_async_test_that_hangs_fails_saying_where_it_waited() -> None:
         asyncio.run(_bounded(waits_for_ever(), 0.2))
     assert "did not end within 0.2 s" in str(failure.value)
     assert f"{__file__}:" in str(failure.value) and "in waits_for_ever" in str(failure.value)
+
+
+def test_a_key_press_does_not_wait_for_ever_on_the_animator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(animations, "ANIMATION_SECONDS", 0.3)
+    stuck = ("never", "ends")
+
+    @run_async
+    async def press_with_an_animation_that_never_ends() -> None:
+        app = fixture_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app._animator._scheduled[stuck] = None  # type: ignore[assignment]  # what a lost timer leaves
+            app._animator._complete_event.clear()
+            try:
+                with pytest.warns(animations.AnimationsDidNotEnd, match="never"):
+                    await pilot.press("j")
+            finally:
+                del app._animator._scheduled[stuck]
+
+    press_with_an_animation_that_never_ends()

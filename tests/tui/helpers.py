@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.panes.base import Pane
 from ipctop.tui.widgets.object_table import ObjectTable
+from tests.support.animations import describe
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
 
@@ -62,13 +63,7 @@ def _animators(awaitable: object) -> list[str]:
             if isinstance(value, App):
                 apps[id(value)] = value
         awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
-    lines = []
-    for app in apps.values():
-        animator = app._animator
-        lines.append(f"  {type(app).__name__}'s animator: running {animator._animations!r}, scheduled "
-                     f"{list(animator._scheduled)!r}, timer active {animator._timer._active.is_set()}, timer task "
-                     f"{animator._timer._task!r}, complete {animator._complete_event.is_set()}")
-    return lines
+    return [f"  {type(app).__name__}'s animator: {describe(app._animator)}" for app in apps.values()]
 
 
 def _awaiting(awaitable: object) -> list[str]:
