@@ -221,8 +221,12 @@ class Scanner:
         exited = {pid for pid in vanished if not os.path.lexists(proc.path(pid))}
         if vanished:
             # exited between the reading of its fds or maps and of its stat: what it held is gone
-            # too, and every pid the snapshot names must be one of its processes
-            fd_scan = fd_scan.without(vanished)
+            # too, and every pid the snapshot names must be one of its processes.  Most are long gone
+            # (an exited creator an object still names, here or in another namespace: every scan) and
+            # held no fd this scan read: the fd scan stays as it is, patched (records.py keeps its
+            # pipes' records only for a scan patched from the previous one)
+            if not vanished.isdisjoint(fd_scan.by_pid):
+                fd_scan = fd_scan.without(vanished)
             by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 

@@ -15,7 +15,9 @@ import subprocess
 import pytest
 
 from ipctop.collectors import fds
+from ipctop.kernel import sysv
 from ipctop.snapshot import Scanner, take_snapshot
+from tests.cleanup.helpers import create_segment_and_exit
 from tests.support.holders import process_state, wait_until
 
 SLEEPERS = 24
@@ -245,3 +247,22 @@ def test_a_monitor_keeps_no_chain_of_earlier_fd_scans(holders):
     gc.collect()
     alive = [o for o in gc.get_objects() if isinstance(o, fds.FdScan)]
     assert len(alive) <= 3, len(alive)
+
+
+def test_an_object_naming_an_exited_creator_leaves_the_scans_patched(holders, ipc_key):
+    # a segment left by a process that exited names it (its cpid) at every scan: a pid that is no
+    # process, which the scan drops, as one that exited in its middle.  Dropping it must not throw
+    # away the patched tables (a whole pipe table rebuilt at every scan of a machine with one
+    # leaked segment, or with a container whose segments' creators exited)
+    shmid, creator = create_segment_and_exit(ipc_key())
+    try:
+        sleepers = {holders.spawn("hold").pid for _ in range(SLEEPERS)}
+        scanner = Scanner()
+        _settle(scanner, sleepers)
+        records = scanner.memory.records  # type: ignore[union-attr]
+        for _ in range(3):
+            snapshot = scanner.scan()
+            assert snapshot.shm[shmid].cpid == creator and creator not in snapshot.processes
+            assert records.turn_buckets is not None, "the patched path was not taken"
+    finally:
+        sysv.shm_remove(shmid)
