@@ -208,8 +208,8 @@ class Scanner:
         interesting.update(pid for row in msg_rows for pid in (row.lspid, row.lrpid))
         interesting.update(pid for state in sem_states.values() for pid in state.pids)
         interesting.update(others.pids_named())
-        if posix is not None:
-            interesting.update(posix.holder_pids)
+        posix_holders = posix.holder_pids if posix is not None else set()
+        interesting.update(posix_holders)
         interesting.discard(0)
 
         infos, fresh_infos = _process_infos(proc, interesting, processes.boot_time(proc), memory, others.namespace_of)
@@ -263,8 +263,9 @@ class Scanner:
             used_queues.setdefault(pid, set()).update(ids)
         for pid, ids in elsewhere.used_sets.items():
             used_sets.setdefault(pid, set()).update(ids)
-        posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished, waiting.on) if posix is not None \
-            else None
+        posix_records = None
+        if posix is not None:  # only those that held something (most named an object's exited creator)
+            posix_records = posix.records(lambda pid: comms.get(pid, "?"), vanished & posix_holders, waiting.on)
         procs = records.processes_of(
             infos, fd_scan.holders, segments, used_queues, used_sets, elsewhere.mapped, waiting.by_pid,
             posix_records.held if posix_records is not None else None,
