@@ -45,6 +45,8 @@ def parse(text: str) -> list[Sample]:
 
 
 OWN_NAMESPACE = os.readlink("/proc/self/ns/ipc")  # "ipc:[INODE]", as the namespace label gives it
+# a PromQL regular expression for this namespace's series, or for a series with no namespace label
+OWN_NAMESPACE_PATTERN = "|" + OWN_NAMESPACE.replace("[", ".").replace("]", ".")
 
 
 def own_namespace(samples: list[Sample]) -> list[Sample]:
