@@ -1,11 +1,12 @@
 """The suite's last resort against a test that hangs past pytest-timeout: say where, end the run.
 
 pytest-timeout (signal method) fails a test that runs longer than `timeout` by
-raising in the main thread.  That is not always the end of it: an exception
-raised inside an event loop is followed by asyncio's cancelling of every task,
-and an app's shutdown can wait there on what hangs, with no second alarm.  A CI
-run then sat silent until its own limit (stop 30: 80 minutes on one test, not a
-line of output).  So a thread watches each test too: if the test is still
+raising in the main thread, once.  That is not always the end of it: raised out
+of an event loop, the exception is followed by asyncio.run's cancelling of every
+task, and a shutdown that waits there on what hangs gets no second alarm.  Stop
+30's CI sat silent until its own limit (80 minutes on one test, not a line of
+output; the test waited on Textual's animator, support/animations.py).  So a
+thread watches each test too: if the test is still
 running `GRACE` seconds after pytest-timeout's limit, it prints every thread's
 Python stack and, from /proc, where each thread and each child waits in the
 kernel, ends this run's children (by pid), removes its objects and temporary
