@@ -28,6 +28,7 @@ from ipctop.tui.widgets.filter_bar import FilterBar, SearchBar
 from ipctop.tui.widgets.key_bar import KeyBar
 from ipctop.tui.widgets.narration import NarrationPanel
 from ipctop.tui.widgets.object_table import ObjectTable
+from ipctop.tui.widgets.pane_tabs import PaneTabs
 from ipctop.tui.widgets.summary import (
     SummaryBar,
     namespaces_line,
@@ -68,7 +69,7 @@ class MainScreen(Screen[None]):
         yield SummaryBar(id="summary")
         yield Static(id="namespaces")  # each IPC namespace, on a machine with containers
         yield Static(id="notice")
-        with TabbedContent(id="tabs"):
+        with PaneTabs(id="tabs"):
             for number, pane in enumerate(PANES, 1):
                 with TabPane(TAB_LABELS[number - 1], id=f"tab-{pane.pane_id}"):
                     yield pane()
