@@ -2,12 +2,14 @@
 
 Textual's `Pilot.press` sends each key, then waits for the app's animator to
 report that no animation is running or scheduled (`Animator.wait_until_complete`),
-with no time limit.  Twice in whole-suite runs in namespaces of their own (stop 30's
-CI, and a run beside another suite here) that report never came: the press waited
-until the test's own limit.  What ipctop's tests check does not depend on a tab's
-underline having finished sliding, so the wait is bounded; a wait that runs out is
-told as a warning with what the animator held (the run's summary lists it), so
-that the cause can be found without failing a test over it.
+with no time limit.  In stop 30's CI, and twice since, that report never came: the
+press waited until the test's own limit.  What ipctop's tests check does not depend
+on a tab's underline having finished sliding, so the wait is bounded; a wait that
+runs out is told as a warning with what the animator held (the run's summary lists
+it), so that the cause can be found without failing a test over it.  The first such
+warning named it: the underline slid back and forth between two tabs for a minute,
+the monitor's tabs passed between two panes by stale focus messages (fixed in
+tui/widgets/pane_tabs.py).
 """
 
 from __future__ import annotations
