@@ -7,7 +7,8 @@ import contextlib
 import functools
 import io
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -21,9 +22,9 @@ from tests.support.animations import describe
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
 
-# Under pytest-timeout's 120 s.  Its alarm raises out of the event loop, and asyncio.run then cancels every
-# task at once, the app's own with the test's: an app's shutdown can wait there for ever on a task already
-# gone.  Cancelling the test alone, the app still runs and shuts down as it does after a failed assertion.
+# Under pytest-timeout's 120 s.  Its alarm raises out of the event loop once, and asyncio.run then cancels
+# every task at once, the app's own with the test's (in stop 30's CI a test stuck in a key press was never
+# heard of again).  Cancelling the test alone, the app still runs and shuts down as after a failed assertion.
 ASYNC_TEST_SECONDS = 100.0
 
 
@@ -50,33 +51,34 @@ async def _bounded(test: Coroutine[Any, Any, None], seconds: float) -> None:
     raise AssertionError(f"the test did not end within {seconds:g} s; it waited here:\n{where}")
 
 
+def _frames(awaitable: object) -> Iterator[object]:
+    """A suspended coroutine's frame, then that of what it awaits, and so on down; last, what the
+    innermost one awaits if it is no coroutine (a future)."""
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if frame is None:
+            yield awaitable
+            return
+        yield frame
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
+
+
+def _awaiting(awaitable: object) -> list[str]:
+    """Where a suspended coroutine waits, line by line down the chain of awaits."""
+    return [f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" if isinstance(f, FrameType) else f"  {f!r}"
+            for f in _frames(awaitable)]
+
+
 def _animators(awaitable: object) -> list[str]:
     """What the animator of each app the waiting frames know holds: a pilot's key press waits until it
     has nothing left."""
     apps: dict[int, App[Any]] = {}
-    while awaitable is not None:
-        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
-        if frame is None:
-            break
-        for value in frame.f_locals.values():
+    for frame in _frames(awaitable):
+        for value in frame.f_locals.values() if isinstance(frame, FrameType) else ():
             value = getattr(value, "app", value)  # a pilot's
             if isinstance(value, App):
                 apps[id(value)] = value
-        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
     return [f"  {type(app).__name__}'s animator: {describe(app._animator)}" for app in apps.values()]
-
-
-def _awaiting(awaitable: object) -> list[str]:
-    """Where a suspended coroutine waits: its frame, then that of what it awaits, and so on down."""
-    lines = []
-    while awaitable is not None:
-        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
-        if frame is None:
-            lines.append(f"  {awaitable!r}")
-            break
-        lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
-        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
-    return lines
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> object:
