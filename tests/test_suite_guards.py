@@ -87,3 +87,16 @@ def test_a_key_press_does_not_wait_for_ever_on_the_animator(monkeypatch: pytest.
                 del app._animator._scheduled[stuck]
 
     press_with_an_animation_that_never_ends()
+
+
+def test_a_test_with_a_longer_limit_of_its_own_is_left_to_run(tmp_path: Path) -> None:
+    # pytest.mark.timeout(600) (the Prometheus tests): the watchdog waits for that limit, not the suite's
+    (tmp_path / "test_long.py").write_text(
+        "import time, pytest\n\n@pytest.mark.timeout(5)\ndef test_takes_its_time():\n    time.sleep(2)\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.support.watchdog",
+         "-o", "timeout=0.5", "--rootdir", str(tmp_path), "test_long.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), watchdog.GRACE_VARIABLE: "0.5"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -19,13 +19,14 @@ import contextlib
 import faulthandler
 import os
 import shutil
-import signal
 import sys
 import threading
 from collections.abc import Iterator
 from typing import TextIO
 
 import pytest
+
+from tests.support.leaks import kill_children, leftover_children, objects_with_keys, remove_object
 
 GRACE = 60.0  # seconds after pytest-timeout's limit: time for a test's own teardown to end
 GRACE_VARIABLE = "IPCTOP_TEST_WATCHDOG_GRACE"  # another grace, in seconds (the watchdog's own test)
@@ -38,23 +39,6 @@ def _read(path: str) -> str:
             return f.read().decode("utf-8", "replace").replace("\0", " ").strip()
     except OSError as error:
         return f"({error.strerror})"
-
-
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
-        text = _read(f"/proc/{pid}/task/{task}/children")
-        found += [int(child) for child in text.split() if child.isdigit()]
-    return found
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], _children_of(pid)
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += _children_of(child)
-    return found
 
 
 def _kernel_side(pid: int) -> str:
@@ -78,14 +62,12 @@ def _fire(nodeid: str, limit: float, capture: object, basetemp: str | None) -> N
               " every thread's stack, where each waits in the kernel, then the run ends\n")
     out.flush()
     faulthandler.dump_traceback(file=out, all_threads=True)
-    children = _descendants(os.getpid())
+    children = leftover_children()
     out.write(_kernel_side(os.getpid()) + "\n")
     for child in children:
-        out.write(f"  child {child}: {_read(f'/proc/{child}/cmdline')[:120]!r}\n{_kernel_side(child)}\n")
+        out.write(f"  child {child.pid}: {_read(f'/proc/{child.pid}/cmdline')[:120]!r}\n{_kernel_side(child.pid)}\n")
     out.flush()
-    for child in children:
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGKILL)
+    kill_children(children)
     with contextlib.suppress(Exception):
         _remove_objects(out)
     _remove_directories(basetemp)
@@ -106,7 +88,6 @@ def _remove_directories(basetemp: str | None) -> None:
 def _remove_objects(out: TextIO) -> None:
     """The run's System V and POSIX objects, as the leak guard would remove them after the test."""
     from tests.support.keys import SUITE_KEYS
-    from tests.support.leaks import objects_with_keys, remove_object
     from tests.support.posix_names import PosixNames
 
     for kind, ident, key in objects_with_keys(SUITE_KEYS.take_test_keys()):
@@ -118,7 +99,9 @@ def _remove_objects(out: TextIO) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    timeout = float(item.config.getini("timeout") or 0)
+    mark = item.get_closest_marker("timeout")  # a test's own limit, as pytest-timeout reads it
+    timeout = float((mark.args[0] if mark.args else mark.kwargs.get("timeout", 0)) if mark is not None
+                    else item.config.getini("timeout") or 0)
     if timeout <= 0:
         yield
         return
