@@ -13,6 +13,7 @@ from ipctop.pipelines import Chain, chains, pipe_state
 from ipctop.snapshot import take_snapshot
 from tests.support.fixture_snapshot import fixture_snapshot
 from tests.support.holders import wait_until, wchan
+from tests.support.shell_children import children_of, execed_children
 
 # Where a process sleeps when blocked on a pipe: anon_pipe_* on Linux 6.18, pipe_* before.
 WRITE_WAITS = frozenset({"pipe_write", "anon_pipe_write"})
@@ -63,11 +64,6 @@ def test_end_states():
 # --- real pipes -----------------------------------------------------------------------------
 
 
-def children_of(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(p) for p in f.read().split()]
-
-
 def end_all(*pids: int) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
@@ -78,7 +74,7 @@ def test_a_shell_pipeline_reads_as_a_chain_of_three():
     shell = subprocess.Popen(["sh", "-c", "sleep 1000 | sleep 2000 | sleep 3000"])
     kids: list[int] = []
     try:
-        kids = wait_until(lambda: len(children_of(shell.pid)) == 3 and children_of(shell.pid))
+        kids = list(execed_children(shell.pid, ("sleep", "sleep", "sleep")))
 
         def chain_of_kids() -> Chain | None:
             return next((c for c in chains(take_snapshot()) if set(c.pids) == set(kids)), None)
@@ -89,7 +85,7 @@ def test_a_shell_pipeline_reads_as_a_chain_of_three():
         commands = [snapshot.processes[pid].cmdline for pid in chain.pids]
         assert commands == ["sleep 1000", "sleep 2000", "sleep 3000"]
     finally:
-        end_all(*kids, shell.pid)
+        end_all(*kids, *children_of(shell.pid), shell.pid)  # the shell's children even if they never settled
         shell.wait(timeout=10)
 
 

@@ -23,6 +23,7 @@ from ipctop.render.tables import fifo_table, msg_table
 from ipctop.render.waits import wait_words
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import process_state, wait_until, wchan
+from tests.support.shell_children import children_of, comm_of, execed_children
 from tests.support.unprivileged import CAP_SYS_PTRACE, run_as_nobody
 
 DEADLINE = 60  # seconds: a loaded machine can take long to schedule a child into its call
@@ -39,11 +40,6 @@ def blocked(pid: int) -> tuple[Snapshot, tuple[Wait, ...]] | None:
     snapshot = take_snapshot()
     waits = waits_of(pid, snapshot)
     return (snapshot, waits) if waits else None
-
-
-def children_of(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(p) for p in f.read().split()]
 
 
 def test_a_receiver_waiting_for_type_99_is_named_on_its_queue(ipc_key, holders):
@@ -180,8 +176,8 @@ def test_every_make_of_make_j4_waiting_for_a_token_is_a_waiter_on_the_jobserver(
     try:
         def settled() -> tuple[set[int], tuple[Wait, ...]] | None:
             tree = _descendants(top.pid)
-            makes = {top.pid, *(pid for pid in tree if _comm(pid) == "make")}
-            if sum(_comm(pid) == "sleep" for pid in tree) != 4 or len(makes) < 2:
+            makes = {top.pid, *(pid for pid in tree if comm_of(pid) == "make")}
+            if sum(comm_of(pid) == "sleep" for pid in tree) != 4 or len(makes) < 2:
                 return None  # not every slot is taken yet
             for_token = {pid for pid in makes if not wchan(pid).startswith(("do_wait", "0"))}
             snapshot = take_snapshot()
@@ -220,20 +216,13 @@ def _jobserver(pid: int) -> tuple[str, int]:
     return "pipe", os.stat(f"/proc/{pid}/fd/{int(fds.group(1))}").st_ino
 
 
-def _comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 def test_a_filter_hides_rows_and_never_changes_a_diagnosis():
     shell = subprocess.Popen(["sh", "-c", "sleep 100000 | cat"])
     kids: list[int] = []
     try:
-        kids = wait_until(lambda: len(children_of(shell.pid)) == 2 and children_of(shell.pid), DEADLINE)
-        cat = next(pid for pid in kids if _comm(pid) == "cat")
+        named = execed_children(shell.pid, ("sleep", "cat"), DEADLINE)
+        kids = list(named)
+        cat = next(pid for pid, comm in named.items() if comm == "cat")
         sleeper = next(pid for pid in kids if pid != cat)
         snapshot, (wait,) = wait_until(lambda: blocked(cat), DEADLINE)
         inode = wait.id
@@ -242,7 +231,7 @@ def test_a_filter_hides_rows_and_never_changes_a_diagnosis():
             state = pipe_state(shown.pipes[inode])
             assert (state.code, state.text, state.pid) == ("reader-blocked", "reader blocked (empty)", cat)
     finally:
-        for pid in (*kids, shell.pid):
+        for pid in (*kids, *children_of(shell.pid), shell.pid):  # the shell's children even if they never settled
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shell.wait(timeout=10)
