@@ -17,7 +17,7 @@ from tests.support.leaks import existing_ids, kill_children, leftover_children, 
 from tests.support.namespaces import Namespaces, still_running
 from tests.support.posix_names import PosixNames
 
-pytest_plugins = ["tests.support.watchdog", "tests.support.animations"]
+pytest_plugins = ["tests.support.watchdog", "tests.support.animations", "tests.support.notifications"]
 
 _allocator = SUITE_KEYS
 _posix_names = PosixNames(_allocator)

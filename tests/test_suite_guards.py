@@ -1,4 +1,5 @@
-"""The suite's own guards against a hanging test: each says where it hung, and none lets a run hang."""
+"""The suite's own guards: against a hanging test (each says where it hung, and none lets a run hang), and
+against a slow machine hiding what an app showed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import animations, watchdog
-from tests.tui.helpers import _bounded, fixture_app, run_async
+from tests.tui.helpers import _bounded, fixture_app, notifications, run_async
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,6 +88,19 @@ def test_a_key_press_does_not_wait_for_ever_on_the_animator(monkeypatch: pytest.
                 del app._animator._scheduled[stuck]
 
     press_with_an_animation_that_never_ends()
+
+
+def test_a_notification_that_has_expired_is_still_seen_by_the_test() -> None:
+    @run_async
+    async def notify_and_look_too_late() -> None:
+        app = fixture_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.notify("Removed segment 7.", timeout=0.05)
+            await pilot.pause(0.3)  # a key press on a loaded machine takes longer than a notification lasts
+            assert "Removed segment 7." not in [shown.message for shown in app._notifications]  # Textual's: gone
+            assert "Removed segment 7." in notifications(app)
+
+    notify_and_look_too_late()
 
 
 def test_a_test_with_a_longer_limit_of_its_own_is_left_to_run(tmp_path: Path) -> None:

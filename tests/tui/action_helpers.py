@@ -22,7 +22,7 @@ from ipctop.tui.app import IpctopApp
 from ipctop.tui.forms.base import FormScreen
 from ipctop.tui.forms.confirm import ConfirmScreen
 from tests.support.keys import KeyAllocator
-from tests.tui.helpers import table, wait_for
+from tests.tui.helpers import notifications, table, wait_for
 
 INTERVAL = 0.5  # the actions ask for a scan themselves; the timer only catches what children do
 
@@ -80,10 +80,6 @@ class Scope:
 
 def scoped_app(scope: Scope, **options: object) -> IpctopApp:
     return IpctopApp(scope, interval=INTERVAL, **options)  # type: ignore[arg-type]
-
-
-def notifications(app: IpctopApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
 
 
 async def notified(pilot: Pilot, app: IpctopApp, text: str) -> str:

@@ -21,6 +21,7 @@ from ipctop.tui.widgets.object_table import ObjectTable
 from tests.support.animations import describe
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
+from tests.support.notifications import raised_notifications
 
 # Under pytest-timeout's 120 s.  Its alarm raises out of the event loop once, and asyncio.run then cancels
 # every task at once, the app's own with the test's (in stop 30's CI a test stuck in a key press was never
@@ -79,6 +80,11 @@ def _animators(awaitable: object) -> list[str]:
             if isinstance(value, App):
                 apps[id(value)] = value
     return [f"  {type(app).__name__}'s animator: {describe(app._animator)}" for app in apps.values()]
+
+
+def notifications(app: App) -> list[str]:
+    """Every notification `app` has shown in this test, oldest first, those already gone included."""
+    return raised_notifications(app)
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> object:

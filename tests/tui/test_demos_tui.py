@@ -23,7 +23,16 @@ from ipctop.tui.app import IpctopApp
 from ipctop.tui.screens.demo_picker import DemoPicker
 from ipctop.tui.widgets.narration import NarrationPanel
 from tests.demos.helpers import sysvipc_row
-from tests.tui.helpers import cell_text, fixture_app, play_fixture, run_async, screen_text, table, wait_for
+from tests.tui.helpers import (
+    cell_text,
+    fixture_app,
+    notifications,
+    play_fixture,
+    run_async,
+    screen_text,
+    table,
+    wait_for,
+)
 
 INTERVAL = 0.3
 FAST = "20"  # the demo's speed: 20 times faster than a lecture
@@ -46,10 +55,6 @@ def live_app(**options: object) -> IpctopApp:
     app = IpctopApp(scope, interval=INTERVAL, **options)  # type: ignore[arg-type]
     scope.app = app
     return app
-
-
-def notifications(app: IpctopApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
 
 
 async def start_demo(pilot, name: str, speed: str = FAST, step: bool = False) -> DemoRun:  # type: ignore[no-untyped-def]

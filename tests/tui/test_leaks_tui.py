@@ -19,13 +19,19 @@ from ipctop.tui.forms.confirm import ConfirmScreen
 from ipctop.tui.panes.leaks import LeaksPane
 from tests.cleanup.helpers import create_segment_and_exit
 from tests.demos.helpers import sysvipc_row
-from tests.tui.helpers import cell_text, fixture_app, play_fixture, row_keys, run_async, screen_text, table, wait_for
+from tests.tui.helpers import (
+    cell_text,
+    fixture_app,
+    notifications,
+    play_fixture,
+    row_keys,
+    run_async,
+    screen_text,
+    table,
+    wait_for,
+)
 
 INTERVAL = 0.3
-
-
-def notifications(app: IpctopApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
 
 
 def leaks_pane(app: IpctopApp) -> LeaksPane:

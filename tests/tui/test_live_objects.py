@@ -21,7 +21,7 @@ from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.screens.detail import DetailScreen
-from tests.tui.helpers import cell_text, row_keys, run_async, screen_text, table, wait_for
+from tests.tui.helpers import cell_text, notifications, row_keys, run_async, screen_text, table, wait_for
 
 INTERVAL = 0.2
 DEADLINE = 60.0  # seconds: only bounds a failure; a loaded machine may take many seconds for a step
@@ -129,10 +129,6 @@ async def test_detail_screen_lists_the_attaching_pid(ipc_key, holders):
             await wait_for(pilot, lambda: app.screen is app.main_screen)
     finally:
         remove_quietly(shmid)
-
-
-def notifications(app: IpctopApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
 
 
 def remove_selected_segment(ctx) -> None:  # type: ignore[no-untyped-def]
