@@ -22,6 +22,7 @@ import psutil
 from ipctop.demos import DemoRun, find
 from ipctop.demos.context import posix_exists
 from ipctop.keys import DEMO_KEYS, POSIX_DEMO_PREFIX
+from tests.support.holders import WAIT_SECONDS
 
 Check = Callable[[DemoRun], None]
 TEST_SPEED = 20.0
@@ -206,7 +207,7 @@ def zombie_status(pid: int) -> int:
     return int(stat_field(pid, -1))
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> object:
+def wait_for(predicate: Callable[[], object], timeout: float = WAIT_SECONDS, what: str = "condition") -> object:
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:

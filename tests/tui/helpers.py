@@ -21,6 +21,7 @@ from ipctop.tui.widgets.object_table import ObjectTable
 from tests.support.animations import describe
 from tests.support.fixture_evidence import FIXTURE_LEAK_FILTERS, fixture_evidence
 from tests.support.fixture_snapshot import SCANS, FixtureFeed
+from tests.support.holders import WAIT_SECONDS
 from tests.support.notifications import raised_notifications
 
 # Under pytest-timeout's 120 s.  Its alarm raises out of the event loop once, and asyncio.run then cancels
@@ -87,7 +88,7 @@ def notifications(app: App) -> list[str]:
     return raised_notifications(app)
 
 
-async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> object:
+async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = WAIT_SECONDS) -> object:
     """Let the app run until `predicate()` is truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
