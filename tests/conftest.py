@@ -11,11 +11,13 @@ import tempfile
 
 import pytest
 
+from tests.support import undertaker
 from tests.support.holders import Holders
 from tests.support.keys import SUITE_KEYS, KeyAllocator
 from tests.support.leaks import existing_ids, kill_children, leftover_children, objects_with_keys, remove_object
 from tests.support.namespaces import Namespaces, still_running
 from tests.support.posix_names import PosixNames
+from tests.support.scratch import SCRATCH_VARIABLE
 
 pytest_plugins = ["tests.support.watchdog", "tests.support.animations", "tests.support.notifications"]
 
@@ -62,8 +64,44 @@ def pytest_configure(config: pytest.Config) -> None:
         _own_basetemp.append(run_directory)
         # a directory inside: pytest empties a given basetemp before its first use
         config.option.basetemp = os.path.join(run_directory, "tmp")
+        scratch = os.path.join(run_directory, "scratch")  # the tests' other temporary files (support/scratch.py)
+        os.mkdir(scratch, 0o700)
+        os.environ[SCRATCH_VARIABLE] = scratch
+    _interrupt_on_sigterm()
+    undertaker.start(_allocator.slot_index, _own_basetemp[0] if _own_basetemp else "")  # for a SIGKILL
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job's time limit, a `kill`) ends the run as Ctrl-C does: the test in progress
+    and the session are torn down, so its processes, objects and files are removed there and then
+    (by default Python dies at once, and what the run made waits for the next run's sweep). A child
+    the run forked without exec inherits this handler; there SIGTERM does what it did before."""
+    run = os.getpid()
+
+    def interrupted(signum: int, frame: object) -> None:
+        if os.getpid() != run:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_sessionstart(session: pytest.Session):  # type: ignore[no-untyped-def]
+    """Plugins make their temporary directories when the session starts (pytest-textual-snapshot makes one
+    with a bare mkdtemp): inside the run's directory, they go with it even when the run is killed."""
+    before = tempfile.tempdir
+    if _own_basetemp:
+        tempfile.tempdir = os.environ[SCRATCH_VARIABLE]
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before
+
+
+@pytest.hookimpl(trylast=True)  # after the plugins' own, which may still read their directories in it
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for directory in _own_basetemp:
         if exitstatus != 0 and os.environ.get(KEEP_FILES):

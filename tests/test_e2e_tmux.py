@@ -20,7 +20,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 
 from ipctop.kernel import sysv
 from tests.support.installed import installed_ipctop
+from tests.support.scratch import scratch_dir
 
 IPCTOP = installed_ipctop()
 pytestmark = [
@@ -46,7 +46,7 @@ class Terminal:
 
     def __init__(self, command: str, size: tuple[int, int] = (120, 40)) -> None:
         # A socket in a directory of our own (-S), removed with it: `-L` would leave /tmp/tmux-UID behind.
-        self.directory = tempfile.mkdtemp(prefix="ipctop-test-tmux-")
+        self.directory = scratch_dir("ipctop-test-tmux-")
         self.socket = os.path.join(self.directory, f"ipctop-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             self.tmux("new-session", "-d", "-s", "e2e", "-x", str(size[0]), "-y", str(size[1]), command)

@@ -1,10 +1,13 @@
-"""The suite's own guards: against a hanging test (each says where it hung, and none lets a run hang), and
-against a slow machine hiding what an app showed."""
+"""The suite's own guards: against a hanging test (each says where it hung, and none lets a run hang),
+against a slow machine hiding what an app showed, and against a killed run leaving things behind."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import animations, watchdog
+from tests.support.holders import wait_until
+from tests.support.leaks import existing_ids, remove_object
 from tests.tui.helpers import _bounded, fixture_app, notifications, run_async
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,3 +119,72 @@ def test_a_test_with_a_longer_limit_of_its_own_is_left_to_run(tmp_path: Path) ->
         env={**os.environ, "PYTHONPATH": str(REPO), watchdog.GRACE_VARIABLE: "0.5"},
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+KILLED_RUN_CONFTEST = """
+import os
+from tests.support import undertaker
+from tests.support.keys import SUITE_KEYS
+
+def pytest_configure(config):
+    run = os.path.join(os.getcwd(), "run")  # as tests/conftest.py makes /tmp/ipctop-tests-...
+    os.mkdir(run)
+    with open(os.path.join(run, ".owner"), "w") as f:
+        f.write(f"{os.getpid()} {undertaker.start_time(os.getpid())}\\n")
+    undertaker.start(SUITE_KEYS.slot_index, run)
+"""
+
+KILLED_RUN_TEST = """
+import json, os, signal, subprocess
+from ipctop.kernel import sysv
+from tests.support.keys import SUITE_KEYS
+from tests.support.posix_names import PosixNames
+
+def test_killed_in_the_middle():
+    child = subprocess.Popen(["sleep", "600"])
+    apart = subprocess.Popen(["sh", "-c", "sleep 600 & wait"], start_new_session=True)  # its own session
+    shmid = sysv.shmget(SUITE_KEYS(), 4096, sysv.IPC_CREAT | 0o600)
+    name = PosixNames(SUITE_KEYS)()
+    open("/dev/shm" + name, "w").close()
+    with open("made.json", "w") as f:
+        json.dump({"pids": [child.pid, apart.pid], "shmid": shmid, "name": name}, f)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _descendants_of(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError), open(f"/proc/{current}/task/{current}/children") as children:
+            todo.extend(int(child) for child in children.read().split())
+    return found
+
+
+def test_a_run_killed_with_sigkill_leaves_no_process_object_or_file(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(KILLED_RUN_CONFTEST)
+    (tmp_path / "test_killed.py").write_text(KILLED_RUN_TEST)
+    (tmp_path / "tmp").mkdir()  # the killed run's plugins' temporary directories: here, not in /tmp
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "test_killed.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path / "tmp")},
+    )
+    assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
+    made = json.loads((tmp_path / "made.json").read_text())
+    processes = [pid for parent in made["pids"] for pid in _descendants_of(parent)]
+    try:
+        assert len(processes) == 3  # the sleeper, and the shell apart with its own sleeper
+        wait_until(lambda: all(_gone(pid) for pid in processes), timeout=10)
+        wait_until(lambda: not existing_ids("shm", {made["shmid"]}), timeout=10)
+        wait_until(lambda: not os.path.exists("/dev/shm" + made["name"]), timeout=10)
+        wait_until(lambda: not (tmp_path / "run").exists(), timeout=10)
+    finally:  # what the undertaker did not end or remove
+        for pid in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if existing_ids("shm", {made["shmid"]}):
+            remove_object("shm", made["shmid"])
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("/dev/shm" + made["name"])

@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 
 from ipctop.cleanup import LeakFilters, find_leaks, remove_candidates
@@ -21,6 +20,7 @@ from ipctop.snapshot import take_snapshot
 from tests.cleanup.helpers import run_as_nobody, run_cli, wait_for_clock
 from tests.support.holders import wait_until
 from tests.support.mounts import in_own_pid_namespace
+from tests.support.scratch import scratch_dir, scratch_file
 
 
 def _leaks(*names: str, older_than: float | None = None, grace: float | None = 0) -> dict[str, tuple[bool, str]]:
@@ -64,7 +64,7 @@ def _drain(queue: str) -> list[list]:
 def test_objects_nobody_holds_with_no_process_of_their_owner_from_then_are_removed_backed_up_and_restored(
         posix_name):
     shm, sem, queue = posix_name(), posix_name(), posix_name()
-    backups = tempfile.mkdtemp(prefix="ipctop-test-backups-")
+    backups = scratch_dir("ipctop-test-backups-")
     try:
         _make_all(shm, sem, queue)
         wait_for_clock(time.time() + CLOCK_SLACK + 0.2)
@@ -133,7 +133,7 @@ def test_kept_while_a_process_of_its_owner_from_then_lives_and_reported_once_old
 
 def test_python_and_postgresql_objects_are_judged_by_their_programs(posix_name):
     python_shm, python_sem, pg_shm = posix_name("psm_"), posix_name("mp-"), posix_name("PostgreSQL.")
-    directory = tempfile.mkdtemp(prefix="ipctop-test-postgres-")
+    directory = scratch_dir("ipctop-test-postgres-")
     postgres = os.path.join(directory, "postgres")
     os.symlink(shutil.which("sleep"), postgres)  # a process named postgres (its comm is the link's name)
 
@@ -231,15 +231,14 @@ def test_a_holder_that_comes_after_the_scan_keeps_it(posix_name):
 
 def test_a_failed_backup_keeps_the_queue_and_gives_its_messages_back(posix_name):
     shm, sem, queue = posix_name(), posix_name(), posix_name()
-    not_a_directory = tempfile.NamedTemporaryFile(prefix="ipctop-test-", delete=False)  # noqa: SIM115
-    not_a_directory.close()
+    not_a_directory = scratch_file("ipctop-test-")
     try:
         _make_all(shm, sem, queue)
         wait_for_clock(time.time() + CLOCK_SLACK + 0.2)
 
         def judge() -> dict:
             candidates = find_leaks(take_snapshot(), LeakFilters(names=frozenset({queue}), grace=0), time.time())
-            [result] = remove_candidates(candidates, f"{not_a_directory.name}/backups")
+            [result] = remove_candidates(candidates, f"{not_a_directory}/backups")
             return {"outcome": result.outcome, "message": result.message}
 
         seen = in_own_pid_namespace(judge, mqueue=True)
@@ -248,7 +247,7 @@ def test_a_failed_backup_keeps_the_queue_and_gives_its_messages_back(posix_name)
         assert _drain(queue) == [[9, "high"], [1, "low"], [1, "low again"]]
     finally:
         _unlink_all(shm, sem, queue)
-        os.unlink(not_a_directory.name)
+        os.unlink(not_a_directory)
 
 
 def test_as_an_ordinary_user_objects_a_root_process_could_hold_are_only_reported(posix_name):

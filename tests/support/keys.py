@@ -53,6 +53,22 @@ def _locked_by_an_older_suite(slot: int) -> bool:
     return False
 
 
+def _slot_range(slot: int) -> range:
+    first = TEST_KEYS.start + slot * SLOT_SIZE
+    return range(first, first + SLOT_SIZE)
+
+
+def claim_slot(slot: int) -> socket.socket | None:
+    """The socket that claims `slot`, or None while another process holds it."""
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        claim.bind(f"\0ipctop-test-keys-{slot}")
+    except OSError:  # EADDRINUSE: another suite holds this slot
+        claim.close()
+        return None
+    return claim
+
+
 def _claim_slot() -> tuple[range, socket.socket]:
     """The first slot of TEST_KEYS no other process has claimed, and the socket that claims it."""
     start = random.randrange(SLOTS)
@@ -60,14 +76,9 @@ def _claim_slot() -> tuple[range, socket.socket]:
         slot = (start + offset) % SLOTS
         if _locked_by_an_older_suite(slot):
             continue
-        claim = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
-            claim.bind(f"\0ipctop-test-keys-{slot}")
-        except OSError:  # EADDRINUSE: another suite holds this slot
-            claim.close()
-            continue
-        first = TEST_KEYS.start + slot * SLOT_SIZE
-        return range(first, first + SLOT_SIZE), claim
+        claim = claim_slot(slot)
+        if claim is not None:
+            return _slot_range(slot), claim
     raise RuntimeError("every slot of the test key range is taken by other test runs")
 
 
@@ -76,11 +87,17 @@ class KeyAllocator:
     leak guard checks and clears it after each test; a test may add keys it made
     otherwise, e.g. with ftok)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slot: int | None = None, claim: socket.socket | None = None) -> None:
+        """Without arguments the first free slot is claimed on first use; with them, `slot` (its index),
+        which `claim` (claim_slot's socket) holds."""
         self.handed_out: set[int] = set()
         self._ever: set[int] = set()
-        self._slot: range | None = None
-        self._claim: socket.socket | None = None
+        self._slot: range | None = _slot_range(slot) if slot is not None else None
+        self._claim: socket.socket | None = claim
+
+    @property
+    def slot_index(self) -> int:
+        return (self.slot.start - TEST_KEYS.start) // SLOT_SIZE
 
     @property
     def slot(self) -> range:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import tempfile
 from collections.abc import Callable
 
 from ipctop.kernel.libc import libc
 from tests.support.forked import answer, answer_of
+from tests.support.scratch import scratch_dir
 
 CLONE_NEWNS = 0x00020000
 MS_REC = 0x4000
@@ -33,7 +33,7 @@ def with_mqueue_mounted(function: Callable[[str], object]) -> object:
     c = libc()
     c.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
     c.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    point = tempfile.mkdtemp(prefix="ipctop-test-mqueue-")
+    point = scratch_dir("ipctop-test-mqueue-")
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -66,7 +66,7 @@ def in_own_pid_namespace(function: Callable[[], object], mqueue: bool = False) -
     test made, and each can be inspected.  Returns what `function` returns (as JSON)."""
     c = libc()
     c.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
-    point = tempfile.mkdtemp(prefix="ipctop-test-mqueue-") if mqueue else ""
+    point = scratch_dir("ipctop-test-mqueue-") if mqueue else ""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
