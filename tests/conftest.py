@@ -29,14 +29,6 @@ _own_basetemp: list[str] = []  # the temporary directory this run made for tmp_p
 KEEP_FILES = "IPCTOP_KEEP_TEST_FILES"  # set it to keep a failing run's temporary files for a look (until the next run)
 
 
-def _start_time(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return None
-
-
 def _sweep_dead_runs() -> None:
     """Remove the temporary directories of earlier runs whose pytest is gone (killed before it could)."""
     for name in os.listdir(tempfile.gettempdir()):
@@ -48,7 +40,7 @@ def _sweep_dead_runs() -> None:
                 pid, started = f.read().split()
         except (OSError, ValueError):
             continue  # not one this scheme made: left alone
-        if _start_time(int(pid)) != started:
+        if undertaker.start_time(int(pid)) != started:
             shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -60,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _sweep_dead_runs()
         run_directory = tempfile.mkdtemp(prefix="ipctop-tests-")
         with open(os.path.join(run_directory, ".owner"), "w") as f:
-            f.write(f"{os.getpid()} {_start_time(os.getpid())}\n")
+            f.write(f"{os.getpid()} {undertaker.start_time(os.getpid())}\n")
         _own_basetemp.append(run_directory)
         # a directory inside: pytest empties a given basetemp before its first use
         config.option.basetemp = os.path.join(run_directory, "tmp")

@@ -29,6 +29,7 @@ import pytest
 from ipctop.kernel import sysv
 from tests.support.installed import installed_ipctop
 from tests.support.scratch import scratch_dir
+from tests.support.shell_children import descendants
 
 IPCTOP = installed_ipctop()
 pytestmark = [
@@ -105,7 +106,7 @@ class Terminal:
         """Kill the terminal, as closing a window does; whatever ran in it must go too (an ipctop
         whose terminal went away gets SIGHUP and exits): what outlives it is killed and reported."""
         try:
-            inside = _descendants(self.shell_pid())
+            inside = descendants(self.shell_pid())
         except (RuntimeError, ValueError, OSError, subprocess.SubprocessError):
             inside = []
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
@@ -118,17 +119,6 @@ class Terminal:
                 os.kill(pid, signal.SIGKILL)
         if any("ipctop" in command for command in map(_command, left)):
             raise AssertionError(f"ipctop outlived its terminal (pids {left}, killed now)")
-
-
-def _descendants(pid: int) -> list[int]:
-    """`pid` and every process under it, by /proc's children lists."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        with contextlib.suppress(OSError), open(f"/proc/{current}/task/{current}/children") as children:
-            todo.extend(int(child) for child in children.read().split())
-    return found
 
 
 def _alive(pid: int) -> bool:

@@ -18,6 +18,7 @@ import pytest
 from tests.support import animations, watchdog
 from tests.support.holders import wait_until
 from tests.support.leaks import existing_ids, remove_object
+from tests.support.shell_children import descendants
 from tests.tui.helpers import _bounded, fixture_app, notifications, run_async
 
 REPO = Path(__file__).resolve().parent.parent
@@ -152,16 +153,6 @@ def test_killed_in_the_middle():
 """
 
 
-def _descendants_of(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        with contextlib.suppress(OSError), open(f"/proc/{current}/task/{current}/children") as children:
-            todo.extend(int(child) for child in children.read().split())
-    return found
-
-
 def test_a_run_killed_with_sigkill_leaves_no_process_object_or_file(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(KILLED_RUN_CONFTEST)
     (tmp_path / "test_killed.py").write_text(KILLED_RUN_TEST)
@@ -173,7 +164,7 @@ def test_a_run_killed_with_sigkill_leaves_no_process_object_or_file(tmp_path: Pa
     )
     assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
     made = json.loads((tmp_path / "made.json").read_text())
-    processes = [pid for parent in made["pids"] for pid in _descendants_of(parent)]
+    processes = [pid for parent in made["pids"] for pid in descendants(parent)]
     try:
         assert len(processes) == 3  # the sleeper, and the shell apart with its own sleeper
         wait_until(lambda: all(_gone(pid) for pid in processes), timeout=10)

@@ -23,7 +23,7 @@ from ipctop.render.tables import fifo_table, msg_table
 from ipctop.render.waits import wait_words
 from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import process_state, wait_until, wchan
-from tests.support.shell_children import children_of, comm_of, execed_children
+from tests.support.shell_children import children_of, comm_of, descendants, execed_children
 from tests.support.unprivileged import CAP_SYS_PTRACE, run_as_nobody
 
 DEADLINE = 60  # seconds: a loaded machine can take long to schedule a child into its call
@@ -175,7 +175,7 @@ def test_every_make_of_make_j4_waiting_for_a_token_is_a_waiter_on_the_jobserver(
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def settled() -> tuple[set[int], tuple[Wait, ...]] | None:
-            tree = _descendants(top.pid)
+            tree = descendants(top.pid)
             makes = {top.pid, *(pid for pid in tree if comm_of(pid) == "make")}
             if sum(comm_of(pid) == "sleep" for pid in tree) != 4 or len(makes) < 2:
                 return None  # not every slot is taken yet
@@ -192,16 +192,6 @@ def test_every_make_of_make_j4_waiting_for_a_token_is_a_waiter_on_the_jobserver(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(top.pid, signal.SIGKILL)
         top.wait(timeout=30)
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        with contextlib.suppress(OSError):
-            kids = children_of(todo.pop())
-            found += kids
-            todo += kids
-    return found
 
 
 def _jobserver(pid: int) -> tuple[str, int]:

@@ -17,6 +17,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from tests.support.shell_children import children_of
+
 MEMBER = os.path.join(os.path.dirname(__file__), "ns_member.py")
 
 
@@ -58,14 +60,6 @@ def still_running(made: set[tuple[int, int]]) -> set[int]:
     return alive
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(child) for child in f.read().split()]
-    except OSError:
-        return []
-
-
 class Namespaces:
     """Starts members of new IPC namespaces; `close()` ends them all."""
 
@@ -104,8 +98,8 @@ class Namespaces:
         pid = popen.pid
         children_inside = []
         if pid_namespace:  # unshare forked: the member is its child, and its children's pids are the host's
-            pid = (_children(popen.pid) or [0])[0]
-            children_inside = _children(pid) if pid else []
+            pid = (children_of(popen.pid) or [0])[0]
+            children_inside = children_of(pid) if pid else []
         inode = 0
         with contextlib.suppress(OSError):
             inode = os.stat(f"/proc/{pid}/ns/ipc").st_ino

@@ -21,6 +21,16 @@ def children_of(pid: int) -> list[int]:
         return []
 
 
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process under it, by /proc's children lists (a process gone on the way is left out)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children_of(current))
+    return found
+
+
 def comm_of(pid: int) -> str:
     """`pid`'s command name; "" once it is gone."""
     try:
