@@ -18,7 +18,7 @@ import pytest
 from tests.support import animations, watchdog
 from tests.support.holders import wait_until
 from tests.support.leaks import existing_ids, remove_object
-from tests.support.shell_children import descendants
+from tests.support.undertaker import start_time
 from tests.tui.helpers import _bounded, fixture_app, notifications, run_async
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,17 +138,22 @@ def pytest_configure(config):
 KILLED_RUN_TEST = """
 import json, os, signal, subprocess
 from ipctop.kernel import sysv
+from tests.support.holders import wait_until
 from tests.support.keys import SUITE_KEYS
 from tests.support.posix_names import PosixNames
+from tests.support.shell_children import children_of
+from tests.support.undertaker import start_time
 
 def test_killed_in_the_middle():
     child = subprocess.Popen(["sleep", "600"])
     apart = subprocess.Popen(["sh", "-c", "sleep 600 & wait"], start_new_session=True)  # its own session
+    (inner,) = wait_until(lambda: children_of(apart.pid))
     shmid = sysv.shmget(SUITE_KEYS(), 4096, sysv.IPC_CREAT | 0o600)
     name = PosixNames(SUITE_KEYS)()
     open("/dev/shm" + name, "w").close()
     with open("made.json", "w") as f:
-        json.dump({"pids": [child.pid, apart.pid], "shmid": shmid, "name": name}, f)
+        pids = [child.pid, apart.pid, inner]
+        json.dump({"pids": pids, "started": list(map(start_time, pids)), "shmid": shmid, "name": name}, f)
     os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -164,16 +169,17 @@ def test_a_run_killed_with_sigkill_leaves_no_process_object_or_file(tmp_path: Pa
     )
     assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
     made = json.loads((tmp_path / "made.json").read_text())
-    processes = [pid for parent in made["pids"] for pid in descendants(parent)]
+    processes = made["pids"]  # a sleeper, and a shell in a session of its own with its own sleeper
     try:
-        assert len(processes) == 3  # the sleeper, and the shell apart with its own sleeper
-        wait_until(lambda: all(_gone(pid) for pid in processes), timeout=10)
-        wait_until(lambda: not existing_ids("shm", {made["shmid"]}), timeout=10)
-        wait_until(lambda: not os.path.exists("/dev/shm" + made["name"]), timeout=10)
-        wait_until(lambda: not (tmp_path / "run").exists(), timeout=10)
-    finally:  # what the undertaker did not end or remove
-        for pid in processes:
-            with contextlib.suppress(ProcessLookupError):
+        # gone, a zombie (its reaper may take its time), or its pid another process's by now
+        wait_until(lambda: all(_gone(pid) or start_time(pid) != started
+                               for pid, started in zip(processes, made["started"], strict=True)))
+        wait_until(lambda: not existing_ids("shm", {made["shmid"]}))
+        wait_until(lambda: not os.path.exists("/dev/shm" + made["name"]))
+        wait_until(lambda: not (tmp_path / "run").exists())
+    finally:  # what the undertaker did not end or remove: by pid, and only the very processes the run made
+        for pid, started in zip(processes, made["started"], strict=True):
+            if start_time(pid) == started:
                 os.kill(pid, signal.SIGKILL)
         if existing_ids("shm", {made["shmid"]}):
             remove_object("shm", made["shmid"])
