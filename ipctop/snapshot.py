@@ -16,7 +16,9 @@ that is remembered between them (what follows is the whole list):
   namespace's name (namespace_scan.py);
 - `waits`: the system calls each process's threads slept in, so that a quiet
   process's are not read again (collectors/waits.py);
-- `posix`: the same for POSIX and unnamed objects and their holders (posix_records.py).
+- `posix`: the same for POSIX and unnamed objects and their holders (posix_records.py);
+- `capacities`: each queue's msg_qbytes, while its ctime shows no msgctl(IPC_SET) can
+  have changed it since (collectors/ipcstate.py).
 
 Each memory is used only where its inputs are equal to the new ones: it makes a
 scan cheaper, never different.  A scan that fails half-way forgets all of it.  A
@@ -80,7 +82,7 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix", "capacities")
 
     def __init__(self, remember_quiet: bool, whole_view: bool = False, full_every: int = quiet.FULL_EVERY) -> None:
         self.quiet = quiet.ScanMemory(whole_view, full_every) if remember_quiet else None
@@ -90,6 +92,7 @@ class Memory:
         self.namespaces = namespace_scan.NamespacesMemory()
         self.waits = waits.WaitMemory()
         self.posix = PosixMemo()
+        self.capacities = ipcstate.QueueCapacities()
 
 
 class Scanner:
@@ -249,9 +252,11 @@ class Scanner:
             shm_rows, by_shmid, maps_scan.attachers - vanished, incomplete, lambda pid: comms.get(pid, "?"),
             own_namespace,
         )
-        queues = queue_records(
-            msg_rows, ipcstate.queue_capacity if proc.is_live else lambda _msqid: None, own_namespace, waiting.on
-        )
+        capacities: dict[int, int | None] = {}
+        if proc.is_live:
+            memo.capacities.start_scan({row.msqid for row in msg_rows})
+            capacities = {row.msqid: memo.capacities.of(row.msqid, row.ctime) for row in msg_rows}
+        queues = queue_records(msg_rows, capacities.get, own_namespace, waiting.on)
         sets = set_records(sem_rows, sem_states, own_namespace, waiting.on)
         used_queues, used_sets = users_of(queues, sets)
         limits = read_limits(proc)
@@ -364,6 +369,8 @@ def _process_infos(
     # what is remembered is of quiet processes only (quiet.py): taken by set operations, the others read
     known = pids & remembered.keys()
     infos = {pid: remembered[pid] for pid in known}
+    if memory is not None:
+        _refresh_due(proc, infos, known & memory.due_pids(), remembered, fresh)
     # quiet processes whose parent ran: did it exit, so that they were reparented?
     parent_moved = [info for info in infos.values() if info.ppid != 0 and info.ppid not in quiet_pids]
 
@@ -392,6 +399,28 @@ def _process_infos(
         fresh.update(_check_parents(proc, infos, parent_moved, memory))
     proc.done()
     return infos, fresh
+
+
+def _refresh_due(proc: ProcFS, infos: dict[int, processes.ProcessInfo], due: set[int],
+                 remembered: dict[int, processes.ProcessInfo], fresh: set[int] | None) -> None:
+    """At their turn, quiet processes have read again what another process can change of their facts:
+    the command line (argv memory written through /proc/PID/mem, or by a task sharing the address
+    space) and the owner (a task sharing the address space can make it undumpable, which gives its
+    /proc files to root).  Stat, wchan and namespace change only when the process itself runs."""
+    for pid in sorted(due):
+        proc.reading(pid, "cmdline")
+        info = infos[pid]
+        try:
+            uid = os.stat(proc.path(pid)).st_uid
+        except OSError:  # gone meanwhile (or the pid taken again): read as any other
+            del infos[pid]
+            remembered.pop(pid, None)
+            continue
+        cmdline = processes.read_cmdline(proc, pid)
+        if cmdline != info.cmdline or uid != info.uid:
+            infos[pid] = remembered[pid] = info._replace(cmdline=cmdline, uid=uid, user=processes.user_name(uid))
+            if fresh is not None:
+                fresh.add(pid)
 
 
 def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent_moved: list[processes.ProcessInfo],

@@ -35,7 +35,9 @@ inode) as often (records.py).  A turn is FULL_EVERY scans, or as many as take a
 minute at a monitor's pace (Scanner.pace): at 1 s, each scan reads a sixtieth of
 the processes in full; at 10 s, a thirtieth (each once every five minutes).  On a
 large machine a turn is longer, so that a scan reads about TURN_PROCESSES for it
-(at 10,000 processes a turn is 120 scans: two minutes at 1 s).
+(at 10,000 processes a turn is 120 scans: two minutes at 1 s).  At its turn a process
+that has not run keeps what only it can change (its stat, wchan and namespace) and has
+the rest read again: its fds, maps, command line and owner.
 
 A ScanMemory belongs to one Scanner (snapshot.py), which uses it for the live
 /proc only and never from two threads at once.  Its first scan reads the run counts
@@ -71,7 +73,8 @@ class ScanMemory:
     __slots__ = (
         "scans", "marks", "threads", "threaded", "fds", "fd_scan", "shared", "infos", "ns", "parent_start",
         "attachments", "namespace_attachments", "full_every", "every",
-        "now", "counts", "_quiet", "_unchanged", "listed", "lists_skipped", "_whole_view", "_links", "_skip", "_pids",
+        "now", "counts", "_quiet", "_unchanged", "_due", "listed", "lists_skipped", "_whole_view", "_links", "_skip",
+        "_pids",
     )
 
     def __init__(self, whole_view: bool = False, full_every: int = FULL_EVERY) -> None:
@@ -95,6 +98,7 @@ class ScanMemory:
         self.counts = RunCounts()
         self._quiet: set[int] = set()
         self._unchanged: set[int] = set()
+        self._due: set[int] = set()
         self.listed: set[int] = set()  # the pids of this scan (of the previous one, until start_scan)
         self.lists_skipped = 0  # scans that found the listing of the previous one still true
         self._whole_view = whole_view  # procfs.ProcFS.shows_every_process(): its link count may vouch
@@ -138,14 +142,21 @@ class ScanMemory:
         self._unchanged = {pid for pid, mark in now.items() if marks.get(pid) == mark and pid in threads}
         turn = self.scans
         self._quiet = quiet = {pid for pid in self._unchanged if (pid + turn) % every != 0}
+        # at its turn a process that has not run is read in full for what others can change (an fd table
+        # or address space it shares, its argv memory), but what only it changes is kept: its stat, wchan
+        # and namespace (its cmdline and owner are read again: _process_infos, through `due_pids`)
+        self._due = due = self._unchanged - quiet
+        kept = quiet | due
         # what the tables hold was read at the previous scan or is of a process quiet since, so it is of a
         # process listed then: those not quiet now are what goes, found by one set operation
-        leaving = before - quiet
-        for table in (self.marks, self.fds, self.shared, self.infos, self.ns, self.parent_start):
-            if everything:
-                leaving = {pid for pid in table if pid not in quiet}
-            for pid in leaving:
-                table.pop(pid, None)
+        for tables, keep in (((self.marks, self.fds, self.shared), quiet),
+                             ((self.infos, self.ns, self.parent_start), kept)):
+            leaving = before - keep
+            for table in tables:
+                if everything:
+                    leaving = {pid for pid in table if pid not in keep}
+                for pid in leaving:
+                    table.pop(pid, None)
         return pids
 
     def unread(self, table: dict[int, Any]) -> set[int]:
@@ -160,6 +171,11 @@ class ScanMemory:
     def quiet_pids(self) -> set[int]:
         """Every pid for which `quiet(pid)` is True (not to be changed)."""
         return self._quiet
+
+    def due_pids(self) -> set[int]:
+        """The pids at their turn this scan that have not run: read in full again but for what only the
+        process itself changes, which `infos` and `ns` keep (not to be changed)."""
+        return self._due
 
     def unchanged_pids(self) -> set[int]:
         """Every pid none of whose threads has run since it was last read, those at their turn

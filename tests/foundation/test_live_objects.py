@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
-from ipctop.collectors import fds
+from ipctop.collectors import fds, ipcstate
 from ipctop.kernel import sysv
-from ipctop.snapshot import take_snapshot
+from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import wait_until, wchan
 
 
@@ -78,6 +79,44 @@ def test_queue_holding_messages(ipc_key):
         assert (queue.key, queue.perms, queue.qnum, queue.cbytes) == (key, 0o620, 2, 12)
         assert queue.qbytes == kernel.qbytes > 0 and queue.fill == 12 / kernel.qbytes
         assert queue.lspid == os.getpid() and queue.lrpid == 0 and queue.stime > 0
+    finally:
+        sysv.msg_remove(msqid)
+
+
+def test_a_monitor_shows_each_change_of_a_queues_capacity_even_two_in_one_second(ipc_key, monkeypatch):
+    """A monitor keeps a queue's capacity while its ctime (whole seconds) stands still
+    (ipcstate.QueueCapacities); two msgctl(IPC_SET)s in one second leave the same ctime, and the
+    second must still show."""
+    asked: list[int] = []
+    real = ipcstate.queue_capacity
+    monkeypatch.setattr(ipcstate, "queue_capacity", lambda msqid: asked.append(msqid) or real(msqid))
+    msqid = sysv.msgget(ipc_key(), sysv.IPC_CREAT | 0o600)
+    try:
+        scanner = Scanner()
+        default = sysv.msg_stat(msqid).qbytes
+        assert scanner.scan().msg[msqid].qbytes == default
+        for attempt in range(20):
+            while time.time() % 1 > 0.5:  # room for both changes and the scans between in one second
+                time.sleep(0.05)
+            second = int(time.time())
+            sysv.msg_set(msqid, qbytes=default - 1)
+            first = scanner.scan().msg[msqid].qbytes
+            sysv.msg_set(msqid, qbytes=default - 2)
+            then = scanner.scan().msg[msqid].qbytes
+            if int(time.time()) == second and sysv.msg_stat(msqid).ctime == second:
+                break
+            sysv.msg_set(msqid, qbytes=default)  # a second boundary fell between: again
+            scanner.scan()
+        else:
+            raise AssertionError("no two changes within one second in 20 tries")
+        assert (first, then) == (default - 1, default - 2)
+        wait_until(lambda: int(time.time()) > second)
+        assert scanner.scan().msg[msqid].qbytes == default - 2
+        asked.clear()
+        assert [scanner.scan().msg[msqid].qbytes for _ in range(3)] == [default - 2] * 3
+        assert msqid not in asked  # kept: its ctime is of a second before the reading
+        sysv.msg_set(msqid, qbytes=default - 3)
+        assert scanner.scan().msg[msqid].qbytes == default - 3
     finally:
         sysv.msg_remove(msqid)
 

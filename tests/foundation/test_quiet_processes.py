@@ -291,6 +291,50 @@ def test_a_quiet_process_whose_parent_runs_but_lives_keeps_its_ppid_unread_until
             wait_until(lambda: not _alive(orphan))
 
 
+def test_a_command_line_written_into_a_quiet_process_shows_at_its_turn_without_its_stat_read_again(holders):
+    """Another process may write into a process's argv memory (/proc/PID/mem, as a debugger does) while it
+    sleeps: no run count moves, so the command line is read again at the process's turn.  Its stat and
+    wchan change only when it runs itself, and are not read again then."""
+    reads: list[tuple[int, str]] = []
+
+    class CountingProcFS(ProcFS):
+        def read_pid_record(self, pid: int, name: str) -> bytes:
+            reads.append((pid, name))
+            return super().read_pid_record(pid, name)
+
+    scanner = Scanner(CountingProcFS())
+    with _holding_a_pipe_end(holders, "hold") as holder:
+        _settled(scanner, holder.pid)
+        before = scanner.scan().processes[holder.pid]
+        assert before.cmdline.endswith(" hold")
+        ran = _run_counts(holder.pid)
+        _rewrite_argv(holder.pid, b"hold\0", b"HOLD\0")
+        assert scanner.quiet is not None
+        for _ in range(scanner.quiet.every + 1):
+            start = len(reads)
+            now = scanner.scan().processes[holder.pid]
+            if now.cmdline != before.cmdline:
+                break
+        assert now.cmdline.endswith(" HOLD")
+        assert _run_counts(holder.pid) == ran  # it never ran: its turn showed the change
+        assert now.state == before.state and now.wchan == before.wchan
+        read_at_its_turn = {name for pid, name in reads[start:] if pid == holder.pid}
+        assert "cmdline" in read_at_its_turn
+        assert not read_at_its_turn & {"stat", "wchan"}
+
+
+def _rewrite_argv(pid: int, old: bytes, new: bytes) -> None:
+    """Write `new` over `old` in the argument area of `pid` (arg_start and arg_end: fields 48 and 49 of stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    arg_start, arg_end = int(fields[45]), int(fields[46])
+    with open(f"/proc/{pid}/mem", "r+b", buffering=0) as mem:
+        mem.seek(arg_start)
+        at = mem.read(arg_end - arg_start).index(old)
+        mem.seek(arg_start + at)
+        mem.write(new)
+
+
 def _run_counts(pid: int) -> str:
     with open(f"/proc/{pid}/schedstat") as f:
         return f.read()
