@@ -32,6 +32,9 @@ def queue_capacity(msqid: int) -> int | None:
         return None
 
 
+CLOCK_SLACK = 0.1  # seconds the wall clock may lag the monotonic one between scans before it counts as set back
+
+
 class QueueCapacities:
     """Each queue's capacity, kept from one scan to the next while its ctime says it cannot have changed.
 
@@ -70,9 +73,6 @@ class QueueCapacities:
         else:
             self._kept.pop(msqid, None)
         return qbytes
-
-
-CLOCK_SLACK = 0.1  # seconds the wall clock may lag the monotonic one between scans before it counts as set back
 
 
 def semaphore_state(semid: int, nsems: int) -> SemState:
