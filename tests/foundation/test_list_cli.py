@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -184,3 +185,36 @@ def test_json_is_the_snapshot_field_by_field_with_an_object_to_a_line(ipc_key, h
         assert len(segment_lines) == 1 and json.loads(segment_lines[0].strip().rstrip(","))["shmid"] == shmid
     finally:
         sysv.shm_remove(shmid)
+
+
+def test_list_takes_p_and_u_as_the_monitor_does(ipc_key, holders):
+    """`ipctop -p PID` filters the monitor; `ipctop list -p PID` was refused ("unrecognized arguments")."""
+    mine = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+        holder = holders.spawn("shm-attach", mine)
+        short = ipctop("list", "--json", "-p", str(holder.pid), "-u", "root")
+        assert short.returncode == 0, short.stderr
+        data = json.loads(short.stdout)
+        assert [s["shmid"] for s in data["shm"]] == [mine]
+        assert [p["pid"] for p in data["processes"]] == [holder.pid]
+    finally:
+        sysv.shm_remove(mine)
+
+
+def test_a_filtered_list_names_the_other_holders_as_the_whole_list_does(holders):
+    """A filter keeps a pipe's row whole, and the other processes on it keep their names there
+    (`python child.py[pid]`), though the Processes table lists only the processes asked for."""
+    read_fd, write_fd = os.pipe()
+    try:
+        first = holders.spawn("hold", pass_fds=(read_fd,))
+        second = holders.spawn("hold", pass_fds=(read_fd,))
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    whole = ipctop("list", "--type", "pipe").stdout
+    assert f"python child.py[{second.pid}]" in whole
+    filtered = ipctop("list", "--type", "pipe", "--pid", str(first.pid))
+    assert filtered.returncode == 0, filtered.stderr
+    pipes, processes = filtered.stdout.split("\nProcesses (")
+    assert f"python child.py[{second.pid}]" in pipes and f"python child.py[{first.pid}]" in pipes
+    assert processes.startswith("1)") and str(second.pid) not in processes

@@ -95,7 +95,7 @@ def test_a_monitor_shows_each_change_of_a_queues_capacity_even_two_in_one_second
         scanner = Scanner()
         default = sysv.msg_stat(msqid).qbytes
         assert scanner.scan().msg[msqid].qbytes == default
-        for attempt in range(20):
+        for _attempt in range(20):
             while time.time() % 1 > 0.5:  # room for both changes and the scans between in one second
                 time.sleep(0.05)
             second = int(time.time())
