@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
-from ipctop.frozen import frozen
+from ipctop.frozen import Uncompared, frozen
 
 AccessMode = Literal["r", "w", "rw"]
 
@@ -465,9 +465,19 @@ class Snapshot:
     namespaces: tuple[IpcNamespace, ...] = ()
     namespace_note: str = ""  # why other namespaces are not shown, when they are not
     unread_waits: tuple[int, ...] = ()  # pids whose system calls could not be read: their waits are unknown
+    # Every process of the scan where a filter (query.filter_snapshot) left some out of `processes`
+    # (None: `processes` is every one): the rows a filter keeps are whole, and each process on them is
+    # named from here (`known_processes`), not only those asked for.  Left out of equality and repr.
+    every_process: Mapping[int, Process] | None = Uncompared(None)
 
     def is_alive(self, pid: int) -> bool:
         return pid in self.live_pids or pid in self.processes
+
+    @property
+    def known_processes(self) -> Mapping[int, Process]:
+        """Every process the scan read, also those a filter leaves out of `processes`: what names the
+        holders, waiters and creators on the rows shown."""
+        return self.processes if self.every_process is None else self.every_process
 
     @property
     def other_namespaces(self) -> tuple[IpcNamespace, ...]:

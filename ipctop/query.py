@@ -173,6 +173,7 @@ def filter_snapshot(
         pipes={k: v for k, v in snapshot.pipes.items() if "pipe" in types and keep_pipe(v)},
         fifos={k: v for k, v in snapshot.fifos.items() if "fifo" in types and keep_pipe(v)},
         processes={k: v for k, v in procs.items() if keep_process(v)},
+        every_process=snapshot.known_processes,
         namespaces=tuple(kept_namespaces),
     )
     if kept_namespaces and kept_namespaces[0].own:  # one mapping each, shared as in the scan

@@ -73,7 +73,7 @@ def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None, namespace: str
     object's IPC namespace (`ipc:[N]`) when not ipctop's own: a user alive in another one is said to be."""
     if not snapshot.is_alive(pid):
         return _Verdict("gone", f"pid {pid} has exited")
-    process = snapshot.processes.get(pid)
+    process = snapshot.known_processes.get(pid)
     if process is None:
         return _Verdict("alive", f"pid {pid}")  # alive, details unread: count it as the user
     if process.state in ("Z", "X"):
@@ -83,14 +83,14 @@ def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None, namespace: str
     ):
         # Alive, but in another IPC namespace than the object's: a reused pid, or a process that
         # reaches the namespace through a thread of its own (as ipctop itself does).  Kept.
-        return _Verdict("alive", f"{label(pid, snapshot.processes)} (now in another IPC namespace)")
+        return _Verdict("alive", f"{label(pid, snapshot.known_processes)} (now in another IPC namespace)")
     if used_at and process.start_time >= used_at + CLOCK_SLACK:
         return _Verdict(
             "gone",
-            f"pid {pid} has exited (that pid now belongs to {label(pid, snapshot.processes)}, "
+            f"pid {pid} has exited (that pid now belongs to {label(pid, snapshot.known_processes)}, "
             f"started at {clock(int(process.start_time))}, after it used the object: a reused pid)",
         )
-    return _Verdict("alive", label(pid, snapshot.processes))
+    return _Verdict("alive", label(pid, snapshot.known_processes))
 
 
 def _judge_user(snapshot: Snapshot, pid: int, used_at: int, namespace: str = "") -> _Verdict:
@@ -190,7 +190,7 @@ def _shm(segment: ShmSegment, snapshot: Snapshot, now: float, filters: LeakFilte
             return None  # the kernel destroys it now
         holders = tuple(sorted({a.pid for a in segment.attachers}))
         comms = {a.pid: a.comm for a in segment.attachers}
-        named = ", ".join(label(pid, snapshot.processes, comms[pid]) for pid in holders)
+        named = ", ".join(label(pid, snapshot.known_processes, comms[pid]) for pid in holders)
         if not named:
             named = f"{segment.nattch} attachments in processes ipctop may not inspect"
         return LeakCandidate(**base, reason=f"marked for removal, kept alive by {named}", removable=False,
@@ -248,7 +248,7 @@ def _msg(queue: MsgQueue, snapshot: Snapshot, now: float, filters: LeakFilters,
         users.append(f"holds {count(queue.qnum, 'message')} ({human_bytes(queue.cbytes)})")
     users.append(f"untouched for {age(last, now)}")
     return _by_creator(base, users, queue.cuid, _made_by(queue.stime, queue.rtime, queue.ctime), idle, filters,
-                       evidence, demo, snapshot.processes)
+                       evidence, demo, snapshot.known_processes)
 
 
 def _by_creator(base: dict, users: list[str], cuid: int, made_by: int, idle: float, filters: LeakFilters,
@@ -304,7 +304,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot, now: float, filters: LeakFilters,
         users = ["nobody waits on it; never operated on"]
     users.append(f"untouched for {age(last, now)}")
     return _by_creator(base, users, sem_set.cuid, _made_by(sem_set.otime, sem_set.ctime), idle, filters,
-                       evidence, demo, snapshot.processes)
+                       evidence, demo, snapshot.known_processes)
 
 
 def _demo_range_noted(candidate: LeakCandidate, evidence: Evidence) -> LeakCandidate:

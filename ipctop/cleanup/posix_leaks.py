@@ -99,7 +99,7 @@ def _holders_unseen(snapshot: Snapshot, obj: Any, everyone: dict[int, LiveProces
         process = everyone.get(item.pid)
         if process is None or (process.uid != 0 and process.uid != obj.uid and not (obj.perms or 0) & 0o066):
             continue
-        unseen.append(live_label(process.pid, process.comm, snapshot.processes))
+        unseen.append(live_label(process.pid, process.comm, snapshot.known_processes))
     return unseen
 
 
@@ -140,7 +140,7 @@ def _judge(kind: str, obj: PosixShm | PosixSem | PosixQueue, snapshot: Snapshot,
     if earlier:
         if now - last < (filters.older_than if filters.older_than is not None else REPORT_IDLE_AFTER):
             return None
-        named = ", ".join(live_label(p.pid, p.comm, snapshot.processes) for p in earlier[:3])
+        named = ", ".join(live_label(p.pid, p.comm, snapshot.known_processes) for p in earlier[:3])
         more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
         return LeakCandidate(**base, removable=False,
                              reason=f"nobody holds it, but {family.what} {named}{more} of {obj.owner} was alive "

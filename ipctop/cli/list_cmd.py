@@ -46,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     uid = user_id(args.list_user if args.list_user is not None else args.user)
     if args.mount_mqueue:
         mount_mqueue_if_needed(args)
-    whole = take_snapshot(kinds=types, read_queue_files=args.queue_files)
-    chosen = namespaces_asked(whole, args.ns)
-    snapshot = filter_snapshot(whole, types, pids, uid, chosen)
+    snapshot = take_snapshot(kinds=types, read_queue_files=args.queue_files)
+    chosen = namespaces_asked(snapshot, args.ns)
+    snapshot = filter_snapshot(snapshot, types, pids, uid, chosen)
     if args.json:
         from ipctop.render.jsonout import snapshot_to_json
 
@@ -56,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     import textwrap  # here: the tables alone need it, `list --json` starts without it
 
-    from ipctop.frozen import replace
     from ipctop.kinds import KINDS
     from ipctop.kinds.table import kind_table
     from ipctop.render.formatting import uninspected_sentence
@@ -68,18 +67,15 @@ def run(args: argparse.Namespace) -> int:
     def prose(text: str) -> str:  # a sentence: wrapped to the terminal's width, whole when piped
         return textwrap.fill(text, width, break_on_hyphens=False) if width else text
 
-    # a filter leaves processes out of the Processes table, not out of the objects' rows: there each
-    # process keeps the name the whole machine's tables give it (`python worker.py[812]`, not `python[812]`)
-    named = replace(snapshot, processes=whole.processes) if snapshot.processes is not whole.processes else snapshot
     blocks = []
-    every = {"shm": named.all_shm, "msg": named.all_msg, "sem": named.all_sem}
+    every = {"shm": snapshot.all_shm, "msg": snapshot.all_msg, "sem": snapshot.all_sem}
     for type_name, (title, render, field) in SECTIONS.items():
         if type_name in types:
-            count = len(every[field]()) if field in every else len(getattr(named, field))
-            blocks.append(f"{title} ({count})\n{render(named, width)}")
+            count = len(every[field]()) if field in every else len(getattr(snapshot, field))
+            blocks.append(f"{title} ({count})\n{render(snapshot, width)}")
     for kind in KINDS:
         if kind.name in types:
-            blocks.append(f"{kind.title} ({len(kind.objects(named))})\n{kind_table(kind, named, width)}")
+            blocks.append(f"{kind.title} ({len(kind.objects(snapshot))})\n{kind_table(kind, snapshot, width)}")
     if any(kind.name in types for kind in KINDS):
         blocks += [prose(f"note: {note}") for note in snapshot.posix_notes]
     if pids is not None:

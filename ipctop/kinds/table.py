@@ -16,8 +16,8 @@ def kind_table(kind: ObjectKind, snapshot: Snapshot, width: int | None = None) -
         row: list[Cell] = []
         for column in kind.columns:
             if column.key == "holders":
-                names = tuple(dict.fromkeys(label(h.pid, snapshot.processes, h.comm) for h in obj.holders))
-                short = tuple(dict.fromkeys(brief_label(h.pid, snapshot.processes, h.comm) for h in obj.holders))
+                names = tuple(dict.fromkeys(label(h.pid, snapshot.known_processes, h.comm) for h in obj.holders))
+                short = tuple(dict.fromkeys(brief_label(h.pid, snapshot.known_processes, h.comm) for h in obj.holders))
                 row.append(Listed(names, short) if names else "-")
             else:
                 row.append(column.text(obj))

@@ -104,8 +104,8 @@ def fitted_table(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], width: 
 def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd]) -> Listed | str:
     if not ends:
         return "-"
-    return Listed(tuple(f"{label(e.pid, snapshot.processes, e.comm)}:{e.fd}" for e in ends),
-                  tuple(f"{brief_label(e.pid, snapshot.processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
+    return Listed(tuple(f"{label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends),
+                  tuple(f"{brief_label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
 
 
 def shows_namespaces(snapshot: Snapshot) -> bool:
@@ -146,7 +146,7 @@ def _waiters(snapshot: Snapshot, waiters: Sequence[Wait]) -> Listed | str:
         text = " ".join(part for part in (name, wait.call, wait.detail) if part)
         return text if wait.exact else f"{text} ({GUESS})"
 
-    procs = snapshot.processes
+    procs = snapshot.known_processes
     return Listed(tuple(words(w, label(w.pid, procs, w.comm)) for w in waiters),
                   tuple(words(w, brief_label(w.pid, procs, w.comm)) for w in waiters))  # fmt: skip
 
@@ -158,7 +158,8 @@ def attached(snapshot: Snapshot, segment: ShmSegment) -> Listed | str:
     missing = () if segment.attachers_complete else (f"({found_of(segment)})",)
     if not times:
         return missing[0] if missing else "-"
-    names = [tuple(name(pid, snapshot.processes, comms[pid]) + (f"×{n}" if n > 1 else "") for pid, n in times.items())
+    procs = snapshot.known_processes
+    names = [tuple(name(pid, procs, comms[pid]) + (f"×{n}" if n > 1 else "") for pid, n in times.items())
              + missing for name in (label, brief_label)]  # fmt: skip
     return Listed(*names)
 

@@ -126,7 +126,7 @@ def _where(snapshot: Snapshot, ipc_ns: int, obj: object | None) -> tuple[int, st
 def _pid(snapshot: Snapshot, pid: int) -> str:
     if not pid:
         return "-"
-    named = label(pid, snapshot.processes) if pid in snapshot.processes else str(pid)
+    named = label(pid, snapshot.known_processes) if pid in snapshot.known_processes else str(pid)
     return named if snapshot.is_alive(pid) else f"{named} (gone)"
 
 
@@ -267,7 +267,7 @@ def _process(process: Process, snapshot: Snapshot) -> Detail:
     for end in process.pipes:
         name = f"pipe {end.inode}" if end.kind == "pipe" else f"fifo {_fifo_path(snapshot, end.inode)}"
         fields.append((f"fd {end.fd}", f"{name} ({end.mode})"))
-    return Detail(f"Process {label(process.pid, snapshot.processes)}", "process", process.pid, fields,
+    return Detail(f"Process {label(process.pid, snapshot.known_processes)}", "process", process.pid, fields,
                   _peers(snapshot, process))
 
 

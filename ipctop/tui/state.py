@@ -48,8 +48,8 @@ def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
     if not pid:
         return ""
     for snapshot in snapshots:
-        if snapshot is not None and pid in snapshot.processes:
-            return label(pid, snapshot.processes)
+        if snapshot is not None and pid in snapshot.known_processes:
+            return label(pid, snapshot.known_processes)
     return f"[{pid}]"
 
 

@@ -40,12 +40,12 @@ def who(snapshot: Snapshot, pid: int) -> str:
     `-` for none."""
     if not pid:
         return "-"
-    return label(pid, snapshot.processes)
+    return label(pid, snapshot.known_processes)
 
 
 def brief(snapshot: Snapshot, pid: int) -> str:
     """`who`, named by comm (`postgres[7026]`): for a list in a narrow column."""
-    return brief_label(pid, snapshot.processes) if pid else "-"
+    return brief_label(pid, snapshot.known_processes) if pid else "-"
 
 
 def changed_pids(before: Mapping[int, Process], after: Mapping[int, Process]) -> set[int]:

@@ -146,8 +146,8 @@ class PipesPane(Pane):
         position = {inode: (n, i) for n, chain in enumerate(found) for i, inode in enumerate(chain.inodes)}
         # A pipe the scan did not change is the same object as last scan: its row is reused while
         # its place in a chain is the same and no process it names changed (a new title, or gone).
-        changed = changed_pids(self._processes, snapshot.processes)
-        self._processes = snapshot.processes
+        changed = changed_pids(self._processes, snapshot.known_processes)
+        self._processes = snapshot.known_processes
         previous, cache = self._cache, {}
         rows = []
         for kind, table in (("pipe", snapshot.pipes), ("fifo", snapshot.fifos)):

@@ -107,7 +107,7 @@ class PosixPane(Pane):
             for inode, obj in kind.objects(snapshot).items():
                 key = f"{kind.name}:{inode}"
                 # the processes it names are part of the row: a title (a PostgreSQL backend's) changes alone
-                context = (obj, *(snapshot.processes.get(h.pid) for h in obj.holders))
+                context = (obj, *(snapshot.known_processes.get(h.pid) for h in obj.holders))
                 hit = previous.get(key)
                 reuse = hit is not None and hit[0] == context and hit[0][0] is obj
                 row = hit[1] if reuse else self._row(kind.name, kind.label(obj), obj, state)  # type: ignore[index]
@@ -119,8 +119,8 @@ class PosixPane(Pane):
     def _row(self, kind: str, title: str, obj: Any, state: MonitorState) -> Row:
         snapshot = state.snapshot
         assert snapshot is not None
-        held = holder_labels(obj, snapshot.processes)
-        short = holder_labels(obj, snapshot.processes, brief_label, how=False)
+        held = holder_labels(obj, snapshot.known_processes)
+        short = holder_labels(obj, snapshot.known_processes, brief_label, how=False)
         size = obj.size if isinstance(obj, PosixShm | UnnamedShm) else None
         changed = getattr(obj, "mtime", 0.0)
         status = status_text(obj)

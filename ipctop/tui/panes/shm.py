@@ -22,7 +22,7 @@ def attacher_labels(segment: ShmSegment, snapshot: Snapshot) -> tuple[list[str],
     for attacher in segment.attachers:
         times[attacher.pid] = times.get(attacher.pid, 0) + 1
         comms[attacher.pid] = attacher.comm
-    processes = snapshot.processes
+    processes = snapshot.known_processes
     named, brief = [], []
     for pid, n in times.items():
         more = f"×{n}" if n > 1 else ""
@@ -68,7 +68,7 @@ class ShmPane(Pane):
         # table, see AgeCell).  The changed processes say which segments they map (Process.shm).
         previous, cache = self._cache, {}
         rows = []
-        processes = snapshot.processes
+        processes = snapshot.known_processes
         renamed = self._renamed(processes)  # shmids (of any namespace: a few more rows made again at worst)
         self._processes = processes
         creators: dict[int, tuple[object, bool]] = {}  # by creator pid: a few creators make most segments

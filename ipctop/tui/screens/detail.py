@@ -66,9 +66,9 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
     if detail.users and snapshot is not None:
         rows = []
         for pid, how in users_by_process(detail.users):
-            process = snapshot.processes.get(pid)
+            process = snapshot.known_processes.get(pid)
             alive = snapshot.is_alive(pid)
-            name = label(pid, snapshot.processes) if process else "?"
+            name = label(pid, snapshot.known_processes) if process else "?"
             user = process.user if process else "-"
             waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")

@@ -1,0 +1,40 @@
+"""A monitor run with --pid keeps each row whole, and names every process on it as the whole machine's
+monitor does: the filter leaves processes out of the Processes pane, not out of the names of the holders
+and waiters shown (they were `[812]` in the pipes pane and `?` in a pipe's detail)."""
+
+from __future__ import annotations
+
+import os
+
+from ipctop.tui.app import IpctopApp
+from ipctop.tui.screens.detail import DetailScreen
+from tests.tui.action_helpers import select_row
+from tests.tui.helpers import cell_text, run_async, screen_text, wait_for
+
+DEADLINE = 60.0
+
+
+@run_async
+async def test_with_a_pid_filter_the_other_holders_of_a_pipe_keep_their_names(holders):
+    read_fd, write_fd = os.pipe()
+    try:
+        inode = os.fstat(read_fd).st_ino
+        watched = holders.spawn("hold", pass_fds=(write_fd,))
+        other = holders.spawn("hold", pass_fds=(read_fd,))
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    app = IpctopApp(interval=3600.0, pids=frozenset({watched.pid}))
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.state.scans >= 1, timeout=DEADLINE)
+        assert other.pid not in app.state.snapshot.processes  # the filter: only the watched process is listed
+        await select_row(pilot, app, "pipes", f"pipe:{inode}")
+        flow = cell_text(app, "pipes", f"pipe:{inode}", "flow")
+        assert flow == f"python child.py[{watched.pid}] ━▶ python child.py[{other.pid}]"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), timeout=DEADLINE)
+        await pilot.pause(0.1)
+        rows = [line.split() for line in screen_text(app).splitlines()]
+        other_row = next(words for words in rows if words[:1] == [str(other.pid)])
+        assert other_row[1:4] == [f"child.py[{other.pid}]", "root", "S"] or \
+            other_row[1:5] == ["python", f"child.py[{other.pid}]", "root", "S"]  # fmt: skip
