@@ -111,14 +111,51 @@ def _command_module(argv: Sequence[str]) -> str | None:
 
 _KNOWN_LONG = frozenset({"--delay", "--pid", "--user", "--ns", "--readonly", "--no-config", "--lecture"})
 
+# The main parser's options that are the monitor's, each with the commands that take it given before their
+# name as their own (`ipctop -u alice clean`).  Any other command refuses it rather than ignore it:
+# `ipctop -p 812 clean --yes` would remove what every process left, not what pid 812 did.
+_MONITOR_OPTIONS = {
+    "-d": ("-d/--delay", ()), "--delay": ("-d/--delay", ()),
+    "-p": ("-p/--pid", ("list",)), "--pid": ("-p/--pid", ("list",)),
+    "-u": ("-u/--user", ("list", "clean")), "--user": ("-u/--user", ("list", "clean")),
+    "--no-config": ("--no-config", ()), "--lecture": ("--lecture", ()),
+}
+
+
+def _before_command(argv: Sequence[str]) -> list[str]:
+    """The main parser's options in `argv` (parsed without error), up to the command's name; their values left out."""
+    options = []
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        options.append(argv[index])
+        index += 2 if argv[index] in _TAKES_VALUE else 1
+    return options
+
+
+def _misplaced_option(options: Sequence[str], command: str) -> str | None:
+    """The sentence refusing a monitor's option given before `command` that the command does not take."""
+    for token in options:
+        option = token.split("=")[0] if token.startswith("--") else token[:2]
+        if option in _MONITOR_OPTIONS:
+            name, takers = _MONITOR_OPTIONS[option]
+            if command not in takers:
+                also = "".join(f" and `ipctop {taker}`" for taker in takers)
+                return f"{name} is for the monitor{also}; `ipctop {command}` does not take it, so nothing was done."
+    return None
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(given)
     args = parser.parse_args(argv)
     if not hasattr(args, "readonly"):
         args.readonly = False
     if not hasattr(args, "ns"):
         args.ns = None
+    misplaced = _misplaced_option(_before_command(given), args.command) if args.command is not None else None
+    if misplaced is not None:
+        print_error(misplaced)
+        return 2
     one_off = argv is None and args.command == "list"
     if one_off:
         # a one-off look builds one large tree of immutable records and ends: the cyclic collector

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 
 import pytest
 
@@ -42,3 +43,27 @@ def test_one_line_naming_the_problem(argv, says):
     assert (code, out) == (2, "") and says in err, err
     assert err.splitlines()[-1].startswith("ipctop") and "Traceback" not in err
     assert all(line.isprintable() for line in err.splitlines()), repr(err)
+
+
+def test_a_monitors_option_before_a_command_that_does_not_take_it_is_refused_and_nothing_is_done(ipc_key):
+    """`ipctop -p 812 clean --yes` used to drop -p without a word and remove every leak on the machine."""
+    from ipctop.kernel import sysv
+    from tests.cleanup.helpers import create_segment_and_exit, objects_present
+
+    key = ipc_key()
+    create_segment_and_exit(key)
+    try:
+        clean = ["clean", "--yes", "--key", hex(key), "--older-than", "0s"]
+        code, out, err = run_cli("-p", str(os.getpid()), *clean)
+        assert (code, out) == (2, "")
+        assert err == "ipctop: -p/--pid is for the monitor and `ipctop list`; `ipctop clean` does not take it, " \
+                      "so nothing was done.\n"  # fmt: skip
+        assert objects_present({key}) == {("shm", key)}
+        assert run_cli("--ns", "host", "-d", "5", "list")[2].startswith("ipctop: -d/--delay is for the monitor;")
+        assert run_cli("--lecture", "exporter", "--textfile", "/nonexistent/x.prom")[0] == 2
+        code, _out, err = run_cli(*clean)  # without it the same command removes the segment
+        assert code == 0, err
+        assert objects_present({key}) == set()
+    finally:
+        with contextlib.suppress(Exception):
+            sysv.shm_remove(sysv.shmget(key, 0, 0))
