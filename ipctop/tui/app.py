@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import textual
@@ -78,10 +78,11 @@ class IpctopApp(App[int]):
         self.interval = interval
         self.paused = False
         self.readonly = readonly
+        self._watched = pids
         self.scope = tuple(
             text
             for text in (
-                f"only pid {','.join(map(str, sorted(pids)))}" if pids else "",
+                self._pid_scope(),
                 f"only user {user or uid}" if uid is not None else "",
                 f"only namespace {namespaces}" if namespaces is not None else "",
                 "readonly" if readonly else "",
@@ -140,6 +141,22 @@ class IpctopApp(App[int]):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
         # After the loop's handlers, so that a signal releases the holdings and then still exits the app.
         install_release_handlers()
+
+    def _pid_scope(self, not_running: Iterable[int] = ()) -> str:
+        """`only pid 3,4` of `-p`, with those of them that are not running said to be so."""
+        if not self._watched:
+            return ""
+        gone = ",".join(map(str, not_running))
+        return f"only pid {','.join(map(str, sorted(self._watched)))}" + (f" ({gone} not running)" if gone else "")
+
+    def scope_now(self) -> tuple[str, ...]:
+        """`scope` as the latest scan finds it: a watched pid that no process has (a typo, or a process that
+        exited) is said to be not running, rather than leave every pane empty without a word."""
+        snapshot = self.state.snapshot
+        if not self._watched or snapshot is None:
+            return self.scope
+        gone = sorted(pid for pid in self._watched if pid not in snapshot.live_pids)
+        return (self._pid_scope(gone), *self.scope[1:]) if gone else self.scope
 
     def _exit_on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: exit as `q` does.  When the terminal has gone (SIGHUP from a closed

@@ -38,3 +38,22 @@ async def test_with_a_pid_filter_the_other_holders_of_a_pipe_keep_their_names(ho
         other_row = next(words for words in rows if words[:1] == [str(other.pid)])
         assert other_row[1:4] == [f"child.py[{other.pid}]", "root", "S"] or \
             other_row[1:5] == ["python", f"child.py[{other.pid}]", "root", "S"]  # fmt: skip
+
+
+@run_async
+async def test_a_watched_pid_that_no_process_has_is_said_to_be_not_running(holders):
+    """`ipctop -p PID` of a typo, or of a process that has exited, showed empty panes without a word."""
+    watched = holders.spawn("hold")
+    app = IpctopApp(interval=3600.0, pids=frozenset({watched.pid}))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.state.scans >= 1, timeout=DEADLINE)
+        await pilot.pause(0.05)
+        assert f"only pid {watched.pid}" in screen_text(app).splitlines()[0]
+        assert "not running" not in screen_text(app).splitlines()[0]
+        holders.end(watched)  # ended and reaped: its pid is in no process's /proc entry
+        scans = app.state.scans
+        app.request_refresh()
+        await wait_for(pilot, lambda: app.state.scans > scans, timeout=DEADLINE)
+        summary = await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
+                                 and screen_text(app).splitlines()[0], timeout=DEADLINE)
+        assert f"only pid {watched.pid} ({watched.pid} not running)" in summary

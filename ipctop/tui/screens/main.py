@@ -193,7 +193,7 @@ class MainScreen(Screen[None]):
 
     def show_summary(self) -> None:
         app = self.ipctop
-        scope = (*app.scope, *self._view_notes())
+        scope = (*app.scope_now(), *self._view_notes())
         width = self.size.width - 2  # app.tcss: #summary has a padding of 1 on each side
         inputs = (summary_inputs(app.state.snapshot), app.interval, app.paused, scope, width)
         if inputs == self._summary_inputs:  # the same line again (making it parses markup: not each scan)
