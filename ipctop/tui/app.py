@@ -156,7 +156,7 @@ class IpctopApp(App[int]):
         if not self._watched or snapshot is None:
             return self.scope
         gone = sorted(pid for pid in self._watched if pid not in snapshot.live_pids)
-        return (self._pid_scope(gone), *self.scope[1:]) if gone else self.scope
+        return (self._pid_scope(gone), *self.scope[1:]) if gone else self.scope  # with pids, scope[0] is theirs
 
     def _exit_on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: exit as `q` does.  When the terminal has gone (SIGHUP from a closed
