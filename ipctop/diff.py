@@ -48,11 +48,12 @@ class Event:
     detail: str = ""
     ipc_ns: int = 0  # the IPC namespace of a System V object, when it is not ipctop's own
     container: str = ""  # and its name
+    object_word: str = ""  # the object's kind as shown, where it is not object_kind ("anon" memory)
 
     @property
     def object_label(self) -> str:
         where = f" in {self.container}" if self.container else ""
-        return f"{self.object_kind} {self.object_id}{where}"
+        return f"{self.object_word or self.object_kind} {self.object_id}{where}"
 
 
 Tables = tuple[Mapping[int, ShmSegment], Mapping[int, MsgQueue], Mapping[int, SemSet]]
@@ -101,20 +102,22 @@ def _diff_kind(kind: ObjectKind, previous: Snapshot, current: Snapshot) -> list[
     for inode, before in before_map.items():
         after = after_map.get(inode)
         if after is None or not kind.same_object(before, after):
-            events.append(Event(t, EventKind.REMOVED, name, inode, None, kind.label(before)))
+            events.append(Event(t, EventKind.REMOVED, name, inode, None, kind.label(before),
+                                object_word=_word(kind, before)))
     for inode, after in after_map.items():
         before = before_map.get(inode)
         if before is after:
             continue
+        word = _word(kind, after)
         if before is None or not kind.same_object(before, after):
             first = after.holders[0].pid if after.holders else None
-            events.append(Event(t, EventKind.CREATED, name, inode, first, kind.label(after)))
+            events.append(Event(t, EventKind.CREATED, name, inode, first, kind.label(after), object_word=word))
             before_holders: dict[tuple[int, int | None, int], Holder] = {}
         else:
             if getattr(after, "unlinked", False) and not getattr(before, "unlinked", False):
                 held = len({h.pid for h in after.holders})
                 detail = f"{kind.label(after)}: still held by {held} process{'es' if held != 1 else ''}"
-                events.append(Event(t, EventKind.UNLINKED, name, inode, None, detail))
+                events.append(Event(t, EventKind.UNLINKED, name, inode, None, detail, object_word=word))
             events += _level_events(kind, before, after, t)
             before_holders = {(h.pid, h.fd, h.start): h for h in before.holders}
         after_holders = {(h.pid, h.fd, h.start): h for h in after.holders}
@@ -122,12 +125,18 @@ def _diff_kind(kind: ObjectKind, previous: Snapshot, current: Snapshot) -> list[
         for key, holder in after_holders.items():
             if key not in before_holders:
                 how = EventKind.OPENED if holder.fd is not None else EventKind.MAPPED
-                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}"))
+                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}",
+                                    object_word=word))
         for key, holder in before_holders.items():
             if key not in after_holders:
                 how = EventKind.CLOSED if holder.fd is not None else EventKind.UNMAPPED
-                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}"))
+                events.append(Event(t, how, name, inode, holder.pid, f"{label}: {holder.comm} {holder.how}",
+                                    object_word=word))
     return events
+
+
+def _word(kind: ObjectKind, obj: object) -> str:
+    return kind.word(obj) if kind.word is not None else ""
 
 
 def _level_events(kind: ObjectKind, before: object, after: object, t: float) -> list[Event]:

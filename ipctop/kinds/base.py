@@ -60,6 +60,8 @@ class ObjectKind:
     born: Callable[[Any], float] | None = None
     metrics: tuple[Metric, ...] = ()
     help: str = ""  # one sentence: what the kind is, for --help and the monitor
+    # the object's kind in the event log where one kind holds two (a memfd or "anon" memory): None, the name
+    word: Callable[[Any], str] | None = None
 
     def objects(self, snapshot: Snapshot) -> Any:
         return getattr(snapshot, self.field)

@@ -52,4 +52,5 @@ KIND = ObjectKind(
     describe=describe,
     owner_uid=lambda o: o.uid,
     metrics=memory_metrics(),
+    word=lambda o: "memfd" if o.source == "memfd" else "anon",
 )

@@ -112,3 +112,33 @@ def test_holders_whose_maps_come_in_another_order_keep_their_records(posix_name,
         assert all(memo.mapped[held.pid][1] is mapped[held.pid][1] for held in made)  # nor their raw holders
     finally:
         posix.shm_unlink(name)
+
+
+def test_unnamed_memory_is_named_memfd_or_anon_in_the_event_log(holders):
+    """A memfd and shared anonymous memory are one kind (`--type memfd`), but the log names each as it is:
+    a database's MAP_SHARED|MAP_ANONYMOUS buffers are not a memfd."""
+    scanner = Scanner()
+    first = scanner.scan()
+    fd = os.memfd_create("ipctop-test-memfd")
+    try:
+        os.ftruncate(fd, 4096)
+        memfd_holder = holders.spawn("memfd-map", fd, 4096, pass_fds=(fd,))
+        anon_holder = holders.spawn("anon-fork", 3 * 4096)
+        anon_child = int(anon_holder.ready.split()[1])
+        second = scanner.scan()
+        memfd_inode = os.fstat(fd).st_ino
+        [anon] = [o for o in second.memfd.values() if o.source == "anonymous"
+                  and {h.pid for h in o.holders} == {anon_holder.pid, anon_child}]
+        events = diff(first, second)
+        labels = {(e.kind, e.pid, e.object_label) for e in events if e.object_id in (memfd_inode, anon.inode)}
+        assert (EventKind.CREATED, anon_holder.pid, f"anon {anon.inode}") in labels
+        assert (EventKind.MAPPED, anon_child, f"anon {anon.inode}") in labels
+        assert (EventKind.MAPPED, memfd_holder.pid, f"memfd {memfd_inode}") in labels
+        assert {e.object_kind for e in events if e.object_id in (memfd_inode, anon.inode)} == {"memfd"}
+        holders.end(anon_holder)
+        wait_until(lambda: not os.path.exists(f"/proc/{anon_child}"))
+        third = scanner.scan()
+        assert (EventKind.REMOVED, None, f"anon {anon.inode}") in {
+            (e.kind, e.pid, e.object_label) for e in diff(second, third) if e.object_id == anon.inode}
+    finally:
+        os.close(fd)
