@@ -185,6 +185,10 @@ class Pipe:
     capacity: int | None  # F_GETPIPE_SZ
     ends: tuple[PipeEnd, ...]
     waiters: tuple[Wait, ...] = ()  # blocked reading ("r") or writing ("w"), directly or in poll
+    # where every end seen is a writer (or a reader): "r" (or "w") when the kernel says it has a reader (a
+    # writer) all the same, held by a process ipctop could not inspect; "?" when that could not be asked and
+    # a process was not inspected; "" when it has none (or both kinds of end were seen)
+    unseen: str = ""
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:
@@ -205,6 +209,7 @@ class Fifo:
     capacity: int | None
     ends: tuple[PipeEnd, ...]
     waiters: tuple[Wait, ...] = ()  # as a pipe's, and those blocked in open() (who hold no end yet)
+    unseen: str = ""  # as a pipe's
 
     @property
     def readers(self) -> tuple[PipeEnd, ...]:

@@ -30,7 +30,7 @@ class Chain:
 class PipeState:
     """What is going on at a pipe's ends, in one phrase; `alert` when someone is stuck or will fail."""
 
-    code: str  # writer-blocked, reader-blocked, opener-blocked, no-reader, no-writer, data, idle
+    code: str  # writer-blocked, reader-blocked, opener-blocked, no-reader(-seen), no-writer(-seen), data, idle
     text: str  # short, for a table cell
     explanation: str  # a sentence, for the detail
     alert: bool = False
@@ -108,10 +108,17 @@ def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process] | None = None
     machine, so that a filtered snapshot gives the same state); it is still accepted."""
     writers = {e.pid for e in pipe.writers}
     readers = {e.pid for e in pipe.readers}
-    if writers and not readers:
+    unseen = pipe.unseen
+    if writers and not readers and unseen != "r":
+        if unseen == "?":
+            return PipeState("no-reader-seen", "no reader seen", "No process ipctop could inspect has it open "
+                             "for reading, and the kernel could not be asked whether another has.", False)
         return PipeState("no-reader", "no reader → SIGPIPE", "No process has it open for reading: "
                          "the next write raises SIGPIPE (or fails with EPIPE).", True, min(writers))
-    if readers and not writers:
+    if readers and not writers and unseen != "w":
+        if unseen == "?":
+            return PipeState("no-writer-seen", "no writer seen", "No process ipctop could inspect has it open "
+                             "for writing, and the kernel could not be asked whether another has.")
         return PipeState("no-writer", "no writer → EOF", "No process has it open for writing: "
                          "a read returns end of file once the bytes waiting are read.")
     writer = _blocked(pipe.waiters, "w")

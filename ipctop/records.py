@@ -136,6 +136,7 @@ class RecordMemo:
         opened_fifos: dict[int, str] | None = None,
         quiet: Container[int] | None = None,
         turn: tuple[int, int] | None = None,
+        other_side: Callable[[list[fds.RawEnd], str, bool], bool | None] | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
@@ -149,8 +150,27 @@ class RecordMemo:
         holder ipctop cannot see may write).  What no counter shows (a process opening the pipe
         through /proc/PID/fd/N for a moment) is bounded by each pipe's own turn (`turn`: the scan's
         number and the scans a turn lasts, quiet.turn_length; one pipe in that many by inode), when it is
-        measured again."""
+        measured again.
+
+        `other_side(ends, missing, named)` asks the kernel whether a pipe whose every end seen is a writer
+        (a reader) has a reader (a writer) all the same (fds.PipeMeter.other_side): a process ipctop could
+        not inspect, or one outside its PID namespace, may hold it.  Without it, or without an answer, the
+        record says "?" when a process could not be inspected (Pipe.unseen)."""
         earlier_ends, made_ends = self.ends, {}
+        complete = not fd_scan.denied
+
+        def unseen(raw: list[fds.RawEnd], named: bool) -> str:
+            reads = writes = False
+            for end in raw:
+                reads = reads or "r" in end.mode
+                writes = writes or "w" in end.mode
+            if reads == writes:
+                return ""
+            missing = "w" if reads else "r"
+            held = other_side(raw, missing, named) if other_side is not None else None
+            if held is None:
+                return "" if complete else "?"
+            return missing if held else ""
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:
             # the same tuple as last scan for the same ends, whatever the fill: the process join
@@ -224,18 +244,18 @@ class RecordMemo:
             ends = kept_ends if kept_ends is not None else ends_of(raw)
             fill, capacity = measure(raw)
             waiters = pipe_waiters(inode, ())
-            inputs = (fill, capacity, ends, waiters)
+            inputs = (fill, capacity, ends, waiters, unseen(raw, False))
             if earlier is not None and earlier[1] == inputs:
                 pipe = earlier[2]
             else:
-                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters)
+                pipe = Pipe(inode=inode, fill=fill, capacity=capacity, ends=ends, waiters=waiters, unseen=inputs[4])
             pipes[inode] = pipe
             made_pipes[inode] = (raw, inputs, pipe)
         fifos = {}
         for inode, raw in fd_scan.fifo_ends.items():
             fill, capacity = measure(raw)
             fifos[inode] = Fifo(fd_scan.fifo_paths[inode], inode, fill, capacity, ends_of(raw),
-                                waiting.on("fifo", inode))
+                                waiting.on("fifo", inode), unseen(raw, True))
         for inode, path in (opened_fifos or {}).items():
             openers = waiting.on("fifo", inode)
             if inode not in fifos and openers:  # only openers: nobody holds it, so nothing to measure it through

@@ -244,7 +244,8 @@ class Scanner:
                 unchanged = None
             pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
                                                quiet=unchanged,
-                                               turn=(memory.scans, memory.every) if memory is not None else None)
+                                               turn=(memory.scans, memory.every) if memory is not None else None,
+                                               other_side=meter.other_side)
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)

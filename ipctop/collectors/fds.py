@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import stat
 import struct
 import termios
@@ -471,6 +472,32 @@ class PipeMeter:
                 continue
             return _measure_open(fd)
         return None, None
+
+    def other_side(self, ends: list[RawEnd], missing: str, named: bool) -> bool | None:
+        """Whether the pipe has a reader (`missing` "r") or a writer ("w") among processes ipctop did not
+        see, when every end it saw (`ends`) is a writer, or a reader: asked of the kernel, by poll() on a
+        duplicate of one of those ends (POLLERR on a write end: no reader; POLLHUP on a read end: no writer).
+        None where no end could be duplicated, and for a FIFO (`named`) read end without POLLHUP: a reader
+        that opened it O_NONBLOCK before any writer gets none until a writer has come and gone."""
+        if not self.proc.is_live:
+            return None
+        for end in ends:
+            fd = self._duplicate(end)
+            if fd is None:
+                continue
+            try:
+                poller = select.poll()
+                poller.register(fd, 0)  # POLLERR and POLLHUP are reported whatever is asked
+                ready = poller.poll(0)
+                revents = ready[0][1] if ready else 0
+            finally:
+                os.close(fd)
+            if missing == "r":
+                return not revents & select.POLLERR
+            if revents & select.POLLHUP:
+                return False
+            return None if named else True
+        return None
 
     def _duplicate(self, end: RawEnd) -> int | None:
         if end.pid not in self._pidfds:

@@ -101,9 +101,10 @@ def fitted_table(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], width: 
     return "\n".join([line([c.header for c in columns]), *(line(r) for r in rows)])
 
 
-def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd]) -> Listed | str:
+def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd], unseen: bool = False) -> Listed | str:
+    """`unseen`: the kernel says this side is held, by a process ipctop could not inspect (Pipe.unseen)."""
     if not ends:
-        return "-"
+        return "(not inspected)" if unseen else "-"
     return Listed(tuple(f"{label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends),
                   tuple(f"{brief_label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
 
@@ -238,7 +239,8 @@ WAITERS = Col("WAITERS", 2, shrink_to=16)
 def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
         [p.inode, pipe_state(p).text, _fill(p), human_bytes(p.capacity),
-         _ends(snapshot, p.writers), _ends(snapshot, p.readers), _waiters(snapshot, p.waiters)]
+         _ends(snapshot, p.writers, p.unseen == "w"), _ends(snapshot, p.readers, p.unseen == "r"),
+         _waiters(snapshot, p.waiters)]
         for p in sorted(snapshot.pipes.values(), key=lambda p: p.inode)
     ]  # fmt: skip
     columns = [Col("INODE", numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),
@@ -249,7 +251,8 @@ def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
 def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
         [f.path, f.inode, pipe_state(f).text, _fill(f), human_bytes(f.capacity),
-         _ends(snapshot, f.writers), _ends(snapshot, f.readers), _waiters(snapshot, f.waiters)]
+         _ends(snapshot, f.writers, f.unseen == "w"), _ends(snapshot, f.readers, f.unseen == "r"),
+         _waiters(snapshot, f.waiters)]
         for f in sorted(snapshot.fifos.values(), key=lambda f: f.path)
     ]  # fmt: skip
     columns = [Col("PATH", shrink_to=12), Col("INODE", 3, numeric=True), Col("STATE"), Col("WAITING", 1, numeric=True),

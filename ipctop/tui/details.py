@@ -236,8 +236,8 @@ def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     fields += [
         ("bytes waiting", "-" if pipe.fill is None else f"{human_bytes(pipe.fill)} ({pipe.fill} bytes)"),
         ("capacity", "-" if pipe.capacity is None else f"{human_bytes(pipe.capacity)} ({pipe.capacity} bytes)"),
-        ("writers", str(len({e.pid for e in pipe.writers}))),
-        ("readers", str(len({e.pid for e in pipe.readers}))),
+        ("writers", _end_count(pipe, "w")),
+        ("readers", _end_count(pipe, "r")),
         ("state", state.explanation),
     ]
     chain = next((c for c in chains(snapshot) if pipe.inode in c.inodes), None) if kind == "pipe" else None
@@ -246,6 +246,17 @@ def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     users = _blocked(pipe.waiters) + [(e.pid, f"fd {e.fd} open for {MODE_WORDS[e.mode]}") for e in pipe.ends]
     title = f"FIFO {pipe.path}" if isinstance(pipe, Fifo) else f"Pipe {pipe.inode}"
     return Detail(title, kind, pipe.inode, fields, users)
+
+
+def _end_count(pipe: Pipe | Fifo, side: str) -> str:
+    """How many processes hold `side` ("w" or "r") of the pipe, and whether others the scan did not see do."""
+    count = str(len({e.pid for e in (pipe.writers if side == "w" else pipe.readers)}))
+    if pipe.unseen == side:
+        return (f"{count} seen; the kernel says one is open all the same, in a process ipctop could not inspect "
+                "(another user's, or outside its PID namespace)")
+    if pipe.unseen == "?" and count == "0":
+        return "0 seen; whether a process ipctop could not inspect holds one could not be asked"
+    return count
 
 
 def _process(process: Process, snapshot: Snapshot) -> Detail:

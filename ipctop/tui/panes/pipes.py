@@ -24,6 +24,14 @@ THIS_LINK = " ━▶ "
 OTHER_LINK = " ─▷ "
 NO_WRITER = "(no writer)"
 NO_READER = "(no reader)"
+# a side with no end seen that the kernel says is held all the same, or that could not be asked (Pipe.unseen)
+UNSEEN = {("w", "w"): "(writer not inspected)", ("r", "r"): "(reader not inspected)",
+          ("w", "?"): "(no writer seen)", ("r", "?"): "(no reader seen)"}
+
+
+def no_end(pipe: Pipe | Fifo, side: str) -> str:
+    """What stands for `side` ("w" or "r") of `pipe` when no end of it was seen."""
+    return UNSEEN.get((side, pipe.unseen), NO_WRITER if side == "w" else NO_READER)
 
 
 def chain_text(names: tuple[str, ...], link: int, first: int = 0, last: int | None = None) -> Text:
@@ -73,22 +81,24 @@ def named(pipe: Pipe | Fifo, chain: Chain | None) -> set[int]:
     return pids | set(chain.pids) if chain is not None else pids
 
 
-def ends_text(writers: str, readers: str) -> Text:
-    text = Text(writers or NO_WRITER, style="" if writers else "dim")
+def ends_text(writers: str, readers: str, no_ends: tuple[str, str] = (NO_WRITER, NO_READER)) -> Text:
+    text = Text(writers or no_ends[0], style="" if writers else "dim")
     text.append(THIS_LINK, style="bold")
-    text.append(readers or NO_READER, style="" if readers else "dim")
+    text.append(readers or no_ends[1], style="" if readers else "dim")
     return text
 
 
 class FlowCell(Cell):
     """`writers ━▶ readers`; in a narrow column each side keeps as many processes as fit, then `+N`."""
 
-    __slots__ = ("briefly", "readers", "writers")
+    __slots__ = ("briefly", "no_ends", "readers", "writers")
 
     def __init__(
-        self, writers: list[str], readers: list[str], sort: object, briefly: tuple[list[str], list[str]]
+        self, writers: list[str], readers: list[str], sort: object, briefly: tuple[list[str], list[str]],
+        no_ends: tuple[str, str] = (NO_WRITER, NO_READER),
     ) -> None:
-        super().__init__(ends_text(", ".join(writers), ", ".join(readers)), sort=sort)
+        super().__init__(ends_text(", ".join(writers), ", ".join(readers), no_ends), sort=sort)
+        self.no_ends = no_ends
         # cut apart when narrow: escaped apart too (the whole is escaped by Cell)
         self.writers, self.readers = tuple(map(printable, writers)), tuple(map(printable, readers))
         self.briefly = [printable(name) for name in briefly[0]], [printable(name) for name in briefly[1]]  # by comm
@@ -97,13 +107,13 @@ class FlowCell(Cell):
         if self.cell_len <= width:
             return self.as_text()
         room = max(0, width - len(THIS_LINK))
-        need_w = len(", ".join(self.writers)) or len(NO_WRITER)
-        need_r = len(", ".join(self.readers)) or len(NO_READER)
+        need_w = len(", ".join(self.writers)) or len(self.no_ends[0])
+        need_r = len(", ".join(self.readers)) or len(self.no_ends[1])
         # Half each; what one side does not need goes to the other.
         room_w = min(need_w, max(room // 2, room - need_r))
         short_w, short_r = self.briefly
         writers = fit_list(self.writers, room_w, short=short_w)
-        text = ends_text(writers, fit_list(self.readers, room - room_w, short=short_r))
+        text = ends_text(writers, fit_list(self.readers, room - room_w, short=short_r), self.no_ends)
         if text.cell_len > width:
             text.truncate(width, overflow="ellipsis")
         return text
@@ -181,7 +191,8 @@ class PipesPane(Pane):
         else:
             order = (1 if kind == "pipe" else 2, f"{', '.join(writers)} {', '.join(readers)}".lower(), pipe.inode)
             briefly = ([brief(snapshot, pid) for pid in writer_pids], [brief(snapshot, pid) for pid in reader_pids])
-            flow = FlowCell(writers, readers, sort=order, briefly=briefly)
+            flow = FlowCell(writers, readers, sort=order, briefly=briefly,
+                            no_ends=(no_end(pipe, "w"), no_end(pipe, "r")))
         end_state = pipe_state(pipe)
         waiting = "-" if pipe.fill is None else f"{human_bytes(pipe.fill)}/{human_bytes(pipe.capacity)}"
         role = "alert" if end_state.alert else "muted" if end_state.code == "idle" else None
