@@ -20,6 +20,7 @@ import ctypes
 import fcntl
 import os
 import pwd
+import select
 import stat
 import struct
 import termios
@@ -114,6 +115,41 @@ def _fill(ends: Iterable[tuple[int, int, str]]) -> tuple[int | None, int | None]
         finally:
             os.close(handle)
     return None, None
+
+
+def _unseen(ends: list[tuple[int, int, str]], named: bool, complete: bool) -> str:
+    """Pipe.unseen, asked as plainly: one kind of end seen, poll() a duplicate of it for POLLERR (no reader)
+    or POLLHUP (no writer); "?" where none could be duplicated (or a FIFO reader got no POLLHUP) and a
+    process's fds could not be read."""
+    modes = {m for _, _, mode in ends for m in mode}
+    if modes != {"r"} and modes != {"w"}:
+        return ""
+    missing = "w" if modes == {"r"} else "r"
+    for pid, fd, _ in ends:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        try:
+            handle = _libc.syscall(438, pidfd, fd, 0)
+        finally:
+            os.close(pidfd)
+        if handle < 0:
+            continue
+        try:
+            poller = select.poll()
+            poller.register(handle, 0)
+            revents = dict(poller.poll(0)).get(handle, 0)
+        finally:
+            os.close(handle)
+        if missing == "r":
+            return "r" if not revents & select.POLLERR else ""
+        if revents & select.POLLHUP:
+            return ""
+        if not named:
+            return "w"
+        break
+    return "" if complete else "?"
 
 
 def _maps(pid: int, data: bytes) -> list[tuple[int, int, int, int, str]]:
@@ -228,11 +264,13 @@ def naive_snapshot() -> Snapshot:
     live_shmids = {r["shmid"] for r in shm_rows if r["nattch"] > 0}
     shm_dev = os.stat("/dev/shm").st_dev
     posix_held: dict[int, list[tuple[str, int, int | None, str, int]]] = {}  # pid -> (kind, inode, fd, mode, start)
+    fds_denied = False
     for pid in pids:
         try:
             names = os.listdir(f"/proc/{pid}/fd")
         except PermissionError:
             denied[pid] = "permission denied"
+            fds_denied = True
             names = []
         except OSError:
             continue
@@ -341,10 +379,12 @@ def naive_snapshot() -> Snapshot:
     def ends(raw: list[tuple[int, int, str]]) -> tuple[PipeEnd, ...]:
         return tuple(PipeEnd(p, comm(p), fd, mode) for p, fd, mode in sorted(raw))  # type: ignore[arg-type]
 
-    pipes = {i: Pipe(i, *_fill(raw), ends(raw), waiters("pipe", i)) for i, raw in pipe_ends.items()}
+    pipes = {i: Pipe(i, *_fill(raw), ends(raw), waiters("pipe", i), _unseen(raw, False, not fds_denied))
+             for i, raw in pipe_ends.items()}
     fifos = {}
     for inode, raw in fifo_ends.items():
-        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw), waiters("fifo", inode))
+        fifos[inode] = Fifo(fifo_paths[inode], inode, *_fill(raw), ends(raw), waiters("fifo", inode),
+                            _unseen(raw, True, not fds_denied))
 
     shm = {}
     for r in shm_rows:
