@@ -104,7 +104,7 @@ def fitted_table(columns: Sequence[Col], rows: Sequence[Sequence[Cell]], width: 
 def _ends(snapshot: Snapshot, ends: Sequence[PipeEnd], unseen: bool = False) -> Listed | str:
     """`unseen`: the kernel says this side is held, by a process ipctop could not inspect (Pipe.unseen)."""
     if not ends:
-        return "(not inspected)" if unseen else "-"
+        return "(unseen)" if unseen else "-"
     return Listed(tuple(f"{label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends),
                   tuple(f"{brief_label(e.pid, snapshot.known_processes, e.comm)}:{e.fd}" for e in ends))  # fmt: skip
 

@@ -25,7 +25,7 @@ OTHER_LINK = " ─▷ "
 NO_WRITER = "(no writer)"
 NO_READER = "(no reader)"
 # a side with no end seen that the kernel says is held all the same, or that could not be asked (Pipe.unseen)
-UNSEEN = {("w", "w"): "(writer not inspected)", ("r", "r"): "(reader not inspected)",
+UNSEEN = {("w", "w"): "(writer unseen)", ("r", "r"): "(reader unseen)",
           ("w", "?"): "(no writer seen)", ("r", "?"): "(no reader seen)"}
 
 
