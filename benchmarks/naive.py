@@ -93,18 +93,23 @@ def _mode(pid: int, fd: str) -> str:
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
 
+def _duplicate(pid: int, fd: int) -> int | None:
+    """A duplicate of the holder's own open file (pidfd_getfd, 438): no new open; None where refused."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return None
+    try:
+        handle = _libc.syscall(438, pidfd, fd, 0)
+    finally:
+        os.close(pidfd)
+    return handle if handle >= 0 else None
+
+
 def _fill(ends: Iterable[tuple[int, int, str]]) -> tuple[int | None, int | None]:
-    # through a duplicate of the holder's own open file (pidfd_getfd, 438): no new open
     for pid, fd, _ in ends:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            continue
-        try:
-            handle = _libc.syscall(438, pidfd, fd, 0)
-        finally:
-            os.close(pidfd)
-        if handle < 0:
+        handle = _duplicate(pid, fd)
+        if handle is None:
             continue
         try:
             capacity = fcntl.fcntl(handle, 1032)
@@ -126,15 +131,8 @@ def _unseen(ends: list[tuple[int, int, str]], named: bool, complete: bool) -> st
         return ""
     missing = "w" if modes == {"r"} else "r"
     for pid, fd, _ in ends:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            continue
-        try:
-            handle = _libc.syscall(438, pidfd, fd, 0)
-        finally:
-            os.close(pidfd)
-        if handle < 0:
+        handle = _duplicate(pid, fd)
+        if handle is None:
             continue
         try:
             poller = select.poll()
