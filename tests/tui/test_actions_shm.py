@@ -179,9 +179,10 @@ async def test_remove_an_attached_segment_then_signal_its_holder(ipc_key, holder
                 await wait_for(pilot, lambda: table(app, "shm").row_for(str(shmid)) is None)
             except AssertionError:
                 # seen once in a whole run under load: say what the monitor was doing, to find out why
+                shown = app.state.snapshot
                 raise AssertionError(
                     f"segment {shmid} still shown; pane {app.main_screen.current_pane.pane_id}, scanning "
-                    f"{app._scanning}, again {app._again}, in the snapshot {shmid in app.state.snapshot.shm}, "
+                    f"{app._scanning}, again {app._again}, in the snapshot {shown is not None and shmid in shown.shm}, "
                     f"notifications {notifications(app)}") from None
     finally:
         remove_quietly(shmid)
