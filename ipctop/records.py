@@ -137,6 +137,7 @@ class RecordMemo:
         quiet: Container[int] | None = None,
         turn: tuple[int, int] | None = None,
         other_side: Callable[[list[fds.RawEnd], str, bool], bool | None] | None = None,
+        uninspected: bool | None = None,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
@@ -155,9 +156,10 @@ class RecordMemo:
         `other_side(ends, missing, named)` asks the kernel whether a pipe whose every end seen is a writer
         (a reader) has a reader (a writer) all the same (fds.PipeMeter.other_side): a process ipctop could
         not inspect, or one outside its PID namespace, may hold it.  Without it, or without an answer, the
-        record says "?" when a process could not be inspected (Pipe.unseen)."""
+        record says "?" when a process could not be inspected (`uninspected`; None: one whose fds could not
+        be listed) (Pipe.unseen)."""
         earlier_ends, made_ends = self.ends, {}
-        complete = not fd_scan.denied
+        complete = not (fd_scan.denied if uninspected is None else uninspected)
 
         def unseen(raw: list[fds.RawEnd], named: bool) -> str:
             reads = writes = False

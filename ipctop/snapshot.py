@@ -235,6 +235,9 @@ class Scanner:
 
         waiting = Waiting(wait_scan, comms, frozenset(pid for pid in wait_scan.by_pid
                                                       if pid in infos and infos[pid].state == "R"))
+        # every process not inspected: one whose fd links are refused while its fd directory may be listed
+        # (a security module, or CAP_DAC_READ_SEARCH alone) is known by its maps, refused alike
+        denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
         meter = fds.PipeMeter(proc)
         try:
             # a pipe's fill is taken from memory only when every holder is known: a process whose fds
@@ -245,7 +248,7 @@ class Scanner:
             pipes, fifos = records.pipe_tables(fd_scan, comms, meter.measure, waiting, wait_scan.fifo_paths,
                                                quiet=unchanged,
                                                turn=(memory.scans, memory.every) if memory is not None else None,
-                                               other_side=meter.other_side)
+                                               other_side=meter.other_side, uninspected=bool(denied))
         finally:
             meter.close()
         own_namespace = (inode_of(own_ns), OWN_NAME)
@@ -277,7 +280,6 @@ class Scanner:
             posix_records.held if posix_records is not None else None,
             fresh=fresh_infos | fd_scan.fresh if fresh_infos is not None and fd_scan.fresh is not None else None,
         )
-        denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
         for scan in others.attachments.values():
             denied.update(scan.denied)
         for pid, what in stuck.items():

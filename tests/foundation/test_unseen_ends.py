@@ -10,6 +10,8 @@ from ipctop.pipelines import pipe_state
 from ipctop.snapshot import take_snapshot
 from tests.support.unprivileged import run_as_nobody
 
+CAP_DAC_READ_SEARCH = 2
+
 
 def test_as_an_ordinary_user_an_end_held_by_roots_process_is_not_said_to_be_missing():
     held_r, held_w = os.pipe()  # root (this process) keeps the read end: nobody cannot see it
@@ -55,3 +57,30 @@ def test_a_side_that_could_not_be_asked_is_not_said_to_be_missing():
                                ((writer,), "r", "idle"), ((reader,), "w", "idle")):
         pipe = Pipe(inode=1, fill=0, capacity=65536, ends=ends, unseen=unseen)
         assert pipe_state(pipe).code == code, (ends, unseen)
+
+
+def test_a_process_whose_fd_links_cannot_be_read_is_not_taken_for_one_that_holds_nothing(tmp_path):
+    """CAP_DAC_READ_SEARCH lets a monitoring agent list root's /proc/PID/fd but not read its links (that
+    takes the right to ptrace): such a process is one not inspected, so a FIFO reader that opened with
+    O_NONBLOCK before any writer (poll() cannot say whether a writer came) is `no writer seen`, not EOF."""
+    fifo = tmp_path / "unseen.fifo"
+    os.mkfifo(fifo, 0o666)
+    os.chmod(tmp_path, 0o755)
+    writer_r, writer_w = os.pipe()  # root (this process) holds a pipe too: its links are what cannot be read
+    try:
+        def look() -> dict:
+            reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                snapshot = take_snapshot()
+            finally:
+                os.close(reader)
+            [found] = [f for f in snapshot.fifos.values() if f.path == str(fifo)]
+            return {"unseen": found.unseen, "state": pipe_state(found).code,
+                    "root_uninspected": any(u.pid == os.getppid() for u in snapshot.uninspectable)}
+
+        seen = run_as_nobody(look, capabilities=(CAP_DAC_READ_SEARCH,))
+    finally:
+        os.close(writer_r)
+        os.close(writer_w)
+        fifo.unlink()
+    assert seen == {"unseen": "?", "state": "no-writer-seen", "root_uninspected": True}
