@@ -163,10 +163,12 @@ class RecordMemo:
 
         def unseen(raw: list[fds.RawEnd], named: bool) -> str:
             reads = writes = False
-            for end in raw:
+            for end in raw:  # a pipe a thousand processes hold has both kinds of end among its first few
                 reads = reads or "r" in end.mode
                 writes = writes or "w" in end.mode
-            if reads == writes:
+                if reads and writes:
+                    return ""
+            if not (reads or writes):
                 return ""
             missing = "w" if reads else "r"
             held = other_side(raw, missing, named) if other_side is not None else None
