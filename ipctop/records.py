@@ -163,7 +163,7 @@ class RecordMemo:
 
         def unseen(raw: list[fds.RawEnd], named: bool) -> str:
             reads = writes = False
-            for end in raw:  # a pipe a thousand processes hold has both kinds of end among its first few
+            for end in raw:  # stops once both kinds are seen: a pipe may have a thousand ends
                 reads = reads or "r" in end.mode
                 writes = writes or "w" in end.mode
                 if reads and writes:
