@@ -137,7 +137,7 @@ class RecordMemo:
         quiet: Container[int] | None = None,
         turn: tuple[int, int] | None = None,
         other_side: Callable[[list[fds.RawEnd], str, bool], bool | None] | None = None,
-        uninspected: bool | None = None,
+        uninspected: bool = False,
     ) -> tuple[dict[int, Pipe], dict[int, Fifo]]:
         """Every pipe and FIFO with its ends named and its waiters; `measure(ends)` gives (fill,
         capacity); `opened_fifos`: inode -> path of FIFOs that processes wait to open, listed even
@@ -155,11 +155,9 @@ class RecordMemo:
 
         `other_side(ends, missing, named)` asks the kernel whether a pipe whose every end seen is a writer
         (a reader) has a reader (a writer) all the same (fds.PipeMeter.other_side): a process ipctop could
-        not inspect, or one outside its PID namespace, may hold it.  Without it, or without an answer, the
-        record says "?" when a process could not be inspected (`uninspected`; None: one whose fds could not
-        be listed) (Pipe.unseen)."""
+        not inspect, or one outside its PID namespace, may hold it.  Without an answer the record says "?"
+        when `uninspected` (a process of the scan could not be inspected), "" otherwise (Pipe.unseen)."""
         earlier_ends, made_ends = self.ends, {}
-        complete = not (fd_scan.denied if uninspected is None else uninspected)
 
         def unseen(raw: list[fds.RawEnd], named: bool) -> str:
             reads = writes = False
@@ -173,7 +171,7 @@ class RecordMemo:
             missing = "w" if reads else "r"
             held = other_side(raw, missing, named) if other_side is not None else None
             if held is None:
-                return "" if complete else "?"
+                return "?" if uninspected else ""
             return missing if held else ""
 
         def ends_of(raw: list[fds.RawEnd]) -> tuple[PipeEnd, ...]:

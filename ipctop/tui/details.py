@@ -250,13 +250,13 @@ def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
 
 def _end_count(pipe: Pipe | Fifo, side: str) -> str:
     """How many processes hold `side` ("w" or "r") of the pipe, and whether others the scan did not see do."""
-    count = str(len({e.pid for e in (pipe.writers if side == "w" else pipe.readers)}))
+    count = len({e.pid for e in (pipe.writers if side == "w" else pipe.readers)})
     if pipe.unseen == side:
         return (f"{count} seen; the kernel says one is open all the same, in a process ipctop could not inspect "
                 "(another user's, or outside its PID namespace)")
-    if pipe.unseen == "?" and count == "0":
+    if pipe.unseen == "?" and not count:
         return "0 seen; whether a process ipctop could not inspect holds one could not be asked"
-    return count
+    return str(count)
 
 
 def _process(process: Process, snapshot: Snapshot) -> Detail:
