@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ipctop.kinds import KINDS, ObjectKind
-from ipctop.model import Fifo, Holder, MsgQueue, Pipe, PipeEnd, SemSet, ShmSegment, Snapshot
+from ipctop.model import EXITED_STATES, Fifo, Holder, MsgQueue, Pipe, PipeEnd, SemSet, ShmSegment, Snapshot
 
 
 class EventKind(StrEnum):
@@ -288,10 +288,13 @@ def _diff_processes(previous: Snapshot, current: Snapshot) -> list[Event]:
     now_listed = current.processes
     for pid, process in previous.processes.items():
         after = now_listed.get(pid)
-        if after is process:
+        if after is process or process.state in EXITED_STATES:  # a zombie's exit was told when it died
             continue
         gone = pid not in current.live_pids if current.live_pids else after is None
         replaced = after is not None and after.start_time != process.start_time
         if gone or replaced:
             events.append(Event(current.time, EventKind.PROCESS_EXITED, "process", pid, pid, process.comm))
+        elif after is not None and after.state in EXITED_STATES:
+            events.append(Event(current.time, EventKind.PROCESS_EXITED, "process", pid, pid,
+                                f"{process.comm}, a zombie until its parent reaps it"))
     return events

@@ -355,9 +355,13 @@ class HeldObject:
     start: int = 0
 
 
+EXITED_STATES = ("Z", "X")  # /proc/PID/stat states of a process that has exited but is not yet reaped
+
+
 @frozen
 class Process:
-    """A process that holds or last used an IPC object."""
+    """A process that holds or last used an IPC object, or one that did at the previous scan and has
+    died since, a zombie until it is reaped (`state` in EXITED_STATES)."""
 
     pid: int
     ppid: int
@@ -476,7 +480,16 @@ class Snapshot:
     every_process: Mapping[int, Process] | None = Uncompared(None)
 
     def is_alive(self, pid: int) -> bool:
-        return pid in self.live_pids or pid in self.processes
+        """The pid names a process that has not exited (a zombie has: it waits only to be reaped)."""
+        process = self.known_processes.get(pid)
+        if process is not None:
+            return process.state not in EXITED_STATES
+        return pid in self.live_pids
+
+    def is_zombie(self, pid: int) -> bool:
+        """The pid names a process the scans saw die that is not yet reaped."""
+        process = self.known_processes.get(pid)
+        return process is not None and process.state in EXITED_STATES
 
     @property
     def known_processes(self) -> Mapping[int, Process]:

@@ -51,7 +51,7 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import Snapshot, Uninspectable
+from ipctop.model import EXITED_STATES, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -215,7 +215,15 @@ class Scanner:
         interesting.update(posix_holders)
         interesting.discard(0)
 
-        infos, fresh_infos = _process_infos(proc, interesting, processes.boot_time(proc), memory, others.namespace_of)
+        # a process the previous scan listed that has died since but is not yet reaped holds nothing
+        # now: it stays listed (as a zombie) until it is reaped, so that its exit is seen (diff.py)
+        dropped = memo.records.result.keys() - interesting
+        infos, fresh_infos = _process_infos(proc, interesting | dropped, processes.boot_time(proc), memory,
+                                            others.namespace_of)
+        for pid in dropped:
+            info = infos.get(pid)
+            if info is not None and info.state not in _EXITED:
+                del infos[pid]
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
@@ -456,4 +464,4 @@ def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent
     return replaced
 
 
-_EXITED = ("Z", "X")  # a zombie's children have been given to another parent already
+_EXITED = EXITED_STATES  # a zombie's children have been given to another parent already

@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 from ipctop.collectors.processes import CLOCK_TICKS, boot_time, read_cmdline
 from ipctop.collectors.procfs import PF_KTHREAD, Denied, Gone, ProcFS
-from ipctop.model import Process
+from ipctop.model import EXITED_STATES, Process
 from ipctop.render.procinfo import process_name
 
 # A process's start time is boot time (whole seconds, rounded down) plus clock ticks,
@@ -103,7 +103,7 @@ def read_residents(proc: ProcFS | None = None) -> Residents:
         except (Denied, ValueError, IndexError):
             unreadable.append(Resident(pid, "", frozenset(), 0.0))
             continue
-        if flags & PF_KTHREAD or state in ("Z", "X"):
+        if flags & PF_KTHREAD or state in EXITED_STATES:
             continue
         start = btime + ticks / CLOCK_TICKS
         try:

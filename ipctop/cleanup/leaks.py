@@ -45,7 +45,7 @@ from ipctop.cleanup.filters import LeakFilters
 from ipctop.cleanup.posix_leaks import find_posix_leaks
 from ipctop.cleanup.waiters import Waiters
 from ipctop.keys import DEMO_KEYS
-from ipctop.model import MsgQueue, Process, SemSet, ShmSegment, Snapshot
+from ipctop.model import EXITED_STATES, MsgQueue, Process, SemSet, ShmSegment, Snapshot
 from ipctop.render.formatting import age, clock, count, human_bytes
 from ipctop.render.procinfo import label
 
@@ -71,13 +71,13 @@ class _Verdict:
 def _judge_pid(snapshot: Snapshot, pid: int, used_at: int | None, namespace: str = "") -> _Verdict:
     """Is the process that used the object at `used_at` (or earlier) still there?  `namespace`: the
     object's IPC namespace (`ipc:[N]`) when not ipctop's own: a user alive in another one is said to be."""
+    process = snapshot.known_processes.get(pid)
+    if process is not None and process.state in EXITED_STATES:
+        return _Verdict("gone", f"pid {pid} has exited (a zombie, not yet reaped)")
     if not snapshot.is_alive(pid):
         return _Verdict("gone", f"pid {pid} has exited")
-    process = snapshot.known_processes.get(pid)
     if process is None:
         return _Verdict("alive", f"pid {pid}")  # alive, details unread: count it as the user
-    if process.state in ("Z", "X"):
-        return _Verdict("gone", f"pid {pid} has exited (a zombie, not yet reaped)")
     if namespace and process.ipc_ns and process.ipc_ns != namespace and (
         not used_at or process.start_time < used_at + CLOCK_SLACK
     ):

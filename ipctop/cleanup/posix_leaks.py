@@ -41,7 +41,7 @@ from ipctop.cleanup.candidate import CLOCK_SLACK, REPORT_IDLE_AFTER, LeakCandida
 from ipctop.cleanup.creators import live_label
 from ipctop.cleanup.filters import LeakFilters
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
-from ipctop.model import PosixQueue, PosixSem, PosixShm, Snapshot
+from ipctop.model import EXITED_STATES, PosixQueue, PosixSem, PosixShm, Snapshot
 from ipctop.render.formatting import age, clock, count, human_bytes
 
 POSIX_KINDS = ("pshm", "psem", "pmsg")
@@ -67,7 +67,7 @@ def read_everyone(proc: ProcFS | None = None) -> list[LiveProcess]:
             uid = os.stat(proc.path(pid)).st_uid
         except (Gone, Denied, OSError, ValueError, IndexError):
             continue
-        if fields.state in ("Z", "X"):
+        if fields.state in EXITED_STATES:
             continue
         found.append(LiveProcess(pid, uid, btime + fields.start_ticks / processes.CLOCK_TICKS, fields.comm))
     return found

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ipctop.collectors.procfs import Denied, Gone, ProcFS
-from ipctop.model import Snapshot
+from ipctop.model import EXITED_STATES, Snapshot
 from ipctop.model import Wait as SnapshotWait
 
 # The `wait` label: a kind of wait, named after the call a process is blocked in.
@@ -68,7 +68,7 @@ def waits_in(snapshot: Snapshot) -> list[Wait]:
     """Every process of the snapshot blocked in an IPC wait, by kind of wait, with its objects."""
     waits = []
     for pid, process in snapshot.processes.items():
-        if not process.waits or process.state in ("Z", "X"):
+        if not process.waits or process.state in EXITED_STATES:
             continue
         objects: dict[str, list[ObjectRef]] = {}
         exact: dict[str, bool] = {}

@@ -127,7 +127,9 @@ def _pid(snapshot: Snapshot, pid: int) -> str:
     if not pid:
         return "-"
     named = label(pid, snapshot.known_processes) if pid in snapshot.known_processes else str(pid)
-    return named if snapshot.is_alive(pid) else f"{named} (gone)"
+    if snapshot.is_alive(pid):
+        return named
+    return f"{named} (zombie)" if snapshot.is_zombie(pid) else f"{named} (gone)"
 
 
 def _owner(uid: int, gid: int, cuid: int, cgid: int, owner: str) -> list[tuple[str, str]]:

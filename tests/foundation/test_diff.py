@@ -7,7 +7,7 @@ import signal
 
 from ipctop.diff import EventKind, diff
 from ipctop.kernel import sysv
-from ipctop.snapshot import take_snapshot
+from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.holders import wait_until
 
 
@@ -123,6 +123,60 @@ def test_an_end_moved_to_another_fd_is_one_event_not_a_close_and_an_open(holders
         after = take_snapshot()
         found = [(e.kind, e.pid, e.detail.split(" ", 1)[1]) for e in diff(before, after) if e.object_id == inode]
         assert found == [(EventKind.END_MOVED, mover.pid, f"fd {write_fd} → fd 40 (w)")]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def _state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+def test_a_holder_that_dies_unreaped_is_logged_as_exited_once(holders):
+    # Found with Apache: a killed worker holding only pipes dropped out of the listing as a zombie (it
+    # holds nothing), so its exit was never logged, not when it died nor when it was reaped.
+    read_fd, write_fd = os.pipe()
+    inode = os.fstat(read_fd).st_ino
+    scanner = Scanner()
+    try:
+        worker = holders.spawn("hold", pass_fds=(write_fd,))
+        before = scanner.scan()
+        assert worker.pid in before.processes
+        os.kill(worker.pid, signal.SIGKILL)
+        wait_until(lambda: _state(worker.pid) == "Z")  # Popen reaps only when asked: a zombie till then
+        died = scanner.scan()
+        events = [(e.kind, e.pid) for e in diff(before, died) if e.pid == worker.pid]
+        assert (EventKind.END_CLOSED, worker.pid) in events
+        assert (EventKind.PROCESS_EXITED, worker.pid) in events
+        assert died.processes[worker.pid].state == "Z"
+        assert not died.is_alive(worker.pid)
+        assert not [p for p in died.pipes[inode].ends if p.pid == worker.pid]
+        still = scanner.scan()  # a zombie stays listed, and its exit is not logged again
+        assert still.processes[worker.pid].state == "Z"
+        assert [e for e in diff(died, still) if e.pid == worker.pid] == []
+        worker.popen.wait(timeout=10)
+        reaped = scanner.scan()
+        assert worker.pid not in reaped.processes
+        assert [e for e in diff(still, reaped) if e.pid == worker.pid] == []
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_a_holder_that_closes_its_last_pipe_and_lives_is_not_logged_as_exited(holders):
+    read_fd, write_fd = os.pipe()
+    try:
+        closer = holders.spawn("close-on-usr1", write_fd, pass_fds=(write_fd,))
+        scanner = Scanner()
+        before = scanner.scan()
+        assert closer.pid in before.processes
+        os.kill(closer.pid, signal.SIGUSR1)
+        wait_until(lambda: not os.path.exists(f"/proc/{closer.pid}/fd/{write_fd}"))
+        after = scanner.scan()
+        assert closer.pid not in after.processes  # it holds nothing now: not listed, and alive
+        assert [(e.kind, e.pid) for e in diff(before, after) if e.pid == closer.pid] == [
+            (EventKind.END_CLOSED, closer.pid)]
     finally:
         os.close(read_fd)
         os.close(write_fd)

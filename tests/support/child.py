@@ -126,6 +126,13 @@ def _move_fd_on_usr1(args: list[str]) -> None:
     _ready()
 
 
+def _close_on_usr1(args: list[str]) -> None:
+    """FD: close fd FD (a pipe end passed in) when SIGUSR1 arrives, and live on."""
+    fd = int(args[0])
+    signal.signal(signal.SIGUSR1, lambda *_: os.close(fd))
+    _ready()
+
+
 def _thread_pipe(args: list[str]) -> None:
     """PATH or FD: a second thread opens a pipe once PATH exists (it polls: it runs) or once a byte can
     be read from FD (it sleeps until then); the main thread never wakes."""
@@ -307,6 +314,7 @@ EXTRA_COMMANDS = {
     "pipe-on-usr1": _pipe_on_usr1,
     "write-on-usr1": _write_on_usr1,
     "move-fd-on-usr1": _move_fd_on_usr1,
+    "close-on-usr1": _close_on_usr1,
     "thread-pipe-on-file": _thread_pipe,
     "thread-pipe-on-read": _thread_pipe,
     "unshare-ipc-on-read": _unshare_ipc_on_read,

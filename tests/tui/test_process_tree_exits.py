@@ -139,3 +139,7 @@ def test_a_name_that_does_not_fit_is_cut_before_the_lines_of_the_tree():
     deep = TreeCell("│  │     │  ├─ ", "python child.py", sort=9)
     assert deep.fitted(16) == "… │  ├─ python …"  # too deep: the leftmost lines go, behind …
     assert TreeCell("", "postgres", sort=0).fitted(5) == "post…"
+    # siblings too deep for the column keep their lines in one column, whatever their names' lengths
+    # (a zombie is named by its comm alone, often shorter than its live siblings' names)
+    short, long = TreeCell("│     │  ├─ ", "py", sort=1), TreeCell("│     │  ├─ ", "python3 worker", sort=2)
+    assert short.fitted(12).index("├") == long.fitted(12).index("├")

@@ -53,13 +53,15 @@ def age_cell(since: float, now: float) -> Cell:
 
 
 def process_cell(snapshot: Snapshot, pid: int) -> Cell:
-    """A process by name (by comm where the name does not fit), `gone` once it has exited."""
+    """A process by name (by comm where the name does not fit), `gone` once it has exited (`zombie` until
+    it is reaped)."""
     if not pid:
         return Cell("-", sort="", role="muted")
     label, short = who(snapshot, pid), brief(snapshot, pid)
     alive = snapshot.is_alive(pid)
     if not alive:
-        label, short = f"{label} gone", f"{short} gone"
+        word = "zombie" if snapshot.is_zombie(pid) else "gone"
+        label, short = f"{label} {word}", f"{short} {word}"
     return ListCell([label], sort=label.lower(), role=None if alive else "warn", short=[short])
 
 

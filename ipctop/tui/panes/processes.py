@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from ipctop.kinds import BY_NAME
-from ipctop.model import HeldObject, Process, Snapshot, UnnamedShm
+from ipctop.model import EXITED_STATES, HeldObject, Process, Snapshot, UnnamedShm
 from ipctop.proctree import process_tree
 from ipctop.render.escape import printable
 from ipctop.render.fit import ELLIPSIS
@@ -69,13 +69,14 @@ class TreeCell(Cell):
     def fitted(self, width: int) -> str:
         if len(self.plain) <= width:
             return self.plain
-        least = min(len(self.name), NAME_AT_LEAST)
         room = width - len(self.prefix)  # for the name, behind the whole prefix
-        if room >= least:
+        if room >= min(len(self.name), NAME_AT_LEAST):
             return self.prefix + cut(self.name, room)
-        keep = width - least  # of the prefix, from its right end, after a `…`
+        # of the prefix, from its right end, after a `…`: as much for every name, so that siblings
+        # cut alike keep their lines in one column, whatever the length of their names
+        keep = width - NAME_AT_LEAST
         if keep >= 4:
-            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, least)
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, NAME_AT_LEAST)
         return cut(self.name, width)
 
 
@@ -336,6 +337,8 @@ class ProcessesPane(Pane):
         # word from wchan alone would be a guess, and what it is blocked on comes from its waits
         sleeps = "" if waiting else wait_word(process.wchan)
         sleeps = "" if sleeps in IPC_WAIT_WORDS else sleeps
+        if process.state in EXITED_STATES:
+            sleeps = "exited, not yet reaped"  # a zombie: listed until its parent waits for it
         paced = sleeps in DEMO_PACING and process.pid in self._demo_pids
         if paced:
             sleeps = "between steps"

@@ -72,7 +72,8 @@ def detail_renderable(detail: Detail, app: Monitor, contents: Contents | None = 
             user = process.user if process else "-"
             waits = waits_cell_text(process.waits, snapshot.fifos) if process else ""
             run = f"{process.state} {waits}".strip() if process else ("alive" if alive else "gone")
-            rows.append(UserRow(str(pid), name, user, run if alive else "gone", how))
+            gone = "zombie, not yet reaped" if snapshot.is_zombie(pid) else "gone"
+            rows.append(UserRow(str(pid), name, user, run if alive else gone, how))
         parts.append(UsersTable(rows))
     else:
         parts.append(Text("none seen", style="italic"))
