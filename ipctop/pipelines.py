@@ -90,6 +90,32 @@ def _blocked(waiters: tuple[Wait, ...], mode: str) -> Wait | None:
     return min(found, key=lambda w: (not w.exact, w.pid, w.tid)) if found else None
 
 
+STOPPED_STATES = ("T", "t")  # /proc/PID/stat: stopped by a signal, stopped by a tracer
+
+
+def _all_stopped(pids: set[int], processes: Mapping[int, Process] | None) -> list[int] | None:
+    """`pids` in order when every one is a known stopped process; None otherwise."""
+    if not pids or processes is None:
+        return None
+    for pid in pids:
+        process = processes.get(pid)
+        if process is None or process.state not in STOPPED_STATES:
+            return None
+    return sorted(pids)
+
+
+def _stopped_words(pids: list[int], processes: Mapping[int, Process], end: str) -> str:
+    """`its reader gzip[812] is stopped (by a signal: kill -CONT 812 resumes it)`."""
+    names = ", ".join(f"{processes[pid].comm}[{pid}]" for pid in pids)
+    traced = all(processes[pid].state == "t" for pid in pids)
+    verb = "is" if len(pids) == 1 else "are"
+    plural = "" if len(pids) == 1 else "s"
+    if traced:
+        return f"its {end}{plural} {names} {verb} stopped by a debugger (tracer)"
+    return (f"its {end}{plural} {names} {verb} stopped (SIGSTOP, SIGTSTP or Ctrl-Z): "
+            f"`kill -CONT {' '.join(map(str, pids))}` resumes {'it' if len(pids) == 1 else 'them'}")
+
+
 def _who(wait: Wait, verb: str) -> str:
     """`Process 7 is blocked in write`, `Process 7 (thread 8) waits in poll to read it`, or a guess."""
     if not wait.exact:
@@ -104,8 +130,10 @@ def _who(wait: Wait, verb: str) -> str:
 def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process] | None = None) -> PipeState:
     """The state of the ends of `pipe`, judged from who holds them and who waits on it.
 
-    `processes` is no longer needed (the waiters are on the pipe, read from the whole
-    machine, so that a filtered snapshot gives the same state); it is still accepted."""
+    The waiters are on the pipe, read from the whole machine.  `processes` (a snapshot's
+    `known_processes`, so that a filtered snapshot gives the same state) tell whether every
+    process holding the other end is stopped (SIGSTOP, Ctrl-Z, a debugger): then that, not
+    the blocked one, is what holds the pipe up."""
     writers = {e.pid for e in pipe.writers}
     readers = {e.pid for e in pipe.readers}
     unseen = pipe.unseen
@@ -124,11 +152,21 @@ def pipe_state(pipe: Pipe | Fifo, processes: Mapping[int, Process] | None = None
     writer = _blocked(pipe.waiters, "w")
     if writer is not None:
         guess = "" if writer.exact else "?"
+        stopped = _all_stopped(readers, processes) if not unseen else None
+        if stopped:
+            return PipeState("reader-stopped", f"reader stopped (full){guess}", f"{_who(writer, 'write')}: "
+                             f"the pipe is full and {_stopped_words(stopped, processes or {}, 'reader')}.",
+                             True, stopped[0])
         return PipeState("writer-blocked", f"writer blocked (full){guess}", f"{_who(writer, 'write')}: "
                          "the pipe is full and nobody reads it.", True, writer.pid)
     reader = _blocked(pipe.waiters, "r")
     if reader is not None and not pipe.fill:
         guess = "" if reader.exact else "?"
+        stopped = _all_stopped(writers, processes) if not unseen else None
+        if stopped:
+            return PipeState("writer-stopped", f"writer stopped (empty){guess}", f"{_who(reader, 'read')}: "
+                             f"the pipe is empty and {_stopped_words(stopped, processes or {}, 'writer')}.",
+                             True, stopped[0])
         return PipeState("reader-blocked", f"reader blocked (empty){guess}", f"{_who(reader, 'read')}: "
                          "the pipe is empty and no one writes to it.", False, reader.pid)
     openers = sorted((w for w in pipe.waiters if w.call in OPEN_CALLS), key=lambda w: (w.pid, w.tid))

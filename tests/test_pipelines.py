@@ -122,6 +122,65 @@ def test_a_reader_blocked_on_an_empty_pipe():
         reader.wait(timeout=10)
 
 
+def _state_of(pid: int):  # type: ignore[no-untyped-def]
+    snapshot = take_snapshot()
+    for candidate in snapshot.pipes.values():
+        if any(end.pid == pid for end in candidate.ends):
+            return pipe_state(candidate, snapshot.known_processes)
+    return None
+
+
+def _stat_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+def test_a_writer_held_up_by_its_stopped_reader():
+    # found with `yes | gzip` and gzip stopped: "writer blocked (full)" named the victim, not the cause
+    read_end, write_end = os.pipe()
+    reader = subprocess.Popen(["cat"], stdin=read_end, stdout=subprocess.DEVNULL)
+    os.close(read_end)
+    writer = None
+    try:
+        os.kill(reader.pid, signal.SIGSTOP)
+        wait_until(lambda: _stat_state(reader.pid) == "T")
+        writer = subprocess.Popen([sys.executable, "-c", "import os; os.write(1, b'x' * 70000)"], stdout=write_end)
+        os.close(write_end)
+        wait_until(lambda: wchan(writer.pid) in WRITE_WAITS)
+        state = wait_until(lambda: (found := _state_of(reader.pid)) and found.code == "reader-stopped" and found)
+        assert (state.text, state.pid, state.alert) == ("reader stopped (full)", reader.pid, True)
+        assert f"its reader cat[{reader.pid}] is stopped" in state.explanation
+        assert f"kill -CONT {reader.pid}" in state.explanation
+        os.kill(reader.pid, signal.SIGCONT)  # cat reads it all, and the writer finishes
+        assert writer.wait(timeout=30) == 0
+    finally:
+        end_all(reader.pid, *([writer.pid] if writer else []))
+        reader.wait(timeout=10)
+        if writer:
+            writer.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+
+
+def test_a_reader_held_up_by_its_stopped_writer(holders):
+    read_end, write_end = os.pipe()
+    writer = holders.spawn("hold", pass_fds=(write_end,))
+    os.close(write_end)
+    reader = subprocess.Popen(["cat"], stdin=read_end, stdout=subprocess.DEVNULL)
+    os.close(read_end)
+    try:
+        wait_until(lambda: wchan(reader.pid) in READ_WAITS)
+        assert wait_until(lambda: _state_of(reader.pid).code == "reader-blocked")  # the writer is alive: sleeping
+        os.kill(writer.pid, signal.SIGSTOP)
+        state = wait_until(lambda: (found := _state_of(reader.pid)) and found.code == "writer-stopped" and found)
+        assert (state.text, state.pid) == ("writer stopped (empty)", writer.pid)
+        os.kill(writer.pid, signal.SIGCONT)
+        assert wait_until(lambda: _state_of(reader.pid).code == "reader-blocked")
+    finally:
+        end_all(reader.pid)
+        reader.wait(timeout=10)
+
+
 def test_a_pipe_without_reader(holders):
     read_end, write_end = os.pipe()
     holder = holders.spawn("hold", pass_fds=(write_end,))

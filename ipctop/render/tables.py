@@ -238,7 +238,7 @@ WAITERS = Col("WAITERS", 2, shrink_to=16)
 
 def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [p.inode, pipe_state(p).text, _fill(p), human_bytes(p.capacity),
+        [p.inode, pipe_state(p, snapshot.known_processes).text, _fill(p), human_bytes(p.capacity),
          _ends(snapshot, p.writers, p.unseen == "w"), _ends(snapshot, p.readers, p.unseen == "r"),
          _waiters(snapshot, p.waiters)]
         for p in sorted(snapshot.pipes.values(), key=lambda p: p.inode)
@@ -250,7 +250,7 @@ def pipe_table(snapshot: Snapshot, width: int | None = None) -> str:
 
 def fifo_table(snapshot: Snapshot, width: int | None = None) -> str:
     rows = [
-        [f.path, f.inode, pipe_state(f).text, _fill(f), human_bytes(f.capacity),
+        [f.path, f.inode, pipe_state(f, snapshot.known_processes).text, _fill(f), human_bytes(f.capacity),
          _ends(snapshot, f.writers, f.unseen == "w"), _ends(snapshot, f.readers, f.unseen == "r"),
          _waiters(snapshot, f.waiters)]
         for f in sorted(snapshot.fifos.values(), key=lambda f: f.path)

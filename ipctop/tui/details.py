@@ -231,7 +231,7 @@ def _sem(sem_set: SemSet, snapshot: Snapshot) -> Detail:
 
 def _pipe(pipe: Pipe | Fifo, snapshot: Snapshot) -> Detail:
     kind = "fifo" if isinstance(pipe, Fifo) else "pipe"
-    state = pipe_state(pipe)
+    state = pipe_state(pipe, snapshot.known_processes)
     fields = [("inode", str(pipe.inode))]
     if isinstance(pipe, Fifo):
         fields.append(("path", pipe.path))

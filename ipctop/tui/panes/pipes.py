@@ -193,7 +193,7 @@ class PipesPane(Pane):
             briefly = ([brief(snapshot, pid) for pid in writer_pids], [brief(snapshot, pid) for pid in reader_pids])
             flow = FlowCell(writers, readers, sort=order, briefly=briefly,
                             no_ends=(no_end(pipe, "w"), no_end(pipe, "r")))
-        end_state = pipe_state(pipe)
+        end_state = pipe_state(pipe, snapshot.known_processes)
         waiting = "-" if pipe.fill is None else f"{human_bytes(pipe.fill)}/{human_bytes(pipe.capacity)}"
         role = "alert" if end_state.alert else "muted" if end_state.code == "idle" else None
         cells = (
