@@ -155,7 +155,7 @@ class IpctopApp(App[int]):
         snapshot = self.state.snapshot
         if not self._watched or snapshot is None:
             return self.scope
-        gone = sorted(pid for pid in self._watched if pid not in snapshot.live_pids)
+        gone = sorted(pid for pid in self._watched if not snapshot.is_alive(pid))  # a zombie is not running
         return (self._pid_scope(gone), *self.scope[1:]) if gone else self.scope  # with pids, scope[0] is theirs
 
     def _exit_on_signal(self, signum: int) -> None:

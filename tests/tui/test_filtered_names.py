@@ -5,6 +5,7 @@ and waiters shown (they were `[812]` in the pipes pane and `?` in a pipe's detai
 from __future__ import annotations
 
 import os
+import signal
 
 from ipctop.tui.app import IpctopApp
 from ipctop.tui.screens.detail import DetailScreen
@@ -56,3 +57,32 @@ async def test_a_watched_pid_that_no_process_has_is_said_to_be_not_running(holde
         summary = await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
                                  and screen_text(app).splitlines()[0], timeout=DEADLINE)
         assert f"only pid {watched.pid} ({watched.pid} not running)" in summary
+
+
+@run_async
+async def test_a_watched_pid_that_died_unreaped_is_said_to_be_not_running(holders):
+    """A zombie is not running: its pid is still in /proc until its parent reaps it."""
+    read_fd, write_fd = os.pipe()
+    try:
+        watched = holders.spawn("hold", pass_fds=(write_fd,))  # it holds a pipe: listed, then seen to die
+        app = IpctopApp(interval=3600.0, pids=frozenset({watched.pid}))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: app.state.scans >= 1, timeout=DEADLINE)
+            assert "not running" not in screen_text(app).splitlines()[0]
+            os.kill(watched.pid, signal.SIGKILL)  # not reaped: Popen waits only when asked
+            await wait_for(pilot, lambda: _state(watched.pid) == "Z", timeout=DEADLINE)
+            scans = app.state.scans
+            app.request_refresh()
+            await wait_for(pilot, lambda: app.state.scans > scans, timeout=DEADLINE)
+            summary = await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
+                                     and screen_text(app).splitlines()[0], timeout=DEADLINE)
+            assert f"only pid {watched.pid} ({watched.pid} not running)" in summary
+            assert app.state.snapshot.is_zombie(watched.pid)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
