@@ -356,6 +356,7 @@ class HeldObject:
 
 
 EXITED_STATES = ("Z", "X")  # /proc/PID/stat states of a process that has exited but is not yet reaped
+STOPPED_STATES = ("T", "t")  # ... of one stopped by a signal (SIGSTOP, Ctrl-Z) or by its tracer (a debugger)
 
 
 @frozen

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ipctop.model import Fifo, Pipe, Process, Snapshot, Wait
+from ipctop.model import STOPPED_STATES, Fifo, Pipe, Process, Snapshot, Wait
 
 PIPE_BUF = 4096  # a write up to this size is atomic: it waits until that much room is free
 OPEN_CALLS = frozenset({"open", "openat", "openat2"})
@@ -88,9 +88,6 @@ def _blocked(waiters: tuple[Wait, ...], mode: str) -> Wait | None:
     """The first waiter (by pid) blocked wanting to read ("r") or write ("w"), not in open()."""
     found = [w for w in waiters if mode in w.mode and w.call not in OPEN_CALLS]
     return min(found, key=lambda w: (not w.exact, w.pid, w.tid)) if found else None
-
-
-STOPPED_STATES = ("T", "t")  # /proc/PID/stat: stopped by a signal, stopped by a tracer
 
 
 def _all_stopped(pids: set[int], processes: Mapping[int, Process] | None) -> list[int] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipctop.model import Snapshot, Wait
+from ipctop.model import STOPPED_STATES, Snapshot, Wait
 from ipctop.render.bars import bar, percent
 from ipctop.render.formatting import hex_key, human_bytes, rwx
 from ipctop.tui.panes.base import brief, who
@@ -52,17 +52,27 @@ def age_cell(since: float, now: float) -> Cell:
     return AgeCell(since, now)
 
 
+def condition(snapshot: Snapshot, pid: int) -> str:
+    """What keeps a process from using its objects: `gone` once it has exited (`zombie` until it is
+    reaped), `stopped` (by a signal or its debugger); '' for one running or asleep."""
+    if not snapshot.is_alive(pid):
+        return "zombie" if snapshot.is_zombie(pid) else "gone"
+    process = snapshot.known_processes.get(pid)
+    return "stopped" if process is not None and process.state in STOPPED_STATES else ""
+
+
+def process_names(snapshot: Snapshot, pid: int) -> tuple[str, str, str]:
+    """A process's name, its brief name (by comm), each followed by its `condition`, and that."""
+    label, short, word = who(snapshot, pid), brief(snapshot, pid), condition(snapshot, pid)
+    return (f"{label} {word}", f"{short} {word}", word) if word else (label, short, word)
+
+
 def process_cell(snapshot: Snapshot, pid: int) -> Cell:
-    """A process by name (by comm where the name does not fit), `gone` once it has exited (`zombie` until
-    it is reaped)."""
+    """A process by name (by comm where the name does not fit), with its `condition`."""
     if not pid:
         return Cell("-", sort="", role="muted")
-    label, short = who(snapshot, pid), brief(snapshot, pid)
-    alive = snapshot.is_alive(pid)
-    if not alive:
-        word = "zombie" if snapshot.is_zombie(pid) else "gone"
-        label, short = f"{label} {word}", f"{short} {word}"
-    return ListCell([label], sort=label.lower(), role=None if alive else "warn", short=[short])
+    label, short, word = process_names(snapshot, pid)
+    return ListCell([label], sort=label.lower(), role="warn" if word else None, short=[short])
 
 
 def gauge_cell(level: int | None, capacity: int | None, width: int = GAUGE_WIDTH) -> Cell:

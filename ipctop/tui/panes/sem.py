@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ipctop.model import SemSet
-from ipctop.tui.panes.base import Pane, brief, row_key, who
-from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, waiters_cell
+from ipctop.tui.panes.base import Pane, row_key
+from ipctop.tui.panes.cells import age_cell, key_cell, perms_cell, process_names, waiters_cell
 from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
@@ -52,7 +52,8 @@ class SemPane(Pane):
         assert snapshot is not None
         values = " ".join(map(str, sem_set.values)) if sem_set.values else "?"
         pids = [pid for pid in dict.fromkeys(sem_set.pids) if pid]
-        last = [who(snapshot, pid) for pid in pids]
+        names = [process_names(snapshot, pid) for pid in pids]  # a stopped one may hold the others up
+        last = [name for name, _short, _word in names]
         blocked = sem_set.blocked > 0
         cells = (
             num(sem_set.semid),
@@ -62,7 +63,8 @@ class SemPane(Pane):
             Cell(values, sort=sem_set.values),
             Cell(waiting_text(sem_set), sort=sem_set.blocked, role=None if blocked else "muted"),
             waiters_cell(snapshot, sem_set.waiters, show=""),  # on which semaphore: in Waiting
-            ListCell(last, sort=" ".join(last).lower(), short=[brief(snapshot, pid) for pid in pids]),
+            ListCell(last, sort=" ".join(last).lower(), short=[short for _name, short, _word in names],
+                     role="warn" if any(word for _name, _short, word in names) else None),
             age_cell(sem_set.otime, state.now),
             perms_cell(sem_set.perms),
         )
