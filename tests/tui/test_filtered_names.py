@@ -51,12 +51,7 @@ async def test_a_watched_pid_that_no_process_has_is_said_to_be_not_running(holde
         assert f"only pid {watched.pid}" in screen_text(app).splitlines()[0]
         assert "not running" not in screen_text(app).splitlines()[0]
         holders.end(watched)  # ended and reaped: its pid is in no process's /proc entry
-        scans = app.state.scans
-        app.request_refresh()
-        await wait_for(pilot, lambda: app.state.scans > scans, timeout=DEADLINE)
-        summary = await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
-                                 and screen_text(app).splitlines()[0], timeout=DEADLINE)
-        assert f"only pid {watched.pid} ({watched.pid} not running)" in summary
+        assert f"only pid {watched.pid} ({watched.pid} not running)" in await _summary_once_not_running(pilot, app)
 
 
 @run_async
@@ -71,16 +66,21 @@ async def test_a_watched_pid_that_died_unreaped_is_said_to_be_not_running(holder
             assert "not running" not in screen_text(app).splitlines()[0]
             os.kill(watched.pid, signal.SIGKILL)  # not reaped: Popen waits only when asked
             await wait_for(pilot, lambda: _state(watched.pid) == "Z", timeout=DEADLINE)
-            scans = app.state.scans
-            app.request_refresh()
-            await wait_for(pilot, lambda: app.state.scans > scans, timeout=DEADLINE)
-            summary = await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
-                                     and screen_text(app).splitlines()[0], timeout=DEADLINE)
+            summary = await _summary_once_not_running(pilot, app)
             assert f"only pid {watched.pid} ({watched.pid} not running)" in summary
             assert app.state.snapshot.is_zombie(watched.pid)
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+async def _summary_once_not_running(pilot, app: IpctopApp) -> str:  # type: ignore[no-untyped-def]
+    """The summary line after a new scan, once it says a watched pid is not running."""
+    scans = app.state.scans
+    app.request_refresh()
+    await wait_for(pilot, lambda: app.state.scans > scans, timeout=DEADLINE)
+    return await wait_for(pilot, lambda: "not running" in screen_text(app).splitlines()[0]
+                          and screen_text(app).splitlines()[0], timeout=DEADLINE)
 
 
 def _state(pid: int) -> str:
