@@ -59,19 +59,23 @@ class Waiting:
 
     __slots__ = ("by_kind", "by_pid")
 
-    def __init__(self, scan: waits.WaitScan, comms: dict[int, str], running: frozenset[int] = frozenset()) -> None:
+    def __init__(self, scan: waits.WaitScan, comms: dict[int, str], running: frozenset[int] = frozenset(),
+                 stopped: frozenset[int] = frozenset()) -> None:
         # a waiter that exited before it was read is left out: every pid named is in the snapshot;
         # so is the wait of a process's main thread found running (state R) when its stat was read,
-        # after its call: the wait ended during the scan
+        # after its call: the wait ended during the scan.  And every wait of a process stopped by a
+        # signal (state T, `stopped`: all its threads stop): the stop interrupted its call, which it
+        # makes again once continued; meanwhile it waits on nothing (a semaphore's ncnt leaves it
+        # out), though /proc/PID/syscall still names the call
         made: dict[waits.FoundWait, Wait] = {}
         for pid, found in scan.by_pid.items():
-            if pid in comms:
+            if pid in comms and pid not in stopped:
                 for wait in found:
                     if wait.tid == pid and pid in running:
                         continue
                     made[wait] = Wait(wait.pid, wait.tid, comms[pid], wait.call, wait.kind, wait.ident,
                                       wait.detail, wait.mode, wait.exact)
-        self.by_pid = {pid: kept for pid, found in scan.by_pid.items() if pid in comms
+        self.by_pid = {pid: kept for pid, found in scan.by_pid.items() if pid in comms and pid not in stopped
                        if (kept := tuple(sorted((made[w] for w in found if w in made), key=_TID)))}
         self.by_kind: dict[str, dict[int, tuple[Wait, ...]]] = {}
         for (kind, ident), found in scan.by_object.items():

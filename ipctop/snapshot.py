@@ -241,8 +241,9 @@ class Scanner:
             by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
-        waiting = Waiting(wait_scan, comms, frozenset(pid for pid in wait_scan.by_pid
-                                                      if pid in infos and infos[pid].state == "R"))
+        waiting = Waiting(wait_scan, comms,
+                          frozenset(pid for pid in wait_scan.by_pid if pid in infos and infos[pid].state == "R"),
+                          frozenset(pid for pid in wait_scan.by_pid if pid in infos and infos[pid].state == "T"))
         # every process not inspected: one whose fd links are refused while its fd directory may be listed
         # (a security module, or CAP_DAC_READ_SEARCH alone) is known by its maps, refused alike
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}

@@ -108,6 +108,37 @@ def test_semop_waiters_are_named_with_the_semaphore_and_operation(ipc_key, holde
         sysv.sem_remove(semid)
 
 
+def test_a_waiter_stopped_by_a_signal_waits_on_nothing(ipc_key, holders):
+    # found with `yes | gzip` and gzip stopped: it was named blocked in read on a full pipe.  The stop
+    # interrupts the call (the kernel's ncnt leaves the process out); its syscall file still names it.
+    # (Continued, a semop fails with EINTR, as msgrcv and msgsnd do: signal(7); a read is made again.)
+    semid = sysv.semget(ipc_key(), 1, sysv.IPC_CREAT | 0o600)
+    read_end, write_end = os.pipe()
+    reader = subprocess.Popen(["cat"], stdin=read_end, stdout=subprocess.DEVNULL)
+    os.close(read_end)
+    scanner = Scanner()
+    try:
+        waiter = holders.spawn("sem-wait", semid, 0, -1)
+        assert wait_until(lambda: [w.pid for w in scanner.scan().sem[semid].waiters] == [waiter.pid], DEADLINE)
+        assert wait_until(lambda: [w.call for w in scanner.scan().processes[reader.pid].waits] == ["read"], DEADLINE)
+        for pid in (waiter.pid, reader.pid):
+            os.kill(pid, signal.SIGSTOP)
+            wait_until(lambda pid=pid: process_state(pid) == "T", DEADLINE)
+        with open(f"/proc/{waiter.pid}/syscall") as f:
+            assert int(f.read().split()[0]) in (65, 220)  # semop or semtimedop on x86-64: still named
+        for snapshot in (scanner.scan(), take_snapshot()):
+            assert (snapshot.sem[semid].blocked, snapshot.sem[semid].waiters) == (0, ())
+            assert snapshot.processes[waiter.pid].waits == snapshot.processes[reader.pid].waits == ()
+        os.kill(reader.pid, signal.SIGCONT)  # it makes its read again, and waits again
+        assert wait_until(lambda: [w.call for w in scanner.scan().processes[reader.pid].waits] == ["read"], DEADLINE)
+    finally:
+        holders.close()
+        sysv.sem_remove(semid)
+        reader.kill()
+        reader.wait(timeout=10)
+        os.close(write_end)
+
+
 def test_of_several_pipes_held_the_one_read_is_named(holders):
     pipes = [os.pipe() for _ in range(3)]
     try:
