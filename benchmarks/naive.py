@@ -371,7 +371,7 @@ def naive_snapshot() -> Snapshot:
     # a process stopped by a signal waits on nothing: the stop interrupted its call (it is not counted
     # in a semaphore's ncnt), though its syscall file still names the call
     made = sorted((Wait(p, t, comm(p), c, k, i, d, m) for p, t, c, k, i, d, m in waits
-                   if p in facts and facts[p]["state"] != "T"), key=lambda w: (w.pid, w.tid))
+                   if p in facts and facts[p]["state"] not in ("T", "t")), key=lambda w: (w.pid, w.tid))
 
     def waiters(kind: str, ident: int) -> tuple[Wait, ...]:
         return tuple(w for w in made if (w.kind, w.id) == (kind, ident))

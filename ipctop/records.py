@@ -64,9 +64,10 @@ class Waiting:
         # a waiter that exited before it was read is left out: every pid named is in the snapshot;
         # so is the wait of a process's main thread found running (state R) when its stat was read,
         # after its call: the wait ended during the scan.  And every wait of a process stopped by a
-        # signal (state T, `stopped`: all its threads stop): the stop interrupted its call, which it
-        # makes again once continued; meanwhile it waits on nothing (a semaphore's ncnt leaves it
-        # out), though /proc/PID/syscall still names the call
+        # signal or its debugger (state T or t, `stopped`: a group stop, or a debugger's all-stop, stops
+        # all its threads): the stop interrupted its call, which it makes again once continued (or fails
+        # with EINTR); meanwhile it waits on nothing (a semaphore's ncnt leaves it out), though
+        # /proc/PID/syscall still names the call
         made: dict[waits.FoundWait, Wait] = {}
         for pid, found in scan.by_pid.items():
             if pid in comms and pid not in stopped:

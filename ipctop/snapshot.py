@@ -51,7 +51,7 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import EXITED_STATES, Snapshot, Uninspectable
+from ipctop.model import EXITED_STATES, STOPPED_STATES, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -241,9 +241,9 @@ class Scanner:
             by_shmid, lost = attachments.without_attachers(by_shmid, vanished)
             incomplete = incomplete | lost
 
-        waiting = Waiting(wait_scan, comms,
-                          frozenset(pid for pid in wait_scan.by_pid if pid in infos and infos[pid].state == "R"),
-                          frozenset(pid for pid in wait_scan.by_pid if pid in infos and infos[pid].state == "T"))
+        states = {pid: infos[pid].state for pid in wait_scan.by_pid if pid in infos}
+        waiting = Waiting(wait_scan, comms, frozenset(pid for pid, state in states.items() if state == "R"),
+                          frozenset(pid for pid, state in states.items() if state in STOPPED_STATES))
         # every process not inspected: one whose fd links are refused while its fd directory may be listed
         # (a security module, or CAP_DAC_READ_SEARCH alone) is known by its maps, refused alike
         denied = {**fd_scan.denied, **maps_scan.denied, **(maps_pass.denied if maps_pass is not None else {})}
