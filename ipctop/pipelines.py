@@ -102,7 +102,8 @@ def _all_stopped(pids: set[int], processes: Mapping[int, Process] | None) -> lis
 
 
 def _stopped_words(pids: list[int], processes: Mapping[int, Process], end: str) -> str:
-    """`its reader gzip[812] is stopped (by a signal: kill -CONT 812 resumes it)`."""
+    """`its reader gzip[812] is stopped (SIGSTOP, SIGTSTP or Ctrl-Z): `kill -CONT 812` resumes it`, or
+    `... stopped by a debugger (tracer)` when each is in a tracing stop."""
     names = ", ".join(f"{processes[pid].comm}[{pid}]" for pid in pids)
     traced = all(processes[pid].state == "t" for pid in pids)
     verb = "is" if len(pids) == 1 else "are"

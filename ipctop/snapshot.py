@@ -222,7 +222,7 @@ class Scanner:
                                             others.namespace_of)
         for pid in dropped:
             info = infos.get(pid)
-            if info is not None and info.state not in _EXITED:
+            if info is not None and info.state not in EXITED_STATES:
                 del infos[pid]
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
@@ -445,7 +445,8 @@ def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent
     replaced = []  # the pids given a new ppid: their facts are new objects
     for info in parent_moved:
         pid, parent = info.pid, infos.get(info.ppid)
-        if parent is not None and parent.state not in _EXITED and parent_start.get(pid) == parent.start_time:
+        # a zombie's children have been given to another parent already
+        if parent is not None and parent.state not in EXITED_STATES and parent_start.get(pid) == parent.start_time:
             continue
         proc.reading(pid, "stat")
         ppid = processes.read_ppid(proc, pid)
@@ -460,9 +461,7 @@ def _check_parents(proc: ProcFS, infos: dict[int, processes.ProcessInfo], parent
     now = memory.now
     for pid in infos.keys() - parent_start.keys():  # read this scan, or a ppid read again
         parent = infos.get(infos[pid].ppid)
-        if parent is not None and parent.state not in _EXITED and pid in now:
+        if parent is not None and parent.state not in EXITED_STATES and pid in now:
             parent_start[pid] = parent.start_time
     return replaced
 
-
-_EXITED = EXITED_STATES  # a zombie's children have been given to another parent already
