@@ -141,5 +141,6 @@ def test_a_name_that_does_not_fit_is_cut_before_the_lines_of_the_tree():
     assert TreeCell("", "postgres", sort=0).fitted(5) == "post…"
     # siblings too deep for the column keep their lines in one column, whatever their names' lengths
     # (a zombie is named by its comm alone, often shorter than its live siblings' names)
-    short, long = TreeCell("│     │  ├─ ", "py", sort=1), TreeCell("│     │  ├─ ", "python3 worker", sort=2)
-    assert short.fitted(12).index("├") == long.fitted(12).index("├")
+    for width in range(12, 21):
+        short, long = TreeCell("│     │  ├─ ", "py", sort=1), TreeCell("│     │  ├─ ", "python3 worker", sort=2)
+        assert short.fitted(width).index("├") == long.fitted(width).index("├"), width

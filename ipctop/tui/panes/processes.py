@@ -67,14 +67,12 @@ class TreeCell(Cell):
         return cell
 
     def fitted(self, width: int) -> str:
-        if len(self.plain) <= width:
-            return self.plain
+        # whether and where the lines are cut depends on the lines alone, never on the name: siblings
+        # (one prefix) keep their lines in one column, whatever the lengths of their names
         room = width - len(self.prefix)  # for the name, behind the whole prefix
-        if room >= min(len(self.name), NAME_AT_LEAST):
+        if room >= NAME_AT_LEAST:
             return self.prefix + cut(self.name, room)
-        # of the prefix, from its right end, after a `…`: as much for every name, so that siblings
-        # cut alike keep their lines in one column, whatever the length of their names
-        keep = width - NAME_AT_LEAST
+        keep = width - NAME_AT_LEAST  # of the prefix, from its right end, after a `…`
         if keep >= 4:
             return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, NAME_AT_LEAST)
         return cut(self.name, width)
