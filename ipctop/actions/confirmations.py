@@ -7,9 +7,10 @@ TUI's ConfirmScreen only shows it.
 from __future__ import annotations
 
 import os
+import signal
 
 from ipctop.actions.validators import signal_name
-from ipctop.model import MsgQueue, Process, SemSet, ShmSegment
+from ipctop.model import STOPPED_STATES, MsgQueue, Process, SemSet, ShmSegment
 from ipctop.render.formatting import count, hex_key, human_bytes, proc_label
 from ipctop.render.procinfo import name_of
 
@@ -94,7 +95,12 @@ def sem_remove_text(semset: SemSet, namespace: str = "") -> str:
 
 def kill_text(pid: int, signum: int, process: Process | None = None) -> str:
     who = f"{name_of(process)}[{pid}] (user {process.user})" if process else f"process {pid}"
-    return f"Send {signal_name(signum)} to {who}?"
+    question = f"Send {signal_name(signum)} to {who}?"
+    if process is not None and process.state in STOPPED_STATES and signum not in (signal.SIGKILL, signal.SIGCONT):
+        # a stopped process acts on no other signal until it is continued
+        return (f"{question} It is stopped: {signal_name(signum)} will wait until it is continued (SIGCONT); "
+                "SIGKILL ends it at once.")
+    return question
 
 
 def remove_text(obj: ShmSegment | MsgQueue | SemSet, namespace: str = "") -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 from dataclasses import dataclass
 
 from ipctop.actions import requests as rq
@@ -22,6 +23,7 @@ from ipctop.actions.validators import OBJECT_NAMES, current_limits, lookup, sign
 from ipctop.actions.waiting import Cancelled, Waits
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
+from ipctop.model import STOPPED_STATES
 
 __all__ = ["Cancelled", "Created", "Outcome", "Received", "Waits", "perform"]
 
@@ -128,12 +130,27 @@ def sem_set(semid: int, index: int, value: int) -> None:
     sysv.sem_setval(semid, index, value)
 
 
-def send_signal(pid: int, signum: int) -> None:
-    """kill(2) to one process by pid; refusals are IpcError like the rest."""
+def send_signal(pid: int, signum: int) -> str:
+    """kill(2) to one process by pid; refusals are IpcError like the rest.  Returns '', or the note
+    that the signal waits: a stopped process acts on none but KILL and CONT until it is continued."""
     try:
         os.kill(pid, signum)
     except OSError as error:
         raise IpcError("process", f"process {pid}", error.errno or errno.EINVAL, "kill") from None
+    if signum in (signal.SIGKILL, signal.SIGCONT) or _state(pid) not in STOPPED_STATES:
+        return ""
+    return (f"process {pid} is stopped: {signal_name(signum)} waits until it is continued (SIGCONT); "
+            "SIGKILL would end it at once")
+
+
+def _state(pid: int) -> str:
+    """The one-letter state of process `pid` ('' once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            record = stat.read()
+    except OSError:
+        return ""
+    return record[record.rindex(b")") + 2 :][:1].decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +210,8 @@ def perform(
             sem_set(semid, index, value)
             return Outcome(f"set semaphore {semid}[{index}] to {value}")
         case rq.KillRequest(pid, signum):
-            send_signal(pid, signum)
-            return Outcome(f"sent {signal_name(signum)} to process {pid}")
+            pending = send_signal(pid, signum)
+            return Outcome(f"sent {signal_name(signum)} to process {pid}" + (f"; {pending}" if pending else ""))
     raise TypeError(f"not a request: {request!r}")
 
 

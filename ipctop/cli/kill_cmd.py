@@ -7,6 +7,7 @@ a slip of the finger there takes the machine, or the user's session, down.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ipctop.cli.object_args import guarded
 
@@ -27,5 +28,7 @@ def run_kill(args: argparse.Namespace) -> int:
 
     pid = validators.check_may_signal(validators.parse_pid(args.pid, field="PID"), field="PID")
     signum = validators.parse_signal(args.signal, field="--signal")
-    operations.send_signal(pid, signum)
+    pending = operations.send_signal(pid, signum)
+    if pending:  # the signal was sent but waits: said, where kill(1) says nothing
+        print(f"ipctop kill: {pending}.", file=sys.stderr)
     return 0

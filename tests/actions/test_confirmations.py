@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 
 from ipctop.actions.confirmations import kill_text, msg_remove_text, sem_remove_text, shm_remove_text
+from ipctop.frozen import replace
 from ipctop.kernel import sysv
 from ipctop.model import Attacher, MsgQueue, Process, SemSet, ShmSegment
 from ipctop.snapshot import take_snapshot
@@ -75,6 +76,11 @@ def test_queue_set_and_kill_texts():
                       start_time=0.0, ipc_ns="")
     assert kill_text(42, signal.SIGTERM, process) == "Send SIGTERM to sleep[42] (user root)?"
     assert kill_text(42, signal.SIGKILL) == "Send SIGKILL to process 42?"
+    stopped = replace(process, state="T")
+    assert kill_text(42, signal.SIGTERM, stopped) == (
+        "Send SIGTERM to sleep[42] (user root)? It is stopped: SIGTERM will wait until it is continued "
+        "(SIGCONT); SIGKILL ends it at once.")
+    assert kill_text(42, signal.SIGKILL, stopped) == "Send SIGKILL to sleep[42] (user root)?"
 
 
 def test_text_for_a_real_attached_segment_names_its_holder(ipc_key, holders):

@@ -12,6 +12,7 @@ import pytest
 
 from ipctop.kernel import sysv
 from tests.actions.helpers import ipctop
+from tests.support.holders import wait_until
 from tests.support.keys import keys_in_use
 
 
@@ -80,6 +81,25 @@ def test_kill_sends_term_by_default_and_a_named_signal(holders):
     second = holders.spawn("hold")
     assert ipctop("kill", second.pid, "--signal", "sigusr1").code == 0
     assert second.popen.wait(timeout=10) == -signal.SIGUSR1
+
+
+def test_kill_of_a_stopped_process_says_the_signal_waits(holders):
+    # a stopped process acts on no signal but KILL and CONT until continued: TERM "worked" and did nothing
+    child = holders.spawn("hold")
+    os.kill(child.pid, signal.SIGSTOP)
+    wait_until(lambda: _state(child.pid) == "T")
+    sent = ipctop("kill", child.pid)
+    assert sent.code == 0
+    assert sent.err == (f"ipctop kill: process {child.pid} is stopped: SIGTERM waits until it is continued "
+                        "(SIGCONT); SIGKILL would end it at once.\n")
+    assert _state(child.pid) == "T"  # still there: the TERM waits
+    assert ipctop("kill", child.pid, "--signal", "CONT").err == ""
+    assert child.popen.wait(timeout=10) == 0  # continued, it took the TERM (the holder exits 0 on it)
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
 
 
 def test_kill_checks_pid_and_signal_first(holders):
