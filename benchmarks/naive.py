@@ -390,7 +390,7 @@ def naive_snapshot() -> Snapshot:
     for r in shm_rows:
         found = sorted(attached.get(r["shmid"], []), key=lambda a: (a[0], a[2]))
         status = tuple(s for bit, s in ((0o1000, "dest"), (0o2000, "locked")) if r["perms"] & bit)
-        original = found[0][1] if r["key"] == 0 and "dest" in status and found else None
+        original = found[0][1] if r["key"] == 0 and "dest" in status and found and found[0][1] else None
         shm[r["shmid"]] = ShmSegment(
             r["shmid"], r["key"], r["perms"] & 0o777, r["size"], r["nattch"], r["cpid"], r["lpid"], r["uid"],
             r["gid"], r["cuid"], r["cgid"], _user(r["uid"]), r["atime"], r["dtime"], r["ctime"], r.get("rss", 0),

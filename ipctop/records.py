@@ -328,8 +328,8 @@ class RecordMemo:
                 continue
             found = sorted(scanned, key=_PID_START) if len(scanned) > 1 else scanned
             original_key = None
-            if row.key == 0 and row.perms & SHM_DEST and found:
-                original_key = found[0].name_key
+            if row.key == 0 and row.perms & SHM_DEST and found and found[0].name_key:
+                original_key = found[0].name_key  # an IPC_PRIVATE segment's maps name says 0: nothing to recover
             segment = ShmSegment(
                 shmid=row.shmid,
                 key=row.key,

@@ -54,6 +54,19 @@ def test_segment_marked_for_removal_keeps_its_original_key(ipc_key, holders):
     assert shmid not in take_snapshot().shm
 
 
+def test_private_segment_marked_for_removal_has_no_original_key(holders):
+    """X11's MIT-SHM pattern: IPC_PRIVATE, attached by client and server, then IPC_RMID. The maps name
+    says key 0 as the table does, so there is nothing to recover (`ipctop list` said `0x00000000 (was
+    0x00000000)` for Xvfb's clients)."""
+    shmid = sysv.shmget(sysv.IPC_PRIVATE, 4096, sysv.IPC_CREAT | 0o600)
+    holder = holders.spawn("shm-attach", shmid)
+    sysv.shm_remove(shmid)
+    segment = take_snapshot().shm[shmid]
+    assert segment.status == ("dest",) and [a.pid for a in segment.attachers] == [holder.pid]
+    assert segment.key == 0 and segment.original_key is None and segment.display_key == 0
+    holders.end(holder)
+
+
 def test_segment_whose_creator_exited(ipc_key, holders):
     key = ipc_key()
     creator = holders.spawn("shm-create-exit", key, 4096)
