@@ -74,7 +74,7 @@ _SUFFIX = re.compile(r"\.(constprop|isra|part|cold|lto_priv)\.\d+")
 def process_name(comm: str, cmdline: str) -> str:
     """The name that tells a process apart: its title (`postgres: checkpointer`), the script its
     interpreter runs (`python worker.py`, `python -m http.server`), its program's full name when
-    comm cut it, else its comm."""
+    comm cut it, else its comm; with the role of a Chromium or Electron child (`chromium --type=renderer`)."""
     words = cmdline.split()
     if not words:
         return comm  # a kernel thread, or a process that is exiting
@@ -90,11 +90,16 @@ def process_name(comm: str, cmdline: str) -> str:
             if not word.startswith("-"):
                 return f"{program} {word.rsplit('/', 1)[-1]}"
         return program
+    name = comm
     if len(comm) == COMM_LENGTH and program.startswith(comm) and program != comm:
-        return program  # comm is the first 15 characters of the program's name
-    if comm.startswith("memfd:") and program:
-        return program  # run from a memfd (fexecve): comm names the memfd, the command line the program
-    return comm
+        name = program  # comm is the first 15 characters of the program's name
+    elif comm.startswith("memfd:") and program:
+        name = program  # run from a memfd (fexecve): comm names the memfd, the command line the program
+    if len(words) > 1 and words[1].startswith("--type=") and len(words[1]) > 7:
+        # Chromium and every Electron program (VS Code, Slack, ...) start each child as `PROGRAM
+        # --type=ROLE ...`: a renderer, the GPU process, a zygote; the browser itself has no --type
+        return f"{name} {words[1]}"
+    return name
 
 
 def name_of(process: Process) -> str:
