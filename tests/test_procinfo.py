@@ -26,7 +26,7 @@ def test_a_title_a_script_or_the_comm():
     assert process_name("kworker/0:1", "") == "kworker/0:1"
     assert process_name("sleep", "sleep 1000") == "sleep"
     # Chromium and Electron children by their role (eleven `chromium` could not be told apart)
-    assert process_name("chromium", "/usr/lib/chromium/chromium --type=renderer --lang=en-US") == "chromium --type=renderer"
+    assert process_name("chromium", "/usr/lib/chromium/chromium --type=renderer --lang=C") == "chromium --type=renderer"
     assert process_name("code", "/usr/share/code/code --type=gpu-process --no-sandbox") == "code --type=gpu-process"
     assert process_name("chromium", "/usr/lib/chromium/chromium --headless --no-sandbox") == "chromium"  # the browser
     assert process_name("ipctop", "/usr/bin/python3 /usr/bin/ipctop list --type=shm") == "ipctop"  # an option later on
