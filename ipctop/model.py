@@ -479,6 +479,11 @@ class Snapshot:
     # (None: `processes` is every one): the rows a filter keeps are whole, and each process on them is
     # named from here (`known_processes`), not only those asked for.  Left out of equality and repr.
     every_process: Mapping[int, Process] | None = Uncompared(None)
+    # The monitor's only (Scanner(ancestry=True)): the parents, grandparents and so on, up to pid 1, of
+    # the processes listed, where they are not listed themselves (they hold nothing).  They draw the
+    # process tree whole: a Chromium renderer under its zygote under the browser.  Left out of
+    # equality and repr.
+    ancestors: Mapping[int, Process] = Uncompared(_EMPTY_MAP)
 
     def is_alive(self, pid: int) -> bool:
         """The pid names a process that has not exited (a zombie has: it waits only to be reaped)."""

@@ -37,7 +37,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from operator import attrgetter
 from types import MappingProxyType
@@ -51,7 +51,7 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import EXITED_STATES, STOPPED_STATES, Snapshot, Uninspectable
+from ipctop.model import EXITED_STATES, STOPPED_STATES, Process, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -102,7 +102,9 @@ class Scanner:
     memories, which never change a result, are kept).  `kinds` (None: all) are the
     kinds of object wanted: without any POSIX kind, the maps of every process are not
     read.  `read_queue_files` reads each POSIX queue's file for QSIZE and NOTIFY_PID,
-    which sets the queue's atime and ctime (collectors/posix.py).
+    which sets the queue's atime and ctime (collectors/posix.py).  `ancestry` also
+    reads the listed processes' ancestors that hold nothing (Snapshot.ancestors): the
+    monitor's process tree is drawn with them.
 
     No process can freeze a scan: the scan runs in a thread of its own, watched.  When
     one read of one process has not returned after STALL_SECONDS (it waits in the
@@ -111,8 +113,9 @@ class Scanner:
     `uninspectable` as long as the read that got stuck has not returned."""
 
     def __init__(self, proc: ProcFS = LIVE, *, remember_quiet: bool = True, kinds: frozenset[str] | None = None,
-                 read_queue_files: bool = False) -> None:
+                 read_queue_files: bool = False, ancestry: bool = False) -> None:
         self.proc = proc
+        self.ancestry = ancestry
         self._remember_quiet = remember_quiet and proc.is_live
         self.posix = kinds is None or bool(kinds & set(POSIX_KINDS))
         self.read_queue_files = read_queue_files
@@ -218,12 +221,13 @@ class Scanner:
         # a process the previous scan listed that has died since but is not yet reaped holds nothing
         # now: it stays listed (as a zombie) until it is reaped, so that its exit is seen (diff.py)
         dropped = memo.records.result.keys() - interesting
-        infos, fresh_infos = _process_infos(proc, interesting | dropped, processes.boot_time(proc), memory,
-                                            others.namespace_of)
+        btime = processes.boot_time(proc)
+        infos, fresh_infos = _process_infos(proc, interesting | dropped, btime, memory, others.namespace_of)
         for pid in dropped:
             info = infos.get(pid)
             if info is not None and info.state not in EXITED_STATES:
                 del infos[pid]
+        ancestors = _ancestors(proc, infos, btime, memory, others.namespace_of) if self.ancestry else None
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
@@ -309,6 +313,7 @@ class Scanner:
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
             unread_waits=tuple(sorted(wait_scan.unread)),
+            **({"ancestors": ancestors} if ancestors is not None else {}),
             **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
 
@@ -411,6 +416,19 @@ def _process_infos(
         fresh.update(_check_parents(proc, infos, parent_moved, memory))
     proc.done()
     return infos, fresh
+
+
+def _ancestors(proc: ProcFS, infos: dict[int, processes.ProcessInfo], btime: float,
+               memory: quiet.ScanMemory | None, namespace_of: dict[int, int]) -> Mapping[int, Process]:
+    """The ancestors of the processes in `infos` that are not in it, up to pid 1: read as any process is
+    (a quiet one's facts are remembered, so a monitor reads again only those that ran)."""
+    found: dict[int, processes.ProcessInfo] = {}
+    wanted = {info.ppid for info in infos.values()} - infos.keys() - {0}
+    while wanted:
+        read, _fresh = _process_infos(proc, wanted, btime, memory, namespace_of)
+        found.update(read)
+        wanted = {info.ppid for info in read.values()} - infos.keys() - found.keys() - {0}
+    return MappingProxyType({pid: Process(*info) for pid, info in found.items()})
 
 
 def _refresh_due(proc: ProcFS, infos: dict[int, processes.ProcessInfo], due: set[int],

@@ -1,10 +1,12 @@
-"""The process tree: parents before children, siblings grouped under a parent outside the snapshot."""
+"""The process tree: parents before children, joined through the ancestors that hold nothing."""
 
 from __future__ import annotations
 
 from ipctop.model import Process
-from ipctop.proctree import process_tree
+from ipctop.proctree import TreeLine, process_tree
+from ipctop.snapshot import Scanner, take_snapshot
 from tests.support.fixture_snapshot import fixture_snapshot
+from tests.support.generations import three_generations
 
 
 def proc(pid: int, ppid: int) -> Process:
@@ -29,3 +31,35 @@ def test_siblings_of_an_unseen_parent_hang_under_a_group_line():
     assert [(line.pid, line.depth) for line in lines[shell + 1 : shell + 4]] == [(2101, 1), (2102, 1), (2103, 1)]
     assert lines[shell + 3].prefix == "└─ "
     assert {line.pid for line in lines if not line.is_group} == set(fixture_snapshot(0).processes)
+
+
+def test_ancestors_that_hold_nothing_join_a_process_to_its_listed_ancestor():
+    # 10 listed; 20 (holds nothing) under it; 30 and 31 listed under 20; 40 listed under 21 under 1, both
+    # holding nothing and with no listed ancestor: 40 starts a tree of its own, as before
+    processes = {p.pid: p for p in (proc(10, 1), proc(30, 20), proc(31, 20), proc(40, 21))}
+    ancestors = {p.pid: p for p in (proc(20, 10), proc(21, 1), proc(1, 0))}
+    lines = process_tree(processes, ancestors)
+    assert [(line.prefix + str(line.pid), line.is_group) for line in lines] == [
+        ("10", False),
+        ("└─ 20", True),
+        ("   ├─ 30", False),
+        ("   └─ 31", False),
+        ("40", False),
+    ]
+    assert process_tree(processes) == [  # without ancestors: 30 and 31 under a group line of their own
+        TreeLine(10, 0, ""), TreeLine(20, 0, "", is_group=True), TreeLine(30, 1, "├─ "), TreeLine(31, 1, "└─ "),
+        TreeLine(40, 0, ""),
+    ]
+
+
+def test_the_monitors_scan_reads_the_ancestors_between_real_holders():
+    with three_generations() as (top, middle, grandchild):
+        scanner = Scanner(ancestry=True)
+        snapshot = scanner.scan()
+        assert {top, grandchild} <= snapshot.processes.keys() and middle not in snapshot.processes
+        assert snapshot.ancestors[middle].ppid == top and snapshot.ancestors[middle].comm.startswith("python")
+        lines = {line.pid: line for line in process_tree(snapshot.processes, snapshot.ancestors)}
+        assert lines[middle].is_group and lines[middle].depth == lines[top].depth + 1
+        assert lines[grandchild].depth == lines[middle].depth + 1 and not lines[grandchild].is_group
+        assert scanner.scan().ancestors[middle].ppid == top  # again, from what the scanner remembers
+        assert middle not in take_snapshot().ancestors  # a one-off look reads no ancestors

@@ -71,7 +71,7 @@ class IpctopApp(App[int]):
         # the monitor's scanner remembers, and is told the pace of its scans
         self._scanner: Scanner | None = None
         if provider is None:
-            self._scanner = Scanner()
+            self._scanner = Scanner(ancestry=True)  # the process tree is drawn whole
             provider = self._scanner.scan
         self.feed = SnapshotFeed(provider, pids, uid, namespaces)
         self.state = MonitorState()

@@ -41,6 +41,7 @@ class BuiltRows(NamedTuple):
     folded: frozenset[str]
     demo_pids: frozenset[int]
     processes: Mapping[int, Process]
+    ancestors: Mapping[int, Process]  # the snapshot's: they make group lines of the tree
     rows: list[Row]
     at: dict[int, int]  # pid -> the index of its row
 
@@ -54,8 +55,8 @@ class TreeCell(Cell):
 
     __slots__ = ("name", "prefix")
 
-    def __init__(self, prefix: str, name: str, sort: object) -> None:
-        super().__init__(prefix + name, sort=sort)
+    def __init__(self, prefix: str, name: str, sort: object, role: Role = None) -> None:
+        super().__init__(prefix + name, sort=sort, role=role)
         self.prefix, self.name = printable(prefix), printable(name)  # cut apart when narrow: escaped apart too
 
     def sorting_by(self, sort: object) -> TreeCell:
@@ -208,7 +209,8 @@ class ProcessesPane(Pane):
             pid: process for pid, process in before.processes.items() if pid not in snapshot.processes
         }  # fmt: skip
         processes = {**snapshot.processes, **exited} if exited else snapshot.processes
-        lines = process_tree(processes)
+        ancestors = snapshot.ancestors
+        lines = process_tree(processes, ancestors)
         rows = []
         parents: list[str] = []  # the key of the latest row at each depth
         children: set[str] = set()
@@ -227,7 +229,7 @@ class ProcessesPane(Pane):
             if parent is not None:
                 children.add(parent)
             if line.is_group:
-                row = self._group_row(line.pid, order)
+                row = self._group_row(line.pid, order, line.prefix, ancestors.get(line.pid), state.now, parent)
             elif line.pid in exited:
                 assert before is not None
                 row = self._row(exited[line.pid], state, line.prefix, order, parent, gone_since=before.time)
@@ -247,7 +249,8 @@ class ProcessesPane(Pane):
 
     def _remember(self, snapshot: Snapshot, rows: list[Row], *, tree: bool) -> None:
         at = {row.obj.pid: index for index, row in enumerate(rows) if isinstance(row.obj, Process)}
-        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, snapshot.processes, rows, at)
+        self._last_built = BuiltRows(tree, frozenset(self.folded), self._demo_pids, snapshot.processes,
+                                     snapshot.ancestors, rows, at)
 
     def _patched(self, state: MonitorState, snapshot: Snapshot, demo_pids: frozenset[int]) -> list[Row] | None:
         """The rows last built with those of the processes that changed made again, when no process came,
@@ -263,6 +266,8 @@ class ProcessesPane(Pane):
         processes, before = snapshot.processes, built.processes
         if processes.keys() != before.keys():
             return None  # a process came or went (the order a scan lists them in is no matter)
+        if tree and snapshot.ancestors is not built.ancestors and snapshot.ancestors != built.ancestors:
+            return None  # a group line came, went or changed (an ancestor ran: its title, its parent)
         previous = state.previous
         if tree and previous is not None and previous.processes is not before \
                 and previous.processes.keys() != processes.keys():  # fmt: skip
@@ -353,18 +358,20 @@ class ProcessesPane(Pane):
         search = f"{' '.join(held)} {process.comm} {waiting or sleeps} {process.wchan}"
         return Row(f"p{process.pid}", process, cells, search=search, parent=parent, gone_since=gone_since)
 
-    def _group_row(self, ppid: int, order: int) -> Row:
+    def _group_row(self, ppid: int, order: int, prefix: str = "", ancestor: Process | None = None,
+                   now: float = 0.0, parent: str | None = None) -> Row:
+        """A parent that holds nothing, dimmed: by its name where the scan read it, else `(parent)`."""
         muted = Cell("", sort="", role="muted")
-        cells = (
-            Cell("(parent)", sort=order, role="muted"),
-            num(ppid, role="muted"),
-            muted,
-            muted,
-            muted,
-            Cell("", sort=-1),
-            muted,
-        )
-        return Row(f"g{ppid}", None, cells)
+        name = TreeCell(prefix, name_of(ancestor) if ancestor is not None else "(parent)", sort=order, role="muted")
+        user = state = command = muted
+        age = Cell("", sort=-1)
+        if ancestor is not None:
+            age = age_cell(ancestor.start_time, now)
+            user = Cell(ancestor.user, role="muted")
+            state = Cell(f"{ancestor.state} {wait_word(ancestor.wchan)}".strip(), role="muted")
+            command = Cell(ancestor.cmdline, role="muted")
+        cells = (name, num(ppid, role="muted"), user, state, muted, age, command)
+        return Row(f"g{ppid}", None, cells, parent=parent)
 
 
 def _with_order(row: Row, order: object) -> Row:
@@ -376,7 +383,7 @@ def _with_folded(row: Row, count: int) -> Row:
     """A folded row, its name followed by how many processes are folded under it: `[+3]`."""
     first = row.cells[0]
     if isinstance(first, TreeCell):
-        cell: Cell = TreeCell(first.prefix, f"{first.name} [+{count}]", sort=first.sort_key)
+        cell: Cell = TreeCell(first.prefix, f"{first.name} [+{count}]", sort=first.sort_key, role=first.role)
     else:
         cell = Cell(f"{first.plain} [+{count}]", sort=first.sort_key, role=first.role)
     return replace(row, cells=(cell, *row.cells[1:]))
