@@ -23,11 +23,13 @@ def _value(obj: PosixSem) -> str:
 
 
 def _waiters(obj: PosixSem) -> str:
-    """Threads seen asleep in sem_wait on it; glibc's own count where none was seen (a process ipctop may
-    not read), as `~N`."""
-    if obj.waiters or not obj.blocked:
-        return str(len(obj.waiters)) if obj.waiters or obj.blocked is not None else "?"
-    return f"~{obj.blocked}"
+    """Who is asleep in sem_wait on it (`python3[836]`), as a queue's waiters are named; where glibc counts
+    more than were seen (in processes ipctop may not read), `~N` more; `?` where neither is known."""
+    seen = ", ".join(f"{w.comm}[{w.pid}]" for w in obj.waiters)
+    unseen = (obj.blocked or 0) - len(obj.waiters)
+    if unseen > 0:
+        return f"{seen}, ~{unseen} more" if seen else f"~{unseen}"
+    return seen or ("-" if obj.blocked is not None else "?")
 
 
 def describe(obj: PosixSem, snapshot: Snapshot) -> DetailText:
@@ -67,8 +69,7 @@ KIND = ObjectKind(
     columns=(
         Column("name", "NAME", lambda o: o.name, shrink_to=14),
         Column("value", "VALUE", _value, numeric=True, sort=lambda o: -1 if o.value is None else o.value, width=6),
-        Column("waiters", "WAITERS", _waiters, numeric=True, sort=lambda o: len(o.waiters) or o.blocked or 0,
-               width=7),
+        Column("waiters", "WAITERS", _waiters, sort=lambda o: len(o.waiters) or o.blocked or 0, shrink_to=16),
         Column("owner", "OWNER", lambda o: o.owner, priority=3, shrink_to=6),
         Column("perms", "PERMS", lambda o: perms_text(o.perms), width=9, priority=5),
         Column("status", "STATUS", lambda o: status_text(o.unlinked), priority=2),

@@ -4,6 +4,8 @@ in shared memory, read from each thread's system call and matched to the object 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from ipctop.kernel import posix
 from ipctop.render.waits import wait_words
@@ -34,6 +36,11 @@ def test_a_thread_in_sem_wait_waits_on_its_semaphore(posix_name, holders):
         sem = snapshot.psem[inode]
         assert [w.pid for w in sem.waiters] == [waiter.pid] and sem.blocked == 1  # seen, and glibc's count
         assert wait_words(snapshot.processes[waiter.pid].waits) == [f"futex on semaphore {name} (sem_wait)"]
+        # `ipctop list` names who waits, as for a queue (it said `1`: who it is took the JSON or the monitor)
+        listed = subprocess.run([sys.executable, "-m", "ipctop", "list", "--type", "psem"], capture_output=True,
+                                text=True, timeout=60).stdout
+        row = next(line for line in listed.splitlines() if line.startswith(f"{name} "))
+        assert row.split()[1:3] == ["0", f"{wait.comm}[{waiter.pid}]"], listed  # VALUE, WAITERS
         posix.sem_post(address)
         holders.end(waiter)
     finally:
