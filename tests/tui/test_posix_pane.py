@@ -14,7 +14,7 @@ from ipctop.tui.forms.posix_forms import PosixCreateForm, PosixReceiveForm, Posi
 from ipctop.tui.screens.detail import DetailScreen
 from tests.support.posix_names import PosixNames
 from tests.tui.action_helpers import Scope, confirmation, fill_and_submit, notified, open_form, scoped_app, select_row
-from tests.tui.helpers import cell_text, run_async, wait_for, wait_scans
+from tests.tui.helpers import cell_text, row_keys, run_async, wait_for, wait_scans
 
 
 class PosixScope(Scope):
@@ -147,3 +147,29 @@ async def test_readonly_hides_every_changing_key_of_the_pane(ipc_key, posix_name
             assert os.path.exists(posix.shm_path(name))
     finally:
         _unlink_all((posix.shm_unlink, name))
+
+
+@run_async
+async def test_named_objects_come_before_a_big_memfd(ipc_key, posix_name, holders):
+    """A browser holds hundreds of memfds; a program's own semaphore must not sort below them all
+    (the pane put memory first: every memfd before any semaphore)."""
+    name = posix_name()
+    memfd = os.memfd_create("ipctop-test-big")
+    try:
+        os.ftruncate(memfd, 1 << 20)
+        memfd_holder = holders.spawn("memfd-map", memfd, 1 << 20, pass_fds=(memfd,))
+        sem_holder = holders.spawn("psem-hold", name, 1)
+        scope = PosixScope(ipc_key, posix_name)
+        scope.pids.update((memfd_holder.pid, sem_holder.pid))
+        sem_inode = os.stat(posix.sem_path(name)).st_ino
+        memfd_inode = os.fstat(memfd).st_ino
+        app = scoped_app(scope)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_scans(pilot, 1)
+            app.main_screen.show_pane("posix")
+            await wait_for(pilot, lambda: {f"psem:{sem_inode}", f"memfd:{memfd_inode}"} <= set(row_keys(app, "posix")))
+            keys = row_keys(app, "posix")
+            assert keys.index(f"psem:{sem_inode}") < keys.index(f"memfd:{memfd_inode}")
+    finally:
+        os.close(memfd)
+        _unlink_all((posix.sem_unlink, name))

@@ -24,7 +24,9 @@ from ipctop.tui.rows import Cell, Column, ListCell, Row, num
 from ipctop.tui.state import MonitorState
 
 KIND_WORDS = {"pshm": "shm", "psem": "sem", "pmsg": "queue"}
-KIND_ORDER = {"shm": 0, "anon": 1, "memfd": 2, "sem": 3, "queue": 4}  # memory first, where the big ones are
+# the named objects first, each kind's largest first: a browser's hundreds of memfds come after a
+# program's own semaphores and queues, not before them
+KIND_ORDER = {"shm": 0, "sem": 1, "queue": 2, "anon": 3, "memfd": 4}
 
 
 def kind_word(kind: str, obj: Any) -> str:
