@@ -105,7 +105,7 @@ def list_json_bytes(env: dict[str, str]) -> int:
 def snapshot_vs_tools(world: World, repeat: int, tool_repeat: int, tools: dict[str, bool]) -> dict[str, Any]:
     from ipctop.snapshot import Scanner
 
-    monitor, full_reader = Scanner(), Scanner(remember_quiet=False)
+    monitor, full_reader = Scanner(ancestry=True), Scanner(remember_quiet=False)  # the monitor's, as the TUI makes it
     for _ in range(3):  # imports and caches, and the memory of quiet processes, as a running monitor has them
         monitor.scan()
         full_reader.scan()

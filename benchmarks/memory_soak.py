@@ -417,7 +417,7 @@ def trace(minutes: float, every: float, interval: float, workers: int) -> int:
     before = soak_objects()
     churn = Churn(workers)
     tracemalloc.start(1)
-    scanner, state = Scanner(), MonitorState()
+    scanner, state = Scanner(ancestry=True), MonitorState()  # as the TUI makes it
     feed = SnapshotFeed(scanner.scan)
     baseline: tracemalloc.Snapshot | None = None
     interrupted = None
