@@ -82,7 +82,7 @@ STALL_SECONDS = 2.0
 class Memory:
     """Everything a Scanner remembers between scans (see the module's docstring)."""
 
-    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix", "capacities")
+    __slots__ = ("quiet", "tables", "maps", "records", "namespaces", "waits", "posix", "capacities", "ancestors")
 
     def __init__(self, remember_quiet: bool, whole_view: bool = False, full_every: int = quiet.FULL_EVERY) -> None:
         self.quiet = quiet.ScanMemory(whole_view, full_every) if remember_quiet else None
@@ -93,6 +93,7 @@ class Memory:
         self.waits = waits.WaitMemory()
         self.posix = PosixMemo()
         self.capacities = ipcstate.QueueCapacities()
+        self.ancestors = AncestorMemo()
 
 
 class Scanner:
@@ -227,7 +228,9 @@ class Scanner:
             info = infos.get(pid)
             if info is not None and info.state not in EXITED_STATES:
                 del infos[pid]
-        ancestors = _ancestors(proc, infos, btime, memory, others.namespace_of) if self.ancestry else None
+        ancestors = None
+        if self.ancestry:
+            ancestors = memo.ancestors.of(_ancestors(proc, infos, btime, memory, others.namespace_of))
         comms = {pid: info.comm for pid, info in infos.items()}
         by_shmid, incomplete = maps_scan.by_shmid, maps_scan.incomplete
         vanished = {pid for pid in interesting if pid not in infos}
@@ -419,7 +422,7 @@ def _process_infos(
 
 
 def _ancestors(proc: ProcFS, infos: dict[int, processes.ProcessInfo], btime: float,
-               memory: quiet.ScanMemory | None, namespace_of: dict[int, int]) -> Mapping[int, Process]:
+               memory: quiet.ScanMemory | None, namespace_of: dict[int, int]) -> dict[int, processes.ProcessInfo]:
     """The ancestors of the processes in `infos` that are not in it, up to pid 1: read as any process is
     (a quiet one's facts are remembered, so a monitor reads again only those that ran)."""
     found: dict[int, processes.ProcessInfo] = {}
@@ -428,7 +431,37 @@ def _ancestors(proc: ProcFS, infos: dict[int, processes.ProcessInfo], btime: flo
         read, _fresh = _process_infos(proc, wanted, btime, memory, namespace_of)
         found.update(read)
         wanted = {info.ppid for info in read.values()} - infos.keys() - found.keys() - {0}
-    return MappingProxyType({pid: Process(*info) for pid, info in found.items()})
+    return found
+
+
+class AncestorMemo:
+    """The ancestors' records of the previous scan: a quiet ancestor's facts are the very object they
+    were, so its record is too, and a scan in which none changed hands on the very mapping (the
+    monitor's tree compares it by identity before it builds anything)."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[processes.ProcessInfo, Process]] = {}
+        self._last: Mapping[int, Process] = MappingProxyType({})
+
+    def of(self, found: dict[int, processes.ProcessInfo]) -> Mapping[int, Process]:
+        made = self._made
+        same = found.keys() == made.keys()
+        records = {}
+        for pid, info in found.items():
+            earlier = made.get(pid)
+            if earlier is not None and earlier[0] is info:
+                records[pid] = earlier[1]
+                continue
+            record = Process(*info)
+            if earlier is not None and earlier[1] == record:  # read again (it ran), and the same
+                record = earlier[1]
+            else:
+                same = False
+            records[pid] = record
+        self._made = {pid: (info, records[pid]) for pid, info in found.items()}
+        if not same:
+            self._last = MappingProxyType(records)
+        return self._last
 
 
 def _refresh_due(proc: ProcFS, infos: dict[int, processes.ProcessInfo], due: set[int],

@@ -61,5 +61,6 @@ def test_the_monitors_scan_reads_the_ancestors_between_real_holders():
         lines = {line.pid: line for line in process_tree(snapshot.processes, snapshot.ancestors)}
         assert lines[middle].is_group and lines[middle].depth == lines[top].depth + 1
         assert lines[grandchild].depth == lines[middle].depth + 1 and not lines[grandchild].is_group
-        assert scanner.scan().ancestors[middle].ppid == top  # again, from what the scanner remembers
+        again = scanner.scan().ancestors[middle]  # again, from what the scanner remembers: the very record
+        assert again is snapshot.ancestors[middle] and again.ppid == top
         assert middle not in take_snapshot().ancestors  # a one-off look reads no ancestors
