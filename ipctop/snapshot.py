@@ -37,12 +37,13 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 from types import MappingProxyType
 
 from ipctop import namespace_scan
+from ipctop.ancestors import AncestorMemo
 from ipctop.collectors import attachments, fds, ipcstate, processes, quiet, sysvipc, waits
 from ipctop.collectors.limits import read_limits
 from ipctop.collectors.mappings import MapsPass
@@ -51,7 +52,7 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import EXITED_STATES, STOPPED_STATES, Process, Snapshot, Uninspectable
+from ipctop.model import EXITED_STATES, STOPPED_STATES, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -432,36 +433,6 @@ def _ancestors(proc: ProcFS, infos: dict[int, processes.ProcessInfo], btime: flo
         found.update(read)
         wanted = {info.ppid for info in read.values()} - infos.keys() - found.keys() - {0}
     return found
-
-
-class AncestorMemo:
-    """The ancestors' records of the previous scan: a quiet ancestor's facts are the very object they
-    were, so its record is too, and a scan in which none changed hands on the very mapping (the
-    monitor's tree compares it by identity before it builds anything)."""
-
-    def __init__(self) -> None:
-        self._made: dict[int, tuple[processes.ProcessInfo, Process]] = {}
-        self._last: Mapping[int, Process] = MappingProxyType({})
-
-    def of(self, found: dict[int, processes.ProcessInfo]) -> Mapping[int, Process]:
-        made = self._made
-        same = found.keys() == made.keys()
-        records = {}
-        for pid, info in found.items():
-            earlier = made.get(pid)
-            if earlier is not None and earlier[0] is info:
-                records[pid] = earlier[1]
-                continue
-            record = Process(*info)
-            if earlier is not None and earlier[1] == record:  # read again (it ran), and the same
-                record = earlier[1]
-            else:
-                same = False
-            records[pid] = record
-        self._made = {pid: (info, records[pid]) for pid, info in found.items()}
-        if not same:
-            self._last = MappingProxyType(records)
-        return self._last
 
 
 def _refresh_due(proc: ProcFS, infos: dict[int, processes.ProcessInfo], due: set[int],
