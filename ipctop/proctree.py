@@ -2,11 +2,15 @@
 
 A process whose parent holds no IPC object would otherwise float apart from the
 others.  Where the monitor knows the ancestors that hold nothing
-(Snapshot.ancestors), those between a process and its nearest listed ancestor are
-drawn as group lines, so that a Chromium renderer stays under its zygote under the
-browser.  A process with no listed ancestor starts a tree of its own; when two or
-more such share a parent, that parent is a group line above them, so that siblings
-which inherited pipes from it (a shell pipeline) stay together.
+(Snapshot.ancestors), an ancestor is a group line, by its name, where the branches
+of two listed processes meet (a shell that ran two pipelines), and on the way up from
+a listed process or such a line to the nearest listed process above it (a Chromium
+renderer under its zygote under the browser).  A group line with no listed process
+above it heads a tree of its own, so that the tree is no deeper than its listed
+processes make it.  Without them (a one-off look), a process whose
+parent is not listed starts a tree of its own; when two or more such share a parent,
+that parent is a group line above them, so that siblings which inherited pipes from
+it (a shell pipeline) stay together.
 Pure: no textual.
 """
 
@@ -30,17 +34,38 @@ class TreeLine:
 
 
 def connecting(processes: Mapping[int, Process], ancestors: Mapping[int, Process]) -> dict[int, int]:
-    """The ancestors (pid -> their ppid) that stand between a process and its nearest listed ancestor."""
-    joining: dict[int, int] = {}
-    for process in processes.values():
+    """The ancestors to draw (pid -> their ppid): where the branches of listed processes meet (a shell
+    that ran two pipelines, init), and each one on the way up from a listed process or a meeting point
+    to the nearest listed process above it (a Chromium zygote).  A meeting point with no listed
+    process above it heads a tree of its own, and a listed process with none above it starts one:
+    init, a login shell and the shells it ran do not make every tree deeper than before."""
+    leads: dict[int, set[int]] = {}  # an ancestor -> its children that lead down to a listed process
+    for pid, process in processes.items():
+        child, parent, seen = pid, process.ppid, set()
+        while parent in ancestors and parent not in processes and parent not in seen:
+            seen.add(parent)
+            below = leads.setdefault(parent, set())
+            if child in below:
+                break  # the way up from here was walked from another listed process
+            below.add(child)
+            child, parent = parent, ancestors[parent].ppid
+    meeting = {ancestor for ancestor, below in leads.items() if len(below) > 1}
+    drawn = dict.fromkeys(meeting, HEADS_A_TREE)
+    starts = [(pid, process.ppid) for pid, process in processes.items()]
+    starts += [(pid, ancestors[pid].ppid) for pid in meeting]
+    for pid, parent in starts:
         chain: list[int] = []
-        parent = process.ppid
-        while parent not in processes and parent not in joining and parent in ancestors and parent not in chain:
+        while parent in ancestors and parent not in processes and parent not in chain and parent != pid:
             chain.append(parent)
             parent = ancestors[parent].ppid
-        if chain and (parent in processes or parent in joining) and parent not in chain:
-            joining.update((ancestor, ancestors[ancestor].ppid) for ancestor in chain)
-    return joining
+        if parent in processes:
+            if pid in meeting:
+                drawn[pid] = ancestors[pid].ppid
+            drawn.update((ancestor, ancestors[ancestor].ppid) for ancestor in chain)
+    return drawn
+
+
+HEADS_A_TREE = -1  # the parent `connecting` gives a meeting point with no listed process above it
 
 
 def process_tree(processes: Mapping[int, Process], ancestors: Mapping[int, Process] = _NONE) -> list[TreeLine]:

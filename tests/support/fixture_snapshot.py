@@ -10,6 +10,8 @@ the kernel; every value is chosen, so the pictures are the same on any machine
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from ipctop.model import (
     Attacher,
     Fifo,
@@ -75,6 +77,14 @@ WAITS = {
     6002: ("semtimedop", "sem", 2, "sem 1 op -1", ""),
 }
 PARENTS_ALIVE = (1, 1000, 2100, 4000)
+# The parents above that hold nothing, as the monitor's scanner reads them (Snapshot.ancestors): alice's
+# login shell and the two shells it ran pipelines from, under init.
+ANCESTORS = {
+    1: (0, "systemd", "/sbin/init", 0, "S", "ep_poll", 86400 * 9),
+    1000: (1, "bash", "-bash", 1000, "S", "do_wait", 7200),
+    2100: (1000, "bash", "bash", 1000, "S", "do_wait", 300),
+    4000: (1000, "bash", "bash", 1000, "S", "do_wait", 90),
+}
 EXITS_AT = {8500: 6}  # pid -> first scan it is gone from
 
 
@@ -216,7 +226,15 @@ def fixture_snapshot(scan: int) -> Snapshot:
         limits=LIMITS,
         uninspectable=(Uninspectable(412, "permission denied"), Uninspectable(977, "permission denied")),
         live_pids=frozenset(processes) | frozenset(PARENTS_ALIVE),
+        ancestors=ANCESTORS_RECORDS,
     )
+
+
+ANCESTORS_RECORDS = MappingProxyType({
+    pid: Process(pid=pid, ppid=ppid, comm=comm, cmdline=cmdline, uid=uid, user=USERS[uid], state=state, wchan=wchan,
+                 start_time=T0 - started, ipc_ns=NS)
+    for pid, (ppid, comm, cmdline, uid, state, wchan, started) in ANCESTORS.items()
+})  # fmt: skip
 
 
 def fixture_snapshots() -> list[Snapshot]:

@@ -26,6 +26,8 @@ here touches the kernel; every value is chosen (given TZ=UTC for the clock times
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from ipctop.frozen import replace
 from ipctop.model import (
     Attacher,
@@ -79,6 +81,16 @@ PROCESSES = {
     2802: (1, "php-fpm8.2", "php-fpm: pool www", 33, "S", "do_epoll_wait", 3 * 3600),
     9101: (9000, "postgres", "postgres", 999, "S", "do_epoll_wait", 86400),
     9102: (9101, "postgres", "postgres: checkpointer", 999, "S", "do_epoll_wait", 86400),
+}  # fmt: skip
+# The parents above that hold nothing, as the monitor's scanner reads them (Snapshot.ancestors), as in the
+# base fixture: the backup's shell under cron, the build user's shell, alice's second shell, the container's shim.
+ANCESTORS = {
+    2299: (1, "cron", "/usr/sbin/cron -f", 0, "S", "hrtimer_nanosleep", 86400 * 9),
+    2300: (2299, "sh", "/bin/sh -c /usr/local/bin/backup", 0, "S", "do_wait", 240),
+    2399: (1, "bash", "-bash", 1001, "S", "do_wait", 600),
+    1200: (1000, "bash", "bash", 1000, "S", "do_wait", 3000),
+    9000: (1, "containerd-shim", "/usr/bin/containerd-shim-runc-v2 -namespace moby -id 3f2a1b4c5d6e", 0, "S",
+           "futex_wait_queue", 86400),
 }  # fmt: skip
 CONNECTS_AT = {3012: 5}  # pid -> first scan it is in (a client connecting: it attaches the buffers)
 POSTGRES = (3001, 3002, 3003, 3004, 3005, 3010, 3011, 3012)  # the host's server, postmaster first
@@ -266,6 +278,14 @@ def _processes(scan: int, pipes: dict[int, Pipe], held: dict[int, list[HeldObjec
     return result
 
 
+ANCESTORS_RECORDS = MappingProxyType({
+    **base.ANCESTORS_RECORDS,
+    **{pid: Process(pid=pid, ppid=ppid, comm=comm, cmdline=cmdline, uid=uid, user=USERS[uid], state=state,
+                    wchan=wchan, start_time=T0 - started, ipc_ns=base.NS)
+       for pid, (ppid, comm, cmdline, uid, state, wchan, started) in ANCESTORS.items()},
+})  # fmt: skip
+
+
 def world_snapshot(scan: int) -> Snapshot:
     snapshot = base.fixture_snapshot(scan)
     postgres = tuple(pid for pid in POSTGRES if _here(pid, scan))
@@ -303,7 +323,8 @@ def world_snapshot(scan: int) -> Snapshot:
         limits=LIMITS,
         namespaces=(host, container),
         uninspectable=(),
-        live_pids=snapshot.live_pids | frozenset(extra) | {1200, 2300, 2399, 9000},
+        live_pids=snapshot.live_pids | frozenset(extra) | frozenset(ANCESTORS),
+        ancestors=ANCESTORS_RECORDS,
     )
 
 
