@@ -16,9 +16,7 @@ from ipctop.model import Process
 
 
 class AncestorMemo:
-    """The ancestors' records of the previous scan: a quiet ancestor's facts are the very object they
-    were, so its record is too, and a scan in which none changed hands on the very mapping (the
-    monitor's tree compares it by identity before it builds anything)."""
+    """The ancestors' records of the previous scan, and the mapping handed on (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._made: dict[int, tuple[ProcessInfo, Process]] = {}

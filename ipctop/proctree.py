@@ -23,6 +23,7 @@ from types import MappingProxyType
 from ipctop.model import Process
 
 _NONE: Mapping[int, Process] = MappingProxyType({})
+HEADS_A_TREE = -1  # the parent `connecting` gives a meeting point with no listed process above it
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,6 @@ def connecting(processes: Mapping[int, Process], ancestors: Mapping[int, Process
                 drawn[pid] = ancestors[pid].ppid
             drawn.update((ancestor, ancestors[ancestor].ppid) for ancestor in chain)
     return drawn
-
-
-HEADS_A_TREE = -1  # the parent `connecting` gives a meeting point with no listed process above it
 
 
 def process_tree(processes: Mapping[int, Process], ancestors: Mapping[int, Process] = _NONE) -> list[TreeLine]:
