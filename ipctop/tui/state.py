@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ipctop.diff import Event, diff
+from ipctop.diff import Event, EventKind, diff
 from ipctop.history import QueueHistory
 from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
@@ -37,9 +37,48 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
+    """One line of the event log: an event, or the same change to one object by several processes
+    in one scan (`also`: the others, in the diff's order), told once."""
+
     seq: int  # increasing: the events pane sorts newest first by it
     event: Event
-    who: str = ""  # the event's process as `comm[pid]`, named while it could still be seen
+    who: str = ""  # its processes (`processes_named`), named while they could still be seen
+    also: tuple[Event, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.also)
+
+    @property
+    def detail(self) -> str:
+        """The event's detail; of a group, each different detail once (`; `-separated)."""
+        details = dict.fromkeys(e.detail for e in (self.event, *self.also) if e.detail)
+        return "; ".join(details)
+
+
+# Changes that one process makes to an object: when a pool of workers starts or ends, each of them
+# attaches, maps or closes the same objects in the same scan (an nginx reload: five workers and three
+# zones, thirty lines), and the log tells each object's change once, with every process named.
+GROUPED_KINDS = frozenset({EventKind.ATTACHED, EventKind.DETACHED, EventKind.END_OPENED, EventKind.END_CLOSED,
+                           EventKind.OPENED, EventKind.CLOSED, EventKind.MAPPED, EventKind.UNMAPPED})
+
+
+def grouped(events: tuple[Event, ...]) -> list[list[Event]]:
+    """The events of one scan, those of GROUPED_KINDS joined by change and object, each group where its
+    first event was."""
+    groups: list[list[Event]] = []
+    by_change: dict[tuple[EventKind, str, int, int], list[Event]] = {}
+    for event in events:
+        if event.kind not in GROUPED_KINDS:
+            groups.append([event])
+            continue
+        key = (event.kind, event.object_kind, event.object_id, event.ipc_ns)
+        group = by_change.get(key)
+        if group is None:
+            group = by_change[key] = []
+            groups.append(group)
+        group.append(event)
+    return groups
 
 
 def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
@@ -51,6 +90,17 @@ def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
         if snapshot is not None and pid in snapshot.known_processes:
             return label(pid, snapshot.known_processes)
     return f"[{pid}]"
+
+
+def processes_named(pids: list[int | None], *snapshots: Snapshot | None) -> str:
+    """Processes as `process_name` names them, those of one name together: `nginx: worker
+    process[19035,19036], nginx: cache loader process[19039]`; '' for none."""
+    by_name: dict[str, list[str]] = {}
+    for pid in dict.fromkeys(pid for pid in pids if pid):
+        assert pid is not None
+        named = process_name(pid, *snapshots)
+        by_name.setdefault(named[: -len(f"[{pid}]")], []).append(str(pid))
+    return ", ".join(f"{name}[{','.join(group)}]" for name, group in by_name.items())
 
 
 class SnapshotFeed:
@@ -115,10 +165,11 @@ class MonitorState:
             self.timeline.seed(update.snapshot)
         self.timeline.record(update.events)
         self.history.record(update.snapshot)
-        for event in update.events:
+        for first, *others in grouped(update.events):
             self._seq += 1
-            who = process_name(event.pid, update.snapshot, previous)  # an exited process is in the previous one
-            self.events.append(LoggedEvent(self._seq, event, who))
+            # an exited process is named from the previous snapshot
+            who = processes_named([e.pid for e in (first, *others)], update.snapshot, previous)
+            self.events.append(LoggedEvent(self._seq, first, who, tuple(others)))
         self.scans += 1
 
     @property

@@ -81,11 +81,17 @@ def _pmsg_receive(args: list[str]) -> None:
 
 
 def _anon_fork(args: list[str]) -> None:
-    """SIZE: map shared anonymous memory, write to it, fork a child that keeps it; prints the child's pid
-    and the address."""
+    """SIZE [CHILDREN]: map shared anonymous memory, write to it, fork CHILDREN (1) children that keep it;
+    prints the children's pids (`,`-separated) and the address."""
     area = mmap.mmap(-1, int(args[0]), flags=mmap.MAP_SHARED)
     area[:5] = b"hello"
     _kept.append(area)
+    children = [_keeper() for _ in range(int(args[1]) if len(args) > 1 else 1)]
+    _ready(f"{','.join(map(str, children))} {_address(area):#x}")
+
+
+def _keeper() -> int:
+    """A forked child that keeps what its parent mapped until it is ended or its parent dies; its pid."""
     child = os.fork()
     if child == 0:
         import __main__
@@ -98,7 +104,7 @@ def _anon_fork(args: list[str]) -> None:
             os._exit(0)
         while True:
             signal.pause()
-    _ready(f"{child} {_address(area):#x}")
+    return child
 
 
 def _memfd_map(args: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Pane 6: the log of what the diff saw between scans, newest first."""
+"""Pane 6: the log of what the diff saw between scans, newest first; the same change to one object by
+several processes in one scan is one line (`mapped ×5`), naming them all."""
 
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ class EventsPane(Pane):
         event = logged.event
         cells = (
             Cell(time.strftime("%H:%M:%S", time.localtime(event.time)), sort=logged.seq),
-            Cell(event.kind.value, role=KIND_ROLES.get(event.kind)),
+            Cell(event.kind.value + (f" ×{logged.count}" if logged.count > 1 else ""), role=KIND_ROLES.get(event.kind)),
             Cell(event.object_label, sort=(event.object_kind, event.object_id)),
             Cell(logged.who, sort=event.pid or 0),
-            Cell(event.detail),
+            Cell(logged.detail),
         )
         return Row(f"e{logged.seq}", event, cells)
