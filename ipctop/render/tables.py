@@ -31,7 +31,7 @@ GAP = 2  # spaces between columns
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """Processes in a cell: `a[1],b[2]`, cut to `a[1] +1`, or named `short`ly where that lets one be read."""
+    """Processes in a cell: `a[1], b[2]`, cut to `a[1] +1`, or named `short`ly where that lets one be read."""
 
     items: tuple[str, ...]
     short: tuple[str, ...]
@@ -49,12 +49,12 @@ class Col:
 
 
 def _text(cell: Cell) -> str:
-    return ",".join(cell.items) if isinstance(cell, Listed) else str(cell)
+    return ", ".join(cell.items) if isinstance(cell, Listed) else str(cell)
 
 
 def _fitted(cell: Cell, width: int) -> str:
     if isinstance(cell, Listed):
-        return fit_list(cell.items, width, separator=",", short=cell.short)
+        return fit_list(cell.items, width, short=cell.short)
     return ellipsize(str(cell), width)
 
 
