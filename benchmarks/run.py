@@ -94,13 +94,14 @@ def faster_or_slower(reference: float, mine: float) -> str:
     return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
 
 
-def verdict_under(value: float, limit: float, unit: str = "ms", scale: float = 1000) -> str:
+def verdict_under(value: float, limit: float, unit: str = "ms", scale: float = 1000, digits: int = 0) -> str:
+    """`digits`: after the point, for a miss in small units (0.08 points of a CPU, not `0 points`)."""
     if value != value:
         return "not measured"
     if value <= limit:
         return "met"
     over = (value - limit) * scale
-    return f"MISSED by {over:.0f} {unit} ({100 * (value - limit) / limit:.0f}%)"
+    return f"MISSED by {over:.{digits}f} {unit} ({100 * (value - limit) / limit:.0f}%)"
 
 
 def snapshot_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> None:
@@ -170,14 +171,14 @@ def cpu_rows(table: Table, world: str, data: dict[str, Any], judged: bool) -> No
         over = data.get("slow_seconds", data["seconds"])
         table.add(f"[{world}] monitor CPU at 10 s over {over:.0f} s", f"{slow:.2f}%", "", "",
                   "<= 0.2%" if judged else "(default world only)",
-                  (verdict_under(slow, 0.2, "points", 1) if judged else ""))
+                  (verdict_under(slow, 0.2, "points", 1, digits=2) if judged else ""))
     table.add(f"[{world}] monitor peak RSS under tmux", f"{data['ipctop_peak_rss_mb']:.0f} MB")
 
 
 def fast_cpu_rows(table: Table, world: str, data: dict[str, Any]) -> None:
     cpu = data["cpu_percent"]
     table.add(f"[{world}] monitor CPU at -d {data['interval']} over {data['seconds']:.0f} s, alone", f"{cpu:.1f}%",
-              "", "", f"<= {HOARDER_CPU:.0f}% of a core", verdict_under(cpu, HOARDER_CPU, "points", 1))
+              "", "", f"<= {HOARDER_CPU:.0f}% of a core", verdict_under(cpu, HOARDER_CPU, "points", 1, digits=1))
     table.add(f"[{world}] its peak RSS", f"{data['peak_rss_mb']:.0f} MB")
 
 
