@@ -52,6 +52,7 @@ def parse_speed(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from ipctop.demos import catalog
 
+    speed = parse_speed(args.speed)  # a bad value is refused even where it would not be used
     if args.name == "list":
         width = max(len(name) for name in catalog.NAMES)
         for info in catalog.DEMOS:
@@ -61,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
     info = catalog.find(args.name)
     if info is None:
         raise UsageError(f"no demo is named {args.name!r}; the demos are: {', '.join(catalog.NAMES)}")
-    speed = parse_speed(args.speed)
     refuse_if_readonly(args, "ipctop demo")
     return _run_demo(info, speed, args.step)
 

@@ -39,8 +39,9 @@ _TAKES_VALUE = frozenset({"-d", "--delay", "-p", "--pid", "-u", "--user", "--ns"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse's own errors, escaped like every other error line (an argument may hold a newline);
-    its help laid out without importing shutil (`HelpFormatter`)."""
+    """argparse's own errors as one line, as every other error is (`ipctop msg send: the following
+    arguments are required: ID, TEXT; see ipctop msg send --help`), escaped (an argument may hold a
+    newline); its help laid out without importing shutil (`HelpFormatter`)."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         kwargs.setdefault("formatter_class", HelpFormatter)
@@ -49,8 +50,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[no-untyped-def]
         from ipctop.render.escape import printable
 
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+        self.exit(2, f"{self.prog}: {printable(message)}; see {self.prog} --help\n")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -89,6 +89,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     named = _command_module(argv) if argv is not None else None
     for name in [named] if named is not None else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers, common)
+    return parser
+
+
+def _parser_of(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `argv` names: `ipctop msg send`'s for `msg send 1 a b`."""
+    for token in argv:
+        commands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if commands is None:
+            break
+        if token in commands.choices:
+            parser = commands.choices[token]
     return parser
 
 
@@ -147,7 +158,10 @@ def _misplaced_option(options: Sequence[str], command: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     parser = build_parser(given)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse would name the main parser, though these are left over from the command's (`ipctop list --foo`)
+        _parser_of(parser, given).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "readonly"):
         args.readonly = False
     if not hasattr(args, "ns"):

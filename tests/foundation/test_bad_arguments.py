@@ -37,6 +37,7 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     (["clean", "--user", "a\0b"], "--user: no user is named 'a\\x00b'"),
     (["restore", "/nonexistent/a\nb.json"], "cannot read /nonexistent/a\\nb.json: No such file or directory"),
     (["list", "extra\nargument"], "unrecognized arguments: extra\\nargument"),
+    (["demo", "--speed", "abc"], "--speed: 'abc' is not a number from 0.1 to 10"),  # it listed the demos
 ])  # fmt: skip
 def test_one_line_naming_the_problem(argv, says):
     code, out, err = run_cli(*argv)
@@ -67,3 +68,15 @@ def test_a_monitors_option_before_a_command_that_does_not_take_it_is_refused_and
     finally:
         with contextlib.suppress(Exception):
             sysv.shm_remove(sysv.shmget(key, 0, 0))
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["list", "--foo"], "ipctop list: unrecognized arguments: --foo; see ipctop list --help"),
+    (["-p", "1", "list", "--x"], "ipctop list: unrecognized arguments: --x; see ipctop list --help"),
+    (["msg", "send", "1", "a", "b"], "ipctop msg send: unrecognized arguments: b; see ipctop msg send --help"),
+    (["msg", "send"], "ipctop msg send: the following arguments are required: ID, TEXT; see ipctop msg send --help"),
+    (["--bogus"], "ipctop: unrecognized arguments: --bogus; see ipctop --help"),
+])  # fmt: skip
+def test_argparse_errors_are_one_line_naming_the_command(argv, line):
+    """argparse printed its usage, then an error naming `ipctop` for an option of `ipctop list`."""
+    assert run_cli(*argv) == (2, "", line + "\n")
