@@ -38,7 +38,8 @@ class Update:
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
     """One line of the event log: an event, or the same change to one object by several processes
-    in one scan (`also`: the others, in the diff's order), told once."""
+    in one scan, or the exits of several processes of one comm (`also`: the others, in the diff's
+    order), told once."""
 
     seq: int  # increasing: the events pane sorts newest first by it
     event: Event
@@ -50,6 +51,13 @@ class LoggedEvent:
         return 1 + len(self.also)
 
     @property
+    def object_label(self) -> str:
+        """The event's object; `4 processes` for the exits of four."""
+        if self.also and self.event.kind is EventKind.PROCESS_EXITED:
+            return f"{self.count} processes"
+        return self.event.object_label
+
+    @property
     def detail(self) -> str:
         """The event's detail; of a group, each different detail once (`; `-separated)."""
         details = dict.fromkeys(e.detail for e in (self.event, *self.also) if e.detail)
@@ -58,21 +66,25 @@ class LoggedEvent:
 
 # Changes that one process makes to an object: when a pool of workers starts or ends, each of them
 # attaches, maps or closes the same objects in the same scan (an nginx reload: five workers and three
-# zones, thirty lines), and the log tells each object's change once, with every process named.
+# zones, thirty lines), and the log tells each object's change once, with every process named; the
+# workers' exits are one line too.
 GROUPED_KINDS = frozenset({EventKind.ATTACHED, EventKind.DETACHED, EventKind.END_OPENED, EventKind.END_CLOSED,
                            EventKind.OPENED, EventKind.CLOSED, EventKind.MAPPED, EventKind.UNMAPPED})
 
 
 def grouped(events: tuple[Event, ...]) -> list[list[Event]]:
-    """The events of one scan, those of GROUPED_KINDS joined by change and object, each group where its
-    first event was."""
+    """The events of one scan, those of GROUPED_KINDS joined by change and object, and the exits of
+    processes by what they were (their comm, zombie or not); each group where its first event was."""
     groups: list[list[Event]] = []
-    by_change: dict[tuple[EventKind, str, int, int], list[Event]] = {}
+    by_change: dict[tuple[object, ...], list[Event]] = {}
     for event in events:
-        if event.kind not in GROUPED_KINDS:
+        if event.kind in GROUPED_KINDS:
+            key: tuple[object, ...] = (event.kind, event.object_kind, event.object_id, event.ipc_ns)
+        elif event.kind is EventKind.PROCESS_EXITED:
+            key = (event.kind, event.detail)
+        else:
             groups.append([event])
             continue
-        key = (event.kind, event.object_kind, event.object_id, event.ipc_ns)
         group = by_change.get(key)
         if group is None:
             group = by_change[key] = []

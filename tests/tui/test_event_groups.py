@@ -1,6 +1,6 @@
 """The event log tells the same change to one object by several processes in one scan once, naming each
 process: a pool of workers that maps a zone (an nginx reload, a PostgreSQL restart) is one line, not one
-per worker.  Real processes, real scans; the timeline keeps every process's own entry."""
+per worker, and their exits one line.  Real processes, real scans; the timeline keeps every process's own entry."""
 
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ def test_workers_mapping_one_zone_are_one_line(holders):
     state.apply(feed.next())
     [unmapped] = _logged(state, zone)[2:]
     assert unmapped.event.kind is EventKind.UNMAPPED and unmapped.count == 3
-    exits = [e for e in state.events if e.event.kind is EventKind.PROCESS_EXITED and e.event.pid in workers]
-    assert len(exits) == 3  # each process's end is its own line
+    [exits] = [e for e in state.events if e.event.kind is EventKind.PROCESS_EXITED and e.event.pid in workers]
+    assert sorted(e.pid for e in (exits.event, *exits.also)) == sorted(workers)  # one line: three zombies
+    assert exits.object_label == "3 processes" and exits.detail.endswith("a zombie until its parent reaps it")
 
     # the object's lifetime in its detail still has each process's own entry
     life = state.timeline.lifetime("memfd", zone)

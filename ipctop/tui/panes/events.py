@@ -43,7 +43,7 @@ class EventsPane(Pane):
         cells = (
             Cell(time.strftime("%H:%M:%S", time.localtime(event.time)), sort=logged.seq),
             Cell(event.kind.value + (f" ×{logged.count}" if logged.count > 1 else ""), role=KIND_ROLES.get(event.kind)),
-            Cell(event.object_label, sort=(event.object_kind, event.object_id)),
+            Cell(logged.object_label, sort=(event.object_kind, event.object_id)),
             Cell(logged.who, sort=event.pid or 0),
             Cell(logged.detail),
         )
