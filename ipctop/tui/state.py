@@ -22,7 +22,7 @@ from ipctop.history import QueueHistory
 from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
 from ipctop.query import filter_snapshot, namespaces_named
-from ipctop.render.procinfo import label
+from ipctop.render.procinfo import brief_label, label
 from ipctop.timeline import Timeline
 
 SnapshotProvider = Callable[[], Snapshot]
@@ -93,26 +93,35 @@ def grouped(events: tuple[Event, ...]) -> list[list[Event]]:
     return groups
 
 
-def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
+def process_name(pid: int | None, *snapshots: Snapshot | None, brief: bool = False) -> str:
     """`name[pid]` (ipctop/render/procinfo.py) from the first snapshot that knows the process,
-    `[pid]` if none does, '' for no pid."""
+    `[pid]` if none does, '' for no pid; `brief`: `comm[pid]`."""
     if not pid:
         return ""
     for snapshot in snapshots:
         if snapshot is not None and pid in snapshot.known_processes:
-            return label(pid, snapshot.known_processes)
+            return (brief_label if brief else label)(pid, snapshot.known_processes)
     return f"[{pid}]"
 
 
 def processes_named(pids: list[int | None], *snapshots: Snapshot | None) -> str:
-    """Processes as `process_name` names them, those of one name together: `nginx: worker
-    process[19035,19036], nginx: cache loader process[19039]`; '' for none."""
-    by_name: dict[str, list[str]] = {}
-    for pid in dict.fromkeys(pid for pid in pids if pid):
-        assert pid is not None
-        named = process_name(pid, *snapshots)
-        by_name.setdefault(named[: -len(f"[{pid}]")], []).append(str(pid))
+    """Processes as `process_name` names them, those of one name together (`nginx: worker
+    process[19035,19036,19037]`); where they have several names, by comm, which is shorter and
+    still names every pid (`postgres[3012,3013,3014]` for a client backend and two parallel
+    workers); '' for none."""
+    unique = [pid for pid in dict.fromkeys(pids) if pid]
+    by_name = _by_name(unique, snapshots, brief=False)
+    if len(by_name) > 1:
+        by_name = _by_name(unique, snapshots, brief=True)
     return ", ".join(f"{name}[{','.join(group)}]" for name, group in by_name.items())
+
+
+def _by_name(pids: list[int], snapshots: tuple[Snapshot | None, ...], brief: bool) -> dict[str, list[str]]:
+    by_name: dict[str, list[str]] = {}
+    for pid in pids:
+        named = process_name(pid, *snapshots, brief=brief)
+        by_name.setdefault(named[: -len(f"[{pid}]")], []).append(str(pid))
+    return by_name
 
 
 class SnapshotFeed:

@@ -5,7 +5,8 @@ with the work of a real server on top, System V and the modern half alike.
   autovacuum launcher and client backends all attach its 56-byte System V segment (segment 3,
   key 0x0052e2c1: port 5432), and map its ~143 MB buffer pool, shared anonymous memory
   (`/dev/zero (deleted)`, inherited across fork), and its dynamic shared memory control segment
-  `/dev/shm/PostgreSQL.NNNN` (a client connects during the scans: it attaches and maps them all);
+  `/dev/shm/PostgreSQL.NNNN` (a client connects during the scans, as two parallel workers of a
+  query start: each attaches and maps them all);
 - a Python multiprocessing job (`python3 train.py`, a resource tracker and two spawned workers):
   `/dev/shm/psm_…` shared memory, and a `sem.mp-…` semaphore at 0 with a worker asleep in sem_wait;
 - a frame producer that passed a memfd to a viewer (both map it, each with an fd on it);
@@ -60,6 +61,8 @@ PROCESSES = {
     3010: (3001, "postgres", "postgres: shop shop 10.0.0.7(51234) idle", 999, "S", "do_epoll_wait", 5400),
     3011: (3001, "postgres", "postgres: shop shop 10.0.0.8(40112) SELECT", 999, "R", "", 3300),
     3012: (3001, "postgres", "postgres: report shop 10.0.0.9(35544) idle", 999, "S", "do_epoll_wait", 6),
+    3013: (3001, "postgres", "postgres: parallel worker for PID 3011", 999, "R", "", 1),
+    3014: (3001, "postgres", "postgres: parallel worker for PID 3011", 999, "R", "", 1),
     2301: (2300, "tar", "tar cf - /srv", 0, "S", "pipe_write", 240),
     2302: (2300, "gzip", "gzip -6", 0, "S", "pipe_write", 240),
     2303: (2300, "ssh", "ssh backup@vault cat > srv.tar.gz", 0, "S", "do_sys_poll", 240),
@@ -92,8 +95,10 @@ ANCESTORS = {
     9000: (1, "containerd-shim", "/usr/bin/containerd-shim-runc-v2 -namespace moby -id 3f2a1b4c5d6e", 0, "S",
            "futex_wait_queue", 86400),
 }  # fmt: skip
-CONNECTS_AT = {3012: 5}  # pid -> first scan it is in (a client connecting: it attaches the buffers)
-POSTGRES = (3001, 3002, 3003, 3004, 3005, 3010, 3011, 3012)  # the host's server, postmaster first
+# pid -> first scan it is in: a client connecting, and two parallel workers of a query, in the same scan;
+# each attaches and maps the buffers (the event log tells each change once: `attached ×3`)
+CONNECTS_AT = {3012: 5, 3013: 5, 3014: 5}
+POSTGRES = (3001, 3002, 3003, 3004, 3005, 3010, 3011, 3012, 3013, 3014)  # the host's server, postmaster first
 BUFFERS = POSTGRES[2:]  # attached to the base fixture's segment 3 besides 3001, 3002
 BACKUP, COMPRESSED, JOBSERVER = 60001, 60002, 60003
 

@@ -5,9 +5,12 @@ per worker, and their exits one line.  Real processes, real scans; the timeline 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 
 from ipctop.diff import EventKind
+from ipctop.render.procinfo import name_of
 from ipctop.snapshot import Scanner
 from ipctop.tui.state import LoggedEvent, MonitorState, SnapshotFeed, processes_named
 from tests.support.holders import wait_until
@@ -61,10 +64,32 @@ def test_workers_mapping_one_zone_are_one_line(holders):
     assert sorted(entry.pid for entry in life if entry.what == "unmapped") == sorted(workers)
 
 
-def test_processes_named_by_name_then_pid():
-    scanner = Scanner()
-    snapshot = scanner.scan()
-    me = os.getpid()
-    assert processes_named([None, 0]) == ""
-    assert processes_named([me, me]) == processes_named([me])
-    assert processes_named([4_194_304 + 1], snapshot) == "[4194305]"  # above pid_max: known to no snapshot
+def test_processes_named_by_name_then_pid(holders):
+    """One name: the whole name (`nginx: worker process[…]`); several: the comm, every pid still named."""
+    parent = holders.spawn("anon-fork", 4096, 1)
+    worker = int(parent.ready.split()[1])
+    read_end, write_end = os.pipe()
+    # a program that sets a title, as nginx and PostgreSQL do: its comm stays `sleep`
+    titled = subprocess.Popen(["worker: titled", "60"], executable=shutil.which("sleep"), stdout=write_end)
+    try:
+        os.close(write_end)
+        wait_until(lambda: _comm(titled.pid) == "sleep")
+        snapshot = Scanner().scan()
+        processes = snapshot.known_processes
+        assert name_of(processes[titled.pid]).startswith("worker: titled")
+        assert processes_named([parent.pid, worker], snapshot) == \
+            f"{name_of(processes[parent.pid])}[{parent.pid},{worker}]"
+        assert processes_named([parent.pid, titled.pid, worker], snapshot) == \
+            f"{processes[parent.pid].comm}[{parent.pid},{worker}], sleep[{titled.pid}]"
+        assert processes_named([None, 0]) == ""
+        assert processes_named([parent.pid, parent.pid], snapshot) == processes_named([parent.pid], snapshot)
+        assert processes_named([4_194_304 + 1], snapshot) == "[4194305]"  # above pid_max: known to no snapshot
+    finally:
+        titled.kill()
+        titled.wait()
+        os.close(read_end)
+
+
+def _comm(pid: int) -> str:
+    with open(f"/proc/{pid}/comm") as comm:
+        return comm.read().strip()
