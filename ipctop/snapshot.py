@@ -123,6 +123,7 @@ class Scanner:
         self.read_queue_files = read_queue_files
         self._lock = threading.Lock()
         self._whole_view = self._remember_quiet and proc.shows_every_process()
+        self._hidden_note = proc.hidden_note()  # how /proc is mounted: read once
         self._full_every = quiet.FULL_EVERY
         self.memory = self._new_memory()
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
@@ -316,6 +317,7 @@ class Scanner:
             live_pids=frozenset(all_pids).difference(exited),
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
+            hidden_note=self._hidden_note,
             unread_waits=tuple(sorted(wait_scan.unread)),
             **({"ancestors": ancestors} if ancestors is not None else {}),
             **(_posix_fields(posix_records) if posix_records is not None else {}),

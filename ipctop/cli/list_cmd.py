@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     if snapshot.uninspectable:
         sentence = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0)
         blocks.append(prose(sentence))
+    if snapshot.hidden_note:
+        blocks.append(prose(snapshot.hidden_note))
     if snapshot.namespace_note:
         blocks.append(prose(snapshot.namespace_note))
     uninspected = set(snapshot.uninspectable_pids)

@@ -32,6 +32,7 @@ _DENIED_ERRNOS = {errno.EACCES, errno.EPERM}
 PF_KTHREAD = 0x00200000  # /proc/PID/stat flags (the ninth field): a kernel thread
 _INITIAL_PID_NS = "pid:[4026531836]"  # PROC_PID_INIT_INO, the same on every kernel
 _HIDEPID_OFF = {"hidepid=0", "hidepid=off"}
+_HIDEPID_HIDES = {"2", "invisible", "4", "ptraceable"}  # other users' /proc/PID absent, not only refused
 
 
 def classify(error: OSError) -> Exception:
@@ -176,6 +177,27 @@ class ProcFS:
             return False
         return not any(option.startswith("subset=") or (option.startswith("hidepid=") and option not in _HIDEPID_OFF)
                        for mount in mounts if mount.point == self.root for option in mount.options)
+
+    def hidden_note(self) -> str:
+        """A sentence when this /proc hides other users' processes from the reader ('' otherwise): mounted
+        with `hidepid=invisible` (2) or `ptraceable` (4), the reader not root and not in the mount's `gid=`
+        group.  Such processes are not refused but absent, so no count of them can be given."""
+        if not self.is_live or os.geteuid() == 0:
+            return ""
+        try:
+            mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
+        except OSError:
+            return ""
+        options = next((m.options for m in reversed(list(mounts)) if m.point == self.root and m.fstype == "proc"), ())
+        hiding = next((o.split("=", 1)[1] for o in options if o.split("=", 1)[0] == "hidepid"), "")
+        if hiding not in _HIDEPID_HIDES:
+            return ""
+        exempt = next((o.split("=", 1)[1] for o in options if o.startswith("gid=")), "")
+        if exempt.isdigit() and int(exempt) in {os.getegid(), *os.getgroups()}:
+            return ""
+        group = f", or as a member of group {exempt} (the mount's gid=)" if exempt.isdigit() else ""
+        return (f"/proc is mounted with hidepid={hiding}: other users' processes are hidden from this user, so what "
+                f"they hold is not shown and is not counted here. Run as root{group} to see them.")
 
     def done(self) -> None:
         """Note that the scan reads no process now (for the watchdog)."""

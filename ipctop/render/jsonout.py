@@ -53,6 +53,7 @@ def _document(snapshot: Snapshot, plain: Callable[[Any], Any]) -> dict[str, Any]
         "ipc_ns": snapshot.ipc_ns,
         "namespaces": [_namespace(ns) for ns in snapshot.namespaces],
         "namespace_note": snapshot.namespace_note,
+        "hidden_note": snapshot.hidden_note,
         # every IPC namespace's objects; an id is unique only together with its ipc_ns
         "shm": [plain(v) for v in snapshot.all_shm()],
         "msg": [plain(v) for v in snapshot.all_msg()],

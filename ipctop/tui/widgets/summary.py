@@ -144,7 +144,11 @@ def namespaces_line(snapshot: Snapshot | None) -> str:
 
 
 def uninspectable_notice(snapshot: Snapshot | None) -> str:
-    """One sentence on the processes whose fds or maps could not be read, or ''."""
+    """One sentence on the processes whose fds or maps could not be read, and one when /proc hides other
+    users' processes (hidepid), or ''."""
     if snapshot is None:
         return ""
-    return uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0, short=True)
+    refused = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0, short=True)
+    hidden = "Other users' processes are hidden (/proc hidepid): what they hold is not shown." \
+        if snapshot.hidden_note else ""
+    return " ".join(part for part in (hidden, refused) if part)

@@ -1,0 +1,90 @@
+"""A /proc mounted with `hidepid=invisible` hides other users' processes from a reader who is not root:
+they are not refused but absent, so nothing counted them as not inspected and a look said nothing at
+all.  The snapshot now says so (`hidden_note`), and `ipctop list` prints it.
+
+Real procfs instances, mounted with the options in a private mount namespace of a forked child (the
+machine's /proc is untouched), read by that child as nobody after the imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import os
+
+import pytest
+
+from ipctop.cli.main import main
+from ipctop.kernel import sysv
+from ipctop.snapshot import Scanner
+from tests.support.forked import answer, answer_of
+from tests.support.unprivileged import NOBODY
+
+CLONE_NEWNS = 0x00020000
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+NOGROUP = 65534
+
+Scanner().scan()  # every module a scan imports lazily, imported here: nobody cannot read this Python's library
+
+pytestmark = [pytest.mark.unprivileged,
+              pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a procfs and drop to nobody")]
+
+
+def _as_nobody_under(proc_options: str, look: object) -> object:
+    """`look()` in a forked child, in a mount namespace of its own whose /proc is a new procfs mounted
+    with `proc_options`, run as nobody."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+
+        def child() -> object:
+            os.close(read_fd)
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+                raise OSError(ctypes.get_errno(), "unshare")
+            if libc.mount(b"proc", b"/proc", b"proc", 0, proc_options.encode()) != 0:
+                raise OSError(ctypes.get_errno(), f"mount proc {proc_options}")
+            os.setgroups([])
+            os.setgid(NOGROUP)
+            os.setuid(NOBODY)
+            return look()  # type: ignore[operator]
+
+        answer(write_fd, child)
+    os.close(write_fd)
+    return answer_of(read_fd, pid)
+
+
+def _scan() -> dict[str, object]:
+    snapshot = Scanner().scan()
+    return {"note": snapshot.hidden_note, "refused": list(snapshot.uninspectable_pids),
+            "seen": sorted(snapshot.live_pids)}
+
+
+def test_hidden_processes_are_said_to_be_hidden(holders):
+    holder = holders.spawn("hold")  # root's: refused to nobody under a plain /proc, absent under hidepid
+    hidden = _as_nobody_under("hidepid=invisible", _scan)
+    assert holder.pid not in hidden["seen"] and holder.pid not in hidden["refused"]  # type: ignore[operator]
+    assert hidden["note"].startswith("/proc is mounted with hidepid=invisible: other users' processes are hidden")
+    plain = _as_nobody_under("hidepid=off", _scan)
+    assert holder.pid in plain["refused"] and plain["note"] == ""  # type: ignore[operator]
+    exempt = _as_nobody_under(f"hidepid=invisible,gid={NOGROUP}", _scan)
+    assert exempt["note"] == "" and holder.pid in exempt["refused"]  # type: ignore[operator]
+
+
+def test_list_prints_it(ipc_key):
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o644)
+    try:
+
+        def listed() -> str:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["list", "--type", "shm"])
+            return out.getvalue()
+
+        text = _as_nobody_under("hidepid=2", listed)
+        assert f"{shmid}" in text  # type: ignore[operator]
+        # the kernel names the mode (hidepid=2 reads `invisible` in mountinfo)
+        assert "/proc is mounted with hidepid=invisible: other users' processes are hidden" in text  # type: ignore[operator]
+    finally:
+        sysv.shm_remove(shmid)
