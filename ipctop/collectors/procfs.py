@@ -32,6 +32,7 @@ _DENIED_ERRNOS = {errno.EACCES, errno.EPERM}
 PF_KTHREAD = 0x00200000  # /proc/PID/stat flags (the ninth field): a kernel thread
 _INITIAL_PID_NS = "pid:[4026531836]"  # PROC_PID_INIT_INO, the same on every kernel
 _HIDEPID_OFF = {"hidepid=0", "hidepid=off"}
+CAP_SYS_PTRACE = 19
 _HIDEPID_HIDES = {"2", "invisible", "4", "ptraceable"}  # other users' /proc/PID absent, not only refused
 
 
@@ -180,9 +181,9 @@ class ProcFS:
 
     def hidden_note(self) -> str:
         """A sentence when this /proc hides other users' processes from the reader ('' otherwise): mounted
-        with `hidepid=invisible` (2) or `ptraceable` (4), the reader not root and not in the mount's `gid=`
-        group.  Such processes are not refused but absent, so no count of them can be given."""
-        if not self.is_live or os.geteuid() == 0:
+        with `hidepid=invisible` (2) or `ptraceable` (4), the reader not root, without CAP_SYS_PTRACE and not
+        in the mount's `gid=` group.  Such processes are not refused but absent, so no count of them can be given."""
+        if not self.is_live or os.geteuid() == 0 or self._may_trace():
             return ""
         try:
             mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
@@ -198,6 +199,16 @@ class ProcFS:
         group = f", or as a member of group {exempt} (the mount's gid=)" if exempt.isdigit() else ""
         return (f"/proc is mounted with hidepid={hiding}: other users' processes are hidden from this user, so what "
                 f"they hold is not shown and is not counted here. Run as root{group} to see them.")
+
+    def _may_trace(self) -> bool:
+        """Whether the reader has CAP_SYS_PTRACE, which hidepid does not hide processes from (a monitoring
+        agent given it, as deploy/systemd's exporter is)."""
+        try:
+            status = self.read_text("self", "status")
+        except OSError:
+            return False
+        effective = next((line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), "0")
+        return bool(int(effective, 16) >> CAP_SYS_PTRACE & 1)
 
     def done(self) -> None:
         """Note that the scan reads no process now (for the watchdog)."""

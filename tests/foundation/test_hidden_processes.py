@@ -1,6 +1,7 @@
 """A /proc mounted with `hidepid=invisible` hides other users' processes from a reader who is not root:
 they are not refused but absent, so nothing counted them as not inspected and a look said nothing at
-all.  The snapshot now says so (`hidden_note`), and `ipctop list` prints it.
+all.  The snapshot now says so (`hidden_note`), `ipctop list` prints it and the exporter's
+`ipctop_processes_hidden` is 1.
 
 Real procfs instances, mounted with the options in a private mount namespace of a forked child (the
 machine's /proc is untouched), read by that child as nobody after the imports.
@@ -16,12 +17,15 @@ import os
 import pytest
 
 from ipctop.cli.main import main
+from ipctop.exporter.collector import IpcCollector
 from ipctop.kernel import sysv
 from ipctop.snapshot import Scanner
+from tests.exporter.helpers import exposition, own_namespace, parse, value
 from tests.support.forked import answer, answer_of
-from tests.support.unprivileged import NOBODY
+from tests.support.unprivileged import CAP_SYS_PTRACE, NOBODY, keep_only
 
 CLONE_NEWNS = 0x00020000
+PR_SET_KEEPCAPS = 8
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 NOGROUP = 65534
 
@@ -31,9 +35,9 @@ pytestmark = [pytest.mark.unprivileged,
               pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a procfs and drop to nobody")]
 
 
-def _as_nobody_under(proc_options: str, look: object) -> object:
+def _as_nobody_under(proc_options: str, look: object, ptrace: bool = False) -> object:
     """`look()` in a forked child, in a mount namespace of its own whose /proc is a new procfs mounted
-    with `proc_options`, run as nobody."""
+    with `proc_options`, run as nobody (`ptrace`: with CAP_SYS_PTRACE kept, as a monitoring agent)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -46,8 +50,12 @@ def _as_nobody_under(proc_options: str, look: object) -> object:
             if libc.mount(b"proc", b"/proc", b"proc", 0, proc_options.encode()) != 0:
                 raise OSError(ctypes.get_errno(), f"mount proc {proc_options}")
             os.setgroups([])
+            if ptrace:
+                libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
             os.setgid(NOGROUP)
             os.setuid(NOBODY)
+            if ptrace:
+                keep_only((CAP_SYS_PTRACE,))
             return look()  # type: ignore[operator]
 
         answer(write_fd, child)
@@ -70,6 +78,19 @@ def test_hidden_processes_are_said_to_be_hidden(holders):
     assert holder.pid in plain["refused"] and plain["note"] == ""  # type: ignore[operator]
     exempt = _as_nobody_under(f"hidepid=invisible,gid={NOGROUP}", _scan)
     assert exempt["note"] == "" and holder.pid in exempt["refused"]  # type: ignore[operator]
+    tracer = _as_nobody_under("hidepid=invisible", _scan, ptrace=True)  # hidepid hides nothing from it
+    assert tracer["note"] == "" and holder.pid in tracer["seen"]  # type: ignore[operator]
+
+
+def _hidden_gauge() -> float | None:
+    return value(own_namespace(parse(exposition(IpcCollector()))), "ipctop_processes_hidden")
+
+
+def test_the_exporter_says_so(holders):
+    holders.spawn("hold")
+    assert _as_nobody_under("hidepid=invisible", _hidden_gauge) == 1
+    assert _as_nobody_under("hidepid=off", _hidden_gauge) == 0
+    assert _as_nobody_under("hidepid=invisible", _hidden_gauge, ptrace=True) == 0
 
 
 def test_list_prints_it(ipc_key):

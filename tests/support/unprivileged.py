@@ -26,7 +26,7 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def _keep_only(capabilities: tuple[int, ...]) -> None:
+def keep_only(capabilities: tuple[int, ...]) -> None:
     """After setuid with PR_SET_KEEPCAPS: these capabilities (below 32) effective, and no other."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     data = (_CapData * 2)()
@@ -52,7 +52,7 @@ def run_as_nobody(function: Callable[[], object], capabilities: tuple[int, ...] 
             os.setgid(NOBODY)
             os.setuid(NOBODY)
             if capabilities:
-                _keep_only(capabilities)
+                keep_only(capabilities)
             return function()
 
         answer(write_fd, as_nobody)
