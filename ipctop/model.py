@@ -474,7 +474,7 @@ class Snapshot:
     # and `sem` above); empty when only ipctop's own was looked at.
     namespaces: tuple[IpcNamespace, ...] = ()
     namespace_note: str = ""  # why other namespaces are not shown, when they are not
-    hidden_note: str = ""  # /proc hides other users' processes from this reader (hidepid): a sentence saying so
+    hidden_note: str = ""  # what /proc hides from this reader (hidepid, subset=pid), in a sentence or two
     unread_waits: tuple[int, ...] = ()  # pids whose system calls could not be read: their waits are unknown
     # Every process of the scan where a filter (query.filter_snapshot) left some out of `processes`
     # (None: `processes` is every one): the rows a filter keeps are whole, and each process on them is

@@ -180,25 +180,32 @@ class ProcFS:
                        for mount in mounts if mount.point == self.root for option in mount.options)
 
     def hidden_note(self) -> str:
-        """A sentence when this /proc hides other users' processes from the reader ('' otherwise): mounted
-        with `hidepid=invisible` (2) or `ptraceable` (4), the reader not root, without CAP_SYS_PTRACE and not
-        in the mount's `gid=` group.  Such processes are not refused but absent, so no count of them can be given."""
-        if not self.is_live or os.geteuid() == 0 or self._may_trace():
+        """What this /proc hides from the reader, in a sentence or two ('' for nothing):
+
+        - mounted with `subset=pid` (systemd's ProcSubset=pid), it has no /proc/sysvipc: the System V
+          tables cannot be read, whoever reads them, and would otherwise look empty;
+        - mounted with `hidepid=invisible` (2) or `ptraceable` (4), other users' processes are absent
+          for a reader who is not root, lacks CAP_SYS_PTRACE and is not in the mount's `gid=` group:
+          not refused, so no count of them can be given."""
+        if not self.is_live:
             return ""
         try:
             mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
         except OSError:
             return ""
         options = next((m.options for m in reversed(list(mounts)) if m.point == self.root and m.fstype == "proc"), ())
+        notes = []
+        if "subset=pid" in options:
+            notes.append("/proc is mounted with subset=pid: it has no /proc/sysvipc, so System V objects are not "
+                         "shown.")
         hiding = next((o.split("=", 1)[1] for o in options if o.split("=", 1)[0] == "hidepid"), "")
-        if hiding not in _HIDEPID_HIDES:
-            return ""
         exempt = next((o.split("=", 1)[1] for o in options if o.startswith("gid=")), "")
-        if exempt.isdigit() and int(exempt) in {os.getegid(), *os.getgroups()}:
-            return ""
-        group = f", or as a member of group {exempt} (the mount's gid=)" if exempt.isdigit() else ""
-        return (f"/proc is mounted with hidepid={hiding}: other users' processes are hidden from this user, so what "
-                f"they hold is not shown and is not counted here. Run as root{group} to see them.")
+        if hiding in _HIDEPID_HIDES and os.geteuid() != 0 and not self._may_trace() and not (
+                exempt.isdigit() and int(exempt) in {os.getegid(), *os.getgroups()}):
+            group = f" or as a member of group {exempt} (the mount's gid=)" if exempt.isdigit() else ""
+            notes.append(f"/proc is mounted with hidepid={hiding}: other users' processes are hidden from this "
+                         f"user; what they hold is not shown. Run as root{group} to see them.")
+        return " ".join(notes)
 
     def _may_trace(self) -> bool:
         """Whether the reader has CAP_SYS_PTRACE, which hidepid does not hide processes from (a monitoring

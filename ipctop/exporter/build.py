@@ -38,9 +38,9 @@ INCOMPLETE = Metric("ipctop_incomplete_objects", "Objects the scan could not rea
                     _KIND, scoped=True)
 UNINSPECTABLE = Metric("ipctop_uninspectable_processes", "Processes whose fds or maps ipctop may not read: what "
                        "they hold is missing from the other metrics.")
-HIDDEN = Metric("ipctop_processes_hidden", "1 when /proc is mounted with hidepid and hides other users' "
-                "processes from the exporter: what they hold is missing from the other metrics and cannot be "
-                "counted (run it as root, or with CAP_SYS_PTRACE, as deploy/systemd's unit does).")
+HIDDEN = Metric("ipctop_proc_hides", "1 when /proc hides this from the exporter: `processes`, other users' "
+                "(hidepid, for an exporter without root or CAP_SYS_PTRACE: what they hold is missing and cannot be "
+                "counted); `sysv_tables`, /proc/sysvipc (subset=pid: System V objects are missing).", ("what",))
 BLOCKED = Metric("ipctop_blocked_processes", "Processes asleep in an IPC call, by kind of wait (semop: the "
                  "kernel's count; the others: read from each thread's system call, see the docs).", ("wait",))
 BLOCKED_LONGEST = Metric("ipctop_blocked_longest_seconds", "How long the longest-blocked process of each kind of "
@@ -99,7 +99,8 @@ def build(
     _export_leaks(families, snapshot, max_series, leak_filters)
     _export_limits(families, snapshot)
     families.add(UNINSPECTABLE, (), len(snapshot.uninspectable))
-    families.add(HIDDEN, (), 1 if snapshot.hidden_note else 0)
+    families.add(HIDDEN, ("processes",), 1 if "hidepid=" in snapshot.hidden_note else 0)
+    families.add(HIDDEN, ("sysv_tables",), 1 if "subset=pid" in snapshot.hidden_note else 0)
     for call in CALLS:
         families.add(BLOCKED, (call,), _blocked_count(snapshot, waits, call))
         families.add(BLOCKED_LONGEST, (call,), waits.longest(call))

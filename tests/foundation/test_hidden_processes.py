@@ -1,7 +1,8 @@
 """A /proc mounted with `hidepid=invisible` hides other users' processes from a reader who is not root:
 they are not refused but absent, so nothing counted them as not inspected and a look said nothing at
 all.  The snapshot now says so (`hidden_note`), `ipctop list` prints it and the exporter's
-`ipctop_processes_hidden` is 1.
+`ipctop_proc_hides{what="processes"}` is 1.  A /proc mounted with `subset=pid` has no System V
+tables at all: that is said too, rather than shown as empty tables.
 
 Real procfs instances, mounted with the options in a private mount namespace of a forked child (the
 machine's /proc is untouched), read by that child as nobody after the imports.
@@ -29,10 +30,13 @@ PR_SET_KEEPCAPS = 8
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 NOGROUP = 65534
 
-Scanner().scan()  # every module a scan imports lazily, imported here: nobody cannot read this Python's library
-
 pytestmark = [pytest.mark.unprivileged,
               pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a procfs and drop to nobody")]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _imported() -> None:
+    Scanner().scan()  # every module a scan imports lazily, imported here: nobody cannot read this Python's library
 
 
 def _as_nobody_under(proc_options: str, look: object, ptrace: bool = False) -> object:
@@ -82,15 +86,16 @@ def test_hidden_processes_are_said_to_be_hidden(holders):
     assert tracer["note"] == "" and holder.pid in tracer["seen"]  # type: ignore[operator]
 
 
-def _hidden_gauge() -> float | None:
-    return value(own_namespace(parse(exposition(IpcCollector()))), "ipctop_processes_hidden")
+def _hides(what: str) -> object:
+    return lambda: value(own_namespace(parse(exposition(IpcCollector()))), "ipctop_proc_hides", what=what)
 
 
 def test_the_exporter_says_so(holders):
     holders.spawn("hold")
-    assert _as_nobody_under("hidepid=invisible", _hidden_gauge) == 1
-    assert _as_nobody_under("hidepid=off", _hidden_gauge) == 0
-    assert _as_nobody_under("hidepid=invisible", _hidden_gauge, ptrace=True) == 0
+    assert _as_nobody_under("hidepid=invisible", _hides("processes")) == 1
+    assert _as_nobody_under("hidepid=off", _hides("processes")) == 0
+    assert _as_nobody_under("hidepid=invisible", _hides("processes"), ptrace=True) == 0
+    assert _as_nobody_under("hidepid=invisible", _hides("sysv_tables")) == 0
 
 
 def test_list_prints_it(ipc_key):
@@ -107,5 +112,25 @@ def test_list_prints_it(ipc_key):
         assert f"{shmid}" in text  # type: ignore[operator]
         # the kernel names the mode (hidepid=2 reads `invisible` in mountinfo)
         assert "/proc is mounted with hidepid=invisible: other users' processes are hidden" in text  # type: ignore[operator]
+    finally:
+        sysv.shm_remove(shmid)
+
+
+def test_a_proc_without_sysvipc_does_not_pass_for_empty_tables(ipc_key):
+    """`subset=pid` (systemd's ProcSubset=pid) leaves /proc/sysvipc out, for root too: the tables read
+    empty, and a look said `Shared memory segments (0)` beside a live segment, without a word."""
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o600)
+    try:
+
+        def looked() -> dict[str, object]:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["list", "--type", "shm"])
+            return {"text": out.getvalue(), "gauge": _hides("sysv_tables")()}  # type: ignore[operator]
+
+        seen = _as_nobody_under("subset=pid", looked)
+        assert "/proc is mounted with subset=pid: it has no /proc/sysvipc, so System V objects are not shown" \
+            in seen["text"]  # type: ignore[index]
+        assert seen["gauge"] == 1  # type: ignore[index]
     finally:
         sysv.shm_remove(shmid)

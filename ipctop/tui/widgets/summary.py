@@ -144,11 +144,9 @@ def namespaces_line(snapshot: Snapshot | None) -> str:
 
 
 def uninspectable_notice(snapshot: Snapshot | None) -> str:
-    """One sentence on the processes whose fds or maps could not be read, and one when /proc hides other
-    users' processes (hidepid), or ''."""
+    """One sentence on the processes whose fds or maps could not be read, and what /proc hides from this
+    user (hidepid, subset=pid: Snapshot.hidden_note), or ''."""
     if snapshot is None:
         return ""
     refused = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0, short=True)
-    hidden = "Other users' processes are hidden (/proc hidepid): what they hold is not shown." \
-        if snapshot.hidden_note else ""
-    return " ".join(part for part in (hidden, refused) if part)
+    return " ".join(part for part in (snapshot.hidden_note, refused) if part)
