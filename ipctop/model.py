@@ -493,6 +493,12 @@ class Snapshot:
             return process.state not in EXITED_STATES
         return pid in self.live_pids
 
+    @property
+    def processes_hidden(self) -> bool:
+        """/proc hides other users' processes from this reader (hidepid, `hidden_note`): absent, not
+        refused, so a pid missing from the scan may be alive."""
+        return "hidepid=" in self.hidden_note
+
     def is_zombie(self, pid: int) -> bool:
         """The pid names a process the scans saw die that is not yet reaped."""
         process = self.known_processes.get(pid)

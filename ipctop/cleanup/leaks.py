@@ -376,11 +376,25 @@ def find_leaks(
     if filters.types & set(POSIX_KINDS) and (filters.namespaces is None or snapshot.own_inode in filters.namespaces):
         # ipctop's own /dev/shm and queues
         leaks += find_posix_leaks(snapshot, filters, now, evidence.everyone, grace=_grace(filters))
+    if snapshot.processes_hidden:
+        leaks = [_hidden_kept(c) for c in leaks]
     order = {"shm": 0, "msg": 1, "sem": 2, "pshm": 3, "psem": 4, "pmsg": 5}
     if filters.older_than is not None:
         leaks = [c for c in leaks if now - c.last_touched > filters.older_than]
     namespaces = {ns.inode: i for i, ns in enumerate(snapshot.namespaces)}
     return sorted(leaks, key=lambda c: (namespaces.get(c.ipc_ns, 0) if c.ipc_ns else 0, order[c.kind], c.name, c.id))
+
+
+_HIDDEN = ("but /proc hides other users' processes from this user (hidepid), so one that made it, uses it or "
+           "waits on it may be alive unseen: kept (run as root to judge it)")
+
+
+def _hidden_kept(candidate: LeakCandidate) -> LeakCandidate:
+    """Every verdict that a process is gone, or that nobody holds an object, rests on the processes a scan
+    sees; where /proc hides some, none is evidence: a hidden creator read as `creator gone`."""
+    if not candidate.removable:
+        return candidate
+    return replace(candidate, removable=False, reason=f"{candidate.reason}; {_HIDDEN}")
 
 
 def grace_seconds(filters: LeakFilters | None) -> float:

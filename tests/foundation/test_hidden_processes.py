@@ -2,7 +2,8 @@
 they are not refused but absent, so nothing counted them as not inspected and a look said nothing at
 all.  The snapshot now says so (`hidden_note`), `ipctop list` prints it and the exporter's
 `ipctop_proc_hides{what="processes"}` is 1.  A /proc mounted with `subset=pid` has no System V
-tables at all: that is said too, rather than shown as empty tables.
+tables at all: that is said too, rather than shown as empty tables.  And `ipctop clean` removes
+nothing there: a hidden creator read as gone.
 
 Real procfs instances, mounted with the options in a private mount namespace of a forked child (the
 machine's /proc is untouched), read by that child as nobody after the imports.
@@ -20,6 +21,7 @@ import pytest
 from ipctop.cli.main import main
 from ipctop.exporter.collector import IpcCollector
 from ipctop.kernel import sysv
+from ipctop.kernel.errors import IpcError
 from ipctop.snapshot import Scanner
 from tests.exporter.helpers import exposition, own_namespace, parse, value
 from tests.support.forked import answer, answer_of
@@ -134,3 +136,25 @@ def test_a_proc_without_sysvipc_does_not_pass_for_empty_tables(ipc_key):
         assert seen["gauge"] == 1  # type: ignore[index]
     finally:
         sysv.shm_remove(shmid)
+
+
+def test_clean_removes_nothing_whose_creator_may_be_hidden(ipc_key):
+    """A queue of nobody's made by a process of root's that is alive: hidden from nobody, it read as
+    `creator gone` and `ipctop clean --yes` removed the queue of a live program."""
+    key = ipc_key()
+    msqid = sysv.msgget(key, sysv.IPC_CREAT | 0o600)  # made by this process, which stays alive
+    sysv.msg_set(msqid, uid=NOBODY)
+    try:
+
+        def cleaned() -> str:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["clean", "--older-than", "0s", "--key", hex(key), "--yes"])
+            return out.getvalue()
+
+        text = _as_nobody_under("hidepid=invisible", cleaned)
+        assert "hides other users' processes from this user (hidepid)" in text  # type: ignore[operator]
+        assert sysv.msg_stat(msqid).key == key  # still there
+    finally:
+        with contextlib.suppress(IpcError):  # gone already where the test fails
+            sysv.msg_remove(msqid)
