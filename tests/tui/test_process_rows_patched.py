@@ -111,3 +111,19 @@ def test_a_process_name_cut_in_a_narrow_column_is_still_escaped():
     cell = TreeCell("└─ ", "evil\x1b]0;title\x07name-long-enough", sort=1)
     for width in range(1, 40):
         assert not any(ord(char) < 32 or ord(char) == 127 for char in cell.fitted(width)), width
+
+
+def test_a_title_under_its_own_program_is_cut_to_its_role():
+    """`postgres: checkpointer` under its postgres parent read `postgres: c…` in a narrow column: the
+    line above names the program, so where the whole title does not fit the role is shown."""
+    from ipctop.tui.panes.processes import TreeCell
+
+    under_postgres = TreeCell("│  └─ ", "postgres: checkpointer", sort=1, head="postgres")
+    assert under_postgres.fitted(40) == "│  └─ postgres: checkpointer"  # room for all of it: all of it
+    assert under_postgres.fitted(20) == "│  └─ checkpointer"
+    assert under_postgres.fitted(16) == "│  └─ checkpoin…"
+    assert under_postgres.sorting_by(5).fitted(20) == "│  └─ checkpointer"
+    assert under_postgres.plain == "│  └─ postgres: checkpointer"  # what the filter matches: all of it
+    elsewhere = TreeCell("│  └─ ", "php-fpm: pool www", sort=1)  # under systemd: its program stays
+    assert elsewhere.fitted(16) == "│  └─ php-fpm: …"
+    assert TreeCell("└─ ", "nginx: worker", sort=1, head="postgres").fitted(12) == "└─ nginx: w…"  # not its program

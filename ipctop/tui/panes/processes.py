@@ -53,30 +53,34 @@ class TreeCell(Cell):
     process is, and lines cut short would draw `└─ checkpointer` as a sibling of its parent.
     Only a tree too deep for the column loses its leftmost lines, behind a `…`."""
 
-    __slots__ = ("name", "prefix")
+    __slots__ = ("name", "prefix", "title")
 
-    def __init__(self, prefix: str, name: str, sort: object, role: Role = None) -> None:
+    def __init__(self, prefix: str, name: str, sort: object, role: Role = None, head: str = "") -> None:
         super().__init__(prefix + name, sort=sort, role=role)
         self.prefix, self.name = printable(prefix), printable(name)  # cut apart when narrow: escaped apart too
+        # where it does not fit, a title `postgres: checkpointer` under its postgres parent reads as
+        # `checkpointer` (the line above names the program) rather than `postgres: c…`; '' otherwise
+        self.title = printable(name[len(head) + 2 :]) if head and name.startswith(f"{head}: ") else ""
 
     def sorting_by(self, sort: object) -> TreeCell:
         """The same cell sorting by `sort` (its place in the tree): copied, the quickest way (every row
         below a process that came or went moves a line)."""
         cell = TreeCell.__new__(TreeCell)
         cell.plain, cell.spans, cell.role, cell.justify = self.plain, self.spans, self.role, self.justify
-        cell.prefix, cell.name, cell.sort_key = self.prefix, self.name, sort
+        cell.prefix, cell.name, cell.sort_key, cell.title = self.prefix, self.name, sort, self.title
         return cell
 
     def fitted(self, width: int) -> str:
         # whether and where the lines are cut depends on the lines alone, never on the name: siblings
         # (one prefix) keep their lines in one column, whatever the lengths of their names
         room = width - len(self.prefix)  # for the name, behind the whole prefix
+        name = self.title if self.title and len(self.name) > max(room, NAME_AT_LEAST) else self.name
         if room >= NAME_AT_LEAST:
-            return self.prefix + cut(self.name, room)
+            return self.prefix + cut(name, room)
         keep = width - NAME_AT_LEAST  # of the prefix, from its right end, after a `…`
         if keep >= 4:
-            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(self.name, NAME_AT_LEAST)
-        return cut(self.name, width)
+            return ELLIPSIS + self.prefix[len(self.prefix) - keep + 1 :] + cut(name, NAME_AT_LEAST)
+        return cut(name, width)
 
 
 # Where a demo's processes wait between the calls of a lesson: for a signal from the demo (sigwait),
@@ -303,7 +307,7 @@ class ProcessesPane(Pane):
         key = (process.pid, prefix, parent, process.pid in self._demo_pids)
         row = previous.get(key)
         if row is None or row.obj is not process:
-            row = self._elsewhere(process, previous, prefix, order, parent) or self._row(
+            row = self._elsewhere(process, previous, prefix, order, parent, state) or self._row(
                 process, state, prefix, order, parent)
         elif row.cells[0].sort_key != order:
             # The same row, a line higher or lower in the tree (a process came or went above it):
@@ -314,7 +318,7 @@ class ProcessesPane(Pane):
 
     def _elsewhere(
         self, process: Process, previous: dict[tuple[object, ...], Row], prefix: str, order: object,
-        parent: str | None,
+        parent: str | None, state: MonitorState,
     ) -> Row | None:
         """The process's row of the last build under other tree lines or another parent (the tree
         turned into a flat list by a sort, or back), made to stand here: what it shows of the
@@ -327,8 +331,8 @@ class ProcessesPane(Pane):
             return None
         first = row.cells[0]
         name = first.name if isinstance(first, TreeCell) else first.plain
-        return Row(row.key, process, (TreeCell(prefix, name, sort=order), *row.cells[1:]), row.role, row.search,
-                   parent, row.gone_since)  # fmt: skip
+        cell = TreeCell(prefix, name, sort=order, head=_program_above(process, state, parent))
+        return Row(row.key, process, (cell, *row.cells[1:]), row.role, row.search, parent, row.gone_since)
 
     def _row(
         self, process: Process, state: MonitorState, prefix: str, order: object, parent: str | None = None,
@@ -347,7 +351,7 @@ class ProcessesPane(Pane):
             sleeps = "between steps"
         state_role: Role = "warn" if waiting else "muted" if paced else None
         cells = (
-            TreeCell(prefix, name_of(process), sort=order),
+            TreeCell(prefix, name_of(process), sort=order, head=_program_above(process, state, parent)),
             num(process.pid),
             Cell(process.user),
             Cell(f"{process.state} {waiting or sleeps}".strip(), role=state_role),
@@ -374,6 +378,16 @@ class ProcessesPane(Pane):
         return Row(f"g{ppid}", None, cells, parent=parent)
 
 
+def _program_above(process: Process, state: MonitorState, parent: str | None) -> str:
+    """The program of the process's parent where the tree draws it right above (its comm: `postgres`,
+    `nginx`), when the process's title names the same program; else ''."""
+    snapshot = state.snapshot
+    if parent not in (f"p{process.ppid}", f"g{process.ppid}") or snapshot is None:
+        return ""  # a flat list, or a tree that draws another process above it
+    above = snapshot.known_processes.get(process.ppid) or snapshot.ancestors.get(process.ppid)
+    return above.comm if above is not None and name_of(process).startswith(f"{above.comm}: ") else ""
+
+
 def _with_order(row: Row, order: object) -> Row:
     """The row with its Process cell sorting by `order` (its place in the tree), all else the same."""
     return row.sorting_by(order)
@@ -384,6 +398,7 @@ def _with_folded(row: Row, count: int) -> Row:
     first = row.cells[0]
     if isinstance(first, TreeCell):
         cell: Cell = TreeCell(first.prefix, f"{first.name} [+{count}]", sort=first.sort_key, role=first.role)
+        cell.title = f"{first.title} [+{count}]" if first.title else ""
     else:
         cell = Cell(f"{first.plain} [+{count}]", sort=first.sort_key, role=first.role)
     return replace(row, cells=(cell, *row.cells[1:]))
