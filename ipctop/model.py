@@ -499,6 +499,11 @@ class Snapshot:
         refused, so a pid missing from the scan may be alive."""
         return "hidepid=" in self.hidden_note
 
+    @property
+    def tables_hidden(self) -> bool:
+        """/proc has no System V tables (subset=pid, `hidden_note`): empty tables say nothing."""
+        return "subset=pid" in self.hidden_note
+
     def is_zombie(self, pid: int) -> bool:
         """The pid names a process the scans saw die that is not yet reaped."""
         process = self.known_processes.get(pid)

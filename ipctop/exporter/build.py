@@ -99,8 +99,8 @@ def build(
     _export_leaks(families, snapshot, max_series, leak_filters)
     _export_limits(families, snapshot)
     families.add(UNINSPECTABLE, (), len(snapshot.uninspectable))
-    families.add(HIDDEN, ("processes",), 1 if "hidepid=" in snapshot.hidden_note else 0)
-    families.add(HIDDEN, ("sysv_tables",), 1 if "subset=pid" in snapshot.hidden_note else 0)
+    families.add(HIDDEN, ("processes",), int(snapshot.processes_hidden))
+    families.add(HIDDEN, ("sysv_tables",), int(snapshot.tables_hidden))
     for call in CALLS:
         families.add(BLOCKED, (call,), _blocked_count(snapshot, waits, call))
         families.add(BLOCKED_LONGEST, (call,), waits.longest(call))
