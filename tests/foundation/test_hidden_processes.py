@@ -23,6 +23,7 @@ from ipctop.exporter.collector import IpcCollector
 from ipctop.kernel import sysv
 from ipctop.kernel.errors import IpcError
 from ipctop.snapshot import Scanner
+from ipctop.tui.widgets.summary import summary_markup, uninspectable_notice
 from tests.exporter.helpers import exposition, own_namespace, parse, value
 from tests.support.forked import answer, answer_of
 from tests.support.unprivileged import CAP_SYS_PTRACE, NOBODY, keep_only
@@ -128,12 +129,17 @@ def test_a_proc_without_sysvipc_does_not_pass_for_empty_tables(ipc_key):
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 main(["list", "--type", "shm"])
-            return {"text": out.getvalue(), "gauge": _hides("sysv_tables")()}  # type: ignore[operator]
+            snapshot = Scanner().scan()
+            header = summary_markup(snapshot, 2.0, False).plain
+            return {"text": out.getvalue(), "gauge": _hides("sysv_tables")(),  # type: ignore[operator]
+                    "notice": uninspectable_notice(snapshot), "header": header}
 
         seen = _as_nobody_under("subset=pid", looked)
         assert "/proc is mounted with subset=pid: it has no /proc/sysvipc, so System V objects are not shown" \
             in seen["text"]  # type: ignore[index]
         assert seen["gauge"] == 1  # type: ignore[index]
+        assert seen["notice"].startswith("No System V tables: /proc is mounted with subset=pid.")  # type: ignore[index]
+        assert "shm 0/? " in seen["header"]  # type: ignore[index]  # no /proc/sys: the limits are unknown, not 0
     finally:
         sysv.shm_remove(shmid)
 

@@ -60,7 +60,8 @@ def _summary(
     if snapshot is None:
         parts.append(Content.from_markup("[$text-muted]scanning…[/]"))
     else:
-        limits = snapshot.limits
+        # subset=pid: no /proc/sys either, so the kernel's limits read as 0: unknown, not 0
+        limits = None if snapshot.tables_hidden else snapshot.limits
 
         def count(objects: int, limit: int | None) -> str:
             return str(objects) if "limits" in dropped else f"{objects}/{limit if limit is not None else '?'}"
@@ -149,4 +150,7 @@ def uninspectable_notice(snapshot: Snapshot | None) -> str:
     if snapshot is None:
         return ""
     refused = uninspected_sentence(snapshot.uninspectable, os.geteuid() == 0, short=True)
-    return " ".join(part for part in (snapshot.hidden_note, refused) if part)
+    # brief, as the refused ones are: `ipctop list` and the JSON have the whole of hidden_note
+    hidden = ("No System V tables: /proc is mounted with subset=pid." if snapshot.tables_hidden else "",
+              "Other users' processes are hidden (/proc hidepid): not shown." if snapshot.processes_hidden else "")
+    return " ".join(part for part in (*hidden, refused) if part)
