@@ -37,7 +37,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from operator import attrgetter
 from types import MappingProxyType
@@ -52,7 +52,7 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import EXITED_STATES, STOPPED_STATES, Snapshot, Uninspectable
+from ipctop.model import EXITED_STATES, STOPPED_STATES, MsgQueue, SemSet, ShmSegment, Snapshot, Uninspectable
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -124,6 +124,7 @@ class Scanner:
         self._lock = threading.Lock()
         self._whole_view = self._remember_quiet and proc.shows_every_process()
         self._hidden_note = proc.hidden_note()  # how /proc is mounted: read once
+        self._processes_hidden = "hidepid=" in self._hidden_note  # as Snapshot.processes_hidden
         self._full_every = quiet.FULL_EVERY
         self.memory = self._new_memory()
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)
@@ -314,7 +315,8 @@ class Scanner:
             processes=procs,
             limits=limits,
             uninspectable=tuple(Uninspectable(pid, reason) for pid, reason in sorted(denied.items())),
-            live_pids=frozenset(all_pids).difference(exited),
+            live_pids=frozenset(all_pids).difference(exited) | (
+                _alive_unseen(own_tables, set(all_pids)) if self._processes_hidden else frozenset()),
             namespaces=tuple(elsewhere.namespaces),
             namespace_note=others.note,
             hidden_note=self._hidden_note,
@@ -322,6 +324,27 @@ class Scanner:
             **({"ancestors": ancestors} if ancestors is not None else {}),
             **(_posix_fields(posix_records) if posix_records is not None else {}),
         )
+
+
+def _alive_unseen(tables: tuple[Mapping[int, ShmSegment], Mapping[int, MsgQueue], Mapping[int, SemSet]],
+                  seen: set[int]) -> frozenset[int]:
+    """Of the pids the System V tables name (creators, last users), those alive though /proc hides them
+    (hidepid): kill(pid, 0) sends nothing and fails with EPERM for a live process of another user, with
+    ESRCH for none.  Without it a hidden creator read as `gone`."""
+    shm, msg, sem = tables
+    named = {pid for s in shm.values() for pid in (s.cpid, s.lpid)} | {
+        pid for q in msg.values() for pid in (q.lspid, q.lrpid)} | {pid for s in sem.values() for pid in s.pids}
+    alive = set()
+    for pid in named - seen - {0}:
+        try:
+            os.kill(pid, 0)
+        except PermissionError:
+            alive.add(pid)
+        except OSError:
+            continue  # ESRCH: no such process
+        else:
+            alive.add(pid)  # ours, listed after the scan's listing
+    return frozenset(alive)
 
 
 @contextmanager

@@ -164,3 +164,21 @@ def test_clean_removes_nothing_whose_creator_may_be_hidden(ipc_key):
     finally:
         with contextlib.suppress(IpcError):  # gone already where the test fails
             sysv.msg_remove(msqid)
+
+
+def test_a_hidden_creator_is_alive_not_gone(ipc_key):
+    """A segment made by a live process of root's: hidden from nobody, its creator read as `gone` in the
+    monitor's panes and details.  The scan asks the kernel for the pids the tables name (kill(pid, 0)
+    sends nothing: EPERM means alive)."""
+    shmid = sysv.shmget(ipc_key(), 4096, sysv.IPC_CREAT | 0o644)  # its cpid: this process, alive
+    try:
+
+        def creator_alive() -> list[bool]:
+            snapshot = Scanner().scan()
+            return [snapshot.is_alive(os.getppid()), os.getppid() in snapshot.known_processes]
+
+        # the child's parent is this test's process: the segment's creator, hidden from nobody
+        assert sysv.shm_stat(shmid).cpid == os.getpid()
+        assert _as_nobody_under("hidepid=invisible", creator_alive) == [True, False]
+    finally:
+        sysv.shm_remove(shmid)
