@@ -449,6 +449,12 @@ class Uninspectable:
     reason: str
 
 
+def hides_processes(hidden_note: str) -> bool:
+    """Whether a Snapshot.hidden_note says /proc hides other users' processes (hidepid): ProcFS.hidden_note
+    names the mount option in its sentence."""
+    return "hidepid=" in hidden_note
+
+
 @frozen
 class Snapshot:
     """Everything ipctop saw in one scan, keyed by id (or inode / pid)."""
@@ -497,7 +503,7 @@ class Snapshot:
     def processes_hidden(self) -> bool:
         """/proc hides other users' processes from this reader (hidepid, `hidden_note`): absent, not
         refused, so a pid missing from the scan may be alive."""
-        return "hidepid=" in self.hidden_note
+        return hides_processes(self.hidden_note)
 
     @property
     def tables_hidden(self) -> bool:

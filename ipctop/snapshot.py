@@ -52,7 +52,16 @@ from ipctop.collectors.procfs import Abandoned, Denied, Gone, ProcFS, Progress
 from ipctop.collectors.split_read import Reader, read_split, worth_splitting
 from ipctop.frozen import replace
 from ipctop.kernel.ipcns import inode_of
-from ipctop.model import EXITED_STATES, STOPPED_STATES, MsgQueue, SemSet, ShmSegment, Snapshot, Uninspectable
+from ipctop.model import (
+    EXITED_STATES,
+    STOPPED_STATES,
+    MsgQueue,
+    SemSet,
+    ShmSegment,
+    Snapshot,
+    Uninspectable,
+    hides_processes,
+)
 from ipctop.posix_records import KINDS as POSIX_KINDS
 from ipctop.posix_records import PosixMemo, PosixRecords, PosixScan, own_places
 from ipctop.records import RecordMemo, Waiting, queue_records, set_records, shm_status, users_of
@@ -124,7 +133,7 @@ class Scanner:
         self._lock = threading.Lock()
         self._whole_view = self._remember_quiet and proc.shows_every_process()
         self._hidden_note = proc.hidden_note()  # how /proc is mounted: read once
-        self._processes_hidden = "hidepid=" in self._hidden_note  # as Snapshot.processes_hidden
+        self._processes_hidden = hides_processes(self._hidden_note)
         self._full_every = quiet.FULL_EVERY
         self.memory = self._new_memory()
         self._stuck: dict[int, tuple[str, threading.Thread]] = {}  # pid -> (what, the thread stuck reading it)

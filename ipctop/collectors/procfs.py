@@ -173,11 +173,19 @@ class ProcFS:
             if os.readlink(f"{self.root}/self/ns/pid") != _INITIAL_PID_NS or int(os.readlink(f"{self.root}/self")) \
                     != os.getpid():
                 return False
-            mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
         except (OSError, ValueError):
             return False
         return not any(option.startswith("subset=") or (option.startswith("hidepid=") and option not in _HIDEPID_OFF)
-                       for mount in mounts if mount.point == self.root for option in mount.options)
+                       for options in self._mount_options() for option in options)
+
+    def _mount_options(self) -> list[tuple[str, ...]]:
+        """The options of each procfs mounted at this root, the one on top last (/proc/self/mountinfo);
+        none where it cannot be read."""
+        try:
+            mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
+        except OSError:
+            return []
+        return [mount.options for mount in mounts if mount.point == self.root and mount.fstype == "proc"]
 
     def hidden_note(self) -> str:
         """What this /proc hides from the reader, in a sentence or two ('' for nothing):
@@ -189,11 +197,7 @@ class ProcFS:
           not refused, so no count of them can be given."""
         if not self.is_live:
             return ""
-        try:
-            mounts = parse_mountinfo(self.read_text("self", "mountinfo")).values()
-        except OSError:
-            return ""
-        options = next((m.options for m in reversed(list(mounts)) if m.point == self.root and m.fstype == "proc"), ())
+        options = (self._mount_options() or [()])[-1]  # the procfs on top is the one read
         notes = []
         if "subset=pid" in options:
             notes.append("/proc is mounted with subset=pid: it has no /proc/sysvipc, so System V objects are not "

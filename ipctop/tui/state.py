@@ -22,7 +22,7 @@ from ipctop.history import QueueHistory
 from ipctop.kinds import KINDS
 from ipctop.model import Snapshot
 from ipctop.query import filter_snapshot, namespaces_named
-from ipctop.render.procinfo import brief_label, label
+from ipctop.render.procinfo import label, name_of
 from ipctop.timeline import Timeline
 
 SnapshotProvider = Callable[[], Snapshot]
@@ -93,14 +93,14 @@ def grouped(events: tuple[Event, ...]) -> list[list[Event]]:
     return groups
 
 
-def process_name(pid: int | None, *snapshots: Snapshot | None, brief: bool = False) -> str:
+def process_name(pid: int | None, *snapshots: Snapshot | None) -> str:
     """`name[pid]` (ipctop/render/procinfo.py) from the first snapshot that knows the process,
-    `[pid]` if none does, '' for no pid; `brief`: `comm[pid]`."""
+    `[pid]` if none does, '' for no pid."""
     if not pid:
         return ""
     for snapshot in snapshots:
         if snapshot is not None and pid in snapshot.known_processes:
-            return (brief_label if brief else label)(pid, snapshot.known_processes)
+            return label(pid, snapshot.known_processes)
     return f"[{pid}]"
 
 
@@ -117,10 +117,13 @@ def processes_named(pids: list[int | None], *snapshots: Snapshot | None) -> str:
 
 
 def _by_name(pids: list[int], snapshots: tuple[Snapshot | None, ...], brief: bool) -> dict[str, list[str]]:
+    """name -> pids (as text): the name from the first snapshot that knows the process, '' if none does."""
     by_name: dict[str, list[str]] = {}
     for pid in pids:
-        named = process_name(pid, *snapshots, brief=brief)
-        by_name.setdefault(named[: -len(f"[{pid}]")], []).append(str(pid))
+        process = next((s.known_processes[pid] for s in snapshots if s is not None and pid in s.known_processes),
+                       None)
+        name = "" if process is None else process.comm if brief else name_of(process)
+        by_name.setdefault(name, []).append(str(pid))
     return by_name
 
 
